@@ -1,0 +1,3 @@
+//! beredskab: an ICT contingency plan manager and drill runner.
+
+pub mod domain;
