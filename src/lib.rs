@@ -1,3 +1,6 @@
 //! beredskab: an ICT contingency plan manager and drill runner.
 
+pub mod cli;
 pub mod domain;
+pub mod plan_files;
+pub mod store;

@@ -1,7 +1,14 @@
+//! Database migrations, one file per step. A migration that has landed is never edited: a change
+//! is a new step.
+
 pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_create_plan_tables;
+
 pub struct Migrator;
+
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![]
+        vec![Box::new(m20261128_000001_create_plan_tables::Migration)]
     }
 }

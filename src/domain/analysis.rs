@@ -32,6 +32,8 @@ pub enum Code {
     UnknownDependency,
     DependencyCycle,
     DuplicateSystem,
+    /// Two people, or two roles, with the same id.
+    DuplicateId,
     InvalidDuration,
     MissingOwner,
     UnknownPerson,
@@ -49,10 +51,11 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 15] = [
+    pub const ALL: [Code; 16] = [
         Code::UnknownDependency,
         Code::DependencyCycle,
         Code::DuplicateSystem,
+        Code::DuplicateId,
         Code::InvalidDuration,
         Code::MissingOwner,
         Code::UnknownPerson,
@@ -72,6 +75,7 @@ impl Code {
             Code::UnknownDependency => "unknown-dependency",
             Code::DependencyCycle => "dependency-cycle",
             Code::DuplicateSystem => "duplicate-system",
+            Code::DuplicateId => "duplicate-id",
             Code::InvalidDuration => "invalid-duration",
             Code::MissingOwner => "missing-owner",
             Code::UnknownPerson => "unknown-person",
@@ -550,7 +554,35 @@ pub fn check(plan: &Plan, today: NaiveDate) -> Vec<Finding> {
         ));
     };
 
-    // Plan level: roles the plan names, people's roles, the call tree.
+    // Plan level: unique people and roles, roles the plan names, people's roles, the call tree.
+    let mut seen = HashSet::new();
+    for (i, person) in plan.people.iter().enumerate() {
+        if !seen.insert(person.id.as_str()) {
+            out.push(Finding::new(
+                Code::DuplicateId,
+                vec![],
+                Some(format!("people[{i}].id")),
+                format!(
+                    "person id {:?} is used by more than one person",
+                    person.id.as_str()
+                ),
+            ));
+        }
+    }
+    let mut seen = HashSet::new();
+    for (i, role) in plan.roles.iter().enumerate() {
+        if !seen.insert(role.id.as_str()) {
+            out.push(Finding::new(
+                Code::DuplicateId,
+                vec![],
+                Some(format!("roles[{i}].id")),
+                format!(
+                    "role id {:?} is used by more than one role",
+                    role.id.as_str()
+                ),
+            ));
+        }
+    }
     for (name, role) in [
         ("owner_role", &plan.owner_role),
         ("approver_role", &plan.approver_role),

@@ -183,6 +183,17 @@ fn duplicate_system_ids_are_an_error() {
 }
 
 #[test]
+fn duplicate_people_and_roles_are_errors() {
+    let mut p = plan();
+    p.people.push(person("owner", &[]));
+    p.roles.push(role("tech"));
+    let found = findings(&p, Code::DuplicateId);
+    let fields: Vec<&str> = found.iter().filter_map(|f| f.field.as_deref()).collect();
+    assert_eq!(fields, ["people[2].id", "roles[3].id"]);
+    assert!(findings(&plan(), Code::DuplicateId).is_empty());
+}
+
+#[test]
 fn missing_owner_is_an_error() {
     let mut p = plan();
     sys(&mut p, "mail").owner = None;

@@ -102,6 +102,9 @@ pub struct Criticality(u8);
 pub struct CriticalityError(pub i64);
 
 impl Criticality {
+    /// The least critical level, 4.
+    pub const LEAST: Criticality = Criticality(4);
+
     pub fn new(level: i64) -> Result<Self, CriticalityError> {
         match u8::try_from(level) {
             Ok(l @ 1..=4) => Ok(Criticality(l)),

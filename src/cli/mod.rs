@@ -1,0 +1,413 @@
+//! The command line: `validate`, `analyse`, `migrate`, `import`, `export`.
+//!
+//! Exit codes: 0 success (warnings allowed); 1 the plan has errors or the command failed;
+//! 2 the input could not be read at all (or the command line is wrong).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use chrono::{Local, NaiveDate};
+use clap::{Parser, Subcommand, ValueEnum};
+use serde_json::{Value, json};
+
+use crate::domain::analysis::{self, Assessment};
+use crate::domain::{Duration, PlanId, SystemId};
+use crate::plan_files::{self, LoadedPlan, Located};
+use crate::store;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "beredskab",
+    version,
+    about = "ICT contingency plan manager and drill runner"
+)]
+pub struct Cli {
+    /// Database: `sqlite://FILE?mode=rwc`, `postgres://…`, or a path to an SQLite file.
+    #[arg(long, global = true, env = "DATABASE_URL", default_value = store::DEFAULT_DATABASE_URL)]
+    database_url: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check a plan folder: exit 0 without errors (warnings allowed), 1 with errors, 2 if the
+    /// folder cannot be read.
+    Validate {
+        /// The plan folder (holding plan.toml and systems/).
+        dir: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// The date review deadlines are checked against (default: today).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        today: Option<NaiveDate>,
+    },
+    /// What an outage takes down, the order to recover in, and whether each RTO can be met.
+    #[command(alias = "analyze")]
+    Analyse {
+        dir: PathBuf,
+        /// Systems that are down, comma-separated (default: all of them, a full outage).
+        #[arg(long, value_delimiter = ',', value_name = "ID,ID")]
+        down: Option<Vec<String>>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Create or update the database schema.
+    Migrate,
+    /// Load a plan folder into the database (all or nothing; importing twice changes nothing).
+    Import {
+        dir: PathBuf,
+        #[arg(long, value_name = "YYYY-MM-DD", hide = true)]
+        today: Option<NaiveDate>,
+    },
+    /// Write a stored plan as a plan folder `DIR/<ID>/`.
+    Export {
+        /// The plan's id.
+        #[arg(long)]
+        plan: String,
+        /// The folder to write the plan folder into.
+        dir: PathBuf,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Text,
+    Json,
+}
+
+/// Parses the command line and runs it.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+const INVALID: u8 = 1;
+const UNREADABLE: u8 = 2;
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let url = database_url(&cli.database_url);
+    match cli.command {
+        Command::Validate { dir, format, today } => {
+            let Some(loaded) = load(&dir, today)? else {
+                return Ok(ExitCode::from(UNREADABLE));
+            };
+            print_findings(&loaded, format)?;
+            Ok(ExitCode::from(if loaded.has_errors() {
+                INVALID
+            } else {
+                0
+            }))
+        }
+        Command::Analyse { dir, down, format } => {
+            let Some(loaded) = load(&dir, None)? else {
+                return Ok(ExitCode::from(UNREADABLE));
+            };
+            let plan = match loaded.plan {
+                Some(plan) if !loaded.has_errors() => plan,
+                _ => {
+                    print_errors_to_stderr(&loaded);
+                    return Ok(ExitCode::from(INVALID));
+                }
+            };
+            let down = match down {
+                None => None,
+                Some(ids) => {
+                    let mut parsed = Vec::new();
+                    for id in ids.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+                        match SystemId::parse(id) {
+                            Ok(id) => parsed.push(id),
+                            Err(e) => {
+                                eprintln!("error: --down: {e}");
+                                return Ok(ExitCode::from(INVALID));
+                            }
+                        }
+                    }
+                    Some(parsed)
+                }
+            };
+            let assessment = match analysis::assess(&plan, down.as_deref()) {
+                Ok(a) => a,
+                Err(unknown) => {
+                    let hints: Vec<String> = unknown
+                        .0
+                        .iter()
+                        .map(|id| {
+                            analysis::did_you_mean(id, plan.systems.iter().map(|s| s.id.as_str()))
+                        })
+                        .collect();
+                    eprintln!("error: --down: {unknown}{}", hints.concat());
+                    return Ok(ExitCode::from(INVALID));
+                }
+            };
+            print_assessment(&plan, &assessment, format, down.is_none())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate => block_on(async {
+            let db = store::connect(&url)
+                .await
+                .with_context(|| connecting(&url))?;
+            store::migrate(&db).await?;
+            println!("database schema is up to date");
+            Ok(ExitCode::SUCCESS)
+        }),
+        Command::Import { dir, today } => {
+            let Some(loaded) = load(&dir, today)? else {
+                return Ok(ExitCode::from(UNREADABLE));
+            };
+            let plan = match loaded.plan {
+                Some(plan) if !loaded.has_errors() => plan,
+                _ => {
+                    print_errors_to_stderr(&loaded);
+                    eprintln!("nothing was imported: fix the errors above first");
+                    return Ok(ExitCode::from(INVALID));
+                }
+            };
+            block_on(async {
+                let db = store::connect(&url)
+                    .await
+                    .with_context(|| connecting(&url))?;
+                store::migrate(&db).await?;
+                let outcome = store::import_plan(&db, &plan).await?;
+                let what = match outcome {
+                    store::ImportOutcome::Created => "created",
+                    store::ImportOutcome::Updated => "updated",
+                    store::ImportOutcome::Unchanged => "unchanged",
+                };
+                println!(
+                    "plan {}: {what} ({} systems, {} people)",
+                    plan.id,
+                    plan.systems.len(),
+                    plan.people.len()
+                );
+                Ok(ExitCode::SUCCESS)
+            })
+        }
+        Command::Export { plan, dir } => {
+            let id = PlanId::parse(&plan).map_err(|e| anyhow::anyhow!("--plan: {e}"))?;
+            block_on(async {
+                let db = store::connect(&url)
+                    .await
+                    .with_context(|| connecting(&url))?;
+                store::migrate(&db).await?;
+                let Some(plan) = store::load_plan(&db, &id).await? else {
+                    let known: Vec<String> = store::plan_ids(&db)
+                        .await?
+                        .iter()
+                        .map(|p| p.to_string())
+                        .collect();
+                    let known = if known.is_empty() {
+                        "the database holds no plans".to_string()
+                    } else {
+                        format!("stored plans: {}", known.join(", "))
+                    };
+                    anyhow::bail!(
+                        "--plan: no plan {:?} in the database ({known})",
+                        id.as_str()
+                    );
+                };
+                let out = dir.join(id.as_str());
+                plan_files::write(&plan, &out)
+                    .with_context(|| format!("writing {}", out.display()))?;
+                println!(
+                    "wrote {} (plan.toml and {} system files)",
+                    out.display(),
+                    plan.systems.len()
+                );
+                Ok(ExitCode::SUCCESS)
+            })
+        }
+    }
+}
+
+fn connecting(url: &str) -> String {
+    // Never print a password that may be part of the URL.
+    let shown = match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://…@{}", &url[..scheme], &url[at + 1..])
+        }
+        _ => url.to_string(),
+    };
+    format!("connecting to {shown}")
+}
+
+/// A bare path means an SQLite file, created on first use.
+fn database_url(given: &str) -> String {
+    if given.contains(':') {
+        given.to_string()
+    } else {
+        format!("sqlite://{given}?mode=rwc")
+    }
+}
+
+fn block_on<T>(future: impl std::future::Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?
+        .block_on(future)
+}
+
+/// Reads a plan folder; `None` (after printing why) when the folder cannot be read at all.
+fn load(dir: &Path, today: Option<NaiveDate>) -> anyhow::Result<Option<LoadedPlan>> {
+    let today = today.unwrap_or_else(|| Local::now().date_naive());
+    match plan_files::load(dir, today) {
+        Ok(loaded) => Ok(Some(loaded)),
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(None)
+        }
+    }
+}
+
+fn print_errors_to_stderr(loaded: &LoadedPlan) {
+    for f in loaded.errors() {
+        eprintln!("error[{}] {f}", f.finding.code);
+    }
+}
+
+fn finding_json(f: &Located) -> Value {
+    json!({
+        "code": f.finding.code.as_str(),
+        "system": f.finding.system().map(|s| s.as_str()),
+        "systems": f.finding.systems.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        "file": f.file.display().to_string(),
+        "line": f.line,
+        "field": f.finding.field,
+        "message": f.finding.message,
+    })
+}
+
+fn print_findings(loaded: &LoadedPlan, format: Format) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            let value = json!({
+                "errors": loaded.errors().map(finding_json).collect::<Vec<_>>(),
+                "warnings": loaded.warnings().map(finding_json).collect::<Vec<_>>(),
+            });
+            writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
+        }
+        Format::Text => {
+            for f in &loaded.findings {
+                let kind = match f.severity() {
+                    analysis::Severity::Error => "error",
+                    analysis::Severity::Warning => "warning",
+                };
+                writeln!(out, "{kind}[{}] {f}", f.finding.code)?;
+            }
+            let errors = loaded.errors().count();
+            let warnings = loaded.warnings().count();
+            let systems = loaded.plan.as_ref().map_or(0, |p| p.systems.len());
+            writeln!(
+                out,
+                "{systems} systems: {errors} error{}, {warnings} warning{}",
+                plural(errors),
+                plural(warnings)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn ids(list: &[SystemId]) -> Vec<&str> {
+    list.iter().map(SystemId::as_str).collect()
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn print_assessment(
+    plan: &crate::domain::Plan,
+    a: &Assessment,
+    format: Format,
+    full_outage: bool,
+) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            let minutes = |d: Option<Duration>| d.map(Duration::minutes);
+            let value = json!({
+                "down": ids(&a.down),
+                "affected": ids(&a.affected),
+                "recovery_order": ids(&a.recovery_order),
+                "systems": a.systems.iter().map(|s| json!({
+                    "id": s.id.as_str(),
+                    "rto_minutes": minutes(s.rto),
+                    "required_rto_minutes": minutes(s.required_rto),
+                    "earliest_recovery_minutes": s.earliest_recovery.minutes(),
+                    "feasible": s.feasible,
+                })).collect::<Vec<_>>(),
+            });
+            writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
+        }
+        Format::Text => {
+            if full_outage {
+                writeln!(out, "Full outage: all {} systems down", a.down.len())?;
+            } else {
+                writeln!(out, "Down: {}", ids(&a.down).join(", "))?;
+                writeln!(
+                    out,
+                    "Affected through dependencies ({}): {}",
+                    a.affected.len(),
+                    ids(&a.affected).join(", ")
+                )?;
+            }
+            writeln!(out)?;
+            let width = a
+                .systems
+                .iter()
+                .map(|s| s.id.as_str().len())
+                .max()
+                .unwrap_or(6)
+                .max(6);
+            writeln!(
+                out,
+                "{:>3}  {:<width$}  {:>4}  {:>8}  {:>12}  {:>9}  feasible",
+                "#", "system", "crit", "RTO", "required RTO", "earliest"
+            )?;
+            let show = |d: Option<Duration>| d.map_or("-".to_string(), |d| d.to_string());
+            let mut infeasible = 0;
+            for (i, s) in a.systems.iter().enumerate() {
+                let crit = plan
+                    .system(s.id.as_str())
+                    .map_or(0, |sys| sys.criticality.level());
+                let verdict = match s.feasible {
+                    Some(true) => "yes",
+                    Some(false) => {
+                        infeasible += 1;
+                        "NO"
+                    }
+                    None => "-",
+                };
+                writeln!(
+                    out,
+                    "{:>3}  {:<width$}  {:>4}  {:>8}  {:>12}  {:>9}  {verdict}",
+                    i + 1,
+                    s.id.as_str(),
+                    crit,
+                    show(s.rto),
+                    show(s.required_rto),
+                    s.earliest_recovery.to_string(),
+                )?;
+            }
+            writeln!(out)?;
+            writeln!(
+                out,
+                "{} of {} affected systems cannot be recovered within their RTO",
+                infeasible,
+                a.systems.len()
+            )?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,667 @@
+//! The database: the only code that talks to it. SQLite (a file) is the embedded default,
+//! PostgreSQL the production option; both run the same migrations and the same queries.
+//!
+//! Query functions take `&impl ConnectionTrait`, so they run inside or outside a transaction.
+
+pub mod entities;
+
+use std::collections::HashMap;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ColumnTrait, IntoActiveModel};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, TransactionTrait,
+};
+
+use crate::domain::*;
+use entities::*;
+
+/// The database URL used when none is given: an SQLite file in the working directory, created
+/// on first use.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://beredskab.db?mode=rwc";
+
+/// Rows per INSERT: keeps every statement below SQLite's limit of bound parameters.
+const INSERT_CHUNK: usize = 500;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+    /// A stored value the domain cannot accept: the database was changed outside the program.
+    #[error("stored {table} row {key}: {reason}")]
+    Corrupt {
+        table: &'static str,
+        key: String,
+        reason: String,
+    },
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Connects to `url` (`sqlite://…` or `postgres://…`).
+pub async fn connect(url: &str) -> Result<DatabaseConnection> {
+    let mut options = ConnectOptions::new(url.to_string());
+    options.sqlx_logging(false);
+    let db = Database::connect(options).await?;
+    if db.get_database_backend() == DbBackend::Sqlite {
+        // Readers do not block the writer; concurrent writers wait instead of failing at once.
+        db.execute_unprepared(
+            "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;",
+        )
+        .await?;
+    }
+    Ok(db)
+}
+
+/// Brings the schema up to date.
+pub async fn migrate(db: &DatabaseConnection) -> Result<()> {
+    Migrator::up(db, None).await?;
+    Ok(())
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportOutcome {
+    Created,
+    Updated,
+    /// The database already held exactly this plan: nothing was written.
+    Unchanged,
+}
+
+/// Stores `plan`, replacing any stored plan with its id, in one transaction: all or nothing.
+/// Importing the same plan twice writes nothing the second time.
+pub async fn import_plan(db: &DatabaseConnection, plan: &Plan) -> Result<ImportOutcome> {
+    let txn = db.begin().await?;
+    let existing = load_plan(&txn, &plan.id).await?;
+    let outcome = match existing {
+        Some(stored) if stored == *plan => return Ok(ImportOutcome::Unchanged),
+        Some(_) => {
+            delete_plan(&txn, &plan.id).await?;
+            ImportOutcome::Updated
+        }
+        None => ImportOutcome::Created,
+    };
+    insert_plan(&txn, plan).await?;
+    txn.commit().await?;
+    Ok(outcome)
+}
+
+/// Removes a plan and everything that belongs to it.
+pub async fn delete_plan(db: &impl ConnectionTrait, id: &PlanId) -> Result<()> {
+    let id = id.as_str();
+    // Children first, so this works whether or not the backend enforces foreign keys.
+    impact_levels::Entity::delete_many()
+        .filter(impact_levels::Column::PlanId.eq(id))
+        .exec(db)
+        .await?;
+    recovery_steps::Entity::delete_many()
+        .filter(recovery_steps::Column::PlanId.eq(id))
+        .exec(db)
+        .await?;
+    system_dependencies::Entity::delete_many()
+        .filter(system_dependencies::Column::PlanId.eq(id))
+        .exec(db)
+        .await?;
+    systems::Entity::delete_many()
+        .filter(systems::Column::PlanId.eq(id))
+        .exec(db)
+        .await?;
+    channels::Entity::delete_many()
+        .filter(channels::Column::PlanId.eq(id))
+        .exec(db)
+        .await?;
+    call_tree::Entity::delete_many()
+        .filter(call_tree::Column::PlanId.eq(id))
+        .exec(db)
+        .await?;
+    plan_criteria::Entity::delete_many()
+        .filter(plan_criteria::Column::PlanId.eq(id))
+        .exec(db)
+        .await?;
+    person_roles::Entity::delete_many()
+        .filter(person_roles::Column::PlanId.eq(id))
+        .exec(db)
+        .await?;
+    people::Entity::delete_many()
+        .filter(people::Column::PlanId.eq(id))
+        .exec(db)
+        .await?;
+    plan_roles::Entity::delete_many()
+        .filter(plan_roles::Column::PlanId.eq(id))
+        .exec(db)
+        .await?;
+    plans::Entity::delete_by_id(id.to_string()).exec(db).await?;
+    Ok(())
+}
+
+fn minutes(d: Duration) -> i64 {
+    i64::try_from(d.minutes()).unwrap_or(i64::MAX)
+}
+
+/// Inserts rows in chunks; an empty list is a no-op.
+async fn insert_all<A>(db: &impl ConnectionTrait, rows: Vec<A>) -> Result<()>
+where
+    A: sea_orm::ActiveModelTrait,
+{
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<A> = rows.by_ref().take(INSERT_CHUNK).collect();
+        <A::Entity as EntityTrait>::insert_many(chunk)
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn insert_plan(db: &impl ConnectionTrait, plan: &Plan) -> Result<()> {
+    let pid = plan.id.to_string();
+    let s = &plan.sections;
+    plans::Entity::insert(
+        plans::Model {
+            id: pid.clone(),
+            name: plan.name.clone(),
+            organisation: plan.organisation.clone(),
+            owner_role: plan.owner_role.to_string(),
+            approver_role: plan.approver_role.to_string(),
+            review_interval_minutes: minutes(plan.review_interval),
+            purpose: s.purpose.clone(),
+            scope: s.scope.clone(),
+            audience: s.audience.clone(),
+            resources: s.resources.clone(),
+            backups: s.backups.clone(),
+            return_to_normal: s.return_to_normal.clone(),
+            incident_handling: s.incident_handling.clone(),
+        }
+        .into_active_model(),
+    )
+    .exec_without_returning(db)
+    .await?;
+
+    let position = |i: usize| i32::try_from(i).unwrap_or(i32::MAX);
+    insert_all(
+        db,
+        plan.roles
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                plan_roles::Model {
+                    plan_id: pid.clone(),
+                    id: r.id.to_string(),
+                    position: position(i),
+                    name: r.name.clone(),
+                    responsibilities: r.responsibilities.clone(),
+                }
+                .into_active_model()
+            })
+            .collect(),
+    )
+    .await?;
+    insert_all(
+        db,
+        plan.people
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                people::Model {
+                    plan_id: pid.clone(),
+                    id: p.id.to_string(),
+                    position: position(i),
+                    name: p.name.clone(),
+                    title: p.title.clone(),
+                    email: p.email.clone(),
+                    phone: p.phone.clone(),
+                }
+                .into_active_model()
+            })
+            .collect(),
+    )
+    .await?;
+    insert_all(
+        db,
+        plan.people
+            .iter()
+            .flat_map(|p| {
+                p.roles.iter().enumerate().map(|(i, r)| {
+                    person_roles::Model {
+                        plan_id: pid.clone(),
+                        person_id: p.id.to_string(),
+                        position: position(i),
+                        role_id: r.to_string(),
+                    }
+                    .into_active_model()
+                })
+            })
+            .collect(),
+    )
+    .await?;
+    let criteria = [
+        (CRITERION_ACTIVATION, &s.activation_criteria),
+        (CRITERION_STAND_DOWN, &s.stand_down_criteria),
+    ];
+    insert_all(
+        db,
+        criteria
+            .iter()
+            .flat_map(|(kind, list)| {
+                list.iter().enumerate().map(|(i, text)| {
+                    plan_criteria::Model {
+                        plan_id: pid.clone(),
+                        kind: kind.to_string(),
+                        position: position(i),
+                        text: text.clone(),
+                    }
+                    .into_active_model()
+                })
+            })
+            .collect(),
+    )
+    .await?;
+    insert_all(
+        db,
+        plan.call_tree
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                call_tree::Model {
+                    plan_id: pid.clone(),
+                    position: position(i),
+                    person_id: c.person.to_string(),
+                    called_by: c.called_by.as_ref().map(PersonId::to_string),
+                    note: c.note.clone(),
+                }
+                .into_active_model()
+            })
+            .collect(),
+    )
+    .await?;
+    insert_all(
+        db,
+        plan.channels
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                channels::Model {
+                    plan_id: pid.clone(),
+                    position: position(i),
+                    name: c.name.clone(),
+                    purpose: c.purpose.clone(),
+                    detail: c.detail.clone(),
+                }
+                .into_active_model()
+            })
+            .collect(),
+    )
+    .await?;
+    insert_all(
+        db,
+        plan.systems
+            .iter()
+            .map(|sys| {
+                let supplier = sys.supplier.clone().unwrap_or_default();
+                systems::Model {
+                    plan_id: pid.clone(),
+                    id: sys.id.to_string(),
+                    name: sys.name.clone(),
+                    description: sys.description.clone(),
+                    owner: sys.owner.as_ref().map(PersonId::to_string),
+                    deputy: sys.deputy.as_ref().map(PersonId::to_string),
+                    criticality: sys.criticality.level().into(),
+                    rto_minutes: sys.rto.map(minutes),
+                    rpo_minutes: sys.rpo.map(minutes),
+                    mtpd_minutes: sys.mtpd.map(minutes),
+                    workaround: sys.workaround.clone(),
+                    verification: sys.verification.clone(),
+                    last_reviewed: sys.last_reviewed,
+                    reviewed_by: sys.reviewed_by.as_ref().map(PersonId::to_string),
+                    review_interval_minutes: sys.review_interval.map(minutes),
+                    supplier_name: sys.supplier.as_ref().map(|s| s.name.clone()),
+                    supplier_contact: supplier.contact,
+                    supplier_phone: supplier.phone,
+                    supplier_email: supplier.email,
+                    supplier_contract_restore_minutes: supplier.contract_restore.map(minutes),
+                }
+                .into_active_model()
+            })
+            .collect(),
+    )
+    .await?;
+    insert_all(
+        db,
+        plan.systems
+            .iter()
+            .flat_map(|sys| {
+                sys.depends_on.iter().enumerate().map(|(i, d)| {
+                    system_dependencies::Model {
+                        plan_id: pid.clone(),
+                        system_id: sys.id.to_string(),
+                        position: position(i),
+                        depends_on: d.to_string(),
+                    }
+                    .into_active_model()
+                })
+            })
+            .collect(),
+    )
+    .await?;
+    insert_all(
+        db,
+        plan.systems
+            .iter()
+            .flat_map(|sys| {
+                sys.recovery_steps.iter().enumerate().map(|(i, st)| {
+                    recovery_steps::Model {
+                        plan_id: pid.clone(),
+                        system_id: sys.id.to_string(),
+                        position: position(i),
+                        text: st.text.clone(),
+                        role_id: st.role.to_string(),
+                        duration_minutes: minutes(st.duration),
+                    }
+                    .into_active_model()
+                })
+            })
+            .collect(),
+    )
+    .await?;
+    insert_all(
+        db,
+        plan.systems
+            .iter()
+            .flat_map(|sys| {
+                sys.impact.iter().enumerate().map(|(i, row)| {
+                    impact_levels::Model {
+                        plan_id: pid.clone(),
+                        system_id: sys.id.to_string(),
+                        position: position(i),
+                        after_minutes: minutes(row.after),
+                        level: row.level.as_str().to_string(),
+                        citizens: row.citizens.clone(),
+                        staff: row.staff.clone(),
+                    }
+                    .into_active_model()
+                })
+            })
+            .collect(),
+    )
+    .await?;
+    Ok(())
+}
+
+const CRITERION_ACTIVATION: &str = "activation";
+const CRITERION_STAND_DOWN: &str = "stand_down";
+
+/// Turns stored values back into domain values, naming the row when one is unusable.
+struct Decode {
+    table: &'static str,
+    key: String,
+}
+
+impl Decode {
+    fn new(table: &'static str, key: impl Into<String>) -> Self {
+        Decode {
+            table,
+            key: key.into(),
+        }
+    }
+
+    fn fail<T>(&self, reason: impl ToString) -> Result<T> {
+        Err(StoreError::Corrupt {
+            table: self.table,
+            key: self.key.clone(),
+            reason: reason.to_string(),
+        })
+    }
+
+    fn id<T>(&self, text: &str, parse: fn(&str) -> Result<T, IdError>) -> Result<T> {
+        parse(text).or_else(|e| self.fail(e))
+    }
+
+    fn opt_id<T>(
+        &self,
+        text: &Option<String>,
+        parse: fn(&str) -> Result<T, IdError>,
+    ) -> Result<Option<T>> {
+        text.as_deref().map(|t| self.id(t, parse)).transpose()
+    }
+
+    fn duration(&self, minutes: i64) -> Result<Duration> {
+        u64::try_from(minutes)
+            .map(Duration::from_minutes)
+            .or_else(|_| self.fail(format!("negative duration {minutes}")))
+    }
+}
+
+/// Loads a whole plan, or `None` if there is no plan with this id.
+pub async fn load_plan(db: &impl ConnectionTrait, id: &PlanId) -> Result<Option<Plan>> {
+    let pid = id.as_str();
+    let Some(row) = plans::Entity::find_by_id(pid.to_string()).one(db).await? else {
+        return Ok(None);
+    };
+    let dec = Decode::new("plans", pid);
+
+    let roles = plan_roles::Entity::find()
+        .filter(plan_roles::Column::PlanId.eq(pid))
+        .order_by_asc(plan_roles::Column::Position)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let dec = Decode::new("plan_roles", &r.id);
+            Ok(Role {
+                id: dec.id(&r.id, RoleId::parse)?,
+                name: r.name,
+                responsibilities: r.responsibilities,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+
+    let mut roles_of: HashMap<String, Vec<RoleId>> = HashMap::new();
+    for r in person_roles::Entity::find()
+        .filter(person_roles::Column::PlanId.eq(pid))
+        .order_by_asc(person_roles::Column::PersonId)
+        .order_by_asc(person_roles::Column::Position)
+        .all(db)
+        .await?
+    {
+        let role = Decode::new("person_roles", &r.person_id).id(&r.role_id, RoleId::parse)?;
+        roles_of.entry(r.person_id).or_default().push(role);
+    }
+    let people = people::Entity::find()
+        .filter(people::Column::PlanId.eq(pid))
+        .order_by_asc(people::Column::Position)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| {
+            let dec = Decode::new("people", &p.id);
+            Ok(Person {
+                id: dec.id(&p.id, PersonId::parse)?,
+                roles: roles_of.remove(&p.id).unwrap_or_default(),
+                name: p.name,
+                title: p.title,
+                email: p.email,
+                phone: p.phone,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+
+    let mut activation_criteria = Vec::new();
+    let mut stand_down_criteria = Vec::new();
+    for c in plan_criteria::Entity::find()
+        .filter(plan_criteria::Column::PlanId.eq(pid))
+        .order_by_asc(plan_criteria::Column::Kind)
+        .order_by_asc(plan_criteria::Column::Position)
+        .all(db)
+        .await?
+    {
+        match c.kind.as_str() {
+            CRITERION_ACTIVATION => activation_criteria.push(c.text),
+            CRITERION_STAND_DOWN => stand_down_criteria.push(c.text),
+            other => {
+                return Decode::new("plan_criteria", pid).fail(format!("unknown kind {other:?}"));
+            }
+        }
+    }
+
+    let call_tree = call_tree::Entity::find()
+        .filter(call_tree::Column::PlanId.eq(pid))
+        .order_by_asc(call_tree::Column::Position)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| {
+            let dec = Decode::new("call_tree", c.position.to_string());
+            Ok(CallTreeEntry {
+                person: dec.id(&c.person_id, PersonId::parse)?,
+                called_by: dec.opt_id(&c.called_by, PersonId::parse)?,
+                note: c.note,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+
+    let channels = channels::Entity::find()
+        .filter(channels::Column::PlanId.eq(pid))
+        .order_by_asc(channels::Column::Position)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| Channel {
+            name: c.name,
+            purpose: c.purpose,
+            detail: c.detail,
+        })
+        .collect();
+
+    let systems = load_systems(db, pid).await?;
+
+    Ok(Some(Plan {
+        id: id.clone(),
+        owner_role: dec.id(&row.owner_role, RoleId::parse)?,
+        approver_role: dec.id(&row.approver_role, RoleId::parse)?,
+        review_interval: dec.duration(row.review_interval_minutes)?,
+        name: row.name,
+        organisation: row.organisation,
+        sections: PlanSections {
+            purpose: row.purpose,
+            scope: row.scope,
+            audience: row.audience,
+            activation_criteria,
+            stand_down_criteria,
+            resources: row.resources,
+            backups: row.backups,
+            return_to_normal: row.return_to_normal,
+            incident_handling: row.incident_handling,
+        },
+        roles,
+        people,
+        call_tree,
+        channels,
+        systems,
+    }))
+}
+
+/// A plan's systems in id order, each with its dependencies, steps and impact table.
+async fn load_systems(db: &impl ConnectionTrait, pid: &str) -> Result<Vec<System>> {
+    let mut deps: HashMap<String, Vec<SystemId>> = HashMap::new();
+    for d in system_dependencies::Entity::find()
+        .filter(system_dependencies::Column::PlanId.eq(pid))
+        .order_by_asc(system_dependencies::Column::SystemId)
+        .order_by_asc(system_dependencies::Column::Position)
+        .all(db)
+        .await?
+    {
+        let dep =
+            Decode::new("system_dependencies", &d.system_id).id(&d.depends_on, SystemId::parse)?;
+        deps.entry(d.system_id).or_default().push(dep);
+    }
+    let mut steps: HashMap<String, Vec<RecoveryStep>> = HashMap::new();
+    for st in recovery_steps::Entity::find()
+        .filter(recovery_steps::Column::PlanId.eq(pid))
+        .order_by_asc(recovery_steps::Column::SystemId)
+        .order_by_asc(recovery_steps::Column::Position)
+        .all(db)
+        .await?
+    {
+        let dec = Decode::new("recovery_steps", &st.system_id);
+        let step = RecoveryStep {
+            role: dec.id(&st.role_id, RoleId::parse)?,
+            duration: dec.duration(st.duration_minutes)?,
+            text: st.text,
+        };
+        steps.entry(st.system_id).or_default().push(step);
+    }
+    let mut impact: HashMap<String, Vec<ImpactStep>> = HashMap::new();
+    for row in impact_levels::Entity::find()
+        .filter(impact_levels::Column::PlanId.eq(pid))
+        .order_by_asc(impact_levels::Column::SystemId)
+        .order_by_asc(impact_levels::Column::Position)
+        .all(db)
+        .await?
+    {
+        let dec = Decode::new("impact_levels", &row.system_id);
+        let Some(level) = ImpactLevel::parse(&row.level) else {
+            return dec.fail(format!("unknown impact level {:?}", row.level));
+        };
+        let step = ImpactStep {
+            after: dec.duration(row.after_minutes)?,
+            level,
+            citizens: row.citizens,
+            staff: row.staff,
+        };
+        impact.entry(row.system_id).or_default().push(step);
+    }
+
+    systems::Entity::find()
+        .filter(systems::Column::PlanId.eq(pid))
+        .order_by_asc(systems::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| {
+            let dec = Decode::new("systems", &s.id);
+            let opt_duration = |m: Option<i64>| m.map(|m| dec.duration(m)).transpose();
+            let supplier = match s.supplier_name {
+                None => None,
+                Some(name) => Some(Supplier {
+                    name,
+                    contact: s.supplier_contact,
+                    phone: s.supplier_phone,
+                    email: s.supplier_email,
+                    contract_restore: opt_duration(s.supplier_contract_restore_minutes)?,
+                }),
+            };
+            Ok(System {
+                id: dec.id(&s.id, SystemId::parse)?,
+                owner: dec.opt_id(&s.owner, PersonId::parse)?,
+                deputy: dec.opt_id(&s.deputy, PersonId::parse)?,
+                reviewed_by: dec.opt_id(&s.reviewed_by, PersonId::parse)?,
+                criticality: Criticality::new(s.criticality.into()).or_else(|e| dec.fail(e))?,
+                rto: opt_duration(s.rto_minutes)?,
+                rpo: opt_duration(s.rpo_minutes)?,
+                mtpd: opt_duration(s.mtpd_minutes)?,
+                review_interval: opt_duration(s.review_interval_minutes)?,
+                depends_on: deps.remove(&s.id).unwrap_or_default(),
+                recovery_steps: steps.remove(&s.id).unwrap_or_default(),
+                impact: impact.remove(&s.id).unwrap_or_default(),
+                supplier,
+                name: s.name,
+                description: s.description,
+                workaround: s.workaround,
+                verification: s.verification,
+                last_reviewed: s.last_reviewed,
+            })
+        })
+        .collect()
+}
+
+/// The ids of every stored plan, in order.
+pub async fn plan_ids(db: &impl ConnectionTrait) -> Result<Vec<PlanId>> {
+    plans::Entity::find()
+        .order_by_asc(plans::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| Decode::new("plans", &p.id).id(&p.id, PlanId::parse))
+        .collect()
+}
