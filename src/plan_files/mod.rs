@@ -190,45 +190,35 @@ fn parse_toml<T: serde::de::DeserializeOwned>(path: &Path, text: &str) -> Result
 }
 
 /// The path of the innermost key whose key or value contains `span`, e.g. `recovery_steps[1].role`.
+/// Tables written as `[header]` span only their header, so every table is searched inside.
 fn path_at(table: &DeTable, span: &Range<usize>) -> Option<String> {
     fn contains(outer: &Range<usize>, inner: &Range<usize>) -> bool {
         outer.start <= inner.start && inner.end <= outer.end.max(outer.start + 1)
     }
-    fn walk(value: &Spanned<DeValue>, span: &Range<usize>, path: &mut String) {
+    /// The path below `value` (starting with `.` or `[`), if `span` lies inside it.
+    fn inside(value: &Spanned<DeValue>, span: &Range<usize>) -> Option<String> {
         match value.get_ref() {
-            DeValue::Table(t) => {
-                if let Some(p) = path_in_table(t, span) {
-                    path.push('.');
-                    path.push_str(&p);
-                }
-            }
-            DeValue::Array(items) => {
-                if let Some((i, item)) = items
-                    .iter()
-                    .enumerate()
-                    .find(|(_, v)| contains(&v.span(), span))
-                {
-                    path.push_str(&format!("[{i}]"));
-                    walk(item, span, path);
-                }
-            }
-            _ => {}
+            DeValue::Table(t) => in_table(t, span).map(|p| format!(".{p}")),
+            DeValue::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+                inside(item, span)
+                    .or_else(|| contains(&item.span(), span).then(String::new))
+                    .map(|rest| format!("[{i}]{rest}"))
+            }),
+            _ => None,
         }
     }
-    fn path_in_table(table: &DeTable, span: &Range<usize>) -> Option<String> {
-        // Arrays of tables span only their header; look inside every value.
-        for (key, value) in table.iter() {
-            let in_value = contains(&value.span(), span)
-                || matches!(value.get_ref(), DeValue::Array(a) if a.iter().any(|v| contains(&v.span(), span)));
-            if contains(&key.span(), span) || in_value {
-                let mut path = key.get_ref().to_string();
-                walk(value, span, &mut path);
-                return Some(path);
+    fn in_table(table: &DeTable, span: &Range<usize>) -> Option<String> {
+        table.iter().find_map(|(key, value)| {
+            let name = key.get_ref();
+            if contains(&key.span(), span) {
+                return Some(name.to_string());
             }
-        }
-        None
+            inside(value, span)
+                .map(|rest| format!("{name}{rest}"))
+                .or_else(|| contains(&value.span(), span).then(|| name.to_string()))
+        })
     }
-    path_in_table(table, span)
+    in_table(table, span)
 }
 
 /// The span of the value at `path` (`depends_on[2]`, `supplier.contract_restore`), or of the
