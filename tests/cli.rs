@@ -230,6 +230,47 @@ fn missing_owner_unknown_person_and_rto_beyond_mtpd_are_errors() {
 }
 
 #[test]
+fn plan_level_references_are_located_in_plan_toml() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = helpers::mini_plan_in(tmp.path(), "x");
+    edit(
+        &dir,
+        "plan.toml",
+        r#"called_by = "mette""#,
+        r#"called_by = "mete""#,
+    );
+    edit(
+        &dir,
+        "plan.toml",
+        r#"roles = ["it-chef"]"#,
+        r#"roles = ["it-chef", "cto"]"#,
+    );
+    let (code, json) = validate_json(&dir);
+    assert_eq!(code, 1);
+    let plan_toml = dir.join("plan.toml").display().to_string();
+    let errors = json["errors"].as_array().unwrap();
+    let located: Vec<(&str, i64, &str)> = errors
+        .iter()
+        .map(|e| {
+            assert_eq!(e["file"], plan_toml.as_str());
+            assert_eq!(e["system"], Value::Null);
+            (
+                e["code"].as_str().unwrap(),
+                e["line"].as_i64().unwrap(),
+                e["field"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        located,
+        [
+            ("unknown-role", 29, "people[0].roles[1]"),
+            ("unknown-person", 41, "call_tree[1].called_by")
+        ]
+    );
+}
+
+#[test]
 fn malformed_toml_is_an_error_with_its_line() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = helpers::mini_plan_in(tmp.path(), "x");
