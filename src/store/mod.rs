@@ -91,47 +91,29 @@ pub async fn import_plan(db: &DatabaseConnection, plan: &Plan) -> Result<ImportO
 pub async fn delete_plan(db: &impl ConnectionTrait, id: &PlanId) -> Result<()> {
     let id = id.as_str();
     // Children first, so this works whether or not the backend enforces foreign keys.
-    impact_levels::Entity::delete_many()
-        .filter(impact_levels::Column::PlanId.eq(id))
+    delete_rows::<impact_levels::Entity>(db, impact_levels::Column::PlanId, id).await?;
+    delete_rows::<recovery_steps::Entity>(db, recovery_steps::Column::PlanId, id).await?;
+    delete_rows::<system_dependencies::Entity>(db, system_dependencies::Column::PlanId, id).await?;
+    delete_rows::<systems::Entity>(db, systems::Column::PlanId, id).await?;
+    delete_rows::<channels::Entity>(db, channels::Column::PlanId, id).await?;
+    delete_rows::<call_tree::Entity>(db, call_tree::Column::PlanId, id).await?;
+    delete_rows::<plan_criteria::Entity>(db, plan_criteria::Column::PlanId, id).await?;
+    delete_rows::<person_roles::Entity>(db, person_roles::Column::PlanId, id).await?;
+    delete_rows::<people::Entity>(db, people::Column::PlanId, id).await?;
+    delete_rows::<plan_roles::Entity>(db, plan_roles::Column::PlanId, id).await?;
+    delete_rows::<plans::Entity>(db, plans::Column::Id, id).await?;
+    Ok(())
+}
+
+async fn delete_rows<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    plan_column: E::Column,
+    plan_id: &str,
+) -> Result<()> {
+    E::delete_many()
+        .filter(plan_column.eq(plan_id))
         .exec(db)
         .await?;
-    recovery_steps::Entity::delete_many()
-        .filter(recovery_steps::Column::PlanId.eq(id))
-        .exec(db)
-        .await?;
-    system_dependencies::Entity::delete_many()
-        .filter(system_dependencies::Column::PlanId.eq(id))
-        .exec(db)
-        .await?;
-    systems::Entity::delete_many()
-        .filter(systems::Column::PlanId.eq(id))
-        .exec(db)
-        .await?;
-    channels::Entity::delete_many()
-        .filter(channels::Column::PlanId.eq(id))
-        .exec(db)
-        .await?;
-    call_tree::Entity::delete_many()
-        .filter(call_tree::Column::PlanId.eq(id))
-        .exec(db)
-        .await?;
-    plan_criteria::Entity::delete_many()
-        .filter(plan_criteria::Column::PlanId.eq(id))
-        .exec(db)
-        .await?;
-    person_roles::Entity::delete_many()
-        .filter(person_roles::Column::PlanId.eq(id))
-        .exec(db)
-        .await?;
-    people::Entity::delete_many()
-        .filter(people::Column::PlanId.eq(id))
-        .exec(db)
-        .await?;
-    plan_roles::Entity::delete_many()
-        .filter(plan_roles::Column::PlanId.eq(id))
-        .exec(db)
-        .await?;
-    plans::Entity::delete_by_id(id.to_string()).exec(db).await?;
     Ok(())
 }
 
