@@ -1,6 +1,8 @@
 //! beredskab: an ICT contingency plan manager and drill runner.
 
 pub mod cli;
+pub mod config;
 pub mod domain;
 pub mod plan_files;
 pub mod store;
+pub mod web;

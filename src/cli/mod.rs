@@ -12,10 +12,12 @@ use chrono::{Local, NaiveDate};
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::{Value, json};
 
+use crate::config::Config;
 use crate::domain::analysis::{self, Assessment};
 use crate::domain::{Duration, PlanId, SystemId};
 use crate::plan_files::{self, LoadedPlan, Located};
 use crate::store;
+use crate::web::{self, Application};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -25,8 +27,9 @@ use crate::store;
 )]
 pub struct Cli {
     /// Database: `sqlite://FILE?mode=rwc`, `postgres://…`, or a path to an SQLite file.
-    #[arg(long, global = true, env = "DATABASE_URL", default_value = store::DEFAULT_DATABASE_URL)]
-    database_url: String,
+    /// [default: sqlite://beredskab.db?mode=rwc]
+    #[arg(long, global = true, env = "DATABASE_URL")]
+    database_url: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -53,6 +56,21 @@ enum Command {
         down: Option<Vec<String>>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+    },
+    /// Run the web application.
+    Serve {
+        /// Address to listen on [default: 127.0.0.1:8080].
+        #[arg(long)]
+        bind: Option<std::net::SocketAddr>,
+        /// A TOML configuration file (see the README for its keys).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// The folder of plan folders imported into an empty database [default: plans].
+        #[arg(long, value_name = "DIR")]
+        plans: Option<PathBuf>,
+        /// Do not import plans into an empty database.
+        #[arg(long)]
+        no_import: bool,
     },
     /// Create or update the database schema.
     Migrate,
@@ -101,8 +119,43 @@ const INVALID: u8 = 1;
 const UNREADABLE: u8 = 2;
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let url = database_url(&cli.database_url);
+    let url = database_url(
+        cli.database_url
+            .as_deref()
+            .unwrap_or(store::DEFAULT_DATABASE_URL),
+    );
     match cli.command {
+        Command::Serve {
+            bind,
+            config,
+            plans,
+            no_import,
+        } => {
+            tracing_subscriber::fmt()
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_default_env()
+                        .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into()),
+                )
+                .init();
+            // The environment's DATABASE_URL is read by the configuration's own layering.
+            let mut config = Config::load(config.as_deref(), |k| std::env::var(k).ok())?;
+            if let Some(given) = cli.database_url {
+                config.database_url = database_url(&given);
+            }
+            config.bind = bind.unwrap_or(config.bind);
+            config.plans_dir = plans.unwrap_or(config.plans_dir);
+            config.import &= !no_import;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            runtime.block_on(async {
+                let app = Application::build(config.clone()).await?;
+                tracing::info!("listening on http://{}:{}", config.bind.ip(), app.port());
+                app.run_until_stopped(web::shutdown_signal()).await?;
+                Ok::<_, anyhow::Error>(ExitCode::SUCCESS)
+            })
+        }
         Command::Validate { dir, format, today } => {
             let Some(loaded) = load(&dir, today)? else {
                 return Ok(ExitCode::from(UNREADABLE));

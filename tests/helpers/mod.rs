@@ -107,3 +107,54 @@ pub async fn databases() -> Vec<TestDb> {
     dbs.extend(postgres_db().await);
     dbs
 }
+
+/// A running server on a free loopback port, stopped when dropped.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl TestApp {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn page(&self, path: &str) -> (u16, String) {
+        let response = self.get(path).await;
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap())
+    }
+}
+
+/// Starts the server against `database_url`, importing the plan folders under `plans_dir`.
+pub async fn spawn_app(database_url: &str, plans_dir: &Path) -> TestApp {
+    let config = beredskab::config::Config {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        database_url: database_url.to_string(),
+        plans_dir: plans_dir.to_path_buf(),
+        import: true,
+        language: "da".into(),
+    };
+    let app = beredskab::web::Application::build(config).await.unwrap();
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .unwrap();
+    TestApp {
+        address,
+        client,
+        _stop: stop,
+    }
+}

@@ -1,0 +1,211 @@
+//! Languages: every user-facing string comes from `templates/locales/<lang>.toml`; durations and
+//! dates are written the way each language writes them.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, NaiveDate};
+use handlebars::{
+    Context, Handlebars, Helper, HelperDef, HelperResult, Output, RenderContext, RenderError,
+    RenderErrorReason,
+};
+
+use crate::domain::Duration;
+
+/// The languages there are locale files for; the first is the default.
+pub const LANGUAGES: [&str; 2] = ["da", "en"];
+
+/// The strings of every language, by dotted key (`overview.title`).
+#[derive(Debug, Default)]
+pub struct Locales(HashMap<String, HashMap<String, String>>);
+
+impl Locales {
+    /// Reads the locale files (as TOML text, by language).
+    pub fn parse(files: &[(&str, &str)]) -> Result<Self, String> {
+        let mut all = HashMap::new();
+        for (lang, text) in files {
+            let table: toml::Table = toml::from_str(text)
+                .map_err(|e| format!("locales/{lang}.toml: {}", e.message()))?;
+            let mut flat = HashMap::new();
+            flatten("", &table, &mut flat);
+            all.insert(lang.to_string(), flat);
+        }
+        Ok(Locales(all))
+    }
+
+    /// Keys that one language has and another lacks, as `lang: key` lines.
+    pub fn missing(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (lang, strings) in &self.0 {
+            for (other, other_strings) in &self.0 {
+                for key in other_strings.keys() {
+                    if !strings.contains_key(key) {
+                        out.push(format!("{lang}: {key} (present in {other})"));
+                    }
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    pub fn get(&self, lang: &str, key: &str) -> Option<&str> {
+        self.0.get(lang)?.get(key).map(String::as_str)
+    }
+}
+
+fn flatten(prefix: &str, table: &toml::Table, out: &mut HashMap<String, String>) {
+    for (key, value) in table {
+        let full = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match value {
+            toml::Value::Table(t) => flatten(&full, t, out),
+            toml::Value::String(s) => {
+                out.insert(full, s.clone());
+            }
+            other => {
+                out.insert(full, other.to_string());
+            }
+        }
+    }
+}
+
+/// The language in the template's root context (`lang`), or the default.
+fn lang_of(ctx: &Context) -> &str {
+    ctx.data()
+        .get("lang")
+        .and_then(|v| v.as_str())
+        .unwrap_or(LANGUAGES[0])
+}
+
+/// `{{t "key" name=value}}`: the string for `key` in the page's language, with `{name}`
+/// replaced by each hash parameter. A missing key is a render error, never a blank.
+pub struct Translate(pub std::sync::Arc<Locales>);
+
+impl HelperDef for Translate {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        ctx: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+        out: &mut dyn Output,
+    ) -> HelperResult {
+        let key = h
+            .param(0)
+            .and_then(|p| p.value().as_str())
+            .ok_or_else(|| RenderErrorReason::ParamNotFoundForIndex("t", 0))?;
+        let lang = lang_of(ctx);
+        let text = self.0.get(lang, key).ok_or_else(|| {
+            RenderError::from(RenderErrorReason::Other(format!(
+                "no string {key:?} in {lang}"
+            )))
+        })?;
+        let mut text = text.to_string();
+        for (name, value) in h.hash() {
+            let shown = match value.value() {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            text = text.replace(&format!("{{{name}}}"), &shown);
+        }
+        out.write(&handlebars::html_escape(&text))?;
+        Ok(())
+    }
+}
+
+/// A duration as people write it in each language: `1 t. 30 min.`, `2 døgn`; `1 h 30 min`,
+/// `2 days`.
+pub fn duration(d: Duration, lang: &str) -> String {
+    let mut rest = d.minutes();
+    if rest == 0 {
+        return if lang == "da" { "0 min." } else { "0 min" }.to_string();
+    }
+    let units: [(u64, &str, &str); 4] = if lang == "da" {
+        [
+            (10080, "uge", "uger"),
+            (1440, "døgn", "døgn"),
+            (60, "t.", "t."),
+            (1, "min.", "min."),
+        ]
+    } else {
+        [
+            (10080, "week", "weeks"),
+            (1440, "day", "days"),
+            (60, "h", "h"),
+            (1, "min", "min"),
+        ]
+    };
+    let mut parts = Vec::new();
+    for (size, one, many) in units {
+        let n = rest / size;
+        if n > 0 {
+            parts.push(format!("{n} {}", if n == 1 { one } else { many }));
+            rest -= n * size;
+        }
+    }
+    parts.join(" ")
+}
+
+/// A date as each language writes it: `12. maj 2026`; `12 May 2026`.
+pub fn date(d: NaiveDate, lang: &str) -> String {
+    const DA: [&str; 12] = [
+        "januar",
+        "februar",
+        "marts",
+        "april",
+        "maj",
+        "juni",
+        "juli",
+        "august",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ];
+    const EN: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let month = d.month0() as usize;
+    if lang == "da" {
+        format!("{}. {} {}", d.day(), DA[month], d.year())
+    } else {
+        format!("{} {} {}", d.day(), EN[month], d.year())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_the_danish_and_the_english_way() {
+        let d = |t| Duration::parse(t).unwrap();
+        assert_eq!(duration(d("1h 30m"), "da"), "1 t. 30 min.");
+        assert_eq!(duration(d("2d"), "da"), "2 døgn");
+        assert_eq!(duration(d("2w"), "da"), "2 uger");
+        assert_eq!(duration(d("1h 30m"), "en"), "1 h 30 min");
+        assert_eq!(duration(d("1d"), "en"), "1 day");
+        assert_eq!(duration(d("0m"), "da"), "0 min.");
+    }
+
+    #[test]
+    fn dates_read_the_danish_and_the_english_way() {
+        let d = NaiveDate::from_ymd_opt(2026, 5, 12).unwrap();
+        assert_eq!(date(d, "da"), "12. maj 2026");
+        assert_eq!(date(d, "en"), "12 May 2026");
+    }
+}

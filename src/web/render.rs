@@ -1,0 +1,95 @@
+//! Templates and static files, embedded in the binary at build time.
+
+use std::sync::Arc;
+
+use axum::response::Html;
+use handlebars::Handlebars;
+use rust_embed::RustEmbed;
+use serde_json::Value;
+
+use super::i18n::{LANGUAGES, Locales, Translate};
+use super::{Error, Result};
+
+#[derive(RustEmbed)]
+#[folder = "templates/"]
+pub struct Assets;
+
+/// The registered templates and the locale strings.
+pub struct Templates {
+    hb: Handlebars<'static>,
+    pub locales: Arc<Locales>,
+}
+
+fn text(path: &str) -> anyhow::Result<String> {
+    let file = Assets::get(path).ok_or_else(|| anyhow::anyhow!("templates/{path} is missing"))?;
+    Ok(String::from_utf8(file.data.into_owned())?)
+}
+
+impl Templates {
+    /// Registers every page and partial in strict mode and reads the locales; fails if a
+    /// template does not compile or a language lacks a string another one has.
+    pub fn load() -> anyhow::Result<Self> {
+        let mut files = Vec::new();
+        for lang in LANGUAGES {
+            files.push((lang, text(&format!("locales/{lang}.toml"))?));
+        }
+        let borrowed: Vec<(&str, &str)> = files.iter().map(|(l, t)| (*l, t.as_str())).collect();
+        let locales = Arc::new(Locales::parse(&borrowed).map_err(anyhow::Error::msg)?);
+        let missing = locales.missing();
+        if !missing.is_empty() {
+            anyhow::bail!("locale strings missing:\n{}", missing.join("\n"));
+        }
+        let mut hb = Handlebars::new();
+        hb.set_strict_mode(true);
+        hb.register_helper("t", Box::new(Translate(locales.clone())));
+        for path in Assets::iter() {
+            let name = match path.strip_suffix(".hbs") {
+                Some(stem) => stem.rsplit('/').next().unwrap_or(stem).to_string(),
+                None => continue,
+            };
+            hb.register_template_string(&name, text(&path)?)
+                .map_err(|e| anyhow::anyhow!("templates/{path}: {e}"))?;
+        }
+        Ok(Templates { hb, locales })
+    }
+
+    /// Renders page `name` with `data`; the language goes in as `lang`.
+    pub fn page(&self, name: &str, lang: &str, mut data: Value) -> Result<Html<String>> {
+        if let Value::Object(map) = &mut data {
+            map.insert("lang".into(), Value::String(lang.to_string()));
+            // The current page, as the language links' `next` parameter.
+            let here = map.get("path").and_then(Value::as_str).unwrap_or("/");
+            map.insert("here".into(), Value::String(url_escape(here)));
+        }
+        self.hb
+            .render(name, &data)
+            .map(Html)
+            .map_err(|e| Error::Render {
+                template: name.to_string(),
+                message: e.to_string(),
+            })
+    }
+}
+
+/// A static file's bytes and content type.
+pub fn static_file(name: &str) -> Option<(Vec<u8>, &'static str)> {
+    let file = Assets::get(&format!("static/{name}"))?;
+    let mime = match name.rsplit('.').next() {
+        Some("css") => "text/css; charset=utf-8",
+        Some("svg") => "image/svg+xml",
+        _ => "application/octet-stream",
+    };
+    Some((file.data.into_owned(), mime))
+}
+
+/// Percent-encodes a query value.
+pub fn url_escape(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

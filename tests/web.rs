@@ -1,0 +1,154 @@
+//! The web application over real HTTP, on SQLite and (with `TEST_POSTGRES_URL`) PostgreSQL.
+
+mod helpers;
+
+use helpers::{TestApp, spawn_app};
+
+/// One server per database, on the example plan.
+async fn apps() -> Vec<(TestApp, helpers::TestDb)> {
+    let mut out = Vec::new();
+    for db in helpers::databases().await {
+        let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+        out.push((app, db));
+    }
+    out
+}
+
+#[tokio::test]
+async fn health_check_answers_ok() {
+    for (app, db) in apps().await {
+        let (status, body) = app.page("/healthz").await;
+        assert_eq!((status, body.as_str()), (200, "ok"), "{}", db.backend);
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn an_empty_database_gets_the_example_plan_and_the_front_page_leads_to_it() {
+    for (app, db) in apps().await {
+        let response = app.get("/").await;
+        assert_eq!(response.status().as_u16(), 303);
+        assert_eq!(response.headers()["location"], "/plans/example-kommune");
+        let (status, page) = app.page("/plans/example-kommune").await;
+        assert_eq!(status, 200);
+        assert!(page.contains("<html lang=\"da\">"));
+        assert!(
+            page.contains("36 systemer · 0 fejl · 2 advarsler"),
+            "{}",
+            db.backend
+        );
+        assert!(page.contains("Viser 36 af 36 systemer"));
+        // Findings are shown beside the system they concern.
+        assert!(page.contains("supplier-restore-exceeds-rto"));
+        // Danish durations and dates.
+        assert!(page.contains("<td>1 t.</td>"));
+        assert!(page.contains("30. september 2026"));
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn the_overview_filters_and_sorts_without_javascript() {
+    let db = helpers::sqlite_db();
+    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let (_, page) = app.page("/plans/example-kommune?crit=4").await;
+    assert!(page.contains("Viser 1 af 36 systemer"), "{page}");
+    assert!(page.contains("/systems/print\""));
+    let (_, page) = app.page("/plans/example-kommune?only=overdue").await;
+    assert!(page.contains("Viser 1 af 36 systemer"));
+    assert!(page.contains("/systems/adgangskontrol\""));
+    let (_, page) = app.page("/plans/example-kommune?q=karen").await;
+    assert!(page.contains("Karen Poulsen"));
+    assert!(!page.contains("/systems/ad\""));
+    let (_, page) = app.page("/plans/example-kommune?sort=rto&dir=desc").await;
+    let first = page.find("/systems/").unwrap();
+    let row = &page[first..first + 80];
+    assert!(
+        row.contains("byggesag") || row.contains("klientstyring") || row.contains("print"),
+        "{row}"
+    );
+    assert!(page.contains("aria-sort=\"descending\""));
+}
+
+#[tokio::test]
+async fn the_language_choice_is_remembered() {
+    let db = helpers::sqlite_db();
+    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let response = app
+        .get("/lang/en?next=/plans/example-kommune%3Fcrit%3D1")
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(
+        response.headers()["location"],
+        "/plans/example-kommune?crit=1"
+    );
+    let (_, page) = app.page("/plans/example-kommune").await;
+    assert!(page.contains("<html lang=\"en\">"));
+    assert!(page.contains("Showing 36 of 36 systems"), "{page}");
+    assert!(page.contains("<td>1 h</td>"));
+    // Never a redirect to another site.
+    let response = app.get("/lang/da?next=//evil.example").await;
+    assert_eq!(response.headers()["location"], "/");
+    let (_, page) = app.page("/plans/example-kommune").await;
+    assert!(page.contains("Viser 36 af 36 systemer"));
+}
+
+#[tokio::test]
+async fn the_system_page_shows_the_whole_section() {
+    let db = helpers::sqlite_db();
+    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let (status, page) = app.page("/plans/example-kommune/systems/ad").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<h1>Active Directory"));
+    // What it depends on and what depends on it.
+    assert!(page.contains("href=\"/plans/example-kommune/systems/vmware\""));
+    assert!(page.contains("href=\"/plans/example-kommune/systems/sql-platform\""));
+    assert!(page.contains("Reetableringstrin"));
+    assert!(page.contains("Forventet tid i alt: 45 min."), "{page}");
+    assert!(page.contains("href=\"tel:+45"));
+    assert!(page.contains("Uacceptabel"));
+}
+
+#[tokio::test]
+async fn unknown_pages_get_a_404_page() {
+    let db = helpers::sqlite_db();
+    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    for path in [
+        "/plans/example-kommune/systems/nope",
+        "/plans/nope",
+        "/plans/NOT%20A%20SLUG",
+        "/no/such/page",
+    ] {
+        let (status, page) = app.page(path).await;
+        assert_eq!(status, 404, "{path}");
+        assert!(page.contains("Siden findes ikke"), "{path}: {page}");
+    }
+}
+
+#[tokio::test]
+async fn text_from_the_plan_is_escaped_everywhere() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plans = tmp.path().join("plans");
+    let dir = helpers::mini_plan_in(&plans, "mini");
+    let path = dir.join("systems/esdh.toml");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "name = \"ESDH\"",
+        "name = \"<script>alert('æøå')</script> \\\"ESDH\\\"\"",
+    );
+    std::fs::write(&path, text).unwrap();
+    let db = helpers::sqlite_db();
+    let app = spawn_app(&db.url, &plans).await;
+    for url in [
+        "/plans/mini",
+        "/plans/mini/systems/esdh",
+        "/plans/mini/systems/ad",
+    ] {
+        let (status, page) = app.page(url).await;
+        assert_eq!(status, 200, "{url}");
+        assert!(!page.contains("<script>"), "{url}");
+        assert!(
+            page.contains("&lt;script&gt;alert(&#x27;æøå&#x27;)&lt;/script&gt; &quot;ESDH&quot;"),
+            "{url}: {page}"
+        );
+    }
+}
