@@ -41,7 +41,7 @@ async fn an_empty_database_gets_the_example_plan_and_the_front_page_leads_to_it(
         // Findings are shown beside the system they concern.
         assert!(page.contains("supplier-restore-exceeds-rto"));
         // Danish durations and dates.
-        assert!(page.contains("<td>1 t.</td>"));
+        assert!(page.contains("<td class=\"nowrap\" data-label=\"RTO\">1 t.</td>"));
         assert!(page.contains("30. september 2026"));
         db.cleanup().await;
     }
@@ -85,7 +85,7 @@ async fn the_language_choice_is_remembered() {
     let (_, page) = app.page("/plans/example-kommune").await;
     assert!(page.contains("<html lang=\"en\">"));
     assert!(page.contains("Showing 36 of 36 systems"), "{page}");
-    assert!(page.contains("<td>1 h</td>"));
+    assert!(page.contains("<td class=\"nowrap\" data-label=\"RTO\">1 h</td>"));
     // Never a redirect to another site.
     let response = app.get("/lang/da?next=//evil.example").await;
     assert_eq!(response.headers()["location"], "/");

@@ -42,6 +42,7 @@ impl Templates {
         let mut hb = Handlebars::new();
         hb.set_strict_mode(true);
         hb.register_helper("t", Box::new(Translate(locales.clone())));
+        hb.register_helper("paragraphs", Box::new(paragraphs));
         for path in Assets::iter() {
             let name = match path.strip_suffix(".hbs") {
                 Some(stem) => stem.rsplit('/').next().unwrap_or(stem).to_string(),
@@ -71,6 +72,17 @@ impl Templates {
     }
 }
 
+handlebars::handlebars_helper!(paragraphs: |text: str| paragraphs_of(text));
+
+/// Text as written in a plan file, as paragraphs: blank lines separate paragraphs, single line
+/// breaks (hard wrapping in the file) become spaces.
+fn paragraphs_of(text: &str) -> Vec<String> {
+    text.split("\n\n")
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
 /// A static file's bytes and content type.
 pub fn static_file(name: &str) -> Option<(Vec<u8>, &'static str)> {
     let file = Assets::get(&format!("static/{name}"))?;
@@ -92,4 +104,15 @@ pub fn url_escape(text: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hard_wrapped_text_becomes_paragraphs() {
+        assert_eq!(
+            super::paragraphs_of("one\ntwo\n\n  three \n"),
+            ["one two", "three"]
+        );
+    }
 }
