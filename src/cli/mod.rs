@@ -140,8 +140,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             // The environment's DATABASE_URL is read by the configuration's own layering.
             let mut config = Config::load(config.as_deref(), |k| std::env::var(k).ok())?;
             if let Some(given) = cli.database_url {
-                config.database_url = database_url(&given);
+                config.database_url = given;
             }
+            config.database_url = database_url(&config.database_url);
             config.bind = bind.unwrap_or(config.bind);
             config.plans_dir = plans.unwrap_or(config.plans_dir);
             config.import &= !no_import;
