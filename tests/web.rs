@@ -152,3 +152,18 @@ async fn text_from_the_plan_is_escaped_everywhere() {
         );
     }
 }
+
+#[tokio::test]
+async fn with_several_plans_the_front_page_lists_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plans = tmp.path().join("plans");
+    helpers::mini_plan_in(&plans, "alpha");
+    helpers::mini_plan_in(&plans, "beta");
+    let db = helpers::sqlite_db();
+    let app = spawn_app(&db.url, &plans).await;
+    let (status, page) = app.page("/").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<h1>Beredskabsplaner</h1>"), "{page}");
+    assert!(page.contains("href=\"/plans/alpha\""));
+    assert!(page.contains("href=\"/plans/beta\""));
+}

@@ -639,11 +639,34 @@ async fn load_systems(db: &impl ConnectionTrait, pid: &str) -> Result<Vec<System
 
 /// The ids of every stored plan, in order.
 pub async fn plan_ids(db: &impl ConnectionTrait) -> Result<Vec<PlanId>> {
+    Ok(plan_summaries(db)
+        .await?
+        .into_iter()
+        .map(|p| p.id)
+        .collect())
+}
+
+/// A stored plan's name, without its content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanSummary {
+    pub id: PlanId,
+    pub name: String,
+    pub organisation: String,
+}
+
+/// Every stored plan's id and name, in id order: one query.
+pub async fn plan_summaries(db: &impl ConnectionTrait) -> Result<Vec<PlanSummary>> {
     plans::Entity::find()
         .order_by_asc(plans::Column::Id)
         .all(db)
         .await?
         .into_iter()
-        .map(|p| Decode::new("plans", &p.id).id(&p.id, PlanId::parse))
+        .map(|p| {
+            Ok(PlanSummary {
+                id: Decode::new("plans", &p.id).id(&p.id, PlanId::parse)?,
+                name: p.name,
+                organisation: p.organisation,
+            })
+        })
         .collect()
 }

@@ -106,16 +106,14 @@ async fn choose_language(Path(lang): Path<String>, Query(q): Query<Return>) -> R
 }
 
 async fn list_plans(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
-    let ids = store::plan_ids(&state.db).await?;
-    if let [only] = ids.as_slice() {
-        return Ok(Redirect::to(&format!("/plans/{only}")).into_response());
+    let plans = store::plan_summaries(&state.db).await?;
+    if let [only] = plans.as_slice() {
+        return Ok(Redirect::to(&format!("/plans/{}", only.id)).into_response());
     }
-    let mut plans = Vec::new();
-    for id in &ids {
-        if let Some(plan) = store::load_plan(&state.db, id).await? {
-            plans.push(json!({"id": plan.id, "name": plan.name, "organisation": plan.organisation, "systems": plan.systems.len()}));
-        }
-    }
+    let plans: Vec<Value> = plans
+        .iter()
+        .map(|p| json!({"id": p.id, "name": p.name, "organisation": p.organisation}))
+        .collect();
     let lang = language(&headers, &state);
     Ok(state
         .templates
