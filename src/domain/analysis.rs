@@ -185,16 +185,12 @@ impl<'p> PlanGraph<'p> {
         let mut index = HashMap::with_capacity(n);
         let mut duplicates = Vec::new();
         for (i, system) in plan.systems.iter().enumerate() {
-            if index.insert(system.id.as_str(), i as u32).is_some() {
-                duplicates.push(i as u32);
-            }
-        }
-        // Later duplicates overwrote earlier ones: the first system keeps the id.
-        for &d in duplicates.iter().rev() {
-            let id = plan.systems[d as usize].id.as_str();
-            let first = plan.systems.iter().position(|s| s.id.as_str() == id);
-            if let Some(first) = first {
-                index.insert(id, first as u32);
+            // The first system keeps the id; later ones are duplicates.
+            match index.entry(system.id.as_str()) {
+                std::collections::hash_map::Entry::Occupied(_) => duplicates.push(i as u32),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(i as u32);
+                }
             }
         }
         let deps: Vec<Vec<u32>> = plan
@@ -526,6 +522,26 @@ pub fn did_you_mean<'a>(wrong: &str, known: impl Iterator<Item = &'a str>) -> St
     }
 }
 
+/// A `duplicate-id` finding for every id already used earlier in the list `list`.
+fn duplicate_ids<'a>(
+    out: &mut Vec<Finding>,
+    list: &str,
+    kind: &str,
+    ids: impl Iterator<Item = &'a str>,
+) {
+    let mut seen = HashSet::new();
+    for (i, id) in ids.enumerate() {
+        if !seen.insert(id) {
+            out.push(Finding::new(
+                Code::DuplicateId,
+                vec![],
+                Some(format!("{list}[{i}].id")),
+                format!("{kind} id {id:?} is used by more than one {kind}"),
+            ));
+        }
+    }
+}
+
 /// Every consistency finding of the plan, as of `today` (for review deadlines).
 pub fn check(plan: &Plan, today: NaiveDate) -> Vec<Finding> {
     let graph = PlanGraph::new(plan);
@@ -555,34 +571,18 @@ pub fn check(plan: &Plan, today: NaiveDate) -> Vec<Finding> {
     };
 
     // Plan level: unique people and roles, roles the plan names, people's roles, the call tree.
-    let mut seen = HashSet::new();
-    for (i, person) in plan.people.iter().enumerate() {
-        if !seen.insert(person.id.as_str()) {
-            out.push(Finding::new(
-                Code::DuplicateId,
-                vec![],
-                Some(format!("people[{i}].id")),
-                format!(
-                    "person id {:?} is used by more than one person",
-                    person.id.as_str()
-                ),
-            ));
-        }
-    }
-    let mut seen = HashSet::new();
-    for (i, role) in plan.roles.iter().enumerate() {
-        if !seen.insert(role.id.as_str()) {
-            out.push(Finding::new(
-                Code::DuplicateId,
-                vec![],
-                Some(format!("roles[{i}].id")),
-                format!(
-                    "role id {:?} is used by more than one role",
-                    role.id.as_str()
-                ),
-            ));
-        }
-    }
+    duplicate_ids(
+        &mut out,
+        "people",
+        "person",
+        plan.people.iter().map(|p| p.id.as_str()),
+    );
+    duplicate_ids(
+        &mut out,
+        "roles",
+        "role",
+        plan.roles.iter().map(|r| r.id.as_str()),
+    );
     for (name, role) in [
         ("owner_role", &plan.owner_role),
         ("approver_role", &plan.approver_role),
