@@ -22,6 +22,22 @@ pub struct Config {
     pub import: bool,
     /// Language for visitors who have not chosen one: `da` or `en` (`BEREDSKAB_LANGUAGE`).
     pub language: String,
+    /// Username of the administrator created in an empty database (`BEREDSKAB_ADMIN_USER`).
+    pub admin_user: String,
+    /// That administrator's password; generated and printed once when not set
+    /// (`BEREDSKAB_ADMIN_PASSWORD`).
+    pub admin_password: Option<String>,
+    /// Give every person in the plans an account with a demo password printed at start
+    /// (`BEREDSKAB_DEMO`).
+    pub demo: bool,
+    /// The demo accounts' password; generated at every start when not set
+    /// (`BEREDSKAB_DEMO_PASSWORD`).
+    pub demo_password: Option<String>,
+    /// Send the session cookie only over https: set it when a TLS proxy is in front
+    /// (`BEREDSKAB_SECURE_COOKIES`).
+    pub secure_cookies: bool,
+    /// Minutes of inactivity after which a session ends (`BEREDSKAB_SESSION_MINUTES`).
+    pub session_minutes: u32,
 }
 
 impl Default for Config {
@@ -32,6 +48,12 @@ impl Default for Config {
             plans_dir: PathBuf::from("plans"),
             import: true,
             language: "da".to_string(),
+            admin_user: "admin".to_string(),
+            admin_password: None,
+            demo: false,
+            demo_password: None,
+            secure_cookies: false,
+            session_minutes: 8 * 60,
         }
     }
 }
@@ -88,8 +110,15 @@ impl Config {
             "BEREDSKAB_PLANS_DIR",
             "BEREDSKAB_IMPORT",
             "BEREDSKAB_LANGUAGE",
+            "BEREDSKAB_ADMIN_USER",
+            "BEREDSKAB_ADMIN_PASSWORD",
+            "BEREDSKAB_DEMO",
+            "BEREDSKAB_DEMO_PASSWORD",
+            "BEREDSKAB_SECURE_COOKIES",
+            "BEREDSKAB_SESSION_MINUTES",
         ] {
             let Some(value) = env(name) else { continue };
+            let not_flag = || bad(name, &value, "expected true or false");
             match name {
                 "BEREDSKAB_BIND" => {
                     config.bind = value
@@ -98,15 +127,29 @@ impl Config {
                 }
                 "BEREDSKAB_DATABASE_URL" => config.database_url = value,
                 "BEREDSKAB_PLANS_DIR" => config.plans_dir = PathBuf::from(value),
-                "BEREDSKAB_IMPORT" => {
-                    config.import = match value.as_str() {
-                        "true" | "1" | "yes" => true,
-                        "false" | "0" | "no" => false,
-                        _ => return Err(bad(name, &value, "expected true or false")),
-                    }
+                "BEREDSKAB_IMPORT" => config.import = flag(&value).ok_or_else(not_flag)?,
+                "BEREDSKAB_DEMO" => config.demo = flag(&value).ok_or_else(not_flag)?,
+                "BEREDSKAB_SECURE_COOKIES" => {
+                    config.secure_cookies = flag(&value).ok_or_else(not_flag)?
+                }
+                "BEREDSKAB_ADMIN_USER" => config.admin_user = value,
+                "BEREDSKAB_ADMIN_PASSWORD" => config.admin_password = Some(value),
+                "BEREDSKAB_DEMO_PASSWORD" => config.demo_password = Some(value),
+                "BEREDSKAB_SESSION_MINUTES" => {
+                    config.session_minutes =
+                        value.parse().ok().filter(|m| *m > 0).ok_or_else(|| {
+                            bad(name, &value, "expected a number of minutes above 0")
+                        })?
                 }
                 _ => config.language = value,
             }
+        }
+        if config.admin_user.trim().is_empty() {
+            return Err(bad(
+                "BEREDSKAB_ADMIN_USER",
+                &config.admin_user,
+                "must not be empty",
+            ));
         }
         if !crate::web::i18n::LANGUAGES.contains(&config.language.as_str()) {
             return Err(bad(
@@ -116,6 +159,14 @@ impl Config {
             ));
         }
         Ok(config)
+    }
+}
+
+fn flag(value: &str) -> Option<bool> {
+    match value {
+        "true" | "1" | "yes" => Some(true),
+        "false" | "0" | "no" => Some(false),
+        _ => None,
     }
 }
 

@@ -9,6 +9,7 @@ async fn apps() -> Vec<(TestApp, helpers::TestDb)> {
     let mut out = Vec::new();
     for db in helpers::databases().await {
         let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+        app.login("admin", helpers::ADMIN_PASSWORD).await;
         out.push((app, db));
     }
     out
@@ -51,6 +52,7 @@ async fn an_empty_database_gets_the_example_plan_and_the_front_page_leads_to_it(
 async fn the_overview_filters_and_sorts_without_javascript() {
     let db = helpers::sqlite_db();
     let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    app.login("admin", helpers::ADMIN_PASSWORD).await;
     let (_, page) = app.page("/plans/example-kommune?crit=4").await;
     assert!(page.contains("Viser 1 af 36 systemer"), "{page}");
     assert!(page.contains("/systems/print\""));
@@ -74,6 +76,7 @@ async fn the_overview_filters_and_sorts_without_javascript() {
 async fn the_language_choice_is_remembered() {
     let db = helpers::sqlite_db();
     let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    app.login("admin", helpers::ADMIN_PASSWORD).await;
     let response = app
         .get("/lang/en?next=/plans/example-kommune%3Fcrit%3D1")
         .await;
@@ -97,6 +100,7 @@ async fn the_language_choice_is_remembered() {
 async fn the_system_page_shows_the_whole_section() {
     let db = helpers::sqlite_db();
     let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    app.login("admin", helpers::ADMIN_PASSWORD).await;
     let (status, page) = app.page("/plans/example-kommune/systems/ad").await;
     assert_eq!(status, 200);
     assert!(page.contains("<h1>Active Directory"));
@@ -113,6 +117,7 @@ async fn the_system_page_shows_the_whole_section() {
 async fn unknown_pages_get_a_404_page() {
     let db = helpers::sqlite_db();
     let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    app.login("admin", helpers::ADMIN_PASSWORD).await;
     for path in [
         "/plans/example-kommune/systems/nope",
         "/plans/nope",
@@ -138,6 +143,7 @@ async fn text_from_the_plan_is_escaped_everywhere() {
     std::fs::write(&path, text).unwrap();
     let db = helpers::sqlite_db();
     let app = spawn_app(&db.url, &plans).await;
+    app.login("admin", helpers::ADMIN_PASSWORD).await;
     for url in [
         "/plans/mini",
         "/plans/mini/systems/esdh",
@@ -161,6 +167,7 @@ async fn with_several_plans_the_front_page_lists_them() {
     helpers::mini_plan_in(&plans, "beta");
     let db = helpers::sqlite_db();
     let app = spawn_app(&db.url, &plans).await;
+    app.login("admin", helpers::ADMIN_PASSWORD).await;
     let (status, page) = app.page("/").await;
     assert_eq!(status, 200);
     assert!(page.contains("<h1>Beredskabsplaner</h1>"), "{page}");

@@ -4,11 +4,15 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_create_plan_tables;
+mod m20261128_000002_accounts_versions_audit;
 
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261128_000001_create_plan_tables::Migration)]
+        vec![
+            Box::new(m20261128_000001_create_plan_tables::Migration),
+            Box::new(m20261128_000002_accounts_versions_audit::Migration),
+        ]
     }
 }

@@ -71,6 +71,10 @@ enum Command {
         /// Do not import plans into an empty database.
         #[arg(long)]
         no_import: bool,
+        /// Give every person in the plans an account with their plan role and a demo password,
+        /// printed at start: for trying each role out.
+        #[arg(long)]
+        demo: bool,
     },
     /// Create or update the database schema.
     Migrate,
@@ -130,6 +134,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             config,
             plans,
             no_import,
+            demo,
         } => {
             tracing_subscriber::fmt()
                 .with_env_filter(
@@ -146,6 +151,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             config.bind = bind.unwrap_or(config.bind);
             config.plans_dir = plans.unwrap_or(config.plans_dir);
             config.import &= !no_import;
+            config.demo |= demo;
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()

@@ -506,7 +506,7 @@ fn tarjan(deps: &[Vec<u32>]) -> (Vec<u32>, Vec<Vec<u32>>) {
 }
 
 /// The closest known id to a mistyped one, if any is close enough to be a likely typo.
-fn suggestion<'a>(wrong: &str, known: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn suggestion<'a>(wrong: &str, known: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     known
         .map(|k| (strsim::levenshtein(wrong, k), k))
         .filter(|(d, k)| *d <= (wrong.len().max(k.len()) / 3).max(1))

@@ -1,8 +1,12 @@
 //! The plan model and everything that can be said about a plan without I/O: durations, the
-//! analysis, and (later) drill logic. Nothing here touches files, the database or the network.
+//! analysis, edits, differences, access rules. Nothing here touches files, the database or the
+//! network.
 
+pub mod access;
 pub mod analysis;
+pub mod diff;
 pub mod duration;
+pub mod edit;
 pub mod plan;
 
 pub use analysis::{Assessment, Code, Finding, Severity};

@@ -30,6 +30,8 @@ pub mod plans {
         pub return_to_normal: String,
         #[sea_orm(column_type = "Text")]
         pub incident_handling: String,
+        pub revision: i64,
+        pub sections_revision: i64,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -80,6 +82,7 @@ pub mod people {
         pub email: String,
         #[sea_orm(column_type = "Text")]
         pub phone: String,
+        pub revision: i64,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -213,6 +216,7 @@ pub mod systems {
         #[sea_orm(column_type = "Text")]
         pub supplier_email: String,
         pub supplier_contract_restore_minutes: Option<i64>,
+        pub revision: i64,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -284,6 +288,106 @@ pub mod impact_levels {
         pub citizens: String,
         #[sea_orm(column_type = "Text")]
         pub staff: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod accounts {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "accounts")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        #[sea_orm(unique)]
+        pub username: String,
+        #[sea_orm(column_type = "Text")]
+        pub display_name: String,
+        #[sea_orm(column_type = "Text")]
+        pub password_hash: String,
+        pub role: String,
+        pub person_id: Option<String>,
+        pub language: Option<String>,
+        pub active: bool,
+        pub api_token_hash: Option<String>,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod sessions {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "sessions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        #[sea_orm(column_type = "Text")]
+        pub data: String,
+        /// Unix seconds.
+        pub expires_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod plan_versions {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "plan_versions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub plan_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub number: i32,
+        pub plan_revision: i64,
+        /// The whole plan as JSON.
+        #[sea_orm(column_type = "Text")]
+        pub snapshot: String,
+        pub approved_by: String,
+        pub approved_at: DateTimeUtc,
+        #[sea_orm(column_type = "Text")]
+        pub comment: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod audit_events {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_events")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub at: DateTimeUtc,
+        pub actor: String,
+        pub plan_id: Option<String>,
+        pub system_id: Option<String>,
+        pub action: String,
+        pub field: String,
+        #[sea_orm(column_type = "Text")]
+        pub before: String,
+        #[sea_orm(column_type = "Text")]
+        pub after: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

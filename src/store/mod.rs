@@ -3,6 +3,9 @@
 //!
 //! Query functions take `&impl ConnectionTrait`, so they run inside or outside a transaction.
 
+pub mod accounts;
+pub mod audit;
+pub mod edits;
 pub mod entities;
 
 use std::collections::HashMap;
@@ -11,10 +14,12 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::{ColumnTrait, IntoActiveModel};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, TransactionTrait,
+    QueryFilter, QueryOrder, QueryTrait, TransactionTrait,
 };
 
+use crate::domain::diff;
 use crate::domain::*;
+pub use edits::{PlanRevisions, plan_revisions};
 use entities::*;
 
 /// The database URL used when none is given: an SQLite file in the working directory, created
@@ -74,18 +79,28 @@ pub enum ImportOutcome {
 pub async fn import_plan(db: &DatabaseConnection, plan: &Plan) -> Result<ImportOutcome> {
     let txn = db.begin().await?;
     let existing = load_plan(&txn, &plan.id).await?;
-    let outcome = match existing {
+    let (outcome, revision) = match existing {
         Some(stored) if stored == *plan => return Ok(ImportOutcome::Unchanged),
-        Some(_) => {
+        Some(stored) => {
+            // Revisions only grow, so a form opened before the import cannot save over it.
+            let revision = plan_revisions(&txn, &plan.id)
+                .await?
+                .map_or(0, |r| r.revision)
+                + 1;
+            let changes = diff::plan_changes(&stored, plan);
+            audit::record(&txn, IMPORT_ACTOR, &plan.id, "import", &changes).await?;
             delete_plan(&txn, &plan.id).await?;
-            ImportOutcome::Updated
+            (ImportOutcome::Updated, revision)
         }
-        None => ImportOutcome::Created,
+        None => (ImportOutcome::Created, 1),
     };
-    insert_plan(&txn, plan).await?;
+    insert_plan(&txn, plan, revision).await?;
     txn.commit().await?;
     Ok(outcome)
 }
+
+/// The actor recorded in the audit log for changes that came from plan files.
+pub const IMPORT_ACTOR: &str = "(import)";
 
 /// Removes a plan and everything that belongs to it.
 pub async fn delete_plan(db: &impl ConnectionTrait, id: &PlanId) -> Result<()> {
@@ -136,7 +151,7 @@ where
     Ok(())
 }
 
-async fn insert_plan(db: &impl ConnectionTrait, plan: &Plan) -> Result<()> {
+async fn insert_plan(db: &impl ConnectionTrait, plan: &Plan, revision: i64) -> Result<()> {
     let pid = plan.id.to_string();
     let s = &plan.sections;
     plans::Entity::insert(
@@ -154,6 +169,8 @@ async fn insert_plan(db: &impl ConnectionTrait, plan: &Plan) -> Result<()> {
             backups: s.backups.clone(),
             return_to_normal: s.return_to_normal.clone(),
             incident_handling: s.incident_handling.clone(),
+            revision,
+            sections_revision: revision,
         }
         .into_active_model(),
     )
@@ -193,6 +210,7 @@ async fn insert_plan(db: &impl ConnectionTrait, plan: &Plan) -> Result<()> {
                     title: p.title.clone(),
                     email: p.email.clone(),
                     phone: p.phone.clone(),
+                    revision,
                 }
                 .into_active_model()
             })
@@ -275,99 +293,97 @@ async fn insert_plan(db: &impl ConnectionTrait, plan: &Plan) -> Result<()> {
             .collect(),
     )
     .await?;
-    insert_all(
-        db,
-        plan.systems
-            .iter()
-            .map(|sys| {
-                let supplier = sys.supplier.clone().unwrap_or_default();
-                systems::Model {
-                    plan_id: pid.clone(),
-                    id: sys.id.to_string(),
-                    name: sys.name.clone(),
-                    description: sys.description.clone(),
-                    owner: sys.owner.as_ref().map(PersonId::to_string),
-                    deputy: sys.deputy.as_ref().map(PersonId::to_string),
-                    criticality: sys.criticality.level().into(),
-                    rto_minutes: sys.rto.map(minutes),
-                    rpo_minutes: sys.rpo.map(minutes),
-                    mtpd_minutes: sys.mtpd.map(minutes),
-                    workaround: sys.workaround.clone(),
-                    verification: sys.verification.clone(),
-                    last_reviewed: sys.last_reviewed,
-                    reviewed_by: sys.reviewed_by.as_ref().map(PersonId::to_string),
-                    review_interval_minutes: sys.review_interval.map(minutes),
-                    supplier_name: sys.supplier.as_ref().map(|s| s.name.clone()),
-                    supplier_contact: supplier.contact,
-                    supplier_phone: supplier.phone,
-                    supplier_email: supplier.email,
-                    supplier_contract_restore_minutes: supplier.contract_restore.map(minutes),
+    let mut rows = SystemRows::default();
+    for sys in &plan.systems {
+        rows.add(&pid, sys, revision);
+    }
+    rows.insert(db).await
+}
+
+/// The rows of system sections, ready to insert.
+#[derive(Default)]
+struct SystemRows {
+    systems: Vec<systems::ActiveModel>,
+    dependencies: Vec<system_dependencies::ActiveModel>,
+    steps: Vec<recovery_steps::ActiveModel>,
+    impact: Vec<impact_levels::ActiveModel>,
+}
+
+impl SystemRows {
+    fn add(&mut self, pid: &str, sys: &System, revision: i64) {
+        let position = |i: usize| i32::try_from(i).unwrap_or(i32::MAX);
+        let supplier = sys.supplier.clone().unwrap_or_default();
+        self.systems.push(
+            systems::Model {
+                plan_id: pid.to_string(),
+                id: sys.id.to_string(),
+                name: sys.name.clone(),
+                description: sys.description.clone(),
+                owner: sys.owner.as_ref().map(PersonId::to_string),
+                deputy: sys.deputy.as_ref().map(PersonId::to_string),
+                criticality: sys.criticality.level().into(),
+                rto_minutes: sys.rto.map(minutes),
+                rpo_minutes: sys.rpo.map(minutes),
+                mtpd_minutes: sys.mtpd.map(minutes),
+                workaround: sys.workaround.clone(),
+                verification: sys.verification.clone(),
+                last_reviewed: sys.last_reviewed,
+                reviewed_by: sys.reviewed_by.as_ref().map(PersonId::to_string),
+                review_interval_minutes: sys.review_interval.map(minutes),
+                supplier_name: sys.supplier.as_ref().map(|s| s.name.clone()),
+                supplier_contact: supplier.contact,
+                supplier_phone: supplier.phone,
+                supplier_email: supplier.email,
+                supplier_contract_restore_minutes: supplier.contract_restore.map(minutes),
+                revision,
+            }
+            .into_active_model(),
+        );
+        self.dependencies
+            .extend(sys.depends_on.iter().enumerate().map(|(i, d)| {
+                system_dependencies::Model {
+                    plan_id: pid.to_string(),
+                    system_id: sys.id.to_string(),
+                    position: position(i),
+                    depends_on: d.to_string(),
                 }
                 .into_active_model()
-            })
-            .collect(),
-    )
-    .await?;
-    insert_all(
-        db,
-        plan.systems
-            .iter()
-            .flat_map(|sys| {
-                sys.depends_on.iter().enumerate().map(|(i, d)| {
-                    system_dependencies::Model {
-                        plan_id: pid.clone(),
-                        system_id: sys.id.to_string(),
-                        position: position(i),
-                        depends_on: d.to_string(),
-                    }
-                    .into_active_model()
-                })
-            })
-            .collect(),
-    )
-    .await?;
-    insert_all(
-        db,
-        plan.systems
-            .iter()
-            .flat_map(|sys| {
-                sys.recovery_steps.iter().enumerate().map(|(i, st)| {
-                    recovery_steps::Model {
-                        plan_id: pid.clone(),
-                        system_id: sys.id.to_string(),
-                        position: position(i),
-                        text: st.text.clone(),
-                        role_id: st.role.to_string(),
-                        duration_minutes: minutes(st.duration),
-                    }
-                    .into_active_model()
-                })
-            })
-            .collect(),
-    )
-    .await?;
-    insert_all(
-        db,
-        plan.systems
-            .iter()
-            .flat_map(|sys| {
-                sys.impact.iter().enumerate().map(|(i, row)| {
-                    impact_levels::Model {
-                        plan_id: pid.clone(),
-                        system_id: sys.id.to_string(),
-                        position: position(i),
-                        after_minutes: minutes(row.after),
-                        level: row.level.as_str().to_string(),
-                        citizens: row.citizens.clone(),
-                        staff: row.staff.clone(),
-                    }
-                    .into_active_model()
-                })
-            })
-            .collect(),
-    )
-    .await?;
-    Ok(())
+            }));
+        self.steps
+            .extend(sys.recovery_steps.iter().enumerate().map(|(i, st)| {
+                recovery_steps::Model {
+                    plan_id: pid.to_string(),
+                    system_id: sys.id.to_string(),
+                    position: position(i),
+                    text: st.text.clone(),
+                    role_id: st.role.to_string(),
+                    duration_minutes: minutes(st.duration),
+                }
+                .into_active_model()
+            }));
+        self.impact
+            .extend(sys.impact.iter().enumerate().map(|(i, row)| {
+                impact_levels::Model {
+                    plan_id: pid.to_string(),
+                    system_id: sys.id.to_string(),
+                    position: position(i),
+                    after_minutes: minutes(row.after),
+                    level: row.level.as_str().to_string(),
+                    citizens: row.citizens.clone(),
+                    staff: row.staff.clone(),
+                }
+                .into_active_model()
+            }));
+    }
+
+    /// Systems first: the other rows refer to them.
+    async fn insert(self, db: &impl ConnectionTrait) -> Result<()> {
+        insert_all(db, self.systems).await?;
+        insert_all(db, self.dependencies).await?;
+        insert_all(db, self.steps).await?;
+        insert_all(db, self.impact).await?;
+        Ok(())
+    }
 }
 
 const CRITERION_ACTIVATION: &str = "activation";
@@ -515,7 +531,7 @@ pub async fn load_plan(db: &impl ConnectionTrait, id: &PlanId) -> Result<Option<
         })
         .collect();
 
-    let systems = load_systems(db, pid).await?;
+    let systems = load_systems(db, pid, None).await?;
 
     Ok(Some(Plan {
         id: id.clone(),
@@ -543,11 +559,19 @@ pub async fn load_plan(db: &impl ConnectionTrait, id: &PlanId) -> Result<Option<
     }))
 }
 
-/// A plan's systems in id order, each with its dependencies, steps and impact table.
-async fn load_systems(db: &impl ConnectionTrait, pid: &str) -> Result<Vec<System>> {
+/// A plan's systems in id order (or only the system `only`), each with its dependencies, steps
+/// and impact table.
+async fn load_systems(
+    db: &impl ConnectionTrait,
+    pid: &str,
+    only: Option<&str>,
+) -> Result<Vec<System>> {
     let mut deps: HashMap<String, Vec<SystemId>> = HashMap::new();
     for d in system_dependencies::Entity::find()
         .filter(system_dependencies::Column::PlanId.eq(pid))
+        .apply_if(only, |q, id| {
+            q.filter(system_dependencies::Column::SystemId.eq(id))
+        })
         .order_by_asc(system_dependencies::Column::SystemId)
         .order_by_asc(system_dependencies::Column::Position)
         .all(db)
@@ -560,6 +584,9 @@ async fn load_systems(db: &impl ConnectionTrait, pid: &str) -> Result<Vec<System
     let mut steps: HashMap<String, Vec<RecoveryStep>> = HashMap::new();
     for st in recovery_steps::Entity::find()
         .filter(recovery_steps::Column::PlanId.eq(pid))
+        .apply_if(only, |q, id| {
+            q.filter(recovery_steps::Column::SystemId.eq(id))
+        })
         .order_by_asc(recovery_steps::Column::SystemId)
         .order_by_asc(recovery_steps::Column::Position)
         .all(db)
@@ -576,6 +603,9 @@ async fn load_systems(db: &impl ConnectionTrait, pid: &str) -> Result<Vec<System
     let mut impact: HashMap<String, Vec<ImpactStep>> = HashMap::new();
     for row in impact_levels::Entity::find()
         .filter(impact_levels::Column::PlanId.eq(pid))
+        .apply_if(only, |q, id| {
+            q.filter(impact_levels::Column::SystemId.eq(id))
+        })
         .order_by_asc(impact_levels::Column::SystemId)
         .order_by_asc(impact_levels::Column::Position)
         .all(db)
@@ -596,6 +626,7 @@ async fn load_systems(db: &impl ConnectionTrait, pid: &str) -> Result<Vec<System
 
     systems::Entity::find()
         .filter(systems::Column::PlanId.eq(pid))
+        .apply_if(only, |q, id| q.filter(systems::Column::Id.eq(id)))
         .order_by_asc(systems::Column::Id)
         .all(db)
         .await?

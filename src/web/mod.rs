@@ -1,9 +1,14 @@
 //! The web application: `beredskab serve`. Server-rendered pages that work without JavaScript,
 //! from handlebars templates compiled into the binary.
 
+mod admin;
+mod api;
+pub mod auth;
+mod edit;
 pub mod i18n;
 mod pages;
 mod render;
+mod versions;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -29,47 +34,63 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Page templates and locale strings, loaded once at start.
     pub templates: Arc<Templates>,
+    /// Login throttling and the timing-safe login check.
+    pub auth: Arc<auth::Auth>,
 }
 
-/// Errors a request can end in. The status mapping lives in `into_response`.
+/// The cookie that remembers a visitor's language before they sign in.
+const LANG_COOKIE: &str = "lang";
+
+/// Errors a request can end in. The status mapping lives in `into_response`; pages for them are
+/// rendered by `pages::error_pages`, which knows the visitor's language.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("not found")]
     NotFound,
+    /// Not signed in: go to the login page, then back to `next`.
+    #[error("login required")]
+    LoginRequired { next: String },
+    #[error("forbidden")]
+    Forbidden,
+    #[error("missing or wrong CSRF token")]
+    CsrfRejected,
+    #[error("request body too large")]
+    TooLarge,
     #[error(transparent)]
     Store(#[from] store::StoreError),
     #[error("rendering {template}: {message}")]
     Render { template: String, message: String },
+    #[error("{0}")]
+    Internal(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Marks an error response to be replaced by the error page with this message key.
+#[derive(Clone, Copy, Debug)]
+struct ErrorPage(&'static str);
+
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        match self {
-            Error::NotFound => {
-                // The page itself is rendered by `pages::not_found_page`, which knows the
-                // visitor's language.
-                let mut response =
-                    (StatusCode::NOT_FOUND, "Not found / Ikke fundet").into_response();
-                response.extensions_mut().insert(NotFoundPage);
-                response
+        let (status, key) = match &self {
+            Error::NotFound => (StatusCode::NOT_FOUND, "error.not_found"),
+            Error::LoginRequired { next } => {
+                let to = format!("/login?next={}", render::url_escape(next));
+                return axum::response::Redirect::to(&to).into_response();
             }
-            other => {
-                tracing::error!(error = %other, "request failed");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Internal error / Intern fejl: the server log has the details",
-                )
-                    .into_response()
+            Error::Forbidden => (StatusCode::FORBIDDEN, "error.forbidden"),
+            Error::CsrfRejected => (StatusCode::FORBIDDEN, "error.csrf"),
+            Error::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "error.too_large"),
+            Error::Store(_) | Error::Render { .. } | Error::Internal(_) => {
+                tracing::error!(error = %self, "request failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "error.internal")
             }
-        }
+        };
+        let mut response = (status, status.canonical_reason().unwrap_or("error")).into_response();
+        response.extensions_mut().insert(ErrorPage(key));
+        response
     }
 }
-
-/// Marks a 404 that should be shown as the not-found page.
-#[derive(Clone, Copy)]
-struct NotFoundPage;
 
 /// A server bound to its port, ready to run.
 pub struct Application {
@@ -86,12 +107,15 @@ impl Application {
         if config.import && store::plan_ids(&db).await?.is_empty() {
             import_plans(&db, &config.plans_dir).await?;
         }
+        auth::bootstrap_accounts(&db, &config).await?;
+        auth::spawn_session_cleanup(db.clone());
         let templates = Templates::load()?;
         let listener = TcpListener::bind(config.bind).await?;
         let state = AppState {
             db,
             config: Arc::new(config),
             templates: Arc::new(templates),
+            auth: Arc::new(auth::Auth::new().await?),
         };
         Ok(Application {
             listener,
@@ -145,13 +169,55 @@ async fn import_plans(db: &DatabaseConnection, dir: &std::path::Path) -> anyhow:
 }
 
 fn router(state: AppState) -> Router {
+    let sessions = tower_sessions::SessionManagerLayer::new(auth::DbSessionStore {
+        db: state.db.clone(),
+    })
+    .with_name("beredskab_session")
+    .with_http_only(true)
+    .with_same_site(tower_sessions::cookie::SameSite::Lax)
+    .with_secure(state.config.secure_cookies)
+    .with_expiry(tower_sessions::Expiry::OnInactivity(
+        time::Duration::minutes(i64::from(state.config.session_minutes)),
+    ));
     pages::router()
+        .merge(edit::router())
+        .merge(versions::router())
+        .merge(admin::router())
+        .nest("/api/v1", api::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            pages::not_found_page,
+            pages::error_pages,
         ))
+        .layer(axum::middleware::from_fn(auth::csrf_guard))
+        .layer(sessions)
+        .layer(axum::middleware::from_fn(security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Headers every response carries: no framing, no MIME sniffing, no inline script or style.
+async fn security_headers(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    use axum::http::{HeaderValue, header};
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    response
 }
 
 /// Completes on Ctrl-C or SIGTERM.

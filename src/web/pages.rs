@@ -3,17 +3,19 @@
 use std::collections::HashMap;
 
 use axum::Router;
-use axum::extract::{Path, Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{Form, Path, Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use tower_sessions::Session;
 
+use super::auth::{self, Viewer, cookie_language};
 use super::i18n::{self, LANGUAGES};
 use super::render::{static_file, url_escape};
-use super::{AppState, Error, Result};
+use super::{AppState, Error, ErrorPage, LANG_COOKIE, Result};
 use crate::domain::analysis::{self, Finding, Severity};
 use crate::domain::{Duration, Plan, PlanId, System};
 use crate::store;
@@ -22,26 +24,49 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/", get(list_plans))
+        .route("/login", get(login_form).post(login))
+        .route("/logout", post(logout))
+        .route("/my", get(my_systems))
         .route("/plans/{plan}", get(show_plan))
         .route("/plans/{plan}/systems/{system}", get(show_system))
+        .route("/plans/{plan}/sections", get(show_sections))
         .route("/lang/{lang}", get(choose_language))
         .route("/static/{file}", get(static_asset))
         .fallback(not_found)
 }
 
-const LANG_COOKIE: &str = "lang";
-
-/// The visitor's language: their remembered choice, else the server's default.
-fn language(headers: &HeaderMap, state: &AppState) -> String {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, value)| *name == LANG_COOKIE && LANGUAGES.contains(value))
-        .map(|(_, value)| value.to_string())
-        .unwrap_or_else(|| state.config.language.clone())
+/// Renders page `name` for `viewer`: adds who is signed in, what they may do, and the CSRF
+/// token for the page's forms.
+pub(super) fn page(
+    state: &AppState,
+    viewer: &Viewer,
+    name: &str,
+    mut data: Value,
+) -> Result<Html<String>> {
+    if let Value::Object(map) = &mut data {
+        if let Some(user) = &viewer.user {
+            let a = &user.actor;
+            map.insert(
+                "user".into(),
+                json!({
+                    "username": user.account.username,
+                    "name": user.account.display_name,
+                    "role": format!("role.{}", a.role.as_str()),
+                    "edits_plan": a.may_edit_plan(),
+                    "approves": a.may_approve(),
+                    "admin": a.may_manage_accounts(),
+                    "audit": a.may_read_audit(),
+                    "owner": a.person.is_some(),
+                }),
+            );
+        }
+        map.insert(
+            "csrf".into(),
+            json!(viewer.csrf.clone().unwrap_or_default()),
+        );
+        map.entry("path").or_insert_with(|| json!(viewer.path));
+    }
+    state.templates.page(name, &viewer.lang, data)
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
@@ -56,7 +81,14 @@ async fn healthz(State(state): State<AppState>) -> Response {
 
 async fn static_asset(Path(file): Path<String>) -> Response {
     match static_file(&file) {
-        Some((bytes, mime)) => ([(header::CONTENT_TYPE, mime)], bytes).into_response(),
+        Some((bytes, mime)) => (
+            [
+                (header::CONTENT_TYPE, mime),
+                (header::CACHE_CONTROL, "public, max-age=3600"),
+            ],
+            bytes,
+        )
+            .into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }
@@ -65,21 +97,39 @@ async fn not_found() -> Error {
     Error::NotFound
 }
 
-/// Turns every `Error::NotFound` into the not-found page, in the visitor's language.
-pub(super) async fn not_found_page(
+/// Replaces the bodies of error responses with the error page, in the visitor's language.
+/// The API answers in JSON itself and is left alone.
+pub(super) async fn error_pages(
     State(state): State<AppState>,
     request: Request,
     next: Next,
 ) -> Response {
-    let lang = language(request.headers(), &state);
+    if request.uri().path().starts_with("/api/") {
+        return next.run(request).await;
+    }
+    let lang = cookie_language(request.headers()).unwrap_or_else(|| state.config.language.clone());
     let response = next.run(request).await;
-    if response.extensions().get::<super::NotFoundPage>().is_none() {
+    let Some(ErrorPage(key)) = response.extensions().get::<ErrorPage>().copied() else {
         return response;
+    };
+    let status = response.status();
+    match state.templates.page(
+        "error",
+        &lang,
+        json!({"status": status.as_u16(), "title": format!("{key}.title"), "text": format!("{key}.text")}),
+    ) {
+        Ok(page) => (status, page).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "rendering the error page");
+            response
+        }
     }
-    match state.templates.page("not_found", &lang, json!({})) {
-        Ok(page) => (StatusCode::NOT_FOUND, page).into_response(),
-        Err(e) => e.into_response(),
-    }
+}
+
+/// After a save: how many fields changed.
+#[derive(Deserialize)]
+pub(super) struct SavedQuery {
+    saved: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -87,25 +137,110 @@ struct Return {
     next: Option<String>,
 }
 
-/// Remembers the chosen language in a cookie and goes back to the page the visitor came from.
-async fn choose_language(Path(lang): Path<String>, Query(q): Query<Return>) -> Result<Response> {
+/// A path on this site to go back to: never an open redirect.
+pub(super) fn local_path(next: Option<String>) -> String {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .unwrap_or_else(|| "/".to_string())
+}
+
+/// Remembers the chosen language (in a cookie, and for a signed-in user in their account) and
+/// goes back to the page the visitor came from.
+async fn choose_language(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(lang): Path<String>,
+    Query(q): Query<Return>,
+) -> Result<Response> {
     if !LANGUAGES.contains(&lang.as_str()) {
         return Err(Error::NotFound);
     }
-    // Only paths on this site: never an open redirect.
-    let next = q
-        .next
-        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .unwrap_or_else(|| "/".to_string());
+    if let Some(user) = &viewer.user {
+        store::accounts::set_language(&state.db, user.account.id, &lang).await?;
+    }
     let cookie = format!("{LANG_COOKIE}={lang}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly");
-    let mut response = Redirect::to(&next).into_response();
+    let mut response = Redirect::to(&local_path(q.next)).into_response();
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
     Ok(response)
 }
 
-async fn list_plans(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
+async fn login_form(
+    State(state): State<AppState>,
+    session: Session,
+    mut viewer: Viewer,
+    Query(q): Query<Return>,
+) -> Result<Response> {
+    if viewer.user.is_some() {
+        return Ok(Redirect::to(&local_path(q.next)).into_response());
+    }
+    viewer.csrf = Some(auth::csrf_token(&session).await?);
+    let next = local_path(q.next);
+    Ok(page(
+        &state,
+        &viewer,
+        "login",
+        json!({"next": next, "username": "", "error": Value::Null}),
+    )?
+    .into_response())
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    next: Option<String>,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    session: Session,
+    viewer: Viewer,
+    Form(form): Form<LoginForm>,
+) -> Result<Response> {
+    let username = form.username.trim().to_string();
+    let next = local_path(form.next);
+    let refuse = |status: StatusCode, error: Value| -> Result<Response> {
+        Ok((
+            status,
+            page(
+                &state,
+                &viewer,
+                "login",
+                json!({"next": next, "username": username, "error": error}),
+            )?,
+        )
+            .into_response())
+    };
+    if let Some(wait) = state.auth.throttle.locked(&username) {
+        let minutes = wait.as_secs().div_ceil(60);
+        return refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            json!({"key": "login.throttled", "minutes": minutes}),
+        );
+    }
+    match auth::check_login(&state, &username, &form.password).await? {
+        Some(account) => {
+            state.auth.throttle.succeeded(&username);
+            auth::sign_in(&session, account.id).await?;
+            tracing::info!(user = %account.username, "signed in");
+            Ok(Redirect::to(&next).into_response())
+        }
+        None => {
+            state.auth.throttle.failed(&username);
+            tracing::warn!(user = %username, "failed login");
+            refuse(StatusCode::UNAUTHORIZED, json!({"key": "login.wrong"}))
+        }
+    }
+}
+
+async fn logout(session: Session) -> Result<Response> {
+    auth::sign_out(&session).await?;
+    Ok(Redirect::to("/login").into_response())
+}
+
+async fn list_plans(State(state): State<AppState>, viewer: Viewer) -> Result<Response> {
+    viewer.require()?;
     let plans = store::plan_summaries(&state.db).await?;
     if let [only] = plans.as_slice() {
         return Ok(Redirect::to(&format!("/plans/{}", only.id)).into_response());
@@ -114,14 +249,10 @@ async fn list_plans(State(state): State<AppState>, headers: HeaderMap) -> Result
         .iter()
         .map(|p| json!({"id": p.id, "name": p.name, "organisation": p.organisation}))
         .collect();
-    let lang = language(&headers, &state);
-    Ok(state
-        .templates
-        .page("plans", &lang, json!({"plans": plans, "path": "/"}))?
-        .into_response())
+    Ok(page(&state, &viewer, "plans", json!({"plans": plans}))?.into_response())
 }
 
-async fn load(state: &AppState, id: &str) -> Result<Plan> {
+pub(super) async fn load(state: &AppState, id: &str) -> Result<Plan> {
     let id = PlanId::parse(id).map_err(|_| Error::NotFound)?;
     store::load_plan(&state.db, &id)
         .await?
@@ -183,12 +314,14 @@ const SORTS: [&str; 7] = ["name", "crit", "rto", "rpo", "owner", "review", "find
 
 async fn show_plan(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    viewer: Viewer,
     Path(plan_id): Path<String>,
     Query(query): Query<OverviewQuery>,
 ) -> Result<Html<String>> {
-    let lang = language(&headers, &state);
+    let user = viewer.require()?;
+    let lang = viewer.lang.clone();
     let plan = load(&state, &plan_id).await?;
+    let version = version_state(&state, &plan.id).await?;
     let today = chrono::Local::now().date_naive();
     let findings = analysis::check(&plan, today);
     let mut by_system: HashMap<&str, Vec<&Finding>> = HashMap::new();
@@ -262,6 +395,7 @@ async fn show_plan(
                 "reviewed": s.last_reviewed.map(|d| i18n::date(d, &lang)),
                 "overdue": overdue(s),
                 "errors": mine.map_or(0, |fs| fs.iter().filter(|f| f.severity() == Severity::Error).count()),
+                "editable": user.actor.may_edit_system(s),
                 "warnings": mine.map_or(0, |fs| fs.iter().filter(|f| f.severity() == Severity::Warning).count()),
             })
         })
@@ -311,11 +445,13 @@ async fn show_plan(
             if desc { "desc" } else { "asc" }
         ))
     );
-    state.templates.page(
+    page(
+        &state,
+        &viewer,
         "overview",
-        &lang,
         json!({
             "path": path,
+            "version": version,
             "plan": {"id": plan.id, "name": plan.name, "organisation": plan.organisation},
             "total": plan.systems.len(),
             "shown": systems.len(),
@@ -340,10 +476,12 @@ async fn show_plan(
 
 async fn show_system(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    viewer: Viewer,
     Path((plan_id, system_id)): Path<(String, String)>,
+    Query(q): Query<SavedQuery>,
 ) -> Result<Html<String>> {
-    let lang = language(&headers, &state);
+    let user = viewer.require()?;
+    let lang = viewer.lang.clone();
     let plan = load(&state, &plan_id).await?;
     let system = plan.system(&system_id).ok_or(Error::NotFound)?;
     let today = chrono::Local::now().date_naive();
@@ -387,11 +525,13 @@ async fn show_system(
     let supplier = system.supplier.as_ref().map(|s| {
         json!({"name": s.name, "contact": s.contact, "phone": s.phone, "tel": tel(&s.phone), "email": s.email, "restore": dur(s.contract_restore, &lang)})
     });
-    state.templates.page(
+    page(
+        &state,
+        &viewer,
         "system",
-        &lang,
         json!({
-            "path": format!("/plans/{}/systems/{}", plan.id, system.id),
+            "editable": user.actor.may_edit_system(system),
+            "saved": q.saved.map(|n| json!({"n": n})),
             "plan": {"id": plan.id, "name": plan.name},
             "system": {
                 "id": system.id,
@@ -415,6 +555,102 @@ async fn show_system(
                 "supplier": supplier,
             },
             "findings": findings,
+        }),
+    )
+}
+
+/// The overview's version line: the latest approved version and whether the draft has changed
+/// since.
+pub(super) async fn version_state(state: &AppState, plan: &PlanId) -> Result<Value> {
+    let revisions = store::plan_revisions(&state.db, plan).await?;
+    let latest = store::edits::versions(&state.db, plan)
+        .await?
+        .into_iter()
+        .next();
+    let changed = match (&latest, revisions) {
+        (Some(v), Some(r)) => v.plan_revision != r.revision,
+        _ => true,
+    };
+    Ok(json!({
+        "latest": latest.map(|v| json!({
+            "number": v.number,
+            "approved_by": v.approved_by,
+            "approved_at": v.approved_at.to_rfc3339(),
+            "approved_on": i18n::date(v.approved_at.date_naive(), "da"),
+            "comment": v.comment,
+        })),
+        "draft_changed": changed,
+    }))
+}
+
+/// The systems the signed-in person owns or deputises for, in every plan, with what needs their
+/// attention: an overdue review, findings.
+async fn my_systems(State(state): State<AppState>, viewer: Viewer) -> Result<Html<String>> {
+    let user = viewer.require()?;
+    let today = chrono::Local::now().date_naive();
+    let mut plans = Vec::new();
+    for id in store::plan_ids(&state.db).await? {
+        let Some(plan) = store::load_plan(&state.db, &id).await? else {
+            continue;
+        };
+        let findings = analysis::check(&plan, today);
+        let systems: Vec<Value> = plan
+            .systems
+            .iter()
+            .filter(|s| user.actor.owns(s))
+            .map(|s| {
+                let mine: Vec<&Finding> =
+                    findings.iter().filter(|f| f.systems.contains(&s.id)).collect();
+                json!({
+                    "id": s.id,
+                    "name": s.name,
+                    "crit": s.criticality.level(),
+                    "deputy": s.deputy.as_ref().is_some_and(|d| Some(d.as_str()) == user.actor.person.as_deref()),
+                    "editable": user.actor.may_edit_system(s),
+                    "reviewed": s.last_reviewed.map(|d| i18n::date(d, &viewer.lang)),
+                    "overdue": mine.iter().any(|f| f.code == analysis::Code::ReviewOverdue && f.system() == Some(&s.id)),
+                    "findings": mine.iter().map(|f| finding_view(f)).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        if !systems.is_empty() {
+            plans.push(json!({"id": plan.id, "name": plan.name, "systems": systems}));
+        }
+    }
+    page(&state, &viewer, "my", json!({"plans": plans}))
+}
+
+/// The plan-level sections, read-only, with an edit link for those who may edit them.
+async fn show_sections(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(plan_id): Path<String>,
+    Query(q): Query<SavedQuery>,
+) -> Result<Html<String>> {
+    let user = viewer.require()?;
+    let plan = load(&state, &plan_id).await?;
+    let call_tree: Vec<Value> = plan
+        .call_tree
+        .iter()
+        .map(|c| {
+            json!({
+                "person": person_name(&plan, Some(&c.person)),
+                "called_by": person_name(&plan, c.called_by.as_ref()),
+                "note": c.note,
+            })
+        })
+        .collect();
+    page(
+        &state,
+        &viewer,
+        "sections",
+        json!({
+            "plan": {"id": plan.id, "name": plan.name},
+            "s": plan.sections,
+            "call_tree": call_tree,
+            "channels": plan.channels,
+            "editable": user.actor.may_edit_plan(),
+            "saved": q.saved.map(|n| json!({"n": n})),
         }),
     )
 }

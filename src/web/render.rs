@@ -61,6 +61,9 @@ impl Templates {
             // The current page, as the language links' `next` parameter.
             let here = map.get("path").and_then(Value::as_str).unwrap_or("/");
             map.insert("here".into(), Value::String(url_escape(here)));
+            // The layout asks for these on every page, signed in or not.
+            map.entry("user").or_insert(Value::Null);
+            map.entry("csrf").or_insert(Value::String(String::new()));
         }
         self.hb
             .render(name, &data)

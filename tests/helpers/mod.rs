@@ -129,7 +129,67 @@ impl TestApp {
         let status = response.status().as_u16();
         (status, response.text().await.unwrap())
     }
+
+    /// Logs in through the login form; panics unless it succeeds.
+    pub async fn login(&self, username: &str, password: &str) {
+        let status = self.try_login(username, password).await;
+        assert_eq!(status, 303, "login as {username}");
+    }
+
+    /// Submits the login form; returns the status.
+    pub async fn try_login(&self, username: &str, password: &str) -> u16 {
+        let (_, page) = self.page("/login").await;
+        let csrf = csrf_of(&page);
+        self.client
+            .post(format!("{}/login", self.address))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("username", username),
+                ("password", password),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
+    /// Logs in as a demo account (a person of the example plan).
+    pub async fn login_demo(&self, username: &str) {
+        self.login(username, DEMO_PASSWORD).await;
+    }
+
+    /// The CSRF token of the current session, read from a page's forms.
+    pub async fn csrf(&self) -> String {
+        let (_, page) = self.page("/account").await;
+        csrf_of(&page)
+    }
+
+    /// Posts a form with the session's CSRF token added.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let csrf = self.csrf().await;
+        let mut all: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.client
+            .post(format!("{}{path}", self.address))
+            .form(&all)
+            .send()
+            .await
+            .unwrap()
+    }
 }
+
+/// The value of the first `csrf` hidden field in a page.
+pub fn csrf_of(page: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = page.find(marker).expect("a form with a CSRF token") + marker.len();
+    page[start..start + page[start..].find('"').unwrap()].to_string()
+}
+
+/// The password of the administrator every test server starts with.
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+/// The password of every demo account in tests.
+pub const DEMO_PASSWORD: &str = "demo-password-for-tests";
 
 /// Starts the server against `database_url`, importing the plan folders under `plans_dir`.
 pub async fn spawn_app(database_url: &str, plans_dir: &Path) -> TestApp {
@@ -138,7 +198,10 @@ pub async fn spawn_app(database_url: &str, plans_dir: &Path) -> TestApp {
         database_url: database_url.to_string(),
         plans_dir: plans_dir.to_path_buf(),
         import: true,
-        language: "da".into(),
+        admin_password: Some(ADMIN_PASSWORD.into()),
+        demo: true,
+        demo_password: Some(DEMO_PASSWORD.into()),
+        ..beredskab::config::Config::default()
     };
     let app = beredskab::web::Application::build(config).await.unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());

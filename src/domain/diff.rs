@@ -1,0 +1,254 @@
+//! Field-by-field differences between two states of a plan: what the audit log records for each
+//! change and what the versions page shows between any two versions.
+//!
+//! Every field is compared as the text a reader sees (durations as `4h`, steps as numbered lines),
+//! so a difference is always readable as "before → after".
+
+use serde::Serialize;
+
+use super::{Plan, System};
+
+/// What a change concerns.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum Subject {
+    /// The plan-level sections and settings.
+    Plan,
+    Role(String),
+    Person(String),
+    System(String),
+}
+
+impl Subject {
+    /// The system id, for a change to a system section.
+    pub fn system(&self) -> Option<&str> {
+        match self {
+            Subject::System(id) => Some(id),
+            _ => None,
+        }
+    }
+}
+
+/// One field that differs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub subject: Subject,
+    /// The field's name as in the plan files: `rto`, `recovery_steps`, `supplier.phone`.
+    pub field: &'static str,
+    pub before: String,
+    pub after: String,
+}
+
+fn opt<T: ToString>(value: &Option<T>) -> String {
+    value.as_ref().map(T::to_string).unwrap_or_default()
+}
+
+fn lines<T>(items: &[T], line: impl Fn(&T) -> String) -> String {
+    items.iter().map(line).collect::<Vec<_>>().join("\n")
+}
+
+/// A system section as (field, shown value) pairs, in form order.
+pub fn system_fields(s: &System) -> Vec<(&'static str, String)> {
+    let supplier = s.supplier.clone().unwrap_or_default();
+    vec![
+        ("name", s.name.clone()),
+        ("description", s.description.clone()),
+        ("owner", opt(&s.owner)),
+        ("deputy", opt(&s.deputy)),
+        ("criticality", s.criticality.level().to_string()),
+        ("rto", opt(&s.rto)),
+        ("rpo", opt(&s.rpo)),
+        ("mtpd", opt(&s.mtpd)),
+        ("depends_on", lines(&s.depends_on, ToString::to_string)),
+        ("supplier.name", supplier.name),
+        ("supplier.contact", supplier.contact),
+        ("supplier.phone", supplier.phone),
+        ("supplier.email", supplier.email),
+        ("supplier.contract_restore", opt(&supplier.contract_restore)),
+        ("workaround", s.workaround.clone()),
+        (
+            "recovery_steps",
+            lines(&numbered(&s.recovery_steps), |(i, st)| {
+                format!("{i}. {} ({}, {})", st.text, st.role, st.duration)
+            }),
+        ),
+        ("verification", s.verification.clone()),
+        ("review_interval", opt(&s.review_interval)),
+        ("last_reviewed", opt(&s.last_reviewed)),
+        ("reviewed_by", opt(&s.reviewed_by)),
+        (
+            "impact",
+            lines(&s.impact, |row| {
+                format!(
+                    "{}: {} | {} | {}",
+                    row.after,
+                    row.level.as_str(),
+                    row.citizens,
+                    row.staff
+                )
+            }),
+        ),
+    ]
+}
+
+fn numbered<T>(items: &[T]) -> Vec<(usize, &T)> {
+    items.iter().enumerate().map(|(i, x)| (i + 1, x)).collect()
+}
+
+/// The plan-level sections and settings as (field, shown value) pairs.
+pub fn plan_fields(p: &Plan) -> Vec<(&'static str, String)> {
+    let s = &p.sections;
+    vec![
+        ("name", p.name.clone()),
+        ("organisation", p.organisation.clone()),
+        ("owner_role", p.owner_role.to_string()),
+        ("approver_role", p.approver_role.to_string()),
+        ("review_interval", p.review_interval.to_string()),
+        ("purpose", s.purpose.clone()),
+        ("scope", s.scope.clone()),
+        ("audience", s.audience.clone()),
+        ("activation_criteria", s.activation_criteria.join("\n")),
+        ("stand_down_criteria", s.stand_down_criteria.join("\n")),
+        (
+            "call_tree",
+            lines(&p.call_tree, |c| {
+                format!("{} ← {}: {}", c.person, opt(&c.called_by), c.note)
+            }),
+        ),
+        (
+            "channels",
+            lines(&p.channels, |c| {
+                format!("{} | {} | {}", c.name, c.purpose, c.detail)
+            }),
+        ),
+        ("resources", s.resources.clone()),
+        ("backups", s.backups.clone()),
+        ("return_to_normal", s.return_to_normal.clone()),
+        ("incident_handling", s.incident_handling.clone()),
+    ]
+}
+
+fn compare(
+    out: &mut Vec<Change>,
+    subject: Subject,
+    before: Vec<(&'static str, String)>,
+    after: Vec<(&'static str, String)>,
+) {
+    for ((field, b), (_, a)) in before.into_iter().zip(after) {
+        if b != a {
+            out.push(Change {
+                subject: subject.clone(),
+                field,
+                before: b,
+                after: a,
+            });
+        }
+    }
+}
+
+/// Every field of a system section that differs. A system that is absent on one side counts
+/// as all fields empty there, so an added or removed system lists what it holds.
+pub fn system_changes(before: Option<&System>, after: Option<&System>) -> Vec<Change> {
+    let Some(id) = before.or(after).map(|s| s.id.to_string()) else {
+        return Vec::new();
+    };
+    let fields = |s: Option<&System>, other: Option<&System>| match (s, other) {
+        (Some(s), _) => system_fields(s),
+        (None, Some(o)) => system_fields(o)
+            .into_iter()
+            .map(|(f, _)| (f, String::new()))
+            .collect(),
+        (None, None) => Vec::new(),
+    };
+    let mut out = Vec::new();
+    compare(
+        &mut out,
+        Subject::System(id),
+        fields(before, after),
+        fields(after, before),
+    );
+    out
+}
+
+/// Every field that differs between two states of a plan: plan sections, roles, people and
+/// systems, in that order, each in id order.
+pub fn plan_changes(before: &Plan, after: &Plan) -> Vec<Change> {
+    let mut out = Vec::new();
+    compare(
+        &mut out,
+        Subject::Plan,
+        plan_fields(before),
+        plan_fields(after),
+    );
+
+    let role_fields = |r: Option<&super::Role>| {
+        vec![
+            ("name", r.map(|r| r.name.clone()).unwrap_or_default()),
+            (
+                "responsibilities",
+                r.map(|r| r.responsibilities.clone()).unwrap_or_default(),
+            ),
+        ]
+    };
+    for id in union(
+        before.roles.iter().map(|r| r.id.as_str()),
+        after.roles.iter().map(|r| r.id.as_str()),
+    ) {
+        let find = |p: &Plan| p.roles.iter().find(|r| r.id.as_str() == id).cloned();
+        compare(
+            &mut out,
+            Subject::Role(id.to_string()),
+            role_fields(find(before).as_ref()),
+            role_fields(find(after).as_ref()),
+        );
+    }
+
+    for id in union(
+        before.people.iter().map(|p| p.id.as_str()),
+        after.people.iter().map(|p| p.id.as_str()),
+    ) {
+        compare(
+            &mut out,
+            Subject::Person(id.to_string()),
+            person_fields(before.person(id)),
+            person_fields(after.person(id)),
+        );
+    }
+
+    for id in union(
+        before.systems.iter().map(|s| s.id.as_str()),
+        after.systems.iter().map(|s| s.id.as_str()),
+    ) {
+        out.extend(system_changes(before.system(id), after.system(id)));
+    }
+    out
+}
+
+/// A person's entry as (field, shown value) pairs; all empty when absent.
+pub fn person_fields(p: Option<&super::Person>) -> Vec<(&'static str, String)> {
+    let get = |f: fn(&super::Person) -> String| p.map(f).unwrap_or_default();
+    vec![
+        ("name", get(|p| p.name.clone())),
+        ("title", get(|p| p.title.clone())),
+        ("email", get(|p| p.email.clone())),
+        ("phone", get(|p| p.phone.clone())),
+        (
+            "roles",
+            get(|p| {
+                p.roles
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }),
+        ),
+    ]
+}
+
+/// Ids present on either side, sorted and without repeats.
+fn union<'a>(a: impl Iterator<Item = &'a str>, b: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut ids: Vec<&str> = a.chain(b).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}

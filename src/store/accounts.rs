@@ -1,0 +1,281 @@
+//! Accounts and browser sessions.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+};
+
+use super::entities::{accounts, sessions};
+use super::{Result, StoreError};
+use crate::domain::access::AccessRole;
+
+/// A stored account. The password hash never leaves the store except for verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: AccessRole,
+    pub person_id: Option<String>,
+    pub language: Option<String>,
+    pub active: bool,
+    pub has_api_token: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+fn account(row: accounts::Model) -> Result<(Account, String)> {
+    let Some(role) = AccessRole::parse(&row.role) else {
+        return Err(StoreError::Corrupt {
+            table: "accounts",
+            key: row.username,
+            reason: format!("unknown role {:?}", row.role),
+        });
+    };
+    Ok((
+        Account {
+            id: row.id,
+            username: row.username,
+            display_name: row.display_name,
+            role,
+            person_id: row.person_id,
+            language: row.language,
+            active: row.active,
+            has_api_token: row.api_token_hash.is_some(),
+            created_at: row.created_at,
+        },
+        row.password_hash,
+    ))
+}
+
+/// A new account.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub role: AccessRole,
+    pub person_id: Option<String>,
+}
+
+/// Creates an account; `None` if the username is taken.
+pub async fn create(db: &impl ConnectionTrait, new: NewAccount) -> Result<Option<i64>> {
+    if find_by_username(db, &new.username).await?.is_some() {
+        return Ok(None);
+    }
+    let row = accounts::ActiveModel {
+        id: NotSet,
+        username: Set(new.username),
+        display_name: Set(new.display_name),
+        password_hash: Set(new.password_hash),
+        role: Set(new.role.as_str().to_string()),
+        person_id: Set(new.person_id),
+        language: Set(None),
+        active: Set(true),
+        api_token_hash: Set(None),
+        created_at: Set(Utc::now()),
+    };
+    let id = accounts::Entity::insert(row).exec(db).await?.last_insert_id;
+    Ok(Some(id))
+}
+
+pub async fn count(db: &impl ConnectionTrait) -> Result<u64> {
+    Ok(accounts::Entity::find().count(db).await?)
+}
+
+/// The account and its password hash.
+pub async fn find_by_username(
+    db: &impl ConnectionTrait,
+    username: &str,
+) -> Result<Option<(Account, String)>> {
+    accounts::Entity::find()
+        .filter(accounts::Column::Username.eq(username))
+        .one(db)
+        .await?
+        .map(account)
+        .transpose()
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<Account>> {
+    Ok(accounts::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(account)
+        .transpose()?
+        .map(|(a, _)| a))
+}
+
+pub async fn find_by_token_hash(db: &impl ConnectionTrait, hash: &str) -> Result<Option<Account>> {
+    Ok(accounts::Entity::find()
+        .filter(accounts::Column::ApiTokenHash.eq(hash))
+        .one(db)
+        .await?
+        .map(account)
+        .transpose()?
+        .map(|(a, _)| a))
+}
+
+pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<Account>> {
+    accounts::Entity::find()
+        .order_by_asc(accounts::Column::Username)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| account(row).map(|(a, _)| a))
+        .collect()
+}
+
+/// What an administrator can change about an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountChange {
+    pub display_name: String,
+    pub role: AccessRole,
+    pub person_id: Option<String>,
+    pub active: bool,
+}
+
+pub async fn update(db: &impl ConnectionTrait, id: i64, change: AccountChange) -> Result<bool> {
+    let row = accounts::ActiveModel {
+        id: Set(id),
+        display_name: Set(change.display_name),
+        role: Set(change.role.as_str().to_string()),
+        person_id: Set(change.person_id),
+        active: Set(change.active),
+        ..Default::default()
+    };
+    match accounts::Entity::update(row).exec(db).await {
+        Ok(_) => Ok(true),
+        Err(sea_orm::DbErr::RecordNotUpdated) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn set_password_hash(db: &impl ConnectionTrait, id: i64, hash: String) -> Result<()> {
+    accounts::Entity::update(accounts::ActiveModel {
+        id: Set(id),
+        password_hash: Set(hash),
+        ..Default::default()
+    })
+    .exec(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_language(db: &impl ConnectionTrait, id: i64, lang: &str) -> Result<()> {
+    accounts::Entity::update(accounts::ActiveModel {
+        id: Set(id),
+        language: Set(Some(lang.to_string())),
+        ..Default::default()
+    })
+    .exec(db)
+    .await?;
+    Ok(())
+}
+
+/// Replaces the account's API token (by its hash); `None` revokes it.
+pub async fn set_api_token_hash(
+    db: &impl ConnectionTrait,
+    id: i64,
+    hash: Option<String>,
+) -> Result<()> {
+    accounts::Entity::update(accounts::ActiveModel {
+        id: Set(id),
+        api_token_hash: Set(hash),
+        ..Default::default()
+    })
+    .exec(db)
+    .await?;
+    Ok(())
+}
+
+/// A stored session that has not expired by `now`: its data as JSON and when it expires (Unix
+/// seconds).
+pub async fn session_load(
+    db: &impl ConnectionTrait,
+    id: &str,
+    now: i64,
+) -> Result<Option<(String, i64)>> {
+    Ok(sessions::Entity::find_by_id(id.to_string())
+        .filter(sessions::Column::ExpiresAt.gt(now))
+        .one(db)
+        .await?
+        .map(|s| (s.data, s.expires_at)))
+}
+
+/// Inserts a new session; `false` if the id is taken.
+pub async fn session_create(
+    db: &impl ConnectionTrait,
+    id: &str,
+    data: String,
+    expires_at: i64,
+) -> Result<bool> {
+    let row = sessions::ActiveModel {
+        id: Set(id.to_string()),
+        data: Set(data),
+        expires_at: Set(expires_at),
+    };
+    let inserted = sessions::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(sessions::Column::Id)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(inserted > 0)
+}
+
+pub async fn session_save(
+    db: &impl ConnectionTrait,
+    id: &str,
+    data: String,
+    expires_at: i64,
+) -> Result<()> {
+    let row = sessions::ActiveModel {
+        id: Set(id.to_string()),
+        data: Set(data),
+        expires_at: Set(expires_at),
+    };
+    sessions::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(sessions::Column::Id)
+                .update_columns([sessions::Column::Data, sessions::Column::ExpiresAt])
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn session_delete(db: &impl ConnectionTrait, id: &str) -> Result<()> {
+    sessions::Entity::delete_by_id(id.to_string())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Removes sessions that expired before `now`; returns how many.
+pub async fn sessions_expire(db: &impl ConnectionTrait, now: i64) -> Result<u64> {
+    Ok(sessions::Entity::delete_many()
+        .filter(sessions::Column::ExpiresAt.lte(now))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// Ends every session of an account (after a password change or deactivation).
+pub async fn sessions_of_account_end(db: &impl ConnectionTrait, account_id: i64) -> Result<()> {
+    // Session data is JSON holding `"account":<id>`; a LIKE on it is exact enough because the
+    // id is followed by a delimiter.
+    for pattern in [
+        format!("%\"account\":{account_id},%"),
+        format!("%\"account\":{account_id}}}%"),
+    ] {
+        sessions::Entity::delete_many()
+            .filter(sessions::Column::Data.like(pattern))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,443 @@
+//! Edits from the browser and the API, each one transaction: the revision check, the write and
+//! its audit records commit together or not at all. Approved versions are snapshots of the whole
+//! plan.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
+};
+
+use super::entities::*;
+use super::{
+    CRITERION_ACTIVATION, CRITERION_STAND_DOWN, Result, StoreError, SystemRows, audit, delete_rows,
+    insert_all, load_plan, load_systems,
+};
+use crate::domain::diff::{self, Change};
+use crate::domain::edit::EditedSections;
+use crate::domain::{PersonId, Plan, PlanId, System};
+
+/// A plan's edit counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanRevisions {
+    /// Raised by every change anywhere in the plan.
+    pub revision: i64,
+    /// Raised by every change to the plan-level sections.
+    pub sections: i64,
+}
+
+pub async fn plan_revisions(
+    db: &impl ConnectionTrait,
+    plan: &PlanId,
+) -> Result<Option<PlanRevisions>> {
+    Ok(plans::Entity::find_by_id(plan.to_string())
+        .select_only()
+        .column(plans::Column::Revision)
+        .column(plans::Column::SectionsRevision)
+        .into_tuple::<(i64, i64)>()
+        .one(db)
+        .await?
+        .map(|(revision, sections)| PlanRevisions { revision, sections }))
+}
+
+/// Every system's revision in a plan, by id.
+pub async fn system_revisions(
+    db: &impl ConnectionTrait,
+    plan: &PlanId,
+) -> Result<std::collections::HashMap<String, i64>> {
+    Ok(systems::Entity::find()
+        .select_only()
+        .column(systems::Column::Id)
+        .column(systems::Column::Revision)
+        .filter(systems::Column::PlanId.eq(plan.as_str()))
+        .into_tuple::<(String, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// One system section with the revision it is at.
+pub async fn load_system(
+    db: &impl ConnectionTrait,
+    plan: &PlanId,
+    system: &str,
+) -> Result<Option<(System, i64)>> {
+    let revision = systems::Entity::find_by_id((plan.to_string(), system.to_string()))
+        .select_only()
+        .column(systems::Column::Revision)
+        .into_tuple::<i64>()
+        .one(db)
+        .await?;
+    let Some(revision) = revision else {
+        return Ok(None);
+    };
+    Ok(load_systems(db, plan.as_str(), Some(system))
+        .await?
+        .pop()
+        .map(|s| (s, revision)))
+}
+
+/// How a save ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Saved<T> {
+    /// Written at this revision, with these changes (empty: nothing differed, nothing written).
+    Done { revision: i64, changes: Vec<Change> },
+    /// Someone saved since the form was opened: nothing was written. This is what is stored now.
+    Conflict { current: T, revision: i64 },
+    /// The plan or section no longer exists.
+    Gone,
+}
+
+/// Raises the plan's revision first: on PostgreSQL the row lock orders concurrent saves to one
+/// plan, on SQLite the write lock is taken before anything is read. Returns the new revision.
+async fn bump_plan(
+    db: &impl ConnectionTrait,
+    plan: &PlanId,
+    sections: bool,
+) -> Result<Option<i64>> {
+    let mut update = plans::Entity::update_many()
+        .col_expr(
+            plans::Column::Revision,
+            Expr::col(plans::Column::Revision).add(1),
+        )
+        .filter(plans::Column::Id.eq(plan.as_str()));
+    if sections {
+        update = update.col_expr(
+            plans::Column::SectionsRevision,
+            Expr::col(plans::Column::Revision).add(1),
+        );
+    }
+    if update.exec(db).await?.rows_affected == 0 {
+        return Ok(None);
+    }
+    Ok(plan_revisions(db, plan).await?.map(|r| r.revision))
+}
+
+/// Saves one system section if it is still at `expected` revision, recording each changed field
+/// in the audit log under `actor`.
+pub async fn save_system(
+    db: &DatabaseConnection,
+    plan: &PlanId,
+    actor: &str,
+    edited: &System,
+    expected: i64,
+) -> Result<Saved<System>> {
+    let txn = db.begin().await?;
+    let Some(revision) = bump_plan(&txn, plan, false).await? else {
+        return Ok(Saved::Gone);
+    };
+    let Some((stored, stored_revision)) = load_system(&txn, plan, edited.id.as_str()).await? else {
+        return Ok(Saved::Gone);
+    };
+    if stored_revision != expected {
+        return Ok(Saved::Conflict {
+            current: stored,
+            revision: stored_revision,
+        });
+    }
+    let changes = diff::system_changes(Some(&stored), Some(edited));
+    if changes.is_empty() {
+        // Dropping the transaction undoes the revision bump.
+        return Ok(Saved::Done {
+            revision: stored_revision,
+            changes,
+        });
+    }
+    let pid = plan.as_str();
+    let sid = edited.id.as_str();
+    // Children are deleted explicitly, whether or not the backend enforces foreign keys.
+    system_dependencies::Entity::delete_many()
+        .filter(system_dependencies::Column::PlanId.eq(pid))
+        .filter(system_dependencies::Column::SystemId.eq(sid))
+        .exec(&txn)
+        .await?;
+    recovery_steps::Entity::delete_many()
+        .filter(recovery_steps::Column::PlanId.eq(pid))
+        .filter(recovery_steps::Column::SystemId.eq(sid))
+        .exec(&txn)
+        .await?;
+    impact_levels::Entity::delete_many()
+        .filter(impact_levels::Column::PlanId.eq(pid))
+        .filter(impact_levels::Column::SystemId.eq(sid))
+        .exec(&txn)
+        .await?;
+    let mut rows = SystemRows::default();
+    rows.add(pid, edited, revision);
+    let SystemRows {
+        systems: mut system_rows,
+        dependencies,
+        steps,
+        impact,
+    } = rows;
+    if let Some(row) = system_rows.pop() {
+        systems::Entity::update(row).exec(&txn).await?;
+    }
+    insert_all(&txn, dependencies).await?;
+    insert_all(&txn, steps).await?;
+    insert_all(&txn, impact).await?;
+    audit::record(&txn, actor, plan, "edit-system", &changes).await?;
+    txn.commit().await?;
+    Ok(Saved::Done { revision, changes })
+}
+
+/// Saves the plan-level sections, call tree and channels if they are still at `expected`.
+pub async fn save_sections(
+    db: &DatabaseConnection,
+    plan: &PlanId,
+    actor: &str,
+    edited: &EditedSections,
+    expected: i64,
+) -> Result<Saved<Plan>> {
+    let txn = db.begin().await?;
+    let Some(stored_revisions) = plan_revisions(&txn, plan).await? else {
+        return Ok(Saved::Gone);
+    };
+    let Some(revision) = bump_plan(&txn, plan, true).await? else {
+        return Ok(Saved::Gone);
+    };
+    let Some(stored) = load_plan(&txn, plan).await? else {
+        return Ok(Saved::Gone);
+    };
+    if stored_revisions.sections != expected {
+        return Ok(Saved::Conflict {
+            current: stored,
+            revision: stored_revisions.sections,
+        });
+    }
+    let mut after = stored.clone();
+    after.sections = edited.sections.clone();
+    after.call_tree = edited.call_tree.clone();
+    after.channels = edited.channels.clone();
+    let changes = diff::plan_changes(&stored, &after);
+    if changes.is_empty() {
+        return Ok(Saved::Done {
+            revision: stored_revisions.sections,
+            changes,
+        });
+    }
+    let s = &edited.sections;
+    let pid = plan.as_str();
+    plans::Entity::update_many()
+        .col_expr(plans::Column::Purpose, Expr::value(s.purpose.clone()))
+        .col_expr(plans::Column::Scope, Expr::value(s.scope.clone()))
+        .col_expr(plans::Column::Audience, Expr::value(s.audience.clone()))
+        .col_expr(plans::Column::Resources, Expr::value(s.resources.clone()))
+        .col_expr(plans::Column::Backups, Expr::value(s.backups.clone()))
+        .col_expr(
+            plans::Column::ReturnToNormal,
+            Expr::value(s.return_to_normal.clone()),
+        )
+        .col_expr(
+            plans::Column::IncidentHandling,
+            Expr::value(s.incident_handling.clone()),
+        )
+        .filter(plans::Column::Id.eq(pid))
+        .exec(&txn)
+        .await?;
+    delete_rows::<plan_criteria::Entity>(&txn, plan_criteria::Column::PlanId, pid).await?;
+    delete_rows::<call_tree::Entity>(&txn, call_tree::Column::PlanId, pid).await?;
+    delete_rows::<channels::Entity>(&txn, channels::Column::PlanId, pid).await?;
+    let position = |i: usize| i32::try_from(i).unwrap_or(i32::MAX);
+    let criteria = [
+        (CRITERION_ACTIVATION, &s.activation_criteria),
+        (CRITERION_STAND_DOWN, &s.stand_down_criteria),
+    ];
+    insert_all(
+        &txn,
+        criteria
+            .iter()
+            .flat_map(|(kind, list)| {
+                list.iter().enumerate().map(|(i, text)| {
+                    plan_criteria::Model {
+                        plan_id: pid.to_string(),
+                        kind: kind.to_string(),
+                        position: position(i),
+                        text: text.clone(),
+                    }
+                    .into_active_model()
+                })
+            })
+            .collect(),
+    )
+    .await?;
+    insert_all(
+        &txn,
+        edited
+            .call_tree
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                call_tree::Model {
+                    plan_id: pid.to_string(),
+                    position: position(i),
+                    person_id: c.person.to_string(),
+                    called_by: c.called_by.as_ref().map(PersonId::to_string),
+                    note: c.note.clone(),
+                }
+                .into_active_model()
+            })
+            .collect(),
+    )
+    .await?;
+    insert_all(
+        &txn,
+        edited
+            .channels
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                channels::Model {
+                    plan_id: pid.to_string(),
+                    position: position(i),
+                    name: c.name.clone(),
+                    purpose: c.purpose.clone(),
+                    detail: c.detail.clone(),
+                }
+                .into_active_model()
+            })
+            .collect(),
+    )
+    .await?;
+    audit::record(&txn, actor, plan, "edit-sections", &changes).await?;
+    txn.commit().await?;
+    Ok(Saved::Done { revision, changes })
+}
+
+/// An approved version of a plan.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct VersionSummary {
+    pub number: i32,
+    /// The plan revision it snapshots.
+    pub plan_revision: i64,
+    pub approved_by: String,
+    pub approved_at: DateTime<Utc>,
+    pub comment: String,
+}
+
+fn summary(v: plan_versions::Model) -> VersionSummary {
+    VersionSummary {
+        number: v.number,
+        plan_revision: v.plan_revision,
+        approved_by: v.approved_by,
+        approved_at: v.approved_at,
+        comment: v.comment,
+    }
+}
+
+/// A plan's approved versions, newest first, without their snapshots.
+pub async fn versions(db: &impl ConnectionTrait, plan: &PlanId) -> Result<Vec<VersionSummary>> {
+    use plan_versions::Column as C;
+    Ok(plan_versions::Entity::find()
+        .select_only()
+        .columns([
+            C::PlanId,
+            C::Number,
+            C::PlanRevision,
+            C::ApprovedBy,
+            C::ApprovedAt,
+            C::Comment,
+        ])
+        .column_as(Expr::value(""), C::Snapshot)
+        .filter(C::PlanId.eq(plan.as_str()))
+        .order_by_desc(C::Number)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(summary)
+        .collect())
+}
+
+/// The plan as it was approved in version `number`.
+pub async fn version_plan(
+    db: &impl ConnectionTrait,
+    plan: &PlanId,
+    number: i32,
+) -> Result<Option<(VersionSummary, Plan)>> {
+    let Some(row) = plan_versions::Entity::find_by_id((plan.to_string(), number))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let snapshot: Plan = serde_json::from_str(&row.snapshot).map_err(|e| StoreError::Corrupt {
+        table: "plan_versions",
+        key: format!("{plan}/{number}"),
+        reason: e.to_string(),
+    })?;
+    Ok(Some((summary(row), snapshot)))
+}
+
+/// How an approval ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Approved {
+    Version(VersionSummary),
+    /// The draft is the latest approved version already: nothing to approve.
+    NothingNew,
+    Gone,
+}
+
+/// Approves the current draft as the next version, with the approver's comment.
+pub async fn approve(
+    db: &DatabaseConnection,
+    plan: &PlanId,
+    actor: &str,
+    comment: &str,
+) -> Result<Approved> {
+    let txn = db.begin().await?;
+    // A write first, for the same ordering as the edits: concurrent approvals queue here.
+    let locked = plans::Entity::update_many()
+        .col_expr(plans::Column::Revision, Expr::col(plans::Column::Revision))
+        .filter(plans::Column::Id.eq(plan.as_str()))
+        .exec(&txn)
+        .await?;
+    if locked.rows_affected == 0 {
+        return Ok(Approved::Gone);
+    }
+    let Some(revisions) = plan_revisions(&txn, plan).await? else {
+        return Ok(Approved::Gone);
+    };
+    let latest = versions(&txn, plan).await?.into_iter().next();
+    if latest
+        .as_ref()
+        .is_some_and(|v| v.plan_revision == revisions.revision)
+    {
+        return Ok(Approved::NothingNew);
+    }
+    let Some(current) = load_plan(&txn, plan).await? else {
+        return Ok(Approved::Gone);
+    };
+    let snapshot = serde_json::to_string(&current).map_err(|e| StoreError::Corrupt {
+        table: "plans",
+        key: plan.to_string(),
+        reason: e.to_string(),
+    })?;
+    let version = plan_versions::Model {
+        plan_id: plan.to_string(),
+        number: latest.map_or(1, |v| v.number + 1),
+        plan_revision: revisions.revision,
+        snapshot,
+        approved_by: actor.to_string(),
+        approved_at: Utc::now(),
+        comment: comment.to_string(),
+    };
+    plan_versions::Entity::insert(version.clone().into_active_model())
+        .exec_without_returning(&txn)
+        .await?;
+    audit::write(
+        &txn,
+        vec![audit::Entry {
+            actor: actor.to_string(),
+            plan_id: Some(plan.to_string()),
+            system_id: None,
+            action: "approve".to_string(),
+            field: format!("version {}", version.number),
+            before: String::new(),
+            after: comment.to_string(),
+        }],
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Approved::Version(summary(version)))
+}

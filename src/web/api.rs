@@ -1,0 +1,3 @@
+pub fn router() -> axum::Router<super::AppState> {
+    axum::Router::new()
+}

@@ -1,0 +1,542 @@
+//! Accounts in the browser and the API: password hashing, sessions stored in the database,
+//! the signed-in user, CSRF tokens, login throttling, and the accounts created at start.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use async_trait::async_trait;
+use axum::body::Body;
+use axum::extract::{Form, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use sea_orm::DatabaseConnection;
+use sha2::{Digest, Sha256};
+use tower_sessions::Session;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, SessionStore};
+
+use super::{AppState, Error};
+use crate::domain::access::{AccessRole, Actor, demo_role};
+use crate::store::{self, accounts::Account};
+
+/// Session keys.
+const ACCOUNT_KEY: &str = "account";
+const CSRF_KEY: &str = "csrf";
+/// The form field (or header) that carries the CSRF token.
+pub const CSRF_FIELD: &str = "csrf";
+const CSRF_HEADER: &str = "x-csrf-token";
+
+/// Hex of `n` random bytes from the operating system.
+pub fn random_hex(n: usize) -> String {
+    let mut bytes = vec![0u8; n];
+    getrandom::fill(&mut bytes).expect("the operating system's random source is unavailable");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A password people can type: 16 letters and digits without look-alikes (0/O, 1/l/I).
+pub fn random_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the operating system's random source is unavailable");
+    bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect()
+}
+
+/// An argon2id hash in PHC form. Slow on purpose: runs off the async workers.
+pub async fn hash_password(password: String) -> anyhow::Result<String> {
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .hash_password(password.as_bytes())
+            .map(|h| h.to_string())
+            .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
+    })
+    .await?
+}
+
+/// Whether `password` matches the PHC `hash`. A malformed hash never matches.
+pub async fn verify_password(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .verify_password(password.as_bytes(), hash.as_str())
+            .is_ok()
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// Login state shared by all requests.
+#[derive(Debug)]
+pub struct Auth {
+    pub throttle: Throttle,
+    /// A hash of a random password, verified for unknown usernames so that a login's timing
+    /// does not tell whether the account exists.
+    dummy_hash: String,
+}
+
+impl Auth {
+    pub async fn new() -> anyhow::Result<Self> {
+        Ok(Auth {
+            throttle: Throttle::default(),
+            dummy_hash: hash_password(random_password()).await?,
+        })
+    }
+}
+
+/// API tokens are stored as their SHA-256.
+pub fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Sessions in the database, so they survive restarts and work across several servers.
+#[derive(Clone, Debug)]
+pub struct DbSessionStore {
+    pub db: DatabaseConnection,
+}
+
+fn backend(e: impl std::fmt::Display) -> session_store::Error {
+    session_store::Error::Backend(e.to_string())
+}
+
+#[async_trait]
+impl SessionStore for DbSessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        loop {
+            let data = serde_json::to_string(&record.data)
+                .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+            let expires = record.expiry_date.unix_timestamp();
+            if store::accounts::session_create(&self.db, &record.id.to_string(), data, expires)
+                .await
+                .map_err(backend)?
+            {
+                return Ok(());
+            }
+            record.id = Id::default();
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let data = serde_json::to_string(&record.data)
+            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        store::accounts::session_save(
+            &self.db,
+            &record.id.to_string(),
+            data,
+            record.expiry_date.unix_timestamp(),
+        )
+        .await
+        .map_err(backend)
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let Some((data, expires_at)) =
+            store::accounts::session_load(&self.db, &id.to_string(), now)
+                .await
+                .map_err(backend)?
+        else {
+            return Ok(None);
+        };
+        let data: HashMap<String, serde_json::Value> =
+            serde_json::from_str(&data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        let expiry_date = time::OffsetDateTime::from_unix_timestamp(expires_at)
+            .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        Ok(Some(Record {
+            id: *id,
+            data,
+            expiry_date,
+        }))
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        store::accounts::session_delete(&self.db, &id.to_string())
+            .await
+            .map_err(backend)
+    }
+}
+
+/// The signed-in account of a request.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub account: Account,
+    pub actor: Actor,
+}
+
+fn signed_in(account: Account) -> SignedIn {
+    SignedIn {
+        actor: Actor {
+            username: account.username.clone(),
+            role: account.role,
+            person: account.person_id.clone(),
+        },
+        account,
+    }
+}
+
+/// Who is asking, in which language, with the CSRF token for the forms on the page.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub lang: String,
+    pub user: Option<SignedIn>,
+    pub csrf: Option<String>,
+    /// The path and query asked for: where to come back to after logging in.
+    pub path: String,
+}
+
+impl Viewer {
+    /// The signed-in user, or a redirect to the login page.
+    pub fn require(&self) -> Result<&SignedIn, Error> {
+        self.user.as_ref().ok_or_else(|| Error::LoginRequired {
+            next: self.path.clone(),
+        })
+    }
+
+    /// The signed-in user if `allowed` says yes; 403 otherwise.
+    pub fn require_that(&self, allowed: impl FnOnce(&Actor) -> bool) -> Result<&SignedIn, Error> {
+        let user = self.require()?;
+        if allowed(&user.actor) {
+            Ok(user)
+        } else {
+            Err(Error::Forbidden)
+        }
+    }
+}
+
+/// The language a request asked for by cookie, if any.
+pub fn cookie_language(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, value)| *name == super::LANG_COOKIE && super::i18n::LANGUAGES.contains(value))
+        .map(|(_, value)| value.to_string())
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        let path = parts
+            .uri
+            .path_and_query()
+            .map_or_else(|| "/".to_string(), |p| p.as_str().to_string());
+        let session = parts.extensions.get::<Session>().cloned();
+        let mut user = None;
+        let mut csrf = None;
+        if let Some(session) = &session {
+            csrf = session
+                .get::<String>(CSRF_KEY)
+                .await
+                .map_err(session_error)?;
+            if let Some(id) = session
+                .get::<i64>(ACCOUNT_KEY)
+                .await
+                .map_err(session_error)?
+            {
+                user = store::accounts::find(&state.db, id)
+                    .await?
+                    .filter(|a| a.active)
+                    .map(signed_in);
+            }
+        }
+        if user.is_none() {
+            user = bearer_user(&parts.headers, state).await?;
+        }
+        let lang = user
+            .as_ref()
+            .and_then(|u| u.account.language.clone())
+            .or_else(|| cookie_language(&parts.headers))
+            .unwrap_or_else(|| state.config.language.clone());
+        Ok(Viewer {
+            lang,
+            user,
+            csrf,
+            path,
+        })
+    }
+}
+
+/// The account of an `Authorization: Bearer <token>` header, if it names an active one.
+async fn bearer_user(headers: &HeaderMap, state: &AppState) -> Result<Option<SignedIn>, Error> {
+    let Some(token) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return Ok(None);
+    };
+    Ok(
+        store::accounts::find_by_token_hash(&state.db, &token_hash(token.trim()))
+            .await?
+            .filter(|a| a.active)
+            .map(signed_in),
+    )
+}
+
+fn session_error(e: tower_sessions::session::Error) -> Error {
+    Error::Internal(format!("session: {e}"))
+}
+
+/// The session's CSRF token, created on first use.
+pub async fn csrf_token(session: &Session) -> Result<String, Error> {
+    if let Some(token) = session
+        .get::<String>(CSRF_KEY)
+        .await
+        .map_err(session_error)?
+    {
+        return Ok(token);
+    }
+    let token = random_hex(32);
+    session
+        .insert(CSRF_KEY, &token)
+        .await
+        .map_err(session_error)?;
+    Ok(token)
+}
+
+/// Starts a signed-in session under a new id (no session fixation), with a new CSRF token.
+pub async fn sign_in(session: &Session, account_id: i64) -> Result<(), Error> {
+    session.cycle_id().await.map_err(session_error)?;
+    session
+        .insert(ACCOUNT_KEY, account_id)
+        .await
+        .map_err(session_error)?;
+    session
+        .insert(CSRF_KEY, random_hex(32))
+        .await
+        .map_err(session_error)?;
+    Ok(())
+}
+
+/// Ends the session: its record is deleted, so the old cookie is worth nothing.
+pub async fn sign_out(session: &Session) -> Result<(), Error> {
+    session.flush().await.map_err(session_error)
+}
+
+/// Largest form accepted, in bytes.
+const MAX_FORM_BYTES: usize = 2 * 1024 * 1024;
+
+/// Refuses every state-changing request whose CSRF token (form field `csrf` or header
+/// `X-CSRF-Token`) is not the session's. Requests with a bearer token carry no cookie and need
+/// none. Forms are read here and handed on unchanged.
+pub async fn csrf_guard(request: Request, next: Next) -> Response {
+    use axum::response::IntoResponse;
+    let session = request.extensions().get::<Session>().cloned();
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) || request.headers().contains_key(header::AUTHORIZATION)
+    {
+        return next.run(request).await;
+    }
+    let expected = match &session {
+        Some(s) => s.get::<String>(CSRF_KEY).await.ok().flatten(),
+        None => None,
+    };
+    let header_token = request
+        .headers()
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let (parts, body) = request.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
+        Ok(b) => b,
+        Err(_) => return Error::TooLarge.into_response(),
+    };
+    let is_form = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let form_token = if is_form {
+        let probe = Request::from_parts(parts.clone(), Body::from(bytes.clone()));
+        Form::<Vec<(String, String)>>::from_request(probe, &())
+            .await
+            .ok()
+            .and_then(|Form(pairs)| {
+                pairs
+                    .into_iter()
+                    .find(|(k, _)| k == CSRF_FIELD)
+                    .map(|(_, v)| v)
+            })
+    } else {
+        None
+    };
+    let given = header_token.or(form_token);
+    match (expected, given) {
+        (Some(expected), Some(given)) if constant_time_eq(&expected, &given) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        _ => Error::CsrfRejected.into_response(),
+    }
+}
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// Failed logins per username; after `LIMIT` within `WINDOW`, further attempts are refused
+/// until the oldest failure is older than `WINDOW`.
+#[derive(Debug, Default)]
+pub struct Throttle {
+    failures: Mutex<HashMap<String, Vec<Instant>>>,
+}
+
+impl Throttle {
+    pub const LIMIT: usize = 5;
+    pub const WINDOW: Duration = Duration::from_secs(15 * 60);
+
+    /// `Some(wait)` when the username is locked out for `wait` more.
+    pub fn locked(&self, username: &str) -> Option<Duration> {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let list = map.get_mut(&username.to_lowercase())?;
+        let now = Instant::now();
+        list.retain(|t| now.duration_since(*t) < Self::WINDOW);
+        if list.len() >= Self::LIMIT {
+            list.first()
+                .map(|oldest| Self::WINDOW - now.duration_since(*oldest))
+        } else {
+            None
+        }
+    }
+
+    pub fn failed(&self, username: &str) {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(username.to_lowercase())
+            .or_default()
+            .push(Instant::now());
+    }
+
+    pub fn succeeded(&self, username: &str) {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        map.remove(&username.to_lowercase());
+    }
+}
+
+/// Checks a login. `Ok(None)` for a wrong username or password (the same answer for both).
+pub async fn check_login(
+    state: &AppState,
+    username: &str,
+    password: &str,
+) -> Result<Option<Account>, Error> {
+    let found = store::accounts::find_by_username(&state.db, username.trim()).await?;
+    let hash = found
+        .as_ref()
+        .map_or_else(|| state.auth.dummy_hash.clone(), |(_, h)| h.clone());
+    let matches = verify_password(password.to_string(), hash).await;
+    Ok(found
+        .filter(|(account, _)| matches && account.active)
+        .map(|(account, _)| account))
+}
+
+/// Creates the first administrator in an empty accounts table and, with `demo`, an account for
+/// every person in the stored plans. Passwords that were generated are printed to standard
+/// output, once.
+pub async fn bootstrap_accounts(
+    db: &DatabaseConnection,
+    config: &crate::config::Config,
+) -> anyhow::Result<()> {
+    if store::accounts::count(db).await? == 0 {
+        let (password, generated) = match &config.admin_password {
+            Some(p) => (p.clone(), false),
+            None => (random_password(), true),
+        };
+        store::accounts::create(
+            db,
+            store::accounts::NewAccount {
+                username: config.admin_user.clone(),
+                display_name: "Administrator".to_string(),
+                password_hash: hash_password(password.clone()).await?,
+                role: AccessRole::Administrator,
+                person_id: None,
+            },
+        )
+        .await?;
+        tracing::info!(user = %config.admin_user, "created the administrator account");
+        if generated {
+            println!(
+                "Administrator account {:?} created with password: {password}\n\
+                 (shown only now; set BEREDSKAB_ADMIN_PASSWORD to choose it yourself)",
+                config.admin_user
+            );
+        }
+    }
+    if config.demo {
+        let password = config.demo_password.clone().unwrap_or_else(random_password);
+        demo_accounts(db, &password).await?;
+    }
+    Ok(())
+}
+
+/// One account per plan person (username = person id), with the role their plan gives them and
+/// one demo password, printed.
+async fn demo_accounts(db: &DatabaseConnection, password: &str) -> anyhow::Result<()> {
+    let hash = hash_password(password.to_string()).await?;
+    let mut lines = Vec::new();
+    for id in store::plan_ids(db).await? {
+        let Some(plan) = store::load_plan(db, &id).await? else {
+            continue;
+        };
+        for person in &plan.people {
+            let username = person.id.to_string();
+            let role = demo_role(&plan, &username);
+            match store::accounts::find_by_username(db, &username).await? {
+                Some((account, _)) => {
+                    store::accounts::set_password_hash(db, account.id, hash.clone()).await?;
+                    lines.push(format!("  {username:<24} {}", account.role.as_str()));
+                }
+                None => {
+                    store::accounts::create(
+                        db,
+                        store::accounts::NewAccount {
+                            username: username.clone(),
+                            display_name: person.name.clone(),
+                            password_hash: hash.clone(),
+                            role,
+                            person_id: Some(username.clone()),
+                        },
+                    )
+                    .await?;
+                    lines.push(format!("  {username:<24} {}", role.as_str()));
+                }
+            }
+        }
+    }
+    if !lines.is_empty() {
+        println!(
+            "Demo accounts, all with the password {password}:\n{}",
+            lines.join("\n")
+        );
+    }
+    Ok(())
+}
+
+/// Sessions that expired are removed once an hour.
+pub fn spawn_session_cleanup(db: DatabaseConnection) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            if let Err(e) = store::accounts::sessions_expire(&db, now).await {
+                tracing::warn!(error = %e, "removing expired sessions");
+            }
+        }
+    });
+}

@@ -1,0 +1,375 @@
+//! Versions and the audit log: the draft against the latest approved version, approval by the
+//! approver, the list of versions, a diff between any two, and who changed what when.
+
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::auth::Viewer;
+use super::pages::{load, page};
+use super::{AppState, Error, Result};
+use crate::domain::diff::{Change, Subject, plan_changes};
+use crate::domain::{Plan, PlanId};
+use crate::store::{self, audit::AuditFilter, edits::Approved};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/plans/{plan}/versions", get(list_versions))
+        .route("/plans/{plan}/versions/diff", get(show_diff))
+        .route("/plans/{plan}/approve", post(approve))
+        .route("/audit", get(audit_log))
+        .route("/audit.csv", get(audit_csv))
+}
+
+/// `draft` or a version number.
+fn side(text: &str) -> Option<Option<i32>> {
+    if text == "draft" {
+        Some(None)
+    } else {
+        text.parse().ok().filter(|n| *n > 0).map(Some)
+    }
+}
+
+async fn plan_at(state: &AppState, plan: &Plan, version: Option<i32>) -> Result<Plan> {
+    match version {
+        None => Ok(plan.clone()),
+        Some(n) => store::edits::version_plan(&state.db, &plan.id, n)
+            .await?
+            .map(|(_, p)| p)
+            .ok_or(Error::NotFound),
+    }
+}
+
+/// Changes grouped by what they concern, for the diff template.
+fn grouped(plan: &Plan, changes: &[Change]) -> Vec<Value> {
+    let mut groups: Vec<(Subject, Vec<Value>)> = Vec::new();
+    for c in changes {
+        let row = json!({"field": c.field, "before": c.before, "after": c.after});
+        match groups.last_mut() {
+            Some((subject, rows)) if *subject == c.subject => rows.push(row),
+            _ => groups.push((c.subject.clone(), vec![row])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(subject, rows)| {
+            let (kind, id, name) = match &subject {
+                Subject::Plan => ("plan", String::new(), plan.name.clone()),
+                Subject::Role(id) => ("role", id.clone(), id.clone()),
+                Subject::Person(id) => (
+                    "person",
+                    id.clone(),
+                    plan.person(id).map_or(id.clone(), |p| p.name.clone()),
+                ),
+                Subject::System(id) => (
+                    "system",
+                    id.clone(),
+                    plan.system(id).map_or(id.clone(), |s| s.name.clone()),
+                ),
+            };
+            json!({"kind": format!("diff.kind.{kind}"), "id": id, "name": name, "system": kind == "system", "rows": rows})
+        })
+        .collect()
+}
+
+async fn list_versions(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(plan_id): Path<String>,
+) -> Result<Response> {
+    let user = viewer.require()?;
+    let plan = load(&state, &plan_id).await?;
+    let versions = store::edits::versions(&state.db, &plan.id).await?;
+    let revisions = store::plan_revisions(&state.db, &plan.id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let latest = versions.first();
+    let draft_changed = latest.is_none_or(|v| v.plan_revision != revisions.revision);
+    // The draft against the latest approved version (or against nothing, before the first).
+    let changes = match latest {
+        Some(v) => plan_changes(&plan_at(&state, &plan, Some(v.number)).await?, &plan),
+        None => Vec::new(),
+    };
+    let lang = &viewer.lang;
+    let rows: Vec<Value> = versions
+        .iter()
+        .map(|v| {
+            json!({
+                "number": v.number,
+                "approved_by": v.approved_by,
+                "approved_on": super::i18n::date(v.approved_at.date_naive(), lang),
+                "approved_at": v.approved_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                "comment": v.comment,
+            })
+        })
+        .collect();
+    let choices: Vec<Value> = std::iter::once(json!({"value": "draft", "label": "draft"}))
+        .chain(
+            versions
+                .iter()
+                .map(|v| json!({"value": v.number.to_string(), "label": v.number.to_string()})),
+        )
+        .collect();
+    page(
+        &state,
+        &viewer,
+        "versions",
+        json!({
+            "plan": {"id": plan.id, "name": plan.name},
+            "versions": rows,
+            "latest": latest.map(|v| v.number),
+            "draft_changed": draft_changed,
+            "changes": grouped(&plan, &changes),
+            "change_count": changes.len(),
+            "may_approve": user.actor.may_approve(),
+            "choices": choices,
+        }),
+    )
+    .map(IntoResponse::into_response)
+}
+
+#[derive(Deserialize)]
+struct DiffQuery {
+    from: String,
+    to: String,
+}
+
+async fn show_diff(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(plan_id): Path<String>,
+    Query(q): Query<DiffQuery>,
+) -> Result<Response> {
+    viewer.require()?;
+    let plan = load(&state, &plan_id).await?;
+    let (Some(from), Some(to)) = (side(&q.from), side(&q.to)) else {
+        return Err(Error::NotFound);
+    };
+    let before = plan_at(&state, &plan, from).await?;
+    let after = plan_at(&state, &plan, to).await?;
+    let changes = plan_changes(&before, &after);
+    let label = |v: Option<i32>| v.map_or_else(|| "draft".to_string(), |n| n.to_string());
+    page(
+        &state,
+        &viewer,
+        "diff",
+        json!({
+            "plan": {"id": plan.id, "name": plan.name},
+            "from": label(from),
+            "to": label(to),
+            "changes": grouped(&after, &changes),
+            "change_count": changes.len(),
+        }),
+    )
+    .map(IntoResponse::into_response)
+}
+
+#[derive(Deserialize)]
+struct ApproveForm {
+    #[serde(default)]
+    comment: String,
+}
+
+async fn approve(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(plan_id): Path<String>,
+    Form(form): Form<ApproveForm>,
+) -> Result<Response> {
+    let user = viewer.require_that(|a| a.may_approve())?;
+    let id = PlanId::parse(&plan_id).map_err(|_| Error::NotFound)?;
+    let comment = form.comment.trim();
+    if comment.chars().count() > crate::domain::edit::MAX_FIELD_CHARS {
+        return Err(Error::TooLarge);
+    }
+    match store::edits::approve(&state.db, &id, &user.actor.username, comment).await? {
+        Approved::Version(v) => {
+            tracing::info!(user = %user.actor.username, plan = %id, version = v.number, "approved");
+            Ok(
+                Redirect::to(&format!("/plans/{id}/versions?approved={}", v.number))
+                    .into_response(),
+            )
+        }
+        Approved::NothingNew => {
+            Ok(Redirect::to(&format!("/plans/{id}/versions?unchanged=1")).into_response())
+        }
+        Approved::Gone => Err(Error::NotFound),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct AuditQuery {
+    plan: Option<String>,
+    actor: Option<String>,
+    system: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// The filter from the query; empty values mean "any". A date that cannot be read is named.
+fn audit_filter(q: &AuditQuery) -> std::result::Result<AuditFilter, &'static str> {
+    let text = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let date = |v: &Option<String>, name: &'static str| match text(v) {
+        None => Ok(None),
+        Some(d) => NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| name),
+    };
+    Ok(AuditFilter {
+        plan: text(&q.plan),
+        actor: text(&q.actor),
+        system: text(&q.system),
+        from: date(&q.from, "from")?,
+        to: date(&q.to, "to")?,
+        limit: None,
+    })
+}
+
+/// Shown on the page; the CSV has all.
+const AUDIT_PAGE_ROWS: u64 = 500;
+
+async fn audit_log(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response> {
+    viewer.require_that(|a| a.may_read_audit())?;
+    let (filter, bad_date) = match audit_filter(&q) {
+        Ok(f) => (f, None),
+        Err(field) => (AuditFilter::default(), Some(field)),
+    };
+    let mut shown = filter.clone();
+    shown.limit = Some(AUDIT_PAGE_ROWS);
+    let events = store::audit::query(&state.db, &shown).await?;
+    let actors = store::audit::actors(&state.db).await?;
+    let plans = store::plan_summaries(&state.db).await?;
+    let query = serde_urlencoded_pairs(&q);
+    let status = if bad_date.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let body = page(
+        &state,
+        &viewer,
+        "audit",
+        json!({
+            "events": events.iter().map(|e| json!({
+                "at": e.at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+                "actor": e.actor,
+                "plan": e.plan_id,
+                "system": e.system_id,
+                "action": e.action,
+                "field": e.field,
+                "before": e.before,
+                "after": e.after,
+            })).collect::<Vec<_>>(),
+            "limited": events.len() as u64 == AUDIT_PAGE_ROWS,
+            "actors": actors.iter().map(|a| json!({"value": a, "selected": filter.actor.as_deref() == Some(a)})).collect::<Vec<_>>(),
+            "plans": plans.iter().map(|p| json!({"value": p.id, "label": p.name, "selected": filter.plan.as_deref() == Some(p.id.as_str())})).collect::<Vec<_>>(),
+            "filter": {
+                "system": q.system.clone().unwrap_or_default(),
+                "from": q.from.clone().unwrap_or_default(),
+                "to": q.to.clone().unwrap_or_default(),
+            },
+            "bad_date": bad_date,
+            "csv": format!("/audit.csv?{query}"),
+        }),
+    )?;
+    Ok((status, body).into_response())
+}
+
+/// The query again, for the CSV link.
+fn serde_urlencoded_pairs(q: &AuditQuery) -> String {
+    [
+        ("plan", &q.plan),
+        ("actor", &q.actor),
+        ("system", &q.system),
+        ("from", &q.from),
+        ("to", &q.to),
+    ]
+    .iter()
+    .filter_map(|(k, v)| {
+        v.as_deref()
+            .filter(|v| !v.is_empty())
+            .map(|v| format!("{k}={}", super::render::url_escape(v)))
+    })
+    .collect::<Vec<_>>()
+    .join("&")
+}
+
+/// A cell a spreadsheet would run as a formula is prefixed with `'`.
+fn cell(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    }
+}
+
+async fn audit_csv(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response> {
+    viewer.require_that(|a| a.may_read_audit())?;
+    let Ok(filter) = audit_filter(&q) else {
+        return Ok((
+            StatusCode::BAD_REQUEST,
+            "from/to: expected a date like 2026-11-28\n",
+        )
+            .into_response());
+    };
+    let events = store::audit::query(&state.db, &filter).await?;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let write = |out: &mut csv::Writer<Vec<u8>>, row: [String; 8]| {
+        out.write_record(row)
+            .map_err(|e| Error::Internal(format!("writing CSV: {e}")))
+    };
+    write(
+        &mut out,
+        [
+            "time", "actor", "plan", "system", "action", "field", "before", "after",
+        ]
+        .map(String::from),
+    )?;
+    for e in &events {
+        write(
+            &mut out,
+            [
+                e.at.to_rfc3339(),
+                cell(&e.actor),
+                cell(e.plan_id.as_deref().unwrap_or("")),
+                cell(e.system_id.as_deref().unwrap_or("")),
+                cell(&e.action),
+                cell(&e.field),
+                cell(&e.before),
+                cell(&e.after),
+            ],
+        )?;
+    }
+    let bytes = out
+        .into_inner()
+        .map_err(|e| Error::Internal(format!("writing CSV: {e}")))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"audit.csv\"",
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
