@@ -321,11 +321,62 @@ impl Plan {
         self.people.iter().find(|p| p.id.as_str() == id)
     }
 
-    /// Puts people, roles and systems in id order, the canonical order in files and the database.
-    pub fn normalise(&mut self) {
-        self.roles.sort_by(|a, b| a.id.cmp(&b.id));
-        self.people.sort_by(|a, b| a.id.cmp(&b.id));
-        self.systems.sort_by(|a, b| a.id.cmp(&b.id));
+    /// Trims the free text of every field, the way the edit forms store it, so that text read
+    /// from a file and the same text saved from a form are equal.
+    pub fn tidy(&mut self) {
+        fn trim(text: &mut String) {
+            let trimmed = text.trim();
+            if trimmed.len() != text.len() {
+                *text = trimmed.to_string();
+            }
+        }
+        let s = &mut self.sections;
+        for text in [
+            &mut s.purpose,
+            &mut s.scope,
+            &mut s.audience,
+            &mut s.resources,
+            &mut s.backups,
+            &mut s.return_to_normal,
+            &mut s.incident_handling,
+        ] {
+            trim(text);
+        }
+        s.activation_criteria.iter_mut().for_each(trim);
+        s.stand_down_criteria.iter_mut().for_each(trim);
+        self.call_tree.iter_mut().for_each(|c| trim(&mut c.note));
+        for c in &mut self.channels {
+            [&mut c.name, &mut c.purpose, &mut c.detail]
+                .into_iter()
+                .for_each(trim);
+        }
+        for sys in &mut self.systems {
+            [
+                &mut sys.name,
+                &mut sys.description,
+                &mut sys.workaround,
+                &mut sys.verification,
+            ]
+            .into_iter()
+            .for_each(trim);
+            sys.recovery_steps
+                .iter_mut()
+                .for_each(|st| trim(&mut st.text));
+            for row in &mut sys.impact {
+                trim(&mut row.citizens);
+                trim(&mut row.staff);
+            }
+            if let Some(sup) = &mut sys.supplier {
+                [
+                    &mut sup.name,
+                    &mut sup.contact,
+                    &mut sup.phone,
+                    &mut sup.email,
+                ]
+                .into_iter()
+                .for_each(trim);
+            }
+        }
     }
 }
 

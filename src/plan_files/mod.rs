@@ -391,6 +391,7 @@ pub fn load(dir: &Path, today: NaiveDate) -> Result<LoadedPlan, ReadError> {
 
     let plan = plan.map(|mut plan| {
         plan.systems = systems;
+        plan.tidy();
         for finding in analysis::check(&plan, today) {
             if finding.code == Code::UnknownDependency
                 && depends_on_unreadable(&plan, &finding, &unreadable)

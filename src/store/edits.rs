@@ -5,8 +5,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
 use super::entities::*;
@@ -172,7 +172,8 @@ pub async fn save_system(
         impact,
     } = rows;
     if let Some(row) = system_rows.pop() {
-        systems::Entity::update(row).exec(&txn).await?;
+        // Every column is written, not only those the model marks as changed.
+        systems::Entity::update(row.reset_all()).exec(&txn).await?;
     }
     insert_all(&txn, dependencies).await?;
     insert_all(&txn, steps).await?;

@@ -379,6 +379,13 @@ pub async fn csrf_guard(request: Request, next: Next) -> Response {
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
         }
+        _ if parts.uri.path().starts_with("/api/") => (
+            axum::http::StatusCode::FORBIDDEN,
+            axum::Json(serde_json::json!({
+                "error": "missing or wrong X-CSRF-Token: send the session's token, or use a bearer token"
+            })),
+        )
+            .into_response(),
         _ => Error::CsrfRejected.into_response(),
     }
 }

@@ -33,11 +33,12 @@ pub fn router() -> Router<AppState> {
 pub(super) struct Fields(Vec<(String, String)>);
 
 impl Fields {
+    /// The field's value, with the CRLF line ends browsers send turned into LF.
     pub fn get(&self, name: &str) -> String {
         self.0
             .iter()
             .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
+            .map(|(_, v)| v.replace("\r\n", "\n"))
             .unwrap_or_default()
     }
 

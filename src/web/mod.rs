@@ -184,11 +184,11 @@ fn router(state: AppState) -> Router {
         .merge(versions::router())
         .merge(admin::router())
         .nest("/api/v1", api::router())
+        .layer(axum::middleware::from_fn(auth::csrf_guard))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             pages::error_pages,
         ))
-        .layer(axum::middleware::from_fn(auth::csrf_guard))
         .layer(sessions)
         .layer(axum::middleware::from_fn(security_headers))
         .layer(TraceLayer::new_for_http())

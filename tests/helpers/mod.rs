@@ -112,7 +112,16 @@ pub async fn databases() -> Vec<TestDb> {
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    _stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .unwrap()
 }
 
 impl TestApp {
@@ -209,15 +218,110 @@ pub async fn spawn_app(database_url: &str, plans_dir: &Path) -> TestApp {
     tokio::spawn(app.run_until_stopped(async {
         let _ = stopped.await;
     }));
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(std::time::Duration::from_secs(10))
-        .build()
-        .unwrap();
     TestApp {
         address,
-        client,
-        _stop: stop,
+        client: client(),
+        _stop: Some(stop),
+    }
+}
+
+/// Undoes the HTML escaping of the templates.
+pub fn unescape(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#x3D;", "=")
+        .replace("&#x60;", "`")
+        .replace("&amp;", "&")
+}
+
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let marker = format!(" {name}=\"");
+    let start = tag.find(&marker)? + marker.len();
+    let end = start + tag[start..].find('"')?;
+    Some(unescape(&tag[start..end]))
+}
+
+/// The fields a browser would submit from the first form whose action is `action`: inputs,
+/// textareas and selected options, in page order (submit buttons left out).
+pub fn form_fields(page: &str, action: &str) -> Vec<(String, String)> {
+    let marker = format!("action=\"{action}\"");
+    let start = page.find(&marker).expect("the form");
+    let end = start + page[start..].find("</form>").expect("the form's end");
+    let form = &page[start..end];
+    let mut out = Vec::new();
+    let mut rest = form;
+    while let Some(open) = rest.find('<') {
+        rest = &rest[open..];
+        let close = rest.find('>').unwrap_or(rest.len());
+        let tag = &rest[..close];
+        if tag.starts_with("<input") {
+            let kind = attribute(tag, "type").unwrap_or_default();
+            if let Some(name) = attribute(tag, "name")
+                && kind != "submit"
+                && (kind != "checkbox" || tag.contains(" checked"))
+            {
+                out.push((name, attribute(tag, "value").unwrap_or_default()));
+            }
+        } else if tag.starts_with("<textarea") {
+            let body = &rest[close + 1..];
+            let text = &body[..body.find("</textarea>").unwrap()];
+            out.push((attribute(tag, "name").unwrap(), unescape(text)));
+        } else if tag.starts_with("<select") {
+            let body = &rest[close + 1..];
+            let options = &body[..body.find("</select>").unwrap()];
+            let value = options
+                .split("<option")
+                .skip(1)
+                .find(|o| o.contains(" selected"))
+                .or_else(|| options.split("<option").nth(1))
+                .and_then(|o| attribute(&format!(" {o}"), "value"))
+                .unwrap_or_default();
+            out.push((attribute(tag, "name").unwrap(), value));
+        }
+        rest = &rest[close.min(rest.len())..];
+        if rest.len() <= 1 {
+            break;
+        }
+        rest = &rest[1..];
+    }
+    out
+}
+
+/// Sets (or adds) a field in a list of form fields.
+pub fn set(fields: &mut Vec<(String, String)>, name: &str, value: &str) {
+    match fields.iter_mut().find(|(k, _)| k == name) {
+        Some((_, v)) => *v = value.to_string(),
+        None => fields.push((name.to_string(), value.to_string())),
+    }
+}
+
+impl TestApp {
+    /// Another browser (its own cookies) on the same server.
+    pub fn second_client(&self) -> TestApp {
+        TestApp {
+            address: self.address.clone(),
+            client: client(),
+            _stop: None,
+        }
+    }
+
+    /// Posts form fields as they are (including whatever CSRF token they hold).
+    pub async fn submit(&self, path: &str, fields: &[(String, String)]) -> reqwest::Response {
+        self.client
+            .post(format!("{}{path}", self.address))
+            .form(fields)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The fields of the edit form of a system, as the page fills them in.
+    pub async fn system_form(&self, plan: &str, system: &str) -> Vec<(String, String)> {
+        let path = format!("/plans/{plan}/systems/{system}/edit");
+        let (status, page) = self.page(&path).await;
+        assert_eq!(status, 200, "{path}");
+        form_fields(&page, &path)
     }
 }
