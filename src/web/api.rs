@@ -737,10 +737,13 @@ struct ApproveBody {
     request_body = ApproveBody,
     responses(
         (status = 201, description = "The draft is approved as this version", body = VersionView),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, description = "Only the approver role approves", body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 409, description = "The draft is the latest approved version already", body = ErrorBody),
+        (status = 415, description = "Not application/json", body = ErrorBody),
+        (status = 422, description = "A field of the wrong type", body = ErrorBody),
     ))]
 async fn approve(
     State(state): State<AppState>,

@@ -174,6 +174,16 @@ impl TestApp {
         csrf_of(&page)
     }
 
+    /// The CSRF token of the current session, or nothing before any session exists.
+    pub async fn csrf_or_empty(&self) -> String {
+        let (_, page) = self.page("/account").await;
+        if page.contains("name=\"csrf\"") {
+            csrf_of(&page)
+        } else {
+            String::new()
+        }
+    }
+
     /// Posts a form with the session's CSRF token added.
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         let csrf = self.csrf().await;
