@@ -1,0 +1,211 @@
+//! End to end in a real browser: headless Chromium driven through chromedriver. An owner logs in
+//! and edits a recovery step, an approver approves, and the overview shows the new version.
+//!
+//! Needs Debian's `chromium` and `chromium-driver`. Without them the test prints one line and
+//! passes, unless `REQUIRE_BROWSER=1` (set by `.ci/run`), which makes their absence a failure.
+
+mod helpers;
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use helpers::spawn_app;
+
+/// chromedriver, stopped when dropped.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn which(program: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|dir| std::path::Path::new(dir).join(program))
+        .find(|p| p.is_file())
+}
+
+/// Starts chromedriver and a headless Chromium session, or says why it cannot.
+async fn browser() -> Option<(Driver, Client)> {
+    let required = std::env::var("REQUIRE_BROWSER").is_ok_and(|v| v == "1");
+    let (Some(driver), Some(chromium)) = (which("chromedriver"), which("chromium")) else {
+        assert!(
+            !required,
+            "REQUIRE_BROWSER=1 but chromium or chromedriver is not installed"
+        );
+        println!(
+            "skipped: chromium and chromedriver are not installed (apt-get install chromium chromium-driver)"
+        );
+        return None;
+    };
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(driver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting chromedriver");
+    let driver = Driver(child);
+    let profile = tempfile::tempdir().unwrap();
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": chromium,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--no-first-run", "--window-size=1280,1000",
+                format!("--user-data-dir={}", profile.path().display()),
+            ],
+        }),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let mut builder =
+            ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
+        builder.capabilities(caps.clone());
+        match builder.connect(&format!("http://127.0.0.1:{port}")).await {
+            Ok(client) => {
+                // The profile folder must outlive the browser.
+                std::mem::forget(profile);
+                return Some((driver, client));
+            }
+            Err(e) if Instant::now() > deadline => panic!("chromedriver did not start: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+}
+
+async fn login(c: &Client, base: &str, username: &str) {
+    c.goto(&format!("{base}/login")).await.unwrap();
+    c.find(Locator::Css("#username"))
+        .await
+        .unwrap()
+        .send_keys(username)
+        .await
+        .unwrap();
+    c.find(Locator::Css("#password"))
+        .await
+        .unwrap()
+        .send_keys(helpers::DEMO_PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Css("form[action='/login'] button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // Signed in: the menu with the logout button is there.
+    wait_for(c, "form[action='/logout']").await;
+}
+
+/// Waits (up to 10 s) until the page that a click led to shows `css`.
+async fn wait_for(c: &Client, css: &str) {
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css} did not appear: {e}"));
+}
+
+async fn text_of(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_owner_edits_a_step_an_approver_approves_and_the_overview_shows_the_version() {
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let db = helpers::sqlite_db();
+    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let base = app.address.clone();
+    let step = "<script>window.pwned = 1</script> Tjek \"vCenter\" på Rådhuset – æøå";
+
+    login(&c, &base, "jesper-moeller").await;
+    assert!(
+        c.current_url()
+            .await
+            .unwrap()
+            .path()
+            .starts_with("/plans/example-kommune")
+    );
+    c.goto(&format!("{base}/plans/example-kommune/systems/vmware"))
+        .await
+        .unwrap();
+    c.find(Locator::LinkText("Redigér afsnittet"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let field = c.find(Locator::Css("#step-0-text")).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(step).await.unwrap();
+    c.find(Locator::Css(".form-end button[value=save]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "p.ok-box").await;
+    assert_eq!(text_of(&c, "p.ok-box").await, "Gemt: 1 felter ændret.");
+    // Shown as text, never run.
+    assert!(text_of(&c, "ol.steps li").await.contains(step));
+    let pwned = c
+        .execute("return window.pwned === undefined;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(pwned, serde_json::json!(true));
+    c.find(Locator::Css("form[action='/logout'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    login(&c, &base, "mette-holm").await;
+    c.goto(&format!("{base}/plans/example-kommune/versions"))
+        .await
+        .unwrap();
+    c.find(Locator::Css("#comment"))
+        .await
+        .unwrap()
+        .send_keys("Godkendt efter øvelse")
+        .await
+        .unwrap();
+    c.find(Locator::Css("form.approve button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // Back on the versions page, now with version 1 listed.
+    wait_for(&c, "#list + div table").await;
+    c.goto(&format!("{base}/plans/example-kommune"))
+        .await
+        .unwrap();
+    let version = text_of(&c, "#version").await;
+    assert!(
+        version.contains("Version 1 godkendt af mette-holm"),
+        "{version}"
+    );
+    assert!(!version.contains("Kladden har ændringer"), "{version}");
+    c.close().await.unwrap();
+}
