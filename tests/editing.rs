@@ -669,3 +669,79 @@ async fn the_administrator_manages_accounts() {
     assert_eq!(response.status().as_u16(), 303);
     assert_eq!(user.try_login("new-owner", "a-long-password").await, 401);
 }
+
+#[tokio::test]
+async fn the_coordinator_keeps_the_people_of_the_plan() {
+    for (app, db) in apps().await {
+        app.login_demo("lars-nielsen").await;
+        let path = "/plans/example-kommune/people/anne-kjaer/edit";
+        let (status, page) = app.page(path).await;
+        assert_eq!(status, 200, "{}", db.backend);
+        let mut fields = form_fields(&page, path);
+        set(&mut fields, "phone", "+45 11 22 33 44");
+        set(&mut fields, "email", "no-at-sign");
+        let response = app.submit(path, &fields).await;
+        assert_eq!(response.status().as_u16(), 422);
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap()
+                .contains("“no-at-sign” er ikke en e-mailadresse.")
+        );
+        set(&mut fields, "email", "anne@example.dk");
+        // Unticking every role box but one.
+        fields.retain(|(k, v)| k != "role" || v == "beredskabsleder");
+        let response = app.submit(path, &fields).await;
+        assert_eq!(response.status().as_u16(), 303, "{}", db.backend);
+        let (_, page) = app.page("/plans/example-kommune/people").await;
+        assert!(page.contains("href=\"tel:+4511223344\""));
+        // The same form again is stale.
+        let response = app.submit(path, &fields).await;
+        assert_eq!(response.status().as_u16(), 409);
+
+        // A new person, then a second one with the same id.
+        let new = "/plans/example-kommune/people/new";
+        let (_, page) = app.page(new).await;
+        let mut fields = form_fields(&page, new);
+        set(&mut fields, "id", "ny-person");
+        set(&mut fields, "name", "Ny Person");
+        fields.push(("role".into(), "driftstekniker".into()));
+        assert_eq!(app.submit(new, &fields).await.status().as_u16(), 303);
+        let response = app.submit(new, &fields).await;
+        assert_eq!(response.status().as_u16(), 422);
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap()
+                .contains("“ny-person” er allerede brugt i planen.")
+        );
+        // The new person can own a system now.
+        let mut system = app.system_form(PLAN, "print").await;
+        set(&mut system, "deputy", "ny-person");
+        assert_eq!(
+            app.submit("/plans/example-kommune/systems/print/edit", &system)
+                .await
+                .status()
+                .as_u16(),
+            303
+        );
+
+        let csv = app
+            .get("/audit.csv?actor=lars-nielsen")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            csv.contains("edit-person,person:anne-kjaer.phone,"),
+            "{csv}"
+        );
+        assert!(
+            csv.contains("edit-person,person:ny-person.name,,Ny Person"),
+            "{csv}"
+        );
+        db.cleanup().await;
+    }
+}

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::analysis::{self, Severity, suggestion};
 use super::{
-    CallTreeEntry, Channel, Criticality, Duration, ImpactLevel, ImpactStep, PersonId, Plan,
+    CallTreeEntry, Channel, Criticality, Duration, ImpactLevel, ImpactStep, Person, PersonId, Plan,
     PlanSections, RecoveryStep, RoleId, Supplier, System, SystemId,
 };
 
@@ -44,6 +44,15 @@ pub enum Problem {
     },
     SelfDependency,
     ImpactLevel {
+        input: String,
+    },
+    InvalidId {
+        input: String,
+    },
+    Taken {
+        id: String,
+    },
+    Email {
         input: String,
     },
     /// An edit that would give the plan a new error, in the analysis' own words.
@@ -624,5 +633,100 @@ impl Checker {
             }
         }
         out
+    }
+}
+
+/// A person's entry as typed. `roles` are role ids (ticked boxes).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PersonForm {
+    /// Only for a new person; an existing person keeps their id.
+    pub id: String,
+    pub name: String,
+    pub title: String,
+    pub email: String,
+    pub phone: String,
+    pub roles: Vec<String>,
+}
+
+impl PersonForm {
+    pub fn from_person(p: &Person) -> Self {
+        PersonForm {
+            id: p.id.to_string(),
+            name: p.name.clone(),
+            title: p.title.clone(),
+            email: p.email.clone(),
+            phone: p.phone.clone(),
+            roles: p.roles.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    /// The person as edited (`existing`) or new (`None`: the id is checked and must be free).
+    pub fn apply(&self, existing: Option<&Person>, plan: &Plan) -> Result<Person, Vec<FieldError>> {
+        let mut c = Checker::default();
+        let id = match existing {
+            Some(p) => Some(p.id.clone()),
+            None => {
+                let id = self.id.trim();
+                match PersonId::parse(id) {
+                    Err(_) if id.is_empty() => {
+                        c.fail("id", Problem::Required);
+                        None
+                    }
+                    Err(_) => {
+                        c.fail(
+                            "id",
+                            Problem::InvalidId {
+                                input: id.to_string(),
+                            },
+                        );
+                        None
+                    }
+                    Ok(_) if plan.person(id).is_some() => {
+                        c.fail("id", Problem::Taken { id: id.to_string() });
+                        None
+                    }
+                    Ok(id) => Some(id),
+                }
+            }
+        };
+        let name = c.required("name", &self.name);
+        for (field, value) in [
+            ("title", &self.title),
+            ("email", &self.email),
+            ("phone", &self.phone),
+        ] {
+            c.text(field, value);
+        }
+        let email = self.email.trim();
+        if !email.is_empty() && !email.contains('@') {
+            c.fail(
+                "email",
+                Problem::Email {
+                    input: email.to_string(),
+                },
+            );
+        }
+        let mut roles = Vec::new();
+        for role in &self.roles {
+            if let Some(r) = c.role("roles", role, plan)
+                && !roles.contains(&r)
+            {
+                roles.push(r);
+            }
+        }
+        if !c.errors.is_empty() {
+            return Err(c.errors);
+        }
+        let (Some(id), Some(name)) = (id, name) else {
+            unreachable!("a missing required value is an error above");
+        };
+        Ok(Person {
+            id,
+            name,
+            title: self.title.trim().to_string(),
+            email: email.to_string(),
+            phone: self.phone.trim().to_string(),
+            roles,
+        })
     }
 }

@@ -204,7 +204,7 @@ fn user(viewer: &Viewer) -> ApiResult<&SignedIn> {
     Ok(viewer.require()?)
 }
 
-async fn plan(state: &AppState, id: &str) -> ApiResult<Plan> {
+async fn plan(state: &AppState, id: &str) -> ApiResult<std::sync::Arc<Plan>> {
     Ok(super::pages::load(state, id).await?)
 }
 
@@ -817,7 +817,7 @@ async fn diff(
     let mut sides = Vec::new();
     for v in [side(&q.from)?, side(&q.to)?] {
         sides.push(match v {
-            None => plan.clone(),
+            None => (*plan).clone(),
             Some(n) => store::edits::version_plan(&state.db, &plan.id, n)
                 .await?
                 .map(|(_, p)| p)
@@ -866,9 +866,9 @@ async fn findings(
 ) -> ApiResult<Response> {
     user(&viewer)?;
     let plan = plan(&state, &plan_id).await?;
-    let today = chrono::Local::now().date_naive();
-    let list: Vec<FindingView> = analysis::check(&plan, today)
-        .into_iter()
+    let list: Vec<FindingView> = super::pages::findings_of(&state, &plan)
+        .iter()
+        .cloned()
         .map(|f| FindingView {
             code: f.code.as_str().to_string(),
             severity: match f.severity() {

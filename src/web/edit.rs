@@ -2,6 +2,8 @@
 //! without JavaScript) and the plan-level sections. Every save carries the revision the form
 //! started from; a save over a newer revision is refused with 409 and a page showing both.
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
@@ -13,7 +15,9 @@ use super::auth::Viewer;
 use super::pages::{load, page};
 use super::{AppState, Error, Result};
 use crate::domain::diff::{self, Change};
-use crate::domain::edit::{FieldError, ImpactForm, Problem, SectionsForm, StepForm, SystemForm};
+use crate::domain::edit::{
+    FieldError, ImpactForm, PersonForm, Problem, SectionsForm, StepForm, SystemForm,
+};
 use crate::domain::{ImpactLevel, Plan, System};
 use crate::store::{self, edits::Saved};
 
@@ -26,6 +30,15 @@ pub fn router() -> Router<AppState> {
         .route(
             "/plans/{plan}/sections/edit",
             get(edit_sections_form).post(edit_sections),
+        )
+        .route("/plans/{plan}/people", get(list_people))
+        .route(
+            "/plans/{plan}/people/new",
+            get(new_person_form).post(save_person),
+        )
+        .route(
+            "/plans/{plan}/people/{person}/edit",
+            get(edit_person_form).post(save_person),
         )
 }
 
@@ -40,6 +53,15 @@ impl Fields {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.replace("\r\n", "\n"))
             .unwrap_or_default()
+    }
+
+    /// Every value of a repeated field (ticked boxes), in order.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
     }
 
     /// How many rows `prefix-N-…` fields describe (one past the highest N).
@@ -179,6 +201,9 @@ pub(super) fn problem_text(state: &AppState, lang: &str, problem: &Problem) -> S
         Problem::SelfDependency => t("problem.self_dependency"),
         Problem::ImpactLevel { input } => t("problem.impact_level").replace("{input}", input),
         Problem::Finding { message } => t("problem.finding").replace("{message}", message),
+        Problem::InvalidId { input } => t("problem.invalid_id").replace("{input}", input),
+        Problem::Taken { id } => t("problem.taken").replace("{id}", id),
+        Problem::Email { input } => t("problem.email").replace("{input}", input),
     }
 }
 
@@ -324,7 +349,7 @@ async fn editable_system(
     viewer: &Viewer,
     plan_id: &str,
     system_id: &str,
-) -> Result<(Plan, System, i64)> {
+) -> Result<(Arc<Plan>, System, i64)> {
     let user = viewer.require()?;
     let plan = load(state, plan_id).await?;
     let (system, revision) = store::edits::load_system(&state.db, &plan.id, system_id)
@@ -525,6 +550,214 @@ async fn edit_sections(
             Ok((
                 StatusCode::CONFLICT,
                 page(&state, &viewer, "edit_sections", data)?,
+            )
+                .into_response())
+        }
+        Saved::Gone => Err(Error::NotFound),
+    }
+}
+
+/// The people of a plan with their contact details and plan roles.
+async fn list_people(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(plan_id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<super::pages::SavedQuery>,
+) -> Result<Response> {
+    let user = viewer.require()?;
+    let plan = load(&state, &plan_id).await?;
+    let role_name = |id: &crate::domain::RoleId| {
+        plan.roles
+            .iter()
+            .find(|r| &r.id == id)
+            .map_or(id.to_string(), |r| r.name.clone())
+    };
+    let people: Vec<Value> = plan
+        .people
+        .iter()
+        .map(|p| {
+            json!({
+                "id": p.id,
+                "name": p.name,
+                "title": p.title,
+                "email": p.email,
+                "phone": p.phone,
+                "tel": p.phone.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect::<String>(),
+                "roles": p.roles.iter().map(role_name).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let roles: Vec<Value> = plan
+        .roles
+        .iter()
+        .map(|r| json!({"id": r.id, "name": r.name, "responsibilities": r.responsibilities}))
+        .collect();
+    Ok(page(
+        &state,
+        &viewer,
+        "people",
+        json!({
+            "plan": {"id": plan.id, "name": plan.name},
+            "people": people,
+            "roles": roles,
+            "editable": user.actor.may_edit_plan(),
+            "saved": q.saved_view(),
+        }),
+    )?
+    .into_response())
+}
+
+fn person_view(
+    state: &AppState,
+    lang: &str,
+    plan: &Plan,
+    form: &PersonForm,
+    existing: Option<i64>,
+    errors: &[FieldError],
+) -> Value {
+    let e = error_map(state, lang, errors);
+    let mut fields = Map::new();
+    for (name, value) in [
+        ("id", &form.id),
+        ("name", &form.name),
+        ("title", &form.title),
+        ("email", &form.email),
+        ("phone", &form.phone),
+    ] {
+        fields.insert(name.to_string(), field(value, name, &e));
+    }
+    json!({
+        "plan": {"id": plan.id, "name": plan.name},
+        "new": existing.is_none(),
+        "person": {"id": form.id, "name": form.name},
+        "revision": existing,
+        "f": fields,
+        "roles_error": e.get("roles").cloned().unwrap_or(Value::Null),
+        "roles": plan.roles.iter().map(|r| json!({
+            "id": r.id,
+            "name": r.name,
+            "checked": form.roles.iter().any(|x| x == r.id.as_str()),
+        })).collect::<Vec<_>>(),
+        "error_count": errors.len(),
+        "errors": errors.iter().map(|er| json!({"field": er.field, "message": problem_text(state, lang, &er.problem)})).collect::<Vec<_>>(),
+    })
+}
+
+async fn new_person_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(plan_id): Path<String>,
+) -> Result<Response> {
+    viewer.require_that(|a| a.may_edit_plan())?;
+    let plan = load(&state, &plan_id).await?;
+    let data = person_view(
+        &state,
+        &viewer.lang,
+        &plan,
+        &PersonForm::default(),
+        None,
+        &[],
+    );
+    Ok(page(&state, &viewer, "edit_person", data)?.into_response())
+}
+
+async fn edit_person_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((plan_id, person_id)): Path<(String, String)>,
+) -> Result<Response> {
+    viewer.require_that(|a| a.may_edit_plan())?;
+    let plan = load(&state, &plan_id).await?;
+    let (person, revision) = store::edits::load_person(&state.db, &plan.id, &person_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let data = person_view(
+        &state,
+        &viewer.lang,
+        &plan,
+        &PersonForm::from_person(&person),
+        Some(revision),
+        &[],
+    );
+    Ok(page(&state, &viewer, "edit_person", data)?.into_response())
+}
+
+/// Saves a new person (`/people/new`) or an edited one (`/people/{person}/edit`).
+async fn save_person(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(params): Path<Vec<(String, String)>>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response> {
+    let user = viewer.require_that(|a| a.may_edit_plan())?;
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let plan = load(&state, &param("plan").unwrap_or_default()).await?;
+    let existing = match param("person") {
+        Some(id) => Some(
+            store::edits::load_person(&state.db, &plan.id, &id)
+                .await?
+                .ok_or(Error::NotFound)?,
+        ),
+        None => None,
+    };
+    let f = Fields(pairs);
+    let mut form = PersonForm {
+        id: f.get("id"),
+        name: f.get("name"),
+        title: f.get("title"),
+        email: f.get("email"),
+        phone: f.get("phone"),
+        roles: f.all("role"),
+    };
+    let expected = existing
+        .as_ref()
+        .map(|_| f.get("revision").parse().unwrap_or(-1));
+    if let Some((person, _)) = &existing {
+        form.id = person.id.to_string();
+    }
+    let lang = &viewer.lang;
+    let person = match form.apply(existing.as_ref().map(|(p, _)| p), &plan) {
+        Ok(person) => person,
+        Err(errors) => {
+            let data = person_view(&state, lang, &plan, &form, expected, &errors);
+            return Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                page(&state, &viewer, "edit_person", data)?,
+            )
+                .into_response());
+        }
+    };
+    match store::edits::save_person(&state.db, &plan.id, &user.actor.username, &person, expected)
+        .await?
+    {
+        Saved::Done { changes, .. } => Ok(Redirect::to(&format!(
+            "/plans/{}/people?saved={}",
+            plan.id,
+            changes.len()
+        ))
+        .into_response()),
+        Saved::Conflict { current, revision } => {
+            let changes: Vec<Change> = diff::person_fields(current.as_ref())
+                .into_iter()
+                .zip(diff::person_fields(Some(&person)))
+                .filter(|((_, a), (_, b))| a != b)
+                .map(|((field, before), (_, after))| Change {
+                    subject: diff::Subject::Person(person.id.to_string()),
+                    field,
+                    before,
+                    after,
+                })
+                .collect();
+            let mut data = person_view(&state, lang, &plan, &form, Some(revision), &[]);
+            data["conflict"] = conflict_view(&changes);
+            Ok((
+                StatusCode::CONFLICT,
+                page(&state, &viewer, "edit_person", data)?,
             )
                 .into_response())
         }

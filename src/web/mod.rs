@@ -4,6 +4,7 @@
 mod admin;
 mod api;
 pub mod auth;
+mod cache;
 mod edit;
 pub mod i18n;
 mod pages;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub templates: Arc<Templates>,
     /// Login throttling and the timing-safe login check.
     pub auth: Arc<auth::Auth>,
+    /// Plans and their findings, by revision.
+    pub plans: Arc<cache::PlanCache>,
 }
 
 /// The cookie that remembers a visitor's language before they sign in.
@@ -116,6 +119,7 @@ impl Application {
             config: Arc::new(config),
             templates: Arc::new(templates),
             auth: Arc::new(auth::Auth::new().await?),
+            plans: Arc::new(cache::PlanCache::default()),
         };
         Ok(Application {
             listener,

@@ -1,6 +1,7 @@
 //! The pages: plan list, plan overview, system page, language choice, static files.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Form, Path, Query, Request, State};
@@ -13,6 +14,7 @@ use serde_json::{Value, json};
 use tower_sessions::Session;
 
 use super::auth::{self, Viewer, cookie_language};
+use super::cache::Fragment;
 use super::i18n::{self, LANGUAGES};
 use super::render::{static_file, url_escape};
 use super::{AppState, Error, ErrorPage, LANG_COOKIE, Result};
@@ -130,6 +132,13 @@ pub(super) async fn error_pages(
 #[derive(Deserialize)]
 pub(super) struct SavedQuery {
     saved: Option<usize>,
+}
+
+impl SavedQuery {
+    /// `{n}` for the "saved" message, or null.
+    pub fn saved_view(&self) -> Value {
+        self.saved.map_or(Value::Null, |n| json!({"n": n}))
+    }
 }
 
 #[derive(Deserialize)]
@@ -252,11 +261,21 @@ async fn list_plans(State(state): State<AppState>, viewer: Viewer) -> Result<Res
     Ok(page(&state, &viewer, "plans", json!({"plans": plans}))?.into_response())
 }
 
-pub(super) async fn load(state: &AppState, id: &str) -> Result<Plan> {
+/// The plan with this id at its current revision (from the cache when it is current).
+pub(super) async fn load(state: &AppState, id: &str) -> Result<Arc<Plan>> {
     let id = PlanId::parse(id).map_err(|_| Error::NotFound)?;
-    store::load_plan(&state.db, &id)
+    state
+        .plans
+        .plan(&state.db, &id)
         .await?
         .ok_or(Error::NotFound)
+}
+
+/// The plan's analysis findings as of today, computed once per plan revision and day.
+pub(super) fn findings_of(state: &AppState, plan: &Arc<Plan>) -> Arc<Vec<Finding>> {
+    state
+        .plans
+        .findings(plan, chrono::Local::now().date_naive())
 }
 
 fn dur(d: Option<Duration>, lang: &str) -> Value {
@@ -321,11 +340,10 @@ async fn show_plan(
     let user = viewer.require()?;
     let lang = viewer.lang.clone();
     let plan = load(&state, &plan_id).await?;
-    let version = version_state(&state, &plan.id).await?;
-    let today = chrono::Local::now().date_naive();
-    let findings = analysis::check(&plan, today);
+    let version = version_state(&state, &plan.id, &lang).await?;
+    let findings = findings_of(&state, &plan);
     let mut by_system: HashMap<&str, Vec<&Finding>> = HashMap::new();
-    for f in &findings {
+    for f in findings.iter() {
         for s in &f.systems {
             by_system.entry(s.as_str()).or_default().push(f);
         }
@@ -338,68 +356,115 @@ async fn show_plan(
     };
     let needle = query.q.as_deref().unwrap_or("").trim().to_lowercase();
     let crit: Option<u8> = query.crit.as_deref().and_then(|c| c.parse().ok());
-    let owner_name = |s: &System| {
+    let people: HashMap<&str, &str> = plan
+        .people
+        .iter()
+        .map(|p| (p.id.as_str(), p.name.as_str()))
+        .collect();
+    let owner_name = |s: &System| -> &str {
         s.owner
             .as_ref()
-            .and_then(|o| plan.person(o.as_str()))
-            .map(|p| p.name.clone())
-            .unwrap_or_default()
+            .and_then(|o| people.get(o.as_str()).copied())
+            .unwrap_or("")
     };
-    let mut rows: Vec<&System> = plan
-        .systems
-        .iter()
-        .filter(|s| {
-            needle.is_empty()
-                || s.id.as_str().contains(&needle)
-                || s.name.to_lowercase().contains(&needle)
-                || owner_name(s).to_lowercase().contains(&needle)
-        })
-        .filter(|s| crit.is_none_or(|c| s.criticality.level() == c))
-        .filter(|s| match query.only.as_deref() {
-            Some("findings") => by_system.contains_key(s.id.as_str()),
-            Some("overdue") => overdue(s),
-            _ => true,
-        })
-        .collect();
     let sort = query
         .sort
         .as_deref()
         .filter(|s| SORTS.contains(s))
         .unwrap_or("crit");
     let desc = query.dir.as_deref() == Some("desc");
-    let count = |s: &System| by_system.get(s.id.as_str()).map_or(0, Vec::len);
-    rows.sort_by(|a, b| {
-        let order = match sort {
-            "name" => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
-            "rto" => a.rto.cmp(&b.rto),
-            "rpo" => a.rpo.cmp(&b.rpo),
-            "owner" => owner_name(a).cmp(&owner_name(b)),
-            "review" => a.last_reviewed.cmp(&b.last_reviewed),
-            "findings" => count(b).cmp(&count(a)),
-            _ => a.criticality.cmp(&b.criticality).then(a.rto.cmp(&b.rto)),
-        }
-        .then_with(|| a.id.cmp(&b.id));
-        if desc { order.reverse() } else { order }
-    });
-    let systems: Vec<Value> = rows
-        .iter()
-        .map(|s| {
-            let mine = by_system.get(s.id.as_str());
-            json!({
-                "id": s.id,
-                "name": s.name,
-                "crit": s.criticality.level(),
-                "rto": dur(s.rto, &lang),
-                "rpo": dur(s.rpo, &lang),
-                "owner": person_name(&plan, s.owner.as_ref()),
-                "reviewed": s.last_reviewed.map(|d| i18n::date(d, &lang)),
-                "overdue": overdue(s),
-                "errors": mine.map_or(0, |fs| fs.iter().filter(|f| f.severity() == Severity::Error).count()),
-                "editable": user.actor.may_edit_system(s),
-                "warnings": mine.map_or(0, |fs| fs.iter().filter(|f| f.severity() == Severity::Warning).count()),
+    let only = query.only.as_deref().unwrap_or("");
+    // The table depends on the plan revision, the day, the language, the filter and sort, and
+    // which rows this user may edit; it is rendered once for each combination and then served from memory.
+    let scope = if user.actor.edits_whole_plan() {
+        "all".to_string()
+    } else if user.actor.role == crate::domain::access::AccessRole::SystemOwner {
+        format!("owner:{}", user.actor.person.as_deref().unwrap_or(""))
+    } else {
+        "none".to_string()
+    };
+    // Review deadlines move with the date.
+    let today = chrono::Local::now().date_naive();
+    let key = format!("overview|{today}|{lang}|{scope}|{needle}|{crit:?}|{only}|{sort}|{desc}");
+    let table = state.plans.fragment(&plan, &key, || {
+        let mut rows: Vec<&System> = plan
+            .systems
+            .iter()
+            .filter(|s| {
+                needle.is_empty()
+                    || s.id.as_str().contains(&needle)
+                    || s.name.to_lowercase().contains(&needle)
+                    || owner_name(s).to_lowercase().contains(&needle)
             })
+            .filter(|s| crit.is_none_or(|c| s.criticality.level() == c))
+            .filter(|s| match query.only.as_deref() {
+                Some("findings") => by_system.contains_key(s.id.as_str()),
+                Some("overdue") => overdue(s),
+                _ => true,
+            })
+            .collect();
+        let count = |s: &System| by_system.get(s.id.as_str()).map_or(0, Vec::len);
+        rows.sort_by(|a, b| {
+            let order = match sort {
+                "name" => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
+                "rto" => a.rto.cmp(&b.rto),
+                "rpo" => a.rpo.cmp(&b.rpo),
+                "owner" => owner_name(a).cmp(owner_name(b)),
+                "review" => a.last_reviewed.cmp(&b.last_reviewed),
+                "findings" => count(b).cmp(&count(a)),
+                _ => a.criticality.cmp(&b.criticality).then(a.rto.cmp(&b.rto)),
+            }
+            .then_with(|| a.id.cmp(&b.id));
+            if desc { order.reverse() } else { order }
+        });
+        // Strings that repeat on every row are looked up once, not once per row.
+        let t = |key: &str| state.templates.locales.get(&lang, key).unwrap_or(key).to_string();
+        let (errors_text, warnings_text) = (t("overview.errors"), t("overview.warnings"));
+        let systems: Vec<Value> = rows
+            .iter()
+            .map(|s| {
+                let mine = by_system.get(s.id.as_str());
+                let n = |severity: Severity| {
+                    mine.map_or(0, |fs| fs.iter().filter(|f| f.severity() == severity).count())
+                };
+                let (errors, warnings) = (n(Severity::Error), n(Severity::Warning));
+                json!({
+                    "id": s.id,
+                    "name": s.name,
+                    "crit": s.criticality.level(),
+                    "rto": dur(s.rto, &lang),
+                    "rpo": dur(s.rpo, &lang),
+                    "owner": owner_name(s),
+                    "reviewed": s.last_reviewed.map(|d| i18n::date(d, &lang)),
+                    "overdue": overdue(s),
+                    "errors": (errors > 0).then(|| errors_text.replace("{n}", &errors.to_string())),
+                    "warnings": (warnings > 0).then(|| warnings_text.replace("{n}", &warnings.to_string())),
+                    "editable": user.actor.may_edit_system(s),
+                })
+            })
+            .collect();
+        let labels = json!({
+            "crit": t("overview.col.crit"),
+            "owner": t("overview.col.owner"),
+            "review": t("overview.col.review"),
+            "findings": t("overview.col.findings"),
+            "no_owner": t("overview.no_owner"),
+            "overdue": t("overview.overdue"),
+            "never": t("overview.never"),
+            "ok": t("overview.ok"),
+            "edit": t("overview.edit"),
+        });
+
+        let html = state.templates.fragment(
+            "overview_rows",
+            &lang,
+            json!({"plan": {"id": plan.id}, "systems": systems, "labels": labels}),
+        )?;
+        Ok::<_, Error>(Fragment {
+            html,
+            rows: systems.len(),
         })
-        .collect();
+    })?;
     let base = format!("/plans/{}", plan.id);
     let filter_query = |extra: &str| {
         let mut parts: Vec<String> = Vec::new();
@@ -454,8 +519,8 @@ async fn show_plan(
             "version": version,
             "plan": {"id": plan.id, "name": plan.name, "organisation": plan.organisation},
             "total": plan.systems.len(),
-            "shown": systems.len(),
-            "systems": systems,
+            "shown": table.rows,
+            "rows": table.html,
             "columns": columns,
             "errors": errors,
             "warnings": findings.len() - errors,
@@ -484,8 +549,7 @@ async fn show_system(
     let lang = viewer.lang.clone();
     let plan = load(&state, &plan_id).await?;
     let system = plan.system(&system_id).ok_or(Error::NotFound)?;
-    let today = chrono::Local::now().date_naive();
-    let findings: Vec<Value> = analysis::check(&plan, today)
+    let findings: Vec<Value> = findings_of(&state, &plan)
         .iter()
         .filter(|f| f.systems.contains(&system.id))
         .map(finding_view)
@@ -531,7 +595,7 @@ async fn show_system(
         "system",
         json!({
             "editable": user.actor.may_edit_system(system),
-            "saved": q.saved.map(|n| json!({"n": n})),
+            "saved": q.saved_view(),
             "plan": {"id": plan.id, "name": plan.name},
             "system": {
                 "id": system.id,
@@ -561,7 +625,7 @@ async fn show_system(
 
 /// The overview's version line: the latest approved version and whether the draft has changed
 /// since.
-pub(super) async fn version_state(state: &AppState, plan: &PlanId) -> Result<Value> {
+pub(super) async fn version_state(state: &AppState, plan: &PlanId, lang: &str) -> Result<Value> {
     let revisions = store::plan_revisions(&state.db, plan).await?;
     let latest = store::edits::versions(&state.db, plan)
         .await?
@@ -576,7 +640,7 @@ pub(super) async fn version_state(state: &AppState, plan: &PlanId) -> Result<Val
             "number": v.number,
             "approved_by": v.approved_by,
             "approved_at": v.approved_at.to_rfc3339(),
-            "approved_on": i18n::date(v.approved_at.date_naive(), "da"),
+            "approved_on": i18n::date(v.approved_at.date_naive(), lang),
             "comment": v.comment,
         })),
         "draft_changed": changed,
@@ -587,13 +651,12 @@ pub(super) async fn version_state(state: &AppState, plan: &PlanId) -> Result<Val
 /// attention: an overdue review, findings.
 async fn my_systems(State(state): State<AppState>, viewer: Viewer) -> Result<Html<String>> {
     let user = viewer.require()?;
-    let today = chrono::Local::now().date_naive();
     let mut plans = Vec::new();
     for id in store::plan_ids(&state.db).await? {
-        let Some(plan) = store::load_plan(&state.db, &id).await? else {
+        let Some(plan) = state.plans.plan(&state.db, &id).await? else {
             continue;
         };
-        let findings = analysis::check(&plan, today);
+        let findings = findings_of(&state, &plan);
         let systems: Vec<Value> = plan
             .systems
             .iter()
@@ -650,7 +713,7 @@ async fn show_sections(
             "call_tree": call_tree,
             "channels": plan.channels,
             "editable": user.actor.may_edit_plan(),
-            "saved": q.saved.map(|n| json!({"n": n})),
+            "saved": q.saved_view(),
         }),
     )
 }

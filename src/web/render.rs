@@ -75,6 +75,19 @@ impl Templates {
     }
 }
 
+impl Templates {
+    /// Renders template `name` as a piece of a page (escaped as always), for caching.
+    pub fn fragment(&self, name: &str, lang: &str, mut data: Value) -> Result<String> {
+        if let Value::Object(map) = &mut data {
+            map.insert("lang".into(), Value::String(lang.to_string()));
+        }
+        self.hb.render(name, &data).map_err(|e| Error::Render {
+            template: name.to_string(),
+            message: e.to_string(),
+        })
+    }
+}
+
 handlebars::handlebars_helper!(paragraphs: |text: str| paragraphs_of(text));
 
 /// Text as written in a plan file, as paragraphs: blank lines separate paragraphs, single line

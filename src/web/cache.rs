@@ -1,0 +1,119 @@
+//! Plans in memory, so that pages do not reload a whole plan from the database on every request.
+//! Each request asks the database for the plan's revision (one indexed row) and uses the cached
+//! plan only when the revision is the same; every edit raises the revision, so a change made by
+//! this or any other server process is seen at once.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::NaiveDate;
+
+use crate::domain::{Finding, Plan, PlanId, analysis};
+use crate::store::{self, StoreError};
+
+#[derive(Default)]
+pub struct PlanCache {
+    plans: Mutex<HashMap<PlanId, Entry>>,
+}
+
+struct Entry {
+    revision: i64,
+    plan: Arc<Plan>,
+    /// The analysis findings, for the day they were computed (review deadlines move with it).
+    findings: Option<(NaiveDate, Arc<Vec<Finding>>)>,
+    /// Rendered pieces of pages of this revision, by a key that names everything they show.
+    fragments: HashMap<String, Arc<Fragment>>,
+}
+
+/// A rendered piece of a page and how many rows it holds.
+pub struct Fragment {
+    pub html: String,
+    pub rows: usize,
+}
+
+/// Most fragments kept per plan revision; beyond it the oldest set is dropped.
+const MAX_FRAGMENTS: usize = 256;
+
+impl PlanCache {
+    /// The plan at its current revision, or `None` if there is no such plan.
+    pub async fn plan(
+        &self,
+        db: &sea_orm::DatabaseConnection,
+        id: &PlanId,
+    ) -> Result<Option<Arc<Plan>>, StoreError> {
+        let Some(revisions) = store::plan_revisions(db, id).await? else {
+            return Ok(None);
+        };
+        if let Some(entry) = self.lock().get(id)
+            && entry.revision == revisions.revision
+        {
+            return Ok(Some(entry.plan.clone()));
+        }
+        // Loaded and checked in one transaction, so the plan is the one at that revision.
+        let txn = sea_orm::TransactionTrait::begin(db).await?;
+        let revision = store::plan_revisions(&txn, id).await?.map(|r| r.revision);
+        let plan = store::load_plan(&txn, id).await?;
+        txn.commit().await?;
+        let (Some(revision), Some(plan)) = (revision, plan) else {
+            return Ok(None);
+        };
+        let plan = Arc::new(plan);
+        self.lock().insert(
+            id.clone(),
+            Entry {
+                revision,
+                plan: plan.clone(),
+                findings: None,
+                fragments: HashMap::new(),
+            },
+        );
+        Ok(Some(plan))
+    }
+
+    /// The analysis findings of `plan` (as returned by `plan`) as of `today`, computed once.
+    pub fn findings(&self, plan: &Arc<Plan>, today: NaiveDate) -> Arc<Vec<Finding>> {
+        if let Some(entry) = self.lock().get(&plan.id)
+            && Arc::ptr_eq(&entry.plan, plan)
+            && let Some((day, findings)) = &entry.findings
+            && *day == today
+        {
+            return findings.clone();
+        }
+        let findings = Arc::new(analysis::check(plan, today));
+        if let Some(entry) = self.lock().get_mut(&plan.id)
+            && Arc::ptr_eq(&entry.plan, plan)
+        {
+            entry.findings = Some((today, findings.clone()));
+        }
+        findings
+    }
+
+    /// A fragment rendered for `plan` (as returned by `plan`) under `key`, or renders it now.
+    pub fn fragment<E>(
+        &self,
+        plan: &Arc<Plan>,
+        key: &str,
+        render: impl FnOnce() -> Result<Fragment, E>,
+    ) -> Result<Arc<Fragment>, E> {
+        if let Some(entry) = self.lock().get(&plan.id)
+            && Arc::ptr_eq(&entry.plan, plan)
+            && let Some(fragment) = entry.fragments.get(key)
+        {
+            return Ok(fragment.clone());
+        }
+        let fragment = Arc::new(render()?);
+        if let Some(entry) = self.lock().get_mut(&plan.id)
+            && Arc::ptr_eq(&entry.plan, plan)
+        {
+            if entry.fragments.len() >= MAX_FRAGMENTS {
+                entry.fragments.clear();
+            }
+            entry.fragments.insert(key.to_string(), fragment.clone());
+        }
+        Ok(fragment)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PlanId, Entry>> {
+        self.plans.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
