@@ -745,3 +745,30 @@ async fn the_coordinator_keeps_the_people_of_the_plan() {
         db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn a_change_saved_by_another_server_process_is_shown_at_once() {
+    for (app, db) in apps().await {
+        app.login_demo("lars-nielsen").await;
+        let (_, before) = app.page("/plans/example-kommune/systems/print").await;
+        assert!(!before.contains("Saved elsewhere"));
+        // Another process: the store used directly, bypassing this server's memory.
+        let store = beredskab::store::connect(&db.url).await.unwrap();
+        let plan = beredskab::domain::PlanId::parse(PLAN).unwrap();
+        let (mut print, revision) = beredskab::store::edits::load_system(&store, &plan, "print")
+            .await
+            .unwrap()
+            .unwrap();
+        print.workaround = "Saved elsewhere".into();
+        let saved = beredskab::store::edits::save_system(&store, &plan, "other", &print, revision)
+            .await
+            .unwrap();
+        assert!(matches!(saved, beredskab::store::edits::Saved::Done { .. }));
+        let (_, after) = app.page("/plans/example-kommune/systems/print").await;
+        assert!(after.contains("Saved elsewhere"), "{}", db.backend);
+        let (_, overview) = app.page("/plans/example-kommune").await;
+        assert!(overview.contains("Kladden har ændringer"));
+        store.close().await.unwrap();
+        db.cleanup().await;
+    }
+}

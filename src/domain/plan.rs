@@ -321,6 +321,25 @@ impl Plan {
         self.people.iter().find(|p| p.id.as_str() == id)
     }
 
+    /// Puts `system` in place of the system with its id (or adds it, in id order).
+    pub fn replace_system(&mut self, system: System) {
+        match self.systems.iter_mut().find(|s| s.id == system.id) {
+            Some(slot) => *slot = system,
+            None => {
+                let at = self.systems.partition_point(|s| s.id < system.id);
+                self.systems.insert(at, system);
+            }
+        }
+    }
+
+    /// Puts `person` in place of the person with their id, or adds them at the end.
+    pub fn replace_person(&mut self, person: Person) {
+        match self.people.iter_mut().find(|p| p.id == person.id) {
+            Some(slot) => *slot = person,
+            None => self.people.push(person),
+        }
+    }
+
     /// Trims the free text of every field, the way the edit forms store it, so that text read
     /// from a file and the same text saved from a form are equal.
     pub fn tidy(&mut self) {

@@ -636,7 +636,12 @@ async fn put_system(
     )
     .await?
     {
-        Saved::Done { revision, .. } => {
+        Saved::Done { revision, changes } => {
+            if !changes.is_empty() {
+                state
+                    .plans
+                    .saved(&plan.id, revision, |p| p.replace_system(edited.clone()));
+            }
             Ok(axum::Json(system_body(&edited, revision)).into_response())
         }
         Saved::Conflict { current, revision } => Err(ApiError {

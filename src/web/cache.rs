@@ -70,6 +70,31 @@ impl PlanCache {
         Ok(Some(plan))
     }
 
+    /// Records a change this process saved at `revision`: when the cached plan is at the
+    /// revision just before (no one else saved in between, since every save raises the
+    /// revision by one), the change is applied to a copy instead of reloading the plan.
+    pub fn saved(&self, id: &PlanId, revision: i64, change: impl FnOnce(&mut Plan)) {
+        let mut plans = self.lock();
+        match plans.get(id) {
+            Some(entry) if entry.revision == revision - 1 => {
+                let mut plan = (*entry.plan).clone();
+                change(&mut plan);
+                plans.insert(
+                    id.clone(),
+                    Entry {
+                        revision,
+                        plan: Arc::new(plan),
+                        findings: None,
+                        fragments: HashMap::new(),
+                    },
+                );
+            }
+            _ => {
+                plans.remove(id);
+            }
+        }
+    }
+
     /// The analysis findings of `plan` (as returned by `plan`) as of `today`, computed once.
     pub fn findings(&self, plan: &Arc<Plan>, today: NaiveDate) -> Arc<Vec<Finding>> {
         if let Some(entry) = self.lock().get(&plan.id)

@@ -404,7 +404,12 @@ async fn edit_system(
     match store::edits::save_system(&state.db, &plan.id, &user.actor.username, &edited, revision)
         .await?
     {
-        Saved::Done { changes, .. } => {
+        Saved::Done { changes, revision } => {
+            if !changes.is_empty() {
+                state
+                    .plans
+                    .saved(&plan.id, revision, |p| p.replace_system(edited.clone()));
+            }
             tracing::info!(user = %user.actor.username, plan = %plan.id, system = %edited.id, fields = changes.len(), "saved system section");
             Ok(Redirect::to(&format!(
                 "/plans/{}/systems/{}?saved={}",
@@ -533,12 +538,21 @@ async fn edit_sections(
     match store::edits::save_sections(&state.db, &plan.id, &user.actor.username, &edited, revision)
         .await?
     {
-        Saved::Done { changes, .. } => Ok(Redirect::to(&format!(
-            "/plans/{}/sections?saved={}",
-            plan.id,
-            changes.len()
-        ))
-        .into_response()),
+        Saved::Done { changes, revision } => {
+            if !changes.is_empty() {
+                state.plans.saved(&plan.id, revision, |p| {
+                    p.sections = edited.sections.clone();
+                    p.call_tree = edited.call_tree.clone();
+                    p.channels = edited.channels.clone();
+                });
+            }
+            Ok(Redirect::to(&format!(
+                "/plans/{}/sections?saved={}",
+                plan.id,
+                changes.len()
+            ))
+            .into_response())
+        }
         Saved::Conflict { current, revision } => {
             let mut mine = current.clone();
             mine.sections = edited.sections;
@@ -735,12 +749,19 @@ async fn save_person(
     match store::edits::save_person(&state.db, &plan.id, &user.actor.username, &person, expected)
         .await?
     {
-        Saved::Done { changes, .. } => Ok(Redirect::to(&format!(
-            "/plans/{}/people?saved={}",
-            plan.id,
-            changes.len()
-        ))
-        .into_response()),
+        Saved::Done { changes, revision } => {
+            if !changes.is_empty() {
+                state
+                    .plans
+                    .saved(&plan.id, revision, |p| p.replace_person(person.clone()));
+            }
+            Ok(Redirect::to(&format!(
+                "/plans/{}/people?saved={}",
+                plan.id,
+                changes.len()
+            ))
+            .into_response())
+        }
         Saved::Conflict { current, revision } => {
             let changes: Vec<Change> = diff::person_fields(current.as_ref())
                 .into_iter()
