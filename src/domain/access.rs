@@ -133,3 +133,50 @@ pub fn demo_role(plan: &Plan, person: &str) -> AccessRole {
         AccessRole::Viewer
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::analysis::tests::plan;
+
+    fn actor(role: AccessRole, person: Option<&str>) -> Actor {
+        Actor {
+            username: "u".into(),
+            role,
+            person: person.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn owners_edit_their_own_systems_only() {
+        let plan = plan();
+        let ad = plan.system("ad").unwrap();
+        assert!(actor(AccessRole::SystemOwner, Some("owner")).may_edit_system(ad));
+        assert!(!actor(AccessRole::SystemOwner, Some("boss")).may_edit_system(ad));
+        assert!(!actor(AccessRole::SystemOwner, None).may_edit_system(ad));
+        // Owning a system does not let another role edit it.
+        assert!(!actor(AccessRole::Viewer, Some("owner")).may_edit_system(ad));
+        assert!(actor(AccessRole::Coordinator, None).may_edit_system(ad));
+        assert!(actor(AccessRole::Administrator, None).may_edit_system(ad));
+        assert!(!actor(AccessRole::Approver, Some("owner")).may_edit_system(ad));
+    }
+
+    #[test]
+    fn only_the_approver_approves() {
+        for role in AccessRole::ALL {
+            assert_eq!(
+                actor(role, None).may_approve(),
+                role == AccessRole::Approver
+            );
+            assert_eq!(AccessRole::parse(role.as_str()), Some(role));
+        }
+    }
+
+    #[test]
+    fn demo_roles_follow_the_plan() {
+        let plan = plan();
+        assert_eq!(demo_role(&plan, "boss"), AccessRole::Approver);
+        assert_eq!(demo_role(&plan, "owner"), AccessRole::SystemOwner);
+        assert_eq!(demo_role(&plan, "nobody"), AccessRole::Viewer);
+    }
+}

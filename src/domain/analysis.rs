@@ -890,4 +890,4 @@ pub fn assess(plan: &Plan, down: Option<&[SystemId]>) -> Result<Assessment, Unkn
 
 #[cfg(test)]
 #[path = "analysis_tests.rs"]
-mod tests;
+pub(crate) mod tests;

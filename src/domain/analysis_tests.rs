@@ -59,7 +59,7 @@ fn system(id: &str, rto: &str, deps: &[&str]) -> System {
 }
 
 /// power ← network ← ad ← esdh, and ad ← mail: RTOs shrink towards the bottom.
-fn plan() -> Plan {
+pub(crate) fn plan() -> Plan {
     Plan {
         id: PlanId::parse("test").unwrap(),
         name: "Test".into(),

@@ -245,10 +245,68 @@ pub fn person_fields(p: Option<&super::Person>) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// Every field of a person's entry that differs; a person absent before counts as all empty.
+pub fn person_changes(before: Option<&super::Person>, after: &super::Person) -> Vec<Change> {
+    let mut out = Vec::new();
+    compare(
+        &mut out,
+        Subject::Person(after.id.to_string()),
+        person_fields(before),
+        person_fields(Some(after)),
+    );
+    out
+}
+
 /// Ids present on either side, sorted and without repeats.
 fn union<'a>(a: impl Iterator<Item = &'a str>, b: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
     let mut ids: Vec<&str> = a.chain(b).collect();
     ids.sort_unstable();
     ids.dedup();
     ids
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Duration;
+    use crate::domain::analysis::tests::plan;
+
+    #[test]
+    fn equal_plans_have_no_differences() {
+        assert_eq!(plan_changes(&plan(), &plan()), vec![]);
+    }
+
+    #[test]
+    fn changes_name_the_system_and_field_with_readable_values() {
+        let before = plan();
+        let mut after = plan();
+        after.systems[2].rto = Some(Duration::from_minutes(150));
+        after.systems[2].recovery_steps[0].text = "genstart".into();
+        after.sections.purpose = "Formål".into();
+        after.systems.remove(0);
+        let changes = plan_changes(&before, &after);
+        assert_eq!(changes[0].subject, Subject::Plan);
+        assert_eq!(changes[0].field, "purpose");
+        let ad: Vec<&Change> = changes
+            .iter()
+            .filter(|c| c.subject.system() == Some("ad"))
+            .collect();
+        assert_eq!(ad.len(), 2);
+        assert_eq!(
+            (ad[0].field, ad[0].before.as_str(), ad[0].after.as_str()),
+            ("rto", "4h", "2h 30m")
+        );
+        assert_eq!(ad[1].after, "1. genstart (tech, 1h)");
+        // A removed system lists what it held, each field going to empty.
+        let power: Vec<&Change> = changes
+            .iter()
+            .filter(|c| c.subject.system() == Some("power"))
+            .collect();
+        assert!(power.iter().all(|c| c.after.is_empty()));
+        assert!(
+            power
+                .iter()
+                .any(|c| c.field == "name" && c.before == "POWER")
+        );
+    }
 }

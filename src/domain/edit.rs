@@ -730,3 +730,202 @@ impl PersonForm {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::analysis::tests::plan;
+
+    fn problems(result: Result<System, Vec<FieldError>>) -> Vec<(String, Problem)> {
+        result
+            .unwrap_err()
+            .into_iter()
+            .map(|e| (e.field, e.problem))
+            .collect()
+    }
+
+    #[test]
+    fn an_unchanged_form_gives_back_the_same_section() {
+        let plan = plan();
+        for system in &plan.systems {
+            let form = SystemForm::from_system(system);
+            assert_eq!(form.apply(system, &plan).as_ref(), Ok(system));
+        }
+    }
+
+    #[test]
+    fn each_wrong_value_is_named_by_its_field() {
+        let plan = plan();
+        let ad = plan.system("ad").unwrap();
+        let mut form = SystemForm::from_system(ad);
+        form.name = "  ".into();
+        form.rto = "4 timer".into();
+        form.criticality = "5".into();
+        form.depends_on = "netwrk, ad".into();
+        form.owner = "nobody".into();
+        form.steps[0].duration = String::new();
+        form.steps[0].role = "tecj".into();
+        form.impact.push(ImpactForm {
+            after: "1h".into(),
+            level: "bad".into(),
+            ..ImpactForm::default()
+        });
+        form.supplier_phone = "+45 1234".into();
+        assert_eq!(
+            problems(form.apply(ad, &plan)),
+            vec![
+                ("name".into(), Problem::Required),
+                (
+                    "owner".into(),
+                    Problem::UnknownPerson {
+                        id: "nobody".into(),
+                        suggestion: None
+                    }
+                ),
+                (
+                    "criticality".into(),
+                    Problem::Criticality { input: "5".into() }
+                ),
+                (
+                    "rto".into(),
+                    Problem::Duration {
+                        input: "4 timer".into()
+                    }
+                ),
+                (
+                    "depends_on".into(),
+                    Problem::UnknownSystem {
+                        id: "netwrk".into(),
+                        suggestion: Some("network".into())
+                    }
+                ),
+                ("supplier_name".into(), Problem::Required),
+                (
+                    "step-0-role".into(),
+                    Problem::UnknownRole {
+                        id: "tehc".into(),
+                        suggestion: Some("tech".into())
+                    }
+                ),
+                ("step-0-duration".into(), Problem::Required),
+                (
+                    "impact-0-level".into(),
+                    Problem::ImpactLevel {
+                        input: "bad".into()
+                    }
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_self_dependency_or_a_new_cycle_is_refused() {
+        let plan = plan();
+        let power = plan.system("power").unwrap();
+        let mut form = SystemForm::from_system(power);
+        form.depends_on = "power".into();
+        assert_eq!(
+            problems(form.apply(power, &plan)),
+            vec![("depends_on".into(), Problem::SelfDependency)]
+        );
+        form.depends_on = "esdh".into();
+        let found = problems(form.apply(power, &plan));
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0, "depends_on");
+        assert!(
+            matches!(&found[0].1, Problem::Finding { message } if message.contains("dependency cycle"))
+        );
+    }
+
+    #[test]
+    fn steps_keep_their_order_and_text_is_trimmed() {
+        let plan = plan();
+        let ad = plan.system("ad").unwrap();
+        let mut form = SystemForm::from_system(ad);
+        form.steps.push(StepForm {
+            text: " second \n".into(),
+            role: "tech".into(),
+            duration: "1h 30m".into(),
+        });
+        form.steps.swap(0, 1);
+        let edited = form.apply(ad, &plan).unwrap();
+        assert_eq!(edited.recovery_steps[0].text, "second");
+        assert_eq!(
+            edited.recovery_steps[0].duration,
+            Duration::from_minutes(90)
+        );
+        assert_eq!(edited.recovery_steps[1].text, "restart");
+    }
+
+    #[test]
+    fn the_call_tree_and_channels_are_read_line_by_line() {
+        let plan = plan();
+        let form = SectionsForm {
+            call_tree: "boss\nowner <- boss: Ringer til leverandøren\n\n".into(),
+            channels: "Telefon | primær | +45 1234\nMøde".into(),
+            activation_criteria: " Et kritisk system er nede \n\nflere\n".into(),
+            ..SectionsForm::default()
+        };
+        let edited = form.apply(&plan).unwrap();
+        assert_eq!(edited.call_tree.len(), 2);
+        assert_eq!(
+            edited.call_tree[1].called_by.as_ref().unwrap().as_str(),
+            "boss"
+        );
+        assert_eq!(edited.call_tree[1].note, "Ringer til leverandøren");
+        assert_eq!(edited.channels[0].detail, "+45 1234");
+        assert_eq!(edited.channels[1].name, "Møde");
+        assert_eq!(
+            edited.sections.activation_criteria,
+            ["Et kritisk system er nede", "flere"]
+        );
+        // Written back, the form reads the same.
+        let mut after = plan.clone();
+        after.call_tree = edited.call_tree.clone();
+        after.channels = edited.channels.clone();
+        let again = SectionsForm::from_plan(&after);
+        assert_eq!(again.apply(&after).unwrap().call_tree, edited.call_tree);
+        let bad = SectionsForm {
+            call_tree: "ghost <- boss".into(),
+            ..SectionsForm::default()
+        };
+        assert_eq!(
+            bad.apply(&plan).unwrap_err()[0].problem,
+            Problem::UnknownPerson {
+                id: "ghost".into(),
+                suggestion: None
+            }
+        );
+    }
+
+    #[test]
+    fn a_new_person_needs_a_free_valid_id() {
+        let plan = plan();
+        let form = |id: &str| PersonForm {
+            id: id.into(),
+            name: "X".into(),
+            ..PersonForm::default()
+        };
+        let problem = |id: &str| form(id).apply(None, &plan).unwrap_err()[0].problem.clone();
+        assert_eq!(problem(""), Problem::Required);
+        assert_eq!(
+            problem("Anne K"),
+            Problem::InvalidId {
+                input: "Anne K".into()
+            }
+        );
+        assert_eq!(problem("boss"), Problem::Taken { id: "boss".into() });
+        let mut ok = form("new-one");
+        ok.roles = vec!["tech".into(), "tech".into()];
+        ok.email = "x@example.org".into();
+        let person = ok.apply(None, &plan).unwrap();
+        assert_eq!(person.roles.len(), 1);
+        ok.email = "nope".into();
+        assert_eq!(
+            ok.apply(None, &plan).unwrap_err()[0].problem,
+            Problem::Email {
+                input: "nope".into()
+            }
+        );
+    }
+}

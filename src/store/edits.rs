@@ -11,12 +11,12 @@ use sea_orm::{
 
 use super::entities::*;
 use super::{
-    CRITERION_ACTIVATION, CRITERION_STAND_DOWN, Result, StoreError, SystemRows, audit, delete_rows,
-    insert_all, load_plan, load_systems,
+    Result, StoreError, SystemRows, audit, delete_rows, insert_all, insert_section_rows, load_plan,
+    load_systems,
 };
 use crate::domain::diff::{self, Change};
 use crate::domain::edit::EditedSections;
-use crate::domain::{Person, PersonId, Plan, PlanId, System};
+use crate::domain::{Person, Plan, PlanId, System};
 
 /// A plan's edit counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -240,67 +240,7 @@ pub async fn save_sections(
     delete_rows::<plan_criteria::Entity>(&txn, plan_criteria::Column::PlanId, pid).await?;
     delete_rows::<call_tree::Entity>(&txn, call_tree::Column::PlanId, pid).await?;
     delete_rows::<channels::Entity>(&txn, channels::Column::PlanId, pid).await?;
-    let position = |i: usize| i32::try_from(i).unwrap_or(i32::MAX);
-    let criteria = [
-        (CRITERION_ACTIVATION, &s.activation_criteria),
-        (CRITERION_STAND_DOWN, &s.stand_down_criteria),
-    ];
-    insert_all(
-        &txn,
-        criteria
-            .iter()
-            .flat_map(|(kind, list)| {
-                list.iter().enumerate().map(|(i, text)| {
-                    plan_criteria::Model {
-                        plan_id: pid.to_string(),
-                        kind: kind.to_string(),
-                        position: position(i),
-                        text: text.clone(),
-                    }
-                    .into_active_model()
-                })
-            })
-            .collect(),
-    )
-    .await?;
-    insert_all(
-        &txn,
-        edited
-            .call_tree
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                call_tree::Model {
-                    plan_id: pid.to_string(),
-                    position: position(i),
-                    person_id: c.person.to_string(),
-                    called_by: c.called_by.as_ref().map(PersonId::to_string),
-                    note: c.note.clone(),
-                }
-                .into_active_model()
-            })
-            .collect(),
-    )
-    .await?;
-    insert_all(
-        &txn,
-        edited
-            .channels
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                channels::Model {
-                    plan_id: pid.to_string(),
-                    position: position(i),
-                    name: c.name.clone(),
-                    purpose: c.purpose.clone(),
-                    detail: c.detail.clone(),
-                }
-                .into_active_model()
-            })
-            .collect(),
-    )
-    .await?;
+    insert_section_rows(&txn, pid, s, &edited.call_tree, &edited.channels).await?;
     audit::record(&txn, actor, plan, "edit-sections", &changes).await?;
     txn.commit().await?;
     Ok(Saved::Done { revision, changes })
@@ -490,23 +430,7 @@ pub async fn save_person(
         }
     };
     let before = stored.as_ref().map(|(p, _)| p);
-    let changes: Vec<Change> = {
-        let mut out = Vec::new();
-        for ((field, b), (_, a)) in diff::person_fields(before)
-            .into_iter()
-            .zip(diff::person_fields(Some(person)))
-        {
-            if b != a {
-                out.push(Change {
-                    subject: diff::Subject::Person(person.id.to_string()),
-                    field,
-                    before: b,
-                    after: a,
-                });
-            }
-        }
-        out
-    };
+    let changes = diff::person_changes(before, person);
     if changes.is_empty() {
         return Ok(Saved::Done {
             revision: stored.map_or(0, |(_, r)| r),

@@ -235,6 +235,24 @@ async fn insert_plan(db: &impl ConnectionTrait, plan: &Plan, revision: i64) -> R
             .collect(),
     )
     .await?;
+    insert_section_rows(db, &pid, s, &plan.call_tree, &plan.channels).await?;
+    let mut rows = SystemRows::default();
+    for sys in &plan.systems {
+        rows.add(&pid, sys, revision);
+    }
+    rows.insert(db).await
+}
+
+/// Inserts the rows of the plan-level lists: activation and stand-down criteria, call tree,
+/// channels.
+async fn insert_section_rows(
+    db: &impl ConnectionTrait,
+    pid: &str,
+    s: &PlanSections,
+    call_tree: &[CallTreeEntry],
+    channels: &[Channel],
+) -> Result<()> {
+    let position = |i: usize| i32::try_from(i).unwrap_or(i32::MAX);
     let criteria = [
         (CRITERION_ACTIVATION, &s.activation_criteria),
         (CRITERION_STAND_DOWN, &s.stand_down_criteria),
@@ -246,7 +264,7 @@ async fn insert_plan(db: &impl ConnectionTrait, plan: &Plan, revision: i64) -> R
             .flat_map(|(kind, list)| {
                 list.iter().enumerate().map(|(i, text)| {
                     plan_criteria::Model {
-                        plan_id: pid.clone(),
+                        plan_id: pid.to_string(),
                         kind: kind.to_string(),
                         position: position(i),
                         text: text.clone(),
@@ -259,12 +277,12 @@ async fn insert_plan(db: &impl ConnectionTrait, plan: &Plan, revision: i64) -> R
     .await?;
     insert_all(
         db,
-        plan.call_tree
+        call_tree
             .iter()
             .enumerate()
             .map(|(i, c)| {
                 call_tree::Model {
-                    plan_id: pid.clone(),
+                    plan_id: pid.to_string(),
                     position: position(i),
                     person_id: c.person.to_string(),
                     called_by: c.called_by.as_ref().map(PersonId::to_string),
@@ -277,12 +295,12 @@ async fn insert_plan(db: &impl ConnectionTrait, plan: &Plan, revision: i64) -> R
     .await?;
     insert_all(
         db,
-        plan.channels
+        channels
             .iter()
             .enumerate()
             .map(|(i, c)| {
                 channels::Model {
-                    plan_id: pid.clone(),
+                    plan_id: pid.to_string(),
                     position: position(i),
                     name: c.name.clone(),
                     purpose: c.purpose.clone(),
@@ -292,12 +310,7 @@ async fn insert_plan(db: &impl ConnectionTrait, plan: &Plan, revision: i64) -> R
             })
             .collect(),
     )
-    .await?;
-    let mut rows = SystemRows::default();
-    for sys in &plan.systems {
-        rows.add(&pid, sys, revision);
-    }
-    rows.insert(db).await
+    .await
 }
 
 /// The rows of system sections, ready to insert.

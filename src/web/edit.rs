@@ -12,7 +12,7 @@ use axum::routing::get;
 use serde_json::{Map, Value, json};
 
 use super::auth::Viewer;
-use super::pages::{load, page};
+use super::pages::{load, page, page_with};
 use super::{AppState, Error, Result};
 use crate::domain::diff::{self, Change};
 use crate::domain::edit::{
@@ -394,11 +394,13 @@ async fn edit_system(
         Ok(edited) => edited,
         Err(errors) => {
             let data = system_form_view(&state, lang, &plan, &system, &form, revision, &errors);
-            return Ok((
+            return page_with(
+                &state,
+                &viewer,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                page(&state, &viewer, "edit_system", data)?,
-            )
-                .into_response());
+                "edit_system",
+                data,
+            );
         }
     };
     match store::edits::save_system(&state.db, &plan.id, &user.actor.username, &edited, revision)
@@ -423,11 +425,7 @@ async fn edit_system(
             let theirs = diff::system_changes(Some(&current), Some(&edited));
             let mut data = system_form_view(&state, lang, &plan, &current, &form, revision, &[]);
             data["conflict"] = conflict_view(&theirs);
-            Ok((
-                StatusCode::CONFLICT,
-                page(&state, &viewer, "edit_system", data)?,
-            )
-                .into_response())
+            page_with(&state, &viewer, StatusCode::CONFLICT, "edit_system", data)
         }
         Saved::Gone => Err(Error::NotFound),
     }
@@ -528,11 +526,13 @@ async fn edit_sections(
         Ok(edited) => edited,
         Err(errors) => {
             let data = sections_view(&state, lang, &plan, &form, revision, &errors);
-            return Ok((
+            return page_with(
+                &state,
+                &viewer,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                page(&state, &viewer, "edit_sections", data)?,
-            )
-                .into_response());
+                "edit_sections",
+                data,
+            );
         }
     };
     match store::edits::save_sections(&state.db, &plan.id, &user.actor.username, &edited, revision)
@@ -561,11 +561,7 @@ async fn edit_sections(
             let changes = diff::plan_changes(&current, &mine);
             let mut data = sections_view(&state, lang, &current, &form, revision, &[]);
             data["conflict"] = conflict_view(&changes);
-            Ok((
-                StatusCode::CONFLICT,
-                page(&state, &viewer, "edit_sections", data)?,
-            )
-                .into_response())
+            page_with(&state, &viewer, StatusCode::CONFLICT, "edit_sections", data)
         }
         Saved::Gone => Err(Error::NotFound),
     }
@@ -739,11 +735,13 @@ async fn save_person(
         Ok(person) => person,
         Err(errors) => {
             let data = person_view(&state, lang, &plan, &form, expected, &errors);
-            return Ok((
+            return page_with(
+                &state,
+                &viewer,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                page(&state, &viewer, "edit_person", data)?,
-            )
-                .into_response());
+                "edit_person",
+                data,
+            );
         }
     };
     match store::edits::save_person(&state.db, &plan.id, &user.actor.username, &person, expected)
@@ -763,24 +761,10 @@ async fn save_person(
             .into_response())
         }
         Saved::Conflict { current, revision } => {
-            let changes: Vec<Change> = diff::person_fields(current.as_ref())
-                .into_iter()
-                .zip(diff::person_fields(Some(&person)))
-                .filter(|((_, a), (_, b))| a != b)
-                .map(|((field, before), (_, after))| Change {
-                    subject: diff::Subject::Person(person.id.to_string()),
-                    field,
-                    before,
-                    after,
-                })
-                .collect();
+            let changes = diff::person_changes(current.as_ref(), &person);
             let mut data = person_view(&state, lang, &plan, &form, Some(revision), &[]);
             data["conflict"] = conflict_view(&changes);
-            Ok((
-                StatusCode::CONFLICT,
-                page(&state, &viewer, "edit_person", data)?,
-            )
-                .into_response())
+            page_with(&state, &viewer, StatusCode::CONFLICT, "edit_person", data)
         }
         Saved::Gone => Err(Error::NotFound),
     }

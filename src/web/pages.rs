@@ -71,6 +71,17 @@ pub(super) fn page(
     state.templates.page(name, &viewer.lang, data)
 }
 
+/// A page with a status other than 200 (a form with errors, a conflict).
+pub(super) fn page_with(
+    state: &AppState,
+    viewer: &Viewer,
+    status: StatusCode,
+    name: &str,
+    data: Value,
+) -> Result<Response> {
+    Ok((status, page(state, viewer, name, data)?).into_response())
+}
+
 async fn healthz(State(state): State<AppState>) -> Response {
     match state.db.ping().await {
         Ok(()) => "ok".into_response(),
