@@ -803,7 +803,7 @@ mod tests {
                 (
                     "step-0-role".into(),
                     Problem::UnknownRole {
-                        id: "tehc".into(),
+                        id: "tecj".into(),
                         suggestion: Some("tech".into())
                     }
                 ),
