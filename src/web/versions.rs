@@ -153,7 +153,20 @@ async fn show_diff(
     let before = plan_at(&state, &plan, from).await?;
     let after = plan_at(&state, &plan, to).await?;
     let changes = plan_changes(&before, &after);
-    let label = |v: Option<i32>| v.map_or_else(|| "draft".to_string(), |n| n.to_string());
+    let t = |key: &str| {
+        state
+            .templates
+            .locales
+            .get(&viewer.lang, key)
+            .unwrap_or(key)
+            .to_string()
+    };
+    let label = |v: Option<i32>| {
+        v.map_or_else(
+            || t("versions.draft"),
+            |n| t("versions.version").replace("{number}", &n.to_string()),
+        )
+    };
     page(
         &state,
         &viewer,
