@@ -5,6 +5,7 @@
 pub mod access;
 pub mod analysis;
 pub mod diff;
+pub mod drill;
 pub mod duration;
 pub mod edit;
 pub mod plan;

@@ -91,6 +91,10 @@ slug_id!(
     /// A role's id within a plan (`it-chef`, `beredskabsleder`, …).
     RoleId
 );
+slug_id!(
+    /// A drill scenario's id, also its file name under `scenarios/`.
+    ScenarioId
+);
 
 /// Criticality 1 (most critical) to 4.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
