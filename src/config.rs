@@ -38,6 +38,41 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Minutes of inactivity after which a session ends (`BEREDSKAB_SESSION_MINUTES`).
     pub session_minutes: u32,
+    /// How mail leaves: `file` (written to `mail_dir`) or `smtp` (`BEREDSKAB_MAIL_TRANSPORT`).
+    pub mail_transport: MailTransport,
+    /// Folder the `file` transport writes `.eml` files to (`BEREDSKAB_MAIL_DIR`).
+    pub mail_dir: PathBuf,
+    /// SMTP server (`BEREDSKAB_SMTP_HOST`, `BEREDSKAB_SMTP_PORT`).
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    /// `starttls`, `tls` (implicit) or `none` (`BEREDSKAB_SMTP_SECURITY`).
+    pub smtp_security: SmtpSecurity,
+    /// SMTP login (`BEREDSKAB_SMTP_USER`, `BEREDSKAB_SMTP_PASSWORD`).
+    pub smtp_user: Option<String>,
+    pub smtp_password: Option<String>,
+    /// The sender of every message (`BEREDSKAB_MAIL_FROM`).
+    pub mail_from: String,
+    /// The address people reach the server at, for links in mail (`BEREDSKAB_PUBLIC_URL`).
+    pub public_url: String,
+    /// Days before a drill its invitation is sent (`BEREDSKAB_INVITE_DAYS_BEFORE`).
+    pub invite_days_before: u32,
+    /// The plans' time zone for drill schedules (`BEREDSKAB_TIME_ZONE`).
+    pub time_zone: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransport {
+    File,
+    Smtp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    Starttls,
+    Tls,
+    None,
 }
 
 impl Default for Config {
@@ -54,6 +89,17 @@ impl Default for Config {
             demo_password: None,
             secure_cookies: false,
             session_minutes: 8 * 60,
+            mail_transport: MailTransport::File,
+            mail_dir: PathBuf::from("mail"),
+            smtp_host: "localhost".to_string(),
+            smtp_port: 587,
+            smtp_security: SmtpSecurity::Starttls,
+            smtp_user: None,
+            smtp_password: None,
+            mail_from: "beredskab <beredskab@localhost>".to_string(),
+            public_url: "http://127.0.0.1:8080".to_string(),
+            invite_days_before: 14,
+            time_zone: "Europe/Copenhagen".to_string(),
         }
     }
 }
@@ -116,6 +162,17 @@ impl Config {
             "BEREDSKAB_DEMO_PASSWORD",
             "BEREDSKAB_SECURE_COOKIES",
             "BEREDSKAB_SESSION_MINUTES",
+            "BEREDSKAB_MAIL_TRANSPORT",
+            "BEREDSKAB_MAIL_DIR",
+            "BEREDSKAB_SMTP_HOST",
+            "BEREDSKAB_SMTP_PORT",
+            "BEREDSKAB_SMTP_SECURITY",
+            "BEREDSKAB_SMTP_USER",
+            "BEREDSKAB_SMTP_PASSWORD",
+            "BEREDSKAB_MAIL_FROM",
+            "BEREDSKAB_PUBLIC_URL",
+            "BEREDSKAB_INVITE_DAYS_BEFORE",
+            "BEREDSKAB_TIME_ZONE",
         ] {
             let Some(value) = env(name) else { continue };
             let not_flag = || bad(name, &value, "expected true or false");
@@ -141,6 +198,39 @@ impl Config {
                             bad(name, &value, "expected a number of minutes above 0")
                         })?
                 }
+                "BEREDSKAB_MAIL_TRANSPORT" => {
+                    config.mail_transport = match value.as_str() {
+                        "file" => MailTransport::File,
+                        "smtp" => MailTransport::Smtp,
+                        _ => return Err(bad(name, &value, "expected file or smtp")),
+                    }
+                }
+                "BEREDSKAB_MAIL_DIR" => config.mail_dir = PathBuf::from(value),
+                "BEREDSKAB_SMTP_HOST" => config.smtp_host = value,
+                "BEREDSKAB_SMTP_PORT" => {
+                    config.smtp_port = value
+                        .parse()
+                        .map_err(|_| bad(name, &value, "expected a port number"))?
+                }
+                "BEREDSKAB_SMTP_SECURITY" => {
+                    config.smtp_security = match value.as_str() {
+                        "starttls" => SmtpSecurity::Starttls,
+                        "tls" => SmtpSecurity::Tls,
+                        "none" => SmtpSecurity::None,
+                        _ => return Err(bad(name, &value, "expected starttls, tls or none")),
+                    }
+                }
+                "BEREDSKAB_SMTP_USER" => config.smtp_user = Some(value),
+                "BEREDSKAB_SMTP_PASSWORD" => config.smtp_password = Some(value),
+                "BEREDSKAB_MAIL_FROM" => config.mail_from = value,
+                "BEREDSKAB_PUBLIC_URL" => config.public_url = value,
+                "BEREDSKAB_INVITE_DAYS_BEFORE" => {
+                    config.invite_days_before =
+                        value.parse().ok().filter(|d| *d <= 365).ok_or_else(|| {
+                            bad(name, &value, "expected a number of days up to 365")
+                        })?
+                }
+                "BEREDSKAB_TIME_ZONE" => config.time_zone = value,
                 _ => config.language = value,
             }
         }
@@ -149,6 +239,24 @@ impl Config {
                 "BEREDSKAB_ADMIN_USER",
                 &config.admin_user,
                 "must not be empty",
+            ));
+        }
+        if config
+            .mail_from
+            .parse::<lettre::message::Mailbox>()
+            .is_err()
+        {
+            return Err(bad(
+                "BEREDSKAB_MAIL_FROM",
+                &config.mail_from,
+                "expected an address like beredskab <it@kommune.dk>",
+            ));
+        }
+        if crate::domain::drill::time_zone(&config.time_zone).is_err() {
+            return Err(bad(
+                "BEREDSKAB_TIME_ZONE",
+                &config.time_zone,
+                "expected a time zone like Europe/Copenhagen",
             ));
         }
         if !crate::web::i18n::LANGUAGES.contains(&config.language.as_str()) {

@@ -3,6 +3,8 @@
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod drills;
+pub mod mail;
 pub mod plan_files;
 pub mod store;
 pub mod web;

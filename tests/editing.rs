@@ -421,7 +421,10 @@ async fn approval_versions_diff_and_the_audit_log() {
             .page("/plans/example-kommune/versions/diff?from=1&to=draft")
             .await;
         assert_eq!(status, 200);
-        assert!(page.contains("Fra Version 1 til Kladde: 1 ændrede felter"), "{page}");
+        assert!(
+            page.contains("Fra Version 1 til Kladde: 1 ændrede felter"),
+            "{page}"
+        );
         assert!(page.contains("<code>rto</code></th><td class=\"pre\"><del>3h</del></td><td class=\"pre\"><ins>2h</ins>"));
         let (_, page) = app.page("/plans/example-kommune/versions").await;
         assert!(page.contains("Årlig godkendelse"));

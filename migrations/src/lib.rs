@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_create_plan_tables;
 mod m20261128_000002_accounts_versions_audit;
+mod m20261128_000003_drills_and_outbox;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_create_plan_tables::Migration),
             Box::new(m20261128_000002_accounts_versions_audit::Migration),
+            Box::new(m20261128_000003_drills_and_outbox::Migration),
         ]
     }
 }

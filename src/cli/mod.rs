@@ -244,16 +244,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .with_context(|| connecting(&url))?;
                 store::migrate(&db).await?;
                 let outcome = store::import_plan(&db, &plan).await?;
+                let library_changed =
+                    store::drills::import_scenarios(&db, &plan.id, &loaded.scenarios).await?;
                 let what = match outcome {
+                    store::ImportOutcome::Unchanged if library_changed => "scenarios updated",
                     store::ImportOutcome::Created => "created",
                     store::ImportOutcome::Updated => "updated",
                     store::ImportOutcome::Unchanged => "unchanged",
                 };
                 println!(
-                    "plan {}: {what} ({} systems, {} people)",
+                    "plan {}: {what} ({} systems, {} people, {} scenarios)",
                     plan.id,
                     plan.systems.len(),
-                    plan.people.len()
+                    plan.people.len(),
+                    loaded.scenarios.len()
                 );
                 Ok(ExitCode::SUCCESS)
             })

@@ -5,6 +5,7 @@
 //! analysis runs on whatever could be read, so one `validate` run shows everything to fix.
 
 mod raw;
+pub mod scenarios;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -82,6 +83,8 @@ pub enum ReadError {
 #[derive(Debug)]
 pub struct LoadedPlan {
     pub plan: Option<Plan>,
+    /// The plan's scenario library (the scenarios without errors).
+    pub scenarios: Vec<crate::domain::drill::Scenario>,
     /// Errors first, then warnings; each located in its file.
     pub findings: Vec<Located>,
 }
@@ -429,6 +432,14 @@ pub fn load(dir: &Path, today: NaiveDate) -> Result<LoadedPlan, ReadError> {
             line,
         });
     }
+    let scenarios = match &plan {
+        Some(plan) => {
+            let (library, problems) = scenarios::load(dir, plan);
+            findings.extend(problems);
+            library
+        }
+        None => Vec::new(),
+    };
     findings.sort_by(|a, b| {
         (a.severity(), &a.file, a.line, a.finding.code).cmp(&(
             b.severity(),
@@ -437,7 +448,11 @@ pub fn load(dir: &Path, today: NaiveDate) -> Result<LoadedPlan, ReadError> {
             b.finding.code,
         ))
     });
-    Ok(LoadedPlan { plan, findings })
+    Ok(LoadedPlan {
+        plan,
+        scenarios,
+        findings,
+    })
 }
 
 fn depends_on_unreadable(plan: &Plan, finding: &Finding, unreadable: &HashSet<String>) -> bool {

@@ -279,3 +279,17 @@ pub async fn sessions_of_account_end(db: &impl ConnectionTrait, account_id: i64)
     }
     Ok(())
 }
+
+/// The language chosen by each account linked to a plan person, by person id.
+pub async fn languages_by_person(
+    db: &impl ConnectionTrait,
+) -> Result<std::collections::HashMap<String, String>> {
+    Ok(accounts::Entity::find()
+        .filter(accounts::Column::PersonId.is_not_null())
+        .filter(accounts::Column::Language.is_not_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|a| Some((a.person_id?, a.language?)))
+        .collect())
+}

@@ -395,3 +395,124 @@ pub mod audit_events {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod scenarios {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "scenarios")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub plan_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        #[sea_orm(column_type = "Text")]
+        pub title: String,
+        pub kind: String,
+        #[sea_orm(column_type = "Text")]
+        pub definition: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod drills {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "drills")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub plan_id: String,
+        pub scenario_id: Option<String>,
+        #[sea_orm(column_type = "Text")]
+        pub title: String,
+        #[sea_orm(column_type = "Text")]
+        pub definition: String,
+        pub facilitator: Option<String>,
+        #[sea_orm(column_type = "Text")]
+        pub participants: String,
+        #[sea_orm(column_type = "Text")]
+        pub location: String,
+        #[sea_orm(column_type = "Text")]
+        pub schedule: String,
+        pub time_zone: String,
+        pub invite_days_before: i32,
+        pub created_by: String,
+        pub created_at: DateTimeUtc,
+        pub cancelled: bool,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod drill_occurrences {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "drill_occurrences")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub drill_id: i64,
+        pub starts_at: DateTimeUtc,
+        #[sea_orm(unique)]
+        pub uid: String,
+        pub sequence: i32,
+        pub state: String,
+        pub invited_at: Option<DateTimeUtc>,
+        pub reminded_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod outbox {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "outbox")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        #[sea_orm(unique)]
+        pub message_id: String,
+        pub kind: String,
+        pub occurrence_id: Option<i64>,
+        #[sea_orm(column_type = "Text")]
+        pub to_address: String,
+        #[sea_orm(column_type = "Text")]
+        pub to_name: String,
+        #[sea_orm(column_type = "Text")]
+        pub subject: String,
+        #[sea_orm(column_type = "Text")]
+        pub body_text: String,
+        #[sea_orm(column_type = "Text")]
+        pub body_html: String,
+        #[sea_orm(column_type = "Text", nullable)]
+        pub ics: Option<String>,
+        pub state: String,
+        pub attempts: i32,
+        pub next_attempt_at: DateTimeUtc,
+        pub claimed_until: Option<DateTimeUtc>,
+        #[sea_orm(column_type = "Text")]
+        pub last_error: String,
+        pub created_at: DateTimeUtc,
+        pub sent_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

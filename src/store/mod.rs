@@ -5,8 +5,10 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod drills;
 pub mod edits;
 pub mod entities;
+pub mod outbox;
 
 use std::collections::HashMap;
 

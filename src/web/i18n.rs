@@ -81,8 +81,12 @@ fn lang_of(ctx: &Context) -> &str {
 }
 
 /// `{{t "key" name=value}}`: the string for `key` in the page's language, with `{name}`
-/// replaced by each hash parameter. A missing key is a render error, never a blank.
-pub struct Translate(pub std::sync::Arc<Locales>);
+/// replaced by each hash parameter, HTML-escaped. A missing key is a render error, never a
+/// blank. Registered a second time as `tt`, unescaped, for plain-text mail.
+pub struct Translate {
+    pub locales: std::sync::Arc<Locales>,
+    pub escape: bool,
+}
 
 impl HelperDef for Translate {
     fn call<'reg: 'rc, 'rc>(
@@ -98,7 +102,7 @@ impl HelperDef for Translate {
             .and_then(|p| p.value().as_str())
             .ok_or_else(|| RenderErrorReason::ParamNotFoundForIndex("t", 0))?;
         let lang = lang_of(ctx);
-        let text = self.0.get(lang, key).ok_or_else(|| {
+        let text = self.locales.get(lang, key).ok_or_else(|| {
             RenderError::from(RenderErrorReason::Other(format!(
                 "no string {key:?} in {lang}"
             )))
@@ -111,7 +115,11 @@ impl HelperDef for Translate {
             };
             text = text.replace(&format!("{{{name}}}"), &shown);
         }
-        out.write(&handlebars::html_escape(&text))?;
+        if self.escape {
+            out.write(&handlebars::html_escape(&text))?;
+        } else {
+            out.write(&text)?;
+        }
         Ok(())
     }
 }

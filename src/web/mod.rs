@@ -39,6 +39,8 @@ pub struct AppState {
     pub auth: Arc<auth::Auth>,
     /// Plans and their findings, by revision.
     pub plans: Arc<cache::PlanCache>,
+    /// Wakes the mail worker when something is queued.
+    pub outbox: Arc<tokio::sync::Notify>,
 }
 
 /// The cookie that remembers a visitor's language before they sign in.
@@ -112,12 +114,35 @@ impl Application {
         }
         auth::bootstrap_accounts(&db, &config).await?;
         auth::spawn_session_cleanup(db.clone());
-        let templates = Templates::load()?;
+        let templates = Arc::new(Templates::load()?);
         let listener = TcpListener::bind(config.bind).await?;
+        let outbox = Arc::new(tokio::sync::Notify::new());
+        let from: lettre::message::Mailbox = config.mail_from.parse()?;
+        crate::mail::spawn_worker(
+            db.clone(),
+            crate::mail::Mailer::from_config(&config)?,
+            from.clone(),
+            outbox.clone(),
+        );
+        crate::drills::spawn_scheduler(
+            crate::drills::Context {
+                db: db.clone(),
+                templates: templates.clone(),
+                language: config.language.clone(),
+                organizer: (
+                    from.name.clone().unwrap_or_else(|| "beredskab".into()),
+                    from.email.to_string(),
+                ),
+                public_url: config.public_url.clone(),
+                outbox: outbox.clone(),
+            },
+            std::time::Duration::from_secs(60),
+        );
         let state = AppState {
             db,
             config: Arc::new(config),
-            templates: Arc::new(templates),
+            templates,
+            outbox,
             auth: Arc::new(auth::Auth::new().await?),
             plans: Arc::new(cache::PlanCache::default()),
         };
@@ -159,7 +184,8 @@ async fn import_plans(db: &DatabaseConnection, dir: &std::path::Path) -> anyhow:
         match loaded.plan {
             Some(plan) if !loaded.has_errors() => {
                 store::import_plan(db, &plan).await?;
-                tracing::info!(plan = %plan.id, systems = plan.systems.len(), "imported plan");
+                store::drills::import_scenarios(db, &plan.id, &loaded.scenarios).await?;
+                tracing::info!(plan = %plan.id, systems = plan.systems.len(), scenarios = loaded.scenarios.len(), "imported plan");
             }
             _ => {
                 for e in loaded.errors() {

@@ -41,7 +41,20 @@ impl Templates {
         }
         let mut hb = Handlebars::new();
         hb.set_strict_mode(true);
-        hb.register_helper("t", Box::new(Translate(locales.clone())));
+        hb.register_helper(
+            "t",
+            Box::new(Translate {
+                locales: locales.clone(),
+                escape: true,
+            }),
+        );
+        hb.register_helper(
+            "tt",
+            Box::new(Translate {
+                locales: locales.clone(),
+                escape: false,
+            }),
+        );
         hb.register_helper("paragraphs", Box::new(paragraphs));
         for path in Assets::iter() {
             let name = match path.strip_suffix(".hbs") {

@@ -1,6 +1,8 @@
 //! Shared by the integration tests: plan folders to work on and fresh databases to work in.
 #![allow(dead_code)] // each test file uses its own part of this module
 
+pub mod smtp;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Once;

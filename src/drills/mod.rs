@@ -1,0 +1,207 @@
+//! Drill programmes at work: the scheduler that creates each occurrence ahead of time and
+//! queues its invitation and reminder, rendered in each recipient's language.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sea_orm::DatabaseConnection;
+use serde_json::json;
+use tokio::sync::Notify;
+
+use crate::domain::PlanId;
+use crate::domain::drill::time_zone;
+use crate::mail::ics;
+use crate::store::drills::{Drill, Occurrence, Send};
+use crate::store::outbox::NewMessage;
+use crate::store::{self, StoreError};
+use crate::web::Templates;
+
+/// How far ahead occurrences are created.
+pub const HORIZON_DAYS: i64 = 400;
+
+/// What the scheduler needs to write mail.
+pub struct Context {
+    pub db: DatabaseConnection,
+    pub templates: Arc<Templates>,
+    /// The language for people without an account that says otherwise.
+    pub language: String,
+    /// (name, address) of the organiser in invitations.
+    pub organizer: (String, String),
+    pub public_url: String,
+    /// Woken when mail is queued.
+    pub outbox: Arc<Notify>,
+}
+
+/// One pass: creates the occurrences of every drill up to the horizon, then queues every
+/// invitation and reminder that is due and not sent. Safe to run at any time, as often as
+/// wanted, in any number of server processes: each send is claimed once in the database.
+/// Returns how many invitations and reminders were queued.
+pub async fn tick(ctx: &Context, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let drills = store::drills::list(&ctx.db, None).await?;
+    for drill in drills.iter().filter(|d| !d.cancelled) {
+        let Ok(tz) = time_zone(&drill.time_zone) else {
+            tracing::error!(drill = drill.id, tz = %drill.time_zone, "unknown time zone");
+            continue;
+        };
+        match drill.schedule.occurrences(
+            tz,
+            now - chrono::Duration::days(1),
+            now + chrono::Duration::days(HORIZON_DAYS),
+        ) {
+            Ok(starts) => store::drills::ensure_occurrences(&ctx.db, drill, &starts).await?,
+            Err(e) => tracing::error!(drill = drill.id, error = %e, "schedule"),
+        }
+    }
+    let mut queued = 0;
+    for occurrence in store::drills::upcoming_uninvited(&ctx.db, now).await? {
+        let Some(drill) = drills.iter().find(|d| d.id == occurrence.drill_id) else {
+            continue;
+        };
+        if drill.cancelled {
+            continue;
+        }
+        let invite_from =
+            occurrence.starts_at - chrono::Duration::days(i64::from(drill.invite_days_before));
+        let what = if occurrence.invited_at.is_none() {
+            if now < invite_from {
+                continue;
+            }
+            Send::Invitation
+        } else if now >= occurrence.starts_at - chrono::Duration::days(1) {
+            Send::Reminder
+        } else {
+            continue;
+        };
+        let messages = messages(ctx, drill, &occurrence, what).await?;
+        if store::drills::record_send(
+            &ctx.db,
+            occurrence.id,
+            occurrence.starts_at,
+            what,
+            messages,
+            now,
+        )
+        .await?
+        {
+            queued += 1;
+            ctx.outbox.notify_one();
+            tracing::info!(
+                drill = drill.id,
+                occurrence = occurrence.id,
+                ?what,
+                "queued drill mail"
+            );
+        }
+    }
+    Ok(queued)
+}
+
+/// The invitation or reminder of an occurrence, one message per participant with an address.
+pub async fn messages(
+    ctx: &Context,
+    drill: &Drill,
+    occurrence: &Occurrence,
+    what: Send,
+) -> Result<Vec<NewMessage>, StoreError> {
+    let plan_id = PlanId::parse(&drill.plan_id).map_err(|e| StoreError::Corrupt {
+        table: "drills",
+        key: drill.id.to_string(),
+        reason: e.to_string(),
+    })?;
+    let Some(plan) = store::load_plan(&ctx.db, &plan_id).await? else {
+        return Ok(Vec::new());
+    };
+    let languages = store::accounts::languages_by_person(&ctx.db).await?;
+    let tz = time_zone(&drill.time_zone).unwrap_or(chrono_tz::Europe::Copenhagen);
+    let end = occurrence.starts_at
+        + chrono::Duration::minutes(i64::try_from(drill.scenario.duration.minutes()).unwrap_or(60));
+    let people: Vec<&crate::domain::Person> = drill
+        .participants
+        .iter()
+        .filter_map(|id| plan.person(id))
+        .filter(|p| !p.email.trim().is_empty())
+        .collect();
+    let attendees: Vec<(String, String)> = people
+        .iter()
+        .map(|p| (p.name.clone(), p.email.trim().to_string()))
+        .collect();
+    let kind = match what {
+        Send::Invitation => "invitation",
+        Send::Reminder => "reminder",
+    };
+    let ics = ics::calendar(
+        &ics::Meeting {
+            uid: &occurrence.uid,
+            sequence: u32::try_from(occurrence.sequence).unwrap_or(0),
+            start: occurrence.starts_at,
+            end,
+            summary: &drill.title,
+            description: &drill.scenario.narrative,
+            location: &drill.location,
+            organizer: (&ctx.organizer.0, &ctx.organizer.1),
+            attendees: &attendees,
+        },
+        false,
+    );
+    let mut out = Vec::new();
+    for person in people {
+        let lang = languages
+            .get(person.id.as_str())
+            .cloned()
+            .unwrap_or_else(|| ctx.language.clone());
+        let local = occurrence.starts_at.with_timezone(&tz);
+        let data = json!({
+            "kind": kind,
+            "name": person.name,
+            "title": drill.title,
+            "drill_kind": format!("drill.kind.{}", drill.scenario.kind.as_str()),
+            "date": crate::web::i18n::date(local.date_naive(), &lang),
+            "time": local.format("%H:%M").to_string(),
+            "duration": crate::web::i18n::duration(drill.scenario.duration, &lang),
+            "location": drill.location,
+            "narrative": drill.scenario.narrative,
+            "link": format!("{}/drills/{}", ctx.public_url.trim_end_matches('/'), drill.id),
+        });
+        let render = |name: &str| {
+            ctx.templates
+                .fragment(name, &lang, data.clone())
+                .map_err(|e| StoreError::Corrupt {
+                    table: "templates",
+                    key: name.to_string(),
+                    reason: e.to_string(),
+                })
+        };
+        let subject = render("drill_subject")?.trim().to_string();
+        out.push(NewMessage {
+            message_id: format!(
+                "{}.{}.{}@beredskab",
+                kind,
+                occurrence.uid.trim_end_matches("@beredskab"),
+                person.id
+            ),
+            kind: kind.to_string(),
+            occurrence_id: Some(occurrence.id),
+            to_address: person.email.trim().to_string(),
+            to_name: person.name.clone(),
+            subject,
+            body_text: render("drill_text")?,
+            body_html: render("drill_html")?,
+            ics: Some(ics.clone()),
+        });
+    }
+    Ok(out)
+}
+
+/// Runs `tick` at start (catching up on anything missed while the server was down) and then
+/// every `every`.
+pub fn spawn_scheduler(ctx: Context, every: Duration) {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = tick(&ctx, Utc::now()).await {
+                tracing::error!(error = %e, "drill scheduler");
+            }
+            tokio::time::sleep(every).await;
+        }
+    });
+}

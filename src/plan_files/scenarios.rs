@@ -1,0 +1,165 @@
+//! The scenario library: `scenarios/<id>.toml` beside `plan.toml`, one drill scenario a file.
+
+use std::fs;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::{Located, file_finding, line_of, parse_toml, read_text, span_of};
+use crate::domain::drill::{DrillKind, Inject, Scenario};
+use crate::domain::{Code, Duration, Plan, RoleId, ScenarioId, SystemId};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScenarioFile {
+    title: String,
+    kind: String,
+    duration: String,
+    #[serde(default)]
+    systems_down: Vec<String>,
+    #[serde(default)]
+    roles: Vec<String>,
+    narrative: String,
+    #[serde(default)]
+    facilitator_notes: String,
+    #[serde(default)]
+    questions: Vec<String>,
+    #[serde(default)]
+    injects: Vec<InjectFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InjectFile {
+    minute: u32,
+    text: String,
+}
+
+/// Every scenario of the plan folder `dir` that can be used, and a finding for each problem,
+/// located in its file. A missing `scenarios/` folder is an empty library.
+pub fn load(dir: &Path, plan: &Plan) -> (Vec<Scenario>, Vec<Located>) {
+    let folder = dir.join("scenarios");
+    let Ok(entries) = fs::read_dir(&folder) else {
+        return (Vec::new(), Vec::new());
+    };
+    let mut paths: Vec<_> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
+        .collect();
+    paths.sort();
+    let mut library = Vec::new();
+    let mut findings = Vec::new();
+    for path in paths {
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let text = match read_text(&path) {
+            Ok(t) => t,
+            Err(located) => {
+                findings.push(located);
+                continue;
+            }
+        };
+        let file: ScenarioFile = match parse_toml(&path, &text) {
+            Ok(f) => f,
+            Err(located) => {
+                findings.push(located);
+                continue;
+            }
+        };
+        let table = toml::de::DeTable::parse(&text).ok();
+        let mut fail = |field: &str, message: String| {
+            let line = table
+                .as_ref()
+                .and_then(|t| span_of(t.get_ref(), field))
+                .map(|s| line_of(&text, s.start));
+            let mut located = file_finding(Code::InvalidValue, &path, line, message);
+            located.finding.field = Some(field.to_string());
+            findings.push(located);
+        };
+        let Ok(id) = ScenarioId::parse(&stem) else {
+            fail(
+                "",
+                format!("the file name is the scenario's id: invalid id {stem:?}"),
+            );
+            continue;
+        };
+        let Some(kind) = DrillKind::parse(&file.kind) else {
+            fail(
+                "kind",
+                format!(
+                    "unknown kind {:?}: use dilemma, procedure, crisis-management or restore-test",
+                    file.kind
+                ),
+            );
+            continue;
+        };
+        let duration = match Duration::parse(&file.duration) {
+            Ok(d) => d,
+            Err(e) => {
+                fail("duration", e.to_string());
+                continue;
+            }
+        };
+        let mut ids_ok = true;
+        let systems_down: Vec<SystemId> = file
+            .systems_down
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| {
+                SystemId::parse(s)
+                    .map_err(|e| {
+                        ids_ok = false;
+                        fail(&format!("systems_down[{i}]"), e.to_string());
+                    })
+                    .ok()
+            })
+            .collect();
+        let roles: Vec<RoleId> = file
+            .roles
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| {
+                RoleId::parse(r)
+                    .map_err(|e| {
+                        ids_ok = false;
+                        fail(&format!("roles[{i}]"), e.to_string());
+                    })
+                    .ok()
+            })
+            .collect();
+        let scenario = Scenario {
+            id,
+            title: file.title.trim().to_string(),
+            kind,
+            duration,
+            systems_down,
+            roles,
+            narrative: file.narrative.trim().to_string(),
+            facilitator_notes: file.facilitator_notes.trim().to_string(),
+            questions: file
+                .questions
+                .iter()
+                .map(|q| q.trim().to_string())
+                .collect(),
+            injects: file
+                .injects
+                .into_iter()
+                .map(|i| Inject {
+                    minute: i.minute,
+                    text: i.text.trim().to_string(),
+                })
+                .collect(),
+        };
+        let problems = scenario.problems(plan);
+        for (field, message) in &problems {
+            fail(field, message.clone());
+        }
+        if ids_ok && problems.is_empty() {
+            library.push(scenario);
+        }
+    }
+    (library, findings)
+}

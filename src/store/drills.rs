@@ -1,0 +1,253 @@
+//! The scenario library, drill programmes and their occurrences.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
+};
+
+use super::entities::{drill_occurrences, drills, scenarios};
+use super::outbox::{self, NewMessage};
+use super::{Result, StoreError, insert_all};
+use crate::domain::PlanId;
+use crate::domain::drill::{Scenario, Schedule};
+
+fn corrupt(table: &'static str, key: impl ToString, e: impl ToString) -> StoreError {
+    StoreError::Corrupt {
+        table,
+        key: key.to_string(),
+        reason: e.to_string(),
+    }
+}
+
+/// Replaces a plan's scenario library, in one transaction; returns whether anything changed.
+pub async fn import_scenarios(
+    db: &DatabaseConnection,
+    plan: &PlanId,
+    library: &[Scenario],
+) -> Result<bool> {
+    let txn = db.begin().await?;
+    if scenarios(&txn, plan).await? == library {
+        return Ok(false);
+    }
+    scenarios::Entity::delete_many()
+        .filter(scenarios::Column::PlanId.eq(plan.as_str()))
+        .exec(&txn)
+        .await?;
+    let mut rows = Vec::new();
+    for s in library {
+        rows.push(scenarios::ActiveModel {
+            plan_id: Set(plan.to_string()),
+            id: Set(s.id.to_string()),
+            title: Set(s.title.clone()),
+            kind: Set(s.kind.as_str().to_string()),
+            definition: Set(serde_json::to_string(s).map_err(|e| corrupt("scenarios", &s.id, e))?),
+        });
+    }
+    insert_all(&txn, rows).await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// A plan's scenario library, in id order.
+pub async fn scenarios(db: &impl ConnectionTrait, plan: &PlanId) -> Result<Vec<Scenario>> {
+    scenarios::Entity::find()
+        .filter(scenarios::Column::PlanId.eq(plan.as_str()))
+        .order_by_asc(scenarios::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| {
+            serde_json::from_str(&row.definition).map_err(|e| corrupt("scenarios", &row.id, e))
+        })
+        .collect()
+}
+
+/// A drill programme.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drill {
+    pub id: i64,
+    pub plan_id: String,
+    pub scenario_id: Option<String>,
+    pub title: String,
+    /// The scenario as it is run.
+    pub scenario: Scenario,
+    pub facilitator: Option<String>,
+    /// Person ids.
+    pub participants: Vec<String>,
+    pub location: String,
+    pub schedule: Schedule,
+    pub time_zone: String,
+    pub invite_days_before: i32,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub cancelled: bool,
+}
+
+fn drill(row: drills::Model) -> Result<Drill> {
+    let key = row.id;
+    Ok(Drill {
+        scenario: serde_json::from_str(&row.definition).map_err(|e| corrupt("drills", key, e))?,
+        participants: serde_json::from_str(&row.participants)
+            .map_err(|e| corrupt("drills", key, e))?,
+        schedule: serde_json::from_str(&row.schedule).map_err(|e| corrupt("drills", key, e))?,
+        id: row.id,
+        plan_id: row.plan_id,
+        scenario_id: row.scenario_id,
+        title: row.title,
+        facilitator: row.facilitator,
+        location: row.location,
+        time_zone: row.time_zone,
+        invite_days_before: row.invite_days_before,
+        created_by: row.created_by,
+        created_at: row.created_at,
+        cancelled: row.cancelled,
+    })
+}
+
+/// Stores a new drill programme; returns its id.
+pub async fn create(db: &impl ConnectionTrait, d: &Drill) -> Result<i64> {
+    let json = |v: serde_json::Result<String>| v.map_err(|e| corrupt("drills", &d.title, e));
+    let row = drills::ActiveModel {
+        id: NotSet,
+        plan_id: Set(d.plan_id.clone()),
+        scenario_id: Set(d.scenario_id.clone()),
+        title: Set(d.title.clone()),
+        definition: Set(json(serde_json::to_string(&d.scenario))?),
+        facilitator: Set(d.facilitator.clone()),
+        participants: Set(json(serde_json::to_string(&d.participants))?),
+        location: Set(d.location.clone()),
+        schedule: Set(json(serde_json::to_string(&d.schedule))?),
+        time_zone: Set(d.time_zone.clone()),
+        invite_days_before: Set(d.invite_days_before),
+        created_by: Set(d.created_by.clone()),
+        created_at: Set(d.created_at),
+        cancelled: Set(d.cancelled),
+    };
+    Ok(drills::Entity::insert(row).exec(db).await?.last_insert_id)
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<Drill>> {
+    drills::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(drill)
+        .transpose()
+}
+
+/// Every drill programme (of one plan, or all), newest first.
+pub async fn list(db: &impl ConnectionTrait, plan: Option<&PlanId>) -> Result<Vec<Drill>> {
+    let mut query = drills::Entity::find().order_by_desc(drills::Column::Id);
+    if let Some(plan) = plan {
+        query = query.filter(drills::Column::PlanId.eq(plan.as_str()));
+    }
+    query.all(db).await?.into_iter().map(drill).collect()
+}
+
+/// One occurrence of a drill.
+pub type Occurrence = drill_occurrences::Model;
+
+pub const SCHEDULED: &str = "scheduled";
+
+/// Stores the occurrences a drill has up to `until` that are not stored yet. Idempotent: a
+/// start that is already stored is left alone (its id, UID and what was sent for it stay).
+pub async fn ensure_occurrences(
+    db: &impl ConnectionTrait,
+    drill: &Drill,
+    starts: &[DateTime<Utc>],
+) -> Result<()> {
+    let rows: Vec<drill_occurrences::ActiveModel> = starts
+        .iter()
+        .map(|t| drill_occurrences::ActiveModel {
+            id: NotSet,
+            drill_id: Set(drill.id),
+            starts_at: Set(*t),
+            uid: Set(format!("{}@beredskab", uuid::Uuid::new_v4())),
+            sequence: Set(0),
+            state: Set(SCHEDULED.to_string()),
+            invited_at: Set(None),
+            reminded_at: Set(None),
+        })
+        .collect();
+    for row in rows {
+        drill_occurrences::Entity::insert(row)
+            .on_conflict(
+                OnConflict::columns([
+                    drill_occurrences::Column::DrillId,
+                    drill_occurrences::Column::StartsAt,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn occurrences(db: &impl ConnectionTrait, drill: i64) -> Result<Vec<Occurrence>> {
+    Ok(drill_occurrences::Entity::find()
+        .filter(drill_occurrences::Column::DrillId.eq(drill))
+        .order_by_asc(drill_occurrences::Column::StartsAt)
+        .all(db)
+        .await?)
+}
+
+/// Occurrences still ahead of `now` that have not been invited to, with their drills.
+pub async fn upcoming_uninvited(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+) -> Result<Vec<Occurrence>> {
+    Ok(drill_occurrences::Entity::find()
+        .filter(drill_occurrences::Column::State.eq(SCHEDULED))
+        .filter(drill_occurrences::Column::StartsAt.gt(now))
+        .filter(
+            sea_orm::Condition::any()
+                .add(drill_occurrences::Column::InvitedAt.is_null())
+                .add(drill_occurrences::Column::RemindedAt.is_null()),
+        )
+        .order_by_asc(drill_occurrences::Column::StartsAt)
+        .all(db)
+        .await?)
+}
+
+/// Which message of an occurrence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Send {
+    Invitation,
+    Reminder,
+}
+
+/// Marks the invitation (or reminder) of an occurrence as sent and queues its messages, in one
+/// transaction. Returns `false`, queuing nothing, when it was already marked: by an earlier run,
+/// or by another server process at the same moment.
+pub async fn record_send(
+    db: &DatabaseConnection,
+    occurrence: i64,
+    starts_at: DateTime<Utc>,
+    what: Send,
+    messages: Vec<NewMessage>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let txn = db.begin().await?;
+    let column = match what {
+        Send::Invitation => drill_occurrences::Column::InvitedAt,
+        Send::Reminder => drill_occurrences::Column::RemindedAt,
+    };
+    let mut update = drill_occurrences::Entity::update_many()
+        .col_expr(column, Expr::value(now))
+        .filter(drill_occurrences::Column::Id.eq(occurrence))
+        .filter(column.is_null());
+    if what == Send::Invitation && starts_at <= now + chrono::Duration::days(1) {
+        // An invitation this close to the start also serves as the reminder.
+        update = update.col_expr(drill_occurrences::Column::RemindedAt, Expr::value(now));
+    }
+    if update.exec(&txn).await?.rows_affected != 1 {
+        return Ok(false);
+    }
+    outbox::queue(&txn, messages, now).await?;
+    txn.commit().await?;
+    Ok(true)
+}

@@ -1,0 +1,196 @@
+//! The mail outbox: messages are written in the transaction of the event that causes them and
+//! sent by a worker. A message is claimed with an atomic update before it is sent, so two
+//! workers (in one process or several against one PostgreSQL) never send the same message; a
+//! claim that was never finished (a crash) expires and the message is sent again, with the same
+//! Message-ID.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use super::entities::outbox;
+use super::{Result, insert_all};
+
+pub const QUEUED: &str = "queued";
+pub const SENDING: &str = "sending";
+pub const SENT: &str = "sent";
+pub const FAILED: &str = "failed";
+
+/// A message to queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMessage {
+    /// Without angle brackets: `abc@beredskab`.
+    pub message_id: String,
+    /// `invitation`, `reminder`, `cancellation`, …
+    pub kind: String,
+    pub occurrence_id: Option<i64>,
+    pub to_address: String,
+    pub to_name: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    /// An iCalendar attachment.
+    pub ics: Option<String>,
+}
+
+/// A message as stored.
+pub type Message = outbox::Model;
+
+/// Queues messages (in the caller's transaction).
+pub async fn queue(
+    db: &impl ConnectionTrait,
+    messages: Vec<NewMessage>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    insert_all(
+        db,
+        messages
+            .into_iter()
+            .map(|m| outbox::ActiveModel {
+                id: NotSet,
+                message_id: Set(m.message_id),
+                kind: Set(m.kind),
+                occurrence_id: Set(m.occurrence_id),
+                to_address: Set(m.to_address),
+                to_name: Set(m.to_name),
+                subject: Set(m.subject),
+                body_text: Set(m.body_text),
+                body_html: Set(m.body_html),
+                ics: Set(m.ics),
+                state: Set(QUEUED.to_string()),
+                attempts: Set(0),
+                next_attempt_at: Set(now),
+                claimed_until: Set(None),
+                last_error: Set(String::new()),
+                created_at: Set(now),
+                sent_at: Set(None),
+            })
+            .collect(),
+    )
+    .await
+}
+
+/// Due: queued and its time has come, or claimed by a worker whose claim has expired.
+fn due(now: DateTime<Utc>) -> Condition {
+    Condition::any()
+        .add(
+            Condition::all()
+                .add(outbox::Column::State.eq(QUEUED))
+                .add(outbox::Column::NextAttemptAt.lte(now)),
+        )
+        .add(
+            Condition::all()
+                .add(outbox::Column::State.eq(SENDING))
+                .add(outbox::Column::ClaimedUntil.lt(now)),
+        )
+}
+
+/// Claims up to `limit` due messages until `lease_until`; each is claimed by exactly one caller.
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<Message>> {
+    let candidates: Vec<i64> = outbox::Entity::find()
+        .select_only()
+        .column(outbox::Column::Id)
+        .filter(due(now))
+        .order_by_asc(outbox::Column::Id)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut claimed = Vec::new();
+    for id in candidates {
+        let won = outbox::Entity::update_many()
+            .col_expr(outbox::Column::State, Expr::value(SENDING))
+            .col_expr(outbox::Column::ClaimedUntil, Expr::value(lease_until))
+            .col_expr(
+                outbox::Column::Attempts,
+                Expr::col(outbox::Column::Attempts).add(1),
+            )
+            .filter(outbox::Column::Id.eq(id))
+            .filter(due(now))
+            .exec(db)
+            .await?
+            .rows_affected
+            == 1;
+        if won && let Some(m) = outbox::Entity::find_by_id(id).one(db).await? {
+            claimed.push(m);
+        }
+    }
+    Ok(claimed)
+}
+
+pub async fn mark_sent(db: &impl ConnectionTrait, id: i64, now: DateTime<Utc>) -> Result<()> {
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::State, Expr::value(SENT))
+        .col_expr(outbox::Column::SentAt, Expr::value(now))
+        .col_expr(
+            outbox::Column::ClaimedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(outbox::Column::LastError, Expr::value(""))
+        .filter(outbox::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// A transient failure: tried again at `next`.
+pub async fn mark_retry(
+    db: &impl ConnectionTrait,
+    id: i64,
+    error: &str,
+    next: DateTime<Utc>,
+) -> Result<()> {
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::State, Expr::value(QUEUED))
+        .col_expr(outbox::Column::NextAttemptAt, Expr::value(next))
+        .col_expr(
+            outbox::Column::ClaimedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(outbox::Column::LastError, Expr::value(error))
+        .filter(outbox::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// A permanent failure (the server refused the address): kept with the server's reply.
+pub async fn mark_failed(db: &impl ConnectionTrait, id: i64, error: &str) -> Result<()> {
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::State, Expr::value(FAILED))
+        .col_expr(
+            outbox::Column::ClaimedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(outbox::Column::LastError, Expr::value(error))
+        .filter(outbox::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The newest messages first.
+pub async fn recent(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<Message>> {
+    Ok(outbox::Entity::find()
+        .order_by_desc(outbox::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+/// Messages about one occurrence, in the order they were queued.
+pub async fn of_occurrence(db: &impl ConnectionTrait, occurrence: i64) -> Result<Vec<Message>> {
+    Ok(outbox::Entity::find()
+        .filter(outbox::Column::OccurrenceId.eq(occurrence))
+        .order_by_asc(outbox::Column::Id)
+        .all(db)
+        .await?)
+}

@@ -1,0 +1,367 @@
+//! Drill programmes and their mail against a real SMTP server on loopback: each occurrence is
+//! invited once, a restart neither repeats nor loses mail, an SMTP server that is down gets
+//! everything once it is back, a refused address is kept with the server's reply without
+//! holding up the rest, and the invitation is a valid iCalendar REQUEST.
+
+mod helpers;
+
+use std::sync::Arc;
+
+use beredskab::domain::drill::Schedule;
+use beredskab::domain::{PlanId, ScenarioId};
+use beredskab::drills::{Context, tick};
+use beredskab::mail::{Mailer, deliver_due};
+use beredskab::store::{self, drills::Drill, outbox};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use helpers::smtp::SmtpServer;
+use sea_orm::DatabaseConnection;
+
+fn utc(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+/// A database with the example plan and its scenario library; one person's address is one the
+/// SMTP server refuses.
+async fn setup(db: &helpers::TestDb) -> DatabaseConnection {
+    let conn = store::connect(&db.url).await.unwrap();
+    store::migrate(&conn).await.unwrap();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+    let loaded = beredskab::plan_files::load(&helpers::example_plan(), today).unwrap();
+    let mut plan = loaded.plan.unwrap();
+    plan.people
+        .iter_mut()
+        .find(|p| p.id.as_str() == "mikkel-friis")
+        .unwrap()
+        .email = "reject-mikkel@eksempel-kommune.dk".into();
+    store::import_plan(&conn, &plan).await.unwrap();
+    assert!(loaded.scenarios.len() >= 5);
+    store::drills::import_scenarios(&conn, &plan.id, &loaded.scenarios)
+        .await
+        .unwrap();
+    conn
+}
+
+/// A drill of the "AD down" scenario on 10 December 2026 at 09:00 Copenhagen time, inviting the
+/// scenario's default participants 14 days before.
+async fn ad_drill(conn: &DatabaseConnection) -> (i64, Vec<String>) {
+    let plan_id = PlanId::parse("example-kommune").unwrap();
+    let plan = store::load_plan(conn, &plan_id).await.unwrap().unwrap();
+    let scenario = store::drills::scenarios(conn, &plan_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.id == ScenarioId::parse("ad-nede").unwrap())
+        .unwrap();
+    let participants: Vec<String> = scenario
+        .default_participants(&plan)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let drill = Drill {
+        id: 0,
+        plan_id: plan_id.to_string(),
+        scenario_id: Some("ad-nede".into()),
+        title: scenario.title.clone(),
+        scenario,
+        facilitator: Some("lars-nielsen".into()),
+        participants: participants.clone(),
+        location: "Rådhuset, mødelokale 2".into(),
+        schedule: Schedule::Once {
+            at: NaiveDateTime::parse_from_str("2026-12-10 09:00", "%Y-%m-%d %H:%M").unwrap(),
+        },
+        time_zone: "Europe/Copenhagen".into(),
+        invite_days_before: 14,
+        created_by: "lars-nielsen".into(),
+        created_at: Utc::now(),
+        cancelled: false,
+    };
+    (
+        store::drills::create(conn, &drill).await.unwrap(),
+        participants,
+    )
+}
+
+fn context(conn: &DatabaseConnection) -> Context {
+    Context {
+        db: conn.clone(),
+        templates: Arc::new(beredskab::web::Templates::load().unwrap()),
+        language: "da".into(),
+        organizer: ("Beredskab".into(), "beredskab@eksempel-kommune.dk".into()),
+        public_url: "https://beredskab.example".into(),
+        outbox: Arc::new(tokio::sync::Notify::new()),
+    }
+}
+
+fn mailer(smtp: &SmtpServer) -> Mailer {
+    let config = beredskab::config::Config {
+        mail_transport: beredskab::config::MailTransport::Smtp,
+        smtp_host: "127.0.0.1".into(),
+        smtp_port: smtp.port,
+        smtp_security: beredskab::config::SmtpSecurity::None,
+        ..beredskab::config::Config::default()
+    };
+    Mailer::from_config(&config).unwrap()
+}
+
+fn from() -> lettre::message::Mailbox {
+    "Beredskab <beredskab@eksempel-kommune.dk>".parse().unwrap()
+}
+
+#[tokio::test]
+async fn an_occurrence_is_invited_once_and_reminded_once() {
+    for db in helpers::databases().await {
+        let conn = setup(&db).await;
+        let (drill, participants) = ad_drill(&conn).await;
+        let with_address = participants.len();
+        let smtp = SmtpServer::start();
+        let ctx = context(&conn);
+        let mail = mailer(&smtp);
+
+        // Before the invitation window (26 November): the occurrence exists, nothing is sent.
+        assert_eq!(tick(&ctx, utc("2026-11-20T10:00:00Z")).await.unwrap(), 0);
+        let occurrences = store::drills::occurrences(&conn, drill).await.unwrap();
+        assert_eq!(occurrences.len(), 1);
+        assert_eq!(occurrences[0].starts_at, utc("2026-12-10T08:00:00Z"));
+
+        // In the window: one invitation per participant, once however often the scheduler runs.
+        let now = utc("2026-11-27T10:00:00Z");
+        assert_eq!(tick(&ctx, now).await.unwrap(), 1, "{}", db.backend);
+        assert_eq!(tick(&ctx, now).await.unwrap(), 0);
+        // A restart: a new scheduler and a new mailer, as a new process would have.
+        let ctx2 = context(&conn);
+        assert_eq!(tick(&ctx2, now).await.unwrap(), 0);
+        let queued = outbox::of_occurrence(&conn, occurrences[0].id)
+            .await
+            .unwrap();
+        assert_eq!(queued.len(), with_address);
+
+        let sent = deliver_due(&conn, &mail, &from(), now).await.unwrap();
+        assert_eq!(sent, with_address - 1, "everyone but the refused address");
+        assert_eq!(
+            deliver_due(&conn, &mailer(&smtp), &from(), now)
+                .await
+                .unwrap(),
+            0
+        );
+        let received = smtp.messages();
+        assert_eq!(received.len(), with_address - 1);
+        let mut to: Vec<String> = received.iter().flat_map(|m| m.to.clone()).collect();
+        to.sort();
+        to.dedup();
+        assert_eq!(to.len(), received.len(), "nobody got the invitation twice");
+
+        // The refused address is kept with the server's reply and did not hold anyone up.
+        let refused: Vec<outbox::Message> = outbox::of_occurrence(&conn, occurrences[0].id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|m| m.state == outbox::FAILED)
+            .collect();
+        assert_eq!(refused.len(), 1);
+        assert!(refused[0].to_address.starts_with("reject-mikkel"));
+        assert!(
+            refused[0].last_error.contains("550"),
+            "{}",
+            refused[0].last_error
+        );
+
+        // The day before: one reminder each.
+        let eve = utc("2026-12-09T09:00:00Z");
+        assert_eq!(tick(&ctx, eve).await.unwrap(), 1);
+        assert_eq!(tick(&ctx, eve).await.unwrap(), 0);
+        deliver_due(&conn, &mail, &from(), eve).await.unwrap();
+        let reminders = smtp
+            .messages()
+            .iter()
+            .filter(|m| m.data.contains("Subject: =?utf-8?") || m.data.contains("Påmindelse"))
+            .count();
+        assert!(reminders >= with_address - 1, "{reminders}");
+        assert_eq!(smtp.messages().len(), 2 * (with_address - 1));
+        // After the start, nothing more.
+        assert_eq!(tick(&ctx, utc("2026-12-10T12:00:00Z")).await.unwrap(), 0);
+        conn.close().await.unwrap();
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn mail_waits_while_the_smtp_server_is_down_and_goes_once_it_is_back() {
+    let db = helpers::sqlite_db();
+    let conn = setup(&db).await;
+    let (_, participants) = ad_drill(&conn).await;
+    let smtp = SmtpServer::start();
+    let ctx = context(&conn);
+    let mail = mailer(&smtp);
+    let now = utc("2026-11-27T10:00:00Z");
+    tick(&ctx, now).await.unwrap();
+
+    smtp.stop();
+    assert_eq!(deliver_due(&conn, &mail, &from(), now).await.unwrap(), 0);
+    let waiting: Vec<outbox::Message> = outbox::recent(&conn, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.state == outbox::QUEUED)
+        .collect();
+    assert_eq!(waiting.len(), participants.len());
+    assert!(
+        waiting
+            .iter()
+            .all(|m| m.attempts == 1 && !m.last_error.is_empty())
+    );
+    // Still down an hour later: retried with backoff, nothing lost.
+    for minutes in [1, 5, 15, 30, 60] {
+        let later = now + chrono::Duration::minutes(minutes);
+        assert_eq!(deliver_due(&conn, &mail, &from(), later).await.unwrap(), 0);
+    }
+    smtp.restart();
+    let back = now + chrono::Duration::minutes(70);
+    let sent = deliver_due(&conn, &mailer(&smtp), &from(), back)
+        .await
+        .unwrap();
+    assert_eq!(sent, participants.len() - 1);
+    assert_eq!(smtp.messages().len(), participants.len() - 1);
+    assert_eq!(
+        deliver_due(&conn, &mail, &from(), back + chrono::Duration::hours(1))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        smtp.messages().len(),
+        participants.len() - 1,
+        "each message once"
+    );
+}
+
+#[tokio::test]
+async fn two_schedulers_at_the_same_moment_queue_the_invitation_once() {
+    for db in helpers::databases().await {
+        let conn = setup(&db).await;
+        let (drill, participants) = ad_drill(&conn).await;
+        let other = store::connect(&db.url).await.unwrap();
+        let (a, b) = (context(&conn), context(&other));
+        let now = utc("2026-11-27T10:00:00Z");
+        tick(&a, utc("2026-11-20T10:00:00Z")).await.unwrap();
+        let (x, y) = tokio::join!(tick(&a, now), tick(&b, now));
+        assert_eq!(x.unwrap() + y.unwrap(), 1, "{}", db.backend);
+        let occurrence = store::drills::occurrences(&conn, drill).await.unwrap()[0].id;
+        assert_eq!(
+            outbox::of_occurrence(&conn, occurrence)
+                .await
+                .unwrap()
+                .len(),
+            participants.len()
+        );
+        other.close().await.unwrap();
+        conn.close().await.unwrap();
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn the_invitation_is_an_icalendar_request_with_a_stable_uid() {
+    let db = helpers::sqlite_db();
+    let conn = setup(&db).await;
+    let (drill, participants) = ad_drill(&conn).await;
+    let smtp = SmtpServer::start();
+    let now = utc("2026-11-27T10:00:00Z");
+    tick(&context(&conn), now).await.unwrap();
+    deliver_due(&conn, &mailer(&smtp), &from(), now)
+        .await
+        .unwrap();
+    let occurrence = store::drills::occurrences(&conn, drill)
+        .await
+        .unwrap()
+        .remove(0);
+    let message = smtp
+        .messages()
+        .into_iter()
+        .find(|m| m.to.contains(&"lani@eksempel-kommune.dk".to_string()))
+        .expect("the facilitator's invitation");
+    let data = message.data.replace("\r\n", "\n");
+    assert!(
+        data.contains(&format!(
+            "Message-ID: <invitation.{}.lars-nielsen@beredskab>",
+            occurrence.uid.trim_end_matches("@beredskab")
+        )),
+        "{data}"
+    );
+    assert!(data.contains("Content-Type: text/calendar; method=REQUEST; charset=utf-8"));
+    assert!(data.contains("Content-Type: text/plain; charset=utf-8"));
+    assert!(data.contains("Content-Type: text/html; charset=utf-8"));
+    // The attachment, decoded and parsed by an iCalendar parser.
+    let ics = attachment(&message.data, "invite.ics");
+    let calendar: icalendar::Calendar = ics.parse().unwrap_or_else(|e| panic!("{e}\n{ics:?}"));
+    assert_eq!(calendar.property_value("METHOD"), Some("REQUEST"));
+    let event = calendar.events().next().unwrap();
+    use icalendar::Component;
+    assert_eq!(event.get_uid(), Some(occurrence.uid.as_str()));
+    assert_eq!(event.get_sequence(), Some(0));
+    assert_eq!(
+        event.get_start(),
+        Some(icalendar::DatePerhapsTime::DateTime(
+            icalendar::CalendarDateTime::Utc(utc("2026-12-10T08:00:00Z"))
+        ))
+    );
+    assert_eq!(
+        event.get_summary(),
+        Some("Active Directory nede efter weekendens opdateringer"),
+        "{ics}"
+    );
+    let attendees = event.multi_properties().get("ATTENDEE").map_or(0, Vec::len);
+    assert_eq!(attendees, participants.len());
+    // The text part is in Danish, with the Danish date and local time.
+    assert!(
+        quoted_printable_text(&data).contains("10. december 2026 09:00"),
+        "{data}"
+    );
+}
+
+/// The decoded body of the MIME part with this file name.
+fn attachment(raw: &str, name: &str) -> String {
+    let raw = raw.replace("\r\n", "\n");
+    let start = raw
+        .find(&format!("filename=\"{name}\""))
+        .expect("the attachment");
+    let body_start = start + raw[start..].find("\n\n").unwrap() + 2;
+    let body_end = body_start + raw[body_start..].find("\n--").unwrap();
+    let body = &raw[body_start..body_end];
+    let header = &raw[raw[..start].rfind("\n\n").unwrap_or(0)..start];
+    if header.contains("base64") || raw[start..body_start].contains("base64") {
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(body.split_whitespace().collect::<String>())
+            .unwrap();
+        String::from_utf8(bytes).unwrap()
+    } else if raw[start..body_start].contains("quoted-printable")
+        || header.contains("quoted-printable")
+    {
+        quoted_printable_text(body).replace('\n', "\r\n")
+    } else {
+        body.to_string()
+    }
+}
+
+/// The message text with quoted-printable soft breaks and escapes undone, enough to search it.
+fn quoted_printable_text(raw: &str) -> String {
+    let joined = raw.replace("=\n", "");
+    let mut out = Vec::new();
+    let bytes = joined.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'='
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
