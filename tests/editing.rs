@@ -775,3 +775,94 @@ async fn a_change_saved_by_another_server_process_is_shown_at_once() {
         db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn the_coordinator_plans_a_drill_and_the_invitations_go_out() {
+    let db = helpers::sqlite_db();
+    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    app.login_demo("lars-nielsen").await;
+    let (status, page) = app.page("/plans/example-kommune/drills").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Scenariebibliotek"));
+    assert!(page.contains("/plans/example-kommune/drills/new?scenario=ad-nede"));
+    let path = "/plans/example-kommune/drills/new?scenario=ad-nede";
+    let (status, page) = app.page(path).await;
+    assert_eq!(status, 200);
+    let mut fields = form_fields(&page, path);
+    let invited: Vec<String> = fields
+        .iter()
+        .filter(|(k, _)| k == "participant")
+        .map(|(_, v)| v.clone())
+        .collect();
+    assert!(
+        invited.contains(&"sofie-andersen".to_string()),
+        "the owner of ad"
+    );
+    // A bad schedule and an unknown participant are named beside their fields.
+    set(&mut fields, "repeat", "recurring");
+    set(&mut fields, "cron", "hver tirsdag");
+    fields.push(("participant".into(), "ghost".into()));
+    let response = app.submit(path, &fields).await;
+    assert_eq!(response.status().as_u16(), 422);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("“hver tirsdag” er ikke en tidsplan"),
+        "{page}"
+    );
+    assert!(page.contains("Der er ingen person “ghost” i planen."));
+    fields.retain(|(k, v)| !(k == "participant" && v == "ghost"));
+    set(&mut fields, "repeat", "once");
+    set(&mut fields, "at", "2020-01-01T09:00");
+    let response = app.submit(path, &fields).await;
+    assert_eq!(response.status().as_u16(), 422);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Tidspunktet er overstået")
+    );
+
+    // A week ahead: inside the invitation window, so the invitations go out at once.
+    let when = (chrono::Local::now() + chrono::Duration::days(7))
+        .format("%Y-%m-%dT09:00")
+        .to_string();
+    set(&mut fields, "at", &when);
+    set(&mut fields, "location", "Rådhuset, mødelokale 2");
+    let response = app.submit(path, &fields).await;
+    assert_eq!(response.status().as_u16(), 303);
+    let drill = location(&response);
+    assert!(drill.starts_with("/drills/"));
+    // The scheduler and the mail worker run in the server: wait for the mail (at most 10 s).
+    let mut sent = 0;
+    for _ in 0..100 {
+        sent = std::fs::read_dir(&app.mail_dir)
+            .map(|d| d.count())
+            .unwrap_or(0);
+        if sent >= invited.len() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        sent,
+        invited.len(),
+        "one message per participant in the mail folder"
+    );
+    let (_, page) = app.page(&drill).await;
+    assert!(
+        page.contains(&format!("{} sendt, 0 venter, 0 afvist", invited.len())),
+        "{page}"
+    );
+    assert!(page.contains("Facilitatorens noter"));
+    let (status, page) = app.page("/outbox").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Invitation: Active Directory nede"));
+    // A system owner sees the drill but not the facilitator's notes, and no outbox.
+    let owner = app.second_client();
+    owner.login_demo("jesper-moeller").await;
+    let (_, page) = owner.page(&drill).await;
+    assert!(!page.contains("Facilitatorens noter"));
+    assert_eq!(owner.page("/outbox").await.0, 403);
+    assert_eq!(owner.page(path).await.0, 403);
+}

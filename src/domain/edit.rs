@@ -55,6 +55,20 @@ pub enum Problem {
     Email {
         input: String,
     },
+    Cron {
+        input: String,
+        reason: String,
+    },
+    DateTime {
+        input: String,
+    },
+    InPast,
+    TimeGap {
+        input: String,
+    },
+    Number {
+        input: String,
+    },
     /// An edit that would give the plan a new error, in the analysis' own words.
     Finding {
         message: String,

@@ -193,15 +193,18 @@ pub async fn messages(
     Ok(out)
 }
 
-/// Runs `tick` at start (catching up on anything missed while the server was down) and then
-/// every `every`.
-pub fn spawn_scheduler(ctx: Context, every: Duration) {
+/// Runs `tick` at start (catching up on anything missed while the server was down), then every
+/// `every`, and at once when `wake` is notified (a drill was planned).
+pub fn spawn_scheduler(ctx: Context, every: Duration, wake: Arc<Notify>) {
     tokio::spawn(async move {
         loop {
             if let Err(e) = tick(&ctx, Utc::now()).await {
                 tracing::error!(error = %e, "drill scheduler");
             }
-            tokio::time::sleep(every).await;
+            tokio::select! {
+                () = wake.notified() => {}
+                () = tokio::time::sleep(every) => {}
+            }
         }
     });
 }

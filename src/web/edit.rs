@@ -43,7 +43,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// A form as submitted: name–value pairs in order.
-pub(super) struct Fields(Vec<(String, String)>);
+pub(super) struct Fields(pub Vec<(String, String)>);
 
 impl Fields {
     /// The field's value, with the CRLF line ends browsers send turned into LF.
@@ -204,6 +204,13 @@ pub(super) fn problem_text(state: &AppState, lang: &str, problem: &Problem) -> S
         Problem::InvalidId { input } => t("problem.invalid_id").replace("{input}", input),
         Problem::Taken { id } => t("problem.taken").replace("{id}", id),
         Problem::Email { input } => t("problem.email").replace("{input}", input),
+        Problem::Cron { input, reason } => t("problem.cron")
+            .replace("{input}", input)
+            .replace("{reason}", reason),
+        Problem::DateTime { input } => t("problem.datetime").replace("{input}", input),
+        Problem::InPast => t("problem.in_past"),
+        Problem::TimeGap { input } => t("problem.time_gap").replace("{input}", input),
+        Problem::Number { input } => t("problem.number").replace("{input}", input),
     }
 }
 

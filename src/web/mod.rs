@@ -5,6 +5,7 @@ mod admin;
 mod api;
 pub mod auth;
 mod cache;
+mod drills;
 mod edit;
 pub mod i18n;
 mod pages;
@@ -39,8 +40,8 @@ pub struct AppState {
     pub auth: Arc<auth::Auth>,
     /// Plans and their findings, by revision.
     pub plans: Arc<cache::PlanCache>,
-    /// Wakes the mail worker when something is queued.
-    pub outbox: Arc<tokio::sync::Notify>,
+    /// Wakes the drill scheduler when a drill is planned.
+    pub scheduler: Arc<tokio::sync::Notify>,
 }
 
 /// The cookie that remembers a visitor's language before they sign in.
@@ -117,6 +118,7 @@ impl Application {
         let templates = Arc::new(Templates::load()?);
         let listener = TcpListener::bind(config.bind).await?;
         let outbox = Arc::new(tokio::sync::Notify::new());
+        let scheduler = Arc::new(tokio::sync::Notify::new());
         let from: lettre::message::Mailbox = config.mail_from.parse()?;
         crate::mail::spawn_worker(
             db.clone(),
@@ -137,12 +139,13 @@ impl Application {
                 outbox: outbox.clone(),
             },
             std::time::Duration::from_secs(60),
+            scheduler.clone(),
         );
         let state = AppState {
             db,
             config: Arc::new(config),
             templates,
-            outbox,
+            scheduler,
             auth: Arc::new(auth::Auth::new().await?),
             plans: Arc::new(cache::PlanCache::default()),
         };
@@ -213,6 +216,7 @@ fn router(state: AppState) -> Router {
         .merge(edit::router())
         .merge(versions::router())
         .merge(admin::router())
+        .merge(drills::router())
         .nest("/api/v1", api::router())
         .layer(axum::middleware::from_fn(auth::csrf_guard))
         .layer(axum::middleware::from_fn_with_state(

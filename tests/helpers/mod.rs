@@ -114,6 +114,8 @@ pub async fn databases() -> Vec<TestDb> {
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
+    /// Where the server's `file` mail transport writes messages.
+    pub mail_dir: PathBuf,
     _stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -214,6 +216,7 @@ pub const DEMO_PASSWORD: &str = "demo-password-for-tests";
 
 /// Starts the server against `database_url`, importing the plan folders under `plans_dir`.
 pub async fn spawn_app(database_url: &str, plans_dir: &Path) -> TestApp {
+    let mail_dir = tempfile::tempdir().unwrap().keep();
     let config = beredskab::config::Config {
         bind: "127.0.0.1:0".parse().unwrap(),
         database_url: database_url.to_string(),
@@ -222,6 +225,7 @@ pub async fn spawn_app(database_url: &str, plans_dir: &Path) -> TestApp {
         admin_password: Some(ADMIN_PASSWORD.into()),
         demo: true,
         demo_password: Some(DEMO_PASSWORD.into()),
+        mail_dir: mail_dir.clone(),
         ..beredskab::config::Config::default()
     };
     let app = beredskab::web::Application::build(config).await.unwrap();
@@ -233,6 +237,7 @@ pub async fn spawn_app(database_url: &str, plans_dir: &Path) -> TestApp {
     TestApp {
         address,
         client: client(),
+        mail_dir,
         _stop: Some(stop),
     }
 }
@@ -315,6 +320,7 @@ impl TestApp {
         TestApp {
             address: self.address.clone(),
             client: client(),
+            mail_dir: self.mail_dir.clone(),
             _stop: None,
         }
     }

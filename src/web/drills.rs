@@ -1,0 +1,342 @@
+//! Drill pages: the plan's drill programme and scenario library, planning a drill, one drill
+//! with its occurrences and what was sent, and the outbox.
+
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::auth::Viewer;
+use super::edit::{Fields, problem_text};
+use super::pages::{load, page, page_with};
+use super::{AppState, Error, Result};
+use crate::domain::drill::{DrillForm, Schedule, time_zone};
+use crate::domain::{Plan, ScenarioId};
+use crate::store::{self, audit, drills::Drill, outbox};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/plans/{plan}/drills", get(list))
+        .route("/plans/{plan}/drills/new", get(new_form).post(create))
+        .route("/drills/{id}", get(show))
+        .route("/outbox", get(outbox_page))
+}
+
+/// A moment as the plan's people read it: local date and time.
+fn local(at: chrono::DateTime<Utc>, tz: &str, lang: &str) -> String {
+    let tz = time_zone(tz).unwrap_or(chrono_tz::Europe::Copenhagen);
+    let t = at.with_timezone(&tz);
+    format!(
+        "{} {}",
+        super::i18n::date(t.date_naive(), lang),
+        t.format("%H:%M")
+    )
+}
+
+fn schedule_text(s: &Schedule) -> String {
+    match s {
+        Schedule::Once { at } => at.format("%Y-%m-%d %H:%M").to_string(),
+        Schedule::Recurring { cron } => format!("cron: {cron}"),
+    }
+}
+
+async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(plan_id): Path<String>,
+) -> Result<Response> {
+    let user = viewer.require()?;
+    let plan = load(&state, &plan_id).await?;
+    let library = store::drills::scenarios(&state.db, &plan.id).await?;
+    let now = Utc::now();
+    let mut drills = Vec::new();
+    for d in store::drills::list(&state.db, Some(&plan.id)).await? {
+        let next = store::drills::occurrences(&state.db, d.id)
+            .await?
+            .into_iter()
+            .find(|o| o.starts_at > now);
+        drills.push(json!({
+            "id": d.id,
+            "title": d.title,
+            "kind": format!("drill.kind.{}", d.scenario.kind.as_str()),
+            "schedule": schedule_text(&d.schedule),
+            "next": next.as_ref().map(|o| local(o.starts_at, &d.time_zone, &viewer.lang)),
+            "invited": next.as_ref().is_some_and(|o| o.invited_at.is_some()),
+            "participants": d.participants.len(),
+        }));
+    }
+    page(
+        &state,
+        &viewer,
+        "drills",
+        json!({
+            "plan": {"id": plan.id, "name": plan.name},
+            "drills": drills,
+            "scenarios": library.iter().map(|s| json!({
+                "id": s.id,
+                "title": s.title,
+                "kind": format!("drill.kind.{}", s.kind.as_str()),
+                "duration": super::i18n::duration(s.duration, &viewer.lang),
+                "systems": s.systems_down,
+            })).collect::<Vec<_>>(),
+            "may_plan": user.actor.may_edit_plan(),
+        }),
+    )
+    .map(IntoResponse::into_response)
+}
+
+#[derive(Deserialize)]
+struct NewQuery {
+    scenario: String,
+}
+
+async fn scenario_of(
+    state: &AppState,
+    plan: &Plan,
+    id: &str,
+) -> Result<crate::domain::drill::Scenario> {
+    let id = ScenarioId::parse(id).map_err(|_| Error::NotFound)?;
+    store::drills::scenarios(&state.db, &plan.id)
+        .await?
+        .into_iter()
+        .find(|s| s.id == id)
+        .ok_or(Error::NotFound)
+}
+
+fn form_view(
+    state: &AppState,
+    lang: &str,
+    plan: &Plan,
+    scenario: &crate::domain::drill::Scenario,
+    form: &DrillForm,
+    errors: &[crate::domain::edit::FieldError],
+) -> Value {
+    let error = |field: &str| {
+        errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| problem_text(state, lang, &e.problem))
+    };
+    let f = |name: &str, value: &str| json!({"name": name, "value": value, "error": error(name)});
+    json!({
+        "plan": {"id": plan.id, "name": plan.name},
+        "scenario": {
+            "id": scenario.id,
+            "title": scenario.title,
+            "kind": format!("drill.kind.{}", scenario.kind.as_str()),
+            "narrative": scenario.narrative,
+            "duration": super::i18n::duration(scenario.duration, lang),
+        },
+        "f": {
+            "title": f("title", &form.title),
+            "at": f("at", &form.at),
+            "cron": f("cron", &form.cron),
+            "location": f("location", &form.location),
+            "invite_days_before": f("invite_days_before", &form.invite_days_before),
+        },
+        "recurring": form.repeat == "recurring",
+        "facilitators": std::iter::once(json!({"value": "", "label": "—", "selected": form.facilitator.is_empty()}))
+            .chain(plan.people.iter().map(|p| json!({"value": p.id, "label": p.name, "selected": form.facilitator == p.id.as_str()})))
+            .collect::<Vec<_>>(),
+        "people": plan.people.iter().map(|p| json!({
+            "id": p.id,
+            "name": p.name,
+            "title": p.title,
+            "checked": form.participants.iter().any(|x| x == p.id.as_str()),
+        })).collect::<Vec<_>>(),
+        "participants_error": error("participants"),
+        "facilitator_error": error("facilitator"),
+        "error_count": errors.len(),
+        "errors": errors.iter().map(|e| json!({"field": e.field, "message": problem_text(state, lang, &e.problem)})).collect::<Vec<_>>(),
+    })
+}
+
+async fn new_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(plan_id): Path<String>,
+    Query(q): Query<NewQuery>,
+) -> Result<Response> {
+    viewer.require_that(|a| a.may_edit_plan())?;
+    let plan = load(&state, &plan_id).await?;
+    let scenario = scenario_of(&state, &plan, &q.scenario).await?;
+    let form = DrillForm {
+        title: scenario.title.clone(),
+        repeat: "once".into(),
+        participants: scenario
+            .default_participants(&plan)
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        invite_days_before: state.config.invite_days_before.to_string(),
+        ..DrillForm::default()
+    };
+    let data = form_view(&state, &viewer.lang, &plan, &scenario, &form, &[]);
+    page(&state, &viewer, "drill_new", data).map(IntoResponse::into_response)
+}
+
+async fn create(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(plan_id): Path<String>,
+    Query(q): Query<NewQuery>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response> {
+    let user = viewer.require_that(|a| a.may_edit_plan())?;
+    let plan = load(&state, &plan_id).await?;
+    let scenario = scenario_of(&state, &plan, &q.scenario).await?;
+    let f = Fields(pairs);
+    let form = DrillForm {
+        title: f.get("title"),
+        repeat: f.get("repeat"),
+        at: f.get("at"),
+        cron: f.get("cron"),
+        location: f.get("location"),
+        facilitator: f.get("facilitator"),
+        participants: f.all("participant"),
+        invite_days_before: f.get("invite_days_before"),
+    };
+    let tz = time_zone(&state.config.time_zone).map_err(|e| Error::Internal(e.to_string()))?;
+    let planned = match form.apply(&plan, tz, Utc::now()) {
+        Ok(p) => p,
+        Err(errors) => {
+            let data = form_view(&state, &viewer.lang, &plan, &scenario, &form, &errors);
+            return page_with(
+                &state,
+                &viewer,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "drill_new",
+                data,
+            );
+        }
+    };
+    let drill = Drill {
+        id: 0,
+        plan_id: plan.id.to_string(),
+        scenario_id: Some(scenario.id.to_string()),
+        title: planned.title.clone(),
+        scenario,
+        facilitator: planned.facilitator.as_ref().map(ToString::to_string),
+        participants: planned
+            .participants
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        location: planned.location,
+        schedule: planned.schedule,
+        time_zone: state.config.time_zone.clone(),
+        invite_days_before: i32::try_from(planned.invite_days_before).unwrap_or(14),
+        created_by: user.actor.username.clone(),
+        created_at: Utc::now(),
+        cancelled: false,
+    };
+    let txn = sea_orm::TransactionTrait::begin(&state.db)
+        .await
+        .map_err(store::StoreError::from)?;
+    let id = store::drills::create(&txn, &drill).await?;
+    audit::write(
+        &txn,
+        vec![audit::Entry {
+            actor: user.actor.username.clone(),
+            plan_id: Some(plan.id.to_string()),
+            action: "drill-plan".into(),
+            field: format!("drill {id}"),
+            after: format!("{}: {}", drill.title, schedule_text(&drill.schedule)),
+            ..Default::default()
+        }],
+    )
+    .await?;
+    txn.commit().await.map_err(store::StoreError::from)?;
+    state.scheduler.notify_one();
+    Ok(Redirect::to(&format!("/drills/{id}")).into_response())
+}
+
+async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let user = viewer.require()?;
+    let drill = store::drills::find(&state.db, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let plan = load(&state, &drill.plan_id).await?;
+    let lang = &viewer.lang;
+    let name = |id: &str| plan.person(id).map_or(id.to_string(), |p| p.name.clone());
+    let mut occurrences = Vec::new();
+    for o in store::drills::occurrences(&state.db, drill.id).await? {
+        let mail = outbox::of_occurrence(&state.db, o.id).await?;
+        let count = |state: &str| mail.iter().filter(|m| m.state == state).count();
+        occurrences.push(json!({
+            "when": local(o.starts_at, &drill.time_zone, lang),
+            "invited": o.invited_at.map(|t| local(t, &drill.time_zone, lang)),
+            "reminded": o.reminded_at.map(|t| local(t, &drill.time_zone, lang)),
+            "sent": count(outbox::SENT),
+            "queued": count(outbox::QUEUED) + count(outbox::SENDING),
+            "failed": count(outbox::FAILED),
+        }));
+    }
+    let s = &drill.scenario;
+    // The facilitator's notes are for those who run the drill, not for the participants.
+    let sees_notes = user.actor.may_edit_plan()
+        || drill
+            .facilitator
+            .as_deref()
+            .is_some_and(|f| user.actor.person.as_deref() == Some(f));
+    page(
+        &state,
+        &viewer,
+        "drill",
+        json!({
+            "plan": {"id": plan.id, "name": plan.name},
+            "drill": {
+                "id": drill.id,
+                "title": drill.title,
+                "kind": format!("drill.kind.{}", s.kind.as_str()),
+                "duration": super::i18n::duration(s.duration, lang),
+                "schedule": schedule_text(&drill.schedule),
+                "time_zone": drill.time_zone,
+                "location": drill.location,
+                "facilitator": drill.facilitator.as_deref().map(name),
+                "narrative": s.narrative,
+                "notes": sees_notes.then(|| s.facilitator_notes.clone()),
+                "questions": s.questions,
+                "injects": s.injects,
+                "systems": s.systems_down.iter().map(|id| json!({"id": id, "name": plan.system(id.as_str()).map_or(id.to_string(), |x| x.name.clone())})).collect::<Vec<_>>(),
+                "participants": drill.participants.iter().map(|p| name(p)).collect::<Vec<_>>(),
+                "invite_days_before": drill.invite_days_before,
+            },
+            "occurrences": occurrences,
+        }),
+    )
+    .map(IntoResponse::into_response)
+}
+
+async fn outbox_page(State(state): State<AppState>, viewer: Viewer) -> Result<Response> {
+    viewer.require_that(|a| a.may_edit_plan())?;
+    let messages = outbox::recent(&state.db, 500).await?;
+    page(
+        &state,
+        &viewer,
+        "outbox",
+        json!({
+            "messages": messages.iter().map(|m| json!({
+                "id": m.id,
+                "to": m.to_address,
+                "subject": m.subject,
+                "kind": m.kind,
+                "state": m.state,
+                "state_key": format!("outbox.state.{}", m.state),
+                "attempts": m.attempts,
+                "error": m.last_error,
+                "created": m.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                "sent": m.sent_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
+            })).collect::<Vec<_>>(),
+        }),
+    )
+    .map(IntoResponse::into_response)
+}
