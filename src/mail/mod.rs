@@ -135,6 +135,10 @@ pub fn backoff(attempts: i32) -> chrono::Duration {
 /// How long a claimed message stays claimed; a worker that died while sending loses it then.
 const LEASE: chrono::Duration = chrono::Duration::minutes(5);
 
+/// Messages handed over at the same time, each on its own SMTP connection (the transport's
+/// pool keeps up to ten): one connection waits for the server's reply to every message.
+const PARALLEL: usize = 8;
+
 /// Sends what is due at `now` until nothing is; returns how many messages were handed over.
 pub async fn deliver_due(
     db: &DatabaseConnection,
@@ -144,32 +148,60 @@ pub async fn deliver_due(
 ) -> Result<usize, store::StoreError> {
     let mut sent = 0;
     loop {
-        let batch = outbox::claim(db, now, now + LEASE, 50).await?;
+        let batch = outbox::claim(db, now, now + LEASE, 64).await?;
         if batch.is_empty() {
             return Ok(sent);
         }
+        let permits = Arc::new(tokio::sync::Semaphore::new(PARALLEL));
+        let mut tasks = tokio::task::JoinSet::new();
         for m in batch {
-            let result = match build(from, &m) {
-                Ok(message) => mailer.send(message).await,
-                Err(e) => Err(SendError {
-                    permanent: true,
-                    message: e,
-                }),
-            };
-            match result {
-                Ok(()) => {
-                    outbox::mark_sent(db, m.id, Utc::now()).await?;
-                    sent += 1;
-                }
-                Err(e) if e.permanent => {
-                    tracing::warn!(to = %m.to_address, error = %e.message, "mail refused");
-                    outbox::mark_failed(db, m.id, &e.message).await?;
-                }
-                Err(e) => {
-                    tracing::info!(to = %m.to_address, error = %e.message, attempt = m.attempts, "mail not sent, will retry");
-                    outbox::mark_retry(db, m.id, &e.message, now + backoff(m.attempts)).await?;
-                }
+            let (db, mailer, from, permits) =
+                (db.clone(), mailer.clone(), from.clone(), permits.clone());
+            tasks.spawn(async move {
+                let _permit = permits.acquire_owned().await;
+                deliver_one(&db, &mailer, &from, &m, now).await
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            match done {
+                Ok(Ok(true)) => sent += 1,
+                Ok(Ok(false)) => {}
+                Ok(Err(e)) => return Err(e),
+                Err(e) => tracing::error!(error = %e, "mail task"),
             }
+        }
+    }
+}
+
+/// Sends one claimed message and records the outcome; `true` if it was handed over.
+async fn deliver_one(
+    db: &DatabaseConnection,
+    mailer: &Mailer,
+    from: &Mailbox,
+    m: &outbox::Message,
+    now: chrono::DateTime<Utc>,
+) -> Result<bool, store::StoreError> {
+    let result = match build(from, m) {
+        Ok(message) => mailer.send(message).await,
+        Err(e) => Err(SendError {
+            permanent: true,
+            message: e,
+        }),
+    };
+    match result {
+        Ok(()) => {
+            outbox::mark_sent(db, m.id, Utc::now()).await?;
+            Ok(true)
+        }
+        Err(e) if e.permanent => {
+            tracing::warn!(to = %m.to_address, error = %e.message, "mail refused");
+            outbox::mark_failed(db, m.id, &e.message).await?;
+            Ok(false)
+        }
+        Err(e) => {
+            tracing::info!(to = %m.to_address, error = %e.message, attempt = m.attempts, "mail not sent, will retry");
+            outbox::mark_retry(db, m.id, &e.message, now + backoff(m.attempts)).await?;
+            Ok(false)
         }
     }
 }

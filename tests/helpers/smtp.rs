@@ -118,6 +118,8 @@ fn session(
     running: &AtomicBool,
 ) -> std::io::Result<()> {
     stream.set_nonblocking(false)?;
+    // Small replies must not wait for the client's delayed acknowledgement.
+    stream.set_nodelay(true)?;
     stream.set_read_timeout(Some(Duration::from_millis(100)))?;
     let mut out = stream.try_clone()?;
     let mut reader = BufReader::new(stream);
@@ -146,10 +148,10 @@ fn session(
         match response.action {
             Action::NoReply => {}
             Action::Close => {
-                response.write_to(&mut out)?;
+                out.write_all(&response.buffer()?)?;
                 return Ok(());
             }
-            _ => response.write_to(&mut out)?,
+            _ => out.write_all(&response.buffer()?)?,
         }
         out.flush()?;
     }
