@@ -27,6 +27,8 @@ const SIGNED_IN: &[&str] = &[
 const PLAN_EDITORS: &[&str] = &["administrator", "coordinator"];
 /// jesper-moeller owns vmware.
 const VMWARE_EDITORS: &[&str] = &["administrator", "coordinator", "system-owner"];
+/// Allowed, and then told the drill does not exist; the others are refused before that.
+const PLAN_EDITORS_404: &[&str] = &["administrator", "coordinator"];
 const AUDIT_READERS: &[&str] = &["administrator", "approver", "coordinator"];
 const APPROVERS: &[&str] = &["approver"];
 const ADMINS: &[&str] = &["administrator"];
@@ -137,6 +139,7 @@ fn routes() -> Vec<(&'static str, &'static str, Body, &'static [&'static str])> 
             PLAN_EDITORS,
         ),
         ("GET", "/outbox", None, PLAN_EDITORS),
+        ("POST", "/drills/999/cancel", Form(&[]), PLAN_EDITORS_404),
         ("GET", "/audit", None, AUDIT_READERS),
         ("GET", "/audit.csv", None, AUDIT_READERS),
         ("GET", "/admin/accounts", None, ADMINS),
@@ -275,7 +278,7 @@ async fn every_route_lets_in_exactly_the_roles_it_should() {
             };
             let ok = if allowed.contains(&role) {
                 // Let in: the page, a redirect after a change, or the input's own refusal.
-                [200, 201, 303, 409, 422].contains(&status)
+                [200, 201, 303, 404, 409, 422].contains(&status)
             } else {
                 status == expected_denial
             };

@@ -365,3 +365,52 @@ fn quoted_printable_text(raw: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+#[tokio::test]
+async fn a_cancelled_drill_sends_a_calendar_cancel_with_the_same_uid_and_no_reminder() {
+    for db in helpers::databases().await {
+        let conn = setup(&db).await;
+        let (drill_id, _) = ad_drill(&conn).await;
+        let smtp = SmtpServer::start();
+        let ctx = context(&conn);
+        let now = utc("2026-11-27T10:00:00Z");
+        tick(&ctx, now).await.unwrap();
+        deliver_due(&conn, &mailer(&smtp), &from(), now)
+            .await
+            .unwrap();
+        let invited = smtp.messages().len();
+        let occurrence = store::drills::occurrences(&conn, drill_id)
+            .await
+            .unwrap()
+            .remove(0);
+
+        let drill = store::drills::find(&conn, drill_id).await.unwrap().unwrap();
+        assert!(beredskab::drills::cancel(&ctx, &drill, now).await.unwrap());
+        assert!(
+            !beredskab::drills::cancel(&ctx, &drill, now).await.unwrap(),
+            "once"
+        );
+        deliver_due(&conn, &mailer(&smtp), &from(), now)
+            .await
+            .unwrap();
+        let all = smtp.messages();
+        assert_eq!(all.len(), 2 * invited, "{}", db.backend);
+        let cancel = all
+            .iter()
+            .rev()
+            .find(|m| m.to.contains(&"lani@eksempel-kommune.dk".to_string()))
+            .unwrap();
+        assert!(cancel.data.contains("text/calendar; method=CANCEL"));
+        let calendar: icalendar::Calendar = attachment(&cancel.data, "invite.ics").parse().unwrap();
+        assert_eq!(calendar.property_value("METHOD"), Some("CANCEL"));
+        let event = calendar.events().next().unwrap();
+        use icalendar::Component;
+        assert_eq!(event.get_uid(), Some(occurrence.uid.as_str()));
+        assert_eq!(event.get_sequence(), Some(1));
+        assert_eq!(event.get_status(), Some(icalendar::EventStatus::Cancelled));
+        // No reminder for a cancelled drill.
+        assert_eq!(tick(&ctx, utc("2026-12-09T09:00:00Z")).await.unwrap(), 0);
+        conn.close().await.unwrap();
+        db.cleanup().await;
+    }
+}

@@ -17,6 +17,48 @@ use crate::store::outbox::NewMessage;
 use crate::store::{self, StoreError};
 use crate::web::Templates;
 
+impl Context {
+    pub fn new(
+        db: &DatabaseConnection,
+        templates: &Arc<Templates>,
+        config: &crate::config::Config,
+        outbox: &Arc<Notify>,
+    ) -> anyhow::Result<Self> {
+        let from: lettre::message::Mailbox = config.mail_from.parse()?;
+        Ok(Context {
+            db: db.clone(),
+            templates: templates.clone(),
+            language: config.language.clone(),
+            organizer: (
+                from.name.clone().unwrap_or_else(|| "beredskab".into()),
+                from.email.to_string(),
+            ),
+            public_url: config.public_url.clone(),
+            outbox: outbox.clone(),
+        })
+    }
+}
+
+/// Cancels a drill and queues the calendar cancellations of its invited occurrences.
+/// Returns `false` if it was cancelled already.
+pub async fn cancel(ctx: &Context, drill: &Drill, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let plan_id = PlanId::parse(&drill.plan_id).map_err(|e| StoreError::Corrupt {
+        table: "drills",
+        key: drill.id.to_string(),
+        reason: e.to_string(),
+    })?;
+    let Some(plan) = store::load_plan(&ctx.db, &plan_id).await? else {
+        return Ok(false);
+    };
+    let languages = store::accounts::languages_by_person(&ctx.db).await?;
+    let done = store::drills::cancel(&ctx.db, drill.id, now, |o| {
+        messages_for(ctx, &plan, &languages, drill, o, Send::Cancellation)
+    })
+    .await?;
+    ctx.outbox.notify_one();
+    Ok(done)
+}
+
 /// How far ahead occurrences are created.
 pub const HORIZON_DAYS: i64 = 400;
 
@@ -97,7 +139,8 @@ pub async fn tick(ctx: &Context, now: DateTime<Utc>) -> Result<usize, StoreError
     Ok(queued)
 }
 
-/// The invitation or reminder of an occurrence, one message per participant with an address.
+/// The invitation, reminder or cancellation of an occurrence, one message per participant with
+/// an address.
 pub async fn messages(
     ctx: &Context,
     drill: &Drill,
@@ -113,6 +156,18 @@ pub async fn messages(
         return Ok(Vec::new());
     };
     let languages = store::accounts::languages_by_person(&ctx.db).await?;
+    messages_for(ctx, &plan, &languages, drill, occurrence, what)
+}
+
+/// `messages`, with the plan and the people's languages at hand.
+pub fn messages_for(
+    ctx: &Context,
+    plan: &crate::domain::Plan,
+    languages: &std::collections::HashMap<String, String>,
+    drill: &Drill,
+    occurrence: &Occurrence,
+    what: Send,
+) -> Result<Vec<NewMessage>, StoreError> {
     let tz = time_zone(&drill.time_zone).unwrap_or(chrono_tz::Europe::Copenhagen);
     let end = occurrence.starts_at
         + chrono::Duration::minutes(i64::try_from(drill.scenario.duration.minutes()).unwrap_or(60));
@@ -129,6 +184,7 @@ pub async fn messages(
     let kind = match what {
         Send::Invitation => "invitation",
         Send::Reminder => "reminder",
+        Send::Cancellation => "cancellation",
     };
     let ics = ics::calendar(
         &ics::Meeting {
@@ -142,7 +198,7 @@ pub async fn messages(
             organizer: (&ctx.organizer.0, &ctx.organizer.1),
             attendees: &attendees,
         },
-        false,
+        what == Send::Cancellation,
     );
     let mut out = Vec::new();
     for person in people {

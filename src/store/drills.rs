@@ -218,6 +218,52 @@ pub async fn upcoming_uninvited(
 pub enum Send {
     Invitation,
     Reminder,
+    Cancellation,
+}
+
+pub const CANCELLED: &str = "cancelled";
+
+/// Cancels a drill: every occurrence still ahead is cancelled (its SEQUENCE raised, so calendars
+/// take the cancellation), and the cancellations of those that were invited to are queued, all
+/// in one transaction. `messages` gives the messages of an occurrence. Returns `false` if the
+/// drill was cancelled already.
+pub async fn cancel(
+    db: &DatabaseConnection,
+    drill: i64,
+    now: DateTime<Utc>,
+    mut messages: impl FnMut(&Occurrence) -> Result<Vec<NewMessage>>,
+) -> Result<bool> {
+    let txn = db.begin().await?;
+    let won = drills::Entity::update_many()
+        .col_expr(drills::Column::Cancelled, Expr::value(true))
+        .filter(drills::Column::Id.eq(drill))
+        .filter(drills::Column::Cancelled.eq(false))
+        .exec(&txn)
+        .await?
+        .rows_affected
+        == 1;
+    if !won {
+        return Ok(false);
+    }
+    for mut o in occurrences(&txn, drill).await? {
+        if o.starts_at <= now || o.state != SCHEDULED {
+            continue;
+        }
+        o.sequence += 1;
+        o.state = CANCELLED.to_string();
+        drill_occurrences::Entity::update_many()
+            .col_expr(drill_occurrences::Column::State, Expr::value(CANCELLED))
+            .col_expr(drill_occurrences::Column::Sequence, Expr::value(o.sequence))
+            .filter(drill_occurrences::Column::Id.eq(o.id))
+            .exec(&txn)
+            .await?;
+        if o.invited_at.is_some() {
+            // An error drops the transaction: nothing is cancelled without its mail.
+            outbox::queue(&txn, messages(&o)?, now).await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(true)
 }
 
 /// Marks the invitation (or reminder) of an occurrence as sent and queues its messages, in one
@@ -234,7 +280,7 @@ pub async fn record_send(
     let txn = db.begin().await?;
     let column = match what {
         Send::Invitation => drill_occurrences::Column::InvitedAt,
-        Send::Reminder => drill_occurrences::Column::RemindedAt,
+        Send::Reminder | Send::Cancellation => drill_occurrences::Column::RemindedAt,
     };
     let mut update = drill_occurrences::Entity::update_many()
         .col_expr(column, Expr::value(now))

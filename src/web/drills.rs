@@ -23,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/plans/{plan}/drills", get(list))
         .route("/plans/{plan}/drills/new", get(new_form).post(create))
         .route("/drills/{id}", get(show))
+        .route("/drills/{id}/cancel", axum::routing::post(cancel))
         .route("/outbox", get(outbox_page))
 }
 
@@ -311,6 +312,8 @@ async fn show(
                 "invite_days_before": drill.invite_days_before,
             },
             "occurrences": occurrences,
+            "cancelled": drill.cancelled,
+            "may_cancel": user.actor.may_edit_plan() && !drill.cancelled,
         }),
     )
     .map(IntoResponse::into_response)
@@ -339,4 +342,33 @@ async fn outbox_page(State(state): State<AppState>, viewer: Viewer) -> Result<Re
         }),
     )
     .map(IntoResponse::into_response)
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let user = viewer.require_that(|a| a.may_edit_plan())?;
+    let drill = store::drills::find(&state.db, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let ctx =
+        crate::drills::Context::new(&state.db, &state.templates, &state.config, &state.outbox)
+            .map_err(|e| Error::Internal(e.to_string()))?;
+    if crate::drills::cancel(&ctx, &drill, Utc::now()).await? {
+        audit::write(
+            &state.db,
+            vec![audit::Entry {
+                actor: user.actor.username.clone(),
+                plan_id: Some(drill.plan_id.clone()),
+                action: "drill-cancel".into(),
+                field: format!("drill {id}"),
+                before: drill.title.clone(),
+                ..Default::default()
+            }],
+        )
+        .await?;
+    }
+    Ok(Redirect::to(&format!("/drills/{id}")).into_response())
 }

@@ -42,6 +42,8 @@ pub struct AppState {
     pub plans: Arc<cache::PlanCache>,
     /// Wakes the drill scheduler when a drill is planned.
     pub scheduler: Arc<tokio::sync::Notify>,
+    /// Wakes the mail worker when mail is queued.
+    pub outbox: Arc<tokio::sync::Notify>,
 }
 
 /// The cookie that remembers a visitor's language before they sign in.
@@ -127,17 +129,7 @@ impl Application {
             outbox.clone(),
         );
         crate::drills::spawn_scheduler(
-            crate::drills::Context {
-                db: db.clone(),
-                templates: templates.clone(),
-                language: config.language.clone(),
-                organizer: (
-                    from.name.clone().unwrap_or_else(|| "beredskab".into()),
-                    from.email.to_string(),
-                ),
-                public_url: config.public_url.clone(),
-                outbox: outbox.clone(),
-            },
+            crate::drills::Context::new(&db, &templates, &config, &outbox)?,
             std::time::Duration::from_secs(60),
             scheduler.clone(),
         );
@@ -146,6 +138,7 @@ impl Application {
             config: Arc::new(config),
             templates,
             scheduler,
+            outbox,
             auth: Arc::new(auth::Auth::new().await?),
             plans: Arc::new(cache::PlanCache::default()),
         };
