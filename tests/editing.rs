@@ -866,3 +866,138 @@ async fn the_coordinator_plans_a_drill_and_the_invitations_go_out() {
     assert_eq!(owner.page("/outbox").await.0, 403);
     assert_eq!(owner.page(path).await.0, 403);
 }
+
+#[tokio::test]
+async fn a_drill_is_recorded_per_system_closed_and_reported() {
+    let db = helpers::sqlite_db();
+    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    app.login_demo("lars-nielsen").await;
+    let path = "/plans/example-kommune/drills/new?scenario=ad-nede";
+    let (_, page) = app.page(path).await;
+    let mut fields = form_fields(&page, path);
+    let when = (chrono::Local::now() + chrono::Duration::days(30))
+        .format("%Y-%m-%dT09:00")
+        .to_string();
+    set(&mut fields, "at", &when);
+    let drill = location(&app.submit(path, &fields).await);
+    // The occurrence is created by the scheduler: wait for its link.
+    let mut run = None;
+    for _ in 0..100 {
+        let (_, page) = app.page(&drill).await;
+        if let Some(at) = page.find("href=\"/occurrences/") {
+            let rest = &page[at + 6..];
+            run = Some(rest[..rest.find('"').unwrap()].to_string());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let run = run.expect("an occurrence");
+    let (status, page) = app.page(&run).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("id=\"sys-ad\""),
+        "the system down is recorded"
+    );
+    assert!(page.contains("id=\"sys-esdh\""), "and what depends on it");
+
+    // A participant records AD: found, followed, 3 hours (RTO 4h: met).
+    let owner = app.second_client();
+    owner.login_demo("sofie-andersen").await;
+    let record = format!("{run}/systems/ad");
+    let csrf = owner.csrf().await;
+    let answer = |found: &str, recovery: &str, notes: &str| {
+        vec![
+            ("csrf".to_string(), csrf.clone()),
+            ("found".to_string(), found.to_string()),
+            ("followed".to_string(), "yes".to_string()),
+            ("recovery".to_string(), recovery.to_string()),
+            ("notes".to_string(), notes.to_string()),
+        ]
+    };
+    assert_eq!(
+        owner
+            .submit(&record, &answer("yes", "3h", "DC04 manglede"))
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    let response = owner.submit(&record, &answer("yes", "tre timer", "")).await;
+    assert_eq!(response.status().as_u16(), 422);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("“tre timer” er ikke en varighed")
+    );
+    // ESDH: 2 days against an RTO of 1 day: missed.
+    let esdh = format!("{run}/systems/esdh");
+    assert_eq!(
+        owner
+            .submit(&esdh, &answer("no", "2d", "Leverandøren svarede ikke"))
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    // Someone not taking part may read but not record.
+    let outsider = app.second_client();
+    outsider.login_demo("michael-skov").await;
+    let csrf_outsider = outsider.csrf().await;
+    let response = outsider
+        .submit(
+            &record,
+            &[
+                ("csrf".to_string(), csrf_outsider),
+                ("found".to_string(), "no".to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 403);
+
+    // The facilitator (coordinator here) closes it; afterwards nothing changes.
+    assert_eq!(
+        owner
+            .post_form(&format!("{run}/close"), &[])
+            .await
+            .status()
+            .as_u16(),
+        403
+    );
+    let response = app.post_form(&format!("{run}/close"), &[]).await;
+    assert_eq!(location(&response), format!("{run}/report"));
+    let csrf = owner.csrf().await;
+    let late = vec![
+        ("csrf".to_string(), csrf),
+        ("recovery".to_string(), "1h".to_string()),
+    ];
+    assert_eq!(owner.submit(&record, &late).await.status().as_u16(), 409);
+
+    let (_, page) = app.page(&format!("{run}/report")).await;
+    assert!(
+        page.contains("RTO overholdt for 1, overskredet for 1"),
+        "{page}"
+    );
+    let report: serde_json::Value = app
+        .get(&format!("{run}/report.json"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let system = |id: &str| {
+        report["systems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(system("ad")["rto_met"], true);
+    assert_eq!(system("ad")["recovery_minutes"], 180);
+    assert_eq!(system("ad")["findings"], "DC04 manglede");
+    assert_eq!(system("esdh")["rto_met"], false);
+    assert_eq!(system("esdh")["procedure_found"], false);
+    assert_eq!(report["occurrence"]["closed"], true);
+}

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261128_000001_create_plan_tables;
 mod m20261128_000002_accounts_versions_audit;
 mod m20261128_000003_drills_and_outbox;
+mod m20261128_000004_drill_records;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_create_plan_tables::Migration),
             Box::new(m20261128_000002_accounts_versions_audit::Migration),
             Box::new(m20261128_000003_drills_and_outbox::Migration),
+            Box::new(m20261128_000004_drill_records::Migration),
         ]
     }
 }

@@ -8,11 +8,11 @@ use sea_orm::{
     TransactionTrait,
 };
 
-use super::entities::{drill_occurrences, drills, scenarios};
+use super::entities::{drill_occurrences, drill_records, drill_timeline, drills, scenarios};
 use super::outbox::{self, NewMessage};
 use super::{Result, StoreError, insert_all};
 use crate::domain::PlanId;
-use crate::domain::drill::{Scenario, Schedule};
+use crate::domain::drill::{Scenario, Schedule, SystemRecord};
 
 fn corrupt(table: &'static str, key: impl ToString, e: impl ToString) -> StoreError {
     StoreError::Corrupt {
@@ -169,6 +169,8 @@ pub async fn ensure_occurrences(
             state: Set(SCHEDULED.to_string()),
             invited_at: Set(None),
             reminded_at: Set(None),
+            closed_at: Set(None),
+            closed_by: Set(None),
         })
         .collect();
     for row in rows {
@@ -296,4 +298,151 @@ pub async fn record_send(
     outbox::queue(&txn, messages, now).await?;
     txn.commit().await?;
     Ok(true)
+}
+
+pub async fn occurrence(db: &impl ConnectionTrait, id: i64) -> Result<Option<Occurrence>> {
+    Ok(drill_occurrences::Entity::find_by_id(id).one(db).await?)
+}
+
+/// Takes the occurrence's row lock if it is still open; `false` once it is closed.
+async fn still_open(db: &impl ConnectionTrait, occurrence: i64) -> Result<bool> {
+    Ok(drill_occurrences::Entity::update_many()
+        .col_expr(
+            drill_occurrences::Column::Sequence,
+            Expr::col(drill_occurrences::Column::Sequence),
+        )
+        .filter(drill_occurrences::Column::Id.eq(occurrence))
+        .filter(drill_occurrences::Column::ClosedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected
+        == 1)
+}
+
+/// Saves what was recorded for one system; `false` (nothing written) once the drill is closed.
+pub async fn record_system(
+    db: &DatabaseConnection,
+    occurrence: i64,
+    system: &str,
+    record: &SystemRecord,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let txn = db.begin().await?;
+    if !still_open(&txn, occurrence).await? {
+        return Ok(false);
+    }
+    let row = drill_records::ActiveModel {
+        occurrence_id: Set(occurrence),
+        system_id: Set(system.to_string()),
+        found: Set(record.found),
+        followed: Set(record.followed),
+        recovery_minutes: Set(record
+            .recovery
+            .map(|d| i64::try_from(d.minutes()).unwrap_or(i64::MAX))),
+        notes: Set(record.notes.clone()),
+        updated_by: Set(actor.to_string()),
+        updated_at: Set(now),
+    };
+    drill_records::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([
+                drill_records::Column::OccurrenceId,
+                drill_records::Column::SystemId,
+            ])
+            .update_columns([
+                drill_records::Column::Found,
+                drill_records::Column::Followed,
+                drill_records::Column::RecoveryMinutes,
+                drill_records::Column::Notes,
+                drill_records::Column::UpdatedBy,
+                drill_records::Column::UpdatedAt,
+            ])
+            .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// What was recorded, by system id.
+pub async fn records(
+    db: &impl ConnectionTrait,
+    occurrence: i64,
+) -> Result<std::collections::HashMap<String, SystemRecord>> {
+    Ok(drill_records::Entity::find()
+        .filter(drill_records::Column::OccurrenceId.eq(occurrence))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| {
+            (
+                r.system_id,
+                SystemRecord {
+                    found: r.found,
+                    followed: r.followed,
+                    recovery: r
+                        .recovery_minutes
+                        .and_then(|m| u64::try_from(m).ok())
+                        .map(crate::domain::Duration::from_minutes),
+                    notes: r.notes,
+                },
+            )
+        })
+        .collect())
+}
+
+pub type TimelineEntry = drill_timeline::Model;
+
+/// Adds a note to the timeline; `false` once the drill is closed.
+pub async fn add_note(
+    db: &DatabaseConnection,
+    occurrence: i64,
+    author: &str,
+    text: &str,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let txn = db.begin().await?;
+    if !still_open(&txn, occurrence).await? {
+        return Ok(false);
+    }
+    drill_timeline::Entity::insert(drill_timeline::ActiveModel {
+        id: NotSet,
+        occurrence_id: Set(occurrence),
+        at: Set(now),
+        author: Set(author.to_string()),
+        text: Set(text.to_string()),
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+pub async fn timeline(db: &impl ConnectionTrait, occurrence: i64) -> Result<Vec<TimelineEntry>> {
+    Ok(drill_timeline::Entity::find()
+        .filter(drill_timeline::Column::OccurrenceId.eq(occurrence))
+        .order_by_asc(drill_timeline::Column::At)
+        .order_by_asc(drill_timeline::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Closes the drill's record: nothing can be changed afterwards. `false` if already closed.
+pub async fn close(
+    db: &impl ConnectionTrait,
+    occurrence: i64,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    Ok(drill_occurrences::Entity::update_many()
+        .col_expr(drill_occurrences::Column::ClosedAt, Expr::value(now))
+        .col_expr(drill_occurrences::Column::ClosedBy, Expr::value(actor))
+        .filter(drill_occurrences::Column::Id.eq(occurrence))
+        .filter(drill_occurrences::Column::ClosedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected
+        == 1)
 }

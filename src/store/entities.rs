@@ -469,6 +469,8 @@ pub mod drill_occurrences {
         pub state: String,
         pub invited_at: Option<DateTimeUtc>,
         pub reminded_at: Option<DateTimeUtc>,
+        pub closed_at: Option<DateTimeUtc>,
+        pub closed_by: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -509,6 +511,52 @@ pub mod outbox {
         pub last_error: String,
         pub created_at: DateTimeUtc,
         pub sent_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod drill_records {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "drill_records")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub occurrence_id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub system_id: String,
+        pub found: Option<bool>,
+        pub followed: Option<bool>,
+        pub recovery_minutes: Option<i64>,
+        #[sea_orm(column_type = "Text")]
+        pub notes: String,
+        pub updated_by: String,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod drill_timeline {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "drill_timeline")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub occurrence_id: i64,
+        pub at: DateTimeUtc,
+        pub author: String,
+        #[sea_orm(column_type = "Text")]
+        pub text: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

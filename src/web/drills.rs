@@ -24,6 +24,15 @@ pub fn router() -> Router<AppState> {
         .route("/plans/{plan}/drills/new", get(new_form).post(create))
         .route("/drills/{id}", get(show))
         .route("/drills/{id}/cancel", axum::routing::post(cancel))
+        .route("/occurrences/{id}", get(run))
+        .route(
+            "/occurrences/{id}/systems/{system}",
+            axum::routing::post(record),
+        )
+        .route("/occurrences/{id}/notes", axum::routing::post(note))
+        .route("/occurrences/{id}/close", axum::routing::post(close))
+        .route("/occurrences/{id}/report", get(report))
+        .route("/occurrences/{id}/report.json", get(report_json))
         .route("/outbox", get(outbox_page))
 }
 
@@ -273,6 +282,8 @@ async fn show(
         let mail = outbox::of_occurrence(&state.db, o.id).await?;
         let count = |state: &str| mail.iter().filter(|m| m.state == state).count();
         occurrences.push(json!({
+            "id": o.id,
+            "closed": o.closed_at.is_some(),
             "when": local(o.starts_at, &drill.time_zone, lang),
             "invited": o.invited_at.map(|t| local(t, &drill.time_zone, lang)),
             "reminded": o.reminded_at.map(|t| local(t, &drill.time_zone, lang)),
@@ -371,4 +382,276 @@ async fn cancel(
         .await?;
     }
     Ok(Redirect::to(&format!("/drills/{id}")).into_response())
+}
+
+/// An occurrence with its drill and plan, and what the viewer may do with it.
+struct Run {
+    occurrence: store::drills::Occurrence,
+    drill: Drill,
+    plan: std::sync::Arc<Plan>,
+    /// Participants, the facilitator, the coordinator and the administrator record.
+    may_record: bool,
+    /// The facilitator, the coordinator and the administrator close the record.
+    may_close: bool,
+}
+
+async fn load_run(state: &AppState, viewer: &Viewer, id: i64) -> Result<Run> {
+    let user = viewer.require()?;
+    let occurrence = store::drills::occurrence(&state.db, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let drill = store::drills::find(&state.db, occurrence.drill_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let plan = load(state, &drill.plan_id).await?;
+    let me = user.actor.person.as_deref();
+    let facilitates = me.is_some() && drill.facilitator.as_deref() == me;
+    let takes_part = me.is_some_and(|p| drill.participants.iter().any(|x| x == p));
+    Ok(Run {
+        may_record: user.actor.may_edit_plan() || facilitates || takes_part,
+        may_close: user.actor.may_edit_plan() || facilitates,
+        occurrence,
+        drill,
+        plan,
+    })
+}
+
+fn yes_no(v: Option<bool>) -> &'static str {
+    match v {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "",
+    }
+}
+
+/// The facilitator's and participants' page while the drill runs.
+async fn run(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let r = load_run(&state, &viewer, id).await?;
+    let lang = &viewer.lang;
+    let tz = &r.drill.time_zone;
+    let now = Utc::now();
+    let records = store::drills::records(&state.db, id).await?;
+    let results = crate::domain::drill::results(&r.plan, &r.drill.scenario, &records);
+    let closed = r.occurrence.closed_at.is_some();
+    let injects: Vec<Value> = r
+        .drill
+        .scenario
+        .injects
+        .iter()
+        .map(|i| {
+            let at = r.occurrence.starts_at + chrono::Duration::minutes(i64::from(i.minute));
+            json!({"minute": i.minute, "at": local(at, tz, lang), "played": at <= now, "text": i.text})
+        })
+        .collect();
+    let systems: Vec<Value> = results
+        .iter()
+        .map(|x| {
+            json!({
+                "id": x.system,
+                "name": x.name,
+                "rto": x.rto.map(|d| super::i18n::duration(d, lang)),
+                "found": yes_no(x.record.found),
+                "followed": yes_no(x.record.followed),
+                "recovery": x.record.recovery.map(|d| d.to_string()).unwrap_or_default(),
+                "notes": x.record.notes,
+                "met": x.rto_met,
+            })
+        })
+        .collect();
+    let timeline: Vec<Value> = store::drills::timeline(&state.db, id)
+        .await?
+        .iter()
+        .map(|e| json!({"at": local(e.at, tz, lang), "author": e.author, "text": e.text}))
+        .collect();
+    page(
+        &state,
+        &viewer,
+        "run",
+        json!({
+            "plan": {"id": r.plan.id, "name": r.plan.name},
+            "drill": {"id": r.drill.id, "title": r.drill.title, "narrative": r.drill.scenario.narrative},
+            "occurrence": {"id": id, "when": local(r.occurrence.starts_at, tz, lang), "closed": closed},
+            "injects": injects,
+            "systems": systems,
+            "timeline": timeline,
+            "may_record": r.may_record && !closed,
+            "may_close": r.may_close && !closed,
+        }),
+    )
+    .map(IntoResponse::into_response)
+}
+
+fn answer(text: &str) -> Option<bool> {
+    match text {
+        "yes" => Some(true),
+        "no" => Some(false),
+        _ => None,
+    }
+}
+
+async fn record(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, system)): Path<(i64, String)>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response> {
+    let r = load_run(&state, &viewer, id).await?;
+    if !r.may_record {
+        return Err(Error::Forbidden);
+    }
+    if !crate::domain::drill::results(&r.plan, &r.drill.scenario, &Default::default())
+        .iter()
+        .any(|x| x.system.as_str() == system)
+    {
+        return Err(Error::NotFound);
+    }
+    let f = Fields(pairs);
+    let recovery_text = f.get("recovery");
+    let recovery = match recovery_text.trim() {
+        "" => None,
+        text => match crate::domain::Duration::parse(text) {
+            Ok(d) => Some(d),
+            Err(_) => {
+                let message = problem_text(
+                    &state,
+                    &viewer.lang,
+                    &crate::domain::edit::Problem::Duration {
+                        input: text.to_string(),
+                    },
+                );
+                return Ok((StatusCode::UNPROCESSABLE_ENTITY, message).into_response());
+            }
+        },
+    };
+    let entry = crate::domain::drill::SystemRecord {
+        found: answer(&f.get("found")),
+        followed: answer(&f.get("followed")),
+        recovery,
+        notes: f.get("notes").trim().to_string(),
+    };
+    let user = viewer.require()?;
+    if !store::drills::record_system(
+        &state.db,
+        id,
+        &system,
+        &entry,
+        &user.actor.username,
+        Utc::now(),
+    )
+    .await?
+    {
+        return Ok((StatusCode::CONFLICT, closed_text(&state, &viewer.lang)).into_response());
+    }
+    Ok(Redirect::to(&format!("/occurrences/{id}#sys-{system}")).into_response())
+}
+
+fn closed_text(state: &AppState, lang: &str) -> String {
+    state
+        .templates
+        .locales
+        .get(lang, "drill.closed_refused")
+        .unwrap_or("closed")
+        .to_string()
+}
+
+async fn note(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response> {
+    let r = load_run(&state, &viewer, id).await?;
+    if !r.may_record {
+        return Err(Error::Forbidden);
+    }
+    let text = Fields(pairs).get("text");
+    let text = text.trim();
+    if !text.is_empty() {
+        let user = viewer.require()?;
+        if !store::drills::add_note(&state.db, id, &user.actor.username, text, Utc::now()).await? {
+            return Ok((StatusCode::CONFLICT, closed_text(&state, &viewer.lang)).into_response());
+        }
+    }
+    Ok(Redirect::to(&format!("/occurrences/{id}#timeline")).into_response())
+}
+
+async fn close(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let r = load_run(&state, &viewer, id).await?;
+    if !r.may_close {
+        return Err(Error::Forbidden);
+    }
+    let user = viewer.require()?;
+    store::drills::close(&state.db, id, &user.actor.username, Utc::now()).await?;
+    Ok(Redirect::to(&format!("/occurrences/{id}/report")).into_response())
+}
+
+/// The after-action report's content.
+fn report_data(
+    r: &Run,
+    records: &std::collections::HashMap<String, crate::domain::drill::SystemRecord>,
+    lang: &str,
+) -> Value {
+    let results = crate::domain::drill::results(&r.plan, &r.drill.scenario, records);
+    let met = results.iter().filter(|x| x.rto_met == Some(true)).count();
+    let missed = results.iter().filter(|x| x.rto_met == Some(false)).count();
+    json!({
+        "plan": {"id": r.plan.id, "name": r.plan.name},
+        "drill": {"id": r.drill.id, "title": r.drill.title, "kind": r.drill.scenario.kind.as_str()},
+        "occurrence": {
+            "id": r.occurrence.id,
+            "starts_at": r.occurrence.starts_at.to_rfc3339(),
+            "when": local(r.occurrence.starts_at, &r.drill.time_zone, lang),
+            "closed": r.occurrence.closed_at.is_some(),
+            "closed_by": r.occurrence.closed_by,
+        },
+        "rto_met": met,
+        "rto_missed": missed,
+        "rto_unknown": results.len() - met - missed,
+        "systems": results.iter().map(|x| json!({
+            "id": x.system,
+            "name": x.name,
+            "rto_minutes": x.rto.map(|d| d.minutes()),
+            "rto": x.rto.map(|d| super::i18n::duration(d, lang)),
+            "recovery_minutes": x.record.recovery.map(|d| d.minutes()),
+            "recovery": x.record.recovery.map(|d| super::i18n::duration(d, lang)),
+            "rto_met": x.rto_met,
+            "procedure_found": x.record.found,
+            "procedure_followed": x.record.followed,
+            "findings": x.record.notes,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+async fn report(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let r = load_run(&state, &viewer, id).await?;
+    let records = store::drills::records(&state.db, id).await?;
+    let mut data = report_data(&r, &records, &viewer.lang);
+    data["timeline"] = json!(store::drills::timeline(&state.db, id)
+        .await?
+        .iter()
+        .map(|e| json!({"at": local(e.at, &r.drill.time_zone, &viewer.lang), "author": e.author, "text": e.text}))
+        .collect::<Vec<_>>());
+    page(&state, &viewer, "report", data).map(IntoResponse::into_response)
+}
+
+async fn report_json(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let r = load_run(&state, &viewer, id).await?;
+    let records = store::drills::records(&state.db, id).await?;
+    Ok(axum::Json(report_data(&r, &records, "en")).into_response())
 }
