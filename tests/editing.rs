@@ -1000,4 +1000,66 @@ async fn a_drill_is_recorded_per_system_closed_and_reported() {
     assert_eq!(system("esdh")["rto_met"], false);
     assert_eq!(system("esdh")["procedure_found"], false);
     assert_eq!(report["occurrence"]["closed"], true);
+
+    // A finding becomes an action item for the ESDH owner, who is told by mail and closes it.
+    let before = std::fs::read_dir(&app.mail_dir)
+        .map(|d| d.count())
+        .unwrap_or(0);
+    let response = app
+        .post_form(
+            &format!("{run}/actions"),
+            &[
+                ("title", "Aftal kortere genopretningstid med KMD"),
+                ("system", "esdh"),
+                ("owner", "nanna-kristensen"),
+                ("due", "2027-02-01"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let bad = app
+        .post_form(
+            &format!("{run}/actions"),
+            &[("title", ""), ("owner", "ghost"), ("due", "snart")],
+        )
+        .await;
+    assert_eq!(bad.status().as_u16(), 422);
+    let (_, page) = app.page("/plans/example-kommune/actions").await;
+    assert!(page.contains("Aftal kortere genopretningstid med KMD"));
+    assert!(page.contains("1. februar 2027"));
+    let mut mailed = before;
+    for _ in 0..100 {
+        mailed = std::fs::read_dir(&app.mail_dir)
+            .map(|d| d.count())
+            .unwrap_or(0);
+        if mailed > before {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(mailed, before + 1, "the owner is mailed");
+    let nanna = app.second_client();
+    nanna.login_demo("nanna-kristensen").await;
+    let (_, page) = nanna.page("/plans/example-kommune/actions").await;
+    let at = page.find("/actions/").unwrap();
+    let action = &page[at..at + page[at..].find('"').unwrap()];
+    assert_eq!(
+        nanna
+            .post_form(action, &[("done", "1")])
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    let (_, page) = app.page("/plans/example-kommune/actions").await;
+    assert!(page.contains("Udført"));
+    // Someone else's item cannot be changed by another owner.
+    assert_eq!(
+        owner
+            .post_form(action, &[("done", "0")])
+            .await
+            .status()
+            .as_u16(),
+        403
+    );
 }

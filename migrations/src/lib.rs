@@ -7,6 +7,7 @@ mod m20261128_000001_create_plan_tables;
 mod m20261128_000002_accounts_versions_audit;
 mod m20261128_000003_drills_and_outbox;
 mod m20261128_000004_drill_records;
+mod m20261128_000005_action_items;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_accounts_versions_audit::Migration),
             Box::new(m20261128_000003_drills_and_outbox::Migration),
             Box::new(m20261128_000004_drill_records::Migration),
+            Box::new(m20261128_000005_action_items::Migration),
         ]
     }
 }

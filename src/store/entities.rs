@@ -564,3 +564,30 @@ pub mod drill_timeline {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod action_items {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "action_items")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub plan_id: String,
+        pub occurrence_id: Option<i64>,
+        pub system_id: Option<String>,
+        #[sea_orm(column_type = "Text")]
+        pub title: String,
+        pub owner: String,
+        pub due: Date,
+        pub status: String,
+        pub created_by: String,
+        pub created_at: DateTimeUtc,
+        pub closed_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

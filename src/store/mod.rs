@@ -4,6 +4,7 @@
 //! Query functions take `&impl ConnectionTrait`, so they run inside or outside a transaction.
 
 pub mod accounts;
+pub mod actions;
 pub mod audit;
 pub mod drills;
 pub mod edits;

@@ -33,6 +33,9 @@ pub fn router() -> Router<AppState> {
         .route("/occurrences/{id}/close", axum::routing::post(close))
         .route("/occurrences/{id}/report", get(report))
         .route("/occurrences/{id}/report.json", get(report_json))
+        .route("/occurrences/{id}/actions", axum::routing::post(new_action))
+        .route("/plans/{plan}/actions", get(actions_page))
+        .route("/actions/{id}/status", axum::routing::post(action_status))
         .route("/outbox", get(outbox_page))
 }
 
@@ -638,6 +641,19 @@ async fn report(
     let r = load_run(&state, &viewer, id).await?;
     let records = store::drills::records(&state.db, id).await?;
     let mut data = report_data(&r, &records, &viewer.lang);
+    data["actions"] = json!(action_rows(
+        &r.plan,
+        &store::actions::list(&state.db, None, None, Some(id)).await?,
+        &viewer.lang
+    ));
+    data["may_act"] = json!(r.may_close);
+    data["people"] = json!(
+        r.plan
+            .people
+            .iter()
+            .map(|p| json!({"id": p.id, "name": p.name}))
+            .collect::<Vec<_>>()
+    );
     data["timeline"] = json!(store::drills::timeline(&state.db, id)
         .await?
         .iter()
@@ -654,4 +670,136 @@ async fn report_json(
     let r = load_run(&state, &viewer, id).await?;
     let records = store::drills::records(&state.db, id).await?;
     Ok(axum::Json(report_data(&r, &records, "en")).into_response())
+}
+
+fn action_rows(plan: &Plan, items: &[store::actions::ActionItem], lang: &str) -> Vec<Value> {
+    let today = chrono::Local::now().date_naive();
+    items
+        .iter()
+        .map(|a| {
+            json!({
+                "id": a.id,
+                "title": a.title,
+                "owner": plan.person(&a.owner).map_or(a.owner.clone(), |p| p.name.clone()),
+                "system": a.system_id,
+                "due": super::i18n::date(a.due, lang),
+                "done": a.status == store::actions::DONE,
+                "overdue": a.status == store::actions::OPEN && a.due < today,
+                "occurrence": a.occurrence_id,
+            })
+        })
+        .collect()
+}
+
+async fn new_action(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response> {
+    let r = load_run(&state, &viewer, id).await?;
+    if !r.may_close {
+        return Err(Error::Forbidden);
+    }
+    let user = viewer.require()?;
+    let f = Fields(pairs);
+    let title = f.get("title").trim().to_string();
+    let owner = r.plan.person(f.get("owner").trim()).cloned();
+    let due = chrono::NaiveDate::parse_from_str(f.get("due").trim(), "%Y-%m-%d").ok();
+    let system = Some(f.get("system").trim().to_string()).filter(|s| r.plan.system(s).is_some());
+    let (Some(owner), Some(due), false) = (owner, due, title.is_empty()) else {
+        let message = state
+            .templates
+            .locales
+            .get(&viewer.lang, "action.invalid")
+            .unwrap_or("title, owner and due date are required")
+            .to_string();
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, message).into_response());
+    };
+    let lang = store::accounts::languages_by_person(&state.db)
+        .await?
+        .get(owner.id.as_str())
+        .cloned()
+        .unwrap_or_else(|| state.config.language.clone());
+    let data = json!({
+        "name": owner.name,
+        "title": title,
+        "drill": r.drill.title,
+        "due": super::i18n::date(due, &lang),
+        "link": format!("{}/plans/{}/actions", state.config.public_url.trim_end_matches('/'), r.plan.id),
+    });
+    let render = |name: &str| state.templates.fragment(name, &lang, data.clone());
+    let mail = (!owner.email.trim().is_empty())
+        .then(|| -> Result<store::outbox::NewMessage> {
+            Ok(store::outbox::NewMessage {
+                message_id: format!("{}@beredskab", owner.id),
+                kind: "action".into(),
+                occurrence_id: Some(id),
+                to_address: owner.email.trim().to_string(),
+                to_name: owner.name.clone(),
+                subject: render("action_subject")?.trim().to_string(),
+                body_text: render("action_text")?,
+                body_html: render("action_html")?,
+                ics: None,
+            })
+        })
+        .transpose()?;
+    store::actions::create(
+        &state.db,
+        store::actions::NewAction {
+            plan_id: r.plan.id.to_string(),
+            occurrence_id: Some(id),
+            system_id: system,
+            title,
+            owner: owner.id.to_string(),
+            due,
+            created_by: user.actor.username.clone(),
+        },
+        mail,
+        Utc::now(),
+    )
+    .await?;
+    state.outbox.notify_one();
+    Ok(Redirect::to(&format!("/occurrences/{id}/report#actions")).into_response())
+}
+
+async fn actions_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(plan_id): Path<String>,
+) -> Result<Response> {
+    let user = viewer.require()?;
+    let plan = load(&state, &plan_id).await?;
+    let items = store::actions::list(&state.db, Some(plan.id.as_str()), None, None).await?;
+    let mut rows = action_rows(&plan, &items, &viewer.lang);
+    for (row, item) in rows.iter_mut().zip(&items) {
+        row["may_change"] = json!(
+            user.actor.may_edit_plan() || user.actor.person.as_deref() == Some(item.owner.as_str())
+        );
+    }
+    page(
+        &state,
+        &viewer,
+        "actions",
+        json!({"plan": {"id": plan.id, "name": plan.name}, "actions": rows}),
+    )
+    .map(IntoResponse::into_response)
+}
+
+async fn action_status(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response> {
+    let user = viewer.require()?;
+    let item = store::actions::find(&state.db, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if !(user.actor.may_edit_plan() || user.actor.person.as_deref() == Some(item.owner.as_str())) {
+        return Err(Error::Forbidden);
+    }
+    let done = Fields(pairs).get("done") == "1";
+    store::actions::set_status(&state.db, id, done, &user.actor.username, Utc::now()).await?;
+    Ok(Redirect::to(&format!("/plans/{}/actions", item.plan_id)).into_response())
 }
