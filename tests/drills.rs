@@ -284,7 +284,7 @@ async fn the_invitation_is_an_icalendar_request_with_a_stable_uid() {
     let data = message.data.replace("\r\n", "\n");
     assert!(
         data.contains(&format!(
-            "Message-ID: <invitation.{}.lars-nielsen@beredskab>",
+            "Message-ID: <invitation.0.{}.lars-nielsen@beredskab>",
             occurrence.uid.trim_end_matches("@beredskab")
         )),
         "{data}"
@@ -413,4 +413,61 @@ async fn a_cancelled_drill_sends_a_calendar_cancel_with_the_same_uid_and_no_remi
         conn.close().await.unwrap();
         db.cleanup().await;
     }
+}
+
+#[tokio::test]
+async fn a_moved_drill_updates_the_same_calendar_entry_and_reminds_before_the_new_time() {
+    let db = helpers::sqlite_db();
+    let conn = setup(&db).await;
+    let (drill_id, _) = ad_drill(&conn).await;
+    let smtp = SmtpServer::start();
+    let ctx = context(&conn);
+    let now = utc("2026-11-27T10:00:00Z");
+    tick(&ctx, now).await.unwrap();
+    deliver_due(&conn, &mailer(&smtp), &from(), now)
+        .await
+        .unwrap();
+    let invited = smtp.messages().len();
+    let uid = store::drills::occurrences(&conn, drill_id).await.unwrap()[0]
+        .uid
+        .clone();
+
+    let drill = store::drills::find(&conn, drill_id).await.unwrap().unwrap();
+    let at = NaiveDateTime::parse_from_str("2026-12-17 13:00", "%Y-%m-%d %H:%M").unwrap();
+    assert!(
+        beredskab::drills::reschedule(&ctx, &drill, at, now)
+            .await
+            .unwrap()
+    );
+    deliver_due(&conn, &mailer(&smtp), &from(), now)
+        .await
+        .unwrap();
+    assert_eq!(smtp.messages().len(), 2 * invited);
+    let update = smtp
+        .messages()
+        .into_iter()
+        .rev()
+        .find(|m| m.to.contains(&"lani@eksempel-kommune.dk".to_string()))
+        .unwrap();
+    let calendar: icalendar::Calendar = attachment(&update.data, "invite.ics").parse().unwrap();
+    assert_eq!(calendar.property_value("METHOD"), Some("REQUEST"));
+    let event = calendar.events().next().unwrap();
+    use icalendar::Component;
+    assert_eq!(
+        event.get_uid(),
+        Some(uid.as_str()),
+        "the same calendar entry"
+    );
+    assert_eq!(event.get_sequence(), Some(1));
+    assert_eq!(
+        event.get_start(),
+        Some(icalendar::DatePerhapsTime::DateTime(
+            icalendar::CalendarDateTime::Utc(utc("2026-12-17T12:00:00Z"))
+        ))
+    );
+    // One occurrence, at the new time; the reminder follows the new time, not the old one.
+    let occurrences = store::drills::occurrences(&conn, drill_id).await.unwrap();
+    assert_eq!(occurrences.len(), 1);
+    assert_eq!(tick(&ctx, utc("2026-12-09T09:00:00Z")).await.unwrap(), 0);
+    assert_eq!(tick(&ctx, utc("2026-12-16T13:00:00Z")).await.unwrap(), 1);
 }

@@ -185,6 +185,7 @@ pub fn messages_for(
         Send::Invitation => "invitation",
         Send::Reminder => "reminder",
         Send::Cancellation => "cancellation",
+        Send::Update => "update",
     };
     let ics = ics::calendar(
         &ics::Meeting {
@@ -209,6 +210,8 @@ pub fn messages_for(
         let local = occurrence.starts_at.with_timezone(&tz);
         let data = json!({
             "kind": kind,
+            "subject_key": format!("drill.mail.{kind}_subject"),
+            "intro_key": format!("drill.mail.{kind}_intro"),
             "name": person.name,
             "title": drill.title,
             "drill_kind": format!("drill.kind.{}", drill.scenario.kind.as_str()),
@@ -230,9 +233,11 @@ pub fn messages_for(
         };
         let subject = render("drill_subject")?.trim().to_string();
         out.push(NewMessage {
+            // Unique per kind, calendar sequence and person; the same again if it is resent.
             message_id: format!(
-                "{}.{}.{}@beredskab",
+                "{}.{}.{}.{}@beredskab",
                 kind,
+                occurrence.sequence,
                 occurrence.uid.trim_end_matches("@beredskab"),
                 person.id
             ),
@@ -263,4 +268,37 @@ pub fn spawn_scheduler(ctx: Context, every: Duration, wake: Arc<Notify>) {
             }
         }
     });
+}
+
+/// Moves a one-time drill to `at` (local time in the drill's time zone): the occurrence keeps its
+/// UID, its SEQUENCE is raised, and everyone already invited gets the calendar update; the
+/// reminder goes out again the day before the new time. Returns `false` if there is no
+/// occurrence ahead to move.
+pub async fn reschedule(
+    ctx: &Context,
+    drill: &Drill,
+    at: chrono::NaiveDateTime,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let plan_id = PlanId::parse(&drill.plan_id).map_err(|e| StoreError::Corrupt {
+        table: "drills",
+        key: drill.id.to_string(),
+        reason: e.to_string(),
+    })?;
+    let Some(plan) = store::load_plan(&ctx.db, &plan_id).await? else {
+        return Ok(false);
+    };
+    let tz = time_zone(&drill.time_zone).unwrap_or(chrono_tz::Europe::Copenhagen);
+    let Ok(starts_at) = crate::domain::drill::local_to_utc(at, tz) else {
+        return Ok(false);
+    };
+    let languages = store::accounts::languages_by_person(&ctx.db).await?;
+    let mut moved = drill.clone();
+    moved.schedule = crate::domain::drill::Schedule::Once { at };
+    let done = store::drills::reschedule(&ctx.db, &moved, starts_at, now, |o| {
+        messages_for(ctx, &plan, &languages, &moved, o, Send::Update)
+    })
+    .await?;
+    ctx.outbox.notify_one();
+    Ok(done)
 }

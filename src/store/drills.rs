@@ -221,6 +221,8 @@ pub enum Send {
     Invitation,
     Reminder,
     Cancellation,
+    /// The calendar update after a change of time.
+    Update,
 }
 
 pub const CANCELLED: &str = "cancelled";
@@ -282,7 +284,7 @@ pub async fn record_send(
     let txn = db.begin().await?;
     let column = match what {
         Send::Invitation => drill_occurrences::Column::InvitedAt,
-        Send::Reminder | Send::Cancellation => drill_occurrences::Column::RemindedAt,
+        Send::Reminder | Send::Cancellation | Send::Update => drill_occurrences::Column::RemindedAt,
     };
     let mut update = drill_occurrences::Entity::update_many()
         .col_expr(column, Expr::value(now))
@@ -445,4 +447,53 @@ pub async fn close(
         .await?
         .rows_affected
         == 1)
+}
+
+/// Moves a one-time drill's occurrence still ahead to `starts_at` (same UID, SEQUENCE raised,
+/// reminder to be sent again) and stores the new schedule; queues the updates for those who
+/// were invited, all in one transaction. `false` if there is no occurrence ahead.
+pub async fn reschedule(
+    db: &DatabaseConnection,
+    drill: &Drill,
+    starts_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    mut messages: impl FnMut(&Occurrence) -> Result<Vec<NewMessage>>,
+) -> Result<bool> {
+    let txn = db.begin().await?;
+    let Some(mut o) = occurrences(&txn, drill.id)
+        .await?
+        .into_iter()
+        .find(|o| o.starts_at > now && o.state == SCHEDULED)
+    else {
+        return Ok(false);
+    };
+    o.starts_at = starts_at;
+    o.sequence += 1;
+    o.reminded_at = None;
+    drill_occurrences::Entity::update_many()
+        .col_expr(drill_occurrences::Column::StartsAt, Expr::value(starts_at))
+        .col_expr(drill_occurrences::Column::Sequence, Expr::value(o.sequence))
+        .col_expr(
+            drill_occurrences::Column::RemindedAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(drill_occurrences::Column::Id.eq(o.id))
+        .exec(&txn)
+        .await?;
+    drills::Entity::update_many()
+        .col_expr(
+            drills::Column::Schedule,
+            Expr::value(
+                serde_json::to_string(&drill.schedule)
+                    .map_err(|e| corrupt("drills", drill.id, e))?,
+            ),
+        )
+        .filter(drills::Column::Id.eq(drill.id))
+        .exec(&txn)
+        .await?;
+    if o.invited_at.is_some() {
+        outbox::queue(&txn, messages(&o)?, now).await?;
+    }
+    txn.commit().await?;
+    Ok(true)
 }

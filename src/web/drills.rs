@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/plans/{plan}/drills/new", get(new_form).post(create))
         .route("/drills/{id}", get(show))
         .route("/drills/{id}/cancel", axum::routing::post(cancel))
+        .route("/drills/{id}/reschedule", axum::routing::post(reschedule))
         .route("/occurrences/{id}", get(run))
         .route(
             "/occurrences/{id}/systems/{system}",
@@ -328,6 +329,9 @@ async fn show(
             "occurrences": occurrences,
             "cancelled": drill.cancelled,
             "may_cancel": user.actor.may_edit_plan() && !drill.cancelled,
+            "may_move": user.actor.may_edit_plan()
+                && !drill.cancelled
+                && matches!(drill.schedule, Schedule::Once { .. }),
         }),
     )
     .map(IntoResponse::into_response)
@@ -802,4 +806,61 @@ async fn action_status(
     let done = Fields(pairs).get("done") == "1";
     store::actions::set_status(&state.db, id, done, &user.actor.username, Utc::now()).await?;
     Ok(Redirect::to(&format!("/plans/{}/actions", item.plan_id)).into_response())
+}
+
+async fn reschedule(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response> {
+    let user = viewer.require_that(|a| a.may_edit_plan())?;
+    let drill = store::drills::find(&state.db, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let plan = load(&state, &drill.plan_id).await?;
+    if drill.cancelled || !matches!(drill.schedule, Schedule::Once { .. }) {
+        return Err(Error::NotFound);
+    }
+    let form = DrillForm {
+        title: drill.title.clone(),
+        repeat: "once".into(),
+        at: Fields(pairs).get("at"),
+        invite_days_before: drill.invite_days_before.to_string(),
+        ..DrillForm::default()
+    };
+    let tz = time_zone(&drill.time_zone).map_err(|e| Error::Internal(e.to_string()))?;
+    let planned = match form.apply(&plan, tz, Utc::now()) {
+        Ok(p) => p,
+        Err(errors) => {
+            let message = errors
+                .iter()
+                .map(|e| problem_text(&state, &viewer.lang, &e.problem))
+                .collect::<Vec<_>>()
+                .join(" ");
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, message).into_response());
+        }
+    };
+    let Schedule::Once { at } = planned.schedule else {
+        return Err(Error::NotFound);
+    };
+    let ctx =
+        crate::drills::Context::new(&state.db, &state.templates, &state.config, &state.outbox)
+            .map_err(|e| Error::Internal(e.to_string()))?;
+    if crate::drills::reschedule(&ctx, &drill, at, Utc::now()).await? {
+        audit::write(
+            &state.db,
+            vec![audit::Entry {
+                actor: user.actor.username.clone(),
+                plan_id: Some(drill.plan_id.clone()),
+                action: "drill-reschedule".into(),
+                field: format!("drill {id}"),
+                before: schedule_text(&drill.schedule),
+                after: at.format("%Y-%m-%d %H:%M").to_string(),
+                ..Default::default()
+            }],
+        )
+        .await?;
+    }
+    Ok(Redirect::to(&format!("/drills/{id}")).into_response())
 }
