@@ -1000,6 +1000,12 @@ async fn a_drill_is_recorded_per_system_closed_and_reported() {
     assert_eq!(system("esdh")["rto_met"], false);
     assert_eq!(system("esdh")["procedure_found"], false);
     assert_eq!(report["occurrence"]["closed"], true);
+    // The system pages say when they were last exercised, and how it went.
+    let (_, page) = app.page("/plans/example-kommune/systems/esdh").await;
+    assert!(page.contains("Senest øvet"));
+    assert!(page.contains("RTO overskredet"), "{page}");
+    let (_, page) = app.page("/plans/example-kommune/systems/print").await;
+    assert!(page.contains("Ikke øvet endnu"));
 
     // A finding becomes an action item for the ESDH owner, who is told by mail and closes it.
     let before = std::fs::read_dir(&app.mail_dir)

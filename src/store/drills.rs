@@ -497,3 +497,46 @@ pub async fn reschedule(
     txn.commit().await?;
     Ok(true)
 }
+
+/// When a system was last exercised in a closed drill of the plan: the occurrence, its drill's
+/// title and what was recorded for the system.
+pub async fn last_exercised(
+    db: &impl ConnectionTrait,
+    plan: &PlanId,
+    system: &str,
+) -> Result<Option<(Occurrence, String, SystemRecord)>> {
+    let records = drill_records::Entity::find()
+        .filter(drill_records::Column::SystemId.eq(system))
+        .all(db)
+        .await?;
+    let mut best: Option<(Occurrence, String, SystemRecord)> = None;
+    for r in records {
+        let Some(o) = occurrence(db, r.occurrence_id).await? else {
+            continue;
+        };
+        if o.closed_at.is_none()
+            || best
+                .as_ref()
+                .is_some_and(|(b, _, _)| b.starts_at >= o.starts_at)
+        {
+            continue;
+        }
+        let Some(d) = drills::Entity::find_by_id(o.drill_id).one(db).await? else {
+            continue;
+        };
+        if d.plan_id != plan.as_str() {
+            continue;
+        }
+        let record = SystemRecord {
+            found: r.found,
+            followed: r.followed,
+            recovery: r
+                .recovery_minutes
+                .and_then(|m| u64::try_from(m).ok())
+                .map(crate::domain::Duration::from_minutes),
+            notes: r.notes,
+        };
+        best = Some((o, d.title, record));
+    }
+    Ok(best)
+}

@@ -597,6 +597,20 @@ async fn show_system(
         .iter()
         .map(|row| json!({"after": i18n::duration(row.after, &lang), "level": row.level.as_str(), "level_key": format!("impact.{}", row.level.as_str()), "citizens": row.citizens, "staff": row.staff}))
         .collect();
+    let exercised = store::drills::last_exercised(&state.db, &plan.id, system.id.as_str())
+        .await?
+        .map(|(o, title, record)| {
+            json!({
+                "occurrence": o.id,
+                "title": title,
+                "on": i18n::date(o.starts_at.date_naive(), &lang),
+                "met": match (record.recovery, system.rto) {
+                    (Some(took), Some(rto)) => Some(took <= rto),
+                    _ => None,
+                },
+                "recovery": record.recovery.map(|d| i18n::duration(d, &lang)),
+            })
+        });
     let supplier = system.supplier.as_ref().map(|s| {
         json!({"name": s.name, "contact": s.contact, "phone": s.phone, "tel": tel(&s.phone), "email": s.email, "restore": dur(s.contract_restore, &lang)})
     });
@@ -607,6 +621,7 @@ async fn show_system(
         json!({
             "editable": user.actor.may_edit_system(system),
             "saved": q.saved_view(),
+            "exercised": exercised,
             "plan": {"id": plan.id, "name": plan.name},
             "system": {
                 "id": system.id,
