@@ -64,6 +64,7 @@ async fn main() {
         organizer: ("Beredskab".into(), "beredskab@eksempel-kommune.dk".into()),
         public_url: "https://beredskab.example".into(),
         outbox: Arc::new(tokio::sync::Notify::new()),
+        evaluation_days: 3,
     };
 
     // Queuing: five drills, each timed from "due" to "500 messages committed".

@@ -58,6 +58,9 @@ pub struct Config {
     pub invite_days_before: u32,
     /// The plans' time zone for drill schedules (`BEREDSKAB_TIME_ZONE`).
     pub time_zone: String,
+    /// Days after a drill before its facilitator is reminded to finish the evaluation
+    /// (`BEREDSKAB_EVALUATION_DAYS`).
+    pub evaluation_days: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -100,6 +103,7 @@ impl Default for Config {
             public_url: "http://127.0.0.1:8080".to_string(),
             invite_days_before: 14,
             time_zone: "Europe/Copenhagen".to_string(),
+            evaluation_days: 3,
         }
     }
 }
@@ -173,6 +177,7 @@ impl Config {
             "BEREDSKAB_PUBLIC_URL",
             "BEREDSKAB_INVITE_DAYS_BEFORE",
             "BEREDSKAB_TIME_ZONE",
+            "BEREDSKAB_EVALUATION_DAYS",
         ] {
             let Some(value) = env(name) else { continue };
             let not_flag = || bad(name, &value, "expected true or false");
@@ -231,6 +236,12 @@ impl Config {
                         })?
                 }
                 "BEREDSKAB_TIME_ZONE" => config.time_zone = value,
+                "BEREDSKAB_EVALUATION_DAYS" => {
+                    config.evaluation_days =
+                        value.parse().ok().filter(|d| *d <= 365).ok_or_else(|| {
+                            bad(name, &value, "expected a number of days up to 365")
+                        })?
+                }
                 _ => config.language = value,
             }
         }

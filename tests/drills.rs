@@ -91,6 +91,7 @@ fn context(conn: &DatabaseConnection) -> Context {
         organizer: ("Beredskab".into(), "beredskab@eksempel-kommune.dk".into()),
         public_url: "https://beredskab.example".into(),
         outbox: Arc::new(tokio::sync::Notify::new()),
+        evaluation_days: 3,
     }
 }
 
@@ -470,4 +471,64 @@ async fn a_moved_drill_updates_the_same_calendar_entry_and_reminds_before_the_ne
     assert_eq!(occurrences.len(), 1);
     assert_eq!(tick(&ctx, utc("2026-12-09T09:00:00Z")).await.unwrap(), 0);
     assert_eq!(tick(&ctx, utc("2026-12-16T13:00:00Z")).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn the_facilitator_is_reminded_once_of_a_late_evaluation() {
+    let db = helpers::sqlite_db();
+    let conn = setup(&db).await;
+    let (drill_id, _) = ad_drill(&conn).await;
+    let ctx = context(&conn);
+    tick(&ctx, utc("2026-11-27T10:00:00Z")).await.unwrap();
+    let occurrence = store::drills::occurrences(&conn, drill_id).await.unwrap()[0].id;
+    let reminders = |conn: DatabaseConnection| async move {
+        outbox::of_occurrence(&conn, occurrence)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|m| m.kind == "evaluation")
+            .collect::<Vec<_>>()
+    };
+    // Two days after the drill: not late yet. Four days after: one reminder, to the facilitator.
+    tick(&ctx, utc("2026-12-12T09:00:00Z")).await.unwrap();
+    assert!(reminders(conn.clone()).await.is_empty());
+    tick(&ctx, utc("2026-12-14T09:00:00Z")).await.unwrap();
+    tick(&ctx, utc("2026-12-15T09:00:00Z")).await.unwrap();
+    let sent = reminders(conn.clone()).await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].to_address, "lani@eksempel-kommune.dk");
+    assert!(
+        sent[0].subject.starts_with("Evaluering mangler"),
+        "{}",
+        sent[0].subject
+    );
+    assert!(sent[0].ics.is_none());
+}
+
+#[tokio::test]
+async fn a_finished_evaluation_is_not_reminded() {
+    let db = helpers::sqlite_db();
+    let conn = setup(&db).await;
+    let (drill_id, _) = ad_drill(&conn).await;
+    let ctx = context(&conn);
+    tick(&ctx, utc("2026-11-27T10:00:00Z")).await.unwrap();
+    let occurrence = store::drills::occurrences(&conn, drill_id).await.unwrap()[0].id;
+    store::drills::save_evaluation(
+        &conn,
+        occurrence,
+        "Godt",
+        "Skidt",
+        "Læring",
+        utc("2026-12-10T12:00:00Z"),
+    )
+    .await
+    .unwrap();
+    tick(&ctx, utc("2026-12-20T09:00:00Z")).await.unwrap();
+    let kinds: Vec<String> = outbox::of_occurrence(&conn, occurrence)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.kind)
+        .collect();
+    assert!(!kinds.contains(&"evaluation".to_string()), "{kinds:?}");
 }

@@ -1000,6 +1000,21 @@ async fn a_drill_is_recorded_per_system_closed_and_reported() {
     assert_eq!(system("esdh")["rto_met"], false);
     assert_eq!(system("esdh")["procedure_found"], false);
     assert_eq!(report["occurrence"]["closed"], true);
+    // The hot wash.
+    let response = app
+        .post_form(
+            &format!("{run}/evaluation"),
+            &[
+                ("went_well", "Kaldetræet virkede"),
+                ("went_badly", "DC04 var ukendt"),
+                ("lessons", "Beskriv Azure-DC'en"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let (_, page) = app.page(&format!("{run}/report")).await;
+    assert!(page.contains("Beskriv Azure-DC&#x27;en"), "{page}");
+    assert!(page.contains("Evalueringen er skrevet"));
     // The system pages say when they were last exercised, and how it went.
     let (_, page) = app.page("/plans/example-kommune/systems/esdh").await;
     assert!(page.contains("Senest øvet"));

@@ -8,6 +8,7 @@ mod m20261128_000002_accounts_versions_audit;
 mod m20261128_000003_drills_and_outbox;
 mod m20261128_000004_drill_records;
 mod m20261128_000005_action_items;
+mod m20261128_000006_drill_evaluation;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_drills_and_outbox::Migration),
             Box::new(m20261128_000004_drill_records::Migration),
             Box::new(m20261128_000005_action_items::Migration),
+            Box::new(m20261128_000006_drill_evaluation::Migration),
         ]
     }
 }

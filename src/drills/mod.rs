@@ -35,6 +35,7 @@ impl Context {
             ),
             public_url: config.public_url.clone(),
             outbox: outbox.clone(),
+            evaluation_days: config.evaluation_days,
         })
     }
 }
@@ -73,6 +74,8 @@ pub struct Context {
     pub public_url: String,
     /// Woken when mail is queued.
     pub outbox: Arc<Notify>,
+    /// Days after a drill before the facilitator is reminded of an unfinished evaluation.
+    pub evaluation_days: u32,
 }
 
 /// One pass: creates the occurrences of every drill up to the horizon, then queues every
@@ -136,6 +139,21 @@ pub async fn tick(ctx: &Context, now: DateTime<Utc>) -> Result<usize, StoreError
             );
         }
     }
+    // The evaluation: the facilitator is reminded once when it is late.
+    let late = now - chrono::Duration::days(i64::from(ctx.evaluation_days));
+    for occurrence in store::drills::evaluations_due(&ctx.db, late).await? {
+        let Some(drill) = drills.iter().find(|d| d.id == occurrence.drill_id) else {
+            continue;
+        };
+        if drill.cancelled || drill.facilitator.is_none() {
+            continue;
+        }
+        let messages = messages(ctx, drill, &occurrence, Send::EvaluationReminder).await?;
+        if store::drills::record_evaluation_reminder(&ctx.db, occurrence.id, messages, now).await? {
+            queued += 1;
+            ctx.outbox.notify_one();
+        }
+    }
     Ok(queued)
 }
 
@@ -171,8 +189,11 @@ pub fn messages_for(
     let tz = time_zone(&drill.time_zone).unwrap_or(chrono_tz::Europe::Copenhagen);
     let end = occurrence.starts_at
         + chrono::Duration::minutes(i64::try_from(drill.scenario.duration.minutes()).unwrap_or(60));
-    let people: Vec<&crate::domain::Person> = drill
-        .participants
+    let recipients: Vec<String> = match what {
+        Send::EvaluationReminder => drill.facilitator.iter().cloned().collect(),
+        _ => drill.participants.clone(),
+    };
+    let people: Vec<&crate::domain::Person> = recipients
         .iter()
         .filter_map(|id| plan.person(id))
         .filter(|p| !p.email.trim().is_empty())
@@ -186,6 +207,7 @@ pub fn messages_for(
         Send::Reminder => "reminder",
         Send::Cancellation => "cancellation",
         Send::Update => "update",
+        Send::EvaluationReminder => "evaluation",
     };
     let ics = ics::calendar(
         &ics::Meeting {
@@ -248,7 +270,7 @@ pub fn messages_for(
             subject,
             body_text: render("drill_text")?,
             body_html: render("drill_html")?,
-            ics: Some(ics.clone()),
+            ics: (what != Send::EvaluationReminder).then(|| ics.clone()),
         });
     }
     Ok(out)

@@ -171,6 +171,11 @@ pub async fn ensure_occurrences(
             reminded_at: Set(None),
             closed_at: Set(None),
             closed_by: Set(None),
+            went_well: Set(None),
+            went_badly: Set(None),
+            lessons: Set(None),
+            evaluated_at: Set(None),
+            evaluation_reminded_at: Set(None),
         })
         .collect();
     for row in rows {
@@ -223,6 +228,8 @@ pub enum Send {
     Cancellation,
     /// The calendar update after a change of time.
     Update,
+    /// To the facilitator: the evaluation is not done.
+    EvaluationReminder,
 }
 
 pub const CANCELLED: &str = "cancelled";
@@ -284,6 +291,8 @@ pub async fn record_send(
     let txn = db.begin().await?;
     let column = match what {
         Send::Invitation => drill_occurrences::Column::InvitedAt,
+        Send::EvaluationReminder => drill_occurrences::Column::EvaluationRemindedAt,
+        // Cancellations and updates are queued by `cancel` and `reschedule`.
         Send::Reminder | Send::Cancellation | Send::Update => drill_occurrences::Column::RemindedAt,
     };
     let mut update = drill_occurrences::Entity::update_many()
@@ -539,4 +548,70 @@ pub async fn last_exercised(
         best = Some((o, d.title, record));
     }
     Ok(best)
+}
+
+/// The hot wash: what went well, what did not, the lessons (læringspunkter). Saving it marks the
+/// evaluation done.
+pub async fn save_evaluation(
+    db: &impl ConnectionTrait,
+    occurrence: i64,
+    went_well: &str,
+    went_badly: &str,
+    lessons: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    drill_occurrences::Entity::update_many()
+        .col_expr(drill_occurrences::Column::WentWell, Expr::value(went_well))
+        .col_expr(
+            drill_occurrences::Column::WentBadly,
+            Expr::value(went_badly),
+        )
+        .col_expr(drill_occurrences::Column::Lessons, Expr::value(lessons))
+        .col_expr(drill_occurrences::Column::EvaluatedAt, Expr::value(now))
+        .filter(drill_occurrences::Column::Id.eq(occurrence))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Occurrences held before `held_before` whose evaluation is neither done nor reminded about.
+pub async fn evaluations_due(
+    db: &impl ConnectionTrait,
+    held_before: DateTime<Utc>,
+) -> Result<Vec<Occurrence>> {
+    Ok(drill_occurrences::Entity::find()
+        .filter(drill_occurrences::Column::State.eq(SCHEDULED))
+        .filter(drill_occurrences::Column::StartsAt.lt(held_before))
+        .filter(drill_occurrences::Column::EvaluatedAt.is_null())
+        .filter(drill_occurrences::Column::EvaluationRemindedAt.is_null())
+        .all(db)
+        .await?)
+}
+
+/// Marks the evaluation reminder of an occurrence as sent and queues it, once.
+pub async fn record_evaluation_reminder(
+    db: &DatabaseConnection,
+    occurrence: i64,
+    messages: Vec<NewMessage>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let txn = db.begin().await?;
+    let won = drill_occurrences::Entity::update_many()
+        .col_expr(
+            drill_occurrences::Column::EvaluationRemindedAt,
+            Expr::value(now),
+        )
+        .filter(drill_occurrences::Column::Id.eq(occurrence))
+        .filter(drill_occurrences::Column::EvaluationRemindedAt.is_null())
+        .filter(drill_occurrences::Column::EvaluatedAt.is_null())
+        .exec(&txn)
+        .await?
+        .rows_affected
+        == 1;
+    if !won {
+        return Ok(false);
+    }
+    outbox::queue(&txn, messages, now).await?;
+    txn.commit().await?;
+    Ok(true)
 }

@@ -471,6 +471,14 @@ pub mod drill_occurrences {
         pub reminded_at: Option<DateTimeUtc>,
         pub closed_at: Option<DateTimeUtc>,
         pub closed_by: Option<String>,
+        #[sea_orm(column_type = "Text", nullable)]
+        pub went_well: Option<String>,
+        #[sea_orm(column_type = "Text", nullable)]
+        pub went_badly: Option<String>,
+        #[sea_orm(column_type = "Text", nullable)]
+        pub lessons: Option<String>,
+        pub evaluated_at: Option<DateTimeUtc>,
+        pub evaluation_reminded_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -35,6 +35,10 @@ pub fn router() -> Router<AppState> {
         .route("/occurrences/{id}/report", get(report))
         .route("/occurrences/{id}/report.json", get(report_json))
         .route("/occurrences/{id}/actions", axum::routing::post(new_action))
+        .route(
+            "/occurrences/{id}/evaluation",
+            axum::routing::post(evaluate),
+        )
         .route("/plans/{plan}/actions", get(actions_page))
         .route("/actions/{id}/status", axum::routing::post(action_status))
         .route("/outbox", get(outbox_page))
@@ -619,6 +623,12 @@ fn report_data(
             "closed": r.occurrence.closed_at.is_some(),
             "closed_by": r.occurrence.closed_by,
         },
+        "evaluation": {
+            "went_well": r.occurrence.went_well,
+            "went_badly": r.occurrence.went_badly,
+            "lessons": r.occurrence.lessons,
+            "done": r.occurrence.evaluated_at.is_some(),
+        },
         "rto_met": met,
         "rto_missed": missed,
         "rto_unknown": results.len() - met - missed,
@@ -863,4 +873,46 @@ async fn reschedule(
         .await?;
     }
     Ok(Redirect::to(&format!("/drills/{id}")).into_response())
+}
+
+/// The hot wash, written by the facilitator, coordinator or administrator.
+async fn evaluate(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response> {
+    let r = load_run(&state, &viewer, id).await?;
+    if !r.may_close {
+        return Err(Error::Forbidden);
+    }
+    let user = viewer.require()?;
+    let f = Fields(pairs);
+    let (well, badly, lessons) = (f.get("went_well"), f.get("went_badly"), f.get("lessons"));
+    let txn = sea_orm::TransactionTrait::begin(&state.db)
+        .await
+        .map_err(store::StoreError::from)?;
+    store::drills::save_evaluation(
+        &txn,
+        id,
+        well.trim(),
+        badly.trim(),
+        lessons.trim(),
+        Utc::now(),
+    )
+    .await?;
+    audit::write(
+        &txn,
+        vec![audit::Entry {
+            actor: user.actor.username.clone(),
+            plan_id: Some(r.drill.plan_id.clone()),
+            action: "drill-evaluation".into(),
+            field: format!("occurrence {id}"),
+            after: lessons.trim().to_string(),
+            ..Default::default()
+        }],
+    )
+    .await?;
+    txn.commit().await.map_err(store::StoreError::from)?;
+    Ok(Redirect::to(&format!("/occurrences/{id}/report#evaluation")).into_response())
 }
