@@ -40,18 +40,37 @@ impl Context {
     }
 }
 
-/// Cancels a drill and queues the calendar cancellations of its invited occurrences.
-/// Returns `false` if it was cancelled already.
-pub async fn cancel(ctx: &Context, drill: &Drill, now: DateTime<Utc>) -> Result<bool, StoreError> {
+/// The plan a drill belongs to and the languages its people chose, or `None` if the plan is gone.
+async fn plan_of(
+    ctx: &Context,
+    drill: &Drill,
+) -> Result<
+    Option<(
+        crate::domain::Plan,
+        std::collections::HashMap<String, String>,
+    )>,
+    StoreError,
+> {
     let plan_id = PlanId::parse(&drill.plan_id).map_err(|e| StoreError::Corrupt {
         table: "drills",
         key: drill.id.to_string(),
         reason: e.to_string(),
     })?;
     let Some(plan) = store::load_plan(&ctx.db, &plan_id).await? else {
+        return Ok(None);
+    };
+    Ok(Some((
+        plan,
+        store::accounts::languages_by_person(&ctx.db).await?,
+    )))
+}
+
+/// Cancels a drill and queues the calendar cancellations of its invited occurrences.
+/// Returns `false` if it was cancelled already.
+pub async fn cancel(ctx: &Context, drill: &Drill, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let Some((plan, languages)) = plan_of(ctx, drill).await? else {
         return Ok(false);
     };
-    let languages = store::accounts::languages_by_person(&ctx.db).await?;
     let done = store::drills::cancel(&ctx.db, drill.id, now, |o| {
         messages_for(ctx, &plan, &languages, drill, o, Send::Cancellation)
     })
@@ -165,15 +184,9 @@ pub async fn messages(
     occurrence: &Occurrence,
     what: Send,
 ) -> Result<Vec<NewMessage>, StoreError> {
-    let plan_id = PlanId::parse(&drill.plan_id).map_err(|e| StoreError::Corrupt {
-        table: "drills",
-        key: drill.id.to_string(),
-        reason: e.to_string(),
-    })?;
-    let Some(plan) = store::load_plan(&ctx.db, &plan_id).await? else {
+    let Some((plan, languages)) = plan_of(ctx, drill).await? else {
         return Ok(Vec::new());
     };
-    let languages = store::accounts::languages_by_person(&ctx.db).await?;
     messages_for(ctx, &plan, &languages, drill, occurrence, what)
 }
 
@@ -302,19 +315,13 @@ pub async fn reschedule(
     at: chrono::NaiveDateTime,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let plan_id = PlanId::parse(&drill.plan_id).map_err(|e| StoreError::Corrupt {
-        table: "drills",
-        key: drill.id.to_string(),
-        reason: e.to_string(),
-    })?;
-    let Some(plan) = store::load_plan(&ctx.db, &plan_id).await? else {
+    let Some((plan, languages)) = plan_of(ctx, drill).await? else {
         return Ok(false);
     };
     let tz = time_zone(&drill.time_zone).unwrap_or(chrono_tz::Europe::Copenhagen);
     let Ok(starts_at) = crate::domain::drill::local_to_utc(at, tz) else {
         return Ok(false);
     };
-    let languages = store::accounts::languages_by_person(&ctx.db).await?;
     let mut moved = drill.clone();
     moved.schedule = crate::domain::drill::Schedule::Once { at };
     let done = store::drills::reschedule(&ctx.db, &moved, starts_at, now, |o| {

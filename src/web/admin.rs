@@ -127,12 +127,7 @@ async fn list_accounts(State(state): State<AppState>, viewer: Viewer) -> Result<
 }
 
 fn t(state: &AppState, lang: &str, key: &str) -> String {
-    state
-        .templates
-        .locales
-        .get(lang, key)
-        .unwrap_or(key)
-        .to_string()
+    state.templates.text(lang, key)
 }
 
 async fn create_account(

@@ -561,12 +561,7 @@ async fn record(
 }
 
 fn closed_text(state: &AppState, lang: &str) -> String {
-    state
-        .templates
-        .locales
-        .get(lang, "drill.closed_refused")
-        .unwrap_or("closed")
-        .to_string()
+    state.templates.text(lang, "drill.closed_refused")
 }
 
 async fn note(
@@ -722,12 +717,7 @@ async fn new_action(
     let due = chrono::NaiveDate::parse_from_str(f.get("due").trim(), "%Y-%m-%d").ok();
     let system = Some(f.get("system").trim().to_string()).filter(|s| r.plan.system(s).is_some());
     let (Some(owner), Some(due), false) = (owner, due, title.is_empty()) else {
-        let message = state
-            .templates
-            .locales
-            .get(&viewer.lang, "action.invalid")
-            .unwrap_or("title, owner and due date are required")
-            .to_string();
+        let message = state.templates.text(&viewer.lang, "action.invalid");
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, message).into_response());
     };
     let lang = store::accounts::languages_by_person(&state.db)

@@ -170,14 +170,7 @@ fn rearrange(form: &mut SystemForm, action: &Action) {
 
 /// A problem in the visitor's language.
 pub(super) fn problem_text(state: &AppState, lang: &str, problem: &Problem) -> String {
-    let t = |key: &str| {
-        state
-            .templates
-            .locales
-            .get(lang, key)
-            .unwrap_or(key)
-            .to_string()
-    };
+    let t = |key: &str| state.templates.text(lang, key);
     let hint = |suggestion: &Option<String>| {
         suggestion
             .as_ref()

@@ -429,7 +429,7 @@ async fn show_plan(
             if desc { order.reverse() } else { order }
         });
         // Strings that repeat on every row are looked up once, not once per row.
-        let t = |key: &str| state.templates.locales.get(&lang, key).unwrap_or(key).to_string();
+        let t = |key: &str| state.templates.text(&lang, key);
         let (errors_text, warnings_text) = (t("overview.errors"), t("overview.warnings"));
         let systems: Vec<Value> = rows
             .iter()

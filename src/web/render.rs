@@ -89,6 +89,11 @@ impl Templates {
 }
 
 impl Templates {
+    /// The locale string `key` in `lang` (the key itself if there is none: never a blank).
+    pub fn text(&self, lang: &str, key: &str) -> String {
+        self.locales.get(lang, key).unwrap_or(key).to_string()
+    }
+
     /// Renders template `name` as a piece of a page (escaped as always), for caching.
     pub fn fragment(&self, name: &str, lang: &str, mut data: Value) -> Result<String> {
         if let Value::Object(map) = &mut data {

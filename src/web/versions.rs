@@ -153,14 +153,7 @@ async fn show_diff(
     let before = plan_at(&state, &plan, from).await?;
     let after = plan_at(&state, &plan, to).await?;
     let changes = plan_changes(&before, &after);
-    let t = |key: &str| {
-        state
-            .templates
-            .locales
-            .get(&viewer.lang, key)
-            .unwrap_or(key)
-            .to_string()
-    };
+    let t = |key: &str| state.templates.text(&viewer.lang, key);
     let label = |v: Option<i32>| {
         v.map_or_else(
             || t("versions.draft"),
