@@ -158,9 +158,14 @@ pub async fn ensure_occurrences(
     drill: &Drill,
     starts: &[DateTime<Utc>],
 ) -> Result<()> {
-    let rows: Vec<drill_occurrences::ActiveModel> = starts
-        .iter()
-        .map(|t| drill_occurrences::ActiveModel {
+    // Read once what is stored, so a scheduler pass writes only what is new.
+    let stored: std::collections::HashSet<DateTime<Utc>> = occurrences(db, drill.id)
+        .await?
+        .into_iter()
+        .map(|o| o.starts_at)
+        .collect();
+    for t in starts.iter().filter(|t| !stored.contains(t)) {
+        let row = drill_occurrences::ActiveModel {
             id: NotSet,
             drill_id: Set(drill.id),
             starts_at: Set(*t),
@@ -176,9 +181,8 @@ pub async fn ensure_occurrences(
             lessons: Set(None),
             evaluated_at: Set(None),
             evaluation_reminded_at: Set(None),
-        })
-        .collect();
-    for row in rows {
+        };
+        // Another server may insert the same start at the same moment: the unique index keeps one.
         drill_occurrences::Entity::insert(row)
             .on_conflict(
                 OnConflict::columns([
