@@ -1061,6 +1061,12 @@ async fn a_drill_is_recorded_per_system_closed_and_reported() {
     assert_eq!(mailed, before + 1, "the owner is mailed");
     let nanna = app.second_client();
     nanna.login_demo("nanna-kristensen").await;
+    // The owner sees it on "my systems".
+    let (_, page) = nanna.page("/my").await;
+    assert!(
+        page.contains("Aftal kortere genopretningstid med KMD"),
+        "{page}"
+    );
     let (_, page) = nanna.page("/plans/example-kommune/actions").await;
     let at = page.find("/actions/").unwrap();
     let action = &page[at..at + page[at..].find('"').unwrap()];
@@ -1074,6 +1080,11 @@ async fn a_drill_is_recorded_per_system_closed_and_reported() {
     );
     let (_, page) = app.page("/plans/example-kommune/actions").await;
     assert!(page.contains("Udført"));
+    let (_, page) = nanna.page("/my").await;
+    assert!(
+        !page.contains("Aftal kortere genopretningstid med KMD"),
+        "done items leave my page"
+    );
     // Someone else's item cannot be changed by another owner.
     assert_eq!(
         owner

@@ -702,8 +702,27 @@ async fn my_systems(State(state): State<AppState>, viewer: Viewer) -> Result<Htm
                 })
             })
             .collect();
-        if !systems.is_empty() {
-            plans.push(json!({"id": plan.id, "name": plan.name, "systems": systems}));
+        let today = chrono::Local::now().date_naive();
+        let actions: Vec<Value> = match user.actor.person.as_deref() {
+            Some(me) => store::actions::list(&state.db, Some(plan.id.as_str()), Some(me), None)
+                .await?
+                .into_iter()
+                .filter(|a| a.status == store::actions::OPEN)
+                .map(|a| {
+                    json!({
+                        "title": a.title,
+                        "due": i18n::date(a.due, &viewer.lang),
+                        "overdue": a.due < today,
+                        "system": a.system_id,
+                    })
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        if !systems.is_empty() || !actions.is_empty() {
+            plans.push(
+                json!({"id": plan.id, "name": plan.name, "systems": systems, "actions": actions}),
+            );
         }
     }
     page(&state, &viewer, "my", json!({"plans": plans}))
