@@ -391,21 +391,21 @@ pub async fn records(
         .all(db)
         .await?
         .into_iter()
-        .map(|r| {
-            (
-                r.system_id,
-                SystemRecord {
-                    found: r.found,
-                    followed: r.followed,
-                    recovery: r
-                        .recovery_minutes
-                        .and_then(|m| u64::try_from(m).ok())
-                        .map(crate::domain::Duration::from_minutes),
-                    notes: r.notes,
-                },
-            )
-        })
+        .map(|r| (r.system_id.clone(), system_record(r)))
         .collect())
+}
+
+/// A stored record as the domain reads it.
+fn system_record(r: drill_records::Model) -> SystemRecord {
+    SystemRecord {
+        found: r.found,
+        followed: r.followed,
+        recovery: r
+            .recovery_minutes
+            .and_then(|m| u64::try_from(m).ok())
+            .map(crate::domain::Duration::from_minutes),
+        notes: r.notes,
+    }
 }
 
 pub type TimelineEntry = drill_timeline::Model;
@@ -540,16 +540,7 @@ pub async fn last_exercised(
         if d.plan_id != plan.as_str() {
             continue;
         }
-        let record = SystemRecord {
-            found: r.found,
-            followed: r.followed,
-            recovery: r
-                .recovery_minutes
-                .and_then(|m| u64::try_from(m).ok())
-                .map(crate::domain::Duration::from_minutes),
-            notes: r.notes,
-        };
-        best = Some((o, d.title, record));
+        best = Some((o, d.title, system_record(r)));
     }
     Ok(best)
 }

@@ -400,6 +400,8 @@ struct Run {
     occurrence: store::drills::Occurrence,
     drill: Drill,
     plan: std::sync::Arc<Plan>,
+    /// Who is asking, as recorded in the log.
+    username: String,
     /// Participants, the facilitator, the coordinator and the administrator record.
     may_record: bool,
     /// The facilitator, the coordinator and the administrator close the record.
@@ -419,6 +421,7 @@ async fn load_run(state: &AppState, viewer: &Viewer, id: i64) -> Result<Run> {
     let facilitates = me.is_some() && drill.facilitator.as_deref() == me;
     let takes_part = me.is_some_and(|p| drill.participants.iter().any(|x| x == p));
     Ok(Run {
+        username: user.actor.username.clone(),
         may_record: user.actor.may_edit_plan() || facilitates || takes_part,
         may_close: user.actor.may_edit_plan() || facilitates,
         occurrence,
@@ -544,16 +547,8 @@ async fn record(
         recovery,
         notes: f.get("notes").trim().to_string(),
     };
-    let user = viewer.require()?;
-    if !store::drills::record_system(
-        &state.db,
-        id,
-        &system,
-        &entry,
-        &user.actor.username,
-        Utc::now(),
-    )
-    .await?
+    if !store::drills::record_system(&state.db, id, &system, &entry, &r.username, Utc::now())
+        .await?
     {
         return Ok((StatusCode::CONFLICT, closed_text(&state, &viewer.lang)).into_response());
     }
@@ -576,11 +571,10 @@ async fn note(
     }
     let text = Fields(pairs).get("text");
     let text = text.trim();
-    if !text.is_empty() {
-        let user = viewer.require()?;
-        if !store::drills::add_note(&state.db, id, &user.actor.username, text, Utc::now()).await? {
-            return Ok((StatusCode::CONFLICT, closed_text(&state, &viewer.lang)).into_response());
-        }
+    if !text.is_empty()
+        && !store::drills::add_note(&state.db, id, &r.username, text, Utc::now()).await?
+    {
+        return Ok((StatusCode::CONFLICT, closed_text(&state, &viewer.lang)).into_response());
     }
     Ok(Redirect::to(&format!("/occurrences/{id}#timeline")).into_response())
 }
@@ -594,8 +588,7 @@ async fn close(
     if !r.may_close {
         return Err(Error::Forbidden);
     }
-    let user = viewer.require()?;
-    store::drills::close(&state.db, id, &user.actor.username, Utc::now()).await?;
+    store::drills::close(&state.db, id, &r.username, Utc::now()).await?;
     Ok(Redirect::to(&format!("/occurrences/{id}/report")).into_response())
 }
 
@@ -710,7 +703,6 @@ async fn new_action(
     if !r.may_close {
         return Err(Error::Forbidden);
     }
-    let user = viewer.require()?;
     let f = Fields(pairs);
     let title = f.get("title").trim().to_string();
     let owner = r.plan.person(f.get("owner").trim()).cloned();
@@ -757,7 +749,7 @@ async fn new_action(
             title,
             owner: owner.id.to_string(),
             due,
-            created_by: user.actor.username.clone(),
+            created_by: r.username.clone(),
         },
         mail,
         Utc::now(),
@@ -876,7 +868,6 @@ async fn evaluate(
     if !r.may_close {
         return Err(Error::Forbidden);
     }
-    let user = viewer.require()?;
     let f = Fields(pairs);
     let (well, badly, lessons) = (f.get("went_well"), f.get("went_badly"), f.get("lessons"));
     let txn = sea_orm::TransactionTrait::begin(&state.db)
@@ -894,7 +885,7 @@ async fn evaluate(
     audit::write(
         &txn,
         vec![audit::Entry {
-            actor: user.actor.username.clone(),
+            actor: r.username.clone(),
             plan_id: Some(r.drill.plan_id.clone()),
             action: "drill-evaluation".into(),
             field: format!("occurrence {id}"),
