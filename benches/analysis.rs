@@ -78,6 +78,7 @@ fn synthetic_plan() -> Plan {
         owner_role: role.clone(),
         approver_role: role.clone(),
         review_interval: Duration::parse("52w").unwrap(),
+        exercise_interval: Duration::parse("52w").unwrap(),
         sections: PlanSections::default(),
         roles: vec![Role {
             id: role,

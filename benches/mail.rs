@@ -65,6 +65,8 @@ async fn main() {
         public_url: "https://beredskab.example".into(),
         outbox: Arc::new(tokio::sync::Notify::new()),
         evaluation_days: 3,
+        action_reminder_days: 7,
+        time_zone: chrono_tz::Europe::Copenhagen,
     };
 
     // Queuing: five drills, each timed from "due" to "500 messages committed".

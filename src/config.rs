@@ -61,6 +61,9 @@ pub struct Config {
     /// Days after a drill before its facilitator is reminded to finish the evaluation
     /// (`BEREDSKAB_EVALUATION_DAYS`).
     pub evaluation_days: u32,
+    /// Days between reminders to the owner of an overdue action item
+    /// (`BEREDSKAB_ACTION_REMINDER_DAYS`); the first goes out the day after the due date.
+    pub action_reminder_days: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -104,6 +107,7 @@ impl Default for Config {
             invite_days_before: 14,
             time_zone: "Europe/Copenhagen".to_string(),
             evaluation_days: 3,
+            action_reminder_days: 7,
         }
     }
 }
@@ -178,6 +182,7 @@ impl Config {
             "BEREDSKAB_INVITE_DAYS_BEFORE",
             "BEREDSKAB_TIME_ZONE",
             "BEREDSKAB_EVALUATION_DAYS",
+            "BEREDSKAB_ACTION_REMINDER_DAYS",
         ] {
             let Some(value) = env(name) else { continue };
             let not_flag = || bad(name, &value, "expected true or false");
@@ -242,6 +247,15 @@ impl Config {
                             bad(name, &value, "expected a number of days up to 365")
                         })?
                 }
+                "BEREDSKAB_ACTION_REMINDER_DAYS" => {
+                    config.action_reminder_days = value
+                        .parse()
+                        .ok()
+                        .filter(|d| (1..=365).contains(d))
+                        .ok_or_else(|| {
+                            bad(name, &value, "expected a number of days from 1 to 365")
+                        })?
+                }
                 _ => config.language = value,
             }
         }
@@ -268,6 +282,13 @@ impl Config {
                 "BEREDSKAB_TIME_ZONE",
                 &config.time_zone,
                 "expected a time zone like Europe/Copenhagen",
+            ));
+        }
+        if config.action_reminder_days == 0 {
+            return Err(bad(
+                "BEREDSKAB_ACTION_REMINDER_DAYS",
+                "0",
+                "expected a number of days from 1 to 365",
             ));
         }
         if !crate::web::i18n::LANGUAGES.contains(&config.language.as_str()) {

@@ -92,6 +92,8 @@ fn context(conn: &DatabaseConnection) -> Context {
         public_url: "https://beredskab.example".into(),
         outbox: Arc::new(tokio::sync::Notify::new()),
         evaluation_days: 3,
+        action_reminder_days: 7,
+        time_zone: chrono_tz::Europe::Copenhagen,
     }
 }
 
@@ -531,4 +533,221 @@ async fn a_finished_evaluation_is_not_reminded() {
         .map(|m| m.kind)
         .collect();
     assert!(!kinds.contains(&"evaluation".to_string()), "{kinds:?}");
+}
+
+/// The overdue reminders queued for an action item.
+async fn overdue_reminders(conn: &DatabaseConnection, item: i64) -> Vec<outbox::Message> {
+    let prefix = format!("action.{item}.overdue.");
+    outbox::recent(conn, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.message_id.starts_with(&prefix))
+        .collect()
+}
+
+#[tokio::test]
+async fn an_overdue_action_item_is_reminded_once_per_cadence_until_it_is_done() {
+    for db in helpers::databases().await {
+        let conn = setup(&db).await;
+        let ctx = context(&conn);
+        let item = store::actions::create(
+            &conn,
+            store::actions::NewAction {
+                plan_id: "example-kommune".into(),
+                occurrence_id: None,
+                system_id: Some("esdh".into()),
+                title: "Aftal kortere genopretningstid med KMD".into(),
+                owner: "nanna-kristensen".into(),
+                due: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+                created_by: "lars-nielsen".into(),
+            },
+            None,
+            utc("2026-11-20T10:00:00Z"),
+        )
+        .await
+        .unwrap();
+        // On the due date itself it is not overdue yet.
+        tick(&ctx, utc("2026-12-01T20:00:00Z")).await.unwrap();
+        assert!(overdue_reminders(&conn, item).await.is_empty());
+        // The day after (in Copenhagen: 00:30 on 2 December): one reminder, however many
+        // schedulers run at that moment.
+        let first = utc("2026-12-01T23:30:00Z");
+        let other = context(&conn);
+        let (a, b) = tokio::join!(tick(&ctx, first), tick(&other, first));
+        assert_eq!(a.unwrap() + b.unwrap(), 1, "{}", db.backend);
+        tick(&ctx, utc("2026-12-02T09:00:00Z")).await.unwrap();
+        let sent = overdue_reminders(&conn, item).await;
+        assert_eq!(sent.len(), 1, "{}", db.backend);
+        assert_eq!(sent[0].to_address, "nakr@eksempel-kommune.dk");
+        assert_eq!(
+            sent[0].subject,
+            "Overskredet handlingspunkt: Aftal kortere genopretningstid med KMD"
+        );
+        assert!(
+            sent[0].body_text.contains("1. december 2026"),
+            "{}",
+            sent[0].body_text
+        );
+        // Not again within the cadence (7 days), then once more.
+        tick(&ctx, utc("2026-12-08T09:00:00Z")).await.unwrap();
+        assert_eq!(overdue_reminders(&conn, item).await.len(), 1);
+        tick(&ctx, utc("2026-12-09T00:00:00Z")).await.unwrap();
+        assert_eq!(overdue_reminders(&conn, item).await.len(), 2);
+        // Done: no more reminders.
+        store::actions::set_status(
+            &conn,
+            item,
+            true,
+            "nanna-kristensen",
+            utc("2026-12-10T09:00:00Z"),
+        )
+        .await
+        .unwrap();
+        tick(&ctx, utc("2026-12-30T09:00:00Z")).await.unwrap();
+        assert_eq!(overdue_reminders(&conn, item).await.len(), 2);
+        conn.close().await.unwrap();
+        db.cleanup().await;
+    }
+}
+
+fn location(response: &reqwest::Response) -> String {
+    response.headers()["location"].to_str().unwrap().to_string()
+}
+
+/// Plans a drill of `scenario` 30 days ahead as the signed-in coordinator and returns the path of
+/// its occurrence (created by the server's scheduler).
+async fn planned_occurrence(app: &helpers::TestApp, scenario: &str) -> String {
+    let path = format!("/plans/example-kommune/drills/new?scenario={scenario}");
+    let (_, page) = app.page(&path).await;
+    let mut fields = helpers::form_fields(&page, &path);
+    let when = (chrono::Local::now() + chrono::Duration::days(30))
+        .format("%Y-%m-%dT09:00")
+        .to_string();
+    helpers::set(&mut fields, "at", &when);
+    let response = app.submit(&path, &fields).await;
+    assert_eq!(response.status().as_u16(), 303);
+    let drill = location(&response);
+    for _ in 0..100 {
+        let (_, page) = app.page(&drill).await;
+        if let Some(at) = page.find("href=\"/occurrences/") {
+            let rest = &page[at + 6..];
+            return rest[..rest.find('"').unwrap()].to_string();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no occurrence of {drill}");
+}
+
+/// The `not-exercised` findings of the example plan, by system.
+async fn not_exercised(app: &helpers::TestApp) -> std::collections::HashMap<String, String> {
+    let findings: serde_json::Value = app
+        .get("/api/v1/plans/example-kommune/findings")
+        .await
+        .json()
+        .await
+        .unwrap();
+    findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "not-exercised")
+        .map(|f| {
+            (
+                f["systems"][0].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn systems_not_exercised_are_flagged_and_a_significant_change_asks_for_another_drill() {
+    let db = helpers::sqlite_db();
+    let app = helpers::spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    app.login_demo("lars-nielsen").await;
+    let approver = app.second_client();
+    approver.login_demo("mette-holm").await;
+    let approve = |comment: &'static str| {
+        let approver = &approver;
+        async move {
+            let response = approver
+                .post_form("/plans/example-kommune/approve", &[("comment", comment)])
+                .await;
+            assert_eq!(response.status().as_u16(), 303);
+        }
+    };
+    approve("Første version").await;
+
+    // Nothing has been exercised: every system is flagged.
+    let flagged = not_exercised(&app).await;
+    assert_eq!(flagged.len(), 36);
+    assert_eq!(
+        flagged["ad"],
+        "never exercised in a drill (exercise interval 52w)"
+    );
+    let (_, page) = app.page("/plans/example-kommune?only=exercise").await;
+    assert!(page.contains("Viser 36 af 36"), "{page}");
+
+    // AD is exercised in a closed drill: no longer flagged, and off the filtered overview.
+    let run = planned_occurrence(&app, "ad-nede").await;
+    let response = app
+        .post_form(
+            &format!("{run}/systems/ad"),
+            &[
+                ("found", "yes"),
+                ("followed", "yes"),
+                ("recovery", "3h"),
+                ("notes", ""),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    app.post_form(&format!("{run}/close"), &[]).await;
+    let flagged = not_exercised(&app).await;
+    assert!(!flagged.contains_key("ad"), "{flagged:?}");
+    assert!(flagged.contains_key("esdh"), "nothing was recorded for it");
+    let (_, page) = app.page("/plans/example-kommune?only=exercise").await;
+    assert!(page.contains("Viser 35 af 36"));
+    assert!(!page.contains("href=\"/plans/example-kommune/systems/ad\""));
+
+    // A text change is not significant; a new RTO is, once it is approved.
+    let mut fields = app.system_form("example-kommune", "ad").await;
+    helpers::set(&mut fields, "workaround", "Log på med lokale konti.");
+    let edit = "/plans/example-kommune/systems/ad/edit";
+    assert_eq!(app.submit(edit, &fields).await.status().as_u16(), 303);
+    approve("Tekst").await;
+    assert!(!not_exercised(&app).await.contains_key("ad"));
+    let mut fields = app.system_form("example-kommune", "ad").await;
+    helpers::set(&mut fields, "rto", "6h");
+    assert_eq!(app.submit(edit, &fields).await.status().as_u16(), 303);
+    let before = std::fs::read_dir(&app.mail_dir).unwrap().count();
+    approve("Ny RTO for AD").await;
+    let flagged = not_exercised(&app).await;
+    let today = chrono::Utc::now().date_naive();
+    assert_eq!(
+        flagged["ad"],
+        format!("version 3 (approved {today}) changed rto; not exercised since")
+    );
+    // The coordinator is told by mail, queued with the approval.
+    let mut mail = Vec::new();
+    for _ in 0..100 {
+        mail = std::fs::read_dir(&app.mail_dir)
+            .unwrap()
+            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+            .filter(|m| m.contains("Message-ID: <exercise."))
+            .collect();
+        if !mail.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(mail.len(), 1, "one coordinator in the example plan");
+    assert!(mail[0].contains("lani@eksempel-kommune.dk"));
+    assert_eq!(
+        std::fs::read_dir(&app.mail_dir).unwrap().count(),
+        before + 1
+    );
+    let text = quoted_printable_text(&mail[0]);
+    assert!(text.contains("Active Directory (ad): rto"), "{text}");
 }

@@ -34,7 +34,7 @@ async fn an_empty_database_gets_the_example_plan_and_the_front_page_leads_to_it(
         assert_eq!(status, 200);
         assert!(page.contains("<html lang=\"da\">"));
         assert!(
-            page.contains("36 systemer · 0 fejl · 2 advarsler"),
+            page.contains("36 systemer · 0 fejl · 38 advarsler"),
             "{}",
             db.backend
         );

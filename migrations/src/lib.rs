@@ -9,6 +9,7 @@ mod m20261128_000003_drills_and_outbox;
 mod m20261128_000004_drill_records;
 mod m20261128_000005_action_items;
 mod m20261128_000006_drill_evaluation;
+mod m20261201_000007_coverage_and_reminders;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000004_drill_records::Migration),
             Box::new(m20261128_000005_action_items::Migration),
             Box::new(m20261128_000006_drill_evaluation::Migration),
+            Box::new(m20261201_000007_coverage_and_reminders::Migration),
         ]
     }
 }

@@ -48,10 +48,13 @@ pub enum Code {
     NoRecoverySteps,
     ReviewOverdue,
     RtoBeyondUnacceptableImpact,
+    /// Not exercised in a drill within the plan's exercise interval, or not since an approved
+    /// version changed it significantly (see [`crate::domain::coverage`]).
+    NotExercised,
 }
 
 impl Code {
-    pub const ALL: [Code; 16] = [
+    pub const ALL: [Code; 17] = [
         Code::UnknownDependency,
         Code::DependencyCycle,
         Code::DuplicateSystem,
@@ -68,6 +71,7 @@ impl Code {
         Code::NoRecoverySteps,
         Code::ReviewOverdue,
         Code::RtoBeyondUnacceptableImpact,
+        Code::NotExercised,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -88,6 +92,7 @@ impl Code {
             Code::NoRecoverySteps => "no-recovery-steps",
             Code::ReviewOverdue => "review-overdue",
             Code::RtoBeyondUnacceptableImpact => "rto-beyond-unacceptable-impact",
+            Code::NotExercised => "not-exercised",
         }
     }
 
@@ -97,7 +102,8 @@ impl Code {
             | Code::SupplierRestoreExceedsRto
             | Code::NoRecoverySteps
             | Code::ReviewOverdue
-            | Code::RtoBeyondUnacceptableImpact => Severity::Warning,
+            | Code::RtoBeyondUnacceptableImpact
+            | Code::NotExercised => Severity::Warning,
             _ => Severity::Error,
         }
     }

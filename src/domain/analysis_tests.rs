@@ -67,6 +67,7 @@ pub(crate) fn plan() -> Plan {
         owner_role: RoleId::parse("coordinator").unwrap(),
         approver_role: RoleId::parse("chief").unwrap(),
         review_interval: d("52w"),
+        exercise_interval: d("52w"),
         sections: PlanSections::default(),
         roles: vec![role("chief"), role("coordinator"), role("tech")],
         people: vec![person("owner", &["tech"]), person("boss", &["chief"])],

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod analysis;
+pub mod coverage;
 pub mod diff;
 pub mod drill;
 pub mod duration;

@@ -308,6 +308,10 @@ pub struct Plan {
     pub approver_role: RoleId,
     /// How often every system section must be reviewed.
     pub review_interval: Duration,
+    /// How often every system must be exercised in a drill (ISO 22301 §8.5: at planned
+    /// intervals). Snapshots taken before the field existed read it as the default.
+    #[serde(default = "Plan::default_exercise_interval")]
+    pub exercise_interval: Duration,
     pub sections: PlanSections,
     pub roles: Vec<Role>,
     pub people: Vec<Person>,
@@ -317,6 +321,11 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// A year: the exercise interval when the plan names none.
+    pub fn default_exercise_interval() -> Duration {
+        Duration::from_minutes(52 * 7 * 24 * 60)
+    }
+
     pub fn system(&self, id: &str) -> Option<&System> {
         self.systems.iter().find(|s| s.id.as_str() == id)
     }

@@ -1,6 +1,7 @@
 //! Drill programmes at work: the scheduler that creates each occurrence ahead of time and
 //! queues its invitation and reminder, rendered in each recipient's language.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,8 +10,8 @@ use sea_orm::DatabaseConnection;
 use serde_json::json;
 use tokio::sync::Notify;
 
-use crate::domain::PlanId;
 use crate::domain::drill::time_zone;
+use crate::domain::{Person, Plan, PlanId};
 use crate::mail::ics;
 use crate::store::drills::{Drill, Occurrence, Send};
 use crate::store::outbox::NewMessage;
@@ -36,8 +37,134 @@ impl Context {
             public_url: config.public_url.clone(),
             outbox: outbox.clone(),
             evaluation_days: config.evaluation_days,
+            action_reminder_days: config.action_reminder_days,
+            time_zone: time_zone(&config.time_zone)?,
         })
     }
+
+    /// A message to one person of a plan from the email templates `{template}_subject`, `_text`
+    /// and `_html`, in the person's language (`languages`, else the default); `None` for a person
+    /// without an address.
+    pub fn person_message(
+        &self,
+        languages: &HashMap<String, String>,
+        person: &Person,
+        template: &str,
+        message_id: String,
+        occurrence_id: Option<i64>,
+        mut data: serde_json::Value,
+    ) -> Result<Option<NewMessage>, StoreError> {
+        let address = person.email.trim();
+        if address.is_empty() {
+            return Ok(None);
+        }
+        let lang = languages
+            .get(person.id.as_str())
+            .map_or(self.language.as_str(), String::as_str);
+        data["name"] = json!(person.name);
+        let body = self
+            .templates
+            .mail(template, lang, data)
+            .map_err(|e| StoreError::Corrupt {
+                table: "templates",
+                key: template.to_string(),
+                reason: e.to_string(),
+            })?;
+        Ok(Some(NewMessage {
+            message_id,
+            kind: template.to_string(),
+            occurrence_id,
+            to_address: address.to_string(),
+            to_name: person.name.clone(),
+            subject: body.subject,
+            body_text: body.text,
+            body_html: body.html,
+            ics: None,
+        }))
+    }
+
+    /// The mail that tells an action item's owner about it: new (`overdue` false) or overdue.
+    pub fn action_message(
+        &self,
+        plan: &Plan,
+        languages: &HashMap<String, String>,
+        item: &ActionView<'_>,
+        overdue: bool,
+        message_id: String,
+    ) -> Result<Option<NewMessage>, StoreError> {
+        let Some(owner) = plan.person(item.owner) else {
+            return Ok(None);
+        };
+        let lang = languages
+            .get(owner.id.as_str())
+            .map_or(self.language.as_str(), String::as_str);
+        self.person_message(
+            languages,
+            owner,
+            "action",
+            message_id,
+            item.occurrence_id,
+            json!({
+                "title": item.title,
+                "drill": item.source,
+                "overdue": overdue,
+                "due": crate::web::i18n::date(item.due, lang),
+                "link": format!("{}/plans/{}/actions", self.public_url.trim_end_matches('/'), plan.id),
+            }),
+        )
+    }
+
+    /// The mail that tells the plan's coordinators (the people holding its owner role) which
+    /// systems approved version `version` changed significantly, so they are exercised again.
+    pub fn exercise_again_messages(
+        &self,
+        plan: &Plan,
+        languages: &HashMap<String, String>,
+        version: i32,
+        changed: &std::collections::BTreeMap<String, Vec<String>>,
+    ) -> Result<Vec<NewMessage>, StoreError> {
+        let systems: Vec<serde_json::Value> = changed
+            .iter()
+            .map(|(id, fields)| {
+                json!({
+                    "id": id,
+                    "name": plan.system(id).map_or(id.as_str(), |s| s.name.as_str()),
+                    "fields": fields.join(", "),
+                })
+            })
+            .collect();
+        let mut out = Vec::new();
+        for person in plan
+            .people
+            .iter()
+            .filter(|p| p.roles.contains(&plan.owner_role))
+        {
+            out.extend(self.person_message(
+                languages,
+                person,
+                "exercise",
+                format!("exercise.{}.{version}.{}@beredskab", plan.id, person.id),
+                None,
+                json!({
+                    "plan": plan.name,
+                    "version": version,
+                    "systems": systems,
+                    "link": format!("{}/plans/{}?only=exercise", self.public_url.trim_end_matches('/'), plan.id),
+                }),
+            )?);
+        }
+        Ok(out)
+    }
+}
+
+/// What the mail about an action item says of it.
+pub struct ActionView<'a> {
+    pub owner: &'a str,
+    pub title: &'a str,
+    pub due: chrono::NaiveDate,
+    /// The drill it came from.
+    pub source: &'a str,
+    pub occurrence_id: Option<i64>,
 }
 
 /// The plan a drill belongs to and the languages its people chose, or `None` if the plan is gone.
@@ -95,6 +222,10 @@ pub struct Context {
     pub outbox: Arc<Notify>,
     /// Days after a drill before the facilitator is reminded of an unfinished evaluation.
     pub evaluation_days: u32,
+    /// Days between reminders of an overdue action item.
+    pub action_reminder_days: u32,
+    /// Where "today" is decided for due dates.
+    pub time_zone: chrono_tz::Tz,
 }
 
 /// One pass: creates the occurrences of every drill up to the horizon, then queues every
@@ -171,6 +302,67 @@ pub async fn tick(ctx: &Context, now: DateTime<Utc>) -> Result<usize, StoreError
         if store::drills::record_evaluation_reminder(&ctx.db, occurrence.id, messages, now).await? {
             queued += 1;
             ctx.outbox.notify_one();
+        }
+    }
+    queued += remind_overdue_actions(ctx, &drills, now).await?;
+    Ok(queued)
+}
+
+/// Reminds the owner of every open action item past its due date: the day after the due date,
+/// then every `action_reminder_days` while it stays open. Each reminder is claimed once in the
+/// database, like the invitations. Returns how many were queued.
+async fn remind_overdue_actions(
+    ctx: &Context,
+    drills: &[Drill],
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let today = now.with_timezone(&ctx.time_zone).date_naive();
+    let reminded_before = now - chrono::Duration::days(i64::from(ctx.action_reminder_days));
+    let items = store::actions::overdue(&ctx.db, today, reminded_before).await?;
+    if items.is_empty() {
+        return Ok(0);
+    }
+    let languages = store::accounts::languages_by_person(&ctx.db).await?;
+    let mut plans: HashMap<String, Option<Plan>> = HashMap::new();
+    let mut queued = 0;
+    for item in items {
+        if !plans.contains_key(&item.plan_id) {
+            let plan = match PlanId::parse(&item.plan_id) {
+                Ok(id) => store::load_plan(&ctx.db, &id).await?,
+                Err(_) => None,
+            };
+            plans.insert(item.plan_id.clone(), plan);
+        }
+        let Some(Some(plan)) = plans.get(&item.plan_id) else {
+            continue;
+        };
+        let drill_id = match item.occurrence_id {
+            Some(o) => store::drills::occurrence(&ctx.db, o)
+                .await?
+                .map(|o| o.drill_id),
+            None => None,
+        };
+        let source = drills
+            .iter()
+            .find(|d| Some(d.id) == drill_id)
+            .map_or("", |d| d.title.as_str());
+        let view = ActionView {
+            owner: &item.owner,
+            title: &item.title,
+            due: item.due,
+            source,
+            occurrence_id: item.occurrence_id,
+        };
+        let message_id = format!("action.{}.overdue.{}@beredskab", item.id, now.timestamp());
+        let messages = ctx
+            .action_message(plan, &languages, &view, true, message_id)?
+            .into_iter()
+            .collect();
+        if store::actions::record_reminder(&ctx.db, item.id, reminded_before, messages, now).await?
+        {
+            queued += 1;
+            ctx.outbox.notify_one();
+            tracing::info!(action = item.id, "queued overdue reminder");
         }
     }
     Ok(queued)

@@ -68,6 +68,9 @@ pub struct PlanFile {
     pub owner_role: String,
     pub approver_role: String,
     pub review_interval: String,
+    /// A year when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exercise_interval: Option<String>,
     #[serde(default)]
     pub sections: SectionsFile,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -241,6 +244,10 @@ impl PlanFile {
         let owner_role = errors.id("owner_role", &self.owner_role, RoleId::parse);
         let approver_role = errors.id("approver_role", &self.approver_role, RoleId::parse);
         let review_interval = errors.duration("review_interval", &self.review_interval);
+        let exercise_interval = match &self.exercise_interval {
+            None => Some(Plan::default_exercise_interval()),
+            Some(text) => errors.duration("exercise_interval", text),
+        };
         let roles = self
             .roles
             .into_iter()
@@ -314,6 +321,7 @@ impl PlanFile {
             owner_role: owner_role?,
             approver_role: approver_role?,
             review_interval: review_interval?,
+            exercise_interval: exercise_interval?,
             sections: PlanSections {
                 purpose: s.purpose,
                 scope: s.scope,
@@ -341,6 +349,7 @@ impl PlanFile {
             owner_role: plan.owner_role.to_string(),
             approver_role: plan.approver_role.to_string(),
             review_interval: plan.review_interval.to_string(),
+            exercise_interval: Some(plan.exercise_interval.to_string()),
             sections: SectionsFile {
                 purpose: s.purpose.clone(),
                 scope: s.scope.clone(),

@@ -50,6 +50,7 @@ pub async fn create(
         created_by: Set(new.created_by.clone()),
         created_at: Set(now),
         closed_at: Set(None),
+        reminded_at: Set(None),
     })
     .exec(&txn)
     .await?
@@ -139,6 +140,57 @@ pub async fn set_status(
         }],
     )
     .await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// Open items due before `today` whose owner has not been reminded since `reminded_before`.
+pub async fn overdue(
+    db: &impl ConnectionTrait,
+    today: NaiveDate,
+    reminded_before: DateTime<Utc>,
+) -> Result<Vec<ActionItem>> {
+    Ok(action_items::Entity::find()
+        .filter(action_items::Column::Status.eq(OPEN))
+        .filter(action_items::Column::Due.lt(today))
+        .filter(
+            sea_orm::Condition::any()
+                .add(action_items::Column::RemindedAt.is_null())
+                .add(action_items::Column::RemindedAt.lt(reminded_before)),
+        )
+        .order_by_asc(action_items::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Marks that the owner of an overdue item was reminded now and queues the reminder, in one
+/// transaction. `false` (nothing queued) when the item is done meanwhile or was reminded since
+/// `reminded_before`: by an earlier pass, or by another server at the same moment.
+pub async fn record_reminder(
+    db: &DatabaseConnection,
+    id: i64,
+    reminded_before: DateTime<Utc>,
+    messages: Vec<NewMessage>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let txn = db.begin().await?;
+    let won = action_items::Entity::update_many()
+        .col_expr(action_items::Column::RemindedAt, Expr::value(now))
+        .filter(action_items::Column::Id.eq(id))
+        .filter(action_items::Column::Status.eq(OPEN))
+        .filter(
+            sea_orm::Condition::any()
+                .add(action_items::Column::RemindedAt.is_null())
+                .add(action_items::Column::RemindedAt.lt(reminded_before)),
+        )
+        .exec(&txn)
+        .await?
+        .rows_affected
+        == 1;
+    if !won {
+        return Ok(false);
+    }
+    outbox::queue(&txn, messages, now).await?;
     txn.commit().await?;
     Ok(true)
 }

@@ -181,6 +181,7 @@ pub async fn ensure_occurrences(
             lessons: Set(None),
             evaluated_at: Set(None),
             evaluation_reminded_at: Set(None),
+            started_at: Set(None),
         };
         // Another server may insert the same start at the same moment: the unique index keeps one.
         drill_occurrences::Entity::insert(row)
@@ -511,38 +512,68 @@ pub async fn reschedule(
     Ok(true)
 }
 
-/// When a system was last exercised in a closed drill of the plan: the occurrence, its drill's
-/// title and what was recorded for the system.
+/// When a system was last exercised: in which closed drill, and what was recorded for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastExercise {
+    pub occurrence: i64,
+    /// When the drill was held: when the facilitator started it, else its planned start, or
+    /// when it was closed if that came first.
+    pub held_at: DateTime<Utc>,
+    pub title: String,
+    pub record: SystemRecord,
+}
+
+/// For every system with a record in a closed drill of the plan, the latest such drill.
 pub async fn last_exercised(
     db: &impl ConnectionTrait,
     plan: &PlanId,
-    system: &str,
-) -> Result<Option<(Occurrence, String, SystemRecord)>> {
-    let records = drill_records::Entity::find()
-        .filter(drill_records::Column::SystemId.eq(system))
+) -> Result<std::collections::HashMap<String, LastExercise>> {
+    let titles: std::collections::HashMap<i64, String> = drills::Entity::find()
+        .filter(drills::Column::PlanId.eq(plan.as_str()))
         .all(db)
-        .await?;
-    let mut best: Option<(Occurrence, String, SystemRecord)> = None;
-    for r in records {
-        let Some(o) = occurrence(db, r.occurrence_id).await? else {
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d.title))
+        .collect();
+    let closed: std::collections::HashMap<i64, (DateTime<Utc>, i64)> =
+        drill_occurrences::Entity::find()
+            .filter(drill_occurrences::Column::DrillId.is_in(titles.keys().copied()))
+            .filter(drill_occurrences::Column::ClosedAt.is_not_null())
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|o| {
+                let held = o.started_at.unwrap_or(o.starts_at);
+                let held = o.closed_at.map_or(held, |closed| held.min(closed));
+                (o.id, (held, o.drill_id))
+            })
+            .collect();
+    let mut out: std::collections::HashMap<String, LastExercise> = Default::default();
+    for r in drill_records::Entity::find()
+        .filter(drill_records::Column::OccurrenceId.is_in(closed.keys().copied()))
+        .all(db)
+        .await?
+    {
+        let Some(&(held_at, drill)) = closed.get(&r.occurrence_id) else {
             continue;
         };
-        if o.closed_at.is_none()
-            || best
-                .as_ref()
-                .is_some_and(|(b, _, _)| b.starts_at >= o.starts_at)
+        if out
+            .get(&r.system_id)
+            .is_some_and(|best| best.held_at >= held_at)
         {
             continue;
         }
-        let Some(d) = drills::Entity::find_by_id(o.drill_id).one(db).await? else {
-            continue;
-        };
-        if d.plan_id != plan.as_str() {
-            continue;
-        }
-        best = Some((o, d.title, system_record(r)));
+        out.insert(
+            r.system_id.clone(),
+            LastExercise {
+                occurrence: r.occurrence_id,
+                held_at,
+                title: titles.get(&drill).cloned().unwrap_or_default(),
+                record: system_record(r),
+            },
+        );
     }
-    Ok(best)
+    Ok(out)
 }
 
 /// The hot wash: what went well, what did not, the lessons (læringspunkter). Saving it marks the

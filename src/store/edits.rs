@@ -2,6 +2,8 @@
 //! its audit records commit together or not at all. Approved versions are snapshots of the whole
 //! plan.
 
+use std::collections::{BTreeMap, HashMap};
+
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -10,10 +12,12 @@ use sea_orm::{
 };
 
 use super::entities::*;
+use super::outbox::{self, NewMessage};
 use super::{
     Result, StoreError, SystemRows, audit, delete_rows, insert_all, insert_section_rows, load_plan,
     load_systems,
 };
+use crate::domain::coverage::{self, SignificantChange};
 use crate::domain::diff::{self, Change};
 use crate::domain::edit::EditedSections;
 use crate::domain::{Person, Plan, PlanId, System};
@@ -255,6 +259,9 @@ pub struct VersionSummary {
     pub approved_by: String,
     pub approved_at: DateTime<Utc>,
     pub comment: String,
+    /// The systems it changed significantly, as JSON (see [`significant_changes`]).
+    #[serde(skip)]
+    pub exercise_after: Option<String>,
 }
 
 fn summary(v: plan_versions::Model) -> VersionSummary {
@@ -264,6 +271,7 @@ fn summary(v: plan_versions::Model) -> VersionSummary {
         approved_by: v.approved_by,
         approved_at: v.approved_at,
         comment: v.comment,
+        exercise_after: v.exercise_after,
     }
 }
 
@@ -279,6 +287,7 @@ pub async fn versions(db: &impl ConnectionTrait, plan: &PlanId) -> Result<Vec<Ve
             C::ApprovedBy,
             C::ApprovedAt,
             C::Comment,
+            C::ExerciseAfter,
         ])
         .column_as(Expr::value(""), C::Snapshot)
         .filter(C::PlanId.eq(plan.as_str()))
@@ -319,12 +328,17 @@ pub enum Approved {
     Gone,
 }
 
-/// Approves the current draft as the next version, with the approver's comment.
+/// Approves the current draft as the next version, with the approver's comment. The systems
+/// the version changes significantly against the previous one (horizons, dependencies, recovery
+/// steps) are stored with it, and `notify` (given the plan, the version's number and those
+/// systems with their changed fields) gives the mail that tells the coordinator they should
+/// be exercised again; it is queued in the same transaction.
 pub async fn approve(
     db: &DatabaseConnection,
     plan: &PlanId,
     actor: &str,
     comment: &str,
+    notify: impl FnOnce(&Plan, i32, &BTreeMap<String, Vec<String>>) -> Result<Vec<NewMessage>>,
 ) -> Result<Approved> {
     let txn = db.begin().await?;
     // A write first, for the same ordering as the edits: concurrent approvals queue here.
@@ -349,11 +363,19 @@ pub async fn approve(
     let Some(current) = load_plan(&txn, plan).await? else {
         return Ok(Approved::Gone);
     };
-    let snapshot = serde_json::to_string(&current).map_err(|e| StoreError::Corrupt {
+    let corrupt = |e: serde_json::Error| StoreError::Corrupt {
         table: "plans",
         key: plan.to_string(),
         reason: e.to_string(),
-    })?;
+    };
+    let snapshot = serde_json::to_string(&current).map_err(corrupt)?;
+    let changed = match &latest {
+        Some(v) => match version_plan(&txn, plan, v.number).await? {
+            Some((_, before)) => coverage::significant_changes(&before, &current),
+            None => BTreeMap::new(),
+        },
+        None => BTreeMap::new(),
+    };
     let version = plan_versions::Model {
         plan_id: plan.to_string(),
         number: latest.map_or(1, |v| v.number + 1),
@@ -362,6 +384,11 @@ pub async fn approve(
         approved_by: actor.to_string(),
         approved_at: Utc::now(),
         comment: comment.to_string(),
+        exercise_after: if changed.is_empty() {
+            None
+        } else {
+            Some(serde_json::to_string(&changed).map_err(corrupt)?)
+        },
     };
     plan_versions::Entity::insert(version.clone().into_active_model())
         .exec_without_returning(&txn)
@@ -379,8 +406,47 @@ pub async fn approve(
         }],
     )
     .await?;
+    if !changed.is_empty() {
+        outbox::queue(
+            &txn,
+            notify(&current, version.number, &changed)?,
+            Utc::now(),
+        )
+        .await?;
+    }
     txn.commit().await?;
     Ok(Approved::Version(summary(version)))
+}
+
+/// The latest significant change of each system of a plan over its approved versions.
+pub async fn significant_changes(
+    db: &impl ConnectionTrait,
+    plan: &PlanId,
+) -> Result<HashMap<String, SignificantChange>> {
+    let mut out: HashMap<String, SignificantChange> = HashMap::new();
+    // Oldest first, so a later version replaces an earlier one.
+    for v in versions(db, plan).await?.into_iter().rev() {
+        let Some(json) = &v.exercise_after else {
+            continue;
+        };
+        let changed: BTreeMap<String, Vec<String>> =
+            serde_json::from_str(json).map_err(|e| StoreError::Corrupt {
+                table: "plan_versions",
+                key: format!("{plan}/{}", v.number),
+                reason: e.to_string(),
+            })?;
+        for (system, fields) in changed {
+            out.insert(
+                system,
+                SignificantChange {
+                    version: v.number,
+                    approved_at: v.approved_at,
+                    fields,
+                },
+            );
+        }
+    }
+    Ok(out)
 }
 
 /// One person of a plan with the revision they are at.

@@ -16,6 +16,7 @@ pub mod plans {
         pub owner_role: String,
         pub approver_role: String,
         pub review_interval_minutes: i64,
+        pub exercise_interval_minutes: i64,
         #[sea_orm(column_type = "Text")]
         pub purpose: String,
         #[sea_orm(column_type = "Text")]
@@ -362,6 +363,10 @@ pub mod plan_versions {
         pub approved_at: DateTimeUtc,
         #[sea_orm(column_type = "Text")]
         pub comment: String,
+        /// The systems this version changed significantly (horizons, dependencies, recovery
+        /// steps), as JSON `{"system": ["rto", …]}`: they should be exercised again.
+        #[sea_orm(column_type = "Text", nullable)]
+        pub exercise_after: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -479,6 +484,8 @@ pub mod drill_occurrences {
         pub lessons: Option<String>,
         pub evaluated_at: Option<DateTimeUtc>,
         pub evaluation_reminded_at: Option<DateTimeUtc>,
+        /// When the facilitator started the drill (the injects count from it; else `starts_at`).
+        pub started_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -592,6 +599,8 @@ pub mod action_items {
         pub created_by: String,
         pub created_at: DateTimeUtc,
         pub closed_at: Option<DateTimeUtc>,
+        /// When the owner was last reminded that the item is overdue.
+        pub reminded_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -165,6 +165,7 @@ async fn insert_plan(db: &impl ConnectionTrait, plan: &Plan, revision: i64) -> R
             owner_role: plan.owner_role.to_string(),
             approver_role: plan.approver_role.to_string(),
             review_interval_minutes: minutes(plan.review_interval),
+            exercise_interval_minutes: minutes(plan.exercise_interval),
             purpose: s.purpose.clone(),
             scope: s.scope.clone(),
             audience: s.audience.clone(),
@@ -554,6 +555,7 @@ pub async fn load_plan(db: &impl ConnectionTrait, id: &PlanId) -> Result<Option<
         owner_role: dec.id(&row.owner_role, RoleId::parse)?,
         approver_role: dec.id(&row.approver_role, RoleId::parse)?,
         review_interval: dec.duration(row.review_interval_minutes)?,
+        exercise_interval: dec.duration(row.exercise_interval_minutes)?,
         name: row.name,
         organisation: row.organisation,
         sections: PlanSections {

@@ -758,8 +758,8 @@ async fn approve(
 ) -> ApiResult<Response> {
     let signed_in = viewer.require_that(|a| a.may_approve())?;
     let id = PlanId::parse(&plan_id).map_err(|_| super::Error::NotFound)?;
-    match store::edits::approve(
-        &state.db,
+    match super::versions::approve_draft(
+        &state,
         &id,
         &signed_in.actor.username,
         body.comment.trim(),
@@ -872,8 +872,8 @@ async fn findings(
     user(&viewer)?;
     let plan = plan(&state, &plan_id).await?;
     let list: Vec<FindingView> = super::pages::findings_of(&state, &plan)
-        .iter()
-        .cloned()
+        .await?
+        .into_iter()
         .map(|f| FindingView {
             code: f.code.as_str().to_string(),
             severity: match f.severity() {

@@ -712,34 +712,24 @@ async fn new_action(
         let message = state.templates.text(&viewer.lang, "action.invalid");
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, message).into_response());
     };
-    let lang = store::accounts::languages_by_person(&state.db)
-        .await?
-        .get(owner.id.as_str())
-        .cloned()
-        .unwrap_or_else(|| state.config.language.clone());
-    let data = json!({
-        "name": owner.name,
-        "title": title,
-        "drill": r.drill.title,
-        "due": super::i18n::date(due, &lang),
-        "link": format!("{}/plans/{}/actions", state.config.public_url.trim_end_matches('/'), r.plan.id),
-    });
-    let render = |name: &str| state.templates.fragment(name, &lang, data.clone());
-    let mail = (!owner.email.trim().is_empty())
-        .then(|| -> Result<store::outbox::NewMessage> {
-            Ok(store::outbox::NewMessage {
-                message_id: format!("{}@beredskab", owner.id),
-                kind: "action".into(),
-                occurrence_id: Some(id),
-                to_address: owner.email.trim().to_string(),
-                to_name: owner.name.clone(),
-                subject: render("action_subject")?.trim().to_string(),
-                body_text: render("action_text")?,
-                body_html: render("action_html")?,
-                ics: None,
-            })
-        })
-        .transpose()?;
+    let ctx =
+        crate::drills::Context::new(&state.db, &state.templates, &state.config, &state.outbox)
+            .map_err(|e| Error::Internal(e.to_string()))?;
+    let languages = store::accounts::languages_by_person(&state.db).await?;
+    let mail = ctx.action_message(
+        &r.plan,
+        &languages,
+        &crate::drills::ActionView {
+            owner: owner.id.as_str(),
+            title: &title,
+            due,
+            source: &r.drill.title,
+            occurrence_id: Some(id),
+        },
+        false,
+        // `create` puts the item's id in front.
+        format!("{}@beredskab", owner.id),
+    )?;
     store::actions::create(
         &state.db,
         store::actions::NewAction {

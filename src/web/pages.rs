@@ -282,11 +282,28 @@ pub(super) async fn load(state: &AppState, id: &str) -> Result<Arc<Plan>> {
         .ok_or(Error::NotFound)
 }
 
-/// The plan's analysis findings as of today, computed once per plan revision and day.
-pub(super) fn findings_of(state: &AppState, plan: &Arc<Plan>) -> Arc<Vec<Finding>> {
-    state
+/// The plan's findings as of now: the analysis (computed once per plan revision and day) and
+/// its exercise coverage (`not-exercised`), from the closed drills and the approved versions.
+pub(super) async fn findings_of(state: &AppState, plan: &Arc<Plan>) -> Result<Vec<Finding>> {
+    let analysis = state
         .plans
-        .findings(plan, chrono::Local::now().date_naive())
+        .findings(plan, chrono::Local::now().date_naive());
+    let last: HashMap<String, chrono::DateTime<chrono::Utc>> =
+        store::drills::last_exercised(&state.db, &plan.id)
+            .await?
+            .into_iter()
+            .map(|(system, e)| (system, e.held_at))
+            .collect();
+    let changes = store::edits::significant_changes(&state.db, &plan.id).await?;
+    let mut all = (*analysis).clone();
+    all.extend(crate::domain::coverage::check(
+        plan,
+        &last,
+        &changes,
+        chrono::Utc::now(),
+    ));
+    analysis::sort_findings(&mut all);
+    Ok(all)
 }
 
 fn dur(d: Option<Duration>, lang: &str) -> Value {
@@ -352,7 +369,7 @@ async fn show_plan(
     let lang = viewer.lang.clone();
     let plan = load(&state, &plan_id).await?;
     let version = version_state(&state, &plan.id, &lang).await?;
-    let findings = findings_of(&state, &plan);
+    let findings = findings_of(&state, &plan).await?;
     let mut by_system: HashMap<&str, Vec<&Finding>> = HashMap::new();
     for f in findings.iter() {
         for s in &f.systems {
@@ -363,6 +380,12 @@ async fn show_plan(
         by_system.get(s.id.as_str()).is_some_and(|fs| {
             fs.iter()
                 .any(|f| f.code == analysis::Code::ReviewOverdue && f.system() == Some(&s.id))
+        })
+    };
+    let unexercised = |s: &System| {
+        by_system.get(s.id.as_str()).is_some_and(|fs| {
+            fs.iter()
+                .any(|f| f.code == analysis::Code::NotExercised && f.system() == Some(&s.id))
         })
     };
     let needle = query.q.as_deref().unwrap_or("").trim().to_lowercase();
@@ -396,7 +419,22 @@ async fn show_plan(
     };
     // Review deadlines move with the date.
     let today = chrono::Local::now().date_naive();
-    let key = format!("overview|{today}|{lang}|{scope}|{needle}|{crit:?}|{only}|{sort}|{desc}");
+    // Exercise coverage changes without a new plan revision (a drill is closed): its findings
+    // are part of the key.
+    let coverage = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for f in findings
+            .iter()
+            .filter(|f| f.code == analysis::Code::NotExercised)
+        {
+            (&f.systems, &f.message).hash(&mut h);
+        }
+        h.finish()
+    };
+    let key = format!(
+        "overview|{today}|{lang}|{scope}|{needle}|{crit:?}|{only}|{sort}|{desc}|{coverage:x}"
+    );
     let table = state.plans.fragment(&plan, &key, || {
         let mut rows: Vec<&System> = plan
             .systems
@@ -411,6 +449,7 @@ async fn show_plan(
             .filter(|s| match query.only.as_deref() {
                 Some("findings") => by_system.contains_key(s.id.as_str()),
                 Some("overdue") => overdue(s),
+                Some("exercise") => unexercised(s),
                 _ => true,
             })
             .collect();
@@ -448,6 +487,7 @@ async fn show_plan(
                     "owner": owner_name(s),
                     "reviewed": s.last_reviewed.map(|d| i18n::date(d, &lang)),
                     "overdue": overdue(s),
+                    "unexercised": unexercised(s),
                     "errors": (errors > 0).then(|| errors_text.replace("{n}", &errors.to_string())),
                     "warnings": (warnings > 0).then(|| warnings_text.replace("{n}", &warnings.to_string())),
                     "editable": user.actor.may_edit_system(s),
@@ -462,6 +502,7 @@ async fn show_plan(
             "no_owner": t("overview.no_owner"),
             "overdue": t("overview.overdue"),
             "never": t("overview.never"),
+            "unexercised": t("overview.not_exercised"),
             "ok": t("overview.ok"),
             "edit": t("overview.edit"),
         });
@@ -488,7 +529,7 @@ async fn show_plan(
         if let Some(o) = query
             .only
             .as_deref()
-            .filter(|o| ["findings", "overdue"].contains(o))
+            .filter(|o| ["findings", "overdue", "exercise"].contains(o))
         {
             parts.push(format!("only={o}"));
         }
@@ -535,7 +576,9 @@ async fn show_plan(
             "columns": columns,
             "errors": errors,
             "warnings": findings.len() - errors,
-            "findings": findings.iter().map(finding_view).collect::<Vec<_>>(),
+            // Coverage warnings are one line with a link to the systems, not one line each.
+            "findings": findings.iter().filter(|f| f.code != analysis::Code::NotExercised).map(finding_view).collect::<Vec<_>>(),
+            "unexercised": findings.iter().filter(|f| f.code == analysis::Code::NotExercised).count(),
             "filter": {
                 "q": needle,
                 "crit": crit,
@@ -543,6 +586,7 @@ async fn show_plan(
                 "crits": (1..=4).map(|c| json!({"value": c, "selected": crit == Some(c)})).collect::<Vec<_>>(),
                 "only_findings": query.only.as_deref() == Some("findings"),
                 "only_overdue": query.only.as_deref() == Some("overdue"),
+                "only_exercise": query.only.as_deref() == Some("exercise"),
             },
             "sort": sort,
             "dir": if desc { "desc" } else { "asc" },
@@ -561,6 +605,7 @@ async fn show_system(
     let plan = load(&state, &plan_id).await?;
     let system = plan.system(&system_id).ok_or(Error::NotFound)?;
     let findings: Vec<Value> = findings_of(&state, &plan)
+        .await?
         .iter()
         .filter(|f| f.systems.contains(&system.id))
         .map(finding_view)
@@ -597,13 +642,15 @@ async fn show_system(
         .iter()
         .map(|row| json!({"after": i18n::duration(row.after, &lang), "level": row.level.as_str(), "level_key": format!("impact.{}", row.level.as_str()), "citizens": row.citizens, "staff": row.staff}))
         .collect();
-    let exercised = store::drills::last_exercised(&state.db, &plan.id, system.id.as_str())
+    let exercised = store::drills::last_exercised(&state.db, &plan.id)
         .await?
-        .map(|(o, title, record)| {
+        .remove(system.id.as_str())
+        .map(|e| {
+            let record = e.record;
             json!({
-                "occurrence": o.id,
-                "title": title,
-                "on": i18n::date(o.starts_at.date_naive(), &lang),
+                "occurrence": e.occurrence,
+                "title": e.title,
+                "on": i18n::date(e.held_at.date_naive(), &lang),
                 "met": match (record.recovery, system.rto) {
                     (Some(took), Some(rto)) => Some(took <= rto),
                     _ => None,
@@ -682,7 +729,7 @@ async fn my_systems(State(state): State<AppState>, viewer: Viewer) -> Result<Htm
         let Some(plan) = state.plans.plan(&state.db, &id).await? else {
             continue;
         };
-        let findings = findings_of(&state, &plan);
+        let findings = findings_of(&state, &plan).await?;
         let systems: Vec<Value> = plan
             .systems
             .iter()

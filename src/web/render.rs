@@ -14,6 +14,13 @@ use super::{Error, Result};
 #[folder = "templates/"]
 pub struct Assets;
 
+/// A rendered message.
+pub struct MailBody {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
 /// The registered templates and the locale strings.
 pub struct Templates {
     hb: Handlebars<'static>,
@@ -92,6 +99,19 @@ impl Templates {
     /// The locale string `key` in `lang` (the key itself if there is none: never a blank).
     pub fn text(&self, lang: &str, key: &str) -> String {
         self.locales.get(lang, key).unwrap_or(key).to_string()
+    }
+
+    /// A message's subject, plain text and HTML from the email templates `{name}_subject`,
+    /// `{name}_text` and `{name}_html`, in `lang`.
+    pub fn mail(&self, name: &str, lang: &str, data: Value) -> Result<MailBody> {
+        Ok(MailBody {
+            subject: self
+                .fragment(&format!("{name}_subject"), lang, data.clone())?
+                .trim()
+                .to_string(),
+            text: self.fragment(&format!("{name}_text"), lang, data.clone())?,
+            html: self.fragment(&format!("{name}_html"), lang, data)?,
+        })
     }
 
     /// Renders template `name` as a piece of a page (escaped as always), for caching.

@@ -193,7 +193,7 @@ async fn approve(
     if comment.chars().count() > crate::domain::edit::MAX_FIELD_CHARS {
         return Err(Error::TooLarge);
     }
-    match store::edits::approve(&state.db, &id, &user.actor.username, comment).await? {
+    match approve_draft(&state, &id, &user.actor.username, comment).await? {
         Approved::Version(v) => {
             tracing::info!(user = %user.actor.username, plan = %id, version = v.number, "approved");
             Ok(
@@ -206,6 +206,27 @@ async fn approve(
         }
         Approved::Gone => Err(Error::NotFound),
     }
+}
+
+/// Approves the draft; the coordinators are mailed, in the same transaction, which systems the
+/// version changed significantly, so that they are exercised again.
+pub(super) async fn approve_draft(
+    state: &AppState,
+    id: &PlanId,
+    actor: &str,
+    comment: &str,
+) -> Result<Approved> {
+    let ctx =
+        crate::drills::Context::new(&state.db, &state.templates, &state.config, &state.outbox)
+            .map_err(|e| Error::Internal(e.to_string()))?;
+    let languages = store::accounts::languages_by_person(&state.db).await?;
+    let approved =
+        store::edits::approve(&state.db, id, actor, comment, |plan, version, changed| {
+            ctx.exercise_again_messages(plan, &languages, version, changed)
+        })
+        .await?;
+    state.outbox.notify_one();
+    Ok(approved)
 }
 
 #[derive(Deserialize, Default)]
