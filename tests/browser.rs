@@ -209,3 +209,88 @@ async fn an_owner_edits_a_step_an_approver_approves_and_the_overview_shows_the_v
     assert!(!version.contains("Kladden har ændringer"), "{version}");
     c.close().await.unwrap();
 }
+
+/// The value of a form field.
+async fn value_of(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_participants_record_is_saved_as_it_is_typed_and_when_the_page_is_left() {
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let db = helpers::sqlite_db();
+    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    app.login_demo("lars-nielsen").await;
+    let run = app.planned_occurrence("ad-nede").await;
+    let base = app.address.clone();
+
+    // The owner of AD takes part.
+    login(&c, &base, "sofie-andersen").await;
+    c.goto(&format!("{base}{run}")).await.unwrap();
+    // The clock runs (the drill is 30 days ahead: it counts down).
+    let first = text_of(&c, "#elapsed").await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let second = text_of(&c, "#elapsed").await;
+    assert!(
+        first.starts_with('−') && first != second,
+        "{first} {second}"
+    );
+
+    // Typed, not submitted: saved after a pause, as the form says.
+    c.find(Locator::Css("#recovery-ad"))
+        .await
+        .unwrap()
+        .send_keys("3h")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#notes-ad"))
+        .await
+        .unwrap()
+        .send_keys("DC04 manglede i dokumentationen")
+        .await
+        .unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(
+            "//form[@id='sys-ad']//span[contains(@class,'save-state') and starts-with(normalize-space(.), 'Gemt')]",
+        ))
+        .await
+        .expect("the form says it was saved");
+
+    // Typed and left at once (no pause): saved as the page goes.
+    c.find(Locator::Css("#notes-esdh"))
+        .await
+        .unwrap()
+        .send_keys("Leverandøren svarede ikke")
+        .await
+        .unwrap();
+    c.goto(&format!("{base}/my")).await.unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        c.goto(&format!("{base}{run}")).await.unwrap();
+        let (ad, esdh) = (
+            value_of(&c, "#notes-ad").await,
+            value_of(&c, "#notes-esdh").await,
+        );
+        if esdh == "Leverandøren svarede ikke" {
+            assert_eq!(ad, "DC04 manglede i dokumentationen");
+            assert_eq!(value_of(&c, "#recovery-ad").await, "3h");
+            break;
+        }
+        assert!(Instant::now() < deadline, "not saved on leaving: {esdh:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // What the participant sees is what the store holds.
+    let (_, page) = app.page(&format!("{run}/report")).await;
+    assert!(page.contains("DC04 manglede i dokumentationen"));
+    c.close().await.unwrap();
+}

@@ -388,9 +388,15 @@ async fn a_cancelled_drill_sends_a_calendar_cancel_with_the_same_uid_and_no_remi
             .remove(0);
 
         let drill = store::drills::find(&conn, drill_id).await.unwrap().unwrap();
-        assert!(beredskab::drills::cancel(&ctx, &drill, now).await.unwrap());
         assert!(
-            !beredskab::drills::cancel(&ctx, &drill, now).await.unwrap(),
+            beredskab::drills::cancel(&ctx, &drill, now, Default::default())
+                .await
+                .unwrap()
+        );
+        assert!(
+            !beredskab::drills::cancel(&ctx, &drill, now, Default::default())
+                .await
+                .unwrap(),
             "once"
         );
         deliver_due(&conn, &mailer(&smtp), &from(), now)
@@ -438,7 +444,7 @@ async fn a_moved_drill_updates_the_same_calendar_entry_and_reminds_before_the_ne
     let drill = store::drills::find(&conn, drill_id).await.unwrap().unwrap();
     let at = NaiveDateTime::parse_from_str("2026-12-17 13:00", "%Y-%m-%d %H:%M").unwrap();
     assert!(
-        beredskab::drills::reschedule(&ctx, &drill, at, now)
+        beredskab::drills::reschedule(&ctx, &drill, at, now, Default::default())
             .await
             .unwrap()
     );
@@ -611,34 +617,6 @@ async fn an_overdue_action_item_is_reminded_once_per_cadence_until_it_is_done() 
     }
 }
 
-fn location(response: &reqwest::Response) -> String {
-    response.headers()["location"].to_str().unwrap().to_string()
-}
-
-/// Plans a drill of `scenario` 30 days ahead as the signed-in coordinator and returns the path of
-/// its occurrence (created by the server's scheduler).
-async fn planned_occurrence(app: &helpers::TestApp, scenario: &str) -> String {
-    let path = format!("/plans/example-kommune/drills/new?scenario={scenario}");
-    let (_, page) = app.page(&path).await;
-    let mut fields = helpers::form_fields(&page, &path);
-    let when = (chrono::Local::now() + chrono::Duration::days(30))
-        .format("%Y-%m-%dT09:00")
-        .to_string();
-    helpers::set(&mut fields, "at", &when);
-    let response = app.submit(&path, &fields).await;
-    assert_eq!(response.status().as_u16(), 303);
-    let drill = location(&response);
-    for _ in 0..100 {
-        let (_, page) = app.page(&drill).await;
-        if let Some(at) = page.find("href=\"/occurrences/") {
-            let rest = &page[at + 6..];
-            return rest[..rest.find('"').unwrap()].to_string();
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("no occurrence of {drill}");
-}
-
 /// The `not-exercised` findings of the example plan, by system.
 async fn not_exercised(app: &helpers::TestApp) -> std::collections::HashMap<String, String> {
     let findings: serde_json::Value = app
@@ -690,7 +668,7 @@ async fn systems_not_exercised_are_flagged_and_a_significant_change_asks_for_ano
     assert!(page.contains("Viser 36 af 36"), "{page}");
 
     // AD is exercised in a closed drill: no longer flagged, and off the filtered overview.
-    let run = planned_occurrence(&app, "ad-nede").await;
+    let run = app.planned_occurrence("ad-nede").await;
     let response = app
         .post_form(
             &format!("{run}/systems/ad"),
@@ -750,4 +728,105 @@ async fn systems_not_exercised_are_flagged_and_a_significant_change_asks_for_ano
     );
     let text = quoted_printable_text(&mail[0]);
     assert!(text.contains("Active Directory (ad): rto"), "{text}");
+}
+
+#[tokio::test]
+async fn a_started_drill_plays_its_injects_from_the_start_saves_as_typed_and_exports_its_report() {
+    let db = helpers::sqlite_db();
+    let app = helpers::spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    app.login_demo("lars-nielsen").await;
+    let run = app.planned_occurrence("ad-nede").await;
+    // Planned 30 days ahead: nothing has been played; the facilitator may start it now.
+    let (_, page) = app.page(&run).await;
+    assert!(page.contains(&format!("action=\"{run}/start\"")));
+    assert!(!page.contains("class=\"played\""));
+    assert!(page.contains("<script src=\"/static/run.js\" defer></script>"));
+    let (status, script) = app.page("/static/run.js").await;
+    assert_eq!(status, 200);
+    assert!(script.contains("sendBeacon"));
+
+    // Started: the injects count from now, so the one at minute 0 is played and on the timeline.
+    let response = app.post_form(&format!("{run}/start"), &[]).await;
+    assert_eq!(response.status().as_u16(), 303);
+    let (_, page) = app.page(&run).await;
+    assert!(!page.contains(&format!("action=\"{run}/start\"")));
+    assert_eq!(page.matches("class=\"played\"").count(), 1, "{page}");
+    assert!(page.contains("Øvelsen startede"));
+    assert!(page.contains("Indspil, Minut 0:"));
+
+    // The page's script saves a record as it is typed and is answered in JSON.
+    let url = format!("{}{run}/systems/ad", app.address);
+    let csrf = app.csrf().await;
+    let typed = |recovery: &'static str| {
+        app.client
+            .post(&url)
+            .header("X-Requested-With", "fetch")
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("found", "yes"),
+                ("followed", ""),
+                ("recovery", recovery),
+                ("notes", "DC04 <b>manglede</b>"),
+            ])
+            .send()
+    };
+    let response = typed("3h").await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let saved: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(saved["rto_met"], true);
+    assert!(saved["saved_at"].as_str().unwrap().contains(':'));
+    let response = typed("tre timer").await.unwrap();
+    assert_eq!(response.status().as_u16(), 422);
+    let refused: serde_json::Value = response.json().await.unwrap();
+    assert!(
+        refused["error"]
+            .as_str()
+            .unwrap()
+            .contains("“tre timer” er ikke en varighed"),
+        "{refused}"
+    );
+    let (_, page) = app.page(&run).await;
+    assert!(page.contains("value=\"3h\""), "the good save stands");
+
+    // Closed: the record is locked, also for the script, and the timeline says so.
+    app.post_form(&format!("{run}/close"), &[]).await;
+    let response = typed("2h").await.unwrap();
+    assert_eq!(response.status().as_u16(), 409);
+    let refused: serde_json::Value = response.json().await.unwrap();
+    assert!(refused["error"].as_str().unwrap().contains("lukket"));
+
+    // The report as one self-contained file.
+    let response = app.get(&format!("{run}/report.html")).await;
+    assert_eq!(response.status().as_u16(), 200);
+    let headers = response.headers().clone();
+    assert!(
+        headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=\"evalueringsrapport-")
+    );
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .starts_with("default-src 'none'; style-src 'unsafe-inline'")
+    );
+    let html = response.text().await.unwrap();
+    assert!(html.starts_with("<!doctype html>"));
+    assert!(html.contains("<style>"));
+    assert!(html.contains("Active Directory"));
+    assert!(
+        html.contains("RTO overholdt for 1, overskredet for 0"),
+        "{html}"
+    );
+    assert!(html.contains("DC04 &lt;b&gt;manglede&lt;/b&gt;"));
+    assert!(html.contains("Øvelsen blev lukket"));
+    for outside in [
+        "http://", "https://", "src=", "href=", "url(", "<script", "<link", "<form",
+    ] {
+        assert!(
+            !html.contains(outside),
+            "the file refers outside: {outside}"
+        );
+    }
 }

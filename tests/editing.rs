@@ -3,7 +3,7 @@
 
 mod helpers;
 
-use helpers::{ADMIN_PASSWORD, TestApp, form_fields, set, spawn_app};
+use helpers::{ADMIN_PASSWORD, TestApp, form_fields, location, set, spawn_app};
 
 const PLAN: &str = "example-kommune";
 
@@ -14,10 +14,6 @@ async fn apps() -> Vec<(TestApp, helpers::TestDb)> {
         out.push((app, db));
     }
     out
-}
-
-fn location(response: &reqwest::Response) -> String {
-    response.headers()["location"].to_str().unwrap().to_string()
 }
 
 #[tokio::test]
@@ -872,26 +868,7 @@ async fn a_drill_is_recorded_per_system_closed_and_reported() {
     let db = helpers::sqlite_db();
     let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
     app.login_demo("lars-nielsen").await;
-    let path = "/plans/example-kommune/drills/new?scenario=ad-nede";
-    let (_, page) = app.page(path).await;
-    let mut fields = form_fields(&page, path);
-    let when = (chrono::Local::now() + chrono::Duration::days(30))
-        .format("%Y-%m-%dT09:00")
-        .to_string();
-    set(&mut fields, "at", &when);
-    let drill = location(&app.submit(path, &fields).await);
-    // The occurrence is created by the scheduler: wait for its link.
-    let mut run = None;
-    for _ in 0..100 {
-        let (_, page) = app.page(&drill).await;
-        if let Some(at) = page.find("href=\"/occurrences/") {
-            let rest = &page[at + 6..];
-            run = Some(rest[..rest.find('"').unwrap()].to_string());
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    let run = run.expect("an occurrence");
+    let run = app.planned_occurrence("ad-nede").await;
     let (status, page) = app.page(&run).await;
     assert_eq!(status, 200);
     assert!(

@@ -194,11 +194,16 @@ async fn plan_of(
 
 /// Cancels a drill and queues the calendar cancellations of its invited occurrences.
 /// Returns `false` if it was cancelled already.
-pub async fn cancel(ctx: &Context, drill: &Drill, now: DateTime<Utc>) -> Result<bool, StoreError> {
+pub async fn cancel(
+    ctx: &Context,
+    drill: &Drill,
+    now: DateTime<Utc>,
+    audit: store::audit::Entry,
+) -> Result<bool, StoreError> {
     let Some((plan, languages)) = plan_of(ctx, drill).await? else {
         return Ok(false);
     };
-    let done = store::drills::cancel(&ctx.db, drill.id, now, |o| {
+    let done = store::drills::cancel(&ctx.db, drill.id, now, audit, |o| {
         messages_for(ctx, &plan, &languages, drill, o, Send::Cancellation)
     })
     .await?;
@@ -506,6 +511,7 @@ pub async fn reschedule(
     drill: &Drill,
     at: chrono::NaiveDateTime,
     now: DateTime<Utc>,
+    audit: store::audit::Entry,
 ) -> Result<bool, StoreError> {
     let Some((plan, languages)) = plan_of(ctx, drill).await? else {
         return Ok(false);
@@ -516,7 +522,7 @@ pub async fn reschedule(
     };
     let mut moved = drill.clone();
     moved.schedule = crate::domain::drill::Schedule::Once { at };
-    let done = store::drills::reschedule(&ctx.db, &moved, starts_at, now, |o| {
+    let done = store::drills::reschedule(&ctx.db, &moved, starts_at, now, audit, |o| {
         messages_for(ctx, &plan, &languages, &moved, o, Send::Update)
     })
     .await?;

@@ -10,7 +10,7 @@ use sea_orm::{
 
 use super::entities::{drill_occurrences, drill_records, drill_timeline, drills, scenarios};
 use super::outbox::{self, NewMessage};
-use super::{Result, StoreError, insert_all};
+use super::{Result, StoreError, audit, insert_all};
 use crate::domain::PlanId;
 use crate::domain::drill::{Scenario, Schedule, SystemRecord};
 
@@ -241,12 +241,13 @@ pub const CANCELLED: &str = "cancelled";
 
 /// Cancels a drill: every occurrence still ahead is cancelled (its SEQUENCE raised, so calendars
 /// take the cancellation), and the cancellations of those that were invited to are queued, all
-/// in one transaction. `messages` gives the messages of an occurrence. Returns `false` if the
+/// in one transaction with its audit record. `messages` gives the messages of an occurrence. Returns `false` if the
 /// drill was cancelled already.
 pub async fn cancel(
     db: &DatabaseConnection,
     drill: i64,
     now: DateTime<Utc>,
+    audit: audit::Entry,
     mut messages: impl FnMut(&Occurrence) -> Result<Vec<NewMessage>>,
 ) -> Result<bool> {
     let txn = db.begin().await?;
@@ -278,6 +279,7 @@ pub async fn cancel(
             outbox::queue(&txn, messages(&o)?, now).await?;
         }
     }
+    audit::write(&txn, vec![audit]).await?;
     txn.commit().await?;
     Ok(true)
 }
@@ -445,6 +447,20 @@ pub async fn timeline(db: &impl ConnectionTrait, occurrence: i64) -> Result<Vec<
         .await?)
 }
 
+/// Marks the drill as started now (the injects count from here); `false` if it was started
+/// already or is closed.
+pub async fn start(db: &impl ConnectionTrait, occurrence: i64, now: DateTime<Utc>) -> Result<bool> {
+    Ok(drill_occurrences::Entity::update_many()
+        .col_expr(drill_occurrences::Column::StartedAt, Expr::value(now))
+        .filter(drill_occurrences::Column::Id.eq(occurrence))
+        .filter(drill_occurrences::Column::StartedAt.is_null())
+        .filter(drill_occurrences::Column::ClosedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected
+        == 1)
+}
+
 /// Closes the drill's record: nothing can be changed afterwards. `false` if already closed.
 pub async fn close(
     db: &impl ConnectionTrait,
@@ -471,6 +487,7 @@ pub async fn reschedule(
     drill: &Drill,
     starts_at: DateTime<Utc>,
     now: DateTime<Utc>,
+    audit: audit::Entry,
     mut messages: impl FnMut(&Occurrence) -> Result<Vec<NewMessage>>,
 ) -> Result<bool> {
     let txn = db.begin().await?;
@@ -508,6 +525,7 @@ pub async fn reschedule(
     if o.invited_at.is_some() {
         outbox::queue(&txn, messages(&o)?, now).await?;
     }
+    audit::write(&txn, vec![audit]).await?;
     txn.commit().await?;
     Ok(true)
 }

@@ -32,8 +32,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/occurrences/{id}/notes", axum::routing::post(note))
         .route("/occurrences/{id}/close", axum::routing::post(close))
+        .route("/occurrences/{id}/start", axum::routing::post(start))
         .route("/occurrences/{id}/report", get(report))
         .route("/occurrences/{id}/report.json", get(report_json))
+        .route("/occurrences/{id}/report.html", get(report_html))
         .route("/occurrences/{id}/actions", axum::routing::post(new_action))
         .route(
             "/occurrences/{id}/evaluation",
@@ -378,20 +380,15 @@ async fn cancel(
     let ctx =
         crate::drills::Context::new(&state.db, &state.templates, &state.config, &state.outbox)
             .map_err(|e| Error::Internal(e.to_string()))?;
-    if crate::drills::cancel(&ctx, &drill, Utc::now()).await? {
-        audit::write(
-            &state.db,
-            vec![audit::Entry {
-                actor: user.actor.username.clone(),
-                plan_id: Some(drill.plan_id.clone()),
-                action: "drill-cancel".into(),
-                field: format!("drill {id}"),
-                before: drill.title.clone(),
-                ..Default::default()
-            }],
-        )
-        .await?;
-    }
+    let entry = audit::Entry {
+        actor: user.actor.username.clone(),
+        plan_id: Some(drill.plan_id.clone()),
+        action: "drill-cancel".into(),
+        field: format!("drill {id}"),
+        before: drill.title.clone(),
+        ..Default::default()
+    };
+    crate::drills::cancel(&ctx, &drill, Utc::now(), entry).await?;
     Ok(Redirect::to(&format!("/drills/{id}")).into_response())
 }
 
@@ -451,14 +448,15 @@ async fn run(
     let records = store::drills::records(&state.db, id).await?;
     let results = crate::domain::drill::results(&r.plan, &r.drill.scenario, &records);
     let closed = r.occurrence.closed_at.is_some();
+    let start = r.occurrence.started_at.unwrap_or(r.occurrence.starts_at);
     let injects: Vec<Value> = r
         .drill
         .scenario
         .injects
         .iter()
         .map(|i| {
-            let at = r.occurrence.starts_at + chrono::Duration::minutes(i64::from(i.minute));
-            json!({"minute": i.minute, "at": local(at, tz, lang), "played": at <= now, "text": i.text})
+            let at = start + chrono::Duration::minutes(i64::from(i.minute));
+            json!({"minute": i.minute, "at": local(at, tz, lang), "at_utc": at.to_rfc3339(), "played": at <= now, "text": i.text})
         })
         .collect();
     let systems: Vec<Value> = results
@@ -476,11 +474,7 @@ async fn run(
             })
         })
         .collect();
-    let timeline: Vec<Value> = store::drills::timeline(&state.db, id)
-        .await?
-        .iter()
-        .map(|e| json!({"at": local(e.at, tz, lang), "author": e.author, "text": e.text}))
-        .collect();
+    let timeline = timeline_view(&state, &r, lang, now).await?;
     page(
         &state,
         &viewer,
@@ -488,15 +482,92 @@ async fn run(
         json!({
             "plan": {"id": r.plan.id, "name": r.plan.name},
             "drill": {"id": r.drill.id, "title": r.drill.title, "narrative": r.drill.scenario.narrative},
-            "occurrence": {"id": id, "when": local(r.occurrence.starts_at, tz, lang), "closed": closed},
+            "occurrence": {
+                "id": id,
+                "when": local(r.occurrence.starts_at, tz, lang),
+                "closed": closed,
+                "started": r.occurrence.started_at.map(|t| local(t, tz, lang)),
+                "start_utc": start.to_rfc3339(),
+            },
             "injects": injects,
             "systems": systems,
             "timeline": timeline,
             "may_record": r.may_record && !closed,
             "may_close": r.may_close && !closed,
+            "may_start": r.may_close && !closed && r.occurrence.started_at.is_none(),
         }),
     )
     .map(IntoResponse::into_response)
+}
+
+/// The drill's timeline: its start, each inject at the minute it was played (counted from the
+/// start), the notes taken, and the close; in time order, up to now or the close.
+async fn timeline_view(
+    state: &AppState,
+    r: &Run,
+    lang: &str,
+    now: chrono::DateTime<Utc>,
+) -> Result<Vec<Value>> {
+    let tz = &r.drill.time_zone;
+    let t = |key: &str| state.templates.text(lang, key);
+    let o = &r.occurrence;
+    let until = o.closed_at.unwrap_or(now);
+    let start = o.started_at.unwrap_or(o.starts_at);
+    let mut items: Vec<(chrono::DateTime<Utc>, u8, Value)> = Vec::new();
+    if start <= until {
+        items.push((
+            start,
+            0,
+            json!({"text": t("drill.started"), "author": "", "event": true}),
+        ));
+        for i in &r.drill.scenario.injects {
+            let at = start + chrono::Duration::minutes(i64::from(i.minute));
+            if at <= until {
+                let label = t("drill.minute").replace("{n}", &i.minute.to_string());
+                items.push((at, 1, json!({"text": format!("{}, {label}: {}", t("drill.inject"), i.text), "author": "", "event": true})));
+            }
+        }
+    }
+    for e in store::drills::timeline(&state.db, o.id).await? {
+        items.push((
+            e.at,
+            2,
+            json!({"text": e.text, "author": e.author, "event": false}),
+        ));
+    }
+    if let Some(closed) = o.closed_at {
+        let by = o.closed_by.clone().unwrap_or_default();
+        items.push((
+            closed,
+            3,
+            json!({"text": t("drill.closed_event"), "author": by, "event": true}),
+        ));
+    }
+    items.sort_by_key(|(at, order, _)| (*at, *order));
+    Ok(items
+        .into_iter()
+        .map(|(at, _, mut v)| {
+            v["at"] = json!(local(at, tz, lang));
+            v
+        })
+        .collect())
+}
+
+/// The facilitator starts the drill: the injects count from now.
+async fn start(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let r = load_run(&state, &viewer, id).await?;
+    if !r.may_close {
+        return Err(Error::Forbidden);
+    }
+    if r.occurrence.closed_at.is_some() {
+        return Ok((StatusCode::CONFLICT, closed_text(&state, &viewer.lang)).into_response());
+    }
+    store::drills::start(&state.db, id, Utc::now()).await?;
+    Ok(Redirect::to(&format!("/occurrences/{id}")).into_response())
 }
 
 fn answer(text: &str) -> Option<bool> {
@@ -507,22 +578,36 @@ fn answer(text: &str) -> Option<bool> {
     }
 }
 
+/// Saves one system's record. A form post is answered with a redirect back to the system; the
+/// page's script saves as the participant types (`X-Requested-With: fetch`) and gets JSON.
 async fn record(
     State(state): State<AppState>,
     viewer: Viewer,
     Path((id, system)): Path<(i64, String)>,
+    headers: axum::http::HeaderMap,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response> {
+    let by_script = headers
+        .get("x-requested-with")
+        .is_some_and(|v| v.as_bytes() == b"fetch");
+    let answer_with = |status: StatusCode, message: String| {
+        if by_script {
+            (status, axum::Json(json!({"error": message}))).into_response()
+        } else {
+            (status, message).into_response()
+        }
+    };
     let r = load_run(&state, &viewer, id).await?;
     if !r.may_record {
         return Err(Error::Forbidden);
     }
-    if !crate::domain::drill::results(&r.plan, &r.drill.scenario, &Default::default())
-        .iter()
-        .any(|x| x.system.as_str() == system)
-    {
+    let Some(result) =
+        crate::domain::drill::results(&r.plan, &r.drill.scenario, &Default::default())
+            .into_iter()
+            .find(|x| x.system.as_str() == system)
+    else {
         return Err(Error::NotFound);
-    }
+    };
     let f = Fields(pairs);
     let recovery_text = f.get("recovery");
     let recovery = match recovery_text.trim() {
@@ -537,7 +622,7 @@ async fn record(
                         input: text.to_string(),
                     },
                 );
-                return Ok((StatusCode::UNPROCESSABLE_ENTITY, message).into_response());
+                return Ok(answer_with(StatusCode::UNPROCESSABLE_ENTITY, message));
             }
         },
     };
@@ -547,10 +632,26 @@ async fn record(
         recovery,
         notes: f.get("notes").trim().to_string(),
     };
-    if !store::drills::record_system(&state.db, id, &system, &entry, &r.username, Utc::now())
-        .await?
-    {
-        return Ok((StatusCode::CONFLICT, closed_text(&state, &viewer.lang)).into_response());
+    if entry.notes.chars().count() > crate::domain::edit::MAX_FIELD_CHARS {
+        return Err(Error::TooLarge);
+    }
+    let now = Utc::now();
+    if !store::drills::record_system(&state.db, id, &system, &entry, &r.username, now).await? {
+        return Ok(answer_with(
+            StatusCode::CONFLICT,
+            closed_text(&state, &viewer.lang),
+        ));
+    }
+    if by_script {
+        let rto_met = match (entry.recovery, result.rto) {
+            (Some(took), Some(rto)) => Some(took <= rto),
+            _ => None,
+        };
+        return Ok(axum::Json(json!({
+            "saved_at": local(now, &r.drill.time_zone, &viewer.lang),
+            "rto_met": rto_met,
+        }))
+        .into_response());
     }
     Ok(Redirect::to(&format!("/occurrences/{id}#sys-{system}")).into_response())
 }
@@ -635,12 +736,9 @@ fn report_data(
     })
 }
 
-async fn report(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<i64>,
-) -> Result<Response> {
-    let r = load_run(&state, &viewer, id).await?;
+/// Everything the report page and its exported file show.
+async fn report_view(state: &AppState, viewer: &Viewer, id: i64) -> Result<(Run, Value)> {
+    let r = load_run(state, viewer, id).await?;
     let records = store::drills::records(&state.db, id).await?;
     let mut data = report_data(&r, &records, &viewer.lang);
     data["actions"] = json!(action_rows(
@@ -649,6 +747,7 @@ async fn report(
         &viewer.lang
     ));
     data["may_act"] = json!(r.may_close);
+    data["export"] = json!(false);
     data["people"] = json!(
         r.plan
             .people
@@ -656,12 +755,56 @@ async fn report(
             .map(|p| json!({"id": p.id, "name": p.name}))
             .collect::<Vec<_>>()
     );
-    data["timeline"] = json!(store::drills::timeline(&state.db, id)
-        .await?
-        .iter()
-        .map(|e| json!({"at": local(e.at, &r.drill.time_zone, &viewer.lang), "author": e.author, "text": e.text}))
-        .collect::<Vec<_>>());
+    data["timeline"] = json!(timeline_view(state, &r, &viewer.lang, Utc::now()).await?);
+    Ok((r, data))
+}
+
+async fn report(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let (_, data) = report_view(&state, &viewer, id).await?;
     page(&state, &viewer, "report", data).map(IntoResponse::into_response)
+}
+
+/// The report as one self-contained HTML file (styles inline, no links out, no script), to
+/// attach to a mail or file with the minutes.
+async fn report_html(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    use axum::http::header;
+    let (r, mut data) = report_view(&state, &viewer, id).await?;
+    data["may_act"] = json!(false);
+    data["export"] = json!(true);
+    data["css"] = json!(super::render::static_text("app.css"));
+    data["exported_at"] = json!(local(Utc::now(), &r.drill.time_zone, &viewer.lang));
+    let html = state
+        .templates
+        .fragment("report_export", &viewer.lang, data)?;
+    let name = format!(
+        "{}-{}.html",
+        state.templates.text(&viewer.lang, "drill.report_file"),
+        r.occurrence.starts_at.format("%Y-%m-%d")
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            // Inline styles are the point of this file; it has no script and loads nothing.
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'".to_string(),
+            ),
+        ],
+        html,
+    )
+        .into_response())
 }
 
 async fn report_json(
@@ -829,21 +972,16 @@ async fn reschedule(
     let ctx =
         crate::drills::Context::new(&state.db, &state.templates, &state.config, &state.outbox)
             .map_err(|e| Error::Internal(e.to_string()))?;
-    if crate::drills::reschedule(&ctx, &drill, at, Utc::now()).await? {
-        audit::write(
-            &state.db,
-            vec![audit::Entry {
-                actor: user.actor.username.clone(),
-                plan_id: Some(drill.plan_id.clone()),
-                action: "drill-reschedule".into(),
-                field: format!("drill {id}"),
-                before: schedule_text(&drill.schedule),
-                after: at.format("%Y-%m-%d %H:%M").to_string(),
-                ..Default::default()
-            }],
-        )
-        .await?;
-    }
+    let entry = audit::Entry {
+        actor: user.actor.username.clone(),
+        plan_id: Some(drill.plan_id.clone()),
+        action: "drill-reschedule".into(),
+        field: format!("drill {id}"),
+        before: schedule_text(&drill.schedule),
+        after: at.format("%Y-%m-%d %H:%M").to_string(),
+        ..Default::default()
+    };
+    crate::drills::reschedule(&ctx, &drill, at, Utc::now(), entry).await?;
     Ok(Redirect::to(&format!("/drills/{id}")).into_response())
 }
 

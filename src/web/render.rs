@@ -137,11 +137,17 @@ fn paragraphs_of(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// A static text file (the stylesheet), for inlining into a self-contained page.
+pub fn static_text(name: &str) -> String {
+    text(&format!("static/{name}")).unwrap_or_default()
+}
+
 /// A static file's bytes and content type.
 pub fn static_file(name: &str) -> Option<(Vec<u8>, &'static str)> {
     let file = Assets::get(&format!("static/{name}"))?;
     let mime = match name.rsplit('.').next() {
         Some("css") => "text/css; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
         Some("svg") => "image/svg+xml",
         _ => "application/octet-stream",
     };

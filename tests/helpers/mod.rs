@@ -343,3 +343,33 @@ impl TestApp {
         form_fields(&page, &path)
     }
 }
+
+pub fn location(response: &reqwest::Response) -> String {
+    response.headers()["location"].to_str().unwrap().to_string()
+}
+
+impl TestApp {
+    /// Plans a drill of `scenario` 30 days ahead as the signed-in coordinator and returns the path of
+    /// its occurrence (created by the server's scheduler).
+    pub async fn planned_occurrence(&self, scenario: &str) -> String {
+        let path = format!("/plans/example-kommune/drills/new?scenario={scenario}");
+        let (_, page) = self.page(&path).await;
+        let mut fields = form_fields(&page, &path);
+        let when = (chrono::Local::now() + chrono::Duration::days(30))
+            .format("%Y-%m-%dT09:00")
+            .to_string();
+        set(&mut fields, "at", &when);
+        let response = self.submit(&path, &fields).await;
+        assert_eq!(response.status().as_u16(), 303);
+        let drill = location(&response);
+        for _ in 0..100 {
+            let (_, page) = self.page(&drill).await;
+            if let Some(at) = page.find("href=\"/occurrences/") {
+                let rest = &page[at + 6..];
+                return rest[..rest.find('"').unwrap()].to_string();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("no occurrence of {drill}");
+    }
+}
