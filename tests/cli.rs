@@ -562,6 +562,16 @@ async fn import_is_idempotent_and_export_round_trips() {
         assert_eq!(code, 0, "{json:#}");
         let (_, original) = validate_json(&example);
         assert_eq!(codes(&json, "warnings"), codes(&original, "warnings"));
+        // The scenario library comes back too: importing the export changes nothing.
+        let count =
+            |dir: &std::path::Path| std::fs::read_dir(dir.join("scenarios")).unwrap().count();
+        assert_eq!(count(&exported), count(&example));
+        let again = beredskab(&["--database-url", url, "import", exported.to_str().unwrap()]);
+        assert!(
+            stdout(&again).starts_with("plan example-kommune: unchanged"),
+            "{}",
+            stdout(&again)
+        );
 
         let missing = beredskab(&["--database-url", url, "export", "--plan", "nope", out]);
         assert_eq!(missing.status.code(), Some(1));

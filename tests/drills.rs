@@ -46,6 +46,12 @@ async fn setup(db: &helpers::TestDb) -> DatabaseConnection {
 /// A drill of the "AD down" scenario on 10 December 2026 at 09:00 Copenhagen time, inviting the
 /// scenario's default participants 14 days before.
 async fn ad_drill(conn: &DatabaseConnection) -> (i64, Vec<String>) {
+    let at = NaiveDateTime::parse_from_str("2026-12-10 09:00", "%Y-%m-%d %H:%M").unwrap();
+    drill_of(conn, Schedule::Once { at }).await
+}
+
+/// A drill of the "AD down" scenario on `schedule`.
+async fn drill_of(conn: &DatabaseConnection, schedule: Schedule) -> (i64, Vec<String>) {
     let plan_id = PlanId::parse("example-kommune").unwrap();
     let plan = store::load_plan(conn, &plan_id).await.unwrap().unwrap();
     let scenario = store::drills::scenarios(conn, &plan_id)
@@ -68,9 +74,7 @@ async fn ad_drill(conn: &DatabaseConnection) -> (i64, Vec<String>) {
         facilitator: Some("lars-nielsen".into()),
         participants: participants.clone(),
         location: "Rådhuset, mødelokale 2".into(),
-        schedule: Schedule::Once {
-            at: NaiveDateTime::parse_from_str("2026-12-10 09:00", "%Y-%m-%d %H:%M").unwrap(),
-        },
+        schedule,
         time_zone: "Europe/Copenhagen".into(),
         invite_days_before: 14,
         created_by: "lars-nielsen".into(),
@@ -829,4 +833,200 @@ async fn a_started_drill_plays_its_injects_from_the_start_saves_as_typed_and_exp
             "the file refers outside: {outside}"
         );
     }
+}
+
+/// The METHOD and SEQUENCE of a queued message's calendar attachment.
+fn calendar_of(m: &outbox::Message) -> (String, u32) {
+    use icalendar::Component;
+    let calendar: icalendar::Calendar = m.ics.as_deref().unwrap().parse().unwrap();
+    let method = calendar.property_value("METHOD").unwrap().to_string();
+    let sequence = calendar.events().next().unwrap().get_sequence().unwrap();
+    (method, sequence)
+}
+
+#[tokio::test]
+async fn changing_an_invited_drill_invites_the_added_cancels_for_the_removed_and_updates_the_rest()
+{
+    for db in helpers::databases().await {
+        let conn = setup(&db).await;
+        let (id, participants) = ad_drill(&conn).await;
+        let ctx = context(&conn);
+        let now = utc("2026-11-27T10:00:00Z");
+        tick(&ctx, now).await.unwrap();
+        let occurrence = store::drills::occurrences(&conn, id).await.unwrap()[0].clone();
+        let queued = |conn: DatabaseConnection| async move {
+            outbox::of_occurrence(&conn, occurrence.id).await.unwrap()
+        };
+        let invited = queued(conn.clone()).await.len();
+        assert!(participants.contains(&"sofie-andersen".to_string()));
+        assert!(!participants.contains(&"michael-skov".to_string()));
+
+        // Sofie out, Michael in: he gets the invitation, she a cancellation, nobody else anything.
+        let old = store::drills::find(&conn, id).await.unwrap().unwrap();
+        let mut new = old.clone();
+        new.participants.retain(|p| p != "sofie-andersen");
+        new.participants.push("michael-skov".into());
+        let later = utc("2026-11-28T10:00:00Z");
+        assert!(
+            beredskab::drills::update(&ctx, &old, &new, later, Default::default())
+                .await
+                .unwrap()
+        );
+        let all = queued(conn.clone()).await;
+        let fresh: Vec<&outbox::Message> = all[invited..].iter().collect();
+        assert_eq!(fresh.len(), 2, "{}", db.backend);
+        let to = |address: &str| {
+            fresh
+                .iter()
+                .find(|m| m.to_address == address)
+                .copied()
+                .unwrap()
+        };
+        let michael = to("misk@eksempel-kommune.dk");
+        assert_eq!(michael.kind, "invitation");
+        assert_eq!(calendar_of(michael), ("REQUEST".to_string(), 0));
+        let sofie = to("soan@eksempel-kommune.dk");
+        assert_eq!(sofie.kind, "cancellation");
+        assert_eq!(calendar_of(sofie), ("CANCEL".to_string(), 0));
+        assert_eq!(store::drills::find(&conn, id).await.unwrap().unwrap(), new);
+
+        // A new place goes to everyone as a calendar update with the SEQUENCE raised.
+        let old = new.clone();
+        new.location = "Beredskabsrummet, kælderen".into();
+        beredskab::drills::update(&ctx, &old, &new, later, Default::default())
+            .await
+            .unwrap();
+        let all = queued(conn.clone()).await;
+        let updates: Vec<&outbox::Message> = all[invited + 2..].iter().collect();
+        assert_eq!(updates.len(), new.participants.len());
+        assert!(
+            updates
+                .iter()
+                .all(|m| m.kind == "update" && calendar_of(m) == ("REQUEST".to_string(), 1))
+        );
+        assert!(
+            updates[0].body_text.contains("Beredskabsrummet, kælderen"),
+            "{}",
+            updates[0].body_text
+        );
+        let stored = store::drills::occurrences(&conn, id).await.unwrap();
+        assert_eq!(stored[0].sequence, 1);
+        assert_eq!(stored[0].uid, occurrence.uid, "the same calendar entry");
+        // Nothing changed: nothing sent.
+        beredskab::drills::update(&ctx, &new, &new, later, Default::default())
+            .await
+            .unwrap();
+        assert_eq!(queued(conn.clone()).await.len(), all.len());
+        conn.close().await.unwrap();
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_programme_with_a_new_cron_expression_cancels_the_occurrences_it_no_longer_has() {
+    let db = helpers::sqlite_db();
+    let conn = setup(&db).await;
+    // The first Tuesday of each quarter at 09:00; the next is 5 January 2027.
+    let (id, _) = drill_of(
+        &conn,
+        Schedule::Recurring {
+            cron: "0 9 1-7 1,4,7,10 Tue".into(),
+        },
+    )
+    .await;
+    let ctx = context(&conn);
+    let now = utc("2026-12-25T10:00:00Z");
+    tick(&ctx, now).await.unwrap();
+    let before = store::drills::occurrences(&conn, id).await.unwrap();
+    assert_eq!(before[0].starts_at, utc("2027-01-05T08:00:00Z"));
+    assert!(before[0].invited_at.is_some(), "inside the 14 days");
+    assert!(before[1].invited_at.is_none());
+
+    // Moved to Wednesdays at 10:00.
+    let old = store::drills::find(&conn, id).await.unwrap().unwrap();
+    let mut new = old.clone();
+    new.schedule = Schedule::Recurring {
+        cron: "0 10 1-7 1,4,7,10 Wed".into(),
+    };
+    beredskab::drills::update(&ctx, &old, &new, now, Default::default())
+        .await
+        .unwrap();
+    tick(&ctx, now).await.unwrap();
+    let after = store::drills::occurrences(&conn, id).await.unwrap();
+    let state_at = |t: &str| {
+        after
+            .iter()
+            .find(|o| o.starts_at == utc(t))
+            .map(|o| o.state.clone())
+    };
+    assert_eq!(
+        state_at("2027-01-05T08:00:00Z").as_deref(),
+        Some("cancelled")
+    );
+    assert_eq!(
+        state_at("2027-04-06T07:00:00Z").as_deref(),
+        Some("cancelled")
+    );
+    assert_eq!(
+        state_at("2027-01-06T09:00:00Z").as_deref(),
+        Some("scheduled")
+    );
+    // Those invited to the dropped occurrence get its cancellation; the new one is invited.
+    let dropped = outbox::of_occurrence(&conn, before[0].id).await.unwrap();
+    assert!(
+        dropped
+            .iter()
+            .any(|m| m.kind == "cancellation" && calendar_of(m) == ("CANCEL".to_string(), 1))
+    );
+    assert!(
+        outbox::of_occurrence(&conn, before[1].id)
+            .await
+            .unwrap()
+            .is_empty(),
+        "never invited: no mail"
+    );
+    let new_first = after
+        .iter()
+        .find(|o| o.starts_at == utc("2027-01-06T09:00:00Z"))
+        .unwrap();
+    assert!(new_first.invited_at.is_some());
+}
+
+#[tokio::test]
+async fn the_coordinator_changes_a_drill_with_errors_named_beside_their_fields() {
+    let db = helpers::sqlite_db();
+    let app = helpers::spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    app.login_demo("lars-nielsen").await;
+    let run = app.planned_occurrence("ad-nede").await;
+    let (_, page) = app.page(&run).await;
+    let at = page.find("href=\"/drills/").unwrap() + 6;
+    let drill = page[at..at + page[at..].find('"').unwrap()].to_string();
+    let edit = format!("{drill}/edit");
+    let (status, page) = app.page(&edit).await;
+    assert_eq!(status, 200);
+    let mut fields = helpers::form_fields(&page, &edit);
+    fields.push(("participant".into(), "ghost".into()));
+    helpers::set(&mut fields, "invite_days_before", "mange");
+    let response = app.submit(&edit, &fields).await;
+    assert_eq!(response.status().as_u16(), 422);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("Der er ingen person “ghost” i planen."),
+        "{page}"
+    );
+    assert!(page.contains("value=\"mange\""), "the input is kept");
+    fields.retain(|(k, v)| !(k == "participant" && v == "ghost"));
+    helpers::set(&mut fields, "invite_days_before", "7");
+    helpers::set(&mut fields, "location", "Beredskabsrummet");
+    let response = app.submit(&edit, &fields).await;
+    assert_eq!(response.status().as_u16(), 303);
+    let (_, page) = app.page(&drill).await;
+    assert!(page.contains("Beredskabsrummet"));
+    assert!(page.contains("Invitationer sendes 7 dage før"));
+    // Only plan editors may.
+    let owner = app.second_client();
+    owner.login_demo("jesper-moeller").await;
+    assert_eq!(owner.page(&edit).await.0, 403);
+    let (_, audit) = app.page("/audit").await;
+    assert!(audit.contains("drill-edit"));
 }

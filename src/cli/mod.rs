@@ -286,12 +286,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     );
                 };
                 let out = dir.join(id.as_str());
+                let library = store::drills::scenarios(&db, &id).await?;
                 plan_files::write(&plan, &out)
+                    .and_then(|()| plan_files::scenarios::write(&library, &out))
                     .with_context(|| format!("writing {}", out.display()))?;
                 println!(
-                    "wrote {} (plan.toml and {} system files)",
+                    "wrote {} (plan.toml, {} system files and {} scenarios)",
                     out.display(),
-                    plan.systems.len()
+                    plan.systems.len(),
+                    library.len()
                 );
                 Ok(ExitCode::SUCCESS)
             })

@@ -396,13 +396,26 @@ pub fn messages_for(
     occurrence: &Occurrence,
     what: Send,
 ) -> Result<Vec<NewMessage>, StoreError> {
-    let tz = time_zone(&drill.time_zone).unwrap_or(chrono_tz::Europe::Copenhagen);
-    let end = occurrence.starts_at
-        + chrono::Duration::minutes(i64::try_from(drill.scenario.duration.minutes()).unwrap_or(60));
     let recipients: Vec<String> = match what {
         Send::EvaluationReminder => drill.facilitator.iter().cloned().collect(),
         _ => drill.participants.clone(),
     };
+    messages_to(ctx, plan, languages, drill, occurrence, what, &recipients)
+}
+
+/// `messages_for`, to `recipients` (person ids) only.
+fn messages_to(
+    ctx: &Context,
+    plan: &crate::domain::Plan,
+    languages: &std::collections::HashMap<String, String>,
+    drill: &Drill,
+    occurrence: &Occurrence,
+    what: Send,
+    recipients: &[String],
+) -> Result<Vec<NewMessage>, StoreError> {
+    let tz = time_zone(&drill.time_zone).unwrap_or(chrono_tz::Europe::Copenhagen);
+    let end = occurrence.starts_at
+        + chrono::Duration::minutes(i64::try_from(drill.scenario.duration.minutes()).unwrap_or(60));
     let people: Vec<&crate::domain::Person> = recipients
         .iter()
         .filter_map(|id| plan.person(id))
@@ -500,6 +513,122 @@ pub fn spawn_scheduler(ctx: Context, every: Duration, wake: Arc<Notify>) {
             }
         }
     });
+}
+
+/// Changes a drill (`old` as stored, `new` as it should be): title, place, facilitator,
+/// participants, invitation lead time, or a programme's cron expression. Of the occurrences
+/// ahead that were invited to, people added get the invitation and people removed a calendar
+/// cancellation; a new title or place is sent to everyone as a calendar update (SEQUENCE
+/// raised). Occurrences a new cron expression no longer has are cancelled, with a calendar
+/// cancellation if they were invited to; the scheduler creates the new ones. One transaction.
+pub async fn update(
+    ctx: &Context,
+    old: &Drill,
+    new: &Drill,
+    now: DateTime<Utc>,
+    audit: store::audit::Entry,
+) -> Result<bool, StoreError> {
+    let Some((plan, languages)) = plan_of(ctx, new).await? else {
+        return Ok(false);
+    };
+    let tz = time_zone(&new.time_zone).unwrap_or(chrono_tz::Europe::Copenhagen);
+    let starts: Option<std::collections::HashSet<DateTime<Utc>>> = if old.schedule == new.schedule {
+        None
+    } else {
+        Some(
+            new.schedule
+                .occurrences(tz, now, now + chrono::Duration::days(HORIZON_DAYS + 1))
+                .map_err(|e| StoreError::Corrupt {
+                    table: "drills",
+                    key: new.id.to_string(),
+                    reason: e.to_string(),
+                })?
+                .into_iter()
+                .collect(),
+        )
+    };
+    let added: Vec<String> = new
+        .participants
+        .iter()
+        .filter(|p| !old.participants.contains(p))
+        .cloned()
+        .collect();
+    let removed: Vec<String> = old
+        .participants
+        .iter()
+        .filter(|p| !new.participants.contains(p))
+        .cloned()
+        .collect();
+    let details = old.title != new.title || old.location != new.location;
+    // A person removed and added again gets new messages: the ids carry the moment of the change.
+    let stamp = now.timestamp_millis();
+    let mark = |mut messages: Vec<NewMessage>| {
+        for m in &mut messages {
+            m.message_id = format!("edit{stamp}.{}", m.message_id);
+        }
+        messages
+    };
+    let done = store::drills::update(&ctx.db, new, now, audit, |o| {
+        let dropped = starts.as_ref().is_some_and(|s| !s.contains(&o.starts_at));
+        let invited = o.invited_at.is_some();
+        let mut c = o.clone();
+        if dropped {
+            let mut messages = Vec::new();
+            if invited {
+                c.sequence += 1;
+                messages = mark(messages_for(
+                    ctx,
+                    &plan,
+                    &languages,
+                    old,
+                    &c,
+                    Send::Cancellation,
+                )?);
+            }
+            return Ok(Some(store::drills::OccurrenceChange {
+                cancel: true,
+                sequence: c.sequence,
+                messages,
+            }));
+        }
+        if !invited || (!details && added.is_empty() && removed.is_empty()) {
+            return Ok(None);
+        }
+        let mut messages = Vec::new();
+        if details {
+            c.sequence += 1;
+            messages.extend(messages_for(ctx, &plan, &languages, new, &c, Send::Update)?);
+        } else if !added.is_empty() {
+            messages.extend(messages_to(
+                ctx,
+                &plan,
+                &languages,
+                new,
+                &c,
+                Send::Invitation,
+                &added,
+            )?);
+        }
+        if !removed.is_empty() {
+            messages.extend(messages_to(
+                ctx,
+                &plan,
+                &languages,
+                old,
+                &c,
+                Send::Cancellation,
+                &removed,
+            )?);
+        }
+        Ok(Some(store::drills::OccurrenceChange {
+            cancel: false,
+            sequence: c.sequence,
+            messages: mark(messages),
+        }))
+    })
+    .await?;
+    ctx.outbox.notify_one();
+    Ok(done)
 }
 
 /// Moves a one-time drill to `at` (local time in the drill's time zone): the occurrence keeps its

@@ -492,7 +492,12 @@ pub fn write(plan: &Plan, dir: &Path) -> io::Result<()> {
         )?;
         keep.insert(name);
     }
-    for entry in fs::read_dir(&systems_dir)? {
+    remove_others(&systems_dir, &keep)
+}
+
+/// Removes the `.toml` files of `folder` whose names are not in `keep`.
+fn remove_others(folder: &Path, keep: &HashSet<String>) -> io::Result<()> {
+    for entry in fs::read_dir(folder)? {
         let path = entry?.path();
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
         if path.extension().is_some_and(|x| x == "toml") && !name.is_some_and(|n| keep.contains(&n))

@@ -3,13 +3,13 @@
 use std::fs;
 use std::path::Path;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Located, file_finding, line_of, parse_toml, read_text, span_of};
 use crate::domain::drill::{DrillKind, Inject, Scenario};
 use crate::domain::{Code, Duration, Plan, RoleId, ScenarioId, SystemId};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct ScenarioFile {
     title: String,
@@ -20,15 +20,15 @@ struct ScenarioFile {
     #[serde(default)]
     roles: Vec<String>,
     narrative: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     facilitator_notes: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     questions: Vec<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     injects: Vec<InjectFile>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct InjectFile {
     minute: u32,
@@ -162,4 +162,39 @@ pub fn load(dir: &Path, plan: &Plan) -> (Vec<Scenario>, Vec<Located>) {
         }
     }
     (library, findings)
+}
+
+/// Writes the library as `scenarios/<id>.toml` in the plan folder `dir`; files of scenarios the
+/// library no longer has are removed. No folder is made for an empty library.
+pub fn write(library: &[Scenario], dir: &Path) -> std::io::Result<()> {
+    let folder = dir.join("scenarios");
+    if library.is_empty() && !folder.is_dir() {
+        return Ok(());
+    }
+    fs::create_dir_all(&folder)?;
+    let mut keep = std::collections::HashSet::new();
+    for s in library {
+        let file = ScenarioFile {
+            title: s.title.clone(),
+            kind: s.kind.as_str().to_string(),
+            duration: s.duration.to_string(),
+            systems_down: s.systems_down.iter().map(ToString::to_string).collect(),
+            roles: s.roles.iter().map(ToString::to_string).collect(),
+            narrative: s.narrative.clone(),
+            facilitator_notes: s.facilitator_notes.clone(),
+            questions: s.questions.clone(),
+            injects: s
+                .injects
+                .iter()
+                .map(|i| InjectFile {
+                    minute: i.minute,
+                    text: i.text.clone(),
+                })
+                .collect(),
+        };
+        let name = format!("{}.toml", s.id);
+        super::write_file(&folder.join(&name), &super::to_toml(&file)?)?;
+        keep.insert(name);
+    }
+    super::remove_others(&folder, &keep)
 }

@@ -479,6 +479,80 @@ pub async fn close(
         == 1)
 }
 
+/// What a change of a drill does to one of its occurrences still ahead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OccurrenceChange {
+    /// The new schedule no longer has it.
+    pub cancel: bool,
+    /// Its calendar SEQUENCE afterwards.
+    pub sequence: i32,
+    /// Mail to queue: invitations for people added, cancellations for people removed, updates.
+    pub messages: Vec<NewMessage>,
+}
+
+/// Stores a changed drill (title, place, facilitator, participants, lead time, schedule) and
+/// applies `change` to each of its occurrences still ahead, all in one transaction with its
+/// audit record. `change` sees each occurrence as it is inside the transaction, so mail is
+/// decided on what was really sent. `false` if the drill is cancelled or gone.
+pub async fn update(
+    db: &DatabaseConnection,
+    drill: &Drill,
+    now: DateTime<Utc>,
+    audit: audit::Entry,
+    mut change: impl FnMut(&Occurrence) -> Result<Option<OccurrenceChange>>,
+) -> Result<bool> {
+    let json = |v: serde_json::Result<String>| v.map_err(|e| corrupt("drills", drill.id, e));
+    let txn = db.begin().await?;
+    let updated = drills::Entity::update_many()
+        .col_expr(drills::Column::Title, Expr::value(drill.title.clone()))
+        .col_expr(
+            drills::Column::Location,
+            Expr::value(drill.location.clone()),
+        )
+        .col_expr(
+            drills::Column::Facilitator,
+            Expr::value(drill.facilitator.clone()),
+        )
+        .col_expr(
+            drills::Column::Participants,
+            Expr::value(json(serde_json::to_string(&drill.participants))?),
+        )
+        .col_expr(
+            drills::Column::Schedule,
+            Expr::value(json(serde_json::to_string(&drill.schedule))?),
+        )
+        .col_expr(
+            drills::Column::InviteDaysBefore,
+            Expr::value(drill.invite_days_before),
+        )
+        .filter(drills::Column::Id.eq(drill.id))
+        .filter(drills::Column::Cancelled.eq(false))
+        .exec(&txn)
+        .await?;
+    if updated.rows_affected != 1 {
+        return Ok(false);
+    }
+    for o in occurrences(&txn, drill.id).await? {
+        if o.starts_at <= now || o.state != SCHEDULED {
+            continue;
+        }
+        let Some(c) = change(&o)? else {
+            continue;
+        };
+        let state = if c.cancel { CANCELLED } else { SCHEDULED };
+        drill_occurrences::Entity::update_many()
+            .col_expr(drill_occurrences::Column::State, Expr::value(state))
+            .col_expr(drill_occurrences::Column::Sequence, Expr::value(c.sequence))
+            .filter(drill_occurrences::Column::Id.eq(o.id))
+            .exec(&txn)
+            .await?;
+        outbox::queue(&txn, c.messages, now).await?;
+    }
+    audit::write(&txn, vec![audit]).await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
 /// Moves a one-time drill's occurrence still ahead to `starts_at` (same UID, SEQUENCE raised,
 /// reminder to be sent again) and stores the new schedule; queues the updates for those who
 /// were invited, all in one transaction. `false` if there is no occurrence ahead.

@@ -23,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/plans/{plan}/drills", get(list))
         .route("/plans/{plan}/drills/new", get(new_form).post(create))
         .route("/drills/{id}", get(show))
+        .route("/drills/{id}/edit", get(edit_form).post(update))
         .route("/drills/{id}/cancel", axum::routing::post(cancel))
         .route("/drills/{id}/reschedule", axum::routing::post(reschedule))
         .route("/occurrences/{id}", get(run))
@@ -168,6 +169,8 @@ fn form_view(
             "title": p.title,
             "checked": form.participants.iter().any(|x| x == p.id.as_str()),
         })).collect::<Vec<_>>(),
+        "editing": false,
+        "drill_id": null,
         "participants_error": error("participants"),
         "facilitator_error": error("facilitator"),
         "error_count": errors.len(),
@@ -275,6 +278,160 @@ async fn create(
     Ok(Redirect::to(&format!("/drills/{id}")).into_response())
 }
 
+/// A drill that may still be changed: not cancelled, and with a time ahead.
+fn changeable(drill: &Drill, now: chrono::DateTime<Utc>) -> bool {
+    !drill.cancelled
+        && match &drill.schedule {
+            Schedule::Recurring { .. } => true,
+            Schedule::Once { at } => time_zone(&drill.time_zone)
+                .ok()
+                .and_then(|tz| crate::domain::drill::local_to_utc(*at, tz).ok())
+                .is_some_and(|t| t > now),
+        }
+}
+
+/// The form of a stored drill, as it stands.
+fn form_of(drill: &Drill) -> DrillForm {
+    let (repeat, at, cron) = match &drill.schedule {
+        Schedule::Once { at } => (
+            "once",
+            at.format("%Y-%m-%dT%H:%M").to_string(),
+            String::new(),
+        ),
+        Schedule::Recurring { cron } => ("recurring", String::new(), cron.clone()),
+    };
+    DrillForm {
+        title: drill.title.clone(),
+        repeat: repeat.into(),
+        at,
+        cron,
+        location: drill.location.clone(),
+        facilitator: drill.facilitator.clone().unwrap_or_default(),
+        participants: drill.participants.clone(),
+        invite_days_before: drill.invite_days_before.to_string(),
+    }
+}
+
+/// The edit form's page data.
+fn edit_view(
+    state: &AppState,
+    lang: &str,
+    plan: &Plan,
+    drill: &Drill,
+    form: &DrillForm,
+    errors: &[crate::domain::edit::FieldError],
+) -> Value {
+    let mut data = form_view(state, lang, plan, &drill.scenario, form, errors);
+    data["drill_id"] = json!(drill.id);
+    data["editing"] = json!(true);
+    data
+}
+
+async fn edit_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    viewer.require_that(|a| a.may_edit_plan())?;
+    let drill = store::drills::find(&state.db, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if !changeable(&drill, Utc::now()) {
+        return Err(Error::NotFound);
+    }
+    let plan = load(&state, &drill.plan_id).await?;
+    let data = edit_view(&state, &viewer.lang, &plan, &drill, &form_of(&drill), &[]);
+    page(&state, &viewer, "drill_new", data).map(IntoResponse::into_response)
+}
+
+/// Saves a changed drill; the people concerned are told by mail in the same transaction.
+async fn update(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response> {
+    let user = viewer.require_that(|a| a.may_edit_plan())?;
+    let old = store::drills::find(&state.db, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let now = Utc::now();
+    if !changeable(&old, now) {
+        return Err(Error::NotFound);
+    }
+    let plan = load(&state, &old.plan_id).await?;
+    let f = Fields(pairs);
+    let stored = form_of(&old);
+    let form = DrillForm {
+        title: f.get("title"),
+        location: f.get("location"),
+        facilitator: f.get("facilitator"),
+        participants: f.all("participant"),
+        invite_days_before: f.get("invite_days_before"),
+        // A one-time drill keeps its time here (it is moved with its own form); a programme may
+        // get a new cron expression.
+        cron: if stored.repeat == "recurring" {
+            f.get("cron")
+        } else {
+            String::new()
+        },
+        ..stored
+    };
+    let tz = time_zone(&old.time_zone).map_err(|e| Error::Internal(e.to_string()))?;
+    let planned = match form.apply(&plan, tz, now) {
+        Ok(p) => p,
+        Err(errors) => {
+            let data = edit_view(&state, &viewer.lang, &plan, &old, &form, &errors);
+            return page_with(
+                &state,
+                &viewer,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "drill_new",
+                data,
+            );
+        }
+    };
+    let new = Drill {
+        title: planned.title,
+        facilitator: planned.facilitator.as_ref().map(ToString::to_string),
+        participants: planned
+            .participants
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        location: planned.location,
+        schedule: planned.schedule,
+        invite_days_before: i32::try_from(planned.invite_days_before).unwrap_or(14),
+        ..old.clone()
+    };
+    let describe = |d: &Drill| {
+        format!(
+            "{} · {} · {} · {}",
+            d.title,
+            schedule_text(&d.schedule),
+            d.location,
+            d.participants.join(", ")
+        )
+    };
+    let entry = audit::Entry {
+        actor: user.actor.username.clone(),
+        plan_id: Some(old.plan_id.clone()),
+        action: "drill-edit".into(),
+        field: format!("drill {id}"),
+        before: describe(&old),
+        after: describe(&new),
+        ..Default::default()
+    };
+    if new != old {
+        let ctx =
+            crate::drills::Context::new(&state.db, &state.templates, &state.config, &state.outbox)
+                .map_err(|e| Error::Internal(e.to_string()))?;
+        crate::drills::update(&ctx, &old, &new, now, entry).await?;
+        state.scheduler.notify_one();
+    }
+    Ok(Redirect::to(&format!("/drills/{id}")).into_response())
+}
+
 async fn show(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -335,6 +492,7 @@ async fn show(
             "occurrences": occurrences,
             "cancelled": drill.cancelled,
             "may_cancel": user.actor.may_edit_plan() && !drill.cancelled,
+            "may_edit": user.actor.may_edit_plan() && changeable(&drill, Utc::now()),
             "may_move": user.actor.may_edit_plan()
                 && !drill.cancelled
                 && matches!(drill.schedule, Schedule::Once { .. }),
