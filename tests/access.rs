@@ -140,6 +140,17 @@ fn routes() -> Vec<(&'static str, &'static str, Body, &'static [&'static str])> 
         ),
         ("GET", "/outbox", None, PLAN_EDITORS),
         ("POST", "/drills/999/cancel", Form(&[]), PLAN_EDITORS_404),
+        ("GET", "/drills/999/edit", None, PLAN_EDITORS_404),
+        (
+            "POST",
+            "/drills/999/edit",
+            Form(&[("title", "x")]),
+            PLAN_EDITORS_404,
+        ),
+        ("GET", "/plans/example-kommune/actions", None, SIGNED_IN),
+        // No such occurrence: signed in, everyone is told so; nobody else gets that far.
+        ("GET", "/occurrences/999/report.html", None, SIGNED_IN),
+        ("POST", "/occurrences/999/start", Form(&[]), SIGNED_IN),
         ("GET", "/audit", None, AUDIT_READERS),
         ("GET", "/audit.csv", None, AUDIT_READERS),
         ("GET", "/admin/accounts", None, ADMINS),

@@ -144,6 +144,12 @@ pub async fn set_status(
     Ok(true)
 }
 
+fn not_reminded_since(t: DateTime<Utc>) -> sea_orm::Condition {
+    sea_orm::Condition::any()
+        .add(action_items::Column::RemindedAt.is_null())
+        .add(action_items::Column::RemindedAt.lt(t))
+}
+
 /// Open items due before `today` whose owner has not been reminded since `reminded_before`.
 pub async fn overdue(
     db: &impl ConnectionTrait,
@@ -153,11 +159,7 @@ pub async fn overdue(
     Ok(action_items::Entity::find()
         .filter(action_items::Column::Status.eq(OPEN))
         .filter(action_items::Column::Due.lt(today))
-        .filter(
-            sea_orm::Condition::any()
-                .add(action_items::Column::RemindedAt.is_null())
-                .add(action_items::Column::RemindedAt.lt(reminded_before)),
-        )
+        .filter(not_reminded_since(reminded_before))
         .order_by_asc(action_items::Column::Id)
         .all(db)
         .await?)
@@ -178,11 +180,7 @@ pub async fn record_reminder(
         .col_expr(action_items::Column::RemindedAt, Expr::value(now))
         .filter(action_items::Column::Id.eq(id))
         .filter(action_items::Column::Status.eq(OPEN))
-        .filter(
-            sea_orm::Condition::any()
-                .add(action_items::Column::RemindedAt.is_null())
-                .add(action_items::Column::RemindedAt.lt(reminded_before)),
-        )
+        .filter(not_reminded_since(reminded_before))
         .exec(&txn)
         .await?
         .rows_affected
