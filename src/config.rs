@@ -64,6 +64,9 @@ pub struct Config {
     /// Days between reminders to the owner of an overdue action item
     /// (`BEREDSKAB_ACTION_REMINDER_DAYS`); the first goes out the day after the due date.
     pub action_reminder_days: u32,
+    /// Where the newest offline runbook of each plan is written on each approval
+    /// (`BEREDSKAB_RUNBOOK_DIR`).
+    pub runbook_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -108,6 +111,7 @@ impl Default for Config {
             time_zone: "Europe/Copenhagen".to_string(),
             evaluation_days: 3,
             action_reminder_days: 7,
+            runbook_dir: PathBuf::from("runbooks"),
         }
     }
 }
@@ -183,6 +187,7 @@ impl Config {
             "BEREDSKAB_TIME_ZONE",
             "BEREDSKAB_EVALUATION_DAYS",
             "BEREDSKAB_ACTION_REMINDER_DAYS",
+            "BEREDSKAB_RUNBOOK_DIR",
         ] {
             let Some(value) = env(name) else { continue };
             let not_flag = || bad(name, &value, "expected true or false");
@@ -216,6 +221,7 @@ impl Config {
                     }
                 }
                 "BEREDSKAB_MAIL_DIR" => config.mail_dir = PathBuf::from(value),
+                "BEREDSKAB_RUNBOOK_DIR" => config.runbook_dir = PathBuf::from(value),
                 "BEREDSKAB_SMTP_HOST" => config.smtp_host = value,
                 "BEREDSKAB_SMTP_PORT" => {
                     config.smtp_port = value

@@ -566,6 +566,7 @@ async fn an_overdue_action_item_is_reminded_once_per_cadence_until_it_is_done() 
             store::actions::NewAction {
                 plan_id: "example-kommune".into(),
                 occurrence_id: None,
+                incident_id: None,
                 system_id: Some("esdh".into()),
                 title: "Aftal kortere genopretningstid med KMD".into(),
                 owner: "nanna-kristensen".into(),

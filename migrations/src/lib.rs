@@ -10,6 +10,7 @@ mod m20261128_000004_drill_records;
 mod m20261128_000005_action_items;
 mod m20261128_000006_drill_evaluation;
 mod m20261201_000007_coverage_and_reminders;
+mod m20261201_000008_incidents;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000005_action_items::Migration),
             Box::new(m20261128_000006_drill_evaluation::Migration),
             Box::new(m20261201_000007_coverage_and_reminders::Migration),
+            Box::new(m20261201_000008_incidents::Migration),
         ]
     }
 }

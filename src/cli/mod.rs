@@ -1,4 +1,4 @@
-//! The command line: `validate`, `analyse`, `migrate`, `import`, `export`.
+//! The command line: `validate`, `analyse`, `migrate`, `import`, `export`, `runbook export`.
 //!
 //! Exit codes: 0 success (warnings allowed); 1 the plan has errors or the command failed;
 //! 2 the input could not be read at all (or the command line is wrong).
@@ -91,6 +91,30 @@ enum Command {
         plan: String,
         /// The folder to write the plan folder into.
         dir: PathBuf,
+    },
+    /// The offline runbook.
+    Runbook {
+        #[command(subcommand)]
+        command: RunbookCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum RunbookCommand {
+    /// Write the latest approved version of a stored plan as one self-contained HTML file.
+    Export {
+        /// The plan's id.
+        #[arg(long)]
+        plan: String,
+        /// The file to write.
+        #[arg(long, value_name = "FILE.html")]
+        out: PathBuf,
+        /// Use the draft when no version is approved yet (it is marked as such in the file).
+        #[arg(long)]
+        draft: bool,
+        /// The language of the file [default: da].
+        #[arg(long, default_value = "da", value_parser = ["da", "en"])]
+        language: String,
     },
 }
 
@@ -258,6 +282,48 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     plan.systems.len(),
                     plan.people.len(),
                     loaded.scenarios.len()
+                );
+                Ok(ExitCode::SUCCESS)
+            })
+        }
+        Command::Runbook {
+            command:
+                RunbookCommand::Export {
+                    plan,
+                    out,
+                    draft,
+                    language,
+                },
+        } => {
+            let id = PlanId::parse(&plan).map_err(|e| anyhow::anyhow!("--plan: {e}"))?;
+            block_on(async {
+                let db = store::connect(&url)
+                    .await
+                    .with_context(|| connecting(&url))?;
+                store::migrate(&db).await?;
+                let Some(shown) = web::runbook::shown(&db, &id).await? else {
+                    anyhow::bail!("--plan: no plan {:?} in the database", id.as_str());
+                };
+                if shown.version.is_none() && !draft {
+                    anyhow::bail!(
+                        "plan {id} has no approved version yet: approve it first, or pass --draft"
+                    );
+                }
+                let templates = web::Templates::load()?;
+                let html = web::runbook::offline(&templates, &shown, &language)?;
+                let tmp = out.with_extension("html.tmp");
+                std::fs::write(&tmp, &html)
+                    .and_then(|()| std::fs::rename(&tmp, &out))
+                    .with_context(|| format!("writing {}", out.display()))?;
+                println!(
+                    "wrote {} ({}, {} systems, {} KB)",
+                    out.display(),
+                    shown
+                        .version
+                        .as_ref()
+                        .map_or("the draft".to_string(), |v| format!("version {}", v.number)),
+                    shown.plan.systems.len(),
+                    html.len() / 1024
                 );
                 Ok(ExitCode::SUCCESS)
             })

@@ -95,6 +95,19 @@ impl Actor {
         self.role == AccessRole::Administrator
     }
 
+    /// Opens an incident (activates the plan), alerts the call tree, stands down and closes.
+    pub fn may_lead_incident(&self) -> bool {
+        matches!(
+            self.role,
+            AccessRole::IncidentLead | AccessRole::Coordinator | AccessRole::Administrator
+        )
+    }
+
+    /// Works an open incident: marks systems, ticks steps, adds notes. Everyone but viewers.
+    pub fn may_work_incident(&self) -> bool {
+        self.role != AccessRole::Viewer
+    }
+
     /// The audit log shows who did what: for those who keep, approve or administer the plan.
     pub fn may_read_audit(&self) -> bool {
         matches!(

@@ -9,6 +9,7 @@ pub mod diff;
 pub mod drill;
 pub mod duration;
 pub mod edit;
+pub mod incident;
 pub mod plan;
 
 pub use analysis::{Assessment, Code, Finding, Severity};

@@ -23,6 +23,8 @@ pub type ActionItem = action_items::Model;
 pub struct NewAction {
     pub plan_id: String,
     pub occurrence_id: Option<i64>,
+    /// The incident it came from, if it did not come from a drill.
+    pub incident_id: Option<i64>,
     pub system_id: Option<String>,
     pub title: String,
     pub owner: String,
@@ -51,6 +53,7 @@ pub async fn create(
         created_at: Set(now),
         closed_at: Set(None),
         reminded_at: Set(None),
+        incident_id: Set(new.incident_id),
     })
     .exec(&txn)
     .await?

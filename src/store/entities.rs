@@ -601,6 +601,102 @@ pub mod action_items {
         pub closed_at: Option<DateTimeUtc>,
         /// When the owner was last reminded that the item is overdue.
         pub reminded_at: Option<DateTimeUtc>,
+        /// The incident it came from (else the drill occurrence, if any).
+        pub incident_id: Option<i64>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod incidents {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "incidents")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub plan_id: String,
+        pub version: Option<i32>,
+        #[sea_orm(column_type = "Text")]
+        pub title: String,
+        #[sea_orm(column_type = "Text")]
+        pub criterion: String,
+        pub started_at: DateTimeUtc,
+        pub opened_by: String,
+        pub state: String,
+        pub stood_down_at: Option<DateTimeUtc>,
+        pub closed_at: Option<DateTimeUtc>,
+        pub closed_by: Option<String>,
+        pub revision: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod incident_systems {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "incident_systems")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub incident_id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub system_id: String,
+        pub down_at: DateTimeUtc,
+        pub recovered_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod incident_ticks {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "incident_ticks")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub incident_id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub system_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub step: i32,
+        pub ticked_by: String,
+        pub ticked_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod incident_events {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "incident_events")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub incident_id: i64,
+        pub at: DateTimeUtc,
+        pub author: String,
+        pub kind: String,
+        pub system_id: Option<String>,
+        #[sea_orm(column_type = "Text")]
+        pub text: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

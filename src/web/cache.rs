@@ -14,7 +14,12 @@ use crate::store::{self, StoreError};
 #[derive(Default)]
 pub struct PlanCache {
     plans: Mutex<HashMap<PlanId, Entry>>,
+    /// Approved versions, which never change once approved.
+    versions: Mutex<HashMap<(PlanId, i32), Arc<Plan>>>,
 }
+
+/// Most approved versions kept in memory; beyond it they are read again.
+const MAX_VERSIONS: usize = 32;
 
 struct Entry {
     revision: i64,
@@ -136,6 +141,33 @@ impl PlanCache {
             entry.fragments.insert(key.to_string(), fragment.clone());
         }
         Ok(fragment)
+    }
+
+    /// The plan as approved in version `number`, read once and then kept.
+    pub async fn version(
+        &self,
+        db: &sea_orm::DatabaseConnection,
+        id: &PlanId,
+        number: i32,
+    ) -> Result<Option<Arc<Plan>>, StoreError> {
+        let key = (id.clone(), number);
+        if let Some(plan) = self.versions_lock().get(&key) {
+            return Ok(Some(plan.clone()));
+        }
+        let Some((_, plan)) = store::edits::version_plan(db, id, number).await? else {
+            return Ok(None);
+        };
+        let plan = Arc::new(plan);
+        let mut versions = self.versions_lock();
+        if versions.len() >= MAX_VERSIONS {
+            versions.clear();
+        }
+        versions.insert(key, plan.clone());
+        Ok(Some(plan))
+    }
+
+    fn versions_lock(&self) -> std::sync::MutexGuard<'_, HashMap<(PlanId, i32), Arc<Plan>>> {
+        self.versions.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PlanId, Entry>> {

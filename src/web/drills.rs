@@ -1036,6 +1036,7 @@ async fn new_action(
         store::actions::NewAction {
             plan_id: r.plan.id.to_string(),
             occurrence_id: Some(id),
+            incident_id: None,
             system_id: system,
             title,
             owner: owner.id.to_string(),

@@ -8,8 +8,10 @@ mod cache;
 mod drills;
 mod edit;
 pub mod i18n;
+mod incidents;
 mod pages;
 mod render;
+pub mod runbook;
 mod versions;
 
 use std::future::Future;
@@ -44,6 +46,8 @@ pub struct AppState {
     pub scheduler: Arc<tokio::sync::Notify>,
     /// Wakes the mail worker when mail is queued.
     pub outbox: Arc<tokio::sync::Notify>,
+    /// Turns true when the server is shutting down, so that live streams end.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 /// The cookie that remembers a visitor's language before they sign in.
@@ -104,6 +108,8 @@ impl IntoResponse for Error {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    /// Tells the live streams the server is stopping.
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl Application {
@@ -133,7 +139,9 @@ impl Application {
             std::time::Duration::from_secs(60),
             scheduler.clone(),
         );
+        let (stop, stopping) = tokio::sync::watch::channel(false);
         let state = AppState {
+            stopping,
             db,
             config: Arc::new(config),
             templates,
@@ -145,6 +153,7 @@ impl Application {
         Ok(Application {
             listener,
             router: router(state),
+            stop,
         })
     }
 
@@ -157,8 +166,13 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let stop = self.stop;
         axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                // Live streams never end by themselves: end them, so shutdown can finish.
+                let _ = stop.send(true);
+            })
             .await
     }
 }
@@ -210,6 +224,8 @@ fn router(state: AppState) -> Router {
         .merge(versions::router())
         .merge(admin::router())
         .merge(drills::router())
+        .merge(runbook::router())
+        .merge(incidents::router())
         .nest("/api/v1", api::router())
         .layer(axum::middleware::from_fn(auth::csrf_guard))
         .layer(axum::middleware::from_fn_with_state(

@@ -306,11 +306,11 @@ pub(super) async fn findings_of(state: &AppState, plan: &Arc<Plan>) -> Result<Ve
     Ok(all)
 }
 
-fn dur(d: Option<Duration>, lang: &str) -> Value {
+pub(super) fn dur(d: Option<Duration>, lang: &str) -> Value {
     d.map_or(Value::Null, |d| Value::String(i18n::duration(d, lang)))
 }
 
-fn person_name(plan: &Plan, id: Option<&crate::domain::PersonId>) -> Value {
+pub(super) fn person_name(plan: &Plan, id: Option<&crate::domain::PersonId>) -> Value {
     match id {
         None => Value::Null,
         Some(id) => match plan.person(id.as_str()) {
@@ -325,7 +325,7 @@ fn person_name(plan: &Plan, id: Option<&crate::domain::PersonId>) -> Value {
 }
 
 /// A phone number as a `tel:` target: digits and a leading `+` only.
-fn tel(phone: &str) -> String {
+pub(super) fn tel(phone: &str) -> String {
     phone
         .chars()
         .filter(|c| c.is_ascii_digit() || *c == '+')

@@ -226,6 +226,15 @@ pub(super) async fn approve_draft(
         })
         .await?;
     state.outbox.notify_one();
+    if matches!(approved, Approved::Version(_)) {
+        // The offline copy follows every approval; the approval stands even if the file fails.
+        match super::runbook::store_offline(state, id).await {
+            Ok(path) => {
+                tracing::info!(plan = %id, path = %path.display(), "offline runbook written")
+            }
+            Err(e) => tracing::error!(plan = %id, error = %e, "offline runbook not written"),
+        }
+    }
     Ok(approved)
 }
 

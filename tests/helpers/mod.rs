@@ -116,6 +116,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// Where the server's `file` mail transport writes messages.
     pub mail_dir: PathBuf,
+    /// Where the server writes the offline runbook on each approval.
+    pub runbook_dir: PathBuf,
     _stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -217,6 +219,7 @@ pub const DEMO_PASSWORD: &str = "demo-password-for-tests";
 /// Starts the server against `database_url`, importing the plan folders under `plans_dir`.
 pub async fn spawn_app(database_url: &str, plans_dir: &Path) -> TestApp {
     let mail_dir = tempfile::tempdir().unwrap().keep();
+    let runbook_dir = tempfile::tempdir().unwrap().keep();
     let config = beredskab::config::Config {
         bind: "127.0.0.1:0".parse().unwrap(),
         database_url: database_url.to_string(),
@@ -226,6 +229,7 @@ pub async fn spawn_app(database_url: &str, plans_dir: &Path) -> TestApp {
         demo: true,
         demo_password: Some(DEMO_PASSWORD.into()),
         mail_dir: mail_dir.clone(),
+        runbook_dir: runbook_dir.clone(),
         ..beredskab::config::Config::default()
     };
     let app = beredskab::web::Application::build(config).await.unwrap();
@@ -238,6 +242,7 @@ pub async fn spawn_app(database_url: &str, plans_dir: &Path) -> TestApp {
         address,
         client: client(),
         mail_dir,
+        runbook_dir,
         _stop: Some(stop),
     }
 }
@@ -321,6 +326,7 @@ impl TestApp {
             address: self.address.clone(),
             client: client(),
             mail_dir: self.mail_dir.clone(),
+            runbook_dir: self.runbook_dir.clone(),
             _stop: None,
         }
     }

@@ -1,0 +1,794 @@
+//! Incident mode: the incident lead activates the plan against a real outage, marks what is down,
+//! and everyone working the incident sees what that takes down, the order to recover in, each
+//! system's steps as a checklist, a clock per system against its RTO, and a shared timeline —
+//! live (server-sent events) where the browser allows it, by plain reload where it does not.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::auth::Viewer;
+use super::edit::Fields;
+use super::pages::{load, page, page_with, tel};
+use super::{AppState, Error, Result, i18n};
+use crate::domain::incident::{self, Clock, Outage};
+use crate::domain::{Plan, PlanId, SystemId};
+use crate::store::incidents::{self as store_incidents, Changed, Incident, STAND_DOWN};
+use crate::store::{self, outbox::NewMessage};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/plans/{plan}/incidents", get(list).post(open))
+        .route("/incidents/{id}", get(show))
+        .route("/incidents/{id}/live", get(live))
+        .route("/incidents/{id}/systems", post(mark))
+        .route("/incidents/{id}/ticks", post(tick))
+        .route("/incidents/{id}/notes", post(note))
+        .route("/incidents/{id}/alert", post(alert))
+        .route("/incidents/{id}/stand-down", post(stand_down))
+        .route("/incidents/{id}/close", post(close))
+        .route("/incidents/{id}/report", get(report))
+}
+
+/// The items of the stand-down checklist (nedlukning), by locale key.
+const STAND_DOWN_ITEMS: [&str; 4] = [
+    "incident.sd.workarounds",
+    "incident.sd.data",
+    "incident.sd.users",
+    "incident.sd.watch",
+];
+
+fn local(at: DateTime<Utc>, state: &AppState, lang: &str) -> String {
+    let tz = crate::domain::drill::time_zone(&state.config.time_zone)
+        .unwrap_or(chrono_tz::Europe::Copenhagen);
+    let t = at.with_timezone(&tz);
+    format!("{} {}", i18n::date(t.date_naive(), lang), t.format("%H:%M"))
+}
+
+/// The plan an incident works from: the approved version it was opened on (immutable, so cached
+/// for good), or the draft when nothing was approved.
+async fn plan_of(state: &AppState, incident: &Incident) -> Result<Arc<Plan>> {
+    match incident.version {
+        Some(number) => {
+            let id = PlanId::parse(&incident.plan_id).map_err(|_| Error::NotFound)?;
+            state
+                .plans
+                .version(&state.db, &id, number)
+                .await?
+                .ok_or(Error::NotFound)
+        }
+        None => load(state, &incident.plan_id).await,
+    }
+}
+
+/// An incident with its plan and what the viewer may do.
+struct Loaded {
+    incident: Incident,
+    plan: Arc<Plan>,
+    username: String,
+    /// Ticks, marks systems, adds notes: everyone signed in but viewers.
+    may_work: bool,
+    /// Alerts, stands down, closes: the incident lead, the coordinator, the administrator.
+    may_lead: bool,
+}
+
+async fn load_incident(state: &AppState, viewer: &Viewer, id: i64) -> Result<Loaded> {
+    let user = viewer.require()?;
+    let incident = store_incidents::find(&state.db, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let plan = plan_of(state, &incident).await?;
+    Ok(Loaded {
+        username: user.actor.username.clone(),
+        may_work: user.actor.may_work_incident(),
+        may_lead: user.actor.may_lead_incident(),
+        incident,
+        plan,
+    })
+}
+
+async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(plan_id): Path<String>,
+) -> Result<Response> {
+    let user = viewer.require()?;
+    let plan = load(&state, &plan_id).await?;
+    let data = list_view(
+        &state,
+        &viewer.lang,
+        &plan,
+        user.actor.may_lead_incident(),
+        &OpenForm::default(),
+        &[],
+    )
+    .await?;
+    page(&state, &viewer, "incidents", data).map(IntoResponse::into_response)
+}
+
+/// The open-an-incident form as typed.
+#[derive(Debug, Default, Clone)]
+struct OpenForm {
+    title: String,
+    criterion: String,
+    started: String,
+    down: Vec<String>,
+}
+
+async fn list_view(
+    state: &AppState,
+    lang: &str,
+    plan: &Plan,
+    may_open: bool,
+    form: &OpenForm,
+    errors: &[(&str, String)],
+) -> Result<Value> {
+    let incidents: Vec<Value> = store_incidents::list(&state.db, plan.id.as_str())
+        .await?
+        .iter()
+        .map(|i| {
+            json!({
+                "id": i.id,
+                "title": i.title,
+                "started": local(i.started_at, state, lang),
+                "state_key": format!("incident.state.{}", i.state),
+                "closed": i.state == store_incidents::CLOSED,
+            })
+        })
+        .collect();
+    let error = |field: &str| {
+        errors
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, m)| m.clone())
+    };
+    Ok(json!({
+        "plan": {"id": plan.id, "name": plan.name},
+        "incidents": incidents,
+        "may_open": may_open,
+        "form": {
+            "title": form.title,
+            "started": form.started,
+            "criteria": plan.sections.activation_criteria.iter().map(|c| json!({"text": c, "selected": form.criterion == *c})).collect::<Vec<_>>(),
+            "systems": plan.systems.iter().map(|s| json!({"id": s.id, "name": s.name, "checked": form.down.iter().any(|d| d == s.id.as_str())})).collect::<Vec<_>>(),
+        },
+        "title_error": error("title"),
+        "started_error": error("started"),
+        "down_error": error("down"),
+        "error_count": errors.len(),
+        "errors": errors.iter().map(|(f, m)| json!({"field": f, "message": m})).collect::<Vec<_>>(),
+    }))
+}
+
+/// Opens an incident: the plan is activated.
+async fn open(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(plan_id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response> {
+    let user = viewer.require_that(|a| a.may_lead_incident())?;
+    let draft = load(&state, &plan_id).await?;
+    let f = Fields(pairs);
+    let form = OpenForm {
+        title: f.get("title").trim().to_string(),
+        criterion: f.get("criterion").trim().to_string(),
+        started: f.get("started").trim().to_string(),
+        down: f.all("down"),
+    };
+    let t = |key: &str| state.templates.text(&viewer.lang, key);
+    let mut errors: Vec<(&str, String)> = Vec::new();
+    if form.title.is_empty() {
+        errors.push(("title", t("problem.required")));
+    }
+    let now = Utc::now();
+    let started = match form.started.as_str() {
+        "" => Some(now),
+        text => NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
+            .ok()
+            .and_then(|at| {
+                let tz = crate::domain::drill::time_zone(&state.config.time_zone).ok()?;
+                crate::domain::drill::local_to_utc(at, tz).ok()
+            })
+            .filter(|at| *at <= now + chrono::Duration::minutes(5)),
+    };
+    if started.is_none() {
+        errors.push((
+            "started",
+            t("incident.bad_start").replace("{input}", &form.started),
+        ));
+    }
+    // The incident works from the latest approved version, as the runbook does.
+    let shown = super::runbook::shown(&state.db, &draft.id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    for id in &form.down {
+        if shown.plan.system(id).is_none() {
+            errors.push(("down", t("incident.unknown_system").replace("{id}", id)));
+        }
+    }
+    let Some(started) = started.filter(|_| errors.is_empty()) else {
+        let data = list_view(&state, &viewer.lang, &draft, true, &form, &errors).await?;
+        return page_with(
+            &state,
+            &viewer,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "incidents",
+            data,
+        );
+    };
+    let id = store_incidents::open(
+        &state.db,
+        store_incidents::NewIncident {
+            plan_id: draft.id.to_string(),
+            version: shown.version.as_ref().map(|v| v.number),
+            title: form.title,
+            criterion: form.criterion,
+            started_at: started,
+            opened_by: user.actor.username.clone(),
+            down: form.down,
+        },
+        now,
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/incidents/{id}")).into_response())
+}
+
+#[derive(Deserialize, Default)]
+struct ShowQuery {
+    /// `live`: only the part of the page that changes, for the page's script.
+    part: Option<String>,
+}
+
+/// What the incident page shows.
+async fn incident_view(state: &AppState, l: &Loaded, lang: &str) -> Result<Value> {
+    let now = Utc::now();
+    let i = &l.incident;
+    let plan = &l.plan;
+    let outages: Vec<Outage> = store_incidents::outages(&state.db, i.id)
+        .await?
+        .into_iter()
+        .filter_map(|o| {
+            Some(Outage {
+                system: SystemId::parse(&o.system_id).ok()?,
+                down_at: o.down_at,
+                recovered_at: o.recovered_at,
+            })
+        })
+        .collect();
+    let until = i.closed_at.unwrap_or(now);
+    let situation = incident::situation(plan, &outages, until);
+    let mut ticked: HashMap<(String, i32), (String, DateTime<Utc>)> = HashMap::new();
+    for t in store_incidents::ticks(&state.db, i.id).await? {
+        ticked.insert((t.system_id, t.step), (t.ticked_by, t.ticked_at));
+    }
+    let open = i.state != store_incidents::CLOSED;
+    let may = l.may_work && open;
+    let step_view = |system: &str, step: i32, text: &str, meta: String| {
+        let tick = ticked.get(&(system.to_string(), step));
+        json!({
+            "system": system,
+            "step": step,
+            "n": step + 1,
+            "text": text,
+            "meta": meta,
+            "done": tick.is_some(),
+            "by": tick.map(|(by, _)| by.clone()),
+            "at": tick.map(|(_, at)| local(*at, state, lang)),
+        })
+    };
+    let role_name = |id: &crate::domain::RoleId| {
+        plan.roles
+            .iter()
+            .find(|r| &r.id == id)
+            .map_or(id.to_string(), |r| r.name.clone())
+    };
+    let affected: Vec<Value> = situation
+        .affected
+        .iter()
+        .map(|a| {
+            let system = plan.system(a.id.as_str());
+            let steps: Vec<Value> = system
+                .map(|s| {
+                    s.recovery_steps
+                        .iter()
+                        .enumerate()
+                        .map(|(n, st)| {
+                            let meta = format!("{} · {}", role_name(&st.role), i18n::duration(st.duration, lang));
+                            step_view(a.id.as_str(), i32::try_from(n).unwrap_or(i32::MAX), &st.text, meta)
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let done = steps.iter().filter(|s| s["done"] == true).count();
+            json!({
+                "id": a.id,
+                "name": system.map_or(a.id.as_str(), |s| s.name.as_str()),
+                "down": a.down,
+                "since": local(a.since, state, lang),
+                "elapsed": i18n::duration(a.elapsed, lang),
+                "rto": a.rto.map(|d| i18n::duration(d, lang)),
+                "clock": a.clock.map_or("none", Clock::as_str),
+                "clock_key": format!("incident.clock.{}", a.clock.map_or("none", Clock::as_str)),
+                "earliest": i18n::duration(a.earliest_recovery, lang),
+                "feasible": a.feasible,
+                "workaround": system.map(|s| s.workaround.clone()).unwrap_or_default(),
+                "verification": system.map(|s| s.verification.clone()).unwrap_or_default(),
+                "steps": steps,
+                "steps_done": done,
+                "steps_count": steps.len(),
+                "supplier": system.and_then(|s| s.supplier.as_ref()).map(|x| json!({"name": x.name, "phone": x.phone, "tel": tel(&x.phone)})),
+            })
+        })
+        .collect();
+    let recovered: Vec<Value> = situation
+        .recovered
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id,
+                "name": plan.system(r.id.as_str()).map_or(r.id.as_str(), |s| s.name.as_str()),
+                "took": i18n::duration(r.took, lang),
+                "rto": r.rto.map(|d| i18n::duration(d, lang)),
+                "met": r.rto_met,
+            })
+        })
+        .collect();
+    let t = |key: &str| state.templates.text(lang, key);
+    let system_name = |id: &Option<String>| {
+        id.as_deref()
+            .map(|s| plan.system(s).map_or(s.to_string(), |x| x.name.clone()))
+            .unwrap_or_default()
+    };
+    let timeline: Vec<Value> = store_incidents::events(&state.db, i.id)
+        .await?
+        .iter()
+        .map(|e| {
+            let text = match e.kind.as_str() {
+                "note" => e.text.clone(),
+                "open" => t("incident.ev.open").replace("{title}", &e.text),
+                "tick" | "untick" => {
+                    let what = if e.system_id.is_some() {
+                        system_name(&e.system_id)
+                    } else {
+                        t("incident.stand_down")
+                    };
+                    let n = e.text.parse::<i32>().map_or(0, |n| n + 1);
+                    t(&format!("incident.ev.{}", e.kind))
+                        .replace("{system}", &what)
+                        .replace("{n}", &n.to_string())
+                }
+                "alert" => t("incident.ev.alert").replace("{n}", &e.text),
+                kind => t(&format!("incident.ev.{kind}")).replace("{system}", &system_name(&e.system_id)),
+            };
+            json!({"at": local(e.at, state, lang), "author": e.author, "text": text, "note": e.kind == "note"})
+        })
+        .collect();
+    let stand_down: Vec<Value> = STAND_DOWN_ITEMS
+        .iter()
+        .enumerate()
+        .map(|(n, key)| {
+            step_view(
+                STAND_DOWN,
+                i32::try_from(n).unwrap_or(0),
+                &t(key),
+                String::new(),
+            )
+        })
+        .collect();
+    let down_now: Vec<&str> = situation
+        .affected
+        .iter()
+        .filter(|a| a.down)
+        .map(|a| a.id.as_str())
+        .collect();
+    Ok(json!({
+        "plan": {"id": plan.id, "name": plan.name},
+        "incident": {
+            "id": i.id,
+            "title": i.title,
+            "criterion": i.criterion,
+            "started": local(i.started_at, state, lang),
+            "opened_by": i.opened_by,
+            "state": i.state,
+            "state_key": format!("incident.state.{}", i.state),
+            "version": i.version,
+            "revision": i.revision,
+            "closed": !open,
+            "standing_down": i.state == store_incidents::STANDING_DOWN,
+        },
+        "affected": affected,
+        "affected_count": situation.affected.len(),
+        "down_count": down_now.len(),
+        "recovered": recovered,
+        "timeline": timeline,
+        "stand_down": stand_down,
+        "return_to_normal": plan.sections.return_to_normal,
+        "markable": plan.systems.iter().filter(|s| !down_now.contains(&s.id.as_str())).map(|s| json!({"id": s.id, "name": s.name})).collect::<Vec<_>>(),
+        "call_tree": plan.call_tree.iter().filter_map(|c| plan.person(c.person.as_str())).map(|p| json!({"name": p.name, "title": p.title, "phone": p.phone, "tel": tel(&p.phone), "email": p.email})).collect::<Vec<_>>(),
+        "may_work": may,
+        "may_lead": l.may_lead && open,
+    }))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Query(q): Query<ShowQuery>,
+) -> Result<Response> {
+    let l = load_incident(&state, &viewer, id).await?;
+    let mut data = incident_view(&state, &l, &viewer.lang).await?;
+    data["path"] = json!(format!("/incidents/{id}"));
+    if q.part.as_deref() == Some("live") {
+        // Only the changing part, rendered like the page, for the page's script.
+        data["csrf"] = json!(viewer.csrf.clone().unwrap_or_default());
+        let html = state
+            .templates
+            .fragment("incident_live", &viewer.lang, data)?;
+        return Ok(axum::response::Html(html).into_response());
+    }
+    page(&state, &viewer, "incident", data).map(IntoResponse::into_response)
+}
+
+/// Server-sent events: `changed` with the incident's revision whenever it changes (checked
+/// every half second in the database, so changes made through any server process are seen).
+/// The stream ends when the server shuts down; browsers reconnect on their own.
+async fn live(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    viewer.require()?;
+    let first = store_incidents::revision(&state.db, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let db = state.db.clone();
+    let stopping = state.stopping.clone();
+    let stream = futures_util::stream::unfold(
+        (None::<i64>, first, stopping),
+        move |(sent, mut current, mut stopping)| {
+            let db = db.clone();
+            async move {
+                loop {
+                    if sent != Some(current) {
+                        let event = SseEvent::default()
+                            .event("changed")
+                            .data(current.to_string());
+                        return Some((
+                            Ok::<_, Infallible>(event),
+                            (Some(current), current, stopping),
+                        ));
+                    }
+                    tokio::select! {
+                        _ = stopping.changed() => return None,
+                        () = tokio::time::sleep(StdDuration::from_millis(500)) => {}
+                    }
+                    if *stopping.borrow() {
+                        return None;
+                    }
+                    match store_incidents::revision(&db, id).await {
+                        Ok(Some(r)) => current = r,
+                        Ok(None) => return None,
+                        Err(e) => tracing::warn!(error = %e, incident = id, "live updates"),
+                    }
+                }
+            }
+        },
+    );
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
+}
+
+/// Whether the request came from the page's script (which wants JSON, not a redirect).
+fn by_script(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-requested-with")
+        .is_some_and(|v| v.as_bytes() == b"fetch")
+}
+
+/// The answer to a change: back to the page (at `anchor`), or JSON for the script; a closed
+/// incident is 409, a change that was made already is said so.
+fn answer(
+    state: &AppState,
+    lang: &str,
+    headers: &HeaderMap,
+    id: i64,
+    anchor: &str,
+    changed: Changed,
+) -> Result<Response> {
+    let message = |key: &str| state.templates.text(lang, key);
+    match changed {
+        Changed::Gone => Err(Error::NotFound),
+        Changed::Closed => {
+            let text = message("incident.closed_refused");
+            Ok(if by_script(headers) {
+                (StatusCode::CONFLICT, axum::Json(json!({"error": text}))).into_response()
+            } else {
+                (StatusCode::CONFLICT, text).into_response()
+            })
+        }
+        Changed::Done | Changed::Unchanged => {
+            let done = changed == Changed::Done;
+            Ok(if by_script(headers) {
+                axum::Json(json!({"changed": done})).into_response()
+            } else {
+                let notice = if done { "" } else { "?unchanged=1" };
+                Redirect::to(&format!("/incidents/{id}{notice}#{anchor}")).into_response()
+            })
+        }
+    }
+}
+
+/// A request that cannot be carried out, with the reason.
+fn refused(headers: &HeaderMap, status: StatusCode, text: String) -> Response {
+    if by_script(headers) {
+        (status, axum::Json(json!({"error": text}))).into_response()
+    } else {
+        (status, text).into_response()
+    }
+}
+
+/// Marks a system down or recovered.
+async fn mark(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response> {
+    let l = load_incident(&state, &viewer, id).await?;
+    if !l.may_work {
+        return Err(Error::Forbidden);
+    }
+    let f = Fields(pairs);
+    let system = f.get("system").trim().to_string();
+    if l.plan.system(&system).is_none() {
+        let text = state
+            .templates
+            .text(&viewer.lang, "incident.unknown_system")
+            .replace("{id}", &system);
+        return Ok(refused(&headers, StatusCode::UNPROCESSABLE_ENTITY, text));
+    }
+    let down = f.get("state") != "recovered";
+    let changed =
+        store_incidents::mark(&state.db, id, &system, down, &l.username, Utc::now()).await?;
+    answer(
+        &state,
+        &viewer.lang,
+        &headers,
+        id,
+        &format!("sys-{system}"),
+        changed,
+    )
+}
+
+/// Ticks or un-ticks one step of a system's checklist, or of the stand-down checklist.
+async fn tick(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response> {
+    let l = load_incident(&state, &viewer, id).await?;
+    if !l.may_work {
+        return Err(Error::Forbidden);
+    }
+    let f = Fields(pairs);
+    let system = f.get("system").trim().to_string();
+    let steps = if system.is_empty() {
+        Some(STAND_DOWN_ITEMS.len())
+    } else {
+        l.plan.system(&system).map(|s| s.recovery_steps.len())
+    };
+    let step = f.get("step").trim().parse::<usize>().ok();
+    let (Some(steps), Some(step)) = (steps, step) else {
+        let text = state
+            .templates
+            .text(&viewer.lang, "incident.unknown_step")
+            .replace("{system}", &system)
+            .replace("{step}", &f.get("step"));
+        return Ok(refused(&headers, StatusCode::UNPROCESSABLE_ENTITY, text));
+    };
+    if step >= steps {
+        let text = state
+            .templates
+            .text(&viewer.lang, "incident.unknown_step")
+            .replace("{system}", &system)
+            .replace("{step}", &(step + 1).to_string());
+        return Ok(refused(&headers, StatusCode::UNPROCESSABLE_ENTITY, text));
+    }
+    let done = f.get("done") != "0";
+    let step = i32::try_from(step).unwrap_or(i32::MAX);
+    let changed =
+        store_incidents::tick(&state.db, id, &system, step, done, &l.username, Utc::now()).await?;
+    let anchor = if system.is_empty() {
+        "stand-down".to_string()
+    } else {
+        format!("sys-{system}")
+    };
+    answer(&state, &viewer.lang, &headers, id, &anchor, changed)
+}
+
+async fn note(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response> {
+    let l = load_incident(&state, &viewer, id).await?;
+    if !l.may_work {
+        return Err(Error::Forbidden);
+    }
+    let text = Fields(pairs).get("text");
+    let text = text.trim();
+    if text.chars().count() > crate::domain::edit::MAX_FIELD_CHARS {
+        return Err(Error::TooLarge);
+    }
+    if text.is_empty() {
+        return answer(
+            &state,
+            &viewer.lang,
+            &headers,
+            id,
+            "timeline",
+            Changed::Unchanged,
+        );
+    }
+    let changed = store_incidents::note(&state.db, id, &l.username, text, Utc::now()).await?;
+    answer(&state, &viewer.lang, &headers, id, "timeline", changed)
+}
+
+/// Alerts the people of the call tree by mail.
+async fn alert(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let l = load_incident(&state, &viewer, id).await?;
+    if !l.may_lead {
+        return Err(Error::Forbidden);
+    }
+    let ctx =
+        crate::drills::Context::new(&state.db, &state.templates, &state.config, &state.outbox)
+            .map_err(|e| Error::Internal(e.to_string()))?;
+    let languages = store::accounts::languages_by_person(&state.db).await?;
+    let outages = store_incidents::outages(&state.db, id).await?;
+    let down: Vec<String> = outages
+        .iter()
+        .filter(|o| o.recovered_at.is_none())
+        .map(|o| {
+            l.plan
+                .system(&o.system_id)
+                .map_or(o.system_id.clone(), |s| s.name.clone())
+        })
+        .collect();
+    let stamp = Utc::now().timestamp_millis();
+    let mut messages: Vec<NewMessage> = Vec::new();
+    for c in &l.plan.call_tree {
+        let Some(person) = l.plan.person(c.person.as_str()) else {
+            continue;
+        };
+        messages.extend(ctx.person_message(
+            &languages,
+            person,
+            "alert",
+            format!("alert.{id}.{stamp}.{}@beredskab", person.id),
+            None,
+            json!({
+                "title": l.incident.title,
+                "criterion": l.incident.criterion,
+                "down": down.join(", "),
+                "by": l.username,
+                "link": format!("{}/incidents/{id}", state.config.public_url.trim_end_matches('/')),
+            }),
+        )?);
+    }
+    let changed = store_incidents::alert(&state.db, id, &l.username, messages, Utc::now()).await?;
+    state.outbox.notify_one();
+    answer(&state, &viewer.lang, &headers, id, "call-tree", changed)
+}
+
+async fn advance(
+    state: &AppState,
+    viewer: &Viewer,
+    headers: &HeaderMap,
+    id: i64,
+    to: &str,
+) -> Result<Response> {
+    let l = load_incident(state, viewer, id).await?;
+    if !l.may_lead {
+        return Err(Error::Forbidden);
+    }
+    let changed = store_incidents::advance(&state.db, id, to, &l.username, Utc::now()).await?;
+    if to == store_incidents::CLOSED && changed == Changed::Done && !by_script(headers) {
+        return Ok(Redirect::to(&format!("/incidents/{id}/report")).into_response());
+    }
+    answer(state, &viewer.lang, headers, id, "stand-down", changed)
+}
+
+/// Begins standing down (nedlukning): the return from workarounds to normal operation.
+async fn stand_down(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    advance(
+        &state,
+        &viewer,
+        &headers,
+        id,
+        store_incidents::STANDING_DOWN,
+    )
+    .await
+}
+
+/// Closes the incident: the record is kept as it is, and the report is made from it.
+async fn close(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    advance(&state, &viewer, &headers, id, store_incidents::CLOSED).await
+}
+
+/// The incident report: per system marked down, how long it was out against its RTO, and the
+/// timeline; built like a drill's after-action report.
+async fn report(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let l = load_incident(&state, &viewer, id).await?;
+    let lang = &viewer.lang;
+    let outages: Vec<Outage> = store_incidents::outages(&state.db, id)
+        .await?
+        .into_iter()
+        .filter_map(|o| {
+            Some(Outage {
+                system: SystemId::parse(&o.system_id).ok()?,
+                down_at: o.down_at,
+                recovered_at: o.recovered_at,
+            })
+        })
+        .collect();
+    let until = l.incident.closed_at.unwrap_or_else(Utc::now);
+    let record = incident::closing_record(&l.plan, &outages, until);
+    let met = record.iter().filter(|r| r.rto_met == Some(true)).count();
+    let missed = record.iter().filter(|r| r.rto_met == Some(false)).count();
+    let mut data = incident_view(&state, &l, lang).await?;
+    data["record"] = json!(
+        record
+            .iter()
+            .map(|r| json!({
+                "id": r.id,
+                "name": l.plan.system(r.id.as_str()).map_or(r.id.as_str(), |s| s.name.as_str()),
+                "took": i18n::duration(r.took, lang),
+                "took_minutes": r.took.minutes(),
+                "rto": r.rto.map(|d| i18n::duration(d, lang)),
+                "met": r.rto_met,
+            }))
+            .collect::<Vec<_>>()
+    );
+    data["rto_met"] = json!(met);
+    data["rto_missed"] = json!(missed);
+    data["rto_unknown"] = json!(record.len() - met - missed);
+    page(&state, &viewer, "incident_report", data).map(IntoResponse::into_response)
+}

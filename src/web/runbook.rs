@@ -1,0 +1,223 @@
+//! The runbook: the latest approved version of the plan as the incident lead needs it — when to
+//! activate, whom to call, and per system the workaround, the recovery steps, the check that it
+//! is back and the supplier — as a page, and as one self-contained HTML file that still works
+//! when this server does not (no request of any kind leaves the file, no script).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Value, json};
+
+use super::auth::Viewer;
+use super::pages::{dur, page, person_name, tel};
+use super::{AppState, Error, Result, Templates, i18n};
+use crate::domain::{Duration, Plan, PlanId, analysis};
+use crate::store::{self, edits::VersionSummary};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/plans/{plan}/runbook", get(show))
+        .route("/plans/{plan}/runbook.html", get(download))
+}
+
+/// The plan a runbook shows: the latest approved version (and whether the draft has changed
+/// since), or the draft when nothing is approved yet.
+pub struct Shown {
+    pub plan: Arc<Plan>,
+    pub version: Option<VersionSummary>,
+    pub draft_changed: bool,
+}
+
+/// The runbook's plan for `id`, or `None` if there is no such plan.
+pub async fn shown(db: &sea_orm::DatabaseConnection, id: &PlanId) -> Result<Option<Shown>> {
+    let Some(revisions) = store::plan_revisions(db, id).await? else {
+        return Ok(None);
+    };
+    let latest = store::edits::versions(db, id).await?.into_iter().next();
+    match latest {
+        Some(v) => {
+            let Some((version, plan)) = store::edits::version_plan(db, id, v.number).await? else {
+                return Ok(None);
+            };
+            Ok(Some(Shown {
+                plan: Arc::new(plan),
+                draft_changed: version.plan_revision != revisions.revision,
+                version: Some(version),
+            }))
+        }
+        None => Ok(store::load_plan(db, id).await?.map(|plan| Shown {
+            plan: Arc::new(plan),
+            version: None,
+            draft_changed: true,
+        })),
+    }
+}
+
+/// Everything the runbook shows, for its templates. `offline` leaves out links to this server.
+pub fn data(shown: &Shown, lang: &str, offline: bool) -> Value {
+    let plan = &shown.plan;
+    let role_name = |id: &crate::domain::RoleId| {
+        plan.roles
+            .iter()
+            .find(|r| &r.id == id)
+            .map_or(id.to_string(), |r| r.name.clone())
+    };
+    // In the order a full outage is recovered in: what others depend on first.
+    let order: Vec<&crate::domain::System> = match analysis::assess(plan, None) {
+        Ok(a) => a
+            .recovery_order
+            .iter()
+            .filter_map(|id| plan.system(id.as_str()))
+            .collect(),
+        Err(_) => plan.systems.iter().collect(),
+    };
+    let systems: Vec<Value> = order
+        .iter()
+        .map(|s| {
+            let total = s
+                .recovery_steps
+                .iter()
+                .fold(Duration::ZERO, |sum, st| sum.saturating_add(st.duration));
+            json!({
+                "id": s.id,
+                "name": s.name,
+                "crit": s.criticality.level(),
+                "rto": dur(s.rto, lang),
+                "rpo": dur(s.rpo, lang),
+                "mtpd": dur(s.mtpd, lang),
+                "owner": person_name(plan, s.owner.as_ref()),
+                "deputy": person_name(plan, s.deputy.as_ref()),
+                "depends_on": s.depends_on.iter().map(|d| json!({
+                    "id": d,
+                    "name": plan.system(d.as_str()).map_or(d.as_str(), |x| x.name.as_str()),
+                })).collect::<Vec<_>>(),
+                "workaround": s.workaround,
+                "steps": s.recovery_steps.iter().map(|st| json!({
+                    "text": st.text,
+                    "role": role_name(&st.role),
+                    "duration": i18n::duration(st.duration, lang),
+                })).collect::<Vec<_>>(),
+                "steps_total": i18n::duration(total, lang),
+                "verification": s.verification,
+                "supplier": s.supplier.as_ref().map(|x| json!({
+                    "name": x.name, "contact": x.contact, "phone": x.phone, "tel": tel(&x.phone),
+                    "email": x.email, "restore": dur(x.contract_restore, lang),
+                })),
+                "impact": s.impact.iter().map(|row| json!({
+                    "after": i18n::duration(row.after, lang),
+                    "level": row.level.as_str(),
+                    "level_key": format!("impact.{}", row.level.as_str()),
+                    "citizens": row.citizens,
+                    "staff": row.staff,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let name_of = |id: &crate::domain::PersonId| {
+        plan.person(id.as_str())
+            .map_or(id.to_string(), |p| p.name.clone())
+    };
+    let s = &plan.sections;
+    json!({
+        "offline": offline,
+        "plan": {"id": plan.id, "name": plan.name, "organisation": plan.organisation},
+        "version": shown.version.as_ref().map(|v| json!({
+            "number": v.number,
+            "approved_by": v.approved_by,
+            "approved_on": i18n::date(v.approved_at.date_naive(), lang),
+        })),
+        "draft_changed": shown.draft_changed,
+        "activation": s.activation_criteria,
+        "stand_down": s.stand_down_criteria,
+        "return_to_normal": s.return_to_normal,
+        "incident_handling": s.incident_handling,
+        "backups": s.backups,
+        "resources": s.resources,
+        "call_tree": plan.call_tree.iter().map(|c| {
+            let mut p = person_name(plan, Some(&c.person));
+            p["called_by"] = json!(c.called_by.as_ref().map(name_of));
+            p["note"] = json!(c.note);
+            p
+        }).collect::<Vec<_>>(),
+        "channels": plan.channels,
+        "people": plan.people.iter().map(|p| {
+            let mut v = person_name(plan, Some(&p.id));
+            v["roles"] = json!(p.roles.iter().map(role_name).collect::<Vec<_>>().join(", "));
+            v
+        }).collect::<Vec<_>>(),
+        "systems": systems,
+    })
+}
+
+/// The runbook as one self-contained HTML file.
+pub fn offline(templates: &Templates, shown: &Shown, lang: &str) -> Result<String> {
+    let mut data = data(shown, lang, true);
+    data["css"] = json!(super::render::static_text("app.css"));
+    data["generated"] = json!(i18n::date(chrono::Local::now().date_naive(), lang));
+    templates.fragment("runbook_export", lang, data)
+}
+
+/// The file name of a plan's offline runbook.
+pub fn file_name(plan: &PlanId) -> String {
+    format!("beredskabsplan-{plan}.html")
+}
+
+/// Writes the newest offline runbook of `plan` to the configured folder (through a temporary file
+/// and a rename, so a reader never sees half a file). Called after each approval.
+pub async fn store_offline(state: &AppState, plan: &PlanId) -> anyhow::Result<std::path::PathBuf> {
+    let shown = shown(&state.db, plan)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no plan {plan}"))?;
+    let html = offline(&state.templates, &shown, &state.config.language)?;
+    let dir = &state.config.runbook_dir;
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(file_name(plan));
+    let tmp = path.with_extension("html.tmp");
+    std::fs::write(&tmp, html)?;
+    std::fs::rename(&tmp, &path)?;
+    Ok(path)
+}
+
+async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(plan_id): Path<String>,
+) -> Result<Response> {
+    viewer.require()?;
+    let id = PlanId::parse(&plan_id).map_err(|_| Error::NotFound)?;
+    let shown = shown(&state.db, &id).await?.ok_or(Error::NotFound)?;
+    let mut data = data(&shown, &viewer.lang, false);
+    data["path"] = json!(format!("/plans/{id}/runbook"));
+    page(&state, &viewer, "runbook", data).map(IntoResponse::into_response)
+}
+
+/// The offline runbook, made now from the latest approved version.
+async fn download(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(plan_id): Path<String>,
+) -> Result<Response> {
+    viewer.require()?;
+    let id = PlanId::parse(&plan_id).map_err(|_| Error::NotFound)?;
+    let shown = shown(&state.db, &id).await?.ok_or(Error::NotFound)?;
+    let html = offline(&state.templates, &shown, &viewer.lang)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}\"", file_name(&id)),
+            ),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'".to_string(),
+            ),
+        ],
+        html,
+    )
+        .into_response())
+}

@@ -1,0 +1,66 @@
+// The incident page, live: server-sent events say when the incident changed (a tick, a note, a
+// system marked down or back, by anyone), and the changing part of the page is fetched again.
+// Forms in that part are sent in the background. Without script (or where event streams are
+// blocked) the page works the same by reload.
+(function () {
+  "use strict";
+  var live = document.getElementById("live");
+  if (!live || !window.fetch) { return; }
+  var id = live.dataset.incident;
+  var revision = Number(live.dataset.revision);
+  var busy = false;
+  var again = false;
+
+  var refresh = function () {
+    if (busy) { again = true; return; }
+    busy = true;
+    fetch("/incidents/" + id + "?part=live", { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (html) {
+        live.innerHTML = html;
+        mark();
+      })
+      .catch(function () {})
+      .then(function () {
+        busy = false;
+        if (again) { again = false; refresh(); }
+      });
+  };
+
+  var mark = function () {
+    var state = document.getElementById("live-state");
+    if (state && window.EventSource) { state.textContent = live.dataset.liveText; }
+  };
+
+  // Forms inside the live part: sent in the background, then the part is fetched again.
+  live.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.classList || !form.classList.contains("live-form")) { return; }
+    event.preventDefault();
+    fetch(form.action, {
+      method: "POST",
+      body: new URLSearchParams(new FormData(form)),
+      credentials: "same-origin",
+      headers: { "X-Requested-With": "fetch", "Accept": "application/json" }
+    }).then(function (r) {
+      if (!r.ok) {
+        return r.json().then(function (j) { window.alert(j.error || r.statusText); },
+          function () { window.alert(r.status + " " + r.statusText); });
+      }
+    }).then(refresh, refresh);
+  });
+
+  if (window.EventSource) {
+    var source = new EventSource("/incidents/" + id + "/live");
+    source.addEventListener("changed", function (event) {
+      var seen = Number(event.data);
+      if (seen > revision) {
+        revision = seen;
+        refresh();
+      }
+    });
+    mark();
+  }
+  // The clocks count minutes: fetch the part again once a minute even if nothing else changed.
+  setInterval(refresh, 60000);
+}());

@@ -1,0 +1,350 @@
+//! Incident mode over HTTP against a real server: activating the plan, marking systems down and
+//! recovered, the affected set and the recovery order, ticking steps (audited, once however many
+//! devices tick at once), notes, standing down, closing (once) and the report; live updates
+//! between two clients; and the offline runbook.
+
+mod helpers;
+
+use std::time::{Duration, Instant};
+
+use helpers::{TestApp, location, spawn_app};
+
+/// A server with the example plan approved as version 1, and the incident lead signed in.
+async fn approved_app(db: &helpers::TestDb) -> TestApp {
+    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let approver = app.second_client();
+    approver.login_demo("mette-holm").await;
+    let response = approver
+        .post_form(
+            "/plans/example-kommune/approve",
+            &[("comment", "Version 1")],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    app.login_demo("anne-kjaer").await;
+    app
+}
+
+/// Opens an incident with `down` down from `started` (local time; empty: now).
+async fn open(app: &TestApp, title: &str, started: &str, down: &[&str]) -> reqwest::Response {
+    let mut fields = vec![("title", title), ("criterion", ""), ("started", started)];
+    fields.extend(down.iter().map(|d| ("down", *d)));
+    app.post_form("/plans/example-kommune/incidents", &fields)
+        .await
+}
+
+fn position(page: &str, needle: &str) -> usize {
+    page.find(needle)
+        .unwrap_or_else(|| panic!("{needle} is not on the page"))
+}
+
+#[tokio::test]
+async fn an_incident_is_opened_worked_stood_down_closed_once_and_reported() {
+    for db in helpers::databases().await {
+        let app = approved_app(&db).await;
+        // A viewer reads but does not activate the plan.
+        let viewer = app.second_client();
+        viewer.login_demo("michael-skov").await;
+        assert_eq!(
+            open(&viewer, "Prøve", "", &["ad"]).await.status().as_u16(),
+            403
+        );
+        // A system that does not exist is named.
+        let response = open(&app, "AD svarer ikke", "", &["ad", "ghost"]).await;
+        assert_eq!(response.status().as_u16(), 422);
+        let page = response.text().await.unwrap();
+        assert!(
+            page.contains("Der er intet system “ghost” i planen."),
+            "{page}"
+        );
+        assert!(
+            page.contains("value=\"AD svarer ikke\""),
+            "the input is kept"
+        );
+
+        // Five hours ago AD went down (RTO 4 h).
+        let started = (chrono::Local::now() - chrono::Duration::hours(5))
+            .format("%Y-%m-%dT%H:%M")
+            .to_string();
+        let response = open(&app, "AD svarer ikke", &started, &["ad"]).await;
+        assert_eq!(response.status().as_u16(), 303, "{}", db.backend);
+        let incident = location(&response);
+        let (status, page) = app.page(&incident).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("Arbejder ud fra godkendt version 1"));
+        // AD and what depends on it, in recovery order: AD before ESDH.
+        assert!(position(&page, "id=\"sys-ad\"") < position(&page, "id=\"sys-esdh\""));
+        assert!(
+            !page.contains("id=\"sys-vmware\""),
+            "vmware does not depend on AD"
+        );
+        assert!(page.contains("clock-red"), "5 h against 4 h");
+        assert!(page.contains("RTO overskredet"));
+
+        // More goes down; an unknown system is refused.
+        let mark = format!("{incident}/systems");
+        let r = app
+            .post_form(&mark, &[("system", "vmware"), ("state", "down")])
+            .await;
+        assert_eq!(r.status().as_u16(), 303);
+        let r = app
+            .post_form(&mark, &[("system", "ghost"), ("state", "down")])
+            .await;
+        assert_eq!(r.status().as_u16(), 422);
+        assert!(r.text().await.unwrap().contains("“ghost”"));
+        let (_, page) = app.page(&incident).await;
+        assert!(page.contains("id=\"sys-vmware\""));
+        assert!(page.contains("2 systemer nede"));
+
+        // Steps are ticked and un-ticked, each recorded with who and when.
+        let ticks = format!("{incident}/ticks");
+        let r = app
+            .post_form(&ticks, &[("system", "ad"), ("step", "0"), ("done", "1")])
+            .await;
+        assert_eq!(r.status().as_u16(), 303);
+        let (_, page) = app.page(&incident).await;
+        assert!(page.contains("udført af anne-kjaer"), "{page}");
+        // Two devices tick the same step at the same moment: one tick.
+        let other = app.second_client();
+        other.login_demo("sofie-andersen").await;
+        let (csrf_a, csrf_b) = (app.csrf().await, other.csrf().await);
+        let fields = |csrf: &str| {
+            vec![
+                ("csrf".to_string(), csrf.to_string()),
+                ("system".to_string(), "ad".to_string()),
+                ("step".to_string(), "1".to_string()),
+                ("done".to_string(), "1".to_string()),
+            ]
+        };
+        let (fields_a, fields_b) = (fields(&csrf_a), fields(&csrf_b));
+        let (a, b) = tokio::join!(app.submit(&ticks, &fields_a), other.submit(&ticks, &fields_b));
+        assert_eq!((a.status().as_u16(), b.status().as_u16()), (303, 303));
+        let (_, page) = app.page(&incident).await;
+        assert_eq!(
+            page.matches("Active Directory: trin 2 udført").count(),
+            1,
+            "{}",
+            db.backend
+        );
+        let r = app
+            .post_form(&ticks, &[("system", "ad"), ("step", "0"), ("done", "0")])
+            .await;
+        assert_eq!(r.status().as_u16(), 303);
+        let r = app
+            .post_form(&ticks, &[("system", "ad"), ("step", "99"), ("done", "1")])
+            .await;
+        assert_eq!(r.status().as_u16(), 422);
+        let (_, page) = app.page(&incident).await;
+        assert!(page.contains("Active Directory: trin 1 fortrudt"));
+        // The viewer may read but not tick.
+        let csrf_v = viewer.csrf().await;
+        let r = viewer.submit(&ticks, &fields(&csrf_v)).await;
+        assert_eq!(r.status().as_u16(), 403);
+        // Ticks are in the audit log.
+        let coordinator = app.second_client();
+        coordinator.login_demo("lars-nielsen").await;
+        let (_, audit) = coordinator.page("/audit").await;
+        assert!(audit.contains("incident-tick") && audit.contains("incident-untick"));
+
+        // A note with HTML in it is shown as text.
+        let r = app
+            .post_form(
+                &format!("{incident}/notes"),
+                &[("text", "Atea ringet <script>alert(1)</script>")],
+            )
+            .await;
+        assert_eq!(r.status().as_u16(), 303);
+        let (_, page) = app.page(&incident).await;
+        assert!(page.contains("Atea ringet &lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(!page.contains("<script>alert(1)"));
+
+        // AD back (after 5 h: RTO missed); VMware back at once (met). Stand down, close.
+        app.post_form(&mark, &[("system", "ad"), ("state", "recovered")])
+            .await;
+        app.post_form(&mark, &[("system", "vmware"), ("state", "recovered")])
+            .await;
+        let (_, page) = app.page(&incident).await;
+        assert!(page.contains("Intet system er nede."));
+        let r = app.post_form(&format!("{incident}/stand-down"), &[]).await;
+        assert_eq!(r.status().as_u16(), 303);
+        let r = app
+            .post_form(&ticks, &[("system", ""), ("step", "0"), ("done", "1")])
+            .await;
+        assert_eq!(r.status().as_u16(), 303);
+        let (_, page) = app.page(&incident).await;
+        assert!(page.contains("Nedlukning: trin 1 udført"), "{page}");
+        let r = app.post_form(&format!("{incident}/close"), &[]).await;
+        assert_eq!(location(&r), format!("{incident}/report"));
+        // Closing twice, or changing a closed incident: 409, nothing recorded.
+        let r = app.post_form(&format!("{incident}/close"), &[]).await;
+        assert_eq!(r.status().as_u16(), 409);
+        let r = app
+            .post_form(&ticks, &[("system", "ad"), ("step", "0"), ("done", "1")])
+            .await;
+        assert_eq!(r.status().as_u16(), 409);
+        let (_, page) = app.page(&incident).await;
+        assert_eq!(page.matches("Hændelsen lukket").count(), 1);
+
+        let (status, report) = app.page(&format!("{incident}/report")).await;
+        assert_eq!(status, 200);
+        assert!(
+            report.contains("RTO overholdt for 1, overskredet for 1, ikke registreret for 0"),
+            "{report}"
+        );
+        db.cleanup().await;
+    }
+}
+
+/// Reads the server-sent events of `path` until one `changed` event carries a revision above
+/// `above`, or `within` has passed; returns that revision.
+async fn next_change(
+    response: &mut reqwest::Response,
+    above: i64,
+    within: Duration,
+) -> Option<i64> {
+    let deadline = Instant::now() + within;
+    let mut buffer = String::new();
+    while Instant::now() < deadline {
+        let chunk = tokio::time::timeout(deadline - Instant::now(), response.chunk()).await;
+        let Ok(Ok(Some(bytes))) = chunk else {
+            return None;
+        };
+        buffer.push_str(&String::from_utf8_lossy(&bytes));
+        for block in buffer.split("\n\n") {
+            if block.contains("event: changed")
+                && let Some(line) = block.lines().find(|l| l.starts_with("data: "))
+                && let Ok(revision) = line["data: ".len()..].trim().parse::<i64>()
+                && revision > above
+            {
+                return Some(revision);
+            }
+        }
+    }
+    None
+}
+
+#[tokio::test]
+async fn two_people_on_the_same_incident_see_each_others_ticks_within_two_seconds() {
+    let db = helpers::sqlite_db();
+    let app = approved_app(&db).await;
+    let incident = location(&open(&app, "Netværket er nede", "", &["ad"]).await);
+    let other = app.second_client();
+    other.login_demo("sofie-andersen").await;
+
+    // The first event says where the incident stands.
+    let mut stream = app
+        .client
+        .get(format!("{}{incident}/live", app.address))
+        .timeout(Duration::from_secs(30))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status().as_u16(), 200);
+    assert!(
+        stream.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let first = next_change(&mut stream, 0, Duration::from_secs(2))
+        .await
+        .expect("the current revision");
+
+    // The other person ticks a step; the first sees it within two seconds.
+    let ticked = Instant::now();
+    let r = other
+        .post_form(
+            &format!("{incident}/ticks"),
+            &[("system", "ad"), ("step", "0"), ("done", "1")],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let seen = next_change(&mut stream, first, Duration::from_secs(2)).await;
+    assert!(seen.is_some(), "no update within 2 s");
+    assert!(ticked.elapsed() < Duration::from_secs(2));
+    // What the page's script then fetches shows the tick; so does a plain reload.
+    let (_, part) = app.page(&format!("{incident}?part=live")).await;
+    assert!(part.contains("udført af sofie-andersen"), "{part}");
+    assert!(!part.contains("<html"), "only the live part");
+    let (_, page) = app.page(&incident).await;
+    assert!(page.contains("udført af sofie-andersen"));
+    // A note by the first is seen by the second the same way.
+    let mut theirs = other
+        .client
+        .get(format!("{}{incident}/live", other.address))
+        .timeout(Duration::from_secs(30))
+        .send()
+        .await
+        .unwrap();
+    let now = next_change(&mut theirs, 0, Duration::from_secs(2))
+        .await
+        .unwrap();
+    app.post_form(&format!("{incident}/notes"), &[("text", "Atea er på vej")])
+        .await;
+    assert!(
+        next_change(&mut theirs, now, Duration::from_secs(2))
+            .await
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn the_offline_runbook_holds_every_system_and_refers_to_nothing_outside_itself() {
+    let db = helpers::sqlite_db();
+    let app = approved_app(&db).await;
+    // Written on approval.
+    let file = app.runbook_dir.join("beredskabsplan-example-kommune.html");
+    let html = std::fs::read_to_string(&file).expect("the runbook written on approval");
+    assert!(html.len() < 5 * 1024 * 1024);
+    assert!(html.contains("Godkendt version 1, godkendt af mette-holm"));
+    for entry in std::fs::read_dir(helpers::example_plan().join("systems")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        let id = name.trim_end_matches(".toml");
+        assert!(
+            html.contains(&format!("<section class=\"system\" id=\"sys-{id}\"")),
+            "{id}"
+        );
+    }
+    for outside in [
+        "http://",
+        "https://",
+        "src=\"//",
+        "href=\"//",
+        "url(",
+        "<script",
+        "<link",
+        "href=\"/",
+    ] {
+        assert!(
+            !html.contains(outside),
+            "the file refers outside: {outside}"
+        );
+    }
+    assert!(html.contains("href=\"tel:+4572364101\"") || html.contains("href=\"tel:"));
+
+    // Offered for download, made from the approved version.
+    let response = app.get("/plans/example-kommune/runbook.html").await;
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("beredskabsplan-example-kommune.html")
+    );
+    // The page says so, and marks a draft changed since.
+    let coordinator = app.second_client();
+    coordinator.login_demo("lars-nielsen").await;
+    let mut fields = coordinator.system_form("example-kommune", "ad").await;
+    helpers::set(&mut fields, "workaround", "Ny nødprocedure i kladden");
+    coordinator
+        .submit("/plans/example-kommune/systems/ad/edit", &fields)
+        .await;
+    let (status, page) = app.page("/plans/example-kommune/runbook").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Godkendt version 1"));
+    assert!(page.contains("Kladden har ændringer, der ikke er godkendt"));
+    assert!(
+        !page.contains("Ny nødprocedure i kladden"),
+        "the approved text is shown"
+    );
+}
