@@ -29,6 +29,7 @@ const PLAN_EDITORS: &[&str] = &["administrator", "coordinator"];
 const VMWARE_EDITORS: &[&str] = &["administrator", "coordinator", "system-owner"];
 /// Allowed, and then told the drill does not exist; the others are refused before that.
 const PLAN_EDITORS_404: &[&str] = &["administrator", "coordinator"];
+const INCIDENT_LEADS: &[&str] = &["administrator", "coordinator", "incident-lead"];
 const AUDIT_READERS: &[&str] = &["administrator", "approver", "coordinator"];
 const APPROVERS: &[&str] = &["approver"];
 const ADMINS: &[&str] = &["administrator"];
@@ -151,6 +152,36 @@ fn routes() -> Vec<(&'static str, &'static str, Body, &'static [&'static str])> 
         // No such occurrence: signed in, everyone is told so; nobody else gets that far.
         ("GET", "/occurrences/999/report.html", None, SIGNED_IN),
         ("POST", "/occurrences/999/start", Form(&[]), SIGNED_IN),
+        ("GET", "/plans/example-kommune/runbook", None, SIGNED_IN),
+        (
+            "GET",
+            "/plans/example-kommune/runbook.html",
+            None,
+            SIGNED_IN,
+        ),
+        ("GET", "/plans/example-kommune/pocket", None, SIGNED_IN),
+        ("GET", "/plans/example-kommune/incidents", None, SIGNED_IN),
+        (
+            "POST",
+            "/plans/example-kommune/incidents",
+            Form(&[("title", "")]),
+            INCIDENT_LEADS,
+        ),
+        ("GET", "/incidents/999", None, SIGNED_IN),
+        ("GET", "/incidents/999/live", None, SIGNED_IN),
+        ("GET", "/incidents/999/report", None, SIGNED_IN),
+        (
+            "POST",
+            "/incidents/999/ticks",
+            Form(&[("step", "0")]),
+            SIGNED_IN,
+        ),
+        (
+            "POST",
+            "/incidents/999/actions",
+            Form(&[("title", "x")]),
+            INCIDENT_LEADS,
+        ),
         ("GET", "/audit", None, AUDIT_READERS),
         ("GET", "/audit.csv", None, AUDIT_READERS),
         ("GET", "/admin/accounts", None, ADMINS),

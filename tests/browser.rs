@@ -33,6 +33,11 @@ fn which(program: &str) -> Option<std::path::PathBuf> {
 
 /// Starts chromedriver and a headless Chromium session, or says why it cannot.
 async fn browser() -> Option<(Driver, Client)> {
+    browser_with(&[]).await
+}
+
+/// `browser`, with more Chromium arguments.
+async fn browser_with(extra: &[&str]) -> Option<(Driver, Client)> {
     let required = std::env::var("REQUIRE_BROWSER").is_ok_and(|v| v == "1");
     let (Some(driver), Some(chromium)) = (which("chromedriver"), which("chromium")) else {
         assert!(
@@ -57,17 +62,24 @@ async fn browser() -> Option<(Driver, Client)> {
         .expect("starting chromedriver");
     let driver = Driver(child);
     let profile = tempfile::tempdir().unwrap();
+    let mut args: Vec<String> = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--window-size=1280,1000",
+    ]
+    .iter()
+    .chain(extra)
+    .map(ToString::to_string)
+    .collect();
+    args.push(format!("--user-data-dir={}", profile.path().display()));
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": chromium,
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--no-first-run", "--window-size=1280,1000",
-                format!("--user-data-dir={}", profile.path().display()),
-            ],
-        }),
+        serde_json::json!({"binary": chromium, "args": args}),
     );
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
@@ -292,5 +304,80 @@ async fn a_participants_record_is_saved_as_it_is_typed_and_when_the_page_is_left
     // What the participant sees is what the store holds.
     let (_, page) = app.page(&format!("{run}/report")).await;
     assert!(page.contains("DC04 manglede i dokumentationen"));
+    c.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_offline_runbook_opens_from_disk_without_a_network_on_a_phone_and_a_desktop() {
+    // Every request would go to a proxy that is not there: the file must need none.
+    let Some((_driver, c)) = browser_with(&[
+        "--proxy-server=http://127.0.0.1:9",
+        "--proxy-bypass-list=<-loopback>",
+    ])
+    .await
+    else {
+        return;
+    };
+    let db = helpers::sqlite_db();
+    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    app.login_demo("mette-holm").await;
+    let response = app
+        .post_form(
+            "/plans/example-kommune/approve",
+            &[("comment", "Version 1")],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    // The copy on a USB stick: away from the server's folder.
+    let stick = tempfile::tempdir().unwrap();
+    let file = stick.path().join("beredskabsplan.html");
+    std::fs::copy(
+        app.runbook_dir.join("beredskabsplan-example-kommune.html"),
+        &file,
+    )
+    .unwrap();
+    drop(app);
+
+    let shots = helpers::repo().join("target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    c.goto(&format!("file://{}", file.display())).await.unwrap();
+    let systems = c
+        .execute(
+            "return document.querySelectorAll('section.system').length;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(systems, serde_json::json!(36));
+    let requests = c
+        .execute(
+            "return performance.getEntriesByType('resource').length;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        requests,
+        serde_json::json!(0),
+        "nothing loaded from outside the file"
+    );
+    assert!(text_of(&c, "h1").await.starts_with("Beredskabsplan"));
+    for width in [360u32, 1280] {
+        c.set_window_rect(0, 0, width, 900).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let wide = c
+            .execute("return document.documentElement.scrollWidth;", vec![])
+            .await
+            .unwrap()
+            .as_u64()
+            .unwrap();
+        assert!(
+            wide <= u64::from(width),
+            "{wide} px wide at {width} px: it scrolls sideways"
+        );
+        let png = c.screenshot().await.unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "a screenshot at {width} px");
+        std::fs::write(shots.join(format!("runbook-{width}.png")), png).unwrap();
+    }
     c.close().await.unwrap();
 }

@@ -629,3 +629,55 @@ fn migrate_creates_the_schema_and_is_repeatable() {
     }
     assert!(db.exists());
 }
+
+#[test]
+fn runbook_export_writes_the_approved_version_or_says_there_is_none() {
+    let tmp = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", tmp.path().join("r.db").display());
+    let example = helpers::example_plan();
+    let import = beredskab(&["--database-url", &url, "import", example.to_str().unwrap()]);
+    assert_eq!(import.status.code(), Some(0), "{}", stderr(&import));
+    let out = tmp.path().join("runbook.html");
+    let out_arg = out.to_str().unwrap();
+    let args = [
+        "--database-url",
+        &url,
+        "runbook",
+        "export",
+        "--plan",
+        "example-kommune",
+        "--out",
+        out_arg,
+    ];
+    let refused = beredskab(&args);
+    assert_eq!(refused.status.code(), Some(1));
+    assert_eq!(
+        stderr(&refused).trim(),
+        "error: plan example-kommune has no approved version yet: approve it first, or pass --draft"
+    );
+    assert!(!out.exists(), "nothing written");
+    let mut with_draft = args.to_vec();
+    with_draft.extend(["--draft", "--language", "en"]);
+    let written = beredskab(&with_draft);
+    assert_eq!(written.status.code(), Some(0), "{}", stderr(&written));
+    assert!(
+        stdout(&written).contains("the draft, 36 systems"),
+        "{}",
+        stdout(&written)
+    );
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(html.contains("No version is approved yet: this is the draft."));
+    assert_eq!(html.matches("<section class=\"system\"").count(), 36);
+    let unknown = beredskab(&[
+        "--database-url",
+        &url,
+        "runbook",
+        "export",
+        "--plan",
+        "nope",
+        "--out",
+        out_arg,
+    ]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(stderr(&unknown).contains("no plan \"nope\""));
+}

@@ -79,6 +79,18 @@ async fn an_incident_is_opened_worked_stood_down_closed_once_and_reported() {
             "vmware does not depend on AD"
         );
         assert!(page.contains("clock-red"), "5 h against 4 h");
+        // The checklists shown are those of the systems down; one affected through a dependency
+        // opens on request.
+        assert!(page.contains("name=\"system\" value=\"ad\"><input type=\"hidden\" name=\"step\""));
+        assert!(
+            !page.contains("name=\"system\" value=\"esdh\"><input type=\"hidden\" name=\"step\"")
+        );
+        assert!(page.contains(&format!("href=\"{incident}?system=esdh#sys-esdh\"")));
+        let (_, open_esdh) = app.page(&format!("{incident}?system=esdh")).await;
+        assert!(
+            open_esdh
+                .contains("name=\"system\" value=\"esdh\"><input type=\"hidden\" name=\"step\"")
+        );
         assert!(page.contains("RTO overskredet"));
 
         // More goes down; an unknown system is refused.
@@ -117,7 +129,10 @@ async fn an_incident_is_opened_worked_stood_down_closed_once_and_reported() {
             ]
         };
         let (fields_a, fields_b) = (fields(&csrf_a), fields(&csrf_b));
-        let (a, b) = tokio::join!(app.submit(&ticks, &fields_a), other.submit(&ticks, &fields_b));
+        let (a, b) = tokio::join!(
+            app.submit(&ticks, &fields_a),
+            other.submit(&ticks, &fields_b)
+        );
         assert_eq!((a.status().as_u16(), b.status().as_u16()), (303, 303));
         let (_, page) = app.page(&incident).await;
         assert_eq!(
@@ -346,5 +361,108 @@ async fn the_offline_runbook_holds_every_system_and_refers_to_nothing_outside_it
     assert!(
         !page.contains("Ny nødprocedure i kladden"),
         "the approved text is shown"
+    );
+}
+
+/// The messages in the mail folder whose Message-ID starts with `prefix`.
+fn mail_with_id(app: &TestApp, prefix: &str) -> Vec<String> {
+    std::fs::read_dir(&app.mail_dir)
+        .map(|d| {
+            d.map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+                .filter(|m| m.contains(&format!("Message-ID: <{prefix}")))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn wait_for_mail(app: &TestApp, prefix: &str, count: usize) -> Vec<String> {
+    for _ in 0..100 {
+        let mail = mail_with_id(app, prefix);
+        if mail.len() >= count {
+            return mail;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    mail_with_id(app, prefix)
+}
+
+#[tokio::test]
+async fn the_call_tree_is_alerted_findings_become_action_items_and_pocket_plans_are_made() {
+    let db = helpers::sqlite_db();
+    let app = approved_app(&db).await;
+    let incident = location(&open(&app, "Ransomware på filserverne", "", &["filservere"]).await);
+
+    // Alerting: one mail to each person in the call tree, recorded on the timeline.
+    let r = app.post_form(&format!("{incident}/alert"), &[]).await;
+    assert_eq!(r.status().as_u16(), 303);
+    let call_tree = std::fs::read_to_string(helpers::example_plan().join("plan.toml"))
+        .unwrap()
+        .matches("[[call_tree]]")
+        .count();
+    let alerts = wait_for_mail(
+        &app,
+        &format!("alert.{}", incident.trim_start_matches("/incidents/")),
+        call_tree,
+    )
+    .await;
+    assert_eq!(alerts.len(), call_tree, "one per person in the call tree");
+    let (_, page) = app.page(&incident).await;
+    assert!(page.contains(&format!("Varslingstræet varslet ({call_tree} mails)")));
+    // Only those who lead incidents alert.
+    let owner = app.second_client();
+    owner.login_demo("jesper-moeller").await;
+    assert_eq!(
+        owner
+            .post_form(&format!("{incident}/alert"), &[])
+            .await
+            .status()
+            .as_u16(),
+        403
+    );
+
+    // A finding of the report becomes an action item; its owner is mailed.
+    app.post_form(&format!("{incident}/close"), &[]).await;
+    let r = app
+        .post_form(
+            &format!("{incident}/actions"),
+            &[
+                ("title", "Test gendannelse af filserverne hvert kvartal"),
+                ("system", "filservere"),
+                ("owner", "jesper-moeller"),
+                ("due", "2027-03-01"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let r = app
+        .post_form(
+            &format!("{incident}/actions"),
+            &[("title", ""), ("owner", "ghost"), ("due", "snart")],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 422);
+    let (_, report) = app.page(&format!("{incident}/report")).await;
+    assert!(report.contains("Test gendannelse af filserverne hvert kvartal"));
+    let (_, actions) = app.page("/plans/example-kommune/actions").await;
+    assert!(actions.contains("Test gendannelse af filserverne hvert kvartal"));
+    let mail = wait_for_mail(&app, "action.", 1).await;
+    assert_eq!(mail.len(), 1);
+    assert!(mail[0].contains("jemo@eksempel-kommune.dk"));
+
+    // Pocket plans: one card per role, with the call tree's phone numbers.
+    let (status, page) = app.page("/plans/example-kommune/pocket").await;
+    assert_eq!(status, 200);
+    assert_eq!(page.matches("<article class=\"pocket\"").count(), 3);
+    assert!(page.contains("Miniberedskabsplan: Beredskabsleder"));
+    assert!(page.matches("class=\"call\" href=\"tel:").count() >= 3 * call_tree);
+    let (_, one) = app
+        .page("/plans/example-kommune/pocket?role=crisis-team")
+        .await;
+    assert_eq!(one.matches("<article class=\"pocket\"").count(), 1);
+    assert_eq!(
+        app.page("/plans/example-kommune/pocket?role=nobody")
+            .await
+            .0,
+        404
     );
 }

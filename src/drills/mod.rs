@@ -107,6 +107,7 @@ impl Context {
             json!({
                 "title": item.title,
                 "drill": item.source,
+                "incident": item.from_incident,
                 "overdue": overdue,
                 "due": crate::web::i18n::date(item.due, lang),
                 "link": format!("{}/plans/{}/actions", self.public_url.trim_end_matches('/'), plan.id),
@@ -162,8 +163,10 @@ pub struct ActionView<'a> {
     pub owner: &'a str,
     pub title: &'a str,
     pub due: chrono::NaiveDate,
-    /// The drill it came from.
+    /// The drill (or incident) it came from.
     pub source: &'a str,
+    /// It came from an incident, not a drill.
+    pub from_incident: bool,
     pub occurrence_id: Option<i64>,
 }
 
@@ -356,6 +359,7 @@ async fn remind_overdue_actions(
             title: &item.title,
             due: item.due,
             source,
+            from_incident: item.incident_id.is_some(),
             occurrence_id: item.occurrence_id,
         };
         let message_id = format!("action.{}.overdue.{}@beredskab", item.id, now.timestamp());

@@ -79,13 +79,24 @@ pub async fn create(
     Ok(id)
 }
 
-/// Action items of a plan (or of one owner, or one drill occurrence), open first, by due date.
-pub async fn list(
-    db: &impl ConnectionTrait,
-    plan: Option<&str>,
-    owner: Option<&str>,
-    occurrence: Option<i64>,
-) -> Result<Vec<ActionItem>> {
+/// Which action items to list.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Filter<'a> {
+    pub plan: Option<&'a str>,
+    pub owner: Option<&'a str>,
+    pub occurrence: Option<i64>,
+    pub incident: Option<i64>,
+}
+
+/// Action items of a plan (or of one owner, one drill occurrence, one incident), open first, by
+/// due date.
+pub async fn list(db: &impl ConnectionTrait, filter: Filter<'_>) -> Result<Vec<ActionItem>> {
+    let Filter {
+        plan,
+        owner,
+        occurrence,
+        incident,
+    } = filter;
     let mut q = action_items::Entity::find();
     if let Some(p) = plan {
         q = q.filter(action_items::Column::PlanId.eq(p));
@@ -95,6 +106,9 @@ pub async fn list(
     }
     if let Some(o) = occurrence {
         q = q.filter(action_items::Column::OccurrenceId.eq(o));
+    }
+    if let Some(i) = incident {
+        q = q.filter(action_items::Column::IncidentId.eq(i));
     }
     Ok(q.order_by_desc(action_items::Column::Status)
         .order_by_asc(action_items::Column::Due)

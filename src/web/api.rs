@@ -873,7 +873,8 @@ async fn findings(
     let plan = plan(&state, &plan_id).await?;
     let list: Vec<FindingView> = super::pages::findings_of(&state, &plan)
         .await?
-        .into_iter()
+        .iter()
+        .cloned()
         .map(|f| FindingView {
             code: f.code.as_str().to_string(),
             severity: match f.severity() {

@@ -26,6 +26,10 @@ struct Entry {
     plan: Arc<Plan>,
     /// The analysis findings, for the day they were computed (review deadlines move with it).
     findings: Option<(NaiveDate, Arc<Vec<Finding>>)>,
+    /// The findings with exercise coverage, for the day and the coverage inputs (by a hash of
+    /// them) they were computed for: a closed drill or an approval changes them without a new
+    /// plan revision.
+    with_coverage: Option<(NaiveDate, u64, Arc<Vec<Finding>>)>,
     /// Rendered pieces of pages of this revision, by a key that names everything they show.
     fragments: HashMap<String, Arc<Fragment>>,
 }
@@ -69,6 +73,7 @@ impl PlanCache {
                 revision,
                 plan: plan.clone(),
                 findings: None,
+                with_coverage: None,
                 fragments: HashMap::new(),
             },
         );
@@ -90,6 +95,7 @@ impl PlanCache {
                         revision,
                         plan: Arc::new(plan),
                         findings: None,
+                        with_coverage: None,
                         fragments: HashMap::new(),
                     },
                 );
@@ -114,6 +120,33 @@ impl PlanCache {
             && Arc::ptr_eq(&entry.plan, plan)
         {
             entry.findings = Some((today, findings.clone()));
+        }
+        findings
+    }
+
+    /// The findings of `plan` (as returned by `plan`) with its exercise coverage, as of `today`
+    /// and for coverage inputs hashing to `inputs`; `compute` makes them when they are not kept.
+    pub fn findings_with_coverage(
+        &self,
+        plan: &Arc<Plan>,
+        today: NaiveDate,
+        inputs: u64,
+        compute: impl FnOnce(&[Finding]) -> Vec<Finding>,
+    ) -> Arc<Vec<Finding>> {
+        if let Some(entry) = self.lock().get(&plan.id)
+            && Arc::ptr_eq(&entry.plan, plan)
+            && let Some((day, key, findings)) = &entry.with_coverage
+            && *day == today
+            && *key == inputs
+        {
+            return findings.clone();
+        }
+        let analysis = self.findings(plan, today);
+        let findings = Arc::new(compute(&analysis));
+        if let Some(entry) = self.lock().get_mut(&plan.id)
+            && Arc::ptr_eq(&entry.plan, plan)
+        {
+            entry.with_coverage = Some((today, inputs, findings.clone()));
         }
         findings
     }
@@ -172,5 +205,30 @@ impl PlanCache {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PlanId, Entry>> {
         self.plans.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Rendered pieces of pages that are not tied to a plan revision (an incident's live part), by a
+/// key that names everything they show. Bounded: beyond `MAX_FRAGMENTS` the set is dropped.
+#[derive(Default)]
+pub struct Fragments {
+    map: Mutex<HashMap<String, Arc<String>>>,
+}
+
+impl Fragments {
+    pub fn get(&self, key: &str) -> Option<Arc<String>> {
+        self.lock().get(key).cloned()
+    }
+
+    pub fn put(&self, key: String, html: Arc<String>) {
+        let mut map = self.lock();
+        if map.len() >= MAX_FRAGMENTS {
+            map.clear();
+        }
+        map.insert(key, html);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<String>>> {
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -901,7 +901,14 @@ async fn report_view(state: &AppState, viewer: &Viewer, id: i64) -> Result<(Run,
     let mut data = report_data(&r, &records, &viewer.lang);
     data["actions"] = json!(action_rows(
         &r.plan,
-        &store::actions::list(&state.db, None, None, Some(id)).await?,
+        &store::actions::list(
+            &state.db,
+            store::actions::Filter {
+                occurrence: Some(id),
+                ..Default::default()
+            }
+        )
+        .await?,
         &viewer.lang
     ));
     data["may_act"] = json!(r.may_close);
@@ -975,7 +982,11 @@ async fn report_json(
     Ok(axum::Json(report_data(&r, &records, "en")).into_response())
 }
 
-fn action_rows(plan: &Plan, items: &[store::actions::ActionItem], lang: &str) -> Vec<Value> {
+pub(super) fn action_rows(
+    plan: &Plan,
+    items: &[store::actions::ActionItem],
+    lang: &str,
+) -> Vec<Value> {
     let today = chrono::Local::now().date_naive();
     items
         .iter()
@@ -1004,28 +1015,62 @@ async fn new_action(
     if !r.may_close {
         return Err(Error::Forbidden);
     }
+    let source = ActionSource {
+        title: &r.drill.title,
+        occurrence_id: Some(id),
+        incident_id: None,
+    };
+    if let Some(refused) =
+        create_action(&state, &viewer, &r.plan, &r.username, source, pairs).await?
+    {
+        return Ok(refused);
+    }
+    Ok(Redirect::to(&format!("/occurrences/{id}/report#actions")).into_response())
+}
+
+/// Where an action item comes from.
+pub(super) struct ActionSource<'a> {
+    /// The drill's or incident's title, for the owner's mail.
+    pub title: &'a str,
+    pub occurrence_id: Option<i64>,
+    pub incident_id: Option<i64>,
+}
+
+/// Creates an action item from a report's form (`title`, `owner`, `due`, optional `system`) and
+/// queues the owner's mail with it. `None` when created, else the answer naming what is wrong.
+pub(super) async fn create_action(
+    state: &AppState,
+    viewer: &Viewer,
+    plan: &Plan,
+    actor: &str,
+    source: ActionSource<'_>,
+    pairs: Vec<(String, String)>,
+) -> Result<Option<Response>> {
     let f = Fields(pairs);
     let title = f.get("title").trim().to_string();
-    let owner = r.plan.person(f.get("owner").trim()).cloned();
+    let owner = plan.person(f.get("owner").trim()).cloned();
     let due = chrono::NaiveDate::parse_from_str(f.get("due").trim(), "%Y-%m-%d").ok();
-    let system = Some(f.get("system").trim().to_string()).filter(|s| r.plan.system(s).is_some());
+    let system = Some(f.get("system").trim().to_string()).filter(|s| plan.system(s).is_some());
     let (Some(owner), Some(due), false) = (owner, due, title.is_empty()) else {
         let message = state.templates.text(&viewer.lang, "action.invalid");
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, message).into_response());
+        return Ok(Some(
+            (StatusCode::UNPROCESSABLE_ENTITY, message).into_response(),
+        ));
     };
     let ctx =
         crate::drills::Context::new(&state.db, &state.templates, &state.config, &state.outbox)
             .map_err(|e| Error::Internal(e.to_string()))?;
     let languages = store::accounts::languages_by_person(&state.db).await?;
     let mail = ctx.action_message(
-        &r.plan,
+        plan,
         &languages,
         &crate::drills::ActionView {
             owner: owner.id.as_str(),
             title: &title,
             due,
-            source: &r.drill.title,
-            occurrence_id: Some(id),
+            source: source.title,
+            from_incident: source.incident_id.is_some(),
+            occurrence_id: source.occurrence_id,
         },
         false,
         // `create` puts the item's id in front.
@@ -1034,21 +1079,21 @@ async fn new_action(
     store::actions::create(
         &state.db,
         store::actions::NewAction {
-            plan_id: r.plan.id.to_string(),
-            occurrence_id: Some(id),
-            incident_id: None,
+            plan_id: plan.id.to_string(),
+            occurrence_id: source.occurrence_id,
+            incident_id: source.incident_id,
             system_id: system,
             title,
             owner: owner.id.to_string(),
             due,
-            created_by: r.username.clone(),
+            created_by: actor.to_string(),
         },
         mail,
         Utc::now(),
     )
     .await?;
     state.outbox.notify_one();
-    Ok(Redirect::to(&format!("/occurrences/{id}/report#actions")).into_response())
+    Ok(None)
 }
 
 async fn actions_page(
@@ -1058,7 +1103,14 @@ async fn actions_page(
 ) -> Result<Response> {
     let user = viewer.require()?;
     let plan = load(&state, &plan_id).await?;
-    let items = store::actions::list(&state.db, Some(plan.id.as_str()), None, None).await?;
+    let items = store::actions::list(
+        &state.db,
+        store::actions::Filter {
+            plan: Some(plan.id.as_str()),
+            ..Default::default()
+        },
+    )
+    .await?;
     let mut rows = action_rows(&plan, &items, &viewer.lang);
     for (row, item) in rows.iter_mut().zip(&items) {
         row["may_change"] = json!(

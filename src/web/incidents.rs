@@ -39,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .route("/incidents/{id}/stand-down", post(stand_down))
         .route("/incidents/{id}/close", post(close))
         .route("/incidents/{id}/report", get(report))
+        .route("/incidents/{id}/actions", post(new_action))
 }
 
 /// The items of the stand-down checklist (nedlukning), by locale key.
@@ -210,7 +211,7 @@ async fn open(
         ));
     }
     // The incident works from the latest approved version, as the runbook does.
-    let shown = super::runbook::shown(&state.db, &draft.id)
+    let shown = super::runbook::shown_cached(&state, &draft.id)
         .await?
         .ok_or(Error::NotFound)?;
     for id in &form.down {
@@ -249,10 +250,20 @@ async fn open(
 struct ShowQuery {
     /// `live`: only the part of the page that changes, for the page's script.
     part: Option<String>,
+    /// A system affected through a dependency whose checklist is shown too.
+    system: Option<String>,
 }
 
 /// What the incident page shows.
-async fn incident_view(state: &AppState, l: &Loaded, lang: &str) -> Result<Value> {
+/// What the incident page shows. The checklists are those of the systems marked down — the
+/// ones whose recovery steps are carried out — and of `expand`; a system affected only through
+/// a dependency shows its clock and how many of its steps are ticked, with a link to its list.
+async fn incident_view(
+    state: &AppState,
+    l: &Loaded,
+    lang: &str,
+    expand: Option<&str>,
+) -> Result<Value> {
     let now = Utc::now();
     let i = &l.incident;
     let plan = &l.plan;
@@ -275,17 +286,33 @@ async fn incident_view(state: &AppState, l: &Loaded, lang: &str) -> Result<Value
     }
     let open = i.state != store_incidents::CLOSED;
     let may = l.may_work && open;
+    let t = |key: &str| state.templates.text(lang, key);
+    let (tick_label, untick_label) = (t("incident.tick"), t("incident.untick"));
+    let ticked_by = t("incident.ticked_by");
     let step_view = |system: &str, step: i32, text: &str, meta: String| {
         let tick = ticked.get(&(system.to_string(), step));
+        let n = step + 1;
+        let meta = match tick {
+            Some((by, at)) => {
+                let done = ticked_by
+                    .replace("{by}", by)
+                    .replace("{at}", &local(*at, state, lang));
+                if meta.is_empty() {
+                    done
+                } else {
+                    format!("{meta} · {done}")
+                }
+            }
+            None => meta,
+        };
         json!({
             "system": system,
             "step": step,
-            "n": step + 1,
+            "n": n,
             "text": text,
             "meta": meta,
             "done": tick.is_some(),
-            "by": tick.map(|(by, _)| by.clone()),
-            "at": tick.map(|(_, at)| local(*at, state, lang)),
+            "label": format!("{} {n}", if tick.is_some() { &untick_label } else { &tick_label }),
         })
     };
     let role_name = |id: &crate::domain::RoleId| {
@@ -294,12 +321,28 @@ async fn incident_view(state: &AppState, l: &Loaded, lang: &str) -> Result<Value
             .find(|r| &r.id == id)
             .map_or(id.to_string(), |r| r.name.clone())
     };
+    // Strings on every row are looked up once.
+    let (down_tag, dependency_tag) = (t("incident.is_down"), t("incident.through_deps"));
+    let (since_text, earliest_text) = (t("incident.since_short"), t("incident.earliest"));
+    let progress_text = t("incident.steps_done");
+    let clock_texts: HashMap<&str, String> = ["green", "amber", "red", "none"]
+        .into_iter()
+        .map(|c| (c, t(&format!("incident.clock.{c}"))))
+        .collect();
     let affected: Vec<Value> = situation
         .affected
         .iter()
         .map(|a| {
             let system = plan.system(a.id.as_str());
+            let all = system.map_or(0, |s| s.recovery_steps.len());
+            let done = (0..all)
+                .filter(|n| {
+                    ticked.contains_key(&(a.id.to_string(), i32::try_from(*n).unwrap_or(i32::MAX)))
+                })
+                .count();
+            let shown = a.down || expand == Some(a.id.as_str());
             let steps: Vec<Value> = system
+                .filter(|_| shown)
                 .map(|s| {
                     s.recovery_steps
                         .iter()
@@ -311,23 +354,27 @@ async fn incident_view(state: &AppState, l: &Loaded, lang: &str) -> Result<Value
                         .collect()
                 })
                 .unwrap_or_default();
-            let done = steps.iter().filter(|s| s["done"] == true).count();
+            let clock = a.clock.map_or("none", Clock::as_str);
             json!({
                 "id": a.id,
                 "name": system.map_or(a.id.as_str(), |s| s.name.as_str()),
                 "down": a.down,
-                "since": local(a.since, state, lang),
+                "detail": shown,
+                "tag": if a.down { &down_tag } else { &dependency_tag },
+                "since_text": since_text.replace("{at}", &local(a.since, state, lang)),
                 "elapsed": i18n::duration(a.elapsed, lang),
                 "rto": a.rto.map(|d| i18n::duration(d, lang)),
-                "clock": a.clock.map_or("none", Clock::as_str),
-                "clock_key": format!("incident.clock.{}", a.clock.map_or("none", Clock::as_str)),
-                "earliest": i18n::duration(a.earliest_recovery, lang),
+                "clock": clock,
+                "clock_text": clock_texts.get(clock).cloned().unwrap_or_default(),
+                "earliest_text": earliest_text.replace("{earliest}", &i18n::duration(a.earliest_recovery, lang)),
+                "progress": progress_text.replace("{done}", &done.to_string()).replace("{total}", &all.to_string()),
                 "feasible": a.feasible,
                 "workaround": system.map(|s| s.workaround.clone()).unwrap_or_default(),
                 "verification": system.map(|s| s.verification.clone()).unwrap_or_default(),
                 "steps": steps,
                 "steps_done": done,
-                "steps_count": steps.len(),
+                "steps_count": all,
+                "steps_hidden": !shown && all > 0,
                 "supplier": system.and_then(|s| s.supplier.as_ref()).map(|x| json!({"name": x.name, "phone": x.phone, "tel": tel(&x.phone)})),
             })
         })
@@ -345,7 +392,6 @@ async fn incident_view(state: &AppState, l: &Loaded, lang: &str) -> Result<Value
             })
         })
         .collect();
-    let t = |key: &str| state.templates.text(lang, key);
     let system_name = |id: &Option<String>| {
         id.as_deref()
             .map(|s| plan.system(s).map_or(s.to_string(), |x| x.name.clone()))
@@ -419,8 +465,18 @@ async fn incident_view(state: &AppState, l: &Loaded, lang: &str) -> Result<Value
         "call_tree": plan.call_tree.iter().filter_map(|c| plan.person(c.person.as_str())).map(|p| json!({"name": p.name, "title": p.title, "phone": p.phone, "tel": tel(&p.phone), "email": p.email})).collect::<Vec<_>>(),
         "may_work": may,
         "may_lead": l.may_lead && open,
+        "labels": {
+            "show_steps": t("incident.show_steps"),
+            "not_feasible": t("incident.not_feasible"),
+            "workaround": t("system.workaround"),
+            "verification": t("system.verification"),
+            "mark_recovered": t("incident.mark_recovered"),
+        },
     }))
 }
+
+/// Stands in for the session's CSRF token in cached renderings; replaced on the way out.
+const CSRF_SLOT: &str = "CSRFSLOT0b7d4e";
 
 async fn show(
     State(state): State<AppState>,
@@ -429,16 +485,41 @@ async fn show(
     Query(q): Query<ShowQuery>,
 ) -> Result<Response> {
     let l = load_incident(&state, &viewer, id).await?;
-    let mut data = incident_view(&state, &l, &viewer.lang).await?;
-    data["path"] = json!(format!("/incidents/{id}"));
+    // The changing part is rendered once per incident revision, minute (the clocks), language,
+    // opened checklist and permissions, then served from memory to everyone in the incident.
+    let minute = Utc::now().timestamp() / 60;
+    let expand = q.system.as_deref().unwrap_or("");
+    let key = format!(
+        "incident|{id}|{}|{minute}|{}|{expand}|{}|{}",
+        l.incident.revision, viewer.lang, l.may_work, l.may_lead
+    );
+    let cached = state.fragments.get(&key);
+    let live = match cached {
+        Some(html) => html,
+        None => {
+            let mut data = incident_view(&state, &l, &viewer.lang, q.system.as_deref()).await?;
+            data["csrf"] = json!(CSRF_SLOT);
+            let html = Arc::new(
+                state
+                    .templates
+                    .fragment("incident_live", &viewer.lang, data)?,
+            );
+            state.fragments.put(key, html.clone());
+            html
+        }
+    };
+    let live = live.replace(CSRF_SLOT, viewer.csrf.as_deref().unwrap_or_default());
     if q.part.as_deref() == Some("live") {
-        // Only the changing part, rendered like the page, for the page's script.
-        data["csrf"] = json!(viewer.csrf.clone().unwrap_or_default());
-        let html = state
-            .templates
-            .fragment("incident_live", &viewer.lang, data)?;
-        return Ok(axum::response::Html(html).into_response());
+        // Only the changing part, for the page's script.
+        return Ok(axum::response::Html(live).into_response());
     }
+    let data = json!({
+        "path": format!("/incidents/{id}"),
+        "plan": {"id": l.plan.id, "name": l.plan.name},
+        "incident": {"id": id, "title": l.incident.title, "revision": l.incident.revision},
+        "may_work": l.may_work && l.incident.state != store_incidents::CLOSED,
+        "live": live,
+    });
     page(&state, &viewer, "incident", data).map(IntoResponse::into_response)
 }
 
@@ -773,7 +854,7 @@ async fn report(
     let record = incident::closing_record(&l.plan, &outages, until);
     let met = record.iter().filter(|r| r.rto_met == Some(true)).count();
     let missed = record.iter().filter(|r| r.rto_met == Some(false)).count();
-    let mut data = incident_view(&state, &l, lang).await?;
+    let mut data = incident_view(&state, &l, lang, None).await?;
     data["record"] = json!(
         record
             .iter()
@@ -790,5 +871,56 @@ async fn report(
     data["rto_met"] = json!(met);
     data["rto_missed"] = json!(missed);
     data["rto_unknown"] = json!(record.len() - met - missed);
+    let draft = load(&state, &l.incident.plan_id).await?;
+    let items = store::actions::list(
+        &state.db,
+        store::actions::Filter {
+            incident: Some(id),
+            ..Default::default()
+        },
+    )
+    .await?;
+    data["actions"] = json!(super::drills::action_rows(&draft, &items, lang));
+    data["may_act"] = json!(l.may_lead);
+    data["people"] = json!(
+        draft
+            .people
+            .iter()
+            .map(|p| json!({"id": p.id, "name": p.name}))
+            .collect::<Vec<_>>()
+    );
+    data["systems"] = json!(
+        draft
+            .systems
+            .iter()
+            .map(|s| json!({"id": s.id, "name": s.name}))
+            .collect::<Vec<_>>()
+    );
     page(&state, &viewer, "incident_report", data).map(IntoResponse::into_response)
+}
+
+/// A finding of the incident becomes an action item for a person of the plan.
+async fn new_action(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response> {
+    let user = viewer.require_that(|a| a.may_lead_incident())?;
+    let incident = store_incidents::find(&state.db, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let draft = load(&state, &incident.plan_id).await?;
+    let source = super::drills::ActionSource {
+        title: &incident.title,
+        occurrence_id: None,
+        incident_id: Some(id),
+    };
+    let actor = user.actor.username.clone();
+    if let Some(refused) =
+        super::drills::create_action(&state, &viewer, &draft, &actor, source, pairs).await?
+    {
+        return Ok(refused);
+    }
+    Ok(Redirect::to(&format!("/incidents/{id}/report#actions")).into_response())
 }

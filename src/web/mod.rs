@@ -46,6 +46,8 @@ pub struct AppState {
     pub scheduler: Arc<tokio::sync::Notify>,
     /// Wakes the mail worker when mail is queued.
     pub outbox: Arc<tokio::sync::Notify>,
+    /// Rendered incident pages, by revision and minute.
+    pub fragments: Arc<cache::Fragments>,
     /// Turns true when the server is shutting down, so that live streams end.
     pub stopping: tokio::sync::watch::Receiver<bool>,
 }
@@ -141,6 +143,7 @@ impl Application {
         );
         let (stop, stopping) = tokio::sync::watch::channel(false);
         let state = AppState {
+            fragments: Arc::new(cache::Fragments::default()),
             stopping,
             db,
             config: Arc::new(config),

@@ -284,10 +284,7 @@ pub(super) async fn load(state: &AppState, id: &str) -> Result<Arc<Plan>> {
 
 /// The plan's findings as of now: the analysis (computed once per plan revision and day) and
 /// its exercise coverage (`not-exercised`), from the closed drills and the approved versions.
-pub(super) async fn findings_of(state: &AppState, plan: &Arc<Plan>) -> Result<Vec<Finding>> {
-    let analysis = state
-        .plans
-        .findings(plan, chrono::Local::now().date_naive());
+pub(super) async fn findings_of(state: &AppState, plan: &Arc<Plan>) -> Result<Arc<Vec<Finding>>> {
     let last: HashMap<String, chrono::DateTime<chrono::Utc>> =
         store::drills::last_exercised(&state.db, &plan.id)
             .await?
@@ -295,15 +292,32 @@ pub(super) async fn findings_of(state: &AppState, plan: &Arc<Plan>) -> Result<Ve
             .map(|(system, e)| (system, e.held_at))
             .collect();
     let changes = store::edits::significant_changes(&state.db, &plan.id).await?;
-    let mut all = (*analysis).clone();
-    all.extend(crate::domain::coverage::check(
-        plan,
-        &last,
-        &changes,
-        chrono::Utc::now(),
-    ));
-    analysis::sort_findings(&mut all);
-    Ok(all)
+    let inputs = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        let mut seen: Vec<(&String, &chrono::DateTime<chrono::Utc>)> = last.iter().collect();
+        seen.sort();
+        seen.hash(&mut h);
+        let mut changed: Vec<(&String, i32)> =
+            changes.iter().map(|(s, c)| (s, c.version)).collect();
+        changed.sort();
+        changed.hash(&mut h);
+        h.finish()
+    };
+    let today = chrono::Local::now().date_naive();
+    Ok(state
+        .plans
+        .findings_with_coverage(plan, today, inputs, |analysis| {
+            let mut all = analysis.to_vec();
+            all.extend(crate::domain::coverage::check(
+                plan,
+                &last,
+                &changes,
+                chrono::Utc::now(),
+            ));
+            analysis::sort_findings(&mut all);
+            all
+        }))
 }
 
 pub(super) fn dur(d: Option<Duration>, lang: &str) -> Value {
@@ -751,19 +765,26 @@ async fn my_systems(State(state): State<AppState>, viewer: Viewer) -> Result<Htm
             .collect();
         let today = chrono::Local::now().date_naive();
         let actions: Vec<Value> = match user.actor.person.as_deref() {
-            Some(me) => store::actions::list(&state.db, Some(plan.id.as_str()), Some(me), None)
-                .await?
-                .into_iter()
-                .filter(|a| a.status == store::actions::OPEN)
-                .map(|a| {
-                    json!({
-                        "title": a.title,
-                        "due": i18n::date(a.due, &viewer.lang),
-                        "overdue": a.due < today,
-                        "system": a.system_id,
-                    })
+            Some(me) => store::actions::list(
+                &state.db,
+                store::actions::Filter {
+                    plan: Some(plan.id.as_str()),
+                    owner: Some(me),
+                    ..Default::default()
+                },
+            )
+            .await?
+            .into_iter()
+            .filter(|a| a.status == store::actions::OPEN)
+            .map(|a| {
+                json!({
+                    "title": a.title,
+                    "due": i18n::date(a.due, &viewer.lang),
+                    "overdue": a.due < today,
+                    "system": a.system_id,
                 })
-                .collect(),
+            })
+            .collect(),
             None => Vec::new(),
         };
         if !systems.is_empty() || !actions.is_empty() {

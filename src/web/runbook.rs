@@ -22,6 +22,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/plans/{plan}/runbook", get(show))
         .route("/plans/{plan}/runbook.html", get(download))
+        .route("/plans/{plan}/pocket", get(pocket))
 }
 
 /// The plan a runbook shows: the latest approved version (and whether the draft has changed
@@ -34,27 +35,38 @@ pub struct Shown {
 
 /// The runbook's plan for `id`, or `None` if there is no such plan.
 pub async fn shown(db: &sea_orm::DatabaseConnection, id: &PlanId) -> Result<Option<Shown>> {
+    shown_from(db, None, id).await
+}
+
+/// `shown`, with plans and versions taken from the server's cache.
+pub(super) async fn shown_cached(state: &AppState, id: &PlanId) -> Result<Option<Shown>> {
+    shown_from(&state.db, Some(&state.plans), id).await
+}
+
+async fn shown_from(
+    db: &sea_orm::DatabaseConnection,
+    cache: Option<&super::cache::PlanCache>,
+    id: &PlanId,
+) -> Result<Option<Shown>> {
     let Some(revisions) = store::plan_revisions(db, id).await? else {
         return Ok(None);
     };
     let latest = store::edits::versions(db, id).await?.into_iter().next();
-    match latest {
-        Some(v) => {
-            let Some((version, plan)) = store::edits::version_plan(db, id, v.number).await? else {
-                return Ok(None);
-            };
-            Ok(Some(Shown {
-                plan: Arc::new(plan),
-                draft_changed: version.plan_revision != revisions.revision,
-                version: Some(version),
-            }))
-        }
-        None => Ok(store::load_plan(db, id).await?.map(|plan| Shown {
-            plan: Arc::new(plan),
-            version: None,
-            draft_changed: true,
-        })),
-    }
+    let plan = match (&latest, cache) {
+        (Some(v), Some(cache)) => cache.version(db, id, v.number).await?,
+        (Some(v), None) => store::edits::version_plan(db, id, v.number)
+            .await?
+            .map(|(_, p)| Arc::new(p)),
+        (None, Some(cache)) => cache.plan(db, id).await?,
+        (None, None) => store::load_plan(db, id).await?.map(Arc::new),
+    };
+    Ok(plan.map(|plan| Shown {
+        plan,
+        draft_changed: latest
+            .as_ref()
+            .is_none_or(|v| v.plan_revision != revisions.revision),
+        version: latest,
+    }))
 }
 
 /// Everything the runbook shows, for its templates. `offline` leaves out links to this server.
@@ -169,7 +181,7 @@ pub fn file_name(plan: &PlanId) -> String {
 /// Writes the newest offline runbook of `plan` to the configured folder (through a temporary file
 /// and a rename, so a reader never sees half a file). Called after each approval.
 pub async fn store_offline(state: &AppState, plan: &PlanId) -> anyhow::Result<std::path::PathBuf> {
-    let shown = shown(&state.db, plan)
+    let shown = shown_cached(state, plan)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no plan {plan}"))?;
     let html = offline(&state.templates, &shown, &state.config.language)?;
@@ -189,10 +201,56 @@ async fn show(
 ) -> Result<Response> {
     viewer.require()?;
     let id = PlanId::parse(&plan_id).map_err(|_| Error::NotFound)?;
-    let shown = shown(&state.db, &id).await?.ok_or(Error::NotFound)?;
+    let shown = shown_cached(&state, &id).await?.ok_or(Error::NotFound)?;
     let mut data = data(&shown, &viewer.lang, false);
     data["path"] = json!(format!("/plans/{id}/runbook"));
     page(&state, &viewer, "runbook", data).map(IntoResponse::into_response)
+}
+
+/// The roles a pocket plan is made for, with the number of first steps each has in the locales.
+const POCKET_ROLES: [(&str, usize); 3] = [
+    ("incident-lead", 6),
+    ("crisis-team", 5),
+    ("system-owner", 5),
+];
+
+#[derive(serde::Deserialize, Default)]
+struct PocketQuery {
+    role: Option<String>,
+}
+
+/// The pocket plan (miniberedskabsplan): one printable page per role with the activation
+/// criteria, the call tree with phone numbers, the channels and the role's first steps, from the
+/// approved version.
+async fn pocket(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(plan_id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<PocketQuery>,
+) -> Result<Response> {
+    viewer.require()?;
+    let id = PlanId::parse(&plan_id).map_err(|_| Error::NotFound)?;
+    let shown = shown_cached(&state, &id).await?.ok_or(Error::NotFound)?;
+    let lang = &viewer.lang;
+    let chosen: Vec<(&str, usize)> = match q.role.as_deref() {
+        None | Some("") => POCKET_ROLES.to_vec(),
+        Some(role) => POCKET_ROLES
+            .iter()
+            .copied()
+            .filter(|(r, _)| *r == role)
+            .collect(),
+    };
+    if chosen.is_empty() {
+        return Err(Error::NotFound);
+    }
+    let mut data = data(&shown, lang, false);
+    data["cards"] = json!(chosen.iter().map(|(role, steps)| json!({
+        "role": role,
+        "title_key": format!("pocket.role.{role}"),
+        "steps": (1..=*steps).map(|n| state.templates.text(lang, &format!("pocket.{role}.{n}"))).collect::<Vec<_>>(),
+    })).collect::<Vec<_>>());
+    data["path"] = json!(format!("/plans/{id}/pocket"));
+    page(&state, &viewer, "pocket", data).map(IntoResponse::into_response)
 }
 
 /// The offline runbook, made now from the latest approved version.
@@ -203,7 +261,7 @@ async fn download(
 ) -> Result<Response> {
     viewer.require()?;
     let id = PlanId::parse(&plan_id).map_err(|_| Error::NotFound)?;
-    let shown = shown(&state.db, &id).await?.ok_or(Error::NotFound)?;
+    let shown = shown_cached(&state, &id).await?.ok_or(Error::NotFound)?;
     let html = offline(&state.templates, &shown, &viewer.lang)?;
     Ok((
         [

@@ -8,13 +8,16 @@
   if (!live || !window.fetch) { return; }
   var id = live.dataset.incident;
   var revision = Number(live.dataset.revision);
+  // A system's checklist opened with ?system=… stays open.
+  var open = new URLSearchParams(window.location.search).get("system");
+  var part = "/incidents/" + id + "?part=live" + (open ? "&system=" + encodeURIComponent(open) : "");
   var busy = false;
   var again = false;
 
   var refresh = function () {
     if (busy) { again = true; return; }
     busy = true;
-    fetch("/incidents/" + id + "?part=live", { credentials: "same-origin" })
+    fetch(part, { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
       .then(function (html) {
         live.innerHTML = html;
