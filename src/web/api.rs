@@ -873,6 +873,7 @@ async fn findings(
     let plan = plan(&state, &plan_id).await?;
     let list: Vec<FindingView> = super::pages::findings_of(&state, &plan)
         .await?
+        .findings
         .iter()
         .cloned()
         .map(|f| FindingView {

@@ -29,9 +29,15 @@ struct Entry {
     /// The findings with exercise coverage, for the day and the coverage inputs (by a hash of
     /// them) they were computed for: a closed drill or an approval changes them without a new
     /// plan revision.
-    with_coverage: Option<(NaiveDate, u64, Arc<Vec<Finding>>)>,
+    with_coverage: Option<(NaiveDate, u64, Arc<Coverage>)>,
     /// Rendered pieces of pages of this revision, by a key that names everything they show.
     fragments: HashMap<String, Arc<Fragment>>,
+}
+
+/// A plan's findings with its exercise coverage, and when each system was last exercised.
+pub struct Coverage {
+    pub findings: Vec<Finding>,
+    pub exercised: HashMap<String, store::drills::LastExercise>,
 }
 
 /// A rendered piece of a page and how many rows it holds.
@@ -124,31 +130,39 @@ impl PlanCache {
         findings
     }
 
-    /// The findings of `plan` (as returned by `plan`) with its exercise coverage, as of `today`
-    /// and for coverage inputs hashing to `inputs`; `compute` makes them when they are not kept.
-    pub fn findings_with_coverage(
+    /// The findings of `plan` (as returned by `plan`) with its exercise coverage as kept for
+    /// `today` and coverage stamp `stamp`, if they are.
+    pub fn coverage(
         &self,
         plan: &Arc<Plan>,
         today: NaiveDate,
-        inputs: u64,
-        compute: impl FnOnce(&[Finding]) -> Vec<Finding>,
-    ) -> Arc<Vec<Finding>> {
-        if let Some(entry) = self.lock().get(&plan.id)
-            && Arc::ptr_eq(&entry.plan, plan)
-            && let Some((day, key, findings)) = &entry.with_coverage
-            && *day == today
-            && *key == inputs
-        {
-            return findings.clone();
+        stamp: u64,
+    ) -> Option<Arc<Coverage>> {
+        let plans = self.lock();
+        let entry = plans.get(&plan.id)?;
+        match &entry.with_coverage {
+            Some((day, key, c))
+                if Arc::ptr_eq(&entry.plan, plan) && *day == today && *key == stamp =>
+            {
+                Some(c.clone())
+            }
+            _ => None,
         }
-        let analysis = self.findings(plan, today);
-        let findings = Arc::new(compute(&analysis));
+    }
+
+    /// Keeps `coverage` for `plan` (as returned by `plan`), `today` and `stamp`.
+    pub fn keep_coverage(
+        &self,
+        plan: &Arc<Plan>,
+        today: NaiveDate,
+        stamp: u64,
+        coverage: Arc<Coverage>,
+    ) {
         if let Some(entry) = self.lock().get_mut(&plan.id)
             && Arc::ptr_eq(&entry.plan, plan)
         {
-            entry.with_coverage = Some((today, inputs, findings.clone()));
+            entry.with_coverage = Some((today, stamp, coverage));
         }
-        findings
     }
 
     /// A fragment rendered for `plan` (as returned by `plan`) under `key`, or renders it now.

@@ -940,7 +940,6 @@ async fn report_html(
     viewer: Viewer,
     Path(id): Path<i64>,
 ) -> Result<Response> {
-    use axum::http::header;
     let (r, mut data) = report_view(&state, &viewer, id).await?;
     data["may_act"] = json!(false);
     data["export"] = json!(true);
@@ -954,22 +953,7 @@ async fn report_html(
         state.templates.text(&viewer.lang, "drill.report_file"),
         r.occurrence.starts_at.format("%Y-%m-%d")
     );
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-            // Inline styles are the point of this file; it has no script and loads nothing.
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'".to_string(),
-            ),
-        ],
-        html,
-    )
-        .into_response())
+    Ok(super::render::self_contained_download(&name, html))
 }
 
 async fn report_json(

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use tower_sessions::Session;
 
 use super::auth::{self, Viewer, cookie_language};
-use super::cache::Fragment;
+use super::cache::{Coverage, Fragment};
 use super::i18n::{self, LANGUAGES};
 use super::render::{static_file, url_escape};
 use super::{AppState, Error, ErrorPage, LANG_COOKIE, Result};
@@ -284,40 +284,41 @@ pub(super) async fn load(state: &AppState, id: &str) -> Result<Arc<Plan>> {
 
 /// The plan's findings as of now: the analysis (computed once per plan revision and day) and
 /// its exercise coverage (`not-exercised`), from the closed drills and the approved versions.
-pub(super) async fn findings_of(state: &AppState, plan: &Arc<Plan>) -> Result<Arc<Vec<Finding>>> {
-    let last: HashMap<String, chrono::DateTime<chrono::Utc>> =
-        store::drills::last_exercised(&state.db, &plan.id)
-            .await?
-            .into_iter()
-            .map(|(system, e)| (system, e.held_at))
-            .collect();
-    let changes = store::edits::significant_changes(&state.db, &plan.id).await?;
-    let inputs = {
+pub(super) async fn findings_of(state: &AppState, plan: &Arc<Plan>) -> Result<Arc<Coverage>> {
+    let stamp = {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        let mut seen: Vec<(&String, &chrono::DateTime<chrono::Utc>)> = last.iter().collect();
-        seen.sort();
-        seen.hash(&mut h);
-        let mut changed: Vec<(&String, i32)> =
-            changes.iter().map(|(s, c)| (s, c.version)).collect();
-        changed.sort();
-        changed.hash(&mut h);
+        store::drills::coverage_stamp(&state.db, &plan.id)
+            .await?
+            .hash(&mut h);
         h.finish()
     };
     let today = chrono::Local::now().date_naive();
-    Ok(state
+    if let Some(kept) = state.plans.coverage(plan, today, stamp) {
+        return Ok(kept);
+    }
+    let exercised = store::drills::last_exercised(&state.db, &plan.id).await?;
+    let last: HashMap<String, chrono::DateTime<chrono::Utc>> = exercised
+        .iter()
+        .map(|(system, e)| (system.clone(), e.held_at))
+        .collect();
+    let changes = store::edits::significant_changes(&state.db, &plan.id).await?;
+    let mut findings = state.plans.findings(plan, today).to_vec();
+    findings.extend(crate::domain::coverage::check(
+        plan,
+        &last,
+        &changes,
+        chrono::Utc::now(),
+    ));
+    analysis::sort_findings(&mut findings);
+    let coverage = Arc::new(Coverage {
+        findings,
+        exercised,
+    });
+    state
         .plans
-        .findings_with_coverage(plan, today, inputs, |analysis| {
-            let mut all = analysis.to_vec();
-            all.extend(crate::domain::coverage::check(
-                plan,
-                &last,
-                &changes,
-                chrono::Utc::now(),
-            ));
-            analysis::sort_findings(&mut all);
-            all
-        }))
+        .keep_coverage(plan, today, stamp, coverage.clone());
+    Ok(coverage)
 }
 
 pub(super) fn dur(d: Option<Duration>, lang: &str) -> Value {
@@ -383,7 +384,8 @@ async fn show_plan(
     let lang = viewer.lang.clone();
     let plan = load(&state, &plan_id).await?;
     let version = version_state(&state, &plan.id, &lang).await?;
-    let findings = findings_of(&state, &plan).await?;
+    let coverage = findings_of(&state, &plan).await?;
+    let findings = &coverage.findings;
     let mut by_system: HashMap<&str, Vec<&Finding>> = HashMap::new();
     for f in findings.iter() {
         for s in &f.systems {
@@ -618,8 +620,9 @@ async fn show_system(
     let lang = viewer.lang.clone();
     let plan = load(&state, &plan_id).await?;
     let system = plan.system(&system_id).ok_or(Error::NotFound)?;
-    let findings: Vec<Value> = findings_of(&state, &plan)
-        .await?
+    let coverage = findings_of(&state, &plan).await?;
+    let findings: Vec<Value> = coverage
+        .findings
         .iter()
         .filter(|f| f.systems.contains(&system.id))
         .map(finding_view)
@@ -656,22 +659,19 @@ async fn show_system(
         .iter()
         .map(|row| json!({"after": i18n::duration(row.after, &lang), "level": row.level.as_str(), "level_key": format!("impact.{}", row.level.as_str()), "citizens": row.citizens, "staff": row.staff}))
         .collect();
-    let exercised = store::drills::last_exercised(&state.db, &plan.id)
-        .await?
-        .remove(system.id.as_str())
-        .map(|e| {
-            let record = e.record;
-            json!({
-                "occurrence": e.occurrence,
-                "title": e.title,
-                "on": i18n::date(e.held_at.date_naive(), &lang),
-                "met": match (record.recovery, system.rto) {
-                    (Some(took), Some(rto)) => Some(took <= rto),
-                    _ => None,
-                },
-                "recovery": record.recovery.map(|d| i18n::duration(d, &lang)),
-            })
-        });
+    let exercised = coverage.exercised.get(system.id.as_str()).map(|e| {
+        let record = &e.record;
+        json!({
+            "occurrence": e.occurrence,
+            "title": e.title,
+            "on": i18n::date(e.held_at.date_naive(), &lang),
+            "met": match (record.recovery, system.rto) {
+                (Some(took), Some(rto)) => Some(took <= rto),
+                _ => None,
+            },
+            "recovery": record.recovery.map(|d| i18n::duration(d, &lang)),
+        })
+    });
     let supplier = system.supplier.as_ref().map(|s| {
         json!({"name": s.name, "contact": s.contact, "phone": s.phone, "tel": tel(&s.phone), "email": s.email, "restore": dur(s.contract_restore, &lang)})
     });
@@ -743,7 +743,8 @@ async fn my_systems(State(state): State<AppState>, viewer: Viewer) -> Result<Htm
         let Some(plan) = state.plans.plan(&state.db, &id).await? else {
             continue;
         };
-        let findings = findings_of(&state, &plan).await?;
+        let coverage = findings_of(&state, &plan).await?;
+        let findings = &coverage.findings;
         let systems: Vec<Value> = plan
             .systems
             .iter()

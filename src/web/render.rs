@@ -137,6 +137,28 @@ fn paragraphs_of(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// A self-contained HTML file as a download: its styles are inline (the point of the file), it
+/// has no script and loads nothing, and its policy says so.
+pub fn self_contained_download(file_name: &str, html: String) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'".to_string(),
+            ),
+        ],
+        html,
+    )
+        .into_response()
+}
+
 /// A static text file (the stylesheet), for inlining into a self-contained page.
 pub fn static_text(name: &str) -> String {
     text(&format!("static/{name}")).unwrap_or_default()

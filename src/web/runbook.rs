@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
@@ -263,19 +262,8 @@ async fn download(
     let id = PlanId::parse(&plan_id).map_err(|_| Error::NotFound)?;
     let shown = shown_cached(&state, &id).await?.ok_or(Error::NotFound)?;
     let html = offline(&state.templates, &shown, &viewer.lang)?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}\"", file_name(&id)),
-            ),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'".to_string(),
-            ),
-        ],
+    Ok(super::render::self_contained_download(
+        &file_name(&id),
         html,
-    )
-        .into_response())
+    ))
 }
