@@ -372,8 +372,6 @@ async fn incident_view(
                 "workaround": system.map(|s| s.workaround.clone()).unwrap_or_default(),
                 "verification": system.map(|s| s.verification.clone()).unwrap_or_default(),
                 "steps": steps,
-                "steps_done": done,
-                "steps_count": all,
                 "steps_hidden": !shown && all > 0,
                 "supplier": system.and_then(|s| s.supplier.as_ref()).map(|x| json!({"name": x.name, "phone": x.phone, "tel": tel(&x.phone)})),
             })
