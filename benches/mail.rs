@@ -40,6 +40,10 @@ async fn main() {
             roles: vec![],
         });
     }
+    // Every section freshly reviewed: no review reminder joins the drill mail being measured.
+    for system in &mut plan.systems {
+        system.last_reviewed = Some(today);
+    }
     store::import_plan(&db, &plan).await.unwrap();
     store::drills::import_scenarios(&db, &plan.id, &loaded.scenarios)
         .await
@@ -66,6 +70,7 @@ async fn main() {
         outbox: Arc::new(tokio::sync::Notify::new()),
         evaluation_days: 3,
         action_reminder_days: 7,
+        review_reminder_days: 14,
         time_zone: chrono_tz::Europe::Copenhagen,
     };
 

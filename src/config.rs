@@ -64,6 +64,9 @@ pub struct Config {
     /// Days between reminders to the owner of an overdue action item
     /// (`BEREDSKAB_ACTION_REMINDER_DAYS`); the first goes out the day after the due date.
     pub action_reminder_days: u32,
+    /// Days between reminders to the owner and deputy of a section past its review date
+    /// (`BEREDSKAB_REVIEW_REMINDER_DAYS`).
+    pub review_reminder_days: u32,
     /// Where the newest offline runbook of each plan is written on each approval
     /// (`BEREDSKAB_RUNBOOK_DIR`).
     pub runbook_dir: PathBuf,
@@ -112,6 +115,7 @@ impl Default for Config {
             evaluation_days: 3,
             action_reminder_days: 7,
             runbook_dir: PathBuf::from("runbooks"),
+            review_reminder_days: 14,
         }
     }
 }
@@ -188,6 +192,7 @@ impl Config {
             "BEREDSKAB_EVALUATION_DAYS",
             "BEREDSKAB_ACTION_REMINDER_DAYS",
             "BEREDSKAB_RUNBOOK_DIR",
+            "BEREDSKAB_REVIEW_REMINDER_DAYS",
         ] {
             let Some(value) = env(name) else { continue };
             let not_flag = || bad(name, &value, "expected true or false");
@@ -253,6 +258,15 @@ impl Config {
                             bad(name, &value, "expected a number of days up to 365")
                         })?
                 }
+                "BEREDSKAB_REVIEW_REMINDER_DAYS" => {
+                    config.review_reminder_days = value
+                        .parse()
+                        .ok()
+                        .filter(|d| (1..=365).contains(d))
+                        .ok_or_else(|| {
+                            bad(name, &value, "expected a number of days from 1 to 365")
+                        })?
+                }
                 "BEREDSKAB_ACTION_REMINDER_DAYS" => {
                     config.action_reminder_days = value
                         .parse()
@@ -288,6 +302,13 @@ impl Config {
                 "BEREDSKAB_TIME_ZONE",
                 &config.time_zone,
                 "expected a time zone like Europe/Copenhagen",
+            ));
+        }
+        if config.review_reminder_days == 0 {
+            return Err(bad(
+                "BEREDSKAB_REVIEW_REMINDER_DAYS",
+                "0",
+                "expected a number of days from 1 to 365",
             ));
         }
         if config.action_reminder_days == 0 {

@@ -72,6 +72,12 @@ fn routes() -> Vec<(&'static str, &'static str, Body, &'static [&'static str])> 
             VMWARE_EDITORS,
         ),
         (
+            "POST",
+            "/plans/example-kommune/systems/vmware/reviewed",
+            Form(&[]),
+            VMWARE_EDITORS,
+        ),
+        (
             "GET",
             "/plans/example-kommune/systems/loen/edit",
             None,

@@ -23,8 +23,15 @@ fn utc(text: &str) -> DateTime<Utc> {
 }
 
 /// A database with the example plan and its scenario library; one person's address is one the
-/// SMTP server refuses.
+/// SMTP server refuses. Every section counts as reviewed on 1 November 2026, so that no review
+/// reminder joins the drill mail.
 async fn setup(db: &helpers::TestDb) -> DatabaseConnection {
+    setup_with(db, true).await
+}
+
+/// `setup`, with the sections' review dates as the example plan has them when `reviewed` is
+/// false (one is overdue).
+async fn setup_with(db: &helpers::TestDb, reviewed: bool) -> DatabaseConnection {
     let conn = store::connect(&db.url).await.unwrap();
     store::migrate(&conn).await.unwrap();
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
@@ -35,6 +42,11 @@ async fn setup(db: &helpers::TestDb) -> DatabaseConnection {
         .find(|p| p.id.as_str() == "mikkel-friis")
         .unwrap()
         .email = "reject-mikkel@eksempel-kommune.dk".into();
+    if reviewed {
+        for system in &mut plan.systems {
+            system.last_reviewed = chrono::NaiveDate::from_ymd_opt(2026, 11, 1);
+        }
+    }
     store::import_plan(&conn, &plan).await.unwrap();
     assert!(loaded.scenarios.len() >= 5);
     store::drills::import_scenarios(&conn, &plan.id, &loaded.scenarios)
@@ -97,6 +109,7 @@ fn context(conn: &DatabaseConnection) -> Context {
         outbox: Arc::new(tokio::sync::Notify::new()),
         evaluation_days: 3,
         action_reminder_days: 7,
+        review_reminder_days: 14,
         time_zone: chrono_tz::Europe::Copenhagen,
     }
 }
@@ -704,7 +717,6 @@ async fn systems_not_exercised_are_flagged_and_a_significant_change_asks_for_ano
     let mut fields = app.system_form("example-kommune", "ad").await;
     helpers::set(&mut fields, "rto", "6h");
     assert_eq!(app.submit(edit, &fields).await.status().as_u16(), 303);
-    let before = std::fs::read_dir(&app.mail_dir).unwrap().count();
     approve("Ny RTO for AD").await;
     let flagged = not_exercised(&app).await;
     let today = chrono::Utc::now().date_naive();
@@ -713,24 +725,9 @@ async fn systems_not_exercised_are_flagged_and_a_significant_change_asks_for_ano
         format!("version 3 (approved {today}) changed rto; not exercised since")
     );
     // The coordinator is told by mail, queued with the approval.
-    let mut mail = Vec::new();
-    for _ in 0..100 {
-        mail = std::fs::read_dir(&app.mail_dir)
-            .unwrap()
-            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
-            .filter(|m| m.contains("Message-ID: <exercise."))
-            .collect();
-        if !mail.is_empty() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let mail = app.wait_for_mail("exercise.", 1).await;
     assert_eq!(mail.len(), 1, "one coordinator in the example plan");
     assert!(mail[0].contains("lani@eksempel-kommune.dk"));
-    assert_eq!(
-        std::fs::read_dir(&app.mail_dir).unwrap().count(),
-        before + 1
-    );
     let text = quoted_printable_text(&mail[0]);
     assert!(text.contains("Active Directory (ad): rto"), "{text}");
 }
@@ -1030,4 +1027,103 @@ async fn the_coordinator_changes_a_drill_with_errors_named_beside_their_fields()
     assert_eq!(owner.page(&edit).await.0, 403);
     let (_, audit) = app.page("/audit").await;
     assert!(audit.contains("drill-edit"));
+}
+
+/// The review reminders queued for a system of the example plan.
+async fn review_reminders(conn: &DatabaseConnection, system: &str) -> Vec<outbox::Message> {
+    let prefix = format!("review.example-kommune.{system}.");
+    outbox::recent(conn, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.message_id.starts_with(&prefix))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_section_past_its_review_date_is_reminded_once_per_cadence_until_it_is_reviewed() {
+    for db in helpers::databases().await {
+        let conn = setup_with(&db, false).await;
+        let ctx = context(&conn);
+        // adgangskontrol was last reviewed 2025-06-10 (interval 52 weeks): due 2026-06-09.
+        let first = utc("2026-12-01T10:00:00Z");
+        let other = context(&conn);
+        let (a, b) = tokio::join!(tick(&ctx, first), tick(&other, first));
+        a.unwrap();
+        b.unwrap();
+        let sent = review_reminders(&conn, "adgangskontrol").await;
+        let mut to: Vec<&str> = sent.iter().map(|m| m.to_address.as_str()).collect();
+        to.sort();
+        assert_eq!(
+            to.len(),
+            2,
+            "owner and deputy, once: {to:?} ({})",
+            db.backend
+        );
+        assert_ne!(to[0], to[1]);
+        assert_eq!(
+            sent[0].subject,
+            "Gennemgå beredskabsafsnittet for Fysisk adgangskontrol (ADK) og indbrudsalarm"
+        );
+        assert!(
+            sent[0].body_text.contains("senest 9. juni 2026"),
+            "{}",
+            sent[0].body_text
+        );
+        // Not again within the cadence (14 days); then again.
+        tick(&ctx, utc("2026-12-14T10:00:00Z")).await.unwrap();
+        assert_eq!(review_reminders(&conn, "adgangskontrol").await.len(), 2);
+        tick(&ctx, utc("2026-12-15T11:00:00Z")).await.unwrap();
+        assert_eq!(review_reminders(&conn, "adgangskontrol").await.len(), 4);
+        // Reviewed: the reminders stop.
+        let plan = PlanId::parse("example-kommune").unwrap();
+        let (mut system, revision) = store::edits::load_system(&conn, &plan, "adgangskontrol")
+            .await
+            .unwrap()
+            .unwrap();
+        system.last_reviewed = chrono::NaiveDate::from_ymd_opt(2026, 12, 16);
+        store::edits::save_system(&conn, &plan, "henrik-dahl", &system, revision)
+            .await
+            .unwrap();
+        tick(&ctx, utc("2027-01-20T10:00:00Z")).await.unwrap();
+        assert_eq!(review_reminders(&conn, "adgangskontrol").await.len(), 4);
+        conn.close().await.unwrap();
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn an_owner_confirms_a_review_with_one_click_and_it_is_audited() {
+    let db = helpers::sqlite_db();
+    let app = helpers::spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    app.login_demo("henrik-dahl").await;
+    let (_, page) = app.page("/plans/example-kommune?only=overdue").await;
+    assert!(page.contains("/systems/adgangskontrol\""));
+    let path = "/plans/example-kommune/systems/adgangskontrol/reviewed";
+    let (_, system) = app
+        .page("/plans/example-kommune/systems/adgangskontrol")
+        .await;
+    assert!(system.contains(&format!("action=\"{path}\"")));
+    let response = app.post_form(path, &[]).await;
+    assert_eq!(response.status().as_u16(), 303);
+    let (_, system) = app.page(&helpers::location(&response)).await;
+    assert!(system.contains("Gennemgangen er registreret."));
+    let today = beredskab::web::i18n::date(chrono::Local::now().date_naive(), "da");
+    assert!(
+        system.contains(&format!("{today} (Henrik Dahl)")),
+        "{system}"
+    );
+    let (_, page) = app.page("/plans/example-kommune?only=overdue").await;
+    assert!(
+        !page.contains("/systems/adgangskontrol\""),
+        "no longer overdue"
+    );
+    // Another owner may not confirm it; the coordinator sees it in the audit log.
+    let other = app.second_client();
+    other.login_demo("jesper-moeller").await;
+    assert_eq!(other.post_form(path, &[]).await.status().as_u16(), 403);
+    let coordinator = app.second_client();
+    coordinator.login_demo("lars-nielsen").await;
+    let (_, audit) = coordinator.page("/audit?system=adgangskontrol").await;
+    assert!(audit.contains("last_reviewed"), "{audit}");
 }

@@ -830,16 +830,7 @@ async fn the_coordinator_plans_a_drill_and_the_invitations_go_out() {
     let drill = location(&response);
     assert!(drill.starts_with("/drills/"));
     // The scheduler and the mail worker run in the server: wait for the mail (at most 10 s).
-    let mut sent = 0;
-    for _ in 0..100 {
-        sent = std::fs::read_dir(&app.mail_dir)
-            .map(|d| d.count())
-            .unwrap_or(0);
-        if sent >= invited.len() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let sent = app.wait_for_mail("invitation.", invited.len()).await.len();
     assert_eq!(
         sent,
         invited.len(),
@@ -1000,9 +991,6 @@ async fn a_drill_is_recorded_per_system_closed_and_reported() {
     assert!(page.contains("Ikke øvet endnu"));
 
     // A finding becomes an action item for the ESDH owner, who is told by mail and closes it.
-    let before = std::fs::read_dir(&app.mail_dir)
-        .map(|d| d.count())
-        .unwrap_or(0);
     let response = app
         .post_form(
             &format!("{run}/actions"),
@@ -1025,17 +1013,8 @@ async fn a_drill_is_recorded_per_system_closed_and_reported() {
     let (_, page) = app.page("/plans/example-kommune/actions").await;
     assert!(page.contains("Aftal kortere genopretningstid med KMD"));
     assert!(page.contains("1. februar 2027"));
-    let mut mailed = before;
-    for _ in 0..100 {
-        mailed = std::fs::read_dir(&app.mail_dir)
-            .map(|d| d.count())
-            .unwrap_or(0);
-        if mailed > before {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert_eq!(mailed, before + 1, "the owner is mailed");
+    let mailed = app.wait_for_mail("action.", 1).await.len();
+    assert_eq!(mailed, 1, "the owner is mailed");
     let nanna = app.second_client();
     nanna.login_demo("nanna-kristensen").await;
     // The owner sees it on "my systems".

@@ -364,28 +364,6 @@ async fn the_offline_runbook_holds_every_system_and_refers_to_nothing_outside_it
     );
 }
 
-/// The messages in the mail folder whose Message-ID starts with `prefix`.
-fn mail_with_id(app: &TestApp, prefix: &str) -> Vec<String> {
-    std::fs::read_dir(&app.mail_dir)
-        .map(|d| {
-            d.map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
-                .filter(|m| m.contains(&format!("Message-ID: <{prefix}")))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-async fn wait_for_mail(app: &TestApp, prefix: &str, count: usize) -> Vec<String> {
-    for _ in 0..100 {
-        let mail = mail_with_id(app, prefix);
-        if mail.len() >= count {
-            return mail;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    mail_with_id(app, prefix)
-}
-
 #[tokio::test]
 async fn the_call_tree_is_alerted_findings_become_action_items_and_pocket_plans_are_made() {
     let db = helpers::sqlite_db();
@@ -399,12 +377,12 @@ async fn the_call_tree_is_alerted_findings_become_action_items_and_pocket_plans_
         .unwrap()
         .matches("[[call_tree]]")
         .count();
-    let alerts = wait_for_mail(
-        &app,
-        &format!("alert.{}", incident.trim_start_matches("/incidents/")),
-        call_tree,
-    )
-    .await;
+    let alerts = app
+        .wait_for_mail(
+            &format!("alert.{}", incident.trim_start_matches("/incidents/")),
+            call_tree,
+        )
+        .await;
     assert_eq!(alerts.len(), call_tree, "one per person in the call tree");
     let (_, page) = app.page(&incident).await;
     assert!(page.contains(&format!("Varslingstræet varslet ({call_tree} mails)")));
@@ -445,7 +423,7 @@ async fn the_call_tree_is_alerted_findings_become_action_items_and_pocket_plans_
     assert!(report.contains("Test gendannelse af filserverne hvert kvartal"));
     let (_, actions) = app.page("/plans/example-kommune/actions").await;
     assert!(actions.contains("Test gendannelse af filserverne hvert kvartal"));
-    let mail = wait_for_mail(&app, "action.", 1).await;
+    let mail = app.wait_for_mail("action.", 1).await;
     assert_eq!(mail.len(), 1);
     assert!(mail[0].contains("jemo@eksempel-kommune.dk"));
 

@@ -11,6 +11,7 @@ mod m20261128_000005_action_items;
 mod m20261128_000006_drill_evaluation;
 mod m20261201_000007_coverage_and_reminders;
 mod m20261201_000008_incidents;
+mod m20261201_000009_review_reminders;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000006_drill_evaluation::Migration),
             Box::new(m20261201_000007_coverage_and_reminders::Migration),
             Box::new(m20261201_000008_incidents::Migration),
+            Box::new(m20261201_000009_review_reminders::Migration),
         ]
     }
 }

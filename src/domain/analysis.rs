@@ -775,17 +775,14 @@ pub fn check(plan: &Plan, today: NaiveDate) -> Vec<Finding> {
             ));
         }
         let interval = system.review_interval.unwrap_or(plan.review_interval);
-        match system.last_reviewed {
-            None => out.push(Finding::new(
+        match (system.last_reviewed, plan.review_due(system)) {
+            (None, _) | (_, None) => out.push(Finding::new(
                 Code::ReviewOverdue,
                 sys(id),
                 field("last_reviewed".into()),
                 "the section has never been reviewed".into(),
             )),
-            Some(last) => {
-                let due = last
-                    .checked_add_signed(chrono::Duration::minutes(interval.minutes() as i64))
-                    .unwrap_or(NaiveDate::MAX);
+            (Some(last), Some(due)) => {
                 if due < today {
                     out.push(Finding::new(
                         Code::ReviewOverdue,

@@ -330,6 +330,19 @@ impl Plan {
         self.systems.iter().find(|s| s.id.as_str() == id)
     }
 
+    /// When `system`'s section must be reviewed next: its last review plus its review interval
+    /// (its own, else the plan's); `None` if it was never reviewed (due now).
+    pub fn review_due(&self, system: &System) -> Option<NaiveDate> {
+        let interval = system.review_interval.unwrap_or(self.review_interval);
+        let last = system.last_reviewed?;
+        Some(
+            last.checked_add_signed(chrono::Duration::minutes(
+                i64::try_from(interval.minutes()).unwrap_or(i64::MAX),
+            ))
+            .unwrap_or(NaiveDate::MAX),
+        )
+    }
+
     pub fn person(&self, id: &str) -> Option<&Person> {
         self.people.iter().find(|p| p.id.as_str() == id)
     }

@@ -38,6 +38,7 @@ impl Context {
             outbox: outbox.clone(),
             evaluation_days: config.evaluation_days,
             action_reminder_days: config.action_reminder_days,
+            review_reminder_days: config.review_reminder_days,
             time_zone: time_zone(&config.time_zone)?,
         })
     }
@@ -232,6 +233,8 @@ pub struct Context {
     pub evaluation_days: u32,
     /// Days between reminders of an overdue action item.
     pub action_reminder_days: u32,
+    /// Days between reminders of a section past its review date.
+    pub review_reminder_days: u32,
     /// Where "today" is decided for due dates.
     pub time_zone: chrono_tz::Tz,
 }
@@ -313,6 +316,81 @@ pub async fn tick(ctx: &Context, now: DateTime<Utc>) -> Result<usize, StoreError
         }
     }
     queued += remind_overdue_actions(ctx, &drills, now).await?;
+    queued += remind_overdue_reviews(ctx, now).await?;
+    Ok(queued)
+}
+
+/// Reminds the owner and deputy of every system section past its review date (or never
+/// reviewed): once when it passes, then every `review_reminder_days` until it is reviewed, which
+/// gives it a new date and so ends the reminders. Returns how many sections were reminded.
+async fn remind_overdue_reviews(ctx: &Context, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let today = now.with_timezone(&ctx.time_zone).date_naive();
+    let sent_before = now - chrono::Duration::days(i64::from(ctx.review_reminder_days));
+    let languages = store::accounts::languages_by_person(&ctx.db).await?;
+    let mut queued = 0;
+    for id in store::plan_ids(&ctx.db).await? {
+        let Some(plan) = store::load_plan(&ctx.db, &id).await? else {
+            continue;
+        };
+        for system in &plan.systems {
+            let due = plan.review_due(system);
+            if due.is_some_and(|d| d >= today) {
+                continue;
+            }
+            let due_key = due.map_or_else(|| "never".to_string(), |d| d.to_string());
+            let mut messages = Vec::new();
+            for person in [&system.owner, &system.deputy]
+                .into_iter()
+                .flatten()
+                .filter_map(|p| plan.person(p.as_str()))
+            {
+                let lang = languages
+                    .get(person.id.as_str())
+                    .map_or(ctx.language.as_str(), String::as_str);
+                messages.extend(ctx.person_message(
+                    &languages,
+                    person,
+                    "review",
+                    format!(
+                        "review.{}.{}.{due_key}.{}.{}@beredskab",
+                        plan.id,
+                        system.id,
+                        now.timestamp(),
+                        person.id
+                    ),
+                    None,
+                    json!({
+                        "system": system.name,
+                        "plan": plan.name,
+                        "due": due.map(|d| crate::web::i18n::date(d, lang)),
+                        "link": format!(
+                            "{}/plans/{}/systems/{}",
+                            ctx.public_url.trim_end_matches('/'),
+                            plan.id,
+                            system.id
+                        ),
+                    }),
+                )?);
+            }
+            if messages.is_empty() {
+                continue;
+            }
+            if store::reviews::record_reminder(
+                &ctx.db,
+                plan.id.as_str(),
+                system.id.as_str(),
+                &due_key,
+                sent_before,
+                messages,
+                now,
+            )
+            .await?
+            {
+                queued += 1;
+                ctx.outbox.notify_one();
+            }
+        }
+    }
     Ok(queued)
 }
 

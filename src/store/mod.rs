@@ -11,6 +11,7 @@ pub mod edits;
 pub mod entities;
 pub mod incidents;
 pub mod outbox;
+pub mod reviews;
 
 use std::collections::HashMap;
 

@@ -24,6 +24,10 @@ use crate::store::{self, edits::Saved};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(
+            "/plans/{plan}/systems/{system}/reviewed",
+            axum::routing::post(confirm_review),
+        )
+        .route(
             "/plans/{plan}/systems/{system}/edit",
             get(edit_system_form).post(edit_system),
         )
@@ -426,6 +430,46 @@ async fn edit_system(
             let mut data = system_form_view(&state, lang, &plan, &current, &form, revision, &[]);
             data["conflict"] = conflict_view(&theirs);
             page_with(&state, &viewer, StatusCode::CONFLICT, "edit_system", data)
+        }
+        Saved::Gone => Err(Error::NotFound),
+    }
+}
+
+/// "Reviewed, no change": the owner (or deputy, or coordinator) confirms the section is still
+/// right; its review date becomes today, by the person confirming, audited like any edit.
+async fn confirm_review(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((plan_id, system_id)): Path<(String, String)>,
+) -> Result<Response> {
+    let (plan, system, revision) = editable_system(&state, &viewer, &plan_id, &system_id).await?;
+    let user = viewer.require()?;
+    let mut edited = system.clone();
+    edited.last_reviewed = Some(chrono::Local::now().date_naive());
+    edited.reviewed_by = user
+        .actor
+        .person
+        .as_deref()
+        .and_then(|p| plan.person(p))
+        .map(|p| p.id.clone());
+    match store::edits::save_system(&state.db, &plan.id, &user.actor.username, &edited, revision)
+        .await?
+    {
+        Saved::Done { changes, revision } => {
+            if !changes.is_empty() {
+                state
+                    .plans
+                    .saved(&plan.id, revision, |p| p.replace_system(edited.clone()));
+            }
+            Ok(Redirect::to(&format!(
+                "/plans/{}/systems/{}?reviewed=1",
+                plan.id, edited.id
+            ))
+            .into_response())
+        }
+        // Changed between reading and saving: the visitor looks again.
+        Saved::Conflict { .. } => {
+            Ok(Redirect::to(&format!("/plans/{}/systems/{}", plan.id, edited.id)).into_response())
         }
         Saved::Gone => Err(Error::NotFound),
     }

@@ -143,6 +143,8 @@ pub(super) async fn error_pages(
 #[derive(Deserialize)]
 pub(super) struct SavedQuery {
     saved: Option<usize>,
+    /// Set after a one-click review.
+    reviewed: Option<u8>,
 }
 
 impl SavedQuery {
@@ -682,6 +684,7 @@ async fn show_system(
         json!({
             "editable": user.actor.may_edit_system(system),
             "saved": q.saved_view(),
+            "reviewed": q.reviewed.is_some(),
             "exercised": exercised,
             "plan": {"id": plan.id, "name": plan.name},
             "system": {

@@ -379,3 +379,28 @@ impl TestApp {
         panic!("no occurrence of {drill}");
     }
 }
+
+impl TestApp {
+    /// The messages the server wrote to its mail folder whose Message-ID starts with `prefix`.
+    pub fn mail_with_id(&self, prefix: &str) -> Vec<String> {
+        std::fs::read_dir(&self.mail_dir)
+            .map(|d| {
+                d.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+                    .filter(|m| m.contains(&format!("Message-ID: <{prefix}")))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Waits (at most 10 s) until at least `count` such messages are there, and returns them.
+    pub async fn wait_for_mail(&self, prefix: &str, count: usize) -> Vec<String> {
+        for _ in 0..100 {
+            let mail = self.mail_with_id(prefix);
+            if mail.len() >= count {
+                return mail;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        self.mail_with_id(prefix)
+    }
+}
