@@ -72,6 +72,7 @@ async fn main() {
         action_reminder_days: 7,
         review_reminder_days: 14,
         time_zone: chrono_tz::Europe::Copenhagen,
+        plans: Default::default(),
     };
 
     // Queuing: five drills, each timed from "due" to "500 messages committed".

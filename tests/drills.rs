@@ -111,6 +111,7 @@ fn context(conn: &DatabaseConnection) -> Context {
         action_reminder_days: 7,
         review_reminder_days: 14,
         time_zone: chrono_tz::Europe::Copenhagen,
+        plans: Default::default(),
     }
 }
 

@@ -16,7 +16,7 @@ use crate::mail::ics;
 use crate::store::drills::{Drill, Occurrence, Send};
 use crate::store::outbox::NewMessage;
 use crate::store::{self, StoreError};
-use crate::web::Templates;
+use crate::web::{PlanCache, Templates};
 
 impl Context {
     pub fn new(
@@ -24,6 +24,7 @@ impl Context {
         templates: &Arc<Templates>,
         config: &crate::config::Config,
         outbox: &Arc<Notify>,
+        plans: &Arc<PlanCache>,
     ) -> anyhow::Result<Self> {
         let from: lettre::message::Mailbox = config.mail_from.parse()?;
         Ok(Context {
@@ -40,6 +41,7 @@ impl Context {
             action_reminder_days: config.action_reminder_days,
             review_reminder_days: config.review_reminder_days,
             time_zone: time_zone(&config.time_zone)?,
+            plans: plans.clone(),
         })
     }
 
@@ -175,19 +177,13 @@ pub struct ActionView<'a> {
 async fn plan_of(
     ctx: &Context,
     drill: &Drill,
-) -> Result<
-    Option<(
-        crate::domain::Plan,
-        std::collections::HashMap<String, String>,
-    )>,
-    StoreError,
-> {
+) -> Result<Option<(Arc<Plan>, HashMap<String, String>)>, StoreError> {
     let plan_id = PlanId::parse(&drill.plan_id).map_err(|e| StoreError::Corrupt {
         table: "drills",
         key: drill.id.to_string(),
         reason: e.to_string(),
     })?;
-    let Some(plan) = store::load_plan(&ctx.db, &plan_id).await? else {
+    let Some(plan) = ctx.plans.plan(&ctx.db, &plan_id).await? else {
         return Ok(None);
     };
     Ok(Some((
@@ -237,6 +233,8 @@ pub struct Context {
     pub review_reminder_days: u32,
     /// Where "today" is decided for due dates.
     pub time_zone: chrono_tz::Tz,
+    /// Plans by revision, shared with the web pages, so a pass re-reads only what changed.
+    pub plans: Arc<PlanCache>,
 }
 
 /// One pass: creates the occurrences of every drill up to the horizon, then queues every
@@ -329,7 +327,7 @@ async fn remind_overdue_reviews(ctx: &Context, now: DateTime<Utc>) -> Result<usi
     let languages = store::accounts::languages_by_person(&ctx.db).await?;
     let mut queued = 0;
     for id in store::plan_ids(&ctx.db).await? {
-        let Some(plan) = store::load_plan(&ctx.db, &id).await? else {
+        let Some(plan) = ctx.plans.plan(&ctx.db, &id).await? else {
             continue;
         };
         for system in &plan.systems {
@@ -409,12 +407,12 @@ async fn remind_overdue_actions(
         return Ok(0);
     }
     let languages = store::accounts::languages_by_person(&ctx.db).await?;
-    let mut plans: HashMap<String, Option<Plan>> = HashMap::new();
+    let mut plans: HashMap<String, Option<Arc<Plan>>> = HashMap::new();
     let mut queued = 0;
     for item in items {
         if !plans.contains_key(&item.plan_id) {
             let plan = match PlanId::parse(&item.plan_id) {
-                Ok(id) => store::load_plan(&ctx.db, &id).await?,
+                Ok(id) => ctx.plans.plan(&ctx.db, &id).await?,
                 Err(_) => None,
             };
             plans.insert(item.plan_id.clone(), plan);
@@ -583,7 +581,7 @@ fn messages_to(
 
 /// Runs `tick` at start (catching up on anything missed while the server was down), then every
 /// `every`, and at once when `wake` is notified (a drill was planned).
-pub fn spawn_scheduler(ctx: Context, every: Duration, wake: Arc<Notify>) {
+pub fn spawn_scheduler(ctx: Arc<Context>, every: Duration, wake: Arc<Notify>) {
     tokio::spawn(async move {
         loop {
             if let Err(e) = tick(&ctx, Utc::now()).await {

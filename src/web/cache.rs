@@ -36,6 +36,8 @@ struct Entry {
 
 /// A plan's findings with its exercise coverage, and when each system was last exercised.
 pub struct Coverage {
+    /// The day and stamp they were computed for: what rendered pieces showing them are keyed by.
+    pub key: String,
     pub findings: Vec<Finding>,
     pub exercised: HashMap<String, store::drills::LastExercise>,
 }

@@ -48,7 +48,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// A moment as the plan's people read it: local date and time.
-fn local(at: chrono::DateTime<Utc>, tz: &str, lang: &str) -> String {
+pub(super) fn local(at: chrono::DateTime<Utc>, tz: &str, lang: &str) -> String {
     let tz = time_zone(tz).unwrap_or(chrono_tz::Europe::Copenhagen);
     let t = at.with_timezone(&tz);
     format!(
@@ -423,10 +423,8 @@ async fn update(
         ..Default::default()
     };
     if new != old {
-        let ctx =
-            crate::drills::Context::new(&state.db, &state.templates, &state.config, &state.outbox)
-                .map_err(|e| Error::Internal(e.to_string()))?;
-        crate::drills::update(&ctx, &old, &new, now, entry).await?;
+        let ctx = &state.mail;
+        crate::drills::update(ctx, &old, &new, now, entry).await?;
         state.scheduler.notify_one();
     }
     Ok(Redirect::to(&format!("/drills/{id}")).into_response())
@@ -535,9 +533,7 @@ async fn cancel(
     let drill = store::drills::find(&state.db, id)
         .await?
         .ok_or(Error::NotFound)?;
-    let ctx =
-        crate::drills::Context::new(&state.db, &state.templates, &state.config, &state.outbox)
-            .map_err(|e| Error::Internal(e.to_string()))?;
+    let ctx = &state.mail;
     let entry = audit::Entry {
         actor: user.actor.username.clone(),
         plan_id: Some(drill.plan_id.clone()),
@@ -546,7 +542,7 @@ async fn cancel(
         before: drill.title.clone(),
         ..Default::default()
     };
-    crate::drills::cancel(&ctx, &drill, Utc::now(), entry).await?;
+    crate::drills::cancel(ctx, &drill, Utc::now(), entry).await?;
     Ok(Redirect::to(&format!("/drills/{id}")).into_response())
 }
 
@@ -745,16 +741,8 @@ async fn record(
     headers: axum::http::HeaderMap,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response> {
-    let by_script = headers
-        .get("x-requested-with")
-        .is_some_and(|v| v.as_bytes() == b"fetch");
-    let answer_with = |status: StatusCode, message: String| {
-        if by_script {
-            (status, axum::Json(json!({"error": message}))).into_response()
-        } else {
-            (status, message).into_response()
-        }
-    };
+    let answer_with =
+        |status: StatusCode, message: String| super::refusal(&headers, status, message);
     let r = load_run(&state, &viewer, id).await?;
     if !r.may_record {
         return Err(Error::Forbidden);
@@ -800,7 +788,7 @@ async fn record(
             closed_text(&state, &viewer.lang),
         ));
     }
-    if by_script {
+    if super::by_script(&headers) {
         let rto_met = match (entry.recovery, result.rto) {
             (Some(took), Some(rto)) => Some(took <= rto),
             _ => None,
@@ -1041,9 +1029,7 @@ pub(super) async fn create_action(
             (StatusCode::UNPROCESSABLE_ENTITY, message).into_response(),
         ));
     };
-    let ctx =
-        crate::drills::Context::new(&state.db, &state.templates, &state.config, &state.outbox)
-            .map_err(|e| Error::Internal(e.to_string()))?;
+    let ctx = &state.mail;
     let languages = store::accounts::languages_by_person(&state.db).await?;
     let mail = ctx.action_message(
         plan,
@@ -1164,9 +1150,7 @@ async fn reschedule(
     let Schedule::Once { at } = planned.schedule else {
         return Err(Error::NotFound);
     };
-    let ctx =
-        crate::drills::Context::new(&state.db, &state.templates, &state.config, &state.outbox)
-            .map_err(|e| Error::Internal(e.to_string()))?;
+    let ctx = &state.mail;
     let entry = audit::Entry {
         actor: user.actor.username.clone(),
         plan_id: Some(drill.plan_id.clone()),
@@ -1176,7 +1160,7 @@ async fn reschedule(
         after: at.format("%Y-%m-%d %H:%M").to_string(),
         ..Default::default()
     };
-    crate::drills::reschedule(&ctx, &drill, at, Utc::now(), entry).await?;
+    crate::drills::reschedule(ctx, &drill, at, Utc::now(), entry).await?;
     Ok(Redirect::to(&format!("/drills/{id}")).into_response())
 }
 

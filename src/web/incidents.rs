@@ -50,11 +50,9 @@ const STAND_DOWN_ITEMS: [&str; 4] = [
     "incident.sd.watch",
 ];
 
+/// A moment in the server's time zone, as the page shows it.
 fn local(at: DateTime<Utc>, state: &AppState, lang: &str) -> String {
-    let tz = crate::domain::drill::time_zone(&state.config.time_zone)
-        .unwrap_or(chrono_tz::Europe::Copenhagen);
-    let t = at.with_timezone(&tz);
-    format!("{} {}", i18n::date(t.date_naive(), lang), t.format("%H:%M"))
+    super::drills::local(at, &state.config.time_zone, lang)
 }
 
 /// The plan an incident works from: the approved version it was opened on (immutable, so cached
@@ -571,13 +569,6 @@ async fn live(
         .into_response())
 }
 
-/// Whether the request came from the page's script (which wants JSON, not a redirect).
-fn by_script(headers: &HeaderMap) -> bool {
-    headers
-        .get("x-requested-with")
-        .is_some_and(|v| v.as_bytes() == b"fetch")
-}
-
 /// The answer to a change: back to the page (at `anchor`), or JSON for the script; a closed
 /// incident is 409, a change that was made already is said so.
 fn answer(
@@ -593,7 +584,7 @@ fn answer(
         Changed::Gone => Err(Error::NotFound),
         Changed::Closed => {
             let text = message("incident.closed_refused");
-            Ok(if by_script(headers) {
+            Ok(if super::by_script(headers) {
                 (StatusCode::CONFLICT, axum::Json(json!({"error": text}))).into_response()
             } else {
                 (StatusCode::CONFLICT, text).into_response()
@@ -601,22 +592,13 @@ fn answer(
         }
         Changed::Done | Changed::Unchanged => {
             let done = changed == Changed::Done;
-            Ok(if by_script(headers) {
+            Ok(if super::by_script(headers) {
                 axum::Json(json!({"changed": done})).into_response()
             } else {
                 let notice = if done { "" } else { "?unchanged=1" };
                 Redirect::to(&format!("/incidents/{id}{notice}#{anchor}")).into_response()
             })
         }
-    }
-}
-
-/// A request that cannot be carried out, with the reason.
-fn refused(headers: &HeaderMap, status: StatusCode, text: String) -> Response {
-    if by_script(headers) {
-        (status, axum::Json(json!({"error": text}))).into_response()
-    } else {
-        (status, text).into_response()
     }
 }
 
@@ -639,7 +621,11 @@ async fn mark(
             .templates
             .text(&viewer.lang, "incident.unknown_system")
             .replace("{id}", &system);
-        return Ok(refused(&headers, StatusCode::UNPROCESSABLE_ENTITY, text));
+        return Ok(super::refusal(
+            &headers,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            text,
+        ));
     }
     let down = f.get("state") != "recovered";
     let changed =
@@ -674,22 +660,21 @@ async fn tick(
         l.plan.system(&system).map(|s| s.recovery_steps.len())
     };
     let step = f.get("step").trim().parse::<usize>().ok();
-    let (Some(steps), Some(step)) = (steps, step) else {
+    let Some(step) = step.filter(|n| steps.is_some_and(|steps| *n < steps)) else {
         let text = state
             .templates
             .text(&viewer.lang, "incident.unknown_step")
             .replace("{system}", &system)
-            .replace("{step}", &f.get("step"));
-        return Ok(refused(&headers, StatusCode::UNPROCESSABLE_ENTITY, text));
+            .replace(
+                "{step}",
+                &step.map_or_else(|| f.get("step"), |n| (n + 1).to_string()),
+            );
+        return Ok(super::refusal(
+            &headers,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            text,
+        ));
     };
-    if step >= steps {
-        let text = state
-            .templates
-            .text(&viewer.lang, "incident.unknown_step")
-            .replace("{system}", &system)
-            .replace("{step}", &(step + 1).to_string());
-        return Ok(refused(&headers, StatusCode::UNPROCESSABLE_ENTITY, text));
-    }
     let done = f.get("done") != "0";
     let step = i32::try_from(step).unwrap_or(i32::MAX);
     let changed =
@@ -743,9 +728,7 @@ async fn alert(
     if !l.may_lead {
         return Err(Error::Forbidden);
     }
-    let ctx =
-        crate::drills::Context::new(&state.db, &state.templates, &state.config, &state.outbox)
-            .map_err(|e| Error::Internal(e.to_string()))?;
+    let ctx = &state.mail;
     let languages = store::accounts::languages_by_person(&state.db).await?;
     let outages = store_incidents::outages(&state.db, id).await?;
     let down: Vec<String> = outages
@@ -795,7 +778,7 @@ async fn advance(
         return Err(Error::Forbidden);
     }
     let changed = store_incidents::advance(&state.db, id, to, &l.username, Utc::now()).await?;
-    if to == store_incidents::CLOSED && changed == Changed::Done && !by_script(headers) {
+    if to == store_incidents::CLOSED && changed == Changed::Done && !super::by_script(headers) {
         return Ok(Redirect::to(&format!("/incidents/{id}/report")).into_response());
     }
     answer(state, &viewer.lang, headers, id, "stand-down", changed)

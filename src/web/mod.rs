@@ -27,6 +27,7 @@ use tower_http::trace::TraceLayer;
 use crate::config::Config;
 use crate::plan_files;
 use crate::store;
+pub use cache::PlanCache;
 pub use render::Templates;
 
 /// Shared by every request handler.
@@ -46,6 +47,8 @@ pub struct AppState {
     pub scheduler: Arc<tokio::sync::Notify>,
     /// Wakes the mail worker when mail is queued.
     pub outbox: Arc<tokio::sync::Notify>,
+    /// Writes mail (drills, action items, alerts), made once at start; the scheduler shares it.
+    pub mail: Arc<crate::drills::Context>,
     /// Rendered incident pages, by revision and minute.
     pub fragments: Arc<cache::Fragments>,
     /// Turns true when the server is shutting down, so that live streams end.
@@ -79,6 +82,24 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Whether a request came from one of the pages' scripts (`X-Requested-With: fetch`), which
+/// want JSON rather than a redirect or a page.
+fn by_script(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get("x-requested-with")
+        .is_some_and(|v| v.as_bytes() == b"fetch")
+}
+
+/// A request that cannot be carried out, with the reason: as JSON `{"error": …}` to a page's
+/// script, as text otherwise.
+fn refusal(headers: &axum::http::HeaderMap, status: StatusCode, text: String) -> Response {
+    if by_script(headers) {
+        (status, axum::Json(serde_json::json!({"error": text}))).into_response()
+    } else {
+        (status, text).into_response()
+    }
+}
 
 /// Marks an error response to be replaced by the error page with this message key.
 #[derive(Clone, Copy, Debug)]
@@ -136,8 +157,12 @@ impl Application {
             from.clone(),
             outbox.clone(),
         );
+        let plans = Arc::new(cache::PlanCache::default());
+        let mail = Arc::new(crate::drills::Context::new(
+            &db, &templates, &config, &outbox, &plans,
+        )?);
         crate::drills::spawn_scheduler(
-            crate::drills::Context::new(&db, &templates, &config, &outbox)?,
+            mail.clone(),
             std::time::Duration::from_secs(60),
             scheduler.clone(),
         );
@@ -151,7 +176,8 @@ impl Application {
             scheduler,
             outbox,
             auth: Arc::new(auth::Auth::new().await?),
-            plans: Arc::new(cache::PlanCache::default()),
+            plans,
+            mail,
         };
         Ok(Application {
             listener,

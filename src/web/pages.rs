@@ -314,6 +314,7 @@ pub(super) async fn findings_of(state: &AppState, plan: &Arc<Plan>) -> Result<Ar
     ));
     analysis::sort_findings(&mut findings);
     let coverage = Arc::new(Coverage {
+        key: format!("{today}|{stamp:x}"),
         findings,
         exercised,
     });
@@ -437,21 +438,11 @@ async fn show_plan(
     };
     // Review deadlines move with the date.
     let today = chrono::Local::now().date_naive();
-    // Exercise coverage changes without a new plan revision (a drill is closed): its findings
-    // are part of the key.
-    let coverage = {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        for f in findings
-            .iter()
-            .filter(|f| f.code == analysis::Code::NotExercised)
-        {
-            (&f.systems, &f.message).hash(&mut h);
-        }
-        h.finish()
-    };
+    // Exercise coverage changes without a new plan revision (a drill is closed): its stamp is
+    // part of the key.
+    let coverage_key = &coverage.key;
     let key = format!(
-        "overview|{today}|{lang}|{scope}|{needle}|{crit:?}|{only}|{sort}|{desc}|{coverage:x}"
+        "overview|{today}|{lang}|{scope}|{needle}|{crit:?}|{only}|{sort}|{desc}|{coverage_key}"
     );
     let table = state.plans.fragment(&plan, &key, || {
         let mut rows: Vec<&System> = plan

@@ -183,14 +183,20 @@ pub async fn store_offline(state: &AppState, plan: &PlanId) -> anyhow::Result<st
     let shown = shown_cached(state, plan)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no plan {plan}"))?;
-    let html = offline(&state.templates, &shown, &state.config.language)?;
-    let dir = &state.config.runbook_dir;
-    std::fs::create_dir_all(dir)?;
-    let path = dir.join(file_name(plan));
-    let tmp = path.with_extension("html.tmp");
-    std::fs::write(&tmp, html)?;
-    std::fs::rename(&tmp, &path)?;
-    Ok(path)
+    // Rendering a large plan takes a while and the file is written to disk: off the async workers.
+    let (templates, lang) = (state.templates.clone(), state.config.language.clone());
+    let path = state.config.runbook_dir.join(file_name(plan));
+    tokio::task::spawn_blocking(move || {
+        let html = offline(&templates, &shown, &lang)?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = path.with_extension("html.tmp");
+        std::fs::write(&tmp, html)?;
+        std::fs::rename(&tmp, &path)?;
+        Ok(path)
+    })
+    .await?
 }
 
 async fn show(

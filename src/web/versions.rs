@@ -216,9 +216,7 @@ pub(super) async fn approve_draft(
     actor: &str,
     comment: &str,
 ) -> Result<Approved> {
-    let ctx =
-        crate::drills::Context::new(&state.db, &state.templates, &state.config, &state.outbox)
-            .map_err(|e| Error::Internal(e.to_string()))?;
+    let ctx = &state.mail;
     let languages = store::accounts::languages_by_person(&state.db).await?;
     let approved =
         store::edits::approve(&state.db, id, actor, comment, |plan, version, changed| {
