@@ -1,4 +1,5 @@
-//! The command line: `validate`, `analyse`, `migrate`, `import`, `export`, `runbook export`.
+//! The command line: `validate`, `analyse`, `migrate`, `import`, `export`, `runbook export`,
+//! `report annual`.
 //!
 //! Exit codes: 0 success (warnings allowed); 1 the plan has errors or the command failed;
 //! 2 the input could not be read at all (or the command line is wrong).
@@ -96,6 +97,33 @@ enum Command {
     Runbook {
         #[command(subcommand)]
         command: RunbookCommand,
+    },
+    /// Reports on a stored plan.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ReportCommand {
+    /// Write the annual report (årsrapport) of a year as one self-contained HTML file.
+    Annual {
+        /// The plan's id.
+        #[arg(long)]
+        plan: String,
+        /// The year to report on (up to today while it runs).
+        #[arg(long)]
+        year: i32,
+        /// The file to write.
+        #[arg(long, value_name = "FILE.html")]
+        out: PathBuf,
+        /// The language of the file [default: da].
+        #[arg(long, default_value = "da", value_parser = ["da", "en"])]
+        language: String,
+        /// The time zone the report's times are shown in.
+        #[arg(long, default_value = "Europe/Copenhagen")]
+        time_zone: String,
     },
 }
 
@@ -286,6 +314,42 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             })
         }
+        Command::Report {
+            command:
+                ReportCommand::Annual {
+                    plan,
+                    year,
+                    out,
+                    language,
+                    time_zone,
+                },
+        } => {
+            let id = PlanId::parse(&plan).map_err(|e| anyhow::anyhow!("--plan: {e}"))?;
+            crate::domain::drill::time_zone(&time_zone)
+                .map_err(|e| anyhow::anyhow!("--time-zone: {e}"))?;
+            block_on(async {
+                let db = store::connect(&url)
+                    .await
+                    .with_context(|| connecting(&url))?;
+                store::migrate(&db).await?;
+                let templates = web::Templates::load()?;
+                let data = web::report::annual_data(
+                    &db, None, &templates, &id, year, &language, &time_zone,
+                )
+                .await
+                .map_err(|e| match e {
+                    web::report::AnnualError::NoPlan(_) => {
+                        anyhow::anyhow!("--plan: no plan {:?} in the database", id.as_str())
+                    }
+                    e @ web::report::AnnualError::Future { .. } => anyhow::anyhow!("--year: {e}"),
+                    web::report::AnnualError::Other(e) => anyhow::anyhow!(e),
+                })?;
+                let html = web::report::annual_file(&templates, data, &language)?;
+                write_file(&out, &html)?;
+                println!("wrote {} ({} KB)", out.display(), html.len() / 1024);
+                Ok(ExitCode::SUCCESS)
+            })
+        }
         Command::Runbook {
             command:
                 RunbookCommand::Export {
@@ -311,10 +375,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 let templates = web::Templates::load()?;
                 let html = web::runbook::offline(&templates, &shown, &language)?;
-                let tmp = out.with_extension("html.tmp");
-                std::fs::write(&tmp, &html)
-                    .and_then(|()| std::fs::rename(&tmp, &out))
-                    .with_context(|| format!("writing {}", out.display()))?;
+                write_file(&out, &html)?;
                 println!(
                     "wrote {} ({}, {} systems, {} KB)",
                     out.display(),
@@ -550,4 +611,13 @@ fn print_assessment(
         }
     }
     Ok(())
+}
+
+/// Writes `text` to `out` through a temporary file and a rename, so a reader never sees half a
+/// file.
+fn write_file(out: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    let tmp = out.with_extension("html.tmp");
+    std::fs::write(&tmp, text)
+        .and_then(|()| std::fs::rename(&tmp, out))
+        .with_context(|| format!("writing {}", out.display()))
 }

@@ -9,6 +9,7 @@ pub mod diff;
 pub mod drill;
 pub mod duration;
 pub mod edit;
+pub mod health;
 pub mod incident;
 pub mod plan;
 

@@ -333,14 +333,16 @@ impl Plan {
     /// When `system`'s section must be reviewed next: its last review plus its review interval
     /// (its own, else the plan's); `None` if it was never reviewed (due now).
     pub fn review_due(&self, system: &System) -> Option<NaiveDate> {
+        Some(self.review_due_after(system, system.last_reviewed?))
+    }
+
+    /// When `system`'s section is due for review after a review on `last`.
+    pub fn review_due_after(&self, system: &System, last: NaiveDate) -> NaiveDate {
         let interval = system.review_interval.unwrap_or(self.review_interval);
-        let last = system.last_reviewed?;
-        Some(
-            last.checked_add_signed(chrono::Duration::minutes(
-                i64::try_from(interval.minutes()).unwrap_or(i64::MAX),
-            ))
-            .unwrap_or(NaiveDate::MAX),
-        )
+        last.checked_add_signed(chrono::Duration::minutes(
+            i64::try_from(interval.minutes()).unwrap_or(i64::MAX),
+        ))
+        .unwrap_or(NaiveDate::MAX)
     }
 
     pub fn person(&self, id: &str) -> Option<&Person> {

@@ -399,7 +399,7 @@ pub async fn records(
 }
 
 /// A stored record as the domain reads it.
-fn system_record(r: drill_records::Model) -> SystemRecord {
+pub(super) fn system_record(r: drill_records::Model) -> SystemRecord {
     SystemRecord {
         found: r.found,
         followed: r.followed,
@@ -643,6 +643,13 @@ pub struct LastExercise {
     pub record: SystemRecord,
 }
 
+/// When an occurrence was held: when the facilitator started it, else its planned start, or when
+/// it was closed if that came first.
+pub(super) fn held_at(o: &drill_occurrences::Model) -> DateTime<Utc> {
+    let held = o.started_at.unwrap_or(o.starts_at);
+    o.closed_at.map_or(held, |closed| held.min(closed))
+}
+
 /// For every system with a record in a closed drill of the plan, the latest such drill.
 pub async fn last_exercised(
     db: &impl ConnectionTrait,
@@ -662,11 +669,7 @@ pub async fn last_exercised(
             .all(db)
             .await?
             .into_iter()
-            .map(|o| {
-                let held = o.started_at.unwrap_or(o.starts_at);
-                let held = o.closed_at.map_or(held, |closed| held.min(closed));
-                (o.id, (held, o.drill_id))
-            })
+            .map(|o| (o.id, (held_at(&o), o.drill_id)))
             .collect();
     let mut out: std::collections::HashMap<String, LastExercise> = Default::default();
     for r in drill_records::Entity::find()

@@ -418,14 +418,21 @@ pub async fn approve(
     Ok(Approved::Version(summary(version)))
 }
 
-/// The latest significant change of each system of a plan over its approved versions.
+/// The latest significant change of each system of a plan over its approved versions (those
+/// approved by `until`, when given).
 pub async fn significant_changes(
     db: &impl ConnectionTrait,
     plan: &PlanId,
+    until: Option<DateTime<Utc>>,
 ) -> Result<HashMap<String, SignificantChange>> {
     let mut out: HashMap<String, SignificantChange> = HashMap::new();
     // Oldest first, so a later version replaces an earlier one.
-    for v in versions(db, plan).await?.into_iter().rev() {
+    for v in versions(db, plan)
+        .await?
+        .into_iter()
+        .rev()
+        .filter(|v| until.is_none_or(|t| v.approved_at <= t))
+    {
         let Some(json) = &v.exercise_after else {
             continue;
         };

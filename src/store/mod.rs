@@ -9,6 +9,7 @@ pub mod audit;
 pub mod drills;
 pub mod edits;
 pub mod entities;
+pub mod health;
 pub mod incidents;
 pub mod outbox;
 pub mod reviews;

@@ -1066,21 +1066,37 @@ pub(super) async fn create_action(
     Ok(None)
 }
 
+/// Which action items the list shows: all, `open`, or `overdue` (open and past due).
+#[derive(Deserialize)]
+struct ActionsQuery {
+    show: Option<String>,
+}
+
 async fn actions_page(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(plan_id): Path<String>,
+    Query(q): Query<ActionsQuery>,
 ) -> Result<Response> {
     let user = viewer.require()?;
     let plan = load(&state, &plan_id).await?;
-    let items = store::actions::list(
+    let today = chrono::Local::now().date_naive();
+    let show = q.show.as_deref().unwrap_or("");
+    let items: Vec<_> = store::actions::list(
         &state.db,
         store::actions::Filter {
             plan: Some(plan.id.as_str()),
             ..Default::default()
         },
     )
-    .await?;
+    .await?
+    .into_iter()
+    .filter(|a| match show {
+        "open" => a.status == store::actions::OPEN,
+        "overdue" => a.status == store::actions::OPEN && a.due < today,
+        _ => true,
+    })
+    .collect();
     let mut rows = action_rows(&plan, &items, &viewer.lang);
     for (row, item) in rows.iter_mut().zip(&items) {
         row["may_change"] = json!(
@@ -1091,7 +1107,13 @@ async fn actions_page(
         &state,
         &viewer,
         "actions",
-        json!({"plan": {"id": plan.id, "name": plan.name}, "actions": rows}),
+        json!({
+            "plan": {"id": plan.id, "name": plan.name},
+            "actions": rows,
+            "show": show,
+            "shown": format!("action.show.{}", if show.is_empty() { "all" } else { show }),
+            "filtered": matches!(show, "open" | "overdue"),
+        }),
     )
     .map(IntoResponse::into_response)
 }

@@ -7,10 +7,12 @@ pub mod auth;
 mod cache;
 mod drills;
 mod edit;
+mod health;
 pub mod i18n;
 mod incidents;
 mod pages;
 mod render;
+pub mod report;
 pub mod runbook;
 mod versions;
 
@@ -255,6 +257,7 @@ fn router(state: AppState) -> Router {
         .merge(drills::router())
         .merge(runbook::router())
         .merge(incidents::router())
+        .merge(health::router())
         .nest("/api/v1", api::router())
         .layer(axum::middleware::from_fn(auth::csrf_guard))
         .layer(axum::middleware::from_fn_with_state(

@@ -304,7 +304,7 @@ pub(super) async fn findings_of(state: &AppState, plan: &Arc<Plan>) -> Result<Ar
         .iter()
         .map(|(system, e)| (system.clone(), e.held_at))
         .collect();
-    let changes = store::edits::significant_changes(&state.db, &plan.id).await?;
+    let changes = store::edits::significant_changes(&state.db, &plan.id, None).await?;
     let mut findings = state.plans.findings(plan, today).to_vec();
     findings.extend(crate::domain::coverage::check(
         plan,
@@ -407,6 +407,12 @@ async fn show_plan(
                 .any(|f| f.code == analysis::Code::NotExercised && f.system() == Some(&s.id))
         })
     };
+    let inverted = |s: &System| {
+        by_system.get(s.id.as_str()).is_some_and(|fs| {
+            fs.iter()
+                .any(|f| f.code == analysis::Code::RtoInversion && f.system() == Some(&s.id))
+        })
+    };
     let needle = query.q.as_deref().unwrap_or("").trim().to_lowercase();
     let crit: Option<u8> = query.crit.as_deref().and_then(|c| c.parse().ok());
     let people: HashMap<&str, &str> = plan
@@ -445,6 +451,11 @@ async fn show_plan(
         "overview|{today}|{lang}|{scope}|{needle}|{crit:?}|{only}|{sort}|{desc}|{coverage_key}"
     );
     let table = state.plans.fragment(&plan, &key, || {
+        let infeasible = if only == "infeasible" {
+            crate::domain::health::infeasible(&plan)
+        } else {
+            Vec::new()
+        };
         let mut rows: Vec<&System> = plan
             .systems
             .iter()
@@ -459,6 +470,8 @@ async fn show_plan(
                 Some("findings") => by_system.contains_key(s.id.as_str()),
                 Some("overdue") => overdue(s),
                 Some("exercise") => unexercised(s),
+                Some("inversion") => inverted(s),
+                Some("infeasible") => infeasible.binary_search(&s.id).is_ok(),
                 _ => true,
             })
             .collect();
@@ -596,6 +609,8 @@ async fn show_plan(
                 "only_findings": query.only.as_deref() == Some("findings"),
                 "only_overdue": query.only.as_deref() == Some("overdue"),
                 "only_exercise": query.only.as_deref() == Some("exercise"),
+                "only_inversion": query.only.as_deref() == Some("inversion"),
+                "only_infeasible": query.only.as_deref() == Some("infeasible"),
             },
             "sort": sort,
             "dir": if desc { "desc" } else { "asc" },

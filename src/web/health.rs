@@ -1,0 +1,172 @@
+//! The plan's health: the coordinator's dashboard, the annual report (årsrapport), the
+//! completeness check against NIS2 and ISO 27001 and the evidence export for an auditor.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use chrono::{Datelike, Utc};
+use serde_json::{Value, json};
+
+use super::auth::Viewer;
+use super::pages::{findings_of, load, page};
+use super::report::{self, AnnualError};
+use super::{AppState, Error, Result};
+use crate::domain::health::{self, DrillOutcome};
+use crate::domain::{Plan, PlanId, SystemId};
+use crate::store;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/plans/{plan}/dashboard", get(dashboard))
+        .route("/plans/{plan}/report", get(this_year))
+        .route("/plans/{plan}/report/{year}", get(annual))
+        .route("/plans/{plan}/report/{year}/download", get(annual_download))
+}
+
+/// A moment in the server's time zone.
+fn local(state: &AppState, at: chrono::DateTime<Utc>, lang: &str) -> String {
+    super::drills::local(at, &state.config.time_zone, lang)
+}
+
+/// Systems by id with their names, for a list behind a figure.
+fn named(plan: &Plan, ids: &[SystemId]) -> Vec<Value> {
+    ids.iter()
+        .map(|id| {
+            let name = plan
+                .system(id.as_str())
+                .map_or(id.as_str(), |s| s.name.as_str());
+            json!({"id": id, "name": name})
+        })
+        .collect()
+}
+
+fn drill_rows(state: &AppState, drills: &[DrillOutcome], lang: &str) -> Vec<Value> {
+    drills
+        .iter()
+        .map(|d| {
+            json!({
+                "occurrence": d.occurrence,
+                "title": d.title,
+                "held": local(state, d.held_at, lang),
+                "met": d.met,
+                "missed": d.missed,
+                "unknown": d.unknown,
+            })
+        })
+        .collect()
+}
+
+/// How many incidents the dashboard lists.
+const RECENT_INCIDENTS: usize = 5;
+
+async fn dashboard(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(plan_id): Path<String>,
+) -> Result<Html<String>> {
+    viewer.require()?;
+    let lang = viewer.lang.clone();
+    let plan = load(&state, &plan_id).await?;
+    let coverage = findings_of(&state, &plan).await?;
+    let actions = store::health::actions(&state.db, &plan.id).await?;
+    let drills = store::health::held_drills(&state.db, &plan.id).await?;
+    let mut incidents = store::incidents::list(&state.db, plan.id.as_str()).await?;
+    incidents.sort_by_key(|i| std::cmp::Reverse((i.started_at, i.id)));
+    let today = chrono::Local::now().date_naive();
+    let d = health::dashboard(&plan, &coverage.findings, &actions, &drills, today);
+    let recent: Vec<Value> = incidents
+        .iter()
+        .take(RECENT_INCIDENTS)
+        .map(|i| {
+            json!({
+                "id": i.id,
+                "title": i.title,
+                "started": local(&state, i.started_at, &lang),
+                "state_key": format!("incident.state.{}", i.state),
+                "closed": i.state == store::incidents::CLOSED,
+            })
+        })
+        .collect();
+    let (met, missed) = d
+        .drills
+        .iter()
+        .fold((0, 0), |(m, x), o| (m + o.met, x + o.missed));
+    page(
+        &state,
+        &viewer,
+        "dashboard",
+        json!({
+            "plan": {"id": plan.id, "name": plan.name},
+            "year": today.year(),
+            "systems": d.systems,
+            "reviewed_on_time": d.reviewed_on_time,
+            "review_overdue": d.review_overdue.len(),
+            "infeasible": d.infeasible.len(),
+            "inversions": d.inversions.len(),
+            "not_exercised": d.not_exercised.len(),
+            "open_actions": d.open_actions,
+            "overdue_actions": d.overdue_actions,
+            "drills_held": d.drills.len(),
+            "rto_met": met,
+            "rto_missed": missed,
+            "drills": drill_rows(&state, &d.drills, &lang),
+            "incidents": recent,
+            "incident_count": incidents.len(),
+            "infeasible_systems": named(&plan, &d.infeasible),
+        }),
+    )
+}
+
+async fn this_year(viewer: Viewer, Path(plan_id): Path<String>) -> Result<Response> {
+    viewer.require()?;
+    let year = chrono::Local::now().year();
+    Ok(Redirect::to(&format!("/plans/{plan_id}/report/{year}")).into_response())
+}
+
+async fn annual_of(
+    state: &AppState,
+    viewer: &Viewer,
+    plan_id: &str,
+    year: i32,
+) -> Result<(PlanId, Value)> {
+    viewer.require()?;
+    let id = PlanId::parse(plan_id).map_err(|_| Error::NotFound)?;
+    let data = report::annual_data(
+        &state.db,
+        Some(&state.plans),
+        &state.templates,
+        &id,
+        year,
+        &viewer.lang,
+        &state.config.time_zone,
+    )
+    .await
+    .map_err(|e| match e {
+        AnnualError::NoPlan(_) | AnnualError::Future { .. } => Error::NotFound,
+        AnnualError::Other(e) => e,
+    })?;
+    Ok((id, data))
+}
+
+async fn annual(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((plan_id, year)): Path<(String, i32)>,
+) -> Result<Html<String>> {
+    let (_, data) = annual_of(&state, &viewer, &plan_id, year).await?;
+    page(&state, &viewer, "annual", data)
+}
+
+async fn annual_download(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((plan_id, year)): Path<(String, i32)>,
+) -> Result<Response> {
+    let (id, data) = annual_of(&state, &viewer, &plan_id, year).await?;
+    let html = report::annual_file(&state.templates, data, &viewer.lang)?;
+    Ok(super::render::self_contained_download(
+        &report::file_name(&id, year),
+        html,
+    ))
+}

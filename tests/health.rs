@@ -1,0 +1,419 @@
+//! The plan's health as the coordinator sees it: every dashboard figure equals what the
+//! database holds, and the annual report's numbers for a fixture year, on the page, in the
+//! downloaded file and from `beredskab report annual`.
+
+mod helpers;
+
+use std::process::Command;
+
+use beredskab::domain::drill::{Schedule, SystemRecord};
+use beredskab::domain::{Duration, PlanId, ScenarioId};
+use beredskab::store::{self, actions::NewAction, drills::Drill, incidents::NewIncident};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use sea_orm::DatabaseConnection;
+
+fn utc(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+fn day(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+}
+
+const PLAN: &str = "example-kommune";
+
+/// The example plan with known figures: three sections past their review date, one system
+/// (`noedkald`, RTO 30m, its steps take 55m) that cannot make its RTO, and two systems with an RTO
+/// inversion (`ad` may be down for a day, while `citrix` and `sql-platform`, which depend on it,
+/// may be down for 8 hours).
+async fn known_plan(conn: &DatabaseConnection) {
+    let id = PlanId::parse(PLAN).unwrap();
+    let mut plan = store::load_plan(conn, &id).await.unwrap().unwrap();
+    let today = chrono::Local::now().date_naive();
+    for s in &mut plan.systems {
+        s.last_reviewed = Some(today);
+    }
+    for late in ["loen", "aula", "mdm"] {
+        let s = plan
+            .systems
+            .iter_mut()
+            .find(|s| s.id.as_str() == late)
+            .unwrap();
+        s.last_reviewed = Some(today - chrono::Duration::days(400));
+    }
+    let set_rto = |plan: &mut beredskab::domain::Plan, id: &str, rto: &str| {
+        let s = plan
+            .systems
+            .iter_mut()
+            .find(|s| s.id.as_str() == id)
+            .unwrap();
+        s.rto = Some(Duration::parse(rto).unwrap());
+    };
+    set_rto(&mut plan, "noedkald", "30m");
+    set_rto(&mut plan, "ad", "1d");
+    store::import_plan(conn, &plan).await.unwrap();
+}
+
+/// A closed drill of the "AD down" scenario held at `at`, with these recovery times recorded.
+async fn held_drill(conn: &DatabaseConnection, at: &str, records: &[(&str, Option<&str>)]) -> i64 {
+    let plan_id = PlanId::parse(PLAN).unwrap();
+    let scenario = store::drills::scenarios(conn, &plan_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.id == ScenarioId::parse("ad-nede").unwrap())
+        .unwrap();
+    let start = utc(at);
+    let mut drill = Drill {
+        id: 0,
+        plan_id: PLAN.into(),
+        scenario_id: Some("ad-nede".into()),
+        title: format!("Øvelse {at}"),
+        scenario,
+        facilitator: Some("lars-nielsen".into()),
+        participants: vec!["lars-nielsen".into()],
+        location: "Rådhuset".into(),
+        schedule: Schedule::Once {
+            at: NaiveDateTime::parse_from_str(&at[..16], "%Y-%m-%dT%H:%M").unwrap(),
+        },
+        time_zone: "UTC".into(),
+        invite_days_before: 14,
+        created_by: "lars-nielsen".into(),
+        created_at: start,
+        cancelled: false,
+    };
+    drill.id = store::drills::create(conn, &drill).await.unwrap();
+    store::drills::ensure_occurrences(conn, &drill, &[start])
+        .await
+        .unwrap();
+    let occurrence = store::drills::occurrences(conn, drill.id).await.unwrap()[0].id;
+    store::drills::start(conn, occurrence, start).await.unwrap();
+    for (system, took) in records {
+        let record = SystemRecord {
+            found: Some(true),
+            followed: Some(true),
+            recovery: took.map(|t| Duration::parse(t).unwrap()),
+            notes: String::new(),
+        };
+        assert!(
+            store::drills::record_system(conn, occurrence, system, &record, "lars-nielsen", start)
+                .await
+                .unwrap()
+        );
+    }
+    let end = start + chrono::Duration::hours(3);
+    assert!(
+        store::drills::close(conn, occurrence, "lars-nielsen", end)
+            .await
+            .unwrap()
+    );
+    occurrence
+}
+
+async fn action(conn: &DatabaseConnection, created: &str, due: &str, done: Option<&str>) -> i64 {
+    let id = store::actions::create(
+        conn,
+        NewAction {
+            plan_id: PLAN.into(),
+            occurrence_id: None,
+            incident_id: None,
+            system_id: None,
+            title: format!("Opfølgning {created}"),
+            owner: "lars-nielsen".into(),
+            due: day(due),
+            created_by: "lars-nielsen".into(),
+        },
+        None,
+        utc(created),
+    )
+    .await
+    .unwrap();
+    if let Some(at) = done {
+        store::actions::set_status(conn, id, true, "lars-nielsen", utc(at))
+            .await
+            .unwrap();
+    }
+    id
+}
+
+/// An incident that took `ad` down at `at`; it is back after `took` and the incident is closed
+/// then (or left open).
+async fn incident(conn: &DatabaseConnection, title: &str, at: &str, took: Option<i64>) -> i64 {
+    let start = utc(at);
+    let id = store::incidents::open(
+        conn,
+        NewIncident {
+            plan_id: PLAN.into(),
+            version: None,
+            title: title.into(),
+            criterion: String::new(),
+            started_at: start,
+            opened_by: "anne-kjaer".into(),
+            down: vec!["ad".into()],
+        },
+        start,
+    )
+    .await
+    .unwrap();
+    if let Some(minutes) = took {
+        let back = start + chrono::Duration::minutes(minutes);
+        store::incidents::mark(conn, id, "ad", false, "anne-kjaer", back)
+            .await
+            .unwrap();
+        store::incidents::advance(conn, id, store::incidents::CLOSED, "anne-kjaer", back)
+            .await
+            .unwrap();
+    }
+    id
+}
+
+/// The number shown in a dashboard figure, by the figure's id.
+fn figure(page: &str, id: &str) -> String {
+    let at = page
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no figure {id}"));
+    let rest = &page[at..];
+    let start = rest.find("<strong>").unwrap() + "<strong>".len();
+    let end = rest.find("</strong>").unwrap();
+    let number = &rest[start..end];
+    // "on time / total" figures carry the second number after the strong element.
+    let after = &rest[end + "</strong>".len()..];
+    match after.strip_prefix(" / ") {
+        Some(tail) => format!("{number}/{}", &tail[..tail.find('<').unwrap()]),
+        None => number.to_string(),
+    }
+}
+
+/// The text of the element with this id.
+fn by_id(page: &str, id: &str) -> String {
+    let at = page
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no element {id}"));
+    let rest = &page[at..];
+    let start = rest.find('>').unwrap() + 1;
+    // A list is read whole; anything else up to its first closing tag.
+    let end = if page[..at].ends_with("<ul ") {
+        "</ul>"
+    } else {
+        "</"
+    };
+    helpers::unescape(&rest[start..start + rest[start..].find(end).unwrap()])
+}
+
+#[tokio::test]
+async fn every_dashboard_figure_equals_what_the_database_holds_and_links_to_its_list() {
+    for db in helpers::databases().await {
+        let app = helpers::spawn_app(&db.url, &helpers::repo().join("plans")).await;
+        let conn = store::connect(&db.url).await.unwrap();
+        known_plan(&conn).await;
+        let now = Utc::now();
+        let this_year = |h: i64| (now - chrono::Duration::hours(h)).to_rfc3339();
+        // One drill this year: ad within its RTO (3h ≤ 1d), entra-id beyond (5h > 4h), dns-dhcp
+        // not timed. One 400 days ago (an earlier year, and beyond the 52-week exercise interval),
+        // which the dashboard leaves out.
+        let earlier = (now - chrono::Duration::days(400)).to_rfc3339();
+        let held = held_drill(
+            &conn,
+            &this_year(4),
+            &[
+                ("ad", Some("3h")),
+                ("entra-id", Some("5h")),
+                ("dns-dhcp", None),
+            ],
+        )
+        .await;
+        held_drill(&conn, &earlier, &[("vmware", Some("1h"))]).await;
+        // Actions: one open and past due, one open and not yet due, one done.
+        let today = chrono::Local::now().date_naive();
+        let ago = |d: i64| (today - chrono::Duration::days(d)).to_string();
+        let ahead = (today + chrono::Duration::days(30)).to_string();
+        action(&conn, &this_year(48), &ago(1), None).await;
+        action(&conn, &this_year(48), &ahead, None).await;
+        action(&conn, &this_year(48), &ago(1), Some(&this_year(1))).await;
+        let open = incident(&conn, "Strømsvigt på rådhuset", &this_year(2), None).await;
+
+        app.login_demo("lars-nielsen").await;
+        let (status, page) = app.page("/plans/example-kommune/dashboard").await;
+        assert_eq!(status, 200, "{}: {page}", db.backend);
+        assert_eq!(figure(&page, "fig-reviewed"), "33/36", "{}", db.backend);
+        assert_eq!(figure(&page, "fig-infeasible"), "1");
+        assert_eq!(figure(&page, "fig-inversions"), "2");
+        // 36 systems, 3 exercised within the interval.
+        assert_eq!(figure(&page, "fig-unexercised"), "33");
+        assert_eq!(figure(&page, "fig-open-actions"), "2");
+        assert_eq!(figure(&page, "fig-overdue-actions"), "1");
+        assert_eq!(figure(&page, "fig-drills"), "1");
+        assert_eq!(figure(&page, "fig-rto"), "1/1");
+        assert!(page.contains(&format!("href=\"/occurrences/{held}/report\"")));
+        assert!(page.contains(&format!("href=\"/incidents/{open}\"")));
+        assert!(page.contains("Strømsvigt på rådhuset"));
+
+        // Each figure's list holds what the figure counts.
+        let (_, list) = app.page("/plans/example-kommune?only=overdue").await;
+        assert!(list.contains("Viser 3 af 36"), "{list}");
+        let (_, list) = app.page("/plans/example-kommune?only=infeasible").await;
+        assert!(list.contains("Viser 1 af 36"));
+        assert!(list.contains("/plans/example-kommune/systems/noedkald\""));
+        let (_, list) = app.page("/plans/example-kommune?only=inversion").await;
+        assert!(list.contains("Viser 2 af 36"));
+        assert!(list.contains("/plans/example-kommune/systems/citrix\""));
+        assert!(list.contains("/plans/example-kommune/systems/sql-platform\""));
+        let (_, list) = app.page("/plans/example-kommune?only=exercise").await;
+        assert!(list.contains("Viser 33 af 36"));
+        let (_, list) = app
+            .page("/plans/example-kommune/actions?show=overdue")
+            .await;
+        assert_eq!(list.matches("/status\"").count(), 1, "{list}");
+        let (_, list) = app.page("/plans/example-kommune/actions?show=open").await;
+        assert_eq!(list.matches("/status\"").count(), 2);
+        let (_, list) = app.page("/plans/example-kommune/actions").await;
+        assert_eq!(list.matches("/status\"").count(), 3);
+        db.cleanup().await;
+    }
+}
+
+/// The fixture year 2025: two drills, two incidents, four action items.
+async fn fixture_year(conn: &DatabaseConnection) {
+    known_plan(conn).await;
+    // Q1: ad within (3h ≤ 1d), entra-id beyond (5h > 4h). Q3: vmware within, dns-dhcp not timed.
+    held_drill(
+        conn,
+        "2025-03-10T09:00:00Z",
+        &[("ad", Some("3h")), ("entra-id", Some("5h"))],
+    )
+    .await;
+    held_drill(
+        conn,
+        "2025-09-15T09:00:00Z",
+        &[("vmware", Some("2h")), ("dns-dhcp", None)],
+    )
+    .await;
+    // A drill in 2024 and one in 2026 stay out of 2025.
+    held_drill(conn, "2024-11-01T09:00:00Z", &[("ad", Some("1h"))]).await;
+    held_drill(conn, "2026-01-20T09:00:00Z", &[("ad", Some("1h"))]).await;
+    // Incidents: AD back after 2 days (beyond its 1d RTO) in Q2; after 2 hours in Q4.
+    incident(
+        conn,
+        "AD-nedbrud i maj",
+        "2025-05-05T08:00:00Z",
+        Some(48 * 60),
+    )
+    .await;
+    incident(
+        conn,
+        "AD-fejl i november",
+        "2025-11-20T08:00:00Z",
+        Some(120),
+    )
+    .await;
+    incident(conn, "Hændelse 2026", "2026-02-01T08:00:00Z", Some(60)).await;
+    // Actions: opened in 2024, closed in 2025; opened and closed in 2025; opened in 2025 and open
+    // past due at year end; opened in 2025, due in 2026.
+    action(
+        conn,
+        "2024-12-01T10:00:00Z",
+        "2025-01-31",
+        Some("2025-01-15T10:00:00Z"),
+    )
+    .await;
+    action(
+        conn,
+        "2025-02-01T10:00:00Z",
+        "2025-03-01",
+        Some("2025-02-20T10:00:00Z"),
+    )
+    .await;
+    action(conn, "2025-04-01T10:00:00Z", "2025-06-01", None).await;
+    action(conn, "2025-10-01T10:00:00Z", "2026-03-01", None).await;
+}
+
+fn assert_fixture_report(report: &str, backend: &str) {
+    assert!(report.contains("Årsrapport 2025"), "{backend}: {report}");
+    assert_eq!(by_id(report, "a-systems"), "36");
+    assert_eq!(
+        by_id(report, "a-drills"),
+        "2 øvelser holdt: 2 systemer reetableret inden for deres RTO, 1 ud over, 1 ikke tidsat."
+    );
+    assert!(report.contains("AD-nedbrud i maj") && report.contains("AD-fejl i november"));
+    assert!(!report.contains("Hændelse 2026"));
+    assert!(report.contains("Active Directory: 2 døgn"), "{report}");
+    assert_eq!(by_id(report, "a-opened"), "3");
+    assert_eq!(by_id(report, "a-closed"), "2");
+    assert_eq!(by_id(report, "a-open"), "2");
+    assert_eq!(by_id(report, "a-overdue"), "1");
+    assert!(by_id(report, "a-infeasible").contains("noedkald"));
+    let inversions = by_id(report, "a-inversions");
+    assert!(
+        inversions.contains("citrix") && inversions.contains("sql-platform"),
+        "{inversions}"
+    );
+    // The charts: per quarter within / beyond the RTO, well-formed SVG.
+    for quarter in ["K1: 1", "K3: 1"] {
+        assert!(
+            report.contains(&format!("<title>{quarter}</title>")),
+            "{quarter}"
+        );
+    }
+    assert_eq!(report.matches("<svg ").count(), 3);
+}
+
+#[tokio::test]
+async fn the_annual_report_counts_the_fixture_year_on_the_page_in_the_file_and_from_the_cli() {
+    for db in helpers::databases().await {
+        let app = helpers::spawn_app(&db.url, &helpers::repo().join("plans")).await;
+        let conn = store::connect(&db.url).await.unwrap();
+        fixture_year(&conn).await;
+        app.login_demo("mette-holm").await;
+        let (status, page) = app.page("/plans/example-kommune/report/2025").await;
+        assert_eq!(status, 200, "{}: {page}", db.backend);
+        assert_fixture_report(&page, db.backend);
+        let file = app.get("/plans/example-kommune/report/2025/download").await;
+        assert!(
+            file.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .contains("aarsrapport-example-kommune-2025.html")
+        );
+        let file = file.text().await.unwrap();
+        assert_fixture_report(&file, db.backend);
+        assert!(!file.contains("<script") && !file.contains("href=\"/"));
+        // A year that has not begun, and a year that is not a number.
+        let next = chrono::Datelike::year(&Utc::now()) + 1;
+        let (status, _) = app
+            .page(&format!("/plans/example-kommune/report/{next}"))
+            .await;
+        assert_eq!(status, 404);
+        let (status, _) = app.page("/plans/example-kommune/report/tjugo").await;
+        assert_eq!(status, 400);
+
+        let out = tempfile::tempdir().unwrap();
+        let path = out.path().join("aarsrapport.html");
+        let run = |year: &str| {
+            Command::new(env!("CARGO_BIN_EXE_beredskab"))
+                .args([
+                    "--database-url",
+                    &db.url,
+                    "report",
+                    "annual",
+                    "--plan",
+                    PLAN,
+                ])
+                .args(["--year", year, "--out", path.to_str().unwrap()])
+                .output()
+                .unwrap()
+        };
+        let done = run("2025");
+        assert!(done.status.success(), "{:?}", done);
+        assert_fixture_report(&std::fs::read_to_string(&path).unwrap(), db.backend);
+        let refused = run(&next.to_string());
+        assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+        let message = String::from_utf8_lossy(&refused.stderr);
+        assert!(
+            message.contains(&format!("--year: year {next} has not begun")),
+            "{message}"
+        );
+        db.cleanup().await;
+    }
+}
