@@ -417,3 +417,68 @@ async fn the_annual_report_counts_the_fixture_year_on_the_page_in_the_file_and_f
         db.cleanup().await;
     }
 }
+
+/// The dependency picture in `page`, parsed as XML: the ids of the systems it draws.
+fn picture_systems(page: &str) -> Vec<String> {
+    let start = page.find("<svg xmlns").expect("a picture");
+    let end = start + page[start..].find("</svg>").unwrap() + "</svg>".len();
+    let svg = roxmltree::Document::parse(&page[start..end]).expect("well-formed SVG");
+    let mut ids: Vec<String> = svg
+        .descendants()
+        .filter_map(|n| n.attribute("id")?.strip_prefix("dep-").map(str::to_string))
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test]
+async fn the_dependency_picture_is_well_formed_svg_with_every_system_and_a_subgraph_per_system() {
+    let db = helpers::sqlite_db();
+    let app = helpers::spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let today = chrono::Local::now().date_naive();
+    let plan = beredskab::plan_files::load(&helpers::example_plan(), today)
+        .unwrap()
+        .plan
+        .unwrap();
+    let mut all: Vec<String> = plan.systems.iter().map(|s| s.id.to_string()).collect();
+    all.sort();
+    app.login_demo("michael-skov").await;
+    let (status, page) = app.page("/plans/example-kommune/picture").await;
+    assert_eq!(status, 200);
+    assert_eq!(picture_systems(&page), all);
+    // Each box links to its system's page; the one with a finding is outlined in red.
+    assert!(
+        page.contains(
+            r#"<a href="/plans/example-kommune/systems/ad"><g class="system" id="dep-ad">"#
+        )
+    );
+    let marked = &page[page.find("id=\"dep-adgangskontrol\"").unwrap()..];
+    assert!(marked[..marked.find("</g>").unwrap()].contains("stroke=\"#cf222e\""));
+
+    // AD's part: what it depends on (directly or not) and what depends on it, nothing else.
+    let (_, page) = app.page("/plans/example-kommune/picture?system=ad").await;
+    let part = picture_systems(&page);
+    for id in [
+        "ad",
+        "vmware",
+        "storage-san",
+        "strom-koeling",
+        "citrix",
+        "esdh",
+        "byggesag",
+    ] {
+        assert!(part.contains(&id.to_string()), "{id} in {part:?}");
+    }
+    assert!(!part.contains(&"website".to_string()) && !part.contains(&"noedkald".to_string()));
+    assert!(part.len() < all.len());
+    let (status, _) = app
+        .page("/plans/example-kommune/picture?system=findes-ikke")
+        .await;
+    assert_eq!(status, 404);
+
+    // The offline runbook carries the picture, without links to the server.
+    let (_, file) = app.page("/plans/example-kommune/runbook.html").await;
+    assert_eq!(picture_systems(&file), all);
+    assert!(!file.contains("href=\"/plans"));
+    db.cleanup().await;
+}

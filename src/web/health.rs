@@ -2,7 +2,7 @@
 //! completeness check against NIS2 and ISO 27001 and the evidence export for an auditor.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use chrono::{Datelike, Utc};
@@ -19,6 +19,7 @@ use crate::store;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/plans/{plan}/dashboard", get(dashboard))
+        .route("/plans/{plan}/picture", get(picture))
         .route("/plans/{plan}/report", get(this_year))
         .route("/plans/{plan}/report/{year}", get(annual))
         .route("/plans/{plan}/report/{year}/download", get(annual_download))
@@ -169,4 +170,55 @@ async fn annual_download(
         &report::file_name(&id, year),
         html,
     ))
+}
+
+#[derive(serde::Deserialize)]
+struct PictureQuery {
+    /// Only this system and what it depends on and what depends on it.
+    system: Option<String>,
+}
+
+/// The dependency picture of the plan, or of one system's part of it.
+async fn picture(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(plan_id): Path<String>,
+    Query(q): Query<PictureQuery>,
+) -> Result<Html<String>> {
+    viewer.require()?;
+    let plan = load(&state, &plan_id).await?;
+    let today = chrono::Local::now().date_naive();
+    let findings = state.plans.findings(&plan, today);
+    let focus = q.system.as_deref().filter(|s| !s.is_empty());
+    let systems = super::picture::shown(&plan, focus).ok_or(Error::NotFound)?;
+    let title = match focus.and_then(|f| plan.system(f)) {
+        Some(s) => format!(
+            "{}: {}",
+            state.templates.text(&viewer.lang, "picture.title"),
+            s.name
+        ),
+        None => state.templates.text(&viewer.lang, "picture.title"),
+    };
+    let base = format!("/plans/{}/systems/", plan.id);
+    let link = |id: &str| format!("{base}{id}");
+    let svg = super::picture::svg(&systems, &findings, focus, &title, Some(&link));
+    let mut options: Vec<Value> = plan
+        .systems
+        .iter()
+        .map(|s| json!({"id": s.id, "name": s.name, "selected": focus == Some(s.id.as_str())}))
+        .collect();
+    options.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    page(
+        &state,
+        &viewer,
+        "picture",
+        json!({
+            "plan": {"id": plan.id, "name": plan.name},
+            "svg": svg,
+            "focus": focus.and_then(|f| plan.system(f)).map(|s| json!({"id": s.id, "name": s.name})),
+            "shown": systems.len(),
+            "total": plan.systems.len(),
+            "options": options,
+        }),
+    )
 }

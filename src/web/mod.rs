@@ -11,6 +11,7 @@ mod health;
 pub mod i18n;
 mod incidents;
 mod pages;
+mod picture;
 mod render;
 pub mod report;
 pub mod runbook;

@@ -167,6 +167,11 @@ pub fn data(shown: &Shown, lang: &str, offline: bool) -> Value {
 /// The runbook as one self-contained HTML file.
 pub fn offline(templates: &Templates, shown: &Shown, lang: &str) -> Result<String> {
     let mut data = data(shown, lang, true);
+    let plan = &shown.plan;
+    let systems: Vec<&crate::domain::System> = plan.systems.iter().collect();
+    let findings = analysis::check(plan, chrono::Local::now().date_naive());
+    let title = templates.text(lang, "picture.title");
+    data["picture"] = json!(super::picture::svg(&systems, &findings, None, &title, None));
     data["css"] = json!(super::render::static_text("app.css"));
     data["generated"] = json!(i18n::date(chrono::Local::now().date_naive(), lang));
     templates.fragment("runbook_export", lang, data)
