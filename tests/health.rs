@@ -482,3 +482,140 @@ async fn the_dependency_picture_is_well_formed_svg_with_every_system_and_a_subgr
     assert!(!file.contains("href=\"/plans"));
     db.cleanup().await;
 }
+
+/// The feed address shown once on the calendar page after asking for it.
+async fn feed_url(app: &helpers::TestApp) -> String {
+    let response = app
+        .post_form("/plans/example-kommune/calendar/feed", &[])
+        .await;
+    assert_eq!(response.status().as_u16(), 200);
+    let page = response.text().await.unwrap();
+    let at = page.find("id=\"feed-url\">").expect("the feed address") + "id=\"feed-url\">".len();
+    let url = &page[at..at + page[at..].find('<').unwrap()];
+    // The server's public address is not the test server's: keep the path.
+    url[url.find("/calendar/").unwrap()..].to_string()
+}
+
+fn parse_feed(text: &str) -> Vec<(String, String)> {
+    use icalendar::{Component, EventLike};
+    let calendar: icalendar::Calendar = text.parse().unwrap_or_else(|e| panic!("{e}\n{text}"));
+    calendar
+        .components
+        .iter()
+        .filter_map(|c| c.as_event())
+        .map(|e| {
+            (
+                e.get_uid().unwrap().to_string(),
+                e.get_summary().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_calendar_feed_parses_holds_what_concerns_its_user_and_refuses_a_wrong_token() {
+    let db = helpers::sqlite_db();
+    let app = helpers::spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    // A drill of "AD down" a month ahead; its participants come from the scenario.
+    app.login_demo("lars-nielsen").await;
+    let occurrence = app.planned_occurrence("ad-nede").await;
+    let (_, page) = app.page("/plans/example-kommune/calendar").await;
+    assert!(
+        page.contains(&format!("href=\"{occurrence}\"")),
+        "the programme"
+    );
+    assert!(page.contains("Gennemgang: Active Directory"));
+    let coordinator = parse_feed(&app.page(&feed_url(&app).await).await.1);
+    assert_eq!(
+        coordinator
+            .iter()
+            .filter(|(uid, _)| uid.starts_with("review-"))
+            .count(),
+        36,
+        "the coordinator's feed has every review deadline"
+    );
+    assert_eq!(
+        coordinator
+            .iter()
+            .filter(|(uid, _)| !uid.starts_with("review-"))
+            .count(),
+        1
+    );
+
+    // A system owner's feed: the reviews of the sections they own or deputise for only.
+    let owner = app.second_client();
+    owner.login_demo("jesper-moeller").await;
+    let path = feed_url(&owner).await;
+    // The feed needs no session: a calendar client has only the address.
+    let anonymous = reqwest::Client::new();
+    let response = anonymous
+        .get(format!("{}{path}", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/calendar")
+    );
+    let events = parse_feed(&response.text().await.unwrap());
+    let today = chrono::Local::now().date_naive();
+    let plan = beredskab::plan_files::load(&helpers::example_plan(), today)
+        .unwrap()
+        .plan
+        .unwrap();
+    let owned: Vec<&str> = plan
+        .systems
+        .iter()
+        .filter(|s| {
+            [&s.owner, &s.deputy]
+                .into_iter()
+                .flatten()
+                .any(|p| p.as_str() == "jesper-moeller")
+        })
+        .map(|s| s.id.as_str())
+        .collect();
+    assert!(owned.contains(&"vmware"));
+    let reviews: Vec<&(String, String)> = events
+        .iter()
+        .filter(|(uid, _)| uid.starts_with("review-"))
+        .collect();
+    assert_eq!(reviews.len(), owned.len(), "{reviews:?}");
+    for id in &owned {
+        assert!(
+            reviews
+                .iter()
+                .any(|(uid, _)| uid.starts_with(&format!("review-example-kommune-{id}-"))),
+            "{id}"
+        );
+    }
+
+    // A wrong token, a malformed one, and the old one after a new address was made.
+    let wrong = format!("/calendar/{}.ics", "0".repeat(64));
+    for bad in [wrong.as_str(), "/calendar/nope.ics", "/calendar/../x"] {
+        let status = anonymous
+            .get(format!("{}{bad}", app.address))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status.as_u16(), 404, "{bad}");
+    }
+    let new_path = feed_url(&owner).await;
+    assert_ne!(new_path, path);
+    let old = anonymous
+        .get(format!("{}{path}", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old.status().as_u16(), 404);
+    let new = anonymous
+        .get(format!("{}{new_path}", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(new.status().as_u16(), 200);
+    db.cleanup().await;
+}

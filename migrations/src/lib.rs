@@ -12,6 +12,7 @@ mod m20261128_000006_drill_evaluation;
 mod m20261201_000007_coverage_and_reminders;
 mod m20261201_000008_incidents;
 mod m20261201_000009_review_reminders;
+mod m20261201_000010_calendar_feeds;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000007_coverage_and_reminders::Migration),
             Box::new(m20261201_000008_incidents::Migration),
             Box::new(m20261201_000009_review_reminders::Migration),
+            Box::new(m20261201_000010_calendar_feeds::Migration),
         ]
     }
 }

@@ -189,6 +189,65 @@ pub async fn set_api_token_hash(
     Ok(())
 }
 
+/// Replaces the account's calendar feed token (by its hash), in one statement; `None` ends the
+/// feed.
+pub async fn set_calendar_token_hash(
+    db: &impl ConnectionTrait,
+    id: i64,
+    hash: Option<String>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    use super::entities::calendar_feeds;
+    match hash {
+        None => {
+            calendar_feeds::Entity::delete_by_id(id).exec(db).await?;
+        }
+        Some(hash) => {
+            calendar_feeds::Entity::insert(calendar_feeds::ActiveModel {
+                account_id: Set(id),
+                token_hash: Set(hash),
+                created_at: Set(now),
+            })
+            .on_conflict(
+                OnConflict::column(calendar_feeds::Column::AccountId)
+                    .update_columns([
+                        calendar_feeds::Column::TokenHash,
+                        calendar_feeds::Column::CreatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec(db)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether the account has a calendar feed.
+pub async fn has_calendar_feed(db: &impl ConnectionTrait, id: i64) -> Result<bool> {
+    use super::entities::calendar_feeds;
+    Ok(calendar_feeds::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// The active account whose calendar feed token has this hash.
+pub async fn find_by_calendar_token_hash(
+    db: &impl ConnectionTrait,
+    hash: &str,
+) -> Result<Option<Account>> {
+    use super::entities::calendar_feeds;
+    let Some(feed) = calendar_feeds::Entity::find()
+        .filter(calendar_feeds::Column::TokenHash.eq(hash))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(find(db, feed.account_id).await?.filter(|a| a.active))
+}
+
 /// A stored session that has not expired by `now`: its data as JSON and when it expires (Unix
 /// seconds).
 pub async fn session_load(

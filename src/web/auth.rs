@@ -171,7 +171,7 @@ pub struct SignedIn {
     pub actor: Actor,
 }
 
-fn signed_in(account: Account) -> SignedIn {
+pub(super) fn signed_in(account: Account) -> SignedIn {
     SignedIn {
         actor: Actor {
             username: account.username.clone(),

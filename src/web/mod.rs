@@ -5,6 +5,7 @@ mod admin;
 mod api;
 pub mod auth;
 mod cache;
+mod calendar;
 mod drills;
 mod edit;
 mod health;
@@ -259,6 +260,7 @@ fn router(state: AppState) -> Router {
         .merge(runbook::router())
         .merge(incidents::router())
         .merge(health::router())
+        .merge(calendar::router())
         .nest("/api/v1", api::router())
         .layer(axum::middleware::from_fn(auth::csrf_guard))
         .layer(axum::middleware::from_fn_with_state(
