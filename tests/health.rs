@@ -497,7 +497,7 @@ async fn feed_url(app: &helpers::TestApp) -> String {
 }
 
 fn parse_feed(text: &str) -> Vec<(String, String)> {
-    use icalendar::{Component, EventLike};
+    use icalendar::Component;
     let calendar: icalendar::Calendar = text.parse().unwrap_or_else(|e| panic!("{e}\n{text}"));
     calendar
         .components
