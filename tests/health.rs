@@ -420,7 +420,7 @@ async fn the_annual_report_counts_the_fixture_year_on_the_page_in_the_file_and_f
 
 /// The dependency picture in `page`, parsed as XML: the ids of the systems it draws.
 fn picture_systems(page: &str) -> Vec<String> {
-    let start = page.find("<svg xmlns").expect("a picture");
+    let start = page.find("<svg class=\"picture\"").expect("a picture");
     let end = start + page[start..].find("</svg>").unwrap() + "</svg>".len();
     let svg = roxmltree::Document::parse(&page[start..end]).expect("well-formed SVG");
     let mut ids: Vec<String> = svg
@@ -617,5 +617,95 @@ async fn the_calendar_feed_parses_holds_what_concerns_its_user_and_refuses_a_wro
         .await
         .unwrap();
     assert_eq!(new.status().as_u16(), 200);
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn completeness_names_what_is_missing_and_the_evidence_file_holds_the_record() {
+    let db = helpers::sqlite_db();
+    let app = helpers::spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let conn = store::connect(&db.url).await.unwrap();
+    app.login_demo("lars-nielsen").await;
+    let class_of = |page: &str, id: &str| {
+        let at = page.find(&format!("id=\"check-{id}\"")).unwrap();
+        let open = page[..at].rfind("class=\"").unwrap() + "class=\"".len();
+        page[open..open + page[open..].find('"').unwrap()].to_string()
+    };
+    // The example plan has every section written, but nothing approved or exercised yet.
+    let (status, page) = app.page("/plans/example-kommune/completeness").await;
+    assert_eq!(status, 200);
+    assert_eq!(class_of(&page, "purpose"), "check present");
+    assert_eq!(class_of(&page, "activation"), "check present");
+    assert_eq!(class_of(&page, "tests"), "check missing");
+    assert!(page.contains("<code>approved version</code>"));
+    // A gap in one section is partial, named, and links to where it is fixed.
+    let id = PlanId::parse(PLAN).unwrap();
+    let mut plan = store::load_plan(&conn, &id).await.unwrap().unwrap();
+    plan.sections.backups = String::new();
+    store::import_plan(&conn, &plan).await.unwrap();
+    let (_, page) = app.page("/plans/example-kommune/completeness").await;
+    assert_eq!(class_of(&page, "resources"), "check partial");
+    let resources = &page[page.find("id=\"check-resources\"").unwrap()..];
+    let resources = &resources[..resources.find("</li>").unwrap()];
+    assert!(resources.contains("<code>backups</code>"));
+    assert!(resources.contains("href=\"/plans/example-kommune/sections/edit\""));
+
+    // The evidence file: a reviewed section, an approval and a drill are all in it.
+    let response = app
+        .post_form("/plans/example-kommune/systems/vmware/reviewed", &[])
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let approver = app.second_client();
+    approver.login_demo("mette-holm").await;
+    let approved = approver
+        .post_form(
+            "/plans/example-kommune/approve",
+            &[("comment", "Årlig godkendelse")],
+        )
+        .await;
+    assert_eq!(approved.status().as_u16(), 303);
+    held_drill(&conn, &Utc::now().to_rfc3339(), &[("ad", Some("2h"))]).await;
+    let response = app.get("/plans/example-kommune/evidence").await;
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("dokumentation-example-kommune.html")
+    );
+    let file = response.text().await.unwrap();
+    assert!(file.contains("Årlig godkendelse"), "the approval");
+    assert!(file.contains("lars-nielsen · Gennemgang") || file.contains("· lars-nielsen ·"));
+    assert!(
+        file.contains("Virtualiseringsplatform"),
+        "the review history and the plan"
+    );
+    assert!(
+        file.contains("Active Directory: 2 t."),
+        "the drill's record"
+    );
+    assert!(
+        file.contains("id=\"check-tests\""),
+        "the completeness checks"
+    );
+    for outside in [
+        "http://", "https://", "<script", "<link", "href=\"/", "url(",
+    ] {
+        assert!(
+            !file.contains(outside),
+            "the file refers outside: {outside}"
+        );
+    }
+    // It names who did what: not for every reader.
+    let viewer = app.second_client();
+    viewer.login_demo("michael-skov").await;
+    assert_eq!(
+        viewer
+            .get("/plans/example-kommune/evidence")
+            .await
+            .status()
+            .as_u16(),
+        403
+    );
     db.cleanup().await;
 }

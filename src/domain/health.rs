@@ -54,6 +54,8 @@ impl ActionFacts {
 pub struct ReviewChange {
     pub system: String,
     pub at: DateTime<Utc>,
+    /// Who saved it.
+    pub by: String,
     pub before: Option<NaiveDate>,
     pub after: Option<NaiveDate>,
 }
@@ -499,6 +501,7 @@ mod tests {
         let changes = [ReviewChange {
             system: "ad".into(),
             at: utc("2026-06-10T10:00:00Z"),
+            by: "owner".into(),
             before: Some(day("2026-01-01")),
             after: Some(day("2026-06-10")),
         }];

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod analysis;
+pub mod completeness;
 pub mod coverage;
 pub mod diff;
 pub mod drill;

@@ -129,6 +129,7 @@ pub async fn review_changes(db: &impl ConnectionTrait, plan: &PlanId) -> Result<
         .map(|e| ReviewChange {
             system: e.system_id.unwrap_or_default(),
             at: e.at,
+            by: e.actor,
             before: date(&e.before),
             after: date(&e.after),
         })

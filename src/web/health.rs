@@ -1,6 +1,8 @@
 //! The plan's health: the coordinator's dashboard, the annual report (årsrapport), the
 //! completeness check against NIS2 and ISO 27001 and the evidence export for an auditor.
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -12,6 +14,7 @@ use super::auth::Viewer;
 use super::pages::{findings_of, load, page};
 use super::report::{self, AnnualError};
 use super::{AppState, Error, Result};
+use crate::domain::completeness::{self, Fix};
 use crate::domain::health::{self, DrillOutcome};
 use crate::domain::{Plan, PlanId, SystemId};
 use crate::store;
@@ -20,6 +23,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/plans/{plan}/dashboard", get(dashboard))
         .route("/plans/{plan}/picture", get(picture))
+        .route("/plans/{plan}/completeness", get(completeness))
+        .route("/plans/{plan}/evidence", get(evidence))
         .route("/plans/{plan}/report", get(this_year))
         .route("/plans/{plan}/report/{year}", get(annual))
         .route("/plans/{plan}/report/{year}/download", get(annual_download))
@@ -221,4 +226,166 @@ async fn picture(
             "options": options,
         }),
     )
+}
+
+/// Where a gap of this kind is fixed.
+fn fix_path(plan: &PlanId, fix: Fix, missing: &[String]) -> String {
+    match fix {
+        Fix::Sections => format!("/plans/{plan}/sections/edit"),
+        Fix::People => format!("/plans/{plan}/people"),
+        Fix::Drills => format!("/plans/{plan}/drills"),
+        Fix::Versions => format!("/plans/{plan}/versions"),
+        Fix::Systems => match missing {
+            [one] if !one.contains(' ') => format!("/plans/{plan}/systems/{one}"),
+            _ => format!("/plans/{plan}?only=findings"),
+        },
+    }
+}
+
+/// The checks of the plan against NIS2 and ISO 27001, with the facts they need.
+pub(super) async fn completeness_checks(
+    state: &AppState,
+    plan: &Arc<Plan>,
+) -> Result<Vec<completeness::Check>> {
+    let coverage = findings_of(state, plan).await?;
+    let infeasible = health::infeasible(plan);
+    let approved_versions = store::edits::versions(&state.db, &plan.id).await?.len();
+    let since = Utc::now()
+        - chrono::Duration::minutes(
+            i64::try_from(plan.exercise_interval.minutes()).unwrap_or(i64::MAX / 2),
+        );
+    let recent_drills = store::health::held_drills(&state.db, &plan.id)
+        .await?
+        .iter()
+        .filter(|d| d.held_at >= since)
+        .count();
+    Ok(completeness::checks(&completeness::Facts {
+        plan,
+        findings: &coverage.findings,
+        infeasible: &infeasible,
+        approved_versions,
+        recent_drills,
+    }))
+}
+
+/// Checks as the page and the evidence file show them.
+pub(super) fn check_rows(plan: &PlanId, checks: &[completeness::Check]) -> Vec<Value> {
+    checks
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.id,
+                "title": format!("completeness.check.{}.title", c.id),
+                "asks": format!("completeness.check.{}.asks", c.id),
+                "refs": c.refs,
+                "status": c.status,
+                "status_key": format!("completeness.status.{}", serde_json::to_value(c.status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()),
+                "missing": c.missing,
+                "fix": fix_path(plan, c.fix, &c.missing),
+            })
+        })
+        .collect()
+}
+
+async fn completeness(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(plan_id): Path<String>,
+) -> Result<Html<String>> {
+    viewer.require()?;
+    let plan = load(&state, &plan_id).await?;
+    let checks = completeness_checks(&state, &plan).await?;
+    let count = |s: completeness::Status| checks.iter().filter(|c| c.status == s).count();
+    page(
+        &state,
+        &viewer,
+        "completeness",
+        json!({
+            "plan": {"id": plan.id, "name": plan.name},
+            "checks": check_rows(&plan.id, &checks),
+            "present": count(completeness::Status::Present),
+            "partial": count(completeness::Status::Partial),
+            "missing": count(completeness::Status::Missing),
+        }),
+    )
+}
+
+/// The evidence for an auditor, as one self-contained HTML file: completeness, versions and
+/// approvals, drills and their results, incidents, action items, the review history and the
+/// approved plan itself. For those who may read the audit log (it names who did what).
+async fn evidence(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(plan_id): Path<String>,
+) -> Result<Response> {
+    viewer.require_that(|a| a.may_read_audit())?;
+    let lang = viewer.lang.clone();
+    let plan = load(&state, &plan_id).await?;
+    let shown = super::runbook::shown_cached(&state, &plan.id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let checks = completeness_checks(&state, &plan).await?;
+    let versions = store::edits::versions(&state.db, &plan.id).await?;
+    let drills = store::health::held_drills(&state.db, &plan.id).await?;
+    let incidents = store::health::incidents(&state.db, &plan.id).await?;
+    let reviews = store::health::review_changes(&state.db, &plan.id).await?;
+    let items = store::actions::list(
+        &state.db,
+        store::actions::Filter {
+            plan: Some(plan.id.as_str()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let when = |at| local(&state, at, &lang);
+    let name = |id: &str| plan.system(id).map_or(id.to_string(), |s| s.name.clone());
+    let mut data = super::runbook::data(&shown, &lang, true);
+    data["css"] = json!(super::render::static_text("app.css"));
+    data["generated"] = json!(super::i18n::date(chrono::Local::now().date_naive(), &lang));
+    data["evidence"] = json!({
+        "checks": check_rows(&plan.id, &checks),
+        "versions": versions.iter().map(|v| json!({
+            "number": v.number,
+            "approved": when(v.approved_at),
+            "approved_by": v.approved_by,
+            "comment": v.comment,
+        })).collect::<Vec<_>>(),
+        "drills": drills.iter().rev().map(|d| {
+            let o = health::drill_outcome(&shown.plan, d);
+            let mut records: Vec<Value> = d.records.iter().map(|(id, r)| json!({
+                "system": name(id),
+                "recovery": r.recovery.map(|t| super::i18n::duration(t, &lang)),
+                "notes": r.notes,
+            })).collect();
+            records.sort_by(|a, b| a["system"].as_str().cmp(&b["system"].as_str()));
+            json!({"title": d.title, "held": when(d.held_at), "met": o.met, "missed": o.missed, "unknown": o.unknown, "records": records})
+        }).collect::<Vec<_>>(),
+        "incidents": incidents.iter().rev().map(|i| {
+            let end = i.closed_at.unwrap_or_else(Utc::now);
+            json!({
+                "title": i.title,
+                "started": when(i.started_at),
+                "closed": i.closed_at.map(when),
+                "recoveries": crate::domain::incident::closing_record(&plan, &i.outages, end).iter().map(|r| json!({
+                    "system": name(r.id.as_str()),
+                    "took": super::i18n::duration(r.took, &lang),
+                    "rto": r.rto.map(|d| super::i18n::duration(d, &lang)),
+                    "missed": r.rto_met == Some(false),
+                })).collect::<Vec<_>>(),
+            })
+        }).collect::<Vec<_>>(),
+        "actions": super::drills::action_rows(&plan, &items, &lang),
+        "reviews": reviews.iter().rev().map(|r| json!({
+            "at": when(r.at),
+            "by": r.by,
+            "system": name(&r.system),
+            "before": r.before.map(|d| super::i18n::date(d, &lang)).unwrap_or_else(|| "—".into()),
+            "after": r.after.map(|d| super::i18n::date(d, &lang)).unwrap_or_else(|| "—".into()),
+        })).collect::<Vec<_>>(),
+    });
+    let html = state.templates.fragment("evidence_export", &lang, data)?;
+    Ok(super::render::self_contained_download(
+        &format!("dokumentation-{}.html", plan.id),
+        html,
+    ))
 }

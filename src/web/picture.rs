@@ -216,7 +216,7 @@ pub fn svg(
     let height = MARGIN * 2 + (rows - 1) * ROW + BOX_H;
     let title = esc(title);
     let mut out = format!(
-        r##"<svg xmlns="http://www.w3.org/2000/svg" class="picture" role="img" aria-label="{title}" viewBox="0 0 {width} {height}" width="{width}" height="{height}"><title>{title}</title><defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="#57606a"/></marker></defs>"##
+        r##"<svg class="picture" role="img" aria-label="{title}" viewBox="0 0 {width} {height}" width="{width}" height="{height}"><title>{title}</title>"##
     );
     out.push_str(r##"<g fill="none" stroke="#8c959f" stroke-width="1.3">"##);
     for (v, ds) in deps.iter().enumerate() {
@@ -229,8 +229,9 @@ pub fn svg(
             } else {
                 (x1 + 40, x2.saturating_sub(40))
             };
+            // The curve ends level, so its arrowhead points right.
             out.push_str(&format!(
-                r#"<path d="M{x1} {y1}C{c1} {y1} {c2} {y2} {x2} {y2}" marker-end="url(#arrow)"/>"#
+                r##"<path d="M{x1} {y1}C{c1} {y1} {c2} {y2} {x2} {y2}"/><path d="M{x2} {y2}l-7 -4v8z" fill="#57606a" stroke="none"/>"##
             ));
         }
     }

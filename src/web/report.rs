@@ -289,7 +289,7 @@ fn bar_chart(title: &str, groups: &[(String, [usize; 2])], series: &[String; 2])
     let group_w = (CHART_W - left * 2) / groups.len().max(1);
     let bar_w = group_w / 3;
     let mut svg = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {CHART_W} {CHART_H}" width="{CHART_W}" height="{CHART_H}" role="img" aria-label="{t}"><title>{t}</title>"#,
+        r#"<svg class="chart" viewBox="0 0 {CHART_W} {CHART_H}" width="{CHART_W}" height="{CHART_H}" role="img" aria-label="{t}"><title>{t}</title>"#,
         t = esc(title)
     );
     for (i, name) in series.iter().enumerate() {
@@ -337,7 +337,7 @@ fn compliance_chart(title: &str, points: &[Compliance], months: &[&str; 12]) -> 
     let plot_h = CHART_H - bottom - top;
     let slot = (CHART_W - left - 4) / 12;
     let mut svg = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {CHART_W} {CHART_H}" width="{CHART_W}" height="{CHART_H}" role="img" aria-label="{t}"><title>{t}</title>"#,
+        r#"<svg class="chart" viewBox="0 0 {CHART_W} {CHART_H}" width="{CHART_W}" height="{CHART_H}" role="img" aria-label="{t}"><title>{t}</title>"#,
         t = esc(title)
     );
     for pct in [0, 50, 100] {
