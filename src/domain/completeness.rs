@@ -301,6 +301,7 @@ mod tests {
         assert_eq!(purpose.missing, ["scope", "audience"]);
         assert_eq!(find(&checks, "return").status, Status::Missing);
         assert_eq!(find(&checks, "tests").status, Status::Present);
+        let mut p = p.clone();
         p.sections.return_to_normal = "Tilbage til normal drift".into();
         let facts = Facts { plan: &p, ..facts };
         assert_eq!(
