@@ -49,6 +49,13 @@ impl ActionFacts {
     }
 }
 
+/// Open action items, and those of them past their due date.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ActionCounts {
+    pub open: usize,
+    pub overdue: usize,
+}
+
 /// A change of a section's last-reviewed date, from the audit log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReviewChange {
@@ -161,11 +168,11 @@ pub struct Dashboard {
 }
 
 /// The dashboard of `plan` on `today`, from its findings (with exercise coverage), its action
-/// items and the drills held this year.
+/// items and the drills held (those of other years are left out).
 pub fn dashboard(
     plan: &Plan,
     findings: &[Finding],
-    actions: &[ActionFacts],
+    actions: ActionCounts,
     drills: &[HeldDrill],
     today: NaiveDate,
 ) -> Dashboard {
@@ -183,11 +190,8 @@ pub fn dashboard(
         infeasible: infeasible(plan),
         inversions: systems_with(plan, findings, Code::RtoInversion),
         not_exercised: systems_with(plan, findings, Code::NotExercised),
-        open_actions: actions.iter().filter(|a| a.closed_at.is_none()).count(),
-        overdue_actions: actions
-            .iter()
-            .filter(|a| a.closed_at.is_none() && a.due < today)
-            .count(),
+        open_actions: actions.open,
+        overdue_actions: actions.overdue,
         drills: held,
     }
 }

@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QueryTrait,
+};
 
 use super::Result;
 use super::drills::{held_at, system_record};
@@ -13,12 +15,17 @@ use super::entities::{
     action_items, audit_events, drill_occurrences, drill_records, drills, incident_systems,
     incidents,
 };
-use crate::domain::health::{ActionFacts, HeldDrill, IncidentFacts, ReviewChange};
+use crate::domain::health::{ActionCounts, ActionFacts, HeldDrill, IncidentFacts, ReviewChange};
 use crate::domain::incident::Outage;
 use crate::domain::{PlanId, SystemId};
 
-/// Every closed drill occurrence of the plan with what was recorded in it, oldest first.
-pub async fn held_drills(db: &impl ConnectionTrait, plan: &PlanId) -> Result<Vec<HeldDrill>> {
+/// Every closed drill occurrence of the plan (closed at or after `closed_since`, when given) with
+/// what was recorded in it, oldest first.
+pub async fn held_drills(
+    db: &impl ConnectionTrait,
+    plan: &PlanId,
+    closed_since: Option<DateTime<Utc>>,
+) -> Result<Vec<HeldDrill>> {
     let titles: HashMap<i64, String> = drills::Entity::find()
         .filter(drills::Column::PlanId.eq(plan.as_str()))
         .all(db)
@@ -29,6 +36,9 @@ pub async fn held_drills(db: &impl ConnectionTrait, plan: &PlanId) -> Result<Vec
     let mut held: Vec<HeldDrill> = drill_occurrences::Entity::find()
         .filter(drill_occurrences::Column::DrillId.is_in(titles.keys().copied()))
         .filter(drill_occurrences::Column::ClosedAt.is_not_null())
+        .apply_if(closed_since, |q, since| {
+            q.filter(drill_occurrences::Column::ClosedAt.gte(since))
+        })
         .all(db)
         .await?
         .into_iter()
@@ -109,6 +119,30 @@ pub async fn actions(db: &impl ConnectionTrait, plan: &PlanId) -> Result<Vec<Act
             closed_at: a.closed_at,
         })
         .collect())
+}
+
+/// How many of the plan's action items are open, and how many of those are past due on `today`:
+/// two counting queries.
+pub async fn action_counts(
+    db: &impl ConnectionTrait,
+    plan: &PlanId,
+    today: NaiveDate,
+) -> Result<ActionCounts> {
+    let open = || {
+        action_items::Entity::find()
+            .filter(action_items::Column::PlanId.eq(plan.as_str()))
+            .filter(action_items::Column::Status.eq(super::actions::OPEN))
+    };
+    Ok(ActionCounts {
+        open: usize::try_from(open().count(db).await?).unwrap_or(usize::MAX),
+        overdue: usize::try_from(
+            open()
+                .filter(action_items::Column::Due.lt(today))
+                .count(db)
+                .await?,
+        )
+        .unwrap_or(usize::MAX),
+    })
 }
 
 fn date(text: &str) -> Option<NaiveDate> {

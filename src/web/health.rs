@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use chrono::{Datelike, Utc};
+use chrono::{Datelike, NaiveDate, Utc};
 use serde_json::{Value, json};
 
 use super::auth::Viewer;
@@ -75,12 +75,18 @@ async fn dashboard(
     let lang = viewer.lang.clone();
     let plan = load(&state, &plan_id).await?;
     let coverage = findings_of(&state, &plan).await?;
-    let actions = store::health::actions(&state.db, &plan.id).await?;
-    let drills = store::health::held_drills(&state.db, &plan.id).await?;
+    let today = chrono::Local::now().date_naive();
+    let actions = store::health::action_counts(&state.db, &plan.id, today).await?;
+    // Drills closed since the year began: every drill held this year is among them.
+    let year_start = NaiveDate::from_ymd_opt(today.year(), 1, 1)
+        .unwrap_or(today)
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default()
+        .and_utc();
+    let drills = store::health::held_drills(&state.db, &plan.id, Some(year_start)).await?;
     let mut incidents = store::incidents::list(&state.db, plan.id.as_str()).await?;
     incidents.sort_by_key(|i| std::cmp::Reverse((i.started_at, i.id)));
-    let today = chrono::Local::now().date_naive();
-    let d = health::dashboard(&plan, &coverage.findings, &actions, &drills, today);
+    let d = health::dashboard(&plan, &coverage.findings, actions, &drills, today);
     let recent: Vec<Value> = incidents
         .iter()
         .take(RECENT_INCIDENTS)
@@ -254,7 +260,7 @@ pub(super) async fn completeness_checks(
         - chrono::Duration::minutes(
             i64::try_from(plan.exercise_interval.minutes()).unwrap_or(i64::MAX / 2),
         );
-    let recent_drills = store::health::held_drills(&state.db, &plan.id)
+    let recent_drills = store::health::held_drills(&state.db, &plan.id, Some(since))
         .await?
         .iter()
         .filter(|d| d.held_at >= since)
@@ -326,7 +332,7 @@ async fn evidence(
         .ok_or(Error::NotFound)?;
     let checks = completeness_checks(&state, &plan).await?;
     let versions = store::edits::versions(&state.db, &plan.id).await?;
-    let drills = store::health::held_drills(&state.db, &plan.id).await?;
+    let drills = store::health::held_drills(&state.db, &plan.id, None).await?;
     let incidents = store::health::incidents(&state.db, &plan.id).await?;
     let reviews = store::health::review_changes(&state.db, &plan.id).await?;
     let items = store::actions::list(

@@ -89,7 +89,7 @@ pub async fn annual_data(
     let (plan, version) = plan_at(db, cache, id, until, today)
         .await?
         .ok_or_else(|| AnnualError::NoPlan(id.to_string()))?;
-    let drills = store::health::held_drills(db, id).await?;
+    let drills = store::health::held_drills(db, id, None).await?;
     let incidents = store::health::incidents(db, id).await?;
     let actions = store::health::actions(db, id).await?;
     let reviews = store::health::review_changes(db, id).await?;
@@ -118,7 +118,11 @@ pub async fn annual_data(
         }
     }
     let significant = store::edits::significant_changes(db, id, Some(end_of(until))).await?;
-    let mut findings = analysis::check(&plan, until);
+    // While the year runs the report's day is today, whose analysis the cache keeps.
+    let mut findings = match cache {
+        Some(c) if until == today => c.findings(&plan, today).to_vec(),
+        _ => analysis::check(&plan, until),
+    };
     findings.extend(coverage::check(&plan, &last, &significant, end_of(until)));
     let a = health::annual(&AnnualInputs {
         year,
