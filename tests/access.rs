@@ -197,8 +197,18 @@ fn routes() -> Vec<(&'static str, &'static str, Body, &'static [&'static str])> 
             SIGNED_IN,
         ),
         ("GET", "/plans/example-kommune/picture", None, SIGNED_IN),
-        ("GET", "/plans/example-kommune/completeness", None, SIGNED_IN),
-        ("GET", "/plans/example-kommune/evidence", None, AUDIT_READERS),
+        (
+            "GET",
+            "/plans/example-kommune/completeness",
+            None,
+            SIGNED_IN,
+        ),
+        (
+            "GET",
+            "/plans/example-kommune/evidence",
+            None,
+            AUDIT_READERS,
+        ),
         ("GET", "/plans/example-kommune/calendar", None, SIGNED_IN),
         (
             "POST",
