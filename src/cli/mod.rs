@@ -1,5 +1,5 @@
 //! The command line: `validate`, `analyse`, `migrate`, `import`, `export`, `runbook export`,
-//! `report annual`.
+//! `report annual`, `backup`, `restore`.
 //!
 //! Exit codes: 0 success (warnings allowed); 1 the plan has errors or the command failed;
 //! 2 the input could not be read at all (or the command line is wrong).
@@ -97,6 +97,17 @@ enum Command {
     Runbook {
         #[command(subcommand)]
         command: RunbookCommand,
+    },
+    /// Write a consistent copy of the SQLite database to FILE, while the server runs.
+    Backup {
+        /// The file to write (must not exist yet).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Replace the SQLite database by a backup, after checking it. Stop the server first.
+    Restore {
+        /// The backup to restore.
+        file: PathBuf,
     },
     /// Reports on a stored plan.
     Report {
@@ -314,6 +325,37 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             })
         }
+        Command::Backup { out } => block_on(async {
+            if store::backup::sqlite_path(&url).is_none() {
+                anyhow::bail!(store::backup::BackupError::NotSqlite);
+            }
+            let db = store::connect(&url)
+                .await
+                .with_context(|| connecting(&url))?;
+            store::backup::backup(&db, &out).await?;
+            let size = std::fs::metadata(&out).map_or(0, |m| m.len());
+            println!("wrote {} ({} KB)", out.display(), size / 1024);
+            Ok(ExitCode::SUCCESS)
+        }),
+        Command::Restore { file } => block_on(async {
+            let target = store::backup::sqlite_path(&url).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "restore replaces an SQLite database file; restore PostgreSQL with pg_restore (see the README)"
+                )
+            })?;
+            let applied = store::backup::restore(&file, &target).await?;
+            // A backup from an older version is brought up to date.
+            let db = store::connect(&url)
+                .await
+                .with_context(|| connecting(&url))?;
+            store::migrate(&db).await?;
+            println!(
+                "restored {} from {} ({applied} migrations in the backup)",
+                target.display(),
+                file.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }),
         Command::Report {
             command:
                 ReportCommand::Annual {

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod actions;
 pub mod audit;
+pub mod backup;
 pub mod drills;
 pub mod edits;
 pub mod entities;
