@@ -5,18 +5,12 @@
 mod helpers;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use beredskab::store;
 
 fn beredskab(url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_beredskab"))
-        .arg("--database-url")
-        .arg(url)
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .output()
-        .unwrap()
+    helpers::beredskab(&[&["--database-url", url], args].concat())
 }
 
 fn sqlite(path: &Path) -> String {

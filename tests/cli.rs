@@ -4,17 +4,11 @@ mod helpers;
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
+
+use helpers::beredskab;
 
 use serde_json::Value;
-
-fn beredskab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_beredskab"))
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .output()
-        .unwrap()
-}
 
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()

@@ -4,8 +4,6 @@
 
 mod helpers;
 
-use std::process::Command;
-
 use beredskab::domain::drill::{Schedule, SystemRecord};
 use beredskab::domain::{Duration, PlanId, ScenarioId};
 use beredskab::store::{self, actions::NewAction, drills::Drill, incidents::NewIncident};
@@ -391,18 +389,18 @@ async fn the_annual_report_counts_the_fixture_year_on_the_page_in_the_file_and_f
         let out = tempfile::tempdir().unwrap();
         let path = out.path().join("aarsrapport.html");
         let run = |year: &str| {
-            Command::new(env!("CARGO_BIN_EXE_beredskab"))
-                .args([
-                    "--database-url",
-                    &db.url,
-                    "report",
-                    "annual",
-                    "--plan",
-                    PLAN,
-                ])
-                .args(["--year", year, "--out", path.to_str().unwrap()])
-                .output()
-                .unwrap()
+            helpers::beredskab(&[
+                "--database-url",
+                &db.url,
+                "report",
+                "annual",
+                "--plan",
+                PLAN,
+                "--year",
+                year,
+                "--out",
+                path.to_str().unwrap(),
+            ])
         };
         let done = run("2025");
         assert!(done.status.success(), "{:?}", done);

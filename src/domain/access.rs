@@ -108,6 +108,12 @@ impl Actor {
         self.role != AccessRole::Viewer
     }
 
+    /// Sees the whole drill programme and every review deadline in their calendar feed: those
+    /// who keep or approve the plan.
+    pub fn sees_whole_programme(&self) -> bool {
+        self.edits_whole_plan() || self.role == AccessRole::Approver
+    }
+
     /// The audit log shows who did what: for those who keep, approve or administer the plan.
     pub fn may_read_audit(&self) -> bool {
         matches!(

@@ -59,6 +59,13 @@ fn system(id: &str, rto: &str, deps: &[&str]) -> System {
 }
 
 /// power ← network ← ad ← esdh, and ad ← mail: RTOs shrink towards the bottom.
+/// A moment written in RFC 3339, for tests.
+pub(crate) fn utc(text: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+}
+
 pub(crate) fn plan() -> Plan {
     Plan {
         id: PlanId::parse("test").unwrap(),

@@ -25,7 +25,6 @@ pub enum Fix {
     People,
     Systems,
     Drills,
-    Versions,
 }
 
 /// One requirement and how the plan meets it.

@@ -106,13 +106,7 @@ pub fn check(
 mod tests {
     use super::*;
     use crate::domain::Duration;
-    use crate::domain::analysis::tests::plan;
-
-    fn utc(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text)
-            .unwrap()
-            .with_timezone(&Utc)
-    }
+    use crate::domain::analysis::tests::{plan, utc};
 
     fn messages(findings: &[Finding]) -> Vec<(String, String)> {
         findings

@@ -469,13 +469,7 @@ pub fn results(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::analysis::tests::plan;
-
-    fn utc(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text)
-            .unwrap()
-            .with_timezone(&Utc)
-    }
+    use crate::domain::analysis::tests::{plan, utc};
 
     #[test]
     fn the_first_tuesday_of_each_quarter_at_nine_stays_nine_local_across_dst() {

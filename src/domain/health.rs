@@ -13,6 +13,16 @@ use super::drill::SystemRecord;
 use super::incident::{self, Outage, Recovery};
 use super::{Plan, SystemId};
 
+/// The first moment of `day`, in UTC.
+pub fn start_of(day: NaiveDate) -> DateTime<Utc> {
+    day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
+}
+
+/// The last second of `day`, in UTC.
+pub fn end_of(day: NaiveDate) -> DateTime<Utc> {
+    day.and_hms_opt(23, 59, 59).unwrap_or_default().and_utc()
+}
+
 /// A closed drill occurrence and what was recorded in it, by system id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeldDrill {
@@ -369,9 +379,7 @@ pub fn annual(inputs: &AnnualInputs<'_>) -> Annual {
         .iter()
         .filter(|i| in_year(i.started_at))
         .map(|i| {
-            let end = i
-                .closed_at
-                .unwrap_or_else(|| until.and_hms_opt(23, 59, 0).unwrap_or_default().and_utc());
+            let end = i.closed_at.unwrap_or_else(|| end_of(until));
             let recoveries = incident::closing_record(plan, &i.outages, end);
             let mut tally = Tally::default();
             for r in &recoveries {
@@ -408,23 +416,21 @@ pub fn annual(inputs: &AnnualInputs<'_>) -> Annual {
             .count(),
         open_at_end: inputs.actions.iter().filter(|a| a.open_on(until)).count(),
     };
-    let month_ends: Vec<NaiveDate> = (1..=12)
+    // The end of each month up to `until`, the last one cut at `until`.
+    let last_month = if until.year() == year {
+        until.month()
+    } else {
+        12
+    };
+    let month_ends: Vec<NaiveDate> = (1..=last_month)
         .filter_map(|m| {
-            let next = if m == 12 {
-                NaiveDate::from_ymd_opt(year + 1, 1, 1)
-            } else {
-                NaiveDate::from_ymd_opt(year, m + 1, 1)
-            };
-            next.and_then(|d| d.pred_opt())
+            let first = NaiveDate::from_ymd_opt(year, m, 1)?;
+            let end = first
+                .checked_add_months(chrono::Months::new(1))?
+                .pred_opt()?;
+            Some(end.min(until))
         })
-        .map(|d| d.min(until))
-        .filter(|d| d.year() == year)
-        .fold(Vec::new(), |mut days, d| {
-            if days.last() != Some(&d) {
-                days.push(d);
-            }
-            days
-        });
+        .collect();
     let mut versions: Vec<VersionFacts> = inputs
         .versions
         .iter()
@@ -456,13 +462,7 @@ pub fn annual(inputs: &AnnualInputs<'_>) -> Annual {
 mod tests {
     use super::*;
     use crate::domain::Duration;
-    use crate::domain::analysis::tests::plan;
-
-    fn utc(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text)
-            .unwrap()
-            .with_timezone(&Utc)
-    }
+    use crate::domain::analysis::tests::{plan, utc};
 
     fn day(text: &str) -> NaiveDate {
         NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()

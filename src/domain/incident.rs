@@ -198,13 +198,7 @@ pub fn closing_record(plan: &Plan, outages: &[Outage], closed_at: DateTime<Utc>)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::analysis::tests::plan;
-
-    fn utc(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text)
-            .unwrap()
-            .with_timezone(&Utc)
-    }
+    use crate::domain::analysis::tests::{plan, utc};
 
     fn d(text: &str) -> Duration {
         Duration::parse(text).unwrap()

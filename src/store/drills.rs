@@ -207,6 +207,20 @@ pub async fn occurrences(db: &impl ConnectionTrait, drill: i64) -> Result<Vec<Oc
         .await?)
 }
 
+/// The occurrences of these drills starting at or after `since`, by start: one query.
+pub async fn occurrences_since(
+    db: &impl ConnectionTrait,
+    drills: &[i64],
+    since: DateTime<Utc>,
+) -> Result<Vec<Occurrence>> {
+    Ok(drill_occurrences::Entity::find()
+        .filter(drill_occurrences::Column::DrillId.is_in(drills.iter().copied()))
+        .filter(drill_occurrences::Column::StartsAt.gte(since))
+        .order_by_asc(drill_occurrences::Column::StartsAt)
+        .all(db)
+        .await?)
+}
+
 /// Occurrences still ahead of `now` that have not been invited to, with their drills.
 pub async fn upcoming_uninvited(
     db: &impl ConnectionTrait,
@@ -655,46 +669,20 @@ pub async fn last_exercised(
     db: &impl ConnectionTrait,
     plan: &PlanId,
 ) -> Result<std::collections::HashMap<String, LastExercise>> {
-    let titles: std::collections::HashMap<i64, String> = drills::Entity::find()
-        .filter(drills::Column::PlanId.eq(plan.as_str()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|d| (d.id, d.title))
-        .collect();
-    let closed: std::collections::HashMap<i64, (DateTime<Utc>, i64)> =
-        drill_occurrences::Entity::find()
-            .filter(drill_occurrences::Column::DrillId.is_in(titles.keys().copied()))
-            .filter(drill_occurrences::Column::ClosedAt.is_not_null())
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|o| (o.id, (held_at(&o), o.drill_id)))
-            .collect();
     let mut out: std::collections::HashMap<String, LastExercise> = Default::default();
-    for r in drill_records::Entity::find()
-        .filter(drill_records::Column::OccurrenceId.is_in(closed.keys().copied()))
-        .all(db)
-        .await?
-    {
-        let Some(&(held_at, drill)) = closed.get(&r.occurrence_id) else {
-            continue;
-        };
-        if out
-            .get(&r.system_id)
-            .is_some_and(|best| best.held_at >= held_at)
-        {
-            continue;
+    // Oldest first, so a later drill replaces an earlier one.
+    for held in super::health::held_drills(db, plan, None).await? {
+        for (system, record) in held.records {
+            out.insert(
+                system,
+                LastExercise {
+                    occurrence: held.occurrence,
+                    held_at: held.held_at,
+                    title: held.title.clone(),
+                    record,
+                },
+            );
         }
-        out.insert(
-            r.system_id.clone(),
-            LastExercise {
-                occurrence: r.occurrence_id,
-                held_at,
-                title: titles.get(&drill).cloned().unwrap_or_default(),
-                record: system_record(r),
-            },
-        );
     }
     Ok(out)
 }

@@ -15,9 +15,8 @@ use super::entities::{
     action_items, audit_events, drill_occurrences, drill_records, drills, incident_systems,
     incidents,
 };
+use crate::domain::PlanId;
 use crate::domain::health::{ActionCounts, ActionFacts, HeldDrill, IncidentFacts, ReviewChange};
-use crate::domain::incident::Outage;
-use crate::domain::{PlanId, SystemId};
 
 /// Every closed drill occurrence of the plan (closed at or after `closed_since`, when given) with
 /// what was recorded in it, oldest first.
@@ -93,15 +92,11 @@ pub async fn incidents(db: &impl ConnectionTrait, plan: &PlanId) -> Result<Vec<I
         .all(db)
         .await?
     {
-        let (Some(&i), Ok(system)) = (index.get(&o.incident_id), SystemId::parse(&o.system_id))
-        else {
-            continue;
-        };
-        out[i].outages.push(Outage {
-            system,
-            down_at: o.down_at,
-            recovered_at: o.recovered_at,
-        });
+        if let Some(&i) = index.get(&o.incident_id)
+            && let Some(outage) = super::incidents::outage(o)
+        {
+            out[i].outages.push(outage);
+        }
     }
     Ok(out)
 }

@@ -13,6 +13,8 @@ use sea_orm::{
 use super::entities::{incident_events, incident_systems, incident_ticks, incidents};
 use super::outbox::{self, NewMessage};
 use super::{Result, audit};
+use crate::domain::SystemId;
+use crate::domain::incident::Outage;
 
 pub const OPEN: &str = "open";
 pub const STANDING_DOWN: &str = "standing-down";
@@ -22,7 +24,6 @@ pub const CLOSED: &str = "closed";
 pub const STAND_DOWN: &str = "";
 
 pub type Incident = incidents::Model;
-pub type Outage = incident_systems::Model;
 pub type Tick = incident_ticks::Model;
 pub type Event = incident_events::Model;
 
@@ -122,12 +123,25 @@ pub async fn revision(db: &impl ConnectionTrait, id: i64) -> Result<Option<i64>>
         .await?)
 }
 
+/// A stored outage as the domain reads it; `None` for a system id that is not a slug.
+pub(super) fn outage(row: incident_systems::Model) -> Option<Outage> {
+    Some(Outage {
+        system: SystemId::parse(&row.system_id).ok()?,
+        down_at: row.down_at,
+        recovered_at: row.recovered_at,
+    })
+}
+
+/// The systems marked down in an incident, in the order they went down.
 pub async fn outages(db: &impl ConnectionTrait, id: i64) -> Result<Vec<Outage>> {
     Ok(incident_systems::Entity::find()
         .filter(incident_systems::Column::IncidentId.eq(id))
         .order_by_asc(incident_systems::Column::DownAt)
         .all(db)
-        .await?)
+        .await?
+        .into_iter()
+        .filter_map(outage)
+        .collect())
 }
 
 pub async fn ticks(db: &impl ConnectionTrait, id: i64) -> Result<Vec<Tick>> {

@@ -3,7 +3,7 @@
 //! feed holds what concerns its user: the drills they take part in or lead and the reviews of the
 //! sections they own or deputise for (everything, for those who keep or approve the plan).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -18,7 +18,7 @@ use super::auth::{self, Viewer};
 use super::pages::{load, page};
 use super::{AppState, Error, Result, i18n};
 use crate::domain::Plan;
-use crate::domain::access::{AccessRole, Actor};
+use crate::domain::access::Actor;
 use crate::store;
 
 pub fn router() -> Router<AppState> {
@@ -46,11 +46,6 @@ struct Entry {
     overdue: bool,
 }
 
-/// Whether `actor` sees everything of a plan in their feed: those who keep or approve it.
-fn sees_all(actor: &Actor) -> bool {
-    actor.edits_whole_plan() || actor.role == AccessRole::Approver
-}
-
 /// The plan's drills (not cancelled, from `PAST_DAYS` ago) and review deadlines; only those that
 /// concern `actor` when one is given.
 async fn entries(
@@ -60,37 +55,41 @@ async fn entries(
     review_word: &str,
 ) -> Result<Vec<Entry>> {
     let me = actor.and_then(|a| a.person.as_deref());
-    let all = actor.is_none_or(sees_all);
+    let all = actor.is_none_or(Actor::sees_whole_programme);
     let since = Utc::now() - chrono::Duration::days(PAST_DAYS);
     let mut out = Vec::new();
-    for drill in store::drills::list(&state.db, Some(&plan.id)).await? {
-        if drill.cancelled {
+    let drills: HashMap<i64, store::drills::Drill> = store::drills::list(&state.db, Some(&plan.id))
+        .await?
+        .into_iter()
+        .filter(|d| !d.cancelled)
+        .filter(|d| {
+            all || me.is_some_and(|p| {
+                d.facilitator.as_deref() == Some(p) || d.participants.iter().any(|x| x == p)
+            })
+        })
+        .map(|d| (d.id, d))
+        .collect();
+    let ids: Vec<i64> = drills.keys().copied().collect();
+    for o in store::drills::occurrences_since(&state.db, &ids, since).await? {
+        let Some(drill) = drills.get(&o.drill_id) else {
             continue;
-        }
-        let mine = me.is_some_and(|p| {
-            drill.facilitator.as_deref() == Some(p) || drill.participants.iter().any(|x| x == p)
-        });
-        if !(all || mine) {
+        };
+        if o.state == store::drills::CANCELLED {
             continue;
         }
         let length = chrono::Duration::minutes(
             i64::try_from(drill.scenario.duration.minutes()).unwrap_or(60),
         );
-        for o in store::drills::occurrences(&state.db, drill.id).await? {
-            if o.state == store::drills::CANCELLED || o.starts_at < since {
-                continue;
-            }
-            out.push(Entry {
-                uid: o.uid.clone(),
-                start: o.starts_at,
-                end: o.starts_at + length,
-                day: None,
-                title: drill.title.clone(),
-                path: format!("/occurrences/{}", o.id),
-                drill: true,
-                overdue: false,
-            });
-        }
+        out.push(Entry {
+            uid: o.uid.clone(),
+            start: o.starts_at,
+            end: o.starts_at + length,
+            day: None,
+            title: drill.title.clone(),
+            path: format!("/occurrences/{}", o.id),
+            drill: true,
+            overdue: false,
+        });
     }
     let today = chrono::Local::now().date_naive();
     for s in &plan.systems {

@@ -78,11 +78,7 @@ async fn dashboard(
     let today = chrono::Local::now().date_naive();
     let actions = store::health::action_counts(&state.db, &plan.id, today).await?;
     // Drills closed since the year began: every drill held this year is among them.
-    let year_start = NaiveDate::from_ymd_opt(today.year(), 1, 1)
-        .unwrap_or(today)
-        .and_hms_opt(0, 0, 0)
-        .unwrap_or_default()
-        .and_utc();
+    let year_start = health::start_of(NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today));
     let drills = store::health::held_drills(&state.db, &plan.id, Some(year_start)).await?;
     let mut incidents = store::incidents::list(&state.db, plan.id.as_str()).await?;
     incidents.sort_by_key(|i| std::cmp::Reverse((i.started_at, i.id)));
@@ -240,7 +236,6 @@ fn fix_path(plan: &PlanId, fix: Fix, missing: &[String]) -> String {
         Fix::Sections => format!("/plans/{plan}/sections/edit"),
         Fix::People => format!("/plans/{plan}/people"),
         Fix::Drills => format!("/plans/{plan}/drills"),
-        Fix::Versions => format!("/plans/{plan}/versions"),
         Fix::Systems => match missing {
             [one] if !one.contains(' ') => format!("/plans/{plan}/systems/{one}"),
             _ => format!("/plans/{plan}?only=findings"),
@@ -248,34 +243,36 @@ fn fix_path(plan: &PlanId, fix: Fix, missing: &[String]) -> String {
     }
 }
 
-/// The checks of the plan against NIS2 and ISO 27001, with the facts they need.
-pub(super) async fn completeness_checks(
+/// The start of the plan's exercise interval, counted back from now.
+fn interval_start(plan: &Plan) -> chrono::DateTime<Utc> {
+    Utc::now()
+        - chrono::Duration::minutes(
+            i64::try_from(plan.exercise_interval.minutes()).unwrap_or(i64::MAX / 2),
+        )
+}
+
+/// The checks of the plan against NIS2 and ISO 27001, from the number of approved versions and
+/// the drills held (any that reach back to the start of the exercise interval).
+async fn completeness_checks(
     state: &AppState,
     plan: &Arc<Plan>,
+    approved_versions: usize,
+    drills: &[health::HeldDrill],
 ) -> Result<Vec<completeness::Check>> {
     let coverage = findings_of(state, plan).await?;
     let infeasible = health::infeasible(plan);
-    let approved_versions = store::edits::versions(&state.db, &plan.id).await?.len();
-    let since = Utc::now()
-        - chrono::Duration::minutes(
-            i64::try_from(plan.exercise_interval.minutes()).unwrap_or(i64::MAX / 2),
-        );
-    let recent_drills = store::health::held_drills(&state.db, &plan.id, Some(since))
-        .await?
-        .iter()
-        .filter(|d| d.held_at >= since)
-        .count();
+    let since = interval_start(plan);
     Ok(completeness::checks(&completeness::Facts {
         plan,
         findings: &coverage.findings,
         infeasible: &infeasible,
         approved_versions,
-        recent_drills,
+        recent_drills: drills.iter().filter(|d| d.held_at >= since).count(),
     }))
 }
 
 /// Checks as the page and the evidence file show them.
-pub(super) fn check_rows(plan: &PlanId, checks: &[completeness::Check]) -> Vec<Value> {
+fn check_rows(plan: &PlanId, checks: &[completeness::Check]) -> Vec<Value> {
     checks
         .iter()
         .map(|c| {
@@ -300,7 +297,10 @@ async fn completeness(
 ) -> Result<Html<String>> {
     viewer.require()?;
     let plan = load(&state, &plan_id).await?;
-    let checks = completeness_checks(&state, &plan).await?;
+    let versions = store::edits::versions(&state.db, &plan.id).await?;
+    let drills =
+        store::health::held_drills(&state.db, &plan.id, Some(interval_start(&plan))).await?;
+    let checks = completeness_checks(&state, &plan, versions.len(), &drills).await?;
     let count = |s: completeness::Status| checks.iter().filter(|c| c.status == s).count();
     page(
         &state,
@@ -330,9 +330,9 @@ async fn evidence(
     let shown = super::runbook::shown_cached(&state, &plan.id)
         .await?
         .ok_or(Error::NotFound)?;
-    let checks = completeness_checks(&state, &plan).await?;
     let versions = store::edits::versions(&state.db, &plan.id).await?;
     let drills = store::health::held_drills(&state.db, &plan.id, None).await?;
+    let checks = completeness_checks(&state, &plan, versions.len(), &drills).await?;
     let incidents = store::health::incidents(&state.db, &plan.id).await?;
     let reviews = store::health::review_changes(&state.db, &plan.id).await?;
     let items = store::actions::list(

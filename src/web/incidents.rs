@@ -23,7 +23,7 @@ use super::edit::Fields;
 use super::pages::{load, page, page_with, tel};
 use super::{AppState, Error, Result, i18n};
 use crate::domain::incident::{self, Clock, Outage};
-use crate::domain::{Plan, PlanId, SystemId};
+use crate::domain::{Plan, PlanId};
 use crate::store::incidents::{self as store_incidents, Changed, Incident, STAND_DOWN};
 use crate::store::{self, outbox::NewMessage};
 
@@ -265,17 +265,7 @@ async fn incident_view(
     let now = Utc::now();
     let i = &l.incident;
     let plan = &l.plan;
-    let outages: Vec<Outage> = store_incidents::outages(&state.db, i.id)
-        .await?
-        .into_iter()
-        .filter_map(|o| {
-            Some(Outage {
-                system: SystemId::parse(&o.system_id).ok()?,
-                down_at: o.down_at,
-                recovered_at: o.recovered_at,
-            })
-        })
-        .collect();
+    let outages: Vec<Outage> = store_incidents::outages(&state.db, i.id).await?;
     let until = i.closed_at.unwrap_or(now);
     let situation = incident::situation(plan, &outages, until);
     let mut ticked: HashMap<(String, i32), (String, DateTime<Utc>)> = HashMap::new();
@@ -736,8 +726,8 @@ async fn alert(
         .filter(|o| o.recovered_at.is_none())
         .map(|o| {
             l.plan
-                .system(&o.system_id)
-                .map_or(o.system_id.clone(), |s| s.name.clone())
+                .system(o.system.as_str())
+                .map_or(o.system.to_string(), |s| s.name.clone())
         })
         .collect();
     let stamp = Utc::now().timestamp_millis();
@@ -820,17 +810,7 @@ async fn report(
 ) -> Result<Response> {
     let l = load_incident(&state, &viewer, id).await?;
     let lang = &viewer.lang;
-    let outages: Vec<Outage> = store_incidents::outages(&state.db, id)
-        .await?
-        .into_iter()
-        .filter_map(|o| {
-            Some(Outage {
-                system: SystemId::parse(&o.system_id).ok()?,
-                down_at: o.down_at,
-                recovered_at: o.recovered_at,
-            })
-        })
-        .collect();
+    let outages: Vec<Outage> = store_incidents::outages(&state.db, id).await?;
     let until = l.incident.closed_at.unwrap_or_else(Utc::now);
     let record = incident::closing_record(&l.plan, &outages, until);
     let met = record.iter().filter(|r| r.rto_met == Some(true)).count();

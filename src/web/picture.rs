@@ -9,6 +9,8 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
+use handlebars::html_escape;
+
 use crate::domain::{Finding, Plan, System, SystemId};
 
 /// Fill colours of criticality 1–4, light enough for black text.
@@ -62,14 +64,6 @@ pub fn shown<'p>(plan: &'p Plan, focus: Option<&str>) -> Option<Vec<&'p System>>
             .filter(|s| keep.contains(s.id.as_str()))
             .collect(),
     )
-}
-
-/// Text for SVG and its attributes.
-fn esc(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// A label cut to fit a box.
@@ -214,7 +208,7 @@ pub fn svg(
     let left = |v: usize| MARGIN + layer[v] * COLUMN;
     let width = MARGIN * 2 + (columns - 1) * COLUMN + BOX_W;
     let height = MARGIN * 2 + (rows - 1) * ROW + BOX_H;
-    let title = esc(title);
+    let title = html_escape(title);
     let mut out = format!(
         r##"<svg class="picture" role="img" aria-label="{title}" viewBox="0 0 {width} {height}" width="{width}" height="{height}"><title>{title}</title>"##
     );
@@ -254,15 +248,18 @@ pub fn svg(
         let rto = s.rto.map(|r| format!(" · RTO {r}")).unwrap_or_default();
         let node = format!(
             r##"<g class="system" id="dep-{id}"><title>{full} ({id}){rto}</title><rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="6" fill="{fill}" stroke="{stroke}" stroke-width="{width}"/><text x="{tx}" y="{ty1}" font-size="13" font-weight="600">{name}</text><text x="{tx}" y="{ty2}" font-size="11" fill="#424a53">{id}{rto}</text></g>"##,
-            full = esc(name),
-            name = esc(&fit(name, 22)),
-            rto = esc(&rto),
+            full = html_escape(name),
+            name = html_escape(&fit(name, 22)),
+            rto = html_escape(&rto),
             tx = x + 8,
             ty1 = y + 17,
             ty2 = y + 33,
         );
         match link {
-            Some(link) => out.push_str(&format!(r#"<a href="{}">{node}</a>"#, esc(&link(id)))),
+            Some(link) => out.push_str(&format!(
+                r#"<a href="{}">{node}</a>"#,
+                html_escape(&link(id))
+            )),
             None => out.push_str(&node),
         }
     }

@@ -7,12 +7,15 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use handlebars::html_escape;
 use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
 
 use super::cache::PlanCache;
 use super::{Result, Templates, i18n};
-use crate::domain::health::{self, AnnualInputs, Compliance, Tally, VersionFacts};
+use crate::domain::health::{
+    self, AnnualInputs, Compliance, Tally, VersionFacts, end_of, start_of,
+};
 use crate::domain::{Plan, PlanId, SystemId, analysis, coverage};
 use crate::store;
 
@@ -35,17 +38,18 @@ impl From<store::StoreError> for AnnualError {
 
 /// The plan as it stood on `until`: the latest version approved by then, the draft while the
 /// year runs (or when nothing was approved by then); with a description for the report.
+/// `versions` are the plan's approved versions, newest first.
 async fn plan_at(
     db: &DatabaseConnection,
     cache: Option<&PlanCache>,
     id: &PlanId,
+    versions: &[VersionFacts],
     until: NaiveDate,
     today: NaiveDate,
 ) -> Result<Option<(Arc<Plan>, Option<i32>)>> {
     if until < today {
-        let approved = store::edits::versions(db, id)
-            .await?
-            .into_iter()
+        let approved = versions
+            .iter()
             .find(|v| v.approved_at.date_naive() <= until);
         if let Some(v) = approved {
             let plan = match cache {
@@ -62,11 +66,6 @@ async fn plan_at(
         None => store::load_plan(db, id).await?.map(Arc::new),
     };
     Ok(plan.map(|p| (p, None)))
-}
-
-/// The end of `day`, in UTC.
-fn end_of(day: NaiveDate) -> DateTime<Utc> {
-    day.and_hms_opt(23, 59, 59).unwrap_or_default().and_utc()
 }
 
 /// Everything the report shows, for its templates.
@@ -86,13 +85,6 @@ pub async fn annual_data(
     let year_end =
         NaiveDate::from_ymd_opt(year, 12, 31).ok_or(AnnualError::Future { year, today })?;
     let until = year_end.min(today);
-    let (plan, version) = plan_at(db, cache, id, until, today)
-        .await?
-        .ok_or_else(|| AnnualError::NoPlan(id.to_string()))?;
-    let drills = store::health::held_drills(db, id, None).await?;
-    let incidents = store::health::incidents(db, id).await?;
-    let actions = store::health::actions(db, id).await?;
-    let reviews = store::health::review_changes(db, id).await?;
     let versions: Vec<VersionFacts> = store::edits::versions(db, id)
         .await?
         .into_iter()
@@ -103,11 +95,14 @@ pub async fn annual_data(
             comment: v.comment,
         })
         .collect();
-    let start = NaiveDate::from_ymd_opt(year, 1, 1)
-        .unwrap_or_default()
-        .and_hms_opt(0, 0, 0)
-        .unwrap_or_default()
-        .and_utc();
+    let (plan, version) = plan_at(db, cache, id, &versions, until, today)
+        .await?
+        .ok_or_else(|| AnnualError::NoPlan(id.to_string()))?;
+    let drills = store::health::held_drills(db, id, None).await?;
+    let incidents = store::health::incidents(db, id).await?;
+    let actions = store::health::actions(db, id).await?;
+    let reviews = store::health::review_changes(db, id).await?;
+    let start = start_of(NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(year_end));
     let changes = store::health::changes_between(db, id, start, end_of(year_end)).await?;
     // The findings as of the report's day, with exercise coverage as it stood then.
     let mut last: HashMap<String, DateTime<Utc>> = HashMap::new();
@@ -267,14 +262,6 @@ fn month_labels(lang: &str) -> [&'static str; 12] {
     }
 }
 
-/// Text for SVG: `&`, `<`, `>` and quotes escaped.
-fn esc(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 const CHART_W: usize = 360;
 const CHART_H: usize = 180;
 const COLOURS: [&str; 2] = ["#1a7f37", "#cf222e"];
@@ -294,7 +281,7 @@ fn bar_chart(title: &str, groups: &[(String, [usize; 2])], series: &[String; 2])
     let bar_w = group_w / 3;
     let mut svg = format!(
         r#"<svg class="chart" viewBox="0 0 {CHART_W} {CHART_H}" width="{CHART_W}" height="{CHART_H}" role="img" aria-label="{t}"><title>{t}</title>"#,
-        t = esc(title)
+        t = html_escape(title)
     );
     for (i, name) in series.iter().enumerate() {
         let x = left + i * 150;
@@ -302,7 +289,7 @@ fn bar_chart(title: &str, groups: &[(String, [usize; 2])], series: &[String; 2])
             r#"<rect x="{x}" y="4" width="12" height="12" fill="{c}"/><text x="{tx}" y="14" font-size="12">{n}</text>"#,
             c = COLOURS[i],
             tx = x + 16,
-            n = esc(name)
+            n = html_escape(name)
         ));
     }
     for (g, (label, values)) in groups.iter().enumerate() {
@@ -317,14 +304,14 @@ fn bar_chart(title: &str, groups: &[(String, [usize; 2])], series: &[String; 2])
                 c = COLOURS[i],
                 tx = x + bar_w / 2,
                 ty = y.saturating_sub(2).max(top),
-                label = esc(label),
+                label = html_escape(label),
             ));
         }
         svg.push_str(&format!(
             r#"<text x="{x}" y="{y}" font-size="12" text-anchor="middle">{l}</text>"#,
             x = gx + group_w / 2,
             y = CHART_H - 10,
-            l = esc(label)
+            l = html_escape(label)
         ));
     }
     svg.push_str(&format!(
@@ -342,7 +329,7 @@ fn compliance_chart(title: &str, points: &[Compliance], months: &[&str; 12]) -> 
     let slot = (CHART_W - left - 4) / 12;
     let mut svg = format!(
         r#"<svg class="chart" viewBox="0 0 {CHART_W} {CHART_H}" width="{CHART_W}" height="{CHART_H}" role="img" aria-label="{t}"><title>{t}</title>"#,
-        t = esc(title)
+        t = html_escape(title)
     );
     for pct in [0, 50, 100] {
         let y = top + plot_h - pct * plot_h / 100;

@@ -9,6 +9,15 @@ use std::sync::Once;
 
 use sea_orm::{ConnectionTrait, Database};
 
+/// Runs the `beredskab` binary with `args`, without a `DATABASE_URL` from the environment.
+pub fn beredskab(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_beredskab"))
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap()
+}
+
 /// The folder of the repository.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
