@@ -70,6 +70,9 @@ pub struct Config {
     /// Where the newest offline runbook of each plan is written on each approval
     /// (`BEREDSKAB_RUNBOOK_DIR`).
     pub runbook_dir: PathBuf,
+    /// When set, `/metrics` answers only requests with `Authorization: Bearer <token>`
+    /// (`BEREDSKAB_METRICS_TOKEN`).
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -116,6 +119,7 @@ impl Default for Config {
             action_reminder_days: 7,
             runbook_dir: PathBuf::from("runbooks"),
             review_reminder_days: 14,
+            metrics_token: None,
         }
     }
 }
@@ -193,6 +197,7 @@ impl Config {
             "BEREDSKAB_ACTION_REMINDER_DAYS",
             "BEREDSKAB_RUNBOOK_DIR",
             "BEREDSKAB_REVIEW_REMINDER_DAYS",
+            "BEREDSKAB_METRICS_TOKEN",
         ] {
             let Some(value) = env(name) else { continue };
             let not_flag = || bad(name, &value, "expected true or false");
@@ -242,6 +247,7 @@ impl Config {
                     }
                 }
                 "BEREDSKAB_SMTP_USER" => config.smtp_user = Some(value),
+                "BEREDSKAB_METRICS_TOKEN" => config.metrics_token = Some(value),
                 "BEREDSKAB_SMTP_PASSWORD" => config.smtp_password = Some(value),
                 "BEREDSKAB_MAIL_FROM" => config.mail_from = value,
                 "BEREDSKAB_PUBLIC_URL" => config.public_url = value,

@@ -5,6 +5,7 @@ pub mod config;
 pub mod domain;
 pub mod drills;
 pub mod mail;
+pub mod metrics;
 pub mod plan_files;
 pub mod store;
 pub mod web;

@@ -306,9 +306,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .await
                     .with_context(|| connecting(&url))?;
                 store::migrate(&db).await?;
+                let busy = Progress::busy(&format!(
+                    "writing {} systems to the database",
+                    plan.systems.len()
+                ));
                 let outcome = store::import_plan(&db, &plan).await?;
                 let library_changed =
                     store::drills::import_scenarios(&db, &plan.id, &loaded.scenarios).await?;
+                busy.finish();
                 let what = match outcome {
                     store::ImportOutcome::Unchanged if library_changed => "scenarios updated",
                     store::ImportOutcome::Created => "created",
@@ -456,9 +461,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 };
                 let out = dir.join(id.as_str());
                 let library = store::drills::scenarios(&db, &id).await?;
-                plan_files::write(&plan, &out)
-                    .and_then(|()| plan_files::scenarios::write(&library, &out))
-                    .with_context(|| format!("writing {}", out.display()))?;
+                let bar = Progress::new("writing system files");
+                plan_files::write_with_progress(&plan, &out, &mut |done, total| {
+                    bar.at(done, total)
+                })
+                .inspect(|()| bar.finish())
+                .and_then(|()| plan_files::scenarios::write(&library, &out))
+                .with_context(|| format!("writing {}", out.display()))?;
                 println!(
                     "wrote {} (plan.toml, {} system files and {} scenarios)",
                     out.display(),
@@ -499,10 +508,56 @@ fn block_on<T>(future: impl std::future::Future<Output = anyhow::Result<T>>) -> 
         .block_on(future)
 }
 
+/// A progress bar on standard error for work that can take a while on a large plan (reading or
+/// writing 10,000 system files, one large transaction). Drawn only when standard error is a
+/// terminal, so scripts and logs see nothing of it.
+struct Progress(indicatif::ProgressBar);
+
+impl Progress {
+    /// A bar for `what`, counting items once the total is known.
+    fn new(what: &str) -> Self {
+        let bar =
+            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({elapsed})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_message(what.to_string());
+        Progress(bar)
+    }
+
+    /// A spinner for one step whose progress cannot be counted.
+    fn busy(what: &str) -> Self {
+        let bar =
+            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar.set_message(what.to_string());
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Progress(bar)
+    }
+
+    fn at(&self, done: usize, total: usize) {
+        self.0.set_length(total as u64);
+        self.0.set_position(done as u64);
+    }
+
+    /// Clears the bar, so the command's own output follows on a clean line.
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
 /// Reads a plan folder; `None` (after printing why) when the folder cannot be read at all.
 fn load(dir: &Path, today: Option<NaiveDate>) -> anyhow::Result<Option<LoadedPlan>> {
     let today = today.unwrap_or_else(|| Local::now().date_naive());
-    match plan_files::load(dir, today) {
+    let bar = Progress::new("reading system files");
+    let loaded = plan_files::load_with_progress(dir, today, &mut |done, total| bar.at(done, total));
+    bar.finish();
+    match loaded {
         Ok(loaded) => Ok(Some(loaded)),
         Err(e) => {
             eprintln!("error: {e}");

@@ -581,12 +581,21 @@ fn messages_to(
 
 /// Runs `tick` at start (catching up on anything missed while the server was down), then every
 /// `every`, and at once when `wake` is notified (a drill was planned).
-pub fn spawn_scheduler(ctx: Arc<Context>, every: Duration, wake: Arc<Notify>) {
+pub fn spawn_scheduler(
+    ctx: Arc<Context>,
+    every: Duration,
+    wake: Arc<Notify>,
+    metrics: Arc<crate::metrics::Metrics>,
+) {
+    metrics.scheduler_every(every);
     tokio::spawn(async move {
         loop {
-            if let Err(e) = tick(&ctx, Utc::now()).await {
+            let started = std::time::Instant::now();
+            let result = tick(&ctx, Utc::now()).await;
+            if let Err(e) = &result {
                 tracing::error!(error = %e, "drill scheduler");
             }
+            metrics.scheduler_pass(started.elapsed(), result.is_ok(), Utc::now());
             tokio::select! {
                 () = wake.notified() => {}
                 () = tokio::time::sleep(every) => {}

@@ -15,6 +15,7 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 
 use crate::config::{Config, MailTransport, SmtpSecurity};
+use crate::metrics::{MailOutcome, Metrics};
 use crate::store::{self, outbox};
 
 /// Where mail goes.
@@ -146,11 +147,25 @@ pub async fn deliver_due(
     from: &Mailbox,
     now: chrono::DateTime<Utc>,
 ) -> Result<usize, store::StoreError> {
-    let mut sent = 0;
+    let outcomes = deliver_due_outcomes(db, mailer, from, now).await?;
+    Ok(outcomes
+        .iter()
+        .filter(|o| **o == MailOutcome::Delivered)
+        .count())
+}
+
+/// Sends what is due at `now` until nothing is; the outcome of each attempt.
+async fn deliver_due_outcomes(
+    db: &DatabaseConnection,
+    mailer: &Mailer,
+    from: &Mailbox,
+    now: chrono::DateTime<Utc>,
+) -> Result<Vec<MailOutcome>, store::StoreError> {
+    let mut outcomes = Vec::new();
     loop {
         let batch = outbox::claim(db, now, now + LEASE, 64).await?;
         if batch.is_empty() {
-            return Ok(sent);
+            return Ok(outcomes);
         }
         let permits = Arc::new(tokio::sync::Semaphore::new(PARALLEL));
         let mut tasks = tokio::task::JoinSet::new();
@@ -164,8 +179,7 @@ pub async fn deliver_due(
         }
         while let Some(done) = tasks.join_next().await {
             match done {
-                Ok(Ok(true)) => sent += 1,
-                Ok(Ok(false)) => {}
+                Ok(Ok(outcome)) => outcomes.push(outcome),
                 Ok(Err(e)) => return Err(e),
                 Err(e) => tracing::error!(error = %e, "mail task"),
             }
@@ -173,14 +187,14 @@ pub async fn deliver_due(
     }
 }
 
-/// Sends one claimed message and records the outcome; `true` if it was handed over.
+/// Sends one claimed message and records the outcome.
 async fn deliver_one(
     db: &DatabaseConnection,
     mailer: &Mailer,
     from: &Mailbox,
     m: &outbox::Message,
     now: chrono::DateTime<Utc>,
-) -> Result<bool, store::StoreError> {
+) -> Result<MailOutcome, store::StoreError> {
     let result = match build(from, m) {
         Ok(message) => mailer.send(message).await,
         Err(e) => Err(SendError {
@@ -191,28 +205,35 @@ async fn deliver_one(
     match result {
         Ok(()) => {
             outbox::mark_sent(db, m.id, Utc::now()).await?;
-            Ok(true)
+            Ok(MailOutcome::Delivered)
         }
         Err(e) if e.permanent => {
             tracing::warn!(to = %m.to_address, error = %e.message, "mail refused");
             outbox::mark_failed(db, m.id, &e.message).await?;
-            Ok(false)
+            Ok(MailOutcome::Failed)
         }
         Err(e) => {
             tracing::info!(to = %m.to_address, error = %e.message, attempt = m.attempts, "mail not sent, will retry");
             outbox::mark_retry(db, m.id, &e.message, now + backoff(m.attempts)).await?;
-            Ok(false)
+            Ok(MailOutcome::Retry)
         }
     }
 }
 
 /// Runs the outbox worker: sends what is due, then waits for new mail (`wake`) or the next
 /// retry, whichever comes first.
-pub fn spawn_worker(db: DatabaseConnection, mailer: Mailer, from: Mailbox, wake: Arc<Notify>) {
+pub fn spawn_worker(
+    db: DatabaseConnection,
+    mailer: Mailer,
+    from: Mailbox,
+    wake: Arc<Notify>,
+    metrics: Arc<Metrics>,
+) {
     tokio::spawn(async move {
         loop {
-            if let Err(e) = deliver_due(&db, &mailer, &from, Utc::now()).await {
-                tracing::error!(error = %e, "outbox worker");
+            match deliver_due_outcomes(&db, &mailer, &from, Utc::now()).await {
+                Ok(outcomes) => outcomes.into_iter().for_each(|o| metrics.mail(o)),
+                Err(e) => tracing::error!(error = %e, "outbox worker"),
             }
             tokio::select! {
                 () = wake.notified() => {}

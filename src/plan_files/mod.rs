@@ -267,6 +267,15 @@ fn span_of(table: &DeTable, path: &str) -> Option<Range<usize>> {
 
 /// Reads a plan folder and analyses it as of `today`.
 pub fn load(dir: &Path, today: NaiveDate) -> Result<LoadedPlan, ReadError> {
+    load_with_progress(dir, today, &mut |_, _| {})
+}
+
+/// `load`, telling `progress(done, total)` after each system file is read.
+pub fn load_with_progress(
+    dir: &Path,
+    today: NaiveDate,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<LoadedPlan, ReadError> {
     let meta = fs::metadata(dir).map_err(|e| io_error(dir, e))?;
     if !meta.is_dir() {
         return Err(ReadError::NotAFolder(dir.to_path_buf()));
@@ -339,7 +348,9 @@ pub fn load(dir: &Path, today: NaiveDate) -> Result<LoadedPlan, ReadError> {
         }
     };
     paths.sort();
-    for path in paths {
+    let total = paths.len();
+    for (done, path) in paths.into_iter().enumerate() {
+        progress(done, total);
         let stem = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -477,6 +488,15 @@ fn depends_on_unreadable(plan: &Plan, finding: &Finding, unreadable: &HashSet<St
 /// Writes a plan as a folder: `plan.toml` and one file per system. System files of systems the
 /// plan no longer has are removed, so the folder matches the plan exactly.
 pub fn write(plan: &Plan, dir: &Path) -> io::Result<()> {
+    write_with_progress(plan, dir, &mut |_, _| {})
+}
+
+/// `write`, telling `progress(done, total)` after each system file is written.
+pub fn write_with_progress(
+    plan: &Plan,
+    dir: &Path,
+    progress: &mut dyn FnMut(usize, usize),
+) -> io::Result<()> {
     let systems_dir = dir.join("systems");
     fs::create_dir_all(&systems_dir)?;
     write_file(
@@ -484,7 +504,8 @@ pub fn write(plan: &Plan, dir: &Path) -> io::Result<()> {
         &to_toml(&PlanFile::from_plan(plan))?,
     )?;
     let mut keep = HashSet::new();
-    for system in &plan.systems {
+    for (done, system) in plan.systems.iter().enumerate() {
+        progress(done, plan.systems.len());
         let name = format!("{}.toml", system.id);
         write_file(
             &systems_dir.join(&name),

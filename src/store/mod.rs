@@ -51,10 +51,71 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// Why the database cannot serve a request when the cause lies outside the program: the
+/// request can be tried again once an operator has fixed it, and nothing was half-written
+/// (the transaction was rolled back).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outage {
+    /// The server cannot be reached, or dropped the connection (restarting, network down).
+    Unreachable,
+    /// The disk holding the database is full.
+    Full,
+    /// The database or its disk accepts no writes.
+    ReadOnly,
+}
+
+impl StoreError {
+    /// The outage behind this error, if it is one.
+    pub fn outage(&self) -> Option<Outage> {
+        use sea_orm::{RuntimeErr, sqlx};
+        let StoreError::Db(e) = self else {
+            return None;
+        };
+        let runtime = match e {
+            DbErr::ConnectionAcquire(_) => return Some(Outage::Unreachable),
+            DbErr::Conn(r) | DbErr::Exec(r) | DbErr::Query(r) => r,
+            _ => return None,
+        };
+        let RuntimeErr::SqlxError(e) = runtime else {
+            return None;
+        };
+        match e.as_ref() {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => Some(Outage::Unreachable),
+            sqlx::Error::Database(db) => match db.code().as_deref() {
+                // SQLite result codes (the primary code is the low byte of an extended one).
+                Some(code) if code.parse::<i32>().is_ok() => {
+                    match code.parse::<i32>().unwrap_or(0) & 0xff {
+                        13 => Some(Outage::Full),          // SQLITE_FULL
+                        8 => Some(Outage::ReadOnly),       // SQLITE_READONLY
+                        10 | 14 => Some(Outage::ReadOnly), // SQLITE_IOERR, SQLITE_CANTOPEN
+                        _ => None,
+                    }
+                }
+                // PostgreSQL SQLSTATEs: shutting down, cannot connect, disk full, read-only.
+                Some("57P01" | "57P02" | "57P03" | "08000" | "08003" | "08006") => {
+                    Some(Outage::Unreachable)
+                }
+                Some("53100") => Some(Outage::Full),
+                Some("25006") => Some(Outage::ReadOnly),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
 /// Connects to `url` (`sqlite://…` or `postgres://…`).
 pub async fn connect(url: &str) -> Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url.to_string());
     options.sqlx_logging(false);
+    // While the database is unreachable a request fails after a few seconds with a clear
+    // answer instead of waiting half a minute; the pool reconnects once it is back.
+    options.acquire_timeout(std::time::Duration::from_secs(5));
+    options.connect_timeout(std::time::Duration::from_secs(5));
     let db = Database::connect(options).await?;
     if db.get_database_backend() == DbBackend::Sqlite {
         // Readers do not block the writer; concurrent writers wait instead of failing at once.

@@ -194,3 +194,39 @@ pub async fn of_occurrence(db: &impl ConnectionTrait, occurrence: i64) -> Result
         .all(db)
         .await?)
 }
+
+/// How many messages are in each state (every state named, 0 where none is), and since when
+/// the oldest message that is due for sending has been waiting (`None` when none is).
+pub async fn depth(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+) -> Result<(Vec<(String, i64)>, Option<DateTime<Utc>>)> {
+    let counted: Vec<(String, i64)> = outbox::Entity::find()
+        .select_only()
+        .column(outbox::Column::State)
+        .column_as(outbox::Column::Id.count(), "n")
+        .group_by(outbox::Column::State)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let by_state = [QUEUED, SENDING, SENT, FAILED]
+        .iter()
+        .map(|state| {
+            let n = counted
+                .iter()
+                .find(|(s, _)| s == state)
+                .map_or(0, |(_, n)| *n);
+            (state.to_string(), n)
+        })
+        .collect();
+    let oldest: Option<DateTime<Utc>> = outbox::Entity::find()
+        .select_only()
+        .column(outbox::Column::NextAttemptAt)
+        .filter(due(now))
+        .order_by_asc(outbox::Column::NextAttemptAt)
+        .limit(1)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok((by_state, oldest))
+}

@@ -159,6 +159,21 @@ impl From<super::Error> for ApiError {
                 ApiError::new(StatusCode::FORBIDDEN, "missing or wrong X-CSRF-Token")
             }
             E::TooLarge => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "request body too large"),
+            E::Store(e) if e.outage().is_some() => {
+                tracing::error!(error = %e, "database outage");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    match e.outage() {
+                        Some(store::Outage::Full) => {
+                            "the database's disk is full: nothing was saved"
+                        }
+                        Some(store::Outage::ReadOnly) => {
+                            "the database accepts no writes: nothing was saved"
+                        }
+                        _ => "the database cannot be reached: try again shortly",
+                    },
+                )
+            }
             other => {
                 tracing::error!(error = %other, "API request failed");
                 ApiError::new(

@@ -11,6 +11,7 @@ mod edit;
 mod health;
 pub mod i18n;
 mod incidents;
+mod monitoring;
 mod pages;
 mod picture;
 mod render;
@@ -57,6 +58,8 @@ pub struct AppState {
     pub fragments: Arc<cache::Fragments>,
     /// Turns true when the server is shutting down, so that live streams end.
     pub stopping: tokio::sync::watch::Receiver<bool>,
+    /// Request, mail and scheduler figures for `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// The cookie that remembers a visitor's language before they sign in.
@@ -120,6 +123,17 @@ impl IntoResponse for Error {
             Error::Forbidden => (StatusCode::FORBIDDEN, "error.forbidden"),
             Error::CsrfRejected => (StatusCode::FORBIDDEN, "error.csrf"),
             Error::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "error.too_large"),
+            Error::Store(e) if e.outage().is_some() => {
+                tracing::error!(error = %e, "database outage");
+                let mut response = outage_response(e.outage());
+                let key = match e.outage() {
+                    Some(store::Outage::Full) => "error.db_full",
+                    Some(store::Outage::ReadOnly) => "error.db_read_only",
+                    _ => "error.db_unreachable",
+                };
+                response.extensions_mut().insert(ErrorPage(key));
+                return response;
+            }
             Error::Store(_) | Error::Render { .. } | Error::Internal(_) => {
                 tracing::error!(error = %self, "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "error.internal")
@@ -129,6 +143,21 @@ impl IntoResponse for Error {
         response.extensions_mut().insert(ErrorPage(key));
         response
     }
+}
+
+/// 503 with `Retry-After` and a one-line reason, for a database outage.
+fn outage_response(outage: Option<store::Outage>) -> Response {
+    let text = match outage {
+        Some(store::Outage::Full) => "the database's disk is full: nothing was saved",
+        Some(store::Outage::ReadOnly) => "the database accepts no writes: nothing was saved",
+        _ => "the database cannot be reached: try again shortly",
+    };
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(axum::http::header::RETRY_AFTER, "30")],
+        text,
+    )
+        .into_response()
 }
 
 /// A server bound to its port, ready to run.
@@ -155,11 +184,13 @@ impl Application {
         let outbox = Arc::new(tokio::sync::Notify::new());
         let scheduler = Arc::new(tokio::sync::Notify::new());
         let from: lettre::message::Mailbox = config.mail_from.parse()?;
+        let metrics = Arc::new(crate::metrics::Metrics::new());
         crate::mail::spawn_worker(
             db.clone(),
             crate::mail::Mailer::from_config(&config)?,
             from.clone(),
             outbox.clone(),
+            metrics.clone(),
         );
         let plans = Arc::new(cache::PlanCache::default());
         let mail = Arc::new(crate::drills::Context::new(
@@ -169,6 +200,7 @@ impl Application {
             mail.clone(),
             std::time::Duration::from_secs(60),
             scheduler.clone(),
+            metrics.clone(),
         );
         let (stop, stopping) = tokio::sync::watch::channel(false);
         let state = AppState {
@@ -182,6 +214,7 @@ impl Application {
             auth: Arc::new(auth::Auth::new().await?),
             plans,
             mail,
+            metrics,
         };
         Ok(Application {
             listener,
@@ -261,6 +294,7 @@ fn router(state: AppState) -> Router {
         .merge(incidents::router())
         .merge(health::router())
         .merge(calendar::router())
+        .merge(monitoring::router())
         .nest("/api/v1", api::router())
         .layer(axum::middleware::from_fn(auth::csrf_guard))
         .layer(axum::middleware::from_fn_with_state(
@@ -269,6 +303,10 @@ fn router(state: AppState) -> Router {
         ))
         .layer(sessions)
         .layer(axum::middleware::from_fn(security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            monitoring::track,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -131,7 +131,13 @@ pub(super) async fn error_pages(
         &lang,
         json!({"status": status.as_u16(), "title": format!("{key}.title"), "text": format!("{key}.text")}),
     ) {
-        Ok(page) => (status, page).into_response(),
+        Ok(page) => {
+            let mut page = (status, page).into_response();
+            if let Some(after) = response.headers().get(header::RETRY_AFTER) {
+                page.headers_mut().insert(header::RETRY_AFTER, after.clone());
+            }
+            page
+        }
         Err(e) => {
             tracing::error!(error = %e, "rendering the error page");
             response

@@ -227,6 +227,15 @@ pub const DEMO_PASSWORD: &str = "demo-password-for-tests";
 
 /// Starts the server against `database_url`, importing the plan folders under `plans_dir`.
 pub async fn spawn_app(database_url: &str, plans_dir: &Path) -> TestApp {
+    spawn_app_with(database_url, plans_dir, |_| {}).await
+}
+
+/// `spawn_app` with the configuration changed by `adjust` first.
+pub async fn spawn_app_with(
+    database_url: &str,
+    plans_dir: &Path,
+    adjust: impl FnOnce(&mut beredskab::config::Config),
+) -> TestApp {
     let mail_dir = tempfile::tempdir().unwrap().keep();
     let runbook_dir = tempfile::tempdir().unwrap().keep();
     let config = beredskab::config::Config {
@@ -241,6 +250,8 @@ pub async fn spawn_app(database_url: &str, plans_dir: &Path) -> TestApp {
         runbook_dir: runbook_dir.clone(),
         ..beredskab::config::Config::default()
     };
+    let mut config = config;
+    adjust(&mut config);
     let app = beredskab::web::Application::build(config).await.unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
