@@ -72,8 +72,9 @@ impl StoreError {
             return None;
         };
         let runtime = match e {
-            DbErr::ConnectionAcquire(_) => return Some(Outage::Unreachable),
-            DbErr::Conn(r) | DbErr::Exec(r) | DbErr::Query(r) => r,
+            // Getting or opening a connection failed, whatever the reason given.
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return Some(Outage::Unreachable),
+            DbErr::Exec(r) | DbErr::Query(r) => r,
             _ => return None,
         };
         let RuntimeErr::SqlxError(e) = runtime else {
@@ -116,6 +117,21 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection> {
     // answer instead of waiting half a minute; the pool reconnects once it is back.
     options.acquire_timeout(std::time::Duration::from_secs(5));
     options.connect_timeout(std::time::Duration::from_secs(5));
+    // A connection must come back to the pool outside any transaction. After a failed COMMIT
+    // (a full disk) the driver still counts the transaction as open and SQLite keeps it open:
+    // reused, every later "commit" on that connection would only release a savepoint inside
+    // it, and acknowledged writes would never reach the file. Such a connection is closed
+    // instead, which rolls the transaction back.
+    options.map_sqlx_sqlite_pool_opts(|pool| {
+        pool.after_release(|conn, _| {
+            Box::pin(async move { Ok(!sea_orm::sqlx::Connection::is_in_transaction(conn)) })
+        })
+    });
+    options.map_sqlx_postgres_pool_opts(|pool| {
+        pool.after_release(|conn, _| {
+            Box::pin(async move { Ok(!sea_orm::sqlx::Connection::is_in_transaction(conn)) })
+        })
+    });
     let db = Database::connect(options).await?;
     if db.get_database_backend() == DbBackend::Sqlite {
         // Readers do not block the writer; concurrent writers wait instead of failing at once.

@@ -103,8 +103,18 @@ pub struct DbSessionStore {
     pub db: DatabaseConnection,
 }
 
-fn backend(e: impl std::fmt::Display) -> session_store::Error {
-    session_store::Error::Backend(e.to_string())
+/// The session store's errors are strings; a database outage is marked at the start of one
+/// so that `session_error` can answer 503 for it like for any other request.
+const OUTAGE_MARK: &str = "database outage: ";
+
+fn backend(e: store::StoreError) -> session_store::Error {
+    let mark = match e.outage() {
+        Some(store::Outage::Unreachable) => "unreachable",
+        Some(store::Outage::Full) => "full",
+        Some(store::Outage::ReadOnly) => "read-only",
+        None => return session_store::Error::Backend(e.to_string()),
+    };
+    session_store::Error::Backend(format!("{OUTAGE_MARK}{mark}: {e}"))
 }
 
 #[async_trait]
@@ -285,6 +295,16 @@ async fn bearer_user(headers: &HeaderMap, state: &AppState) -> Result<Option<Sig
 }
 
 fn session_error(e: tower_sessions::session::Error) -> Error {
+    if let tower_sessions::session::Error::Store(session_store::Error::Backend(message)) = &e
+        && let Some(rest) = message.strip_prefix(OUTAGE_MARK)
+    {
+        let outage = match rest.split(':').next() {
+            Some("full") => store::Outage::Full,
+            Some("read-only") => store::Outage::ReadOnly,
+            _ => store::Outage::Unreachable,
+        };
+        return Error::Unavailable(outage);
+    }
     Error::Internal(format!("session: {e}"))
 }
 
@@ -302,6 +322,9 @@ pub async fn csrf_token(session: &Session) -> Result<String, Error> {
         .insert(CSRF_KEY, &token)
         .await
         .map_err(session_error)?;
+    // Stored now rather than after the response, so that a database that cannot take it
+    // gives this request a 503 naming the cause (the layer could only answer an empty 500).
+    session.save().await.map_err(session_error)?;
     Ok(token)
 }
 
@@ -316,7 +339,7 @@ pub async fn sign_in(session: &Session, account_id: i64) -> Result<(), Error> {
         .insert(CSRF_KEY, random_hex(32))
         .await
         .map_err(session_error)?;
-    Ok(())
+    session.save().await.map_err(session_error)
 }
 
 /// Ends the session: its record is deleted, so the old cookie is worth nothing.
@@ -341,7 +364,11 @@ pub async fn csrf_guard(request: Request, next: Next) -> Response {
         return next.run(request).await;
     }
     let expected = match &session {
-        Some(s) => s.get::<String>(CSRF_KEY).await.ok().flatten(),
+        // The session cannot be read (the database is away): say so, not "form expired".
+        Some(s) => match s.get::<String>(CSRF_KEY).await {
+            Ok(token) => token,
+            Err(e) => return session_error(e).into_response(),
+        },
         None => None,
     };
     let header_token = request

@@ -82,6 +82,9 @@ pub enum Error {
     TooLarge,
     #[error(transparent)]
     Store(#[from] store::StoreError),
+    /// The database is out of reach, full or read-only (found where no `StoreError` is kept).
+    #[error("database outage: {0:?}")]
+    Unavailable(store::Outage),
     #[error("rendering {template}: {message}")]
     Render { template: String, message: String },
     #[error("{0}")]
@@ -123,18 +126,19 @@ impl IntoResponse for Error {
             Error::Forbidden => (StatusCode::FORBIDDEN, "error.forbidden"),
             Error::CsrfRejected => (StatusCode::FORBIDDEN, "error.csrf"),
             Error::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "error.too_large"),
-            Error::Store(e) if e.outage().is_some() => {
-                tracing::error!(error = %e, "database outage");
-                let mut response = outage_response(e.outage());
-                let key = match e.outage() {
-                    Some(store::Outage::Full) => "error.db_full",
-                    Some(store::Outage::ReadOnly) => "error.db_read_only",
-                    _ => "error.db_unreachable",
+            Error::Unavailable(_) | Error::Store(_) if self.outage().is_some() => {
+                tracing::error!(error = %self, "database outage");
+                let outage = self.outage().unwrap_or(store::Outage::Unreachable);
+                let mut response = outage_response(outage);
+                let key = match outage {
+                    store::Outage::Full => "error.db_full",
+                    store::Outage::ReadOnly => "error.db_read_only",
+                    store::Outage::Unreachable => "error.db_unreachable",
                 };
                 response.extensions_mut().insert(ErrorPage(key));
                 return response;
             }
-            Error::Store(_) | Error::Render { .. } | Error::Internal(_) => {
+            Error::Store(_) | Error::Unavailable(_) | Error::Render { .. } | Error::Internal(_) => {
                 tracing::error!(error = %self, "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "error.internal")
             }
@@ -145,13 +149,29 @@ impl IntoResponse for Error {
     }
 }
 
+impl Error {
+    /// The database outage behind this error, if it is one.
+    fn outage(&self) -> Option<store::Outage> {
+        match self {
+            Error::Unavailable(outage) => Some(*outage),
+            Error::Store(e) => e.outage(),
+            _ => None,
+        }
+    }
+}
+
+/// What a database outage means for the request, in one line.
+fn outage_text(outage: store::Outage) -> &'static str {
+    match outage {
+        store::Outage::Full => "the database's disk is full: nothing was saved",
+        store::Outage::ReadOnly => "the database accepts no writes: nothing was saved",
+        store::Outage::Unreachable => "the database cannot be reached: try again shortly",
+    }
+}
+
 /// 503 with `Retry-After` and a one-line reason, for a database outage.
-fn outage_response(outage: Option<store::Outage>) -> Response {
-    let text = match outage {
-        Some(store::Outage::Full) => "the database's disk is full: nothing was saved",
-        Some(store::Outage::ReadOnly) => "the database accepts no writes: nothing was saved",
-        _ => "the database cannot be reached: try again shortly",
-    };
+fn outage_response(outage: store::Outage) -> Response {
+    let text = outage_text(outage);
     (
         StatusCode::SERVICE_UNAVAILABLE,
         [(axum::http::header::RETRY_AFTER, "30")],

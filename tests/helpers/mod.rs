@@ -267,6 +267,17 @@ pub async fn spawn_app_with(
     }
 }
 
+/// A client for a server that runs elsewhere (another process) at `address`.
+pub fn client_of(address: &str) -> TestApp {
+    TestApp {
+        address: address.to_string(),
+        client: client(),
+        mail_dir: PathBuf::new(),
+        runbook_dir: PathBuf::new(),
+        _stop: None,
+    }
+}
+
 /// Undoes the HTML escaping of the templates.
 pub fn unescape(text: &str) -> String {
     text.replace("&lt;", "<")
@@ -341,6 +352,17 @@ pub fn set(fields: &mut Vec<(String, String)>, name: &str, value: &str) {
 
 impl TestApp {
     /// Another browser (its own cookies) on the same server.
+    /// The same client (and so the same session cookie) talking to a server at `address`.
+    pub fn at(&self, address: &str) -> TestApp {
+        TestApp {
+            address: address.to_string(),
+            client: self.client.clone(),
+            mail_dir: self.mail_dir.clone(),
+            runbook_dir: self.runbook_dir.clone(),
+            _stop: None,
+        }
+    }
+
     pub fn second_client(&self) -> TestApp {
         TestApp {
             address: self.address.clone(),
