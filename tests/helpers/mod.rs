@@ -1,6 +1,7 @@
 //! Shared by the integration tests: plan folders to work on and fresh databases to work in.
 #![allow(dead_code)] // each test file uses its own part of this module
 
+pub mod routes;
 pub mod smtp;
 
 use std::fs;
@@ -409,9 +410,13 @@ impl TestApp {
         set(&mut fields, "at", &when);
         let response = self.submit(&path, &fields).await;
         assert_eq!(response.status().as_u16(), 303);
-        let drill = location(&response);
+        self.occurrence_of(&location(&response)).await
+    }
+
+    /// The first occurrence of a drill (created by the scheduler; waited for, 10 s at most).
+    pub async fn occurrence_of(&self, drill: &str) -> String {
         for _ in 0..100 {
-            let (_, page) = self.page(&drill).await;
+            let (_, page) = self.page(drill).await;
             if let Some(at) = page.find("href=\"/occurrences/") {
                 let rest = &page[at + 6..];
                 return rest[..rest.find('"').unwrap()].to_string();

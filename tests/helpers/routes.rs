@@ -1,0 +1,428 @@
+//! Every route of the server with the roles that may use it: the access matrix that
+//! `tests/access.rs` walks and `tests/security.rs` sweeps for CSRF and headers.
+
+use super::{ADMIN_PASSWORD, TestApp};
+
+/// The accounts tried: one per role, plus nobody signed in.
+pub const ROLES: [(&str, &str); 7] = [
+    ("anonymous", ""),
+    ("administrator", "admin"),
+    ("approver", "mette-holm"),
+    ("coordinator", "lars-nielsen"),
+    ("system-owner", "jesper-moeller"),
+    ("incident-lead", "anne-kjaer"),
+    ("viewer", "michael-skov"),
+];
+
+pub const SIGNED_IN: &[&str] = &[
+    "administrator",
+    "approver",
+    "coordinator",
+    "system-owner",
+    "incident-lead",
+    "viewer",
+];
+pub const PLAN_EDITORS: &[&str] = &["administrator", "coordinator"];
+/// jesper-moeller owns vmware.
+pub const VMWARE_EDITORS: &[&str] = &["administrator", "coordinator", "system-owner"];
+/// Allowed, and then told the drill does not exist; the others are refused before that.
+pub const PLAN_EDITORS_404: &[&str] = &["administrator", "coordinator"];
+pub const INCIDENT_LEADS: &[&str] = &["administrator", "coordinator", "incident-lead"];
+pub const AUDIT_READERS: &[&str] = &["administrator", "approver", "coordinator"];
+pub const APPROVERS: &[&str] = &["approver"];
+pub const ADMINS: &[&str] = &["administrator"];
+/// Public: nobody signed in is let in too.
+pub const EVERYONE: &[&str] = &[
+    "anonymous",
+    "administrator",
+    "approver",
+    "coordinator",
+    "system-owner",
+    "incident-lead",
+    "viewer",
+];
+
+pub enum Body {
+    None,
+    /// A form with the session's CSRF token and these fields.
+    Form(&'static [(&'static str, &'static str)]),
+    /// JSON with the session's CSRF token in the header.
+    Json(&'static str),
+}
+
+/// A calendar feed address that was never issued.
+const FEED: &str = "/calendar/0000000000000000000000000000000000000000000000000000000000000000.ics";
+
+/// (method, path, body, who may).
+pub fn routes() -> Vec<(&'static str, &'static str, Body, &'static [&'static str])> {
+    use Body::*;
+    vec![
+        ("GET", "/healthz", None, EVERYONE),
+        ("GET", "/metrics", None, EVERYONE),
+        ("GET", "/login", None, EVERYONE),
+        ("GET", "/static/app.css", None, EVERYONE),
+        ("GET", "/lang/en", None, EVERYONE),
+        ("GET", "/api/v1/openapi.json", None, EVERYONE),
+        // A feed address that was never issued: nobody learns more than 404.
+        ("GET", FEED, None, EVERYONE),
+        (
+            "POST",
+            "/account/password",
+            Form(&[("current", "")]),
+            SIGNED_IN,
+        ),
+        ("POST", "/account/token", Form(&[]), SIGNED_IN),
+        ("POST", "/account/token/revoke", Form(&[]), SIGNED_IN),
+        (
+            "POST",
+            "/admin/accounts/999",
+            Form(&[("display_name", "")]),
+            ADMINS,
+        ),
+        (
+            "POST",
+            "/admin/accounts/999/password",
+            Form(&[("password", "")]),
+            ADMINS,
+        ),
+        ("GET", "/plans/example-kommune/report", None, SIGNED_IN),
+        ("GET", "/drills/999", None, SIGNED_IN),
+        (
+            "POST",
+            "/drills/999/reschedule",
+            Form(&[("at", "")]),
+            PLAN_EDITORS_404,
+        ),
+        ("GET", "/occurrences/999", None, SIGNED_IN),
+        ("GET", "/occurrences/999/report", None, SIGNED_IN),
+        ("GET", "/occurrences/999/report.json", None, SIGNED_IN),
+        (
+            "POST",
+            "/occurrences/999/systems/ad",
+            Form(&[("found", "yes")]),
+            SIGNED_IN,
+        ),
+        (
+            "POST",
+            "/occurrences/999/notes",
+            Form(&[("text", "x")]),
+            SIGNED_IN,
+        ),
+        ("POST", "/occurrences/999/close", Form(&[]), SIGNED_IN),
+        (
+            "POST",
+            "/occurrences/999/actions",
+            Form(&[("title", "x")]),
+            SIGNED_IN,
+        ),
+        (
+            "POST",
+            "/occurrences/999/evaluation",
+            Form(&[("went_well", "x")]),
+            SIGNED_IN,
+        ),
+        (
+            "POST",
+            "/actions/999/status",
+            Form(&[("status", "done")]),
+            SIGNED_IN,
+        ),
+        (
+            "POST",
+            "/incidents/999/systems",
+            Form(&[("system", "ad"), ("state", "down")]),
+            SIGNED_IN,
+        ),
+        (
+            "POST",
+            "/incidents/999/notes",
+            Form(&[("text", "x")]),
+            SIGNED_IN,
+        ),
+        ("POST", "/incidents/999/alert", Form(&[]), SIGNED_IN),
+        ("POST", "/incidents/999/stand-down", Form(&[]), SIGNED_IN),
+        ("POST", "/incidents/999/close", Form(&[]), SIGNED_IN),
+        ("GET", "/", None, SIGNED_IN),
+        ("GET", "/plans/example-kommune", None, SIGNED_IN),
+        ("GET", "/plans/example-kommune/systems/ad", None, SIGNED_IN),
+        ("GET", "/plans/example-kommune/sections", None, SIGNED_IN),
+        ("GET", "/plans/example-kommune/versions", None, SIGNED_IN),
+        (
+            "GET",
+            "/plans/example-kommune/versions/diff?from=draft&to=draft",
+            None,
+            SIGNED_IN,
+        ),
+        ("GET", "/my", None, SIGNED_IN),
+        ("GET", "/account", None, SIGNED_IN),
+        (
+            "GET",
+            "/plans/example-kommune/systems/vmware/edit",
+            None,
+            VMWARE_EDITORS,
+        ),
+        (
+            "POST",
+            "/plans/example-kommune/systems/vmware/edit",
+            Form(&[("name", "")]),
+            VMWARE_EDITORS,
+        ),
+        (
+            "POST",
+            "/plans/example-kommune/systems/vmware/reviewed",
+            Form(&[]),
+            VMWARE_EDITORS,
+        ),
+        (
+            "GET",
+            "/plans/example-kommune/systems/loen/edit",
+            None,
+            PLAN_EDITORS,
+        ),
+        (
+            "POST",
+            "/plans/example-kommune/systems/loen/edit",
+            Form(&[("name", "")]),
+            PLAN_EDITORS,
+        ),
+        (
+            "GET",
+            "/plans/example-kommune/sections/edit",
+            None,
+            PLAN_EDITORS,
+        ),
+        (
+            "POST",
+            "/plans/example-kommune/sections/edit",
+            Form(&[("call_tree", "nobody")]),
+            PLAN_EDITORS,
+        ),
+        (
+            "POST",
+            "/plans/example-kommune/approve",
+            Form(&[("comment", "matrix")]),
+            APPROVERS,
+        ),
+        ("GET", "/plans/example-kommune/people", None, SIGNED_IN),
+        (
+            "GET",
+            "/plans/example-kommune/people/new",
+            None,
+            PLAN_EDITORS,
+        ),
+        (
+            "POST",
+            "/plans/example-kommune/people/new",
+            Form(&[("id", "")]),
+            PLAN_EDITORS,
+        ),
+        (
+            "GET",
+            "/plans/example-kommune/people/anne-kjaer/edit",
+            None,
+            PLAN_EDITORS,
+        ),
+        (
+            "POST",
+            "/plans/example-kommune/people/anne-kjaer/edit",
+            Form(&[("name", "")]),
+            PLAN_EDITORS,
+        ),
+        ("GET", "/plans/example-kommune/drills", None, SIGNED_IN),
+        (
+            "GET",
+            "/plans/example-kommune/drills/new?scenario=ad-nede",
+            None,
+            PLAN_EDITORS,
+        ),
+        (
+            "POST",
+            "/plans/example-kommune/drills/new?scenario=ad-nede",
+            Form(&[("title", "")]),
+            PLAN_EDITORS,
+        ),
+        ("GET", "/outbox", None, PLAN_EDITORS),
+        ("POST", "/drills/999/cancel", Form(&[]), PLAN_EDITORS_404),
+        ("GET", "/drills/999/edit", None, PLAN_EDITORS_404),
+        (
+            "POST",
+            "/drills/999/edit",
+            Form(&[("title", "x")]),
+            PLAN_EDITORS_404,
+        ),
+        ("GET", "/plans/example-kommune/actions", None, SIGNED_IN),
+        // No such occurrence: signed in, everyone is told so; nobody else gets that far.
+        ("GET", "/occurrences/999/report.html", None, SIGNED_IN),
+        ("POST", "/occurrences/999/start", Form(&[]), SIGNED_IN),
+        ("GET", "/plans/example-kommune/runbook", None, SIGNED_IN),
+        (
+            "GET",
+            "/plans/example-kommune/runbook.html",
+            None,
+            SIGNED_IN,
+        ),
+        ("GET", "/plans/example-kommune/pocket", None, SIGNED_IN),
+        ("GET", "/plans/example-kommune/incidents", None, SIGNED_IN),
+        (
+            "POST",
+            "/plans/example-kommune/incidents",
+            Form(&[("title", "")]),
+            INCIDENT_LEADS,
+        ),
+        ("GET", "/incidents/999", None, SIGNED_IN),
+        ("GET", "/incidents/999/live", None, SIGNED_IN),
+        ("GET", "/incidents/999/report", None, SIGNED_IN),
+        (
+            "POST",
+            "/incidents/999/ticks",
+            Form(&[("step", "0")]),
+            SIGNED_IN,
+        ),
+        (
+            "POST",
+            "/incidents/999/actions",
+            Form(&[("title", "x")]),
+            INCIDENT_LEADS,
+        ),
+        ("GET", "/plans/example-kommune/dashboard", None, SIGNED_IN),
+        ("GET", "/plans/example-kommune/report/2025", None, SIGNED_IN),
+        (
+            "GET",
+            "/plans/example-kommune/report/2025/download",
+            None,
+            SIGNED_IN,
+        ),
+        ("GET", "/plans/example-kommune/picture", None, SIGNED_IN),
+        (
+            "GET",
+            "/plans/example-kommune/completeness",
+            None,
+            SIGNED_IN,
+        ),
+        (
+            "GET",
+            "/plans/example-kommune/evidence",
+            None,
+            AUDIT_READERS,
+        ),
+        ("GET", "/plans/example-kommune/calendar", None, SIGNED_IN),
+        (
+            "POST",
+            "/plans/example-kommune/calendar/feed",
+            Form(&[]),
+            SIGNED_IN,
+        ),
+        ("GET", "/audit", None, AUDIT_READERS),
+        ("GET", "/audit.csv", None, AUDIT_READERS),
+        ("GET", "/admin/accounts", None, ADMINS),
+        (
+            "POST",
+            "/admin/accounts",
+            Form(&[
+                ("username", "x y"),
+                ("display_name", ""),
+                ("role", "viewer"),
+            ]),
+            ADMINS,
+        ),
+        ("GET", "/admin/accounts/999", None, ADMINS),
+        ("GET", "/api/v1/plans", None, SIGNED_IN),
+        ("GET", "/api/v1/plans/example-kommune", None, SIGNED_IN),
+        (
+            "GET",
+            "/api/v1/plans/example-kommune/systems",
+            None,
+            SIGNED_IN,
+        ),
+        (
+            "GET",
+            "/api/v1/plans/example-kommune/systems/vmware",
+            None,
+            SIGNED_IN,
+        ),
+        (
+            "PUT",
+            "/api/v1/plans/example-kommune/systems/vmware",
+            Json("vmware"),
+            VMWARE_EDITORS,
+        ),
+        (
+            "PUT",
+            "/api/v1/plans/example-kommune/systems/loen",
+            Json("loen"),
+            PLAN_EDITORS,
+        ),
+        (
+            "GET",
+            "/api/v1/plans/example-kommune/people",
+            None,
+            SIGNED_IN,
+        ),
+        (
+            "GET",
+            "/api/v1/plans/example-kommune/versions",
+            None,
+            SIGNED_IN,
+        ),
+        (
+            "POST",
+            "/api/v1/plans/example-kommune/versions",
+            Json("{}"),
+            APPROVERS,
+        ),
+        (
+            "GET",
+            "/api/v1/plans/example-kommune/diff?from=draft&to=draft",
+            None,
+            SIGNED_IN,
+        ),
+        (
+            "GET",
+            "/api/v1/plans/example-kommune/findings",
+            None,
+            SIGNED_IN,
+        ),
+        // Last: it ends the session the rows above use.
+        ("POST", "/logout", Form(&[]), SIGNED_IN),
+    ]
+}
+
+pub async fn request(app: &TestApp, method: &str, path: &str, body: &Body) -> u16 {
+    let url = format!("{}{path}", app.address);
+    let csrf = match body {
+        Body::None => String::new(),
+        _ => app.csrf_or_empty().await,
+    };
+    let request = app.client.request(method.parse().unwrap(), &url);
+    let request = match body {
+        Body::None => request,
+        Body::Form(fields) => {
+            let mut all = vec![("csrf", csrf.as_str())];
+            all.extend_from_slice(fields);
+            request.form(&all)
+        }
+        Body::Json(what) => {
+            // A system's own current JSON (read as the administrator), or the literal.
+            let json = match *what {
+                "vmware" | "loen" => system_json(app, what).await,
+                literal => literal.to_string(),
+            };
+            request
+                .header("x-csrf-token", &csrf)
+                .header("content-type", "application/json")
+                .body(json)
+        }
+    };
+    request.send().await.unwrap().status().as_u16()
+}
+
+pub async fn system_json(app: &TestApp, system: &str) -> String {
+    let admin = app.second_client();
+    admin.login("admin", ADMIN_PASSWORD).await;
+    admin
+        .get(&format!("/api/v1/plans/example-kommune/systems/{system}"))
+        .await
+        .text()
+        .await
+        .unwrap()
+}
