@@ -1,11 +1,12 @@
 //! Analysis speed on a synthetic plan of 10,000 systems and 50,000 dependencies.
 //!
-//! `cargo bench --bench analysis` prints median and p99 per operation. Systems sit in layers
-//! (infrastructure, platforms, applications) and depend on five systems in lower layers, the
-//! shape of a real plan.
+//! `cargo bench --bench analysis` (criterion); `benches/run.sh` prints median and p99 from its
+//! samples. Systems sit in layers (infrastructure, platforms, applications) and depend on five
+//! systems in lower layers, the shape of a real plan.
 
 use std::hint::black_box;
-use std::time::{Duration as Elapsed, Instant};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 use beredskab::domain::analysis::{assess, check};
 use beredskab::domain::*;
@@ -99,42 +100,28 @@ fn synthetic_plan() -> Plan {
     }
 }
 
-fn measure(name: &str, runs: usize, mut f: impl FnMut()) {
-    f(); // warm-up
-    let mut times: Vec<Elapsed> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed()
-        })
-        .collect();
-    times.sort();
-    let ms = |d: Elapsed| d.as_secs_f64() * 1000.0;
-    println!(
-        "{name:<34} median {:>7.2} ms   p99 {:>7.2} ms   ({runs} runs)",
-        ms(times[runs / 2]),
-        ms(times[(runs * 99 / 100).min(runs - 1)])
-    );
-}
-
-fn main() {
+fn analysis(c: &mut Criterion) {
     let plan = synthetic_plan();
     let deps: usize = plan.systems.iter().map(|s| s.depends_on.len()).sum();
-    println!(
-        "synthetic plan: {} systems, {deps} dependencies",
-        plan.systems.len()
-    );
+    assert_eq!(plan.systems.len(), SYSTEMS);
+    assert!(deps > 49_000, "{deps} dependencies");
     let today = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
     let findings = check(&plan, today);
     assert!(findings.iter().all(|f| f.severity() == Severity::Warning));
-    measure("check (all findings)", 50, || {
-        black_box(check(black_box(&plan), today));
+    let mut group = c.benchmark_group("analysis_10000_systems");
+    group.throughput(Throughput::Elements(SYSTEMS as u64));
+    group.bench_function("check_all_findings", |b| {
+        b.iter(|| black_box(check(black_box(&plan), today)))
     });
-    measure("assess full outage", 50, || {
-        black_box(assess(black_box(&plan), None).unwrap());
+    group.bench_function("assess_full_outage", |b| {
+        b.iter(|| black_box(assess(black_box(&plan), None).unwrap()))
     });
     let down = [SystemId::parse("s00003").unwrap()];
-    measure("assess one infrastructure system", 50, || {
-        black_box(assess(black_box(&plan), Some(&down)).unwrap());
+    group.bench_function("assess_one_infrastructure_system", |b| {
+        b.iter(|| black_box(assess(black_box(&plan), Some(&down)).unwrap()))
     });
+    group.finish();
 }
+
+criterion_group!(benches, analysis);
+criterion_main!(benches);

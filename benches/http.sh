@@ -124,6 +124,11 @@ case "$INCIDENT" in
     *) fail "opening the incident gave no redirect to it" ;;
 esac
 
+# Resident memory once the plan is loaded and nothing is asked of the server.
+curl -sS -o /dev/null -H "$COOKIE" "$BASE/plans/$PLAN"
+sleep 1
+rss_idle=$(awk '/^VmRSS:/ { print $2 }' "/proc/$SERVER_PID/status")
+
 PAGES=(
     "plan overview|/plans/$PLAN"
     "incident page, 50 systems down|$INCIDENT"
@@ -151,7 +156,7 @@ for entry in "${PAGES[@]}"; do
         echo "$out" >&2
         fail "could not read wrk's output for $path"
     }
-    ROWS+=("| $name \`$path\` | $rps | $p50 | $p99 |")
+    ROWS+=("| $name \`$path\`, $CONNECTIONS clients | $rps req/s | $p50 | $p99 |")
 done
 
 # The offline runbook, rendered anew on each download: time and size over EXPORT_ROUNDS.
@@ -180,6 +185,10 @@ done
 cold=$(printf '%s\n' "${COLD[@]}" | sort -n | awk '{ v[NR] = $1 } END {
     printf "%.2fms | %.2fms", v[int((NR + 1) / 2)] * 1000, v[NR] * 1000 }')
 ROWS+=("| plan overview right after an edit (nothing cached; ${#COLD[@]} rounds, max as p99) | – | $cold |")
+
+rss_peak=$(awk '/^VmHWM:/ { print $2 }' "/proc/$SERVER_PID/status")
+ROWS+=("| server resident memory (RSS), idle with the plan loaded | – | $((rss_idle / 1024)) MB | |")
+ROWS+=("| server resident memory (RSS), peak under this load | – | $((rss_peak / 1024)) MB | |")
 
 model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)

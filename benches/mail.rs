@@ -2,26 +2,39 @@
 //! language, with the iCalendar invitation, written in one transaction), and the outbox worker
 //! delivering 1,000 messages to an SMTP server on loopback.
 //!
-//! `cargo bench --bench mail` prints the figures. SQLite in a temporary folder; the SMTP server
-//! is the tests' own (`tests/helpers/smtp.rs`), a real SMTP peer over TCP.
+//! `cargo bench --bench mail` (criterion); `benches/run.sh` prints median and p99 from its
+//! samples. SQLite in a temporary folder; the SMTP server is the tests' own
+//! (`tests/helpers/smtp.rs`), a real SMTP peer over TCP.
 
 #[path = "../tests/helpers/smtp.rs"]
 #[allow(dead_code)] // the tests use more of it than the benchmark
 mod smtp;
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use sea_orm::TransactionTrait;
 
 use beredskab::domain::drill::Schedule;
-use beredskab::domain::{Person, PersonId, PlanId, ScenarioId};
+use beredskab::domain::{Person, PersonId, ScenarioId};
 use beredskab::store::{self, drills::Drill, outbox};
 use chrono::{NaiveDateTime, Utc};
 
 const PARTICIPANTS: usize = 500;
 const MESSAGES: usize = 1_000;
 
-#[tokio::main]
-async fn main() {
+/// The drill set-up: the example plan with 500 more people, and the scheduler's context.
+struct Setup {
+    _dir: tempfile::TempDir,
+    db: sea_orm::DatabaseConnection,
+    ctx: beredskab::drills::Context,
+    participants: Vec<String>,
+    scenario: beredskab::domain::drill::Scenario,
+}
+
+async fn setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/bench.db?mode=rwc", dir.path().display());
     let db = store::connect(&url).await.unwrap();
@@ -48,7 +61,6 @@ async fn main() {
     store::drills::import_scenarios(&db, &plan.id, &loaded.scenarios)
         .await
         .unwrap();
-    let plan_id = PlanId::parse("example-kommune").unwrap();
     let scenario = loaded
         .scenarios
         .iter()
@@ -75,52 +87,77 @@ async fn main() {
         plans: Default::default(),
     };
 
-    // Queuing: five drills, each timed from "due" to "500 messages committed".
-    let mut queue_times = Vec::new();
-    for round in 0..5 {
-        let at = format!("2026-12-{:02} 09:00", 10 + round);
-        let drill = Drill {
-            id: 0,
-            plan_id: plan_id.to_string(),
-            scenario_id: Some("ad-nede".into()),
-            title: format!("{} ({round})", scenario.title),
-            scenario: scenario.clone(),
-            facilitator: None,
-            participants: participants.clone(),
-            location: "Rådhuset".into(),
-            schedule: Schedule::Once {
-                at: NaiveDateTime::parse_from_str(&at, "%Y-%m-%d %H:%M").unwrap(),
-            },
-            time_zone: "Europe/Copenhagen".into(),
-            invite_days_before: 14,
-            created_by: "bench".into(),
-            created_at: Utc::now(),
-            cancelled: false,
-        };
-        store::drills::create(&db, &drill).await.unwrap();
-        // Create the occurrence first (outside the timing), as the scheduler does ahead of time.
-        beredskab::drills::tick(&ctx, "2026-11-01T00:00:00Z".parse().unwrap())
-            .await
-            .unwrap();
-        let started = Instant::now();
-        // Thirteen days before the drill: inside its 14-day invitation window.
-        let start: chrono::DateTime<Utc> = format!("2026-12-{:02}T08:00:00Z", 10 + round)
-            .parse()
-            .unwrap();
-        let queued = beredskab::drills::tick(&ctx, start - chrono::Duration::days(13))
-            .await
-            .unwrap();
-        queue_times.push(started.elapsed());
-        assert_eq!(queued, 1);
+    Setup {
+        _dir: dir,
+        db,
+        ctx,
+        participants,
+        scenario,
     }
-    queue_times.sort();
-    println!(
-        "queue invitations for {PARTICIPANTS} participants: median {:.0} ms, max {:.0} ms (5 drills)",
-        queue_times[2].as_secs_f64() * 1000.0,
-        queue_times[4].as_secs_f64() * 1000.0
-    );
+}
 
-    // Delivery: 1,000 messages (the first two drills' invitations) to the loopback server.
+/// Plans a drill for 500 participants starting `day` days into 2027 and returns its start.
+async fn plan_drill(s: &Setup, day: i64) -> chrono::DateTime<Utc> {
+    let start = NaiveDateTime::parse_from_str("2027-01-01 09:00", "%Y-%m-%d %H:%M").unwrap()
+        + chrono::Duration::days(day);
+    let drill = Drill {
+        id: 0,
+        plan_id: "example-kommune".into(),
+        scenario_id: Some("ad-nede".into()),
+        title: format!("{} ({day})", s.scenario.title),
+        scenario: s.scenario.clone(),
+        facilitator: None,
+        participants: s.participants.clone(),
+        location: "Rådhuset".into(),
+        schedule: Schedule::Once { at: start },
+        time_zone: "Europe/Copenhagen".into(),
+        invite_days_before: 14,
+        created_by: "bench".into(),
+        created_at: Utc::now(),
+        cancelled: false,
+    };
+    store::drills::create(&s.db, &drill).await.unwrap();
+    // The occurrence is made ahead of time, as the scheduler does (outside the timing).
+    beredskab::drills::tick(&s.ctx, "2026-11-01T00:00:00Z".parse().unwrap())
+        .await
+        .unwrap();
+    start.and_utc()
+}
+
+fn mail(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let s = runtime.block_on(setup());
+    let mut group = c.benchmark_group("mail");
+    group.sample_size(10);
+
+    // Queuing: from "due" to 500 messages (each language's text, HTML and invitation) committed.
+    let day = AtomicI64::new(0);
+    group.throughput(Throughput::Elements(PARTICIPANTS as u64));
+    group.bench_function("queue_invitations_500_participants", |b| {
+        b.iter_custom(|iterations| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iterations {
+                total += runtime.block_on(async {
+                    let start = plan_drill(&s, day.fetch_add(1, Ordering::Relaxed)).await;
+                    let started = Instant::now();
+                    let queued =
+                        beredskab::drills::tick(&s.ctx, start - chrono::Duration::days(13))
+                            .await
+                            .unwrap();
+                    let took = started.elapsed();
+                    assert_eq!(queued, 1);
+                    took
+                });
+            }
+            total
+        })
+    });
+
+    // Delivery: MESSAGES messages to the loopback SMTP server; each round the same messages are
+    // made due again (outside the timing).
     let server = smtp::SmtpServer::start();
     let config = beredskab::config::Config {
         mail_transport: beredskab::config::MailTransport::Smtp,
@@ -130,44 +167,47 @@ async fn main() {
         ..beredskab::config::Config::default()
     };
     let mailer = beredskab::mail::Mailer::from_config(&config).unwrap();
-    let from = "Beredskab <beredskab@eksempel-kommune.dk>".parse().unwrap();
-    // Leave exactly MESSAGES due: the later drills' invitations wait.
-    let all = outbox::recent(&db, 10_000).await.unwrap();
-    let keep: Vec<i64> = all.iter().map(|m| m.id).collect::<Vec<_>>();
-    // The clock of the delivery: after every invitation was queued.
-    let now: chrono::DateTime<Utc> = "2026-12-31T00:00:00Z".parse().unwrap();
-    let later = now + chrono::Duration::days(1);
-    for id in keep.iter().skip(MESSAGES.min(keep.len())) {
-        outbox::mark_retry(&db, *id, "held back by the benchmark", later)
-            .await
-            .unwrap();
-    }
-    if std::env::var("MAIL_BENCH_FILE").is_ok() {
-        let files = beredskab::mail::Mailer::from_config(&beredskab::config::Config {
-            mail_dir: dir.path().join("mail"),
-            ..beredskab::config::Config::default()
+    let from: lettre::message::Mailbox =
+        "Beredskab <beredskab@eksempel-kommune.dk>".parse().unwrap();
+    let now: chrono::DateTime<Utc> = "2027-12-31T00:00:00Z".parse().unwrap();
+    let ids: Vec<i64> = runtime.block_on(async {
+        let all = outbox::recent(&s.db, 100_000).await.unwrap();
+        assert!(all.len() >= MESSAGES, "{} messages queued", all.len());
+        all.iter().map(|m| m.id).collect()
+    });
+    let (due, held) = ids.split_at(MESSAGES);
+    group.throughput(Throughput::Elements(MESSAGES as u64));
+    group.bench_function("deliver_1000_messages_over_smtp", |b| {
+        b.iter_custom(|iterations| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iterations {
+                total += runtime.block_on(async {
+                    let txn = s.db.begin().await.unwrap();
+                    for id in due {
+                        outbox::mark_retry(&txn, *id, "", now).await.unwrap();
+                    }
+                    for id in held {
+                        outbox::mark_retry(&txn, *id, "held back", now + chrono::Duration::days(1))
+                            .await
+                            .unwrap();
+                    }
+                    txn.commit().await.unwrap();
+                    let before = server.messages().len();
+                    let started = Instant::now();
+                    let sent = beredskab::mail::deliver_due(&s.db, &mailer, &from, now)
+                        .await
+                        .unwrap();
+                    let took = started.elapsed();
+                    assert_eq!(sent, MESSAGES);
+                    assert_eq!(server.messages().len() - before, MESSAGES);
+                    took
+                });
+            }
+            total
         })
-        .unwrap();
-        let started = Instant::now();
-        let sent = beredskab::mail::deliver_due(&db, &files, &from, now)
-            .await
-            .unwrap();
-        println!(
-            "file transport: {sent} in {:.2} s",
-            started.elapsed().as_secs_f64()
-        );
-        return;
-    }
-    let started = Instant::now();
-    let sent = beredskab::mail::deliver_due(&db, &mailer, &from, now)
-        .await
-        .unwrap();
-    let took = started.elapsed();
-    assert_eq!(sent, MESSAGES);
-    assert_eq!(server.messages().len(), MESSAGES);
-    println!(
-        "deliver {MESSAGES} messages over SMTP on loopback: {:.2} s ({:.0} messages/s)",
-        took.as_secs_f64(),
-        MESSAGES as f64 / took.as_secs_f64()
-    );
+    });
+    group.finish();
 }
+
+criterion_group!(benches, mail);
+criterion_main!(benches);

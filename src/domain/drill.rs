@@ -178,11 +178,30 @@ pub fn parse_cron(expression: &str) -> Result<cron::Schedule, ScheduleError> {
     } else {
         text
     };
-    cron::Schedule::from_str(&full).map_err(|e| ScheduleError::Cron {
+    let schedule = cron::Schedule::from_str(&full).map_err(|e| ScheduleError::Cron {
         input: expression.to_string(),
         reason: e.to_string(),
-    })
+    })?;
+    // The scheduler stores every start within its horizon: a programme that runs more than
+    // once a day (`* * * * *` is 576,000 drills in 400 days) is a typing error, not a drill
+    // programme. Counted over a year from its first start.
+    let reference = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let mut starts = schedule.after(&reference);
+    if let Some(first) = starts.next()
+        && starts
+            .nth(MAX_PER_YEAR - 1)
+            .is_some_and(|t| t < first + chrono::Duration::days(365))
+    {
+        return Err(ScheduleError::Cron {
+            input: expression.to_string(),
+            reason: format!("it runs more than once a day (at most {MAX_PER_YEAR} drills a year)"),
+        });
+    }
+    Ok(schedule)
 }
+
+/// The most starts a drill programme may have in a year.
+pub const MAX_PER_YEAR: usize = 366;
 
 /// A local time in `tz` as UTC. A time that falls twice (the autumn change) is the first of
 /// the two; a time the clocks skip (the spring change) is an error.
@@ -222,7 +241,12 @@ impl Schedule {
             }
             Schedule::Recurring { cron } => {
                 let mut out: Vec<DateTime<Tz>> = Vec::new();
-                for t in parse_cron(cron)?.after(&from.with_timezone(&tz)) {
+                // Bounded whatever the expression: at most a year's starts per year asked for.
+                let years = (until - from).num_days().max(0) as usize / 365 + 1;
+                for t in parse_cron(cron)?
+                    .after(&from.with_timezone(&tz))
+                    .take(MAX_PER_YEAR * 2 * years)
+                {
                     if t.with_timezone(&Utc) > until {
                         break;
                     }
@@ -470,6 +494,25 @@ pub fn results(
 mod tests {
     use super::*;
     use crate::domain::analysis::tests::{plan, utc};
+
+    #[test]
+    fn a_programme_that_runs_more_than_once_a_day_is_refused() {
+        for every in ["* * * * *", "0 * * * *", "0 9,15 * * *", "0 0 * * * * 2027"] {
+            let e = parse_cron(every).unwrap_err();
+            assert!(
+                e.to_string().contains("more than once a day"),
+                "{every}: {e}"
+            );
+        }
+        for fine in [
+            "0 9 * * *",
+            "0 9 * * Mon",
+            "0 9 1-7 1,4,7,10 Tue",
+            "0 0 9 1 1 * 2030",
+        ] {
+            assert!(parse_cron(fine).is_ok(), "{fine}");
+        }
+    }
 
     #[test]
     fn the_first_tuesday_of_each_quarter_at_nine_stays_nine_local_across_dst() {
