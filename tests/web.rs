@@ -174,3 +174,55 @@ async fn with_several_plans_the_front_page_lists_them() {
     assert!(page.contains("href=\"/plans/alpha\""));
     assert!(page.contains("href=\"/plans/beta\""));
 }
+
+#[tokio::test]
+async fn a_large_plan_is_listed_a_hundred_systems_a_page_with_every_filter_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = helpers::mini_plan_in(dir.path(), "stor");
+    // 246 more systems (250 in all), each depending on the network.
+    for i in 0..246 {
+        std::fs::write(
+            plan.join(format!("systems/app-{i:03}.toml")),
+            format!(
+                "name = \"Fagsystem {i:03}\"\nowner = \"lars\"\ncriticality = {}\nrto = \"1d\"\nrpo = \"4h\"\nmtpd = \"1w\"\ndepends_on = [\"netvaerk\"]\nlast_reviewed = 2026-10-01\n",
+                1 + i % 4
+            ),
+        )
+        .unwrap();
+    }
+    let db = helpers::sqlite_db();
+    let app = spawn_app(&db.url, dir.path()).await;
+    app.login("admin", helpers::ADMIN_PASSWORD).await;
+    let rows = |page: &str| page.matches("<tr").count() - 1;
+
+    let (status, first) = app.page("/plans/stor?sort=name").await;
+    assert_eq!(status, 200);
+    assert_eq!(rows(&first), 100);
+    assert!(first.contains("Viser 1–100 af 250 systemer"), "{first}");
+    assert!(first.contains(r#"<strong aria-current="page">1</strong>"#));
+    assert!(
+        helpers::unescape(&first)
+            .contains(r#"href="/plans/stor?sort=name&dir=asc&page=2" rel="next""#)
+    );
+    // Sorted by name (Active Directory and ESDH first), the first page ends at 097.
+    assert!(first.contains("Fagsystem 097") && !first.contains("Fagsystem 098"));
+    let (_, third) = app.page("/plans/stor?sort=name&dir=asc&page=3").await;
+    assert_eq!(rows(&third), 50);
+    assert!(third.contains("Viser 201–250 af 250 systemer"));
+    assert!(!third.contains("rel=\"next\""));
+    // A page past the end shows the last; `all` shows every row.
+    let (_, past) = app.page("/plans/stor?sort=name&page=99").await;
+    assert_eq!(rows(&past), 50);
+    let (_, all) = app.page("/plans/stor?page=all").await;
+    assert_eq!(rows(&all), 250);
+    assert!(!all.contains("aria-current=\"page\""));
+    // Fewer than a page match a filter: no page links. Criticality 1: 62 + 3 of the mini plan.
+    let (_, crit) = app.page("/plans/stor?crit=1").await;
+    assert!(crit.contains("Viser 65 af 250 systemer"));
+    assert_eq!(rows(&crit), 65);
+    assert!(!crit.contains("aria-current=\"page\""));
+    // A filter is kept in the page links.
+    let (_, found) = app.page("/plans/stor?q=fagsystem").await;
+    assert!(found.contains("Viser 1–100 af 246 systemer (planen har 250)"));
+    assert!(helpers::unescape(&found).contains("/plans/stor?q=fagsystem&sort=crit&dir=asc&page=2"));
+}

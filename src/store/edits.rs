@@ -31,6 +31,76 @@ pub struct PlanRevisions {
     pub sections: i64,
 }
 
+/// What a page needs to know on every request to serve a plan from memory: its revisions, its
+/// latest approved version, and the stamp of the closed drills (exercise coverage changes with
+/// them). One query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanState {
+    pub revisions: PlanRevisions,
+    pub latest: Option<VersionSummary>,
+    /// Closed drill occurrences (all plans) and when the last one closed.
+    pub closed: (i64, Option<DateTime<Utc>>),
+}
+
+impl PlanState {
+    /// The exercise-coverage stamp, as [`super::drills::coverage_stamp`] gives it.
+    pub fn coverage_stamp(&self) -> (i64, Option<DateTime<Utc>>, Option<i32>) {
+        (
+            self.closed.0,
+            self.closed.1,
+            self.latest.as_ref().map(|v| v.number),
+        )
+    }
+}
+
+pub async fn plan_state(db: &impl ConnectionTrait, plan: &PlanId) -> Result<Option<PlanState>> {
+    let backend = db.get_database_backend();
+    let param = if backend == sea_orm::DbBackend::Postgres {
+        "$1"
+    } else {
+        "?1"
+    };
+    let sql = format!(
+        "SELECT p.revision, p.sections_revision, \
+         (SELECT COUNT(*) FROM drill_occurrences WHERE closed_at IS NOT NULL) AS closed, \
+         (SELECT MAX(closed_at) FROM drill_occurrences WHERE closed_at IS NOT NULL) AS last_closed, \
+         v.number, v.plan_revision, v.approved_by, v.approved_at, v.comment \
+         FROM plans p LEFT JOIN plan_versions v ON v.plan_id = p.id \
+         AND v.number = (SELECT MAX(number) FROM plan_versions WHERE plan_id = p.id) \
+         WHERE p.id = {param}"
+    );
+    let Some(row) = db
+        .query_one_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            sql,
+            [plan.as_str().into()],
+        ))
+        .await?
+    else {
+        return Ok(None);
+    };
+    let number: Option<i32> = row.try_get("", "number")?;
+    let latest = match number {
+        None => None,
+        Some(number) => Some(VersionSummary {
+            number,
+            plan_revision: row.try_get("", "plan_revision")?,
+            approved_by: row.try_get("", "approved_by")?,
+            approved_at: row.try_get("", "approved_at")?,
+            comment: row.try_get("", "comment")?,
+            exercise_after: None,
+        }),
+    };
+    Ok(Some(PlanState {
+        revisions: PlanRevisions {
+            revision: row.try_get("", "revision")?,
+            sections: row.try_get("", "sections_revision")?,
+        },
+        latest,
+        closed: (row.try_get("", "closed")?, row.try_get("", "last_closed")?),
+    }))
+}
+
 pub async fn plan_revisions(
     db: &impl ConnectionTrait,
     plan: &PlanId,

@@ -46,6 +46,10 @@ pub struct Coverage {
 pub struct Fragment {
     pub html: String,
     pub rows: usize,
+    /// Rows that match the filter, on every page together.
+    pub matches: usize,
+    /// The page shown, from 1; 0 when every row is.
+    pub page: usize,
 }
 
 /// Most fragments kept per plan revision; beyond it the oldest set is dropped.
@@ -61,8 +65,18 @@ impl PlanCache {
         let Some(revisions) = store::plan_revisions(db, id).await? else {
             return Ok(None);
         };
+        self.plan_at(db, id, revisions.revision).await
+    }
+
+    /// The plan, whose current revision the caller has just read as `revision`.
+    pub async fn plan_at(
+        &self,
+        db: &sea_orm::DatabaseConnection,
+        id: &PlanId,
+        revision: i64,
+    ) -> Result<Option<Arc<Plan>>, StoreError> {
         if let Some(entry) = self.lock().get(id)
-            && entry.revision == revisions.revision
+            && entry.revision == revision
         {
             return Ok(Some(entry.plan.clone()));
         }

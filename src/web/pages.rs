@@ -290,15 +290,41 @@ pub(super) async fn load(state: &AppState, id: &str) -> Result<Arc<Plan>> {
         .ok_or(Error::NotFound)
 }
 
+/// The plan with the state every request reads (revision, latest version, drill stamp), in one
+/// query, for the overview.
+async fn load_with_state(
+    state: &AppState,
+    id: &str,
+) -> Result<(Arc<Plan>, store::edits::PlanState)> {
+    let id = PlanId::parse(id).map_err(|_| Error::NotFound)?;
+    let plan_state = store::edits::plan_state(&state.db, &id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let plan = state
+        .plans
+        .plan_at(&state.db, &id, plan_state.revisions.revision)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok((plan, plan_state))
+}
+
 /// The plan's findings as of now: the analysis (computed once per plan revision and day) and
 /// its exercise coverage (`not-exercised`), from the closed drills and the approved versions.
 pub(super) async fn findings_of(state: &AppState, plan: &Arc<Plan>) -> Result<Arc<Coverage>> {
+    let stamp = store::drills::coverage_stamp(&state.db, &plan.id).await?;
+    findings_stamped(state, plan, stamp).await
+}
+
+/// `findings_of`, with the coverage stamp already read.
+async fn findings_stamped(
+    state: &AppState,
+    plan: &Arc<Plan>,
+    stamp: (i64, Option<chrono::DateTime<chrono::Utc>>, Option<i32>),
+) -> Result<Arc<Coverage>> {
     let stamp = {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        store::drills::coverage_stamp(&state.db, &plan.id)
-            .await?
-            .hash(&mut h);
+        stamp.hash(&mut h);
         h.finish()
     };
     let today = chrono::Local::now().date_naive();
@@ -378,7 +404,13 @@ struct OverviewQuery {
     sort: Option<String>,
     /// `desc` for descending.
     dir: Option<String>,
+    /// The page of the table, from 1, or `all`.
+    page: Option<String>,
 }
+
+/// Rows of the overview's table on one page: a plan of a thousand systems is ten pages, each
+/// quick to load on a phone; `page=all` shows every row at once (to print or search in).
+const PAGE_ROWS: usize = 100;
 
 /// Sort keys the overview accepts, in column order.
 const SORTS: [&str; 7] = ["name", "crit", "rto", "rpo", "owner", "review", "findings"];
@@ -391,34 +423,14 @@ async fn show_plan(
 ) -> Result<Html<String>> {
     let user = viewer.require()?;
     let lang = viewer.lang.clone();
-    let plan = load(&state, &plan_id).await?;
-    let version = version_state(&state, &plan.id, &lang).await?;
-    let coverage = findings_of(&state, &plan).await?;
+    let (plan, plan_state) = load_with_state(&state, &plan_id).await?;
+    let version = version_view(
+        plan_state.latest.as_ref(),
+        plan_state.revisions.revision,
+        &lang,
+    );
+    let coverage = findings_stamped(&state, &plan, plan_state.coverage_stamp()).await?;
     let findings = &coverage.findings;
-    let mut by_system: HashMap<&str, Vec<&Finding>> = HashMap::new();
-    for f in findings.iter() {
-        for s in &f.systems {
-            by_system.entry(s.as_str()).or_default().push(f);
-        }
-    }
-    let overdue = |s: &System| {
-        by_system.get(s.id.as_str()).is_some_and(|fs| {
-            fs.iter()
-                .any(|f| f.code == analysis::Code::ReviewOverdue && f.system() == Some(&s.id))
-        })
-    };
-    let unexercised = |s: &System| {
-        by_system.get(s.id.as_str()).is_some_and(|fs| {
-            fs.iter()
-                .any(|f| f.code == analysis::Code::NotExercised && f.system() == Some(&s.id))
-        })
-    };
-    let inverted = |s: &System| {
-        by_system.get(s.id.as_str()).is_some_and(|fs| {
-            fs.iter()
-                .any(|f| f.code == analysis::Code::RtoInversion && f.system() == Some(&s.id))
-        })
-    };
     let needle = query.q.as_deref().unwrap_or("").trim().to_lowercase();
     let crit: Option<u8> = query.crit.as_deref().and_then(|c| c.parse().ok());
     let people: HashMap<&str, &str> = plan
@@ -439,6 +451,13 @@ async fn show_plan(
         .unwrap_or("crit");
     let desc = query.dir.as_deref() == Some("desc");
     let only = query.only.as_deref().unwrap_or("");
+    let all_rows = query.page.as_deref() == Some("all");
+    let page_asked = query
+        .page
+        .as_deref()
+        .and_then(|p| p.parse::<usize>().ok())
+        .filter(|p| *p >= 1)
+        .unwrap_or(1);
     // The table depends on the plan revision, the day, the language, the filter and sort, and
     // which rows this user may edit; it is rendered once for each combination and then served from memory.
     let scope = if user.actor.edits_whole_plan() {
@@ -454,9 +473,29 @@ async fn show_plan(
     // part of the key.
     let coverage_key = &coverage.key;
     let key = format!(
-        "overview|{today}|{lang}|{scope}|{needle}|{crit:?}|{only}|{sort}|{desc}|{coverage_key}"
+        "overview|{today}|{lang}|{scope}|{needle}|{crit:?}|{only}|{sort}|{desc}|{coverage_key}|{}",
+        if all_rows {
+            "all".to_string()
+        } else {
+            page_asked.to_string()
+        }
     );
     let table = state.plans.fragment(&plan, &key, || {
+        let mut by_system: HashMap<&str, Vec<&Finding>> = HashMap::new();
+        for f in findings.iter() {
+            for s in &f.systems {
+                by_system.entry(s.as_str()).or_default().push(f);
+            }
+        }
+        let has = |s: &System, code: analysis::Code| {
+            by_system.get(s.id.as_str()).is_some_and(|fs| {
+                fs.iter()
+                    .any(|f| f.code == code && f.system() == Some(&s.id))
+            })
+        };
+        let overdue = |s: &System| has(s, analysis::Code::ReviewOverdue);
+        let unexercised = |s: &System| has(s, analysis::Code::NotExercised);
+        let inverted = |s: &System| has(s, analysis::Code::RtoInversion);
         let infeasible = if only == "infeasible" {
             crate::domain::health::infeasible(&plan)
         } else {
@@ -495,6 +534,16 @@ async fn show_plan(
             .then_with(|| a.id.cmp(&b.id));
             if desc { order.reverse() } else { order }
         });
+        let matches = rows.len();
+        let last_page = matches.div_ceil(PAGE_ROWS).max(1);
+        let page = if all_rows { 0 } else { page_asked.min(last_page) };
+        if !all_rows {
+            rows = rows
+                .into_iter()
+                .skip((page - 1) * PAGE_ROWS)
+                .take(PAGE_ROWS)
+                .collect();
+        }
         // Strings that repeat on every row are looked up once, not once per row.
         let t = |key: &str| state.templates.text(&lang, key);
         let (errors_text, warnings_text) = (t("overview.errors"), t("overview.warnings"));
@@ -543,27 +592,28 @@ async fn show_plan(
         Ok::<_, Error>(Fragment {
             html,
             rows: systems.len(),
+            matches,
+            page,
         })
     })?;
     let base = format!("/plans/{}", plan.id);
-    let filter_query = |extra: &str| {
-        let mut parts: Vec<String> = Vec::new();
-        if !needle.is_empty() {
-            parts.push(format!("q={}", url_escape(&needle)));
-        }
-        if let Some(c) = crit {
-            parts.push(format!("crit={c}"));
-        }
-        if let Some(o) = query
-            .only
-            .as_deref()
-            .filter(|o| ["findings", "overdue", "exercise"].contains(o))
-        {
-            parts.push(format!("only={o}"));
-        }
-        parts.push(extra.to_string());
-        parts.join("&")
-    };
+    let filter_query =
+        |extra: &str| {
+            let mut parts: Vec<String> = Vec::new();
+            if !needle.is_empty() {
+                parts.push(format!("q={}", url_escape(&needle)));
+            }
+            if let Some(c) = crit {
+                parts.push(format!("crit={c}"));
+            }
+            if let Some(o) = query.only.as_deref().filter(|o| {
+                ["findings", "overdue", "exercise", "infeasible", "inversion"].contains(o)
+            }) {
+                parts.push(format!("only={o}"));
+            }
+            parts.push(extra.to_string());
+            parts.join("&")
+        };
     let columns: Vec<Value> = SORTS
         .iter()
         .map(|key| {
@@ -583,6 +633,36 @@ async fn show_plan(
         .iter()
         .filter(|f| f.severity() == Severity::Error)
         .count();
+    let sorted = format!("sort={sort}&dir={}", if desc { "desc" } else { "asc" });
+    let page_href =
+        |page: &str| format!("{base}?{}", filter_query(&format!("{sorted}&page={page}")));
+    let last_page = table.matches.div_ceil(PAGE_ROWS).max(1);
+    let pages: Vec<Value> = if last_page > 1 && table.page > 0 {
+        (1..=last_page)
+            .map(|n| json!({"number": n, "href": page_href(&n.to_string()), "current": n == table.page}))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let first = table.page.saturating_sub(1) * PAGE_ROWS + 1;
+    // The list of findings changes with the coverage, not with the filter: rendered once.
+    let findings_html = state.plans.fragment(
+        &plan,
+        &format!("findings|{lang}|{coverage_key}"),
+        || {
+            let html = state.templates.fragment(
+                "overview_findings",
+                &lang,
+                json!({
+                    "plan_id": plan.id,
+                    // Coverage warnings are one line with a link to the systems, not one line each.
+                    "findings": findings.iter().filter(|f| f.code != analysis::Code::NotExercised).map(finding_view).collect::<Vec<_>>(),
+                    "unexercised": findings.iter().filter(|f| f.code == analysis::Code::NotExercised).count(),
+                }),
+            )?;
+            Ok::<_, Error>(Fragment { html, rows: 0, matches: 0, page: 0 })
+        },
+    )?;
     let path = format!(
         "{base}?{}",
         filter_query(&format!(
@@ -590,7 +670,9 @@ async fn show_plan(
             if desc { "desc" } else { "asc" }
         ))
     );
-    page(
+    // The two cached pieces go into the page after rendering, copied once, instead of through
+    // the template data (each a copy, and the output grown piece by piece).
+    let Html(shell) = page(
         &state,
         &viewer,
         "overview",
@@ -600,13 +682,18 @@ async fn show_plan(
             "plan": {"id": plan.id, "name": plan.name, "organisation": plan.organisation},
             "total": plan.systems.len(),
             "shown": table.rows,
-            "rows": table.html,
+            "matches": table.matches,
+            "first": first,
+            "last": first + table.rows.saturating_sub(1),
+            "pages": pages,
+            "prev": (table.page > 1).then(|| page_href(&(table.page - 1).to_string())),
+            "next": (table.page > 0 && table.page < last_page).then(|| page_href(&(table.page + 1).to_string())),
+            "all": page_href("all"),
+            "rows": ROWS_MARK,
+            "findings_html": FINDINGS_MARK,
             "columns": columns,
             "errors": errors,
             "warnings": findings.len() - errors,
-            // Coverage warnings are one line with a link to the systems, not one line each.
-            "findings": findings.iter().filter(|f| f.code != analysis::Code::NotExercised).map(finding_view).collect::<Vec<_>>(),
-            "unexercised": findings.iter().filter(|f| f.code == analysis::Code::NotExercised).count(),
             "filter": {
                 "q": needle,
                 "crit": crit,
@@ -621,7 +708,40 @@ async fn show_plan(
             "sort": sort,
             "dir": if desc { "desc" } else { "asc" },
         }),
-    )
+    )?;
+    Ok(Html(splice(
+        &shell,
+        &[
+            (ROWS_MARK, &table.html),
+            (FINDINGS_MARK, &findings_html.html),
+        ],
+    )))
+}
+
+/// Places in the overview's shell that `splice` fills. Text from a plan can never produce
+/// them: it is escaped, so it holds no `<`.
+const ROWS_MARK: &str = "<!--overview-rows-->";
+const FINDINGS_MARK: &str = "<!--overview-findings-->";
+/// The place of a page's cached body.
+pub(super) const BODY_MARK: &str = "<!--body-->";
+
+/// `shell` with the first occurrence of each mark replaced by its text, in one allocation.
+pub(super) fn splice(shell: &str, parts: &[(&str, &str)]) -> String {
+    let mut out =
+        String::with_capacity(shell.len() + parts.iter().map(|(_, t)| t.len()).sum::<usize>());
+    let mut places: Vec<(usize, &str, &str)> = parts
+        .iter()
+        .filter_map(|(mark, text)| shell.find(mark).map(|at| (at, *mark, *text)))
+        .collect();
+    places.sort_by_key(|(at, _, _)| *at);
+    let mut from = 0;
+    for (at, mark, text) in places {
+        out.push_str(&shell[from..at]);
+        out.push_str(text);
+        from = at + mark.len();
+    }
+    out.push_str(&shell[from..]);
+    out
 }
 
 async fn show_system(
@@ -727,17 +847,10 @@ async fn show_system(
 
 /// The overview's version line: the latest approved version and whether the draft has changed
 /// since.
-pub(super) async fn version_state(state: &AppState, plan: &PlanId, lang: &str) -> Result<Value> {
-    let revisions = store::plan_revisions(&state.db, plan).await?;
-    let latest = store::edits::versions(&state.db, plan)
-        .await?
-        .into_iter()
-        .next();
-    let changed = match (&latest, revisions) {
-        (Some(v), Some(r)) => v.plan_revision != r.revision,
-        _ => true,
-    };
-    Ok(json!({
+/// The latest approved version, and whether the draft (at `revision`) differs from it.
+fn version_view(latest: Option<&store::edits::VersionSummary>, revision: i64, lang: &str) -> Value {
+    let changed = latest.is_none_or(|v| v.plan_revision != revision);
+    json!({
         "latest": latest.map(|v| json!({
             "number": v.number,
             "approved_by": v.approved_by,
@@ -746,7 +859,7 @@ pub(super) async fn version_state(state: &AppState, plan: &PlanId, lang: &str) -
             "comment": v.comment,
         })),
         "draft_changed": changed,
-    }))
+    })
 }
 
 /// The systems the signed-in person owns or deputises for, in every plan, with what needs their

@@ -212,9 +212,62 @@ async fn show(
     viewer.require()?;
     let id = PlanId::parse(&plan_id).map_err(|_| Error::NotFound)?;
     let shown = shown_cached(&state, &id).await?.ok_or(Error::NotFound)?;
-    let mut data = data(&shown, &viewer.lang, false);
-    data["path"] = json!(format!("/plans/{id}/runbook"));
-    page(&state, &viewer, "runbook", data).map(IntoResponse::into_response)
+    // The body (every system, megabytes for a large plan) is rendered once per version, day
+    // and language and kept; the page around it carries the visitor's own header.
+    let lang = &viewer.lang;
+    let today = chrono::Local::now().date_naive();
+    let render = || {
+        state
+            .templates
+            .fragment("runbook_body", lang, data(&shown, lang, false))
+    };
+    let body: Arc<String> = match &shown.version {
+        // An approved version never changes.
+        Some(v) => {
+            let key = format!(
+                "runbook|{id}|{}|{}|{lang}|{today}",
+                v.number, shown.draft_changed
+            );
+            match state.fragments.get(&key) {
+                Some(body) => body,
+                None => {
+                    let body = Arc::new(render()?);
+                    state.fragments.put(key, body.clone());
+                    body
+                }
+            }
+        }
+        // The draft: kept with the plan's current revision, and dropped with it.
+        None => {
+            let fragment =
+                state
+                    .plans
+                    .fragment(&shown.plan, &format!("runbook|{lang}|{today}"), || {
+                        render().map(|html| super::cache::Fragment {
+                            html,
+                            rows: 0,
+                            matches: 0,
+                            page: 0,
+                        })
+                    })?;
+            Arc::new(fragment.html.clone())
+        }
+    };
+    let axum::response::Html(shell) = page(
+        &state,
+        &viewer,
+        "runbook",
+        json!({
+            "plan": {"id": id, "name": shown.plan.name},
+            "path": format!("/plans/{id}/runbook"),
+            "body": super::pages::BODY_MARK,
+        }),
+    )?;
+    Ok(axum::response::Html(super::pages::splice(
+        &shell,
+        &[(super::pages::BODY_MARK, &body)],
+    ))
+    .into_response())
 }
 
 /// The roles a pocket plan is made for, with the number of first steps each has in the locales.
