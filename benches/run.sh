@@ -7,6 +7,8 @@
 #
 #   benches/run.sh               # everything (about 10 minutes on 2 cores)
 #   SKIP_HTTP=1 benches/run.sh   # criterion only
+#   BENCHES="store mail" benches/run.sh   # some criterion benchmarks (the table still lists
+#                                         # the latest results of the others)
 #
 # Needs python3 (the plan generator and the criterion summary) and, for the HTTP part, wrk.
 # Progress goes to stderr; stdout is one markdown table and a line naming the machine.
@@ -14,7 +16,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "run.sh: cargo bench (criterion)" >&2
-cargo bench --locked --bench analysis --bench store --bench mail >&2
+read -r -a benches <<<"${BENCHES:-analysis store mail}"
+cargo bench --locked $(printf -- '--bench %s ' "${benches[@]}") >&2
 
 # Criterion keeps each benchmark's samples (iterations and total time per sample): the median
 # is criterion's estimate, p99 is taken over the per-iteration times of the samples.

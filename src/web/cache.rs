@@ -89,6 +89,8 @@ impl PlanCache {
             return Ok(None);
         };
         let plan = Arc::new(plan);
+        // Reading thousands of rows left much freed memory behind.
+        crate::metrics::release_freed_memory();
         self.lock().insert(
             id.clone(),
             Entry {

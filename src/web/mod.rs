@@ -196,6 +196,7 @@ impl Application {
         store::migrate(&db).await?;
         if config.import && store::plan_ids(&db).await?.is_empty() {
             import_plans(&db, &config.plans_dir).await?;
+            crate::metrics::release_freed_memory();
         }
         auth::bootstrap_accounts(&db, &config).await?;
         auth::spawn_session_cleanup(db.clone());

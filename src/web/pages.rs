@@ -353,6 +353,8 @@ async fn findings_stamped(
     state
         .plans
         .keep_coverage(plan, today, stamp, coverage.clone());
+    // The analysis of a large plan leaves much freed memory behind; once a day or per change.
+    crate::metrics::release_freed_memory();
     Ok(coverage)
 }
 
