@@ -513,14 +513,21 @@ impl SmallDisk {
             .is_ok_and(|s| s.success());
         if !mounted {
             assert!(
-                std::env::var("REQUIRE_MOUNT").is_err_and(|_| true)
-                    || std::env::var("REQUIRE_MOUNT").is_ok_and(|v| v != "1"),
+                std::env::var("REQUIRE_MOUNT").as_deref() != Ok("1"),
                 "REQUIRE_MOUNT=1 but a tmpfs cannot be mounted here (needs root)"
             );
             eprintln!("cannot mount a tmpfs (needs root): disk-full and read-only tests skipped");
             return None;
         }
         Some(SmallDisk { path, _dir: dir })
+    }
+
+    /// An SQLite database on this disk.
+    fn database_url(&self) -> String {
+        format!(
+            "sqlite://{}?mode=rwc",
+            self.path.join("beredskab.db").display()
+        )
     }
 
     fn remount(&self, how: &str) {
@@ -545,14 +552,7 @@ async fn set_description(app: &TestApp, system: &str, text: &str) -> (u16, Strin
     let url = format!("/api/v1/plans/example-kommune/systems/{system}");
     let mut body: serde_json::Value = app.get(&url).await.json().await.unwrap();
     body["description"] = serde_json::Value::String(text.to_string());
-    let r = app
-        .client
-        .put(format!("{}{url}", app.address))
-        .header("x-csrf-token", app.csrf().await)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let r = app.put_json(&url, &body).await;
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
@@ -571,8 +571,7 @@ async fn a_full_disk_or_a_read_only_database_gets_a_clear_error_and_nothing_is_l
     let Some(disk) = SmallDisk::mount(24) else {
         return;
     };
-    let file = disk.path.join("beredskab.db");
-    let url = format!("sqlite://{}?mode=rwc", file.display());
+    let url = disk.database_url();
     let app = helpers::spawn_app(&url, &helpers::repo().join("plans")).await;
     app.login_demo("lars-nielsen").await;
     let (status, _) = set_description(&app, "ad", "saved before the disk filled").await;
@@ -642,8 +641,7 @@ async fn on_a_read_only_database_reading_goes_on_and_edits_are_refused_with_the_
     let Some(disk) = SmallDisk::mount(24) else {
         return;
     };
-    let file = disk.path.join("beredskab.db");
-    let url = format!("sqlite://{}?mode=rwc", file.display());
+    let url = disk.database_url();
     let mut server = Server::start(&url);
     let app = client_of(&server.address);
     app.login_demo("lars-nielsen").await;

@@ -256,20 +256,12 @@ async fn script_stored_in_every_text_field_comes_out_escaped_everywhere() {
     let db = helpers::sqlite_db();
     let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
     app.login_demo("lars-nielsen").await;
-    let csrf = app.csrf().await;
 
     // The plan: every text field of a system, every plan section, a person's name.
     let api = "/api/v1/plans/example-kommune/systems/ad";
     let mut system: serde_json::Value = app.get(api).await.json().await.unwrap();
     poison(&mut system);
-    let r = app
-        .client
-        .put(format!("{}{api}", app.address))
-        .header("x-csrf-token", &csrf)
-        .json(&system)
-        .send()
-        .await
-        .unwrap();
+    let r = app.put_json(api, &system).await;
     assert_eq!(r.status().as_u16(), 200, "{}", r.text().await.unwrap());
     let sections = "/plans/example-kommune/sections/edit";
     let (_, page) = app.page(sections).await;
@@ -397,15 +389,7 @@ async fn script_stored_in_every_text_field_comes_out_escaped_everywhere() {
     // A change after the approval, so that the diff shows the approved text as "before".
     let mut system: serde_json::Value = app.get(api).await.json().await.unwrap();
     system["description"] = serde_json::Value::String("changed after the approval".into());
-    let r = app
-        .client
-        .put(format!("{}{api}", app.address))
-        .header("x-csrf-token", &csrf)
-        .json(&system)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(app.put_json(api, &system).await.status().as_u16(), 200);
     let pages = [
         "/plans/example-kommune/completeness".to_string(),
         "/my".into(),

@@ -214,6 +214,20 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Sends `body` as JSON with `PUT`, with the session's CSRF token in the header.
+    pub async fn put_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        let csrf = self.csrf().await;
+        self.client
+            .put(format!("{}{path}", self.address))
+            .header("x-csrf-token", csrf)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
 /// The value of the first `csrf` hidden field in a page.
 pub fn csrf_of(page: &str) -> String {
     let marker = "name=\"csrf\" value=\"";
