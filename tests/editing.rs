@@ -807,6 +807,17 @@ async fn the_coordinator_plans_a_drill_and_the_invitations_go_out() {
     );
     assert!(page.contains("Der er ingen person “ghost” i planen."));
     fields.retain(|(k, v)| !(k == "participant" && v == "ghost"));
+    // A programme that would run every minute is refused, in the page's language.
+    set(&mut fields, "cron", "* * * * *");
+    let response = app.submit(path, &fields).await;
+    assert_eq!(response.status().as_u16(), 422);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("giver mere end én øvelse om dagen")
+    );
     set(&mut fields, "repeat", "once");
     set(&mut fields, "at", "2020-01-01T09:00");
     let response = app.submit(path, &fields).await;

@@ -162,6 +162,8 @@ pub enum ScheduleError {
     TimeZone(String),
     #[error("{0} does not exist in {1} (the clocks skip it)")]
     Gap(NaiveDateTime, String),
+    #[error("{input:?} runs more than once a day (at most {MAX_PER_YEAR} drills a year)")]
+    TooOften { input: String },
 }
 
 /// A time zone by its IANA name (`Europe/Copenhagen`).
@@ -192,9 +194,8 @@ pub fn parse_cron(expression: &str) -> Result<cron::Schedule, ScheduleError> {
             .nth(MAX_PER_YEAR - 1)
             .is_some_and(|t| t < first + chrono::Duration::days(365))
     {
-        return Err(ScheduleError::Cron {
+        return Err(ScheduleError::TooOften {
             input: expression.to_string(),
-            reason: format!("it runs more than once a day (at most {MAX_PER_YEAR} drills a year)"),
         });
     }
     Ok(schedule)
@@ -322,6 +323,10 @@ impl DrillForm {
                             reason,
                         },
                     );
+                    None
+                }
+                Err(ScheduleError::TooOften { input }) => {
+                    fail("cron", Problem::TooOften { input });
                     None
                 }
                 Err(_) => {

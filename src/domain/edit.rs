@@ -59,6 +59,10 @@ pub enum Problem {
         input: String,
         reason: String,
     },
+    /// A drill programme that would run more than once a day.
+    TooOften {
+        input: String,
+    },
     DateTime {
         input: String,
     },

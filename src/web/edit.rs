@@ -204,6 +204,7 @@ pub(super) fn problem_text(state: &AppState, lang: &str, problem: &Problem) -> S
         Problem::Cron { input, reason } => t("problem.cron")
             .replace("{input}", input)
             .replace("{reason}", reason),
+        Problem::TooOften { input } => t("problem.too_often").replace("{input}", input),
         Problem::DateTime { input } => t("problem.datetime").replace("{input}", input),
         Problem::InPast => t("problem.in_past"),
         Problem::TimeGap { input } => t("problem.time_gap").replace("{input}", input),
