@@ -117,12 +117,24 @@ fn backend(e: store::StoreError) -> session_store::Error {
     session_store::Error::Backend(format!("{OUTAGE_MARK}{mark}: {e}"))
 }
 
+/// The key under which `load` puts the session's account into the record.
+const LOADED_ACCOUNT_KEY: &str = "loaded-account";
+
+/// The record's data as stored: without the account `load` added.
+fn stored_data(record: &Record) -> session_store::Result<String> {
+    let data: HashMap<&String, &serde_json::Value> = record
+        .data
+        .iter()
+        .filter(|(k, _)| k.as_str() != LOADED_ACCOUNT_KEY)
+        .collect();
+    serde_json::to_string(&data).map_err(|e| session_store::Error::Encode(e.to_string()))
+}
+
 #[async_trait]
 impl SessionStore for DbSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         loop {
-            let data = serde_json::to_string(&record.data)
-                .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+            let data = stored_data(record)?;
             let expires = record.expiry_date.unix_timestamp();
             if store::accounts::session_create(&self.db, &record.id.to_string(), data, expires)
                 .await
@@ -135,8 +147,7 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let data = serde_json::to_string(&record.data)
-            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let data = stored_data(record)?;
         store::accounts::session_save(
             &self.db,
             &record.id.to_string(),
@@ -149,15 +160,23 @@ impl SessionStore for DbSessionStore {
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let Some((data, expires_at)) =
-            store::accounts::session_load(&self.db, &id.to_string(), now)
+        let Some((data, expires_at, account)) =
+            store::accounts::session_load_with_account(&self.db, &id.to_string(), now)
                 .await
                 .map_err(backend)?
         else {
             return Ok(None);
         };
-        let data: HashMap<String, serde_json::Value> =
+        let mut data: HashMap<String, serde_json::Value> =
             serde_json::from_str(&data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        // The account as stored now travels with this request's record (never stored with it),
+        // so that a request reads its session and account in one query.
+        data.remove(LOADED_ACCOUNT_KEY);
+        if let Some(account) = account {
+            let value = serde_json::to_value(account)
+                .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+            data.insert(LOADED_ACCOUNT_KEY.to_string(), value);
+        }
         let expiry_date = time::OffsetDateTime::from_unix_timestamp(expires_at)
             .map_err(|e| session_store::Error::Decode(e.to_string()))?;
         Ok(Some(Record {
@@ -254,10 +273,18 @@ impl FromRequestParts<AppState> for Viewer {
                 .await
                 .map_err(session_error)?
             {
-                user = store::accounts::find(&state.db, id)
-                    .await?
-                    .filter(|a| a.active)
-                    .map(signed_in);
+                // Read with the session; a session signed in during this very request has not
+                // been loaded, and reads the account itself.
+                let loaded = session
+                    .get::<store::accounts::Account>(LOADED_ACCOUNT_KEY)
+                    .await
+                    .map_err(session_error)?
+                    .filter(|a| a.id == id);
+                let account = match loaded {
+                    Some(account) => Some(account),
+                    None => store::accounts::find(&state.db, id).await?,
+                };
+                user = account.filter(|a| a.active).map(signed_in);
             }
         }
         if user.is_none() {

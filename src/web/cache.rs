@@ -245,9 +245,16 @@ impl PlanCache {
 #[derive(Default)]
 pub struct Fragments {
     map: Mutex<HashMap<String, Arc<String>>>,
+    /// Held while a missing fragment is rendered, so that it is rendered once.
+    rendering: tokio::sync::Mutex<()>,
 }
 
 impl Fragments {
+    /// Waits until no other request is rendering a fragment; hold it while rendering one.
+    pub async fn render_lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.rendering.lock().await
+    }
+
     pub fn get(&self, key: &str) -> Option<Arc<String>> {
         self.lock().get(key).cloned()
     }

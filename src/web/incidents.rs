@@ -482,16 +482,25 @@ async fn show(
     let cached = state.fragments.get(&key);
     let live = match cached {
         Some(html) => html,
+        // One request renders; those that arrive meanwhile (every client at a new minute)
+        // wait for it instead of each rendering the same page.
         None => {
-            let mut data = incident_view(&state, &l, &viewer.lang, q.system.as_deref()).await?;
-            data["csrf"] = json!(CSRF_SLOT);
-            let html = Arc::new(
-                state
-                    .templates
-                    .fragment("incident_live", &viewer.lang, data)?,
-            );
-            state.fragments.put(key, html.clone());
-            html
+            let _rendering = state.fragments.render_lock().await;
+            match state.fragments.get(&key) {
+                Some(html) => html,
+                None => {
+                    let mut data =
+                        incident_view(&state, &l, &viewer.lang, q.system.as_deref()).await?;
+                    data["csrf"] = json!(CSRF_SLOT);
+                    let html = Arc::new(state.templates.fragment(
+                        "incident_live",
+                        &viewer.lang,
+                        data,
+                    )?);
+                    state.fragments.put(key, html.clone());
+                    html
+                }
+            }
         }
     };
     let live = live.replace(CSRF_SLOT, viewer.csrf.as_deref().unwrap_or_default());

@@ -231,9 +231,16 @@ async fn show(
             match state.fragments.get(&key) {
                 Some(body) => body,
                 None => {
-                    let body = Arc::new(render()?);
-                    state.fragments.put(key, body.clone());
-                    body
+                    // Rendered once however many ask for it at the same time.
+                    let _rendering = state.fragments.render_lock().await;
+                    match state.fragments.get(&key) {
+                        Some(body) => body,
+                        None => {
+                            let body = Arc::new(render()?);
+                            state.fragments.put(key, body.clone());
+                            body
+                        }
+                    }
                 }
             }
         }
