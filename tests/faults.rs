@@ -223,12 +223,7 @@ async fn a_server_killed_mid_burst_loses_no_acknowledged_write() {
             );
             let mut steps = Vec::new();
             for id in ["ad", "vmware", "netvaerk-kerne"] {
-                let body: serde_json::Value = app
-                    .get(&format!("/api/v1/plans/example-kommune/systems/{id}"))
-                    .await
-                    .json()
-                    .await
-                    .unwrap();
+                let body = system(&app, id).await;
                 let n = body["recovery_steps"].as_array().map_or(0, Vec::len);
                 steps.extend((0..n).map(|step| (id.to_string(), step as i32)));
             }
@@ -305,13 +300,7 @@ async fn a_server_killed_mid_burst_loses_no_acknowledged_write() {
             db.backend
         );
         for (id, text) in &edits {
-            let body: serde_json::Value = app
-                .get(&format!("/api/v1/plans/example-kommune/systems/{id}"))
-                .await
-                .json()
-                .await
-                .unwrap();
-            assert_eq!(body["description"], *text, "{}: {id}", db.backend);
+            assert_eq!(description(&app, id).await, *text, "{}: {id}", db.backend);
         }
         let id: i64 = incident.rsplit('/').next().unwrap().parse().unwrap();
         let conn = beredskab::store::connect(&db.url).await.unwrap();
@@ -548,22 +537,28 @@ impl Drop for SmallDisk {
 }
 
 /// Changes a system's description through the API; the status and the answer's text.
-async fn set_description(app: &TestApp, system: &str, text: &str) -> (u16, String) {
-    let url = format!("/api/v1/plans/example-kommune/systems/{system}");
-    let mut body: serde_json::Value = app.get(&url).await.json().await.unwrap();
+async fn set_description(app: &TestApp, id: &str, text: &str) -> (u16, String) {
+    let mut body = system(app, id).await;
     body["description"] = serde_json::Value::String(text.to_string());
+    let url = format!("/api/v1/plans/example-kommune/systems/{id}");
     let r = app.put_json(&url, &body).await;
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
-async fn description(app: &TestApp, system: &str) -> String {
-    let body: serde_json::Value = app
-        .get(&format!("/api/v1/plans/example-kommune/systems/{system}"))
+/// A system of the example plan as the API gives it.
+async fn system(app: &TestApp, id: &str) -> serde_json::Value {
+    app.get(&format!("/api/v1/plans/example-kommune/systems/{id}"))
         .await
         .json()
         .await
-        .unwrap();
-    body["description"].as_str().unwrap().to_string()
+        .unwrap()
+}
+
+async fn description(app: &TestApp, id: &str) -> String {
+    system(app, id).await["description"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 #[tokio::test]

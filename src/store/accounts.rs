@@ -257,11 +257,12 @@ pub async fn session_load_with_account(
 ) -> Result<Option<(String, i64, Option<Account>)>> {
     use sea_orm::{FromQueryResult, IdenStatic, Iterable};
     let backend = db.get_database_backend();
-    let (account_id, p1, p2) = if backend == sea_orm::DbBackend::Postgres {
-        ("(s.data::jsonb ->> 'account')::bigint", "$1", "$2")
+    let account_id = if backend == sea_orm::DbBackend::Postgres {
+        "(s.data::jsonb ->> 'account')::bigint"
     } else {
-        ("json_extract(s.data, '$.account')", "?1", "?2")
+        "json_extract(s.data, '$.account')"
     };
+    let (p1, p2) = (super::param(backend, 1), super::param(backend, 2));
     let columns: Vec<String> = accounts::Column::iter()
         .map(|c| format!("a.{0} AS a_{0}", c.as_str()))
         .collect();

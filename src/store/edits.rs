@@ -55,11 +55,7 @@ impl PlanState {
 
 pub async fn plan_state(db: &impl ConnectionTrait, plan: &PlanId) -> Result<Option<PlanState>> {
     let backend = db.get_database_backend();
-    let param = if backend == sea_orm::DbBackend::Postgres {
-        "$1"
-    } else {
-        "?1"
-    };
+    let param = super::param(backend, 1);
     let sql = format!(
         "SELECT p.revision, p.sections_revision, \
          (SELECT COUNT(*) FROM drill_occurrences WHERE closed_at IS NOT NULL) AS closed, \

@@ -86,26 +86,47 @@ impl StoreError {
             | sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
             | sqlx::Error::WorkerCrashed => Some(Outage::Unreachable),
-            sqlx::Error::Database(db) => match db.code().as_deref() {
-                // SQLite result codes (the primary code is the low byte of an extended one).
-                Some(code) if code.parse::<i32>().is_ok() => {
-                    match code.parse::<i32>().unwrap_or(0) & 0xff {
+            sqlx::Error::Database(db) => {
+                let code = db.code()?;
+                match code.parse::<i32>() {
+                    // SQLite result codes (the primary code is the low byte of an extended one).
+                    Ok(sqlite) => match sqlite & 0xff {
                         13 => Some(Outage::Full),          // SQLITE_FULL
                         8 => Some(Outage::ReadOnly),       // SQLITE_READONLY
                         10 | 14 => Some(Outage::ReadOnly), // SQLITE_IOERR, SQLITE_CANTOPEN
                         _ => None,
-                    }
+                    },
+                    // PostgreSQL SQLSTATEs: shutting down, cannot connect, disk full, read-only.
+                    Err(_) => match code.as_ref() {
+                        "57P01" | "57P02" | "57P03" | "08000" | "08003" | "08006" => {
+                            Some(Outage::Unreachable)
+                        }
+                        "53100" => Some(Outage::Full),
+                        "25006" => Some(Outage::ReadOnly),
+                        _ => None,
+                    },
                 }
-                // PostgreSQL SQLSTATEs: shutting down, cannot connect, disk full, read-only.
-                Some("57P01" | "57P02" | "57P03" | "08000" | "08003" | "08006") => {
-                    Some(Outage::Unreachable)
-                }
-                Some("53100") => Some(Outage::Full),
-                Some("25006") => Some(Outage::ReadOnly),
-                _ => None,
-            },
+            }
             _ => None,
         }
+    }
+}
+
+/// A pool that closes a connection returned to it inside a transaction (see `connect`).
+fn close_open_transactions<DB: sea_orm::sqlx::Database>(
+    pool: sea_orm::sqlx::pool::PoolOptions<DB>,
+) -> sea_orm::sqlx::pool::PoolOptions<DB> {
+    pool.after_release(|conn, _| {
+        Box::pin(async move { Ok(!sea_orm::sqlx::Connection::is_in_transaction(conn)) })
+    })
+}
+
+/// The `n`th bind parameter of hand-written SQL, as the backend writes it.
+fn param(backend: DbBackend, n: usize) -> String {
+    if backend == DbBackend::Postgres {
+        format!("${n}")
+    } else {
+        format!("?{n}")
     }
 }
 
@@ -122,16 +143,8 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection> {
     // reused, every later "commit" on that connection would only release a savepoint inside
     // it, and acknowledged writes would never reach the file. Such a connection is closed
     // instead, which rolls the transaction back.
-    options.map_sqlx_sqlite_pool_opts(|pool| {
-        pool.after_release(|conn, _| {
-            Box::pin(async move { Ok(!sea_orm::sqlx::Connection::is_in_transaction(conn)) })
-        })
-    });
-    options.map_sqlx_postgres_pool_opts(|pool| {
-        pool.after_release(|conn, _| {
-            Box::pin(async move { Ok(!sea_orm::sqlx::Connection::is_in_transaction(conn)) })
-        })
-    });
+    options.map_sqlx_sqlite_pool_opts(close_open_transactions);
+    options.map_sqlx_postgres_pool_opts(close_open_transactions);
     let db = Database::connect(options).await?;
     if db.get_database_backend() == DbBackend::Sqlite {
         // Readers do not block the writer; concurrent writers wait instead of failing at once.

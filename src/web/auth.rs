@@ -106,15 +106,18 @@ pub struct DbSessionStore {
 /// The session store's errors are strings; a database outage is marked at the start of one
 /// so that `session_error` can answer 503 for it like for any other request.
 const OUTAGE_MARK: &str = "database outage: ";
+/// Each outage by the name it has in the mark.
+const OUTAGES: [(store::Outage, &str); 3] = [
+    (store::Outage::Unreachable, "unreachable"),
+    (store::Outage::Full, "full"),
+    (store::Outage::ReadOnly, "read-only"),
+];
 
 fn backend(e: store::StoreError) -> session_store::Error {
-    let mark = match e.outage() {
-        Some(store::Outage::Unreachable) => "unreachable",
-        Some(store::Outage::Full) => "full",
-        Some(store::Outage::ReadOnly) => "read-only",
-        None => return session_store::Error::Backend(e.to_string()),
-    };
-    session_store::Error::Backend(format!("{OUTAGE_MARK}{mark}: {e}"))
+    match OUTAGES.iter().find(|(o, _)| Some(*o) == e.outage()) {
+        Some((_, name)) => session_store::Error::Backend(format!("{OUTAGE_MARK}{name}: {e}")),
+        None => session_store::Error::Backend(e.to_string()),
+    }
 }
 
 /// The key under which `load` puts the session's account into the record.
@@ -324,13 +327,11 @@ async fn bearer_user(headers: &HeaderMap, state: &AppState) -> Result<Option<Sig
 fn session_error(e: tower_sessions::session::Error) -> Error {
     if let tower_sessions::session::Error::Store(session_store::Error::Backend(message)) = &e
         && let Some(rest) = message.strip_prefix(OUTAGE_MARK)
+        && let Some((outage, _)) = OUTAGES
+            .iter()
+            .find(|(_, name)| rest.split(':').next() == Some(*name))
     {
-        let outage = match rest.split(':').next() {
-            Some("full") => store::Outage::Full,
-            Some("read-only") => store::Outage::ReadOnly,
-            _ => store::Outage::Unreachable,
-        };
-        return Error::Unavailable(outage);
+        return Error::Unavailable(*outage);
     }
     Error::Internal(format!("session: {e}"))
 }

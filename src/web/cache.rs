@@ -43,6 +43,7 @@ pub struct Coverage {
 }
 
 /// A rendered piece of a page and how many rows it holds.
+#[derive(Default)]
 pub struct Fragment {
     pub html: String,
     pub rows: usize,
@@ -250,9 +251,27 @@ pub struct Fragments {
 }
 
 impl Fragments {
-    /// Waits until no other request is rendering a fragment; hold it while rendering one.
-    pub async fn render_lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
-        self.rendering.lock().await
+    /// The fragment under `key`, rendered by `render` if missing. One request renders; those
+    /// that ask meanwhile (every client of an incident at a new minute) wait for it instead of
+    /// each rendering the same page.
+    pub async fn get_or_render<E, F>(
+        &self,
+        key: String,
+        render: impl FnOnce() -> F,
+    ) -> Result<Arc<String>, E>
+    where
+        F: std::future::Future<Output = Result<String, E>>,
+    {
+        if let Some(html) = self.get(&key) {
+            return Ok(html);
+        }
+        let _rendering = self.rendering.lock().await;
+        if let Some(html) = self.get(&key) {
+            return Ok(html);
+        }
+        let html = Arc::new(render().await?);
+        self.put(key, html.clone());
+        Ok(html)
     }
 
     pub fn get(&self, key: &str) -> Option<Arc<String>> {

@@ -479,30 +479,16 @@ async fn show(
         "incident|{id}|{}|{minute}|{}|{expand}|{}|{}",
         l.incident.revision, viewer.lang, l.may_work, l.may_lead
     );
-    let cached = state.fragments.get(&key);
-    let live = match cached {
-        Some(html) => html,
-        // One request renders; those that arrive meanwhile (every client at a new minute)
-        // wait for it instead of each rendering the same page.
-        None => {
-            let _rendering = state.fragments.render_lock().await;
-            match state.fragments.get(&key) {
-                Some(html) => html,
-                None => {
-                    let mut data =
-                        incident_view(&state, &l, &viewer.lang, q.system.as_deref()).await?;
-                    data["csrf"] = json!(CSRF_SLOT);
-                    let html = Arc::new(state.templates.fragment(
-                        "incident_live",
-                        &viewer.lang,
-                        data,
-                    )?);
-                    state.fragments.put(key, html.clone());
-                    html
-                }
-            }
-        }
-    };
+    let live = state
+        .fragments
+        .get_or_render(key, || async {
+            let mut data = incident_view(&state, &l, &viewer.lang, q.system.as_deref()).await?;
+            data["csrf"] = json!(CSRF_SLOT);
+            state
+                .templates
+                .fragment("incident_live", &viewer.lang, data)
+        })
+        .await?;
     let live = live.replace(CSRF_SLOT, viewer.csrf.as_deref().unwrap_or_default());
     if q.part.as_deref() == Some("live") {
         // Only the changing part, for the page's script.

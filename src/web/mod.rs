@@ -117,6 +117,17 @@ struct ErrorPage(&'static str);
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
+        if let Some(outage) = self.outage() {
+            tracing::error!(error = %self, "database outage");
+            let mut response = outage_response(outage);
+            let key = match outage {
+                store::Outage::Full => "error.db_full",
+                store::Outage::ReadOnly => "error.db_read_only",
+                store::Outage::Unreachable => "error.db_unreachable",
+            };
+            response.extensions_mut().insert(ErrorPage(key));
+            return response;
+        }
         let (status, key) = match &self {
             Error::NotFound => (StatusCode::NOT_FOUND, "error.not_found"),
             Error::LoginRequired { next } => {
@@ -126,18 +137,6 @@ impl IntoResponse for Error {
             Error::Forbidden => (StatusCode::FORBIDDEN, "error.forbidden"),
             Error::CsrfRejected => (StatusCode::FORBIDDEN, "error.csrf"),
             Error::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "error.too_large"),
-            Error::Unavailable(_) | Error::Store(_) if self.outage().is_some() => {
-                tracing::error!(error = %self, "database outage");
-                let outage = self.outage().unwrap_or(store::Outage::Unreachable);
-                let mut response = outage_response(outage);
-                let key = match outage {
-                    store::Outage::Full => "error.db_full",
-                    store::Outage::ReadOnly => "error.db_read_only",
-                    store::Outage::Unreachable => "error.db_unreachable",
-                };
-                response.extensions_mut().insert(ErrorPage(key));
-                return response;
-            }
             Error::Store(_) | Error::Unavailable(_) | Error::Render { .. } | Error::Internal(_) => {
                 tracing::error!(error = %self, "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "error.internal")
@@ -151,7 +150,7 @@ impl IntoResponse for Error {
 
 impl Error {
     /// The database outage behind this error, if it is one.
-    fn outage(&self) -> Option<store::Outage> {
+    pub(super) fn outage(&self) -> Option<store::Outage> {
         match self {
             Error::Unavailable(outage) => Some(*outage),
             Error::Store(e) => e.outage(),
@@ -171,11 +170,10 @@ fn outage_text(outage: store::Outage) -> &'static str {
 
 /// 503 with `Retry-After` and a one-line reason, for a database outage.
 fn outage_response(outage: store::Outage) -> Response {
-    let text = outage_text(outage);
     (
         StatusCode::SERVICE_UNAVAILABLE,
         [(axum::http::header::RETRY_AFTER, "30")],
-        text,
+        outage_text(outage),
     )
         .into_response()
 }

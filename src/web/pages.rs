@@ -662,7 +662,10 @@ async fn show_plan(
                     "unexercised": findings.iter().filter(|f| f.code == analysis::Code::NotExercised).count(),
                 }),
             )?;
-            Ok::<_, Error>(Fragment { html, rows: 0, matches: 0, page: 0 })
+            Ok::<_, Error>(Fragment {
+                html,
+                ..Default::default()
+            })
         },
     )?;
     let path = format!(
@@ -847,9 +850,8 @@ async fn show_system(
     )
 }
 
-/// The overview's version line: the latest approved version and whether the draft has changed
-/// since.
-/// The latest approved version, and whether the draft (at `revision`) differs from it.
+/// The overview's version line: the latest approved version and whether the draft (at
+/// `revision`) has changed since.
 fn version_view(latest: Option<&store::edits::VersionSummary>, revision: i64, lang: &str) -> Value {
     let changed = latest.is_none_or(|v| v.plan_revision != revision);
     json!({

@@ -221,43 +221,32 @@ async fn show(
             .templates
             .fragment("runbook_body", lang, data(&shown, lang, false))
     };
-    let body: Arc<String> = match &shown.version {
+    let (version_body, draft_body);
+    let body: &str = match &shown.version {
         // An approved version never changes.
         Some(v) => {
             let key = format!(
                 "runbook|{id}|{}|{}|{lang}|{today}",
                 v.number, shown.draft_changed
             );
-            match state.fragments.get(&key) {
-                Some(body) => body,
-                None => {
-                    // Rendered once however many ask for it at the same time.
-                    let _rendering = state.fragments.render_lock().await;
-                    match state.fragments.get(&key) {
-                        Some(body) => body,
-                        None => {
-                            let body = Arc::new(render()?);
-                            state.fragments.put(key, body.clone());
-                            body
-                        }
-                    }
-                }
-            }
+            version_body = state
+                .fragments
+                .get_or_render(key, || async { render() })
+                .await?;
+            &version_body
         }
         // The draft: kept with the plan's current revision, and dropped with it.
         None => {
-            let fragment =
+            draft_body =
                 state
                     .plans
                     .fragment(&shown.plan, &format!("runbook|{lang}|{today}"), || {
                         render().map(|html| super::cache::Fragment {
                             html,
-                            rows: 0,
-                            matches: 0,
-                            page: 0,
+                            ..Default::default()
                         })
                     })?;
-            Arc::new(fragment.html.clone())
+            &draft_body.html
         }
     };
     let axum::response::Html(shell) = page(
@@ -272,7 +261,7 @@ async fn show(
     )?;
     Ok(axum::response::Html(super::pages::splice(
         &shell,
-        &[(super::pages::BODY_MARK, &body)],
+        &[(super::pages::BODY_MARK, body)],
     ))
     .into_response())
 }
