@@ -516,27 +516,29 @@ struct Progress(indicatif::ProgressBar);
 impl Progress {
     /// A bar for `what`, counting items once the total is known.
     fn new(what: &str) -> Self {
-        let bar =
-            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
-        bar.set_style(
+        let style =
             indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({elapsed})")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
-        bar.set_message(what.to_string());
-        Progress(bar)
+                .progress_chars("=> ");
+        Progress::styled(what, style)
     }
 
     /// A spinner for one step whose progress cannot be counted.
     fn busy(what: &str) -> Self {
+        let style = indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner());
+        let progress = Progress::styled(what, style);
+        progress
+            .0
+            .enable_steady_tick(std::time::Duration::from_millis(120));
+        progress
+    }
+
+    fn styled(what: &str, style: indicatif::ProgressStyle) -> Self {
         let bar =
             indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-        );
+        bar.set_style(style);
         bar.set_message(what.to_string());
-        bar.enable_steady_tick(std::time::Duration::from_millis(120));
         Progress(bar)
     }
 
