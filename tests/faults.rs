@@ -1,5 +1,5 @@
-//! Faults: the server killed mid-burst, PostgreSQL going away under load, a full disk and a
-//! read-only database. Each test is bounded in time and talks to loopback addresses only.
+//! Faults: the server killed mid-burst, PostgreSQL going away under load, a full disk, a
+//! read-only database and a write lock held by another process. Each test is bounded in time and talks to loopback addresses only.
 
 mod helpers;
 
@@ -670,6 +670,57 @@ async fn on_a_read_only_database_reading_goes_on_and_edits_are_refused_with_the_
     assert_eq!(status, 503);
     assert!(page.contains("skrivebeskyttet"), "{page:.500}");
     assert_eq!(description(&app, "ad").await, "saved while writable");
+}
+
+#[tokio::test]
+async fn a_save_waits_for_another_writer_and_one_kept_waiting_too_long_is_told_the_database_is_busy()
+ {
+    let db = helpers::sqlite_db();
+    let app = helpers::spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    app.login_demo("lars-nielsen").await;
+    // Another process on the same file (an import, say) holds the write lock for a second:
+    // the save waits its turn and is stored.
+    let other = beredskab::store::connect(&db.url).await.unwrap();
+    let held = beredskab::store::begin_write(&other).await.unwrap();
+    let started = Instant::now();
+    let (saved, ()) = tokio::join!(set_description(&app, "ad", "saved after waiting"), async {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        held.commit().await.unwrap();
+    });
+    assert_eq!(saved.0, 200, "{}", saved.1);
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    assert_eq!(description(&app, "ad").await, "saved after waiting");
+
+    // Held past the busy timeout (5 s): a clear 503 that says to try again soon, from the
+    // API and as a page, and nothing is half-written. Meanwhile reading goes on: the
+    // runbook and a system page are served at once, beside the waiting saves.
+    let held = beredskab::store::begin_write(&other).await.unwrap();
+    let reading = async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let started = Instant::now();
+        for path in ["runbook", "systems/dns-dhcp"] {
+            let (status, _) = app.page(&format!("/plans/example-kommune/{path}")).await;
+            assert_eq!(status, 200, "{path}");
+        }
+        started.elapsed()
+    };
+    let (api, form, read_in) = tokio::join!(
+        set_description(&app, "ad", "never saved"),
+        app.post_form("/plans/example-kommune/systems/ad/reviewed", &[]),
+        reading
+    );
+    assert!(read_in < Duration::from_secs(2), "reading took {read_in:?}");
+    assert_eq!(api.0, 503, "{}", api.1);
+    assert!(api.1.contains("busy with other changes"), "{}", api.1);
+    assert_eq!(form.status().as_u16(), 503);
+    assert_eq!(form.headers()["retry-after"], "5");
+    assert!(form.text().await.unwrap().contains("Databasen er optaget"));
+    held.rollback().await.unwrap();
+    assert_eq!(description(&app, "ad").await, "saved after waiting");
+    // Released: the next save goes through without a restart.
+    assert_eq!(set_description(&app, "ad", "saved again").await.0, 200);
+    assert_eq!(description(&app, "ad").await, "saved again");
+    other.close().await.unwrap();
 }
 
 #[tokio::test]

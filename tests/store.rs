@@ -1,5 +1,5 @@
 //! Storage on SQLite and (when `TEST_POSTGRES_URL` is set) PostgreSQL: round trip, idempotent
-//! import, all-or-nothing import.
+//! import, all-or-nothing import, concurrent writers.
 
 mod helpers;
 
@@ -145,6 +145,64 @@ async fn migrations_run_twice_and_down_cleanly() {
         store::migrate(&db).await.unwrap();
         assert_eq!(store::plan_ids(&db).await.unwrap(), vec![]);
         db.close().await.unwrap();
+        test_db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn concurrent_imports_from_two_processes_wait_their_turn_instead_of_failing() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = read(&helpers::mini_plan_in(dir.path(), "mini"));
+    let mut renamed = plan.clone();
+    renamed.systems[0].name = "AD (ny)".into();
+    for test_db in helpers::databases().await {
+        // Two pools, as the server and `beredskab import` are two processes on one database.
+        let pools = [
+            store::connect(&test_db.url).await.unwrap(),
+            store::connect(&test_db.url).await.unwrap(),
+        ];
+        store::migrate(&pools[0]).await.unwrap();
+        store::import_plan(&pools[0], &plan).await.unwrap();
+        // Each import reads the stored plan before it writes; interleaved, a reader whose
+        // snapshot went stale used to fail at its first write ("database is locked").
+        let mut writers = tokio::task::JoinSet::new();
+        for w in 0..6 {
+            let db = pools[w % 2].clone();
+            let versions = [plan.clone(), renamed.clone()];
+            writers.spawn(async move {
+                let mut outcomes = Vec::new();
+                for i in 0..8 {
+                    outcomes.push(store::import_plan(&db, &versions[(w + i) % 2]).await);
+                }
+                outcomes
+            });
+        }
+        let mut updated = 0;
+        while let Some(outcomes) = writers.join_next().await {
+            for outcome in outcomes.unwrap() {
+                match outcome {
+                    Ok(ImportOutcome::Updated) => updated += 1,
+                    Ok(ImportOutcome::Unchanged) => {}
+                    other => panic!("{}: {other:?}", test_db.backend),
+                }
+            }
+        }
+        assert!(updated > 0, "{}", test_db.backend);
+        let stored = store::load_plan(&pools[1], &plan.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(stored == plan || stored == renamed, "{}", test_db.backend);
+        // Every import that changed the plan raised its revision once.
+        let revision = store::plan_revisions(&pools[1], &plan.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .revision;
+        assert_eq!(revision, 1 + updated, "{}", test_db.backend);
+        for db in pools {
+            db.close().await.unwrap();
+        }
         test_db.cleanup().await;
     }
 }

@@ -6,7 +6,6 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::{NotSet, Set},
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
 };
 
 use super::entities::action_items;
@@ -39,7 +38,7 @@ pub async fn create(
     mail: Option<NewMessage>,
     now: DateTime<Utc>,
 ) -> Result<i64> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let id = action_items::Entity::insert(action_items::ActiveModel {
         id: NotSet,
         plan_id: Set(new.plan_id.clone()),
@@ -129,7 +128,7 @@ pub async fn set_status(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let Some(item) = find(&txn, id).await? else {
         return Ok(false);
     };
@@ -192,7 +191,7 @@ pub async fn record_reminder(
     messages: Vec<NewMessage>,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let won = action_items::Entity::update_many()
         .col_expr(action_items::Column::RemindedAt, Expr::value(now))
         .filter(action_items::Column::Id.eq(id))

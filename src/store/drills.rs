@@ -5,7 +5,6 @@ use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
 };
 
 use super::entities::{drill_occurrences, drill_records, drill_timeline, drills, scenarios};
@@ -28,7 +27,7 @@ pub async fn import_scenarios(
     plan: &PlanId,
     library: &[Scenario],
 ) -> Result<bool> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     if scenarios(&txn, plan).await? == library {
         return Ok(false);
     }
@@ -264,7 +263,7 @@ pub async fn cancel(
     audit: audit::Entry,
     mut messages: impl FnMut(&Occurrence) -> Result<Vec<NewMessage>>,
 ) -> Result<bool> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let won = drills::Entity::update_many()
         .col_expr(drills::Column::Cancelled, Expr::value(true))
         .filter(drills::Column::Id.eq(drill))
@@ -309,7 +308,7 @@ pub async fn record_send(
     messages: Vec<NewMessage>,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let column = match what {
         Send::Invitation => drill_occurrences::Column::InvitedAt,
         Send::EvaluationReminder => drill_occurrences::Column::EvaluationRemindedAt,
@@ -360,7 +359,7 @@ pub async fn record_system(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     if !still_open(&txn, occurrence).await? {
         return Ok(false);
     }
@@ -435,7 +434,7 @@ pub async fn add_note(
     text: &str,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     if !still_open(&txn, occurrence).await? {
         return Ok(false);
     }
@@ -516,7 +515,7 @@ pub async fn update(
     mut change: impl FnMut(&Occurrence) -> Result<Option<OccurrenceChange>>,
 ) -> Result<bool> {
     let json = |v: serde_json::Result<String>| v.map_err(|e| corrupt("drills", drill.id, e));
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let updated = drills::Entity::update_many()
         .col_expr(drills::Column::Title, Expr::value(drill.title.clone()))
         .col_expr(
@@ -578,7 +577,7 @@ pub async fn reschedule(
     audit: audit::Entry,
     mut messages: impl FnMut(&Occurrence) -> Result<Vec<NewMessage>>,
 ) -> Result<bool> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let Some(mut o) = occurrences(&txn, drill.id)
         .await?
         .into_iter()
@@ -732,7 +731,7 @@ pub async fn record_evaluation_reminder(
     messages: Vec<NewMessage>,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let won = drill_occurrences::Entity::update_many()
         .col_expr(
             drill_occurrences::Column::EvaluationRemindedAt,

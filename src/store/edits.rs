@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::entities::*;
@@ -194,7 +194,7 @@ pub async fn save_system(
     edited: &System,
     expected: i64,
 ) -> Result<Saved<System>> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let Some(revision) = bump_plan(&txn, plan, false).await? else {
         return Ok(Saved::Gone);
     };
@@ -261,7 +261,7 @@ pub async fn save_sections(
     edited: &EditedSections,
     expected: i64,
 ) -> Result<Saved<Plan>> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let Some(stored_revisions) = plan_revisions(&txn, plan).await? else {
         return Ok(Saved::Gone);
     };
@@ -406,7 +406,7 @@ pub async fn approve(
     comment: &str,
     notify: impl FnOnce(&Plan, i32, &BTreeMap<String, Vec<String>>) -> Result<Vec<NewMessage>>,
 ) -> Result<Approved> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     // A write first, for the same ordering as the edits: concurrent approvals queue here.
     let locked = plans::Entity::update_many()
         .col_expr(plans::Column::Revision, Expr::col(plans::Column::Revision))
@@ -549,7 +549,7 @@ pub async fn save_person(
     person: &Person,
     expected: Option<i64>,
 ) -> Result<Saved<Option<Person>>> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let Some(revision) = bump_plan(&txn, plan, false).await? else {
         return Ok(Saved::Gone);
     };

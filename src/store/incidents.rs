@@ -7,7 +7,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::entities::{incident_events, incident_systems, incident_ticks, incidents};
@@ -54,7 +54,7 @@ pub enum Changed {
 
 /// Opens an incident with the systems down from its start, in one transaction; returns its id.
 pub async fn open(db: &DatabaseConnection, new: NewIncident, now: DateTime<Utc>) -> Result<i64> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let id = incidents::Entity::insert(incidents::ActiveModel {
         id: NotSet,
         plan_id: Set(new.plan_id.clone()),
@@ -190,7 +190,7 @@ async fn begin(
     db: &DatabaseConnection,
     id: i64,
 ) -> Result<std::result::Result<(DatabaseTransaction, Incident), Changed>> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let raised = incidents::Entity::update_many()
         .col_expr(
             incidents::Column::Revision,

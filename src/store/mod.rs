@@ -18,10 +18,12 @@ pub mod reviews;
 use std::collections::HashMap;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ColumnTrait, IntoActiveModel};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, IntoActiveModel};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QueryTrait, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, EntityTrait, QueryFilter, QueryOrder, QueryTrait, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
 };
 
 use crate::domain::diff;
@@ -32,6 +34,9 @@ use entities::*;
 /// The database URL used when none is given: an SQLite file in the working directory, created
 /// on first use.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://beredskab.db?mode=rwc";
+
+/// Connections to an SQLite file: enough for reading pages beside a writer on a small server.
+const SQLITE_CONNECTIONS: u32 = 8;
 
 /// Rows per INSERT: keeps every statement below SQLite's limit of bound parameters.
 const INSERT_CHUNK: usize = 500;
@@ -62,6 +67,9 @@ pub enum Outage {
     Full,
     /// The database or its disk accepts no writes.
     ReadOnly,
+    /// Other changes held the database longer than a request waits (the busy timeout), or
+    /// PostgreSQL broke a deadlock or a serialization conflict by cancelling this one.
+    Busy,
 }
 
 impl StoreError {
@@ -94,6 +102,7 @@ impl StoreError {
                         13 => Some(Outage::Full),          // SQLITE_FULL
                         8 => Some(Outage::ReadOnly),       // SQLITE_READONLY
                         10 | 14 => Some(Outage::ReadOnly), // SQLITE_IOERR, SQLITE_CANTOPEN
+                        5 | 6 => Some(Outage::Busy),       // SQLITE_BUSY, SQLITE_LOCKED
                         _ => None,
                     },
                     // PostgreSQL SQLSTATEs: shutting down, cannot connect, disk full, read-only.
@@ -103,6 +112,7 @@ impl StoreError {
                         }
                         "53100" => Some(Outage::Full),
                         "25006" => Some(Outage::ReadOnly),
+                        "40001" | "40P01" | "55P03" => Some(Outage::Busy),
                         _ => None,
                     },
                 }
@@ -119,6 +129,19 @@ fn close_open_transactions<DB: sea_orm::sqlx::Database>(
     pool.after_release(|conn, _| {
         Box::pin(async move { Ok(!sea_orm::sqlx::Connection::is_in_transaction(conn)) })
     })
+}
+
+/// Starts a transaction that is going to write. On SQLite it takes the write lock at once
+/// (`BEGIN IMMEDIATE`) and waits its turn behind another writer (the busy timeout). A deferred
+/// transaction that read first would instead fail at its first write, without waiting, as
+/// soon as another connection had committed in between (`SQLITE_BUSY_SNAPSHOT`): two system
+/// owners saving at once, or a save during a scheduler pass. PostgreSQL needs nothing.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction> {
+    let options = TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    };
+    Ok(db.begin_with_options(options).await?)
 }
 
 /// The `n`th bind parameter of hand-written SQL, as the backend writes it.
@@ -144,6 +167,12 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection> {
     // it, and acknowledged writes would never reach the file. Such a connection is closed
     // instead, which rolls the transaction back.
     options.map_sqlx_sqlite_pool_opts(close_open_transactions);
+    if url.starts_with("sqlite:") && !url.contains(":memory:") {
+        // The driver's default for SQLite is one connection, so every request would queue
+        // behind one that waits for the write lock (another process importing, say). WAL lets
+        // readers go on beside the writer; writers take turns (`begin_write`).
+        options.max_connections(SQLITE_CONNECTIONS);
+    }
     options.map_sqlx_postgres_pool_opts(close_open_transactions);
     let db = Database::connect(options).await?;
     if db.get_database_backend() == DbBackend::Sqlite {
@@ -174,7 +203,15 @@ pub enum ImportOutcome {
 /// Stores `plan`, replacing any stored plan with its id, in one transaction: all or nothing.
 /// Importing the same plan twice writes nothing the second time.
 pub async fn import_plan(db: &DatabaseConnection, plan: &Plan) -> Result<ImportOutcome> {
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
+    // On PostgreSQL concurrent imports and saves of one plan queue on its row before reading
+    // it, as they queue for the write lock on SQLite. The row is updated in place, never
+    // deleted, so whoever waited on it goes on with the plan as this import leaves it.
+    plans::Entity::update_many()
+        .col_expr(plans::Column::Revision, Expr::col(plans::Column::Revision))
+        .filter(plans::Column::Id.eq(plan.id.as_str()))
+        .exec(&txn)
+        .await?;
     let existing = load_plan(&txn, &plan.id).await?;
     let (outcome, revision) = match existing {
         Some(stored) if stored == *plan => return Ok(ImportOutcome::Unchanged),
@@ -186,12 +223,12 @@ pub async fn import_plan(db: &DatabaseConnection, plan: &Plan) -> Result<ImportO
                 + 1;
             let changes = diff::plan_changes(&stored, plan);
             audit::record(&txn, IMPORT_ACTOR, &plan.id, "import", &changes).await?;
-            delete_plan(&txn, &plan.id).await?;
+            delete_plan_contents(&txn, &plan.id).await?;
             (ImportOutcome::Updated, revision)
         }
         None => (ImportOutcome::Created, 1),
     };
-    insert_plan(&txn, plan, revision).await?;
+    write_plan(&txn, plan, revision, outcome == ImportOutcome::Created).await?;
     txn.commit().await?;
     Ok(outcome)
 }
@@ -199,8 +236,8 @@ pub async fn import_plan(db: &DatabaseConnection, plan: &Plan) -> Result<ImportO
 /// The actor recorded in the audit log for changes that came from plan files.
 pub const IMPORT_ACTOR: &str = "(import)";
 
-/// Removes a plan and everything that belongs to it.
-pub async fn delete_plan(db: &impl ConnectionTrait, id: &PlanId) -> Result<()> {
+/// Removes everything that belongs to a plan but its row in `plans`.
+async fn delete_plan_contents(db: &impl ConnectionTrait, id: &PlanId) -> Result<()> {
     let id = id.as_str();
     // Children first, so this works whether or not the backend enforces foreign keys.
     delete_rows::<impact_levels::Entity>(db, impact_levels::Column::PlanId, id).await?;
@@ -213,7 +250,6 @@ pub async fn delete_plan(db: &impl ConnectionTrait, id: &PlanId) -> Result<()> {
     delete_rows::<person_roles::Entity>(db, person_roles::Column::PlanId, id).await?;
     delete_rows::<people::Entity>(db, people::Column::PlanId, id).await?;
     delete_rows::<plan_roles::Entity>(db, plan_roles::Column::PlanId, id).await?;
-    delete_rows::<plans::Entity>(db, plans::Column::Id, id).await?;
     Ok(())
 }
 
@@ -248,32 +284,43 @@ where
     Ok(())
 }
 
-async fn insert_plan(db: &impl ConnectionTrait, plan: &Plan, revision: i64) -> Result<()> {
+/// Writes `plan` at `revision`: its row in `plans` is inserted if `new`, else updated, and
+/// everything else is inserted (an update has deleted it first).
+async fn write_plan(
+    db: &impl ConnectionTrait,
+    plan: &Plan,
+    revision: i64,
+    new: bool,
+) -> Result<()> {
     let pid = plan.id.to_string();
     let s = &plan.sections;
-    plans::Entity::insert(
-        plans::Model {
-            id: pid.clone(),
-            name: plan.name.clone(),
-            organisation: plan.organisation.clone(),
-            owner_role: plan.owner_role.to_string(),
-            approver_role: plan.approver_role.to_string(),
-            review_interval_minutes: minutes(plan.review_interval),
-            exercise_interval_minutes: minutes(plan.exercise_interval),
-            purpose: s.purpose.clone(),
-            scope: s.scope.clone(),
-            audience: s.audience.clone(),
-            resources: s.resources.clone(),
-            backups: s.backups.clone(),
-            return_to_normal: s.return_to_normal.clone(),
-            incident_handling: s.incident_handling.clone(),
-            revision,
-            sections_revision: revision,
-        }
-        .into_active_model(),
-    )
-    .exec_without_returning(db)
-    .await?;
+    let row = plans::Model {
+        id: pid.clone(),
+        name: plan.name.clone(),
+        organisation: plan.organisation.clone(),
+        owner_role: plan.owner_role.to_string(),
+        approver_role: plan.approver_role.to_string(),
+        review_interval_minutes: minutes(plan.review_interval),
+        exercise_interval_minutes: minutes(plan.exercise_interval),
+        purpose: s.purpose.clone(),
+        scope: s.scope.clone(),
+        audience: s.audience.clone(),
+        resources: s.resources.clone(),
+        backups: s.backups.clone(),
+        return_to_normal: s.return_to_normal.clone(),
+        incident_handling: s.incident_handling.clone(),
+        revision,
+        sections_revision: revision,
+    }
+    .into_active_model();
+    if new {
+        plans::Entity::insert(row)
+            .exec_without_returning(db)
+            .await?;
+    } else {
+        // Every column is written, not only those the model marks as changed.
+        plans::Entity::update(row.reset_all()).exec(db).await?;
+    }
 
     let position = |i: usize| i32::try_from(i).unwrap_or(i32::MAX);
     insert_all(

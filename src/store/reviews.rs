@@ -3,9 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use super::Result;
 use super::entities::review_reminders;
@@ -24,7 +22,7 @@ pub async fn record_reminder(
     messages: Vec<NewMessage>,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let first = review_reminders::Entity::insert(review_reminders::ActiveModel {
         plan_id: Set(plan.to_string()),
         system_id: Set(system.to_string()),

@@ -282,9 +282,7 @@ async fn edit_account(
             if active { "" } else { " (inactive)" }
         )
     };
-    let txn = sea_orm::TransactionTrait::begin(&state.db)
-        .await
-        .map_err(store::StoreError::from)?;
+    let txn = store::begin_write(&state.db).await?;
     store::accounts::update(&txn, id, change.clone()).await?;
     if !change.active {
         store::accounts::sessions_of_account_end(&txn, id).await?;

@@ -159,20 +159,9 @@ impl From<super::Error> for ApiError {
                 ApiError::new(StatusCode::FORBIDDEN, "missing or wrong X-CSRF-Token")
             }
             E::TooLarge => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "request body too large"),
-            E::Store(e) if e.outage().is_some() => {
+            E::Store(e) if let Some(outage) = e.outage() => {
                 tracing::error!(error = %e, "database outage");
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    match e.outage() {
-                        Some(store::Outage::Full) => {
-                            "the database's disk is full: nothing was saved"
-                        }
-                        Some(store::Outage::ReadOnly) => {
-                            "the database accepts no writes: nothing was saved"
-                        }
-                        _ => "the database cannot be reached: try again shortly",
-                    },
-                )
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, super::outage_text(outage))
             }
             other => {
                 tracing::error!(error = %other, "API request failed");

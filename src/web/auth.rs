@@ -107,10 +107,11 @@ pub struct DbSessionStore {
 /// so that `session_error` can answer 503 for it like for any other request.
 const OUTAGE_MARK: &str = "database outage: ";
 /// Each outage by the name it has in the mark.
-const OUTAGES: [(store::Outage, &str); 3] = [
+const OUTAGES: [(store::Outage, &str); 4] = [
     (store::Outage::Unreachable, "unreachable"),
     (store::Outage::Full, "full"),
     (store::Outage::ReadOnly, "read-only"),
+    (store::Outage::Busy, "busy"),
 ];
 
 fn backend(e: store::StoreError) -> session_store::Error {

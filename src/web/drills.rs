@@ -257,9 +257,7 @@ async fn create(
         created_at: Utc::now(),
         cancelled: false,
     };
-    let txn = sea_orm::TransactionTrait::begin(&state.db)
-        .await
-        .map_err(store::StoreError::from)?;
+    let txn = store::begin_write(&state.db).await?;
     let id = store::drills::create(&txn, &drill).await?;
     audit::write(
         &txn,
@@ -1199,9 +1197,7 @@ async fn evaluate(
     }
     let f = Fields(pairs);
     let (well, badly, lessons) = (f.get("went_well"), f.get("went_badly"), f.get("lessons"));
-    let txn = sea_orm::TransactionTrait::begin(&state.db)
-        .await
-        .map_err(store::StoreError::from)?;
+    let txn = store::begin_write(&state.db).await?;
     store::drills::save_evaluation(
         &txn,
         id,

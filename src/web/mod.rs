@@ -124,6 +124,7 @@ impl IntoResponse for Error {
                 store::Outage::Full => "error.db_full",
                 store::Outage::ReadOnly => "error.db_read_only",
                 store::Outage::Unreachable => "error.db_unreachable",
+                store::Outage::Busy => "error.db_busy",
             };
             response.extensions_mut().insert(ErrorPage(key));
             return response;
@@ -160,19 +161,27 @@ impl Error {
 }
 
 /// What a database outage means for the request, in one line.
-fn outage_text(outage: store::Outage) -> &'static str {
+pub(super) fn outage_text(outage: store::Outage) -> &'static str {
     match outage {
         store::Outage::Full => "the database's disk is full: nothing was saved",
         store::Outage::ReadOnly => "the database accepts no writes: nothing was saved",
         store::Outage::Unreachable => "the database cannot be reached: try again shortly",
+        store::Outage::Busy => {
+            "the database is busy with other changes: nothing was saved, try again"
+        }
     }
 }
 
 /// 503 with `Retry-After` and a one-line reason, for a database outage.
 fn outage_response(outage: store::Outage) -> Response {
+    let retry_after = if outage == store::Outage::Busy {
+        "5"
+    } else {
+        "30"
+    };
     (
         StatusCode::SERVICE_UNAVAILABLE,
-        [(axum::http::header::RETRY_AFTER, "30")],
+        [(axum::http::header::RETRY_AFTER, retry_after)],
         outage_text(outage),
     )
         .into_response()
