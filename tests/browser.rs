@@ -177,7 +177,7 @@ async fn an_owner_edits_a_step_an_approver_approves_and_the_overview_shows_the_v
         .await
         .unwrap();
     wait_for(&c, "p.ok-box").await;
-    assert_eq!(text_of(&c, "p.ok-box").await, "Gemt: 1 felter ændret.");
+    assert_eq!(text_of(&c, "p.ok-box").await, "Gemt: 1 felt ændret.");
     // Shown as text, never run.
     assert!(text_of(&c, "ol.steps li").await.contains(step));
     let pwned = c

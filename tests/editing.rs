@@ -418,7 +418,7 @@ async fn approval_versions_diff_and_the_audit_log() {
             .await;
         assert_eq!(status, 200);
         assert!(
-            page.contains("Fra Version 1 til Kladde: 1 ændrede felter"),
+            page.contains("Fra Version 1 til Kladde: 1 ændret felt"),
             "{page}"
         );
         assert!(page.contains("<code>rto</code></th><td class=\"pre\"><del>3h</del></td><td class=\"pre\"><ins>2h</ins>"));

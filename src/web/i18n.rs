@@ -82,7 +82,9 @@ fn lang_of(ctx: &Context) -> &str {
 
 /// `{{t "key" name=value}}`: the string for `key` in the page's language, with `{name}`
 /// replaced by each hash parameter, HTML-escaped. A missing key is a render error, never a
-/// blank. Registered a second time as `tt`, unescaped, for plain-text mail.
+/// blank. With `n=1`, `key_one` is used where the language has it (`1 felt`, not `1 felter`),
+/// and counts are written with the language's thousands separator (see `COUNTS`). Registered a
+/// second time as `tt`, unescaped, for plain-text mail.
 pub struct Translate {
     pub locales: std::sync::Arc<Locales>,
     pub escape: bool,
@@ -102,15 +104,23 @@ impl HelperDef for Translate {
             .and_then(|p| p.value().as_str())
             .ok_or_else(|| RenderErrorReason::ParamNotFoundForIndex("t", 0))?;
         let lang = lang_of(ctx);
-        let text = self.locales.get(lang, key).ok_or_else(|| {
-            RenderError::from(RenderErrorReason::Other(format!(
-                "no string {key:?} in {lang}"
-            )))
-        })?;
+        let one = h.hash_get("n").and_then(|n| n.value().as_i64()) == Some(1);
+        let text = one
+            .then(|| self.locales.get(lang, &format!("{key}_one")))
+            .flatten()
+            .or_else(|| self.locales.get(lang, key))
+            .ok_or_else(|| {
+                RenderError::from(RenderErrorReason::Other(format!(
+                    "no string {key:?} in {lang}"
+                )))
+            })?;
         let mut text = text.to_string();
         for (name, value) in h.hash() {
             let shown = match value.value() {
                 serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Number(n) if COUNTS.contains(name) => {
+                    n.as_i64().map_or_else(|| n.to_string(), |n| count(n, lang))
+                }
                 other => other.to_string(),
             };
             text = text.replace(&format!("{{{name}}}"), &shown);
@@ -122,6 +132,30 @@ impl HelperDef for Translate {
         }
         Ok(())
     }
+}
+
+/// The hash parameters of `t` that are counts. Years, version numbers and ids are not: they
+/// are written without a thousands separator.
+const COUNTS: [&str; 16] = [
+    "n", "total", "shown", "first", "last", "met", "missed", "unknown", "warnings", "errors",
+    "queued", "sent", "failed", "present", "missing", "partial",
+];
+
+/// A count as each language writes it: `12.345`; `12,345`.
+pub fn count(n: i64, lang: &str) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let separator = if lang == "da" { '.' } else { ',' };
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(separator);
+        }
+        out.push(digit);
+    }
+    out
 }
 
 /// A duration as people write it in each language: `1 t. 30 min.`, `2 døgn`; `1 h 30 min`,
@@ -208,6 +242,51 @@ mod tests {
         assert_eq!(duration(d("1h 30m"), "en"), "1 h 30 min");
         assert_eq!(duration(d("1d"), "en"), "1 day");
         assert_eq!(duration(d("0m"), "da"), "0 min.");
+    }
+
+    #[test]
+    fn counts_read_the_danish_and_the_english_way() {
+        assert_eq!(count(999, "da"), "999");
+        assert_eq!(count(1000, "da"), "1.000");
+        assert_eq!(count(1_234_567, "en"), "1,234,567");
+        assert_eq!(count(-12_345, "da"), "-12.345");
+        assert_eq!(count(0, "en"), "0");
+    }
+
+    #[test]
+    fn one_takes_the_singular_and_counts_get_separators() {
+        let locales = Locales::parse(&[(
+            "da",
+            "[e]\nerrors = \"{n} felter skal rettes\"\nerrors_one = \"{n} felt skal rettes\"\n\
+             shown = \"{shown} af {total} i {year}\"\n",
+        )])
+        .unwrap();
+        let mut hb = Handlebars::new();
+        hb.register_helper(
+            "t",
+            Box::new(Translate {
+                locales: std::sync::Arc::new(locales),
+                escape: true,
+            }),
+        );
+        let render =
+            |template: &str, data: serde_json::Value| hb.render_template(template, &data).unwrap();
+        let data = |n: i64| serde_json::json!({"lang": "da", "n": n});
+        assert_eq!(
+            render(r#"{{t "e.errors" n=n}}"#, data(1)),
+            "1 felt skal rettes"
+        );
+        assert_eq!(
+            render(r#"{{t "e.errors" n=n}}"#, data(2)),
+            "2 felter skal rettes"
+        );
+        assert_eq!(
+            render(
+                r#"{{t "e.shown" shown=1000 total=12000 year=2026}}"#,
+                data(0)
+            ),
+            "1.000 af 12.000 i 2026"
+        );
     }
 
     #[test]

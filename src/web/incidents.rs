@@ -401,7 +401,7 @@ async fn incident_view(
                         .replace("{system}", &what)
                         .replace("{n}", &n.to_string())
                 }
-                "alert" => t("incident.ev.alert").replace("{n}", &e.text),
+                "alert" => state.templates.counted(lang, "incident.ev.alert", e.text.parse().unwrap_or(0)),
                 kind => t(&format!("incident.ev.{kind}")).replace("{system}", &system_name(&e.system_id)),
             };
             json!({"at": local(e.at, state, lang), "author": e.author, "text": text, "note": e.kind == "note"})

@@ -538,7 +538,11 @@ async fn show_plan(
         });
         let matches = rows.len();
         let last_page = matches.div_ceil(PAGE_ROWS).max(1);
-        let page = if all_rows { 0 } else { page_asked.min(last_page) };
+        let page = if all_rows {
+            0
+        } else {
+            page_asked.min(last_page)
+        };
         if !all_rows {
             rows = rows
                 .into_iter()
@@ -546,15 +550,17 @@ async fn show_plan(
                 .take(PAGE_ROWS)
                 .collect();
         }
+        let counted = |key: &str, n: usize| state.templates.counted(&lang, key, n);
         // Strings that repeat on every row are looked up once, not once per row.
         let t = |key: &str| state.templates.text(&lang, key);
-        let (errors_text, warnings_text) = (t("overview.errors"), t("overview.warnings"));
         let systems: Vec<Value> = rows
             .iter()
             .map(|s| {
                 let mine = by_system.get(s.id.as_str());
                 let n = |severity: Severity| {
-                    mine.map_or(0, |fs| fs.iter().filter(|f| f.severity() == severity).count())
+                    mine.map_or(0, |fs| {
+                        fs.iter().filter(|f| f.severity() == severity).count()
+                    })
                 };
                 let (errors, warnings) = (n(Severity::Error), n(Severity::Warning));
                 json!({
@@ -567,8 +573,8 @@ async fn show_plan(
                     "reviewed": s.last_reviewed.map(|d| i18n::date(d, &lang)),
                     "overdue": overdue(s),
                     "unexercised": unexercised(s),
-                    "errors": (errors > 0).then(|| errors_text.replace("{n}", &errors.to_string())),
-                    "warnings": (warnings > 0).then(|| warnings_text.replace("{n}", &warnings.to_string())),
+                    "errors": (errors > 0).then(|| counted("overview.errors", errors)),
+                    "warnings": (warnings > 0).then(|| counted("overview.warnings", warnings)),
                     "editable": user.actor.may_edit_system(s),
                 })
             })

@@ -101,6 +101,17 @@ impl Templates {
         self.locales.get(lang, key).unwrap_or(key).to_string()
     }
 
+    /// The locale string `key` in `lang` for a count of `n`, written into its `{n}`: `key_one`
+    /// when `n` is 1 and the language has it, as the `t` helper does in templates.
+    pub fn counted(&self, lang: &str, key: &str, n: usize) -> String {
+        let one = (n == 1)
+            .then(|| self.locales.get(lang, &format!("{key}_one")))
+            .flatten();
+        let text = one.unwrap_or_else(|| self.locales.get(lang, key).unwrap_or(key));
+        let n = i64::try_from(n).unwrap_or(i64::MAX);
+        text.replace("{n}", &super::i18n::count(n, lang))
+    }
+
     /// A message's subject, plain text and HTML from the email templates `{name}_subject`,
     /// `{name}_text` and `{name}_html`, in `lang`.
     pub fn mail(&self, name: &str, lang: &str, data: Value) -> Result<MailBody> {
