@@ -8,6 +8,36 @@ use serde::Deserialize;
 
 use crate::store::DEFAULT_DATABASE_URL;
 
+/// A password or token from the configuration. Its `Debug` says only that it is set, so the
+/// configuration can be logged or printed without giving it away.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(hidden)")
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(s: &str) -> Self {
+        Secret(s.to_string())
+    }
+}
+
+impl From<String> for Secret {
+    fn from(s: String) -> Self {
+        Secret(s)
+    }
+}
+
 /// Everything `beredskab serve` can be told. Every key is documented in the README.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -26,13 +56,13 @@ pub struct Config {
     pub admin_user: String,
     /// That administrator's password; generated and printed once when not set
     /// (`BEREDSKAB_ADMIN_PASSWORD`).
-    pub admin_password: Option<String>,
+    pub admin_password: Option<Secret>,
     /// Give every person in the plans an account with a demo password printed at start
     /// (`BEREDSKAB_DEMO`).
     pub demo: bool,
     /// The demo accounts' password; generated at every start when not set
     /// (`BEREDSKAB_DEMO_PASSWORD`).
-    pub demo_password: Option<String>,
+    pub demo_password: Option<Secret>,
     /// Send the session cookie only over https: set it when a TLS proxy is in front
     /// (`BEREDSKAB_SECURE_COOKIES`).
     pub secure_cookies: bool,
@@ -49,7 +79,7 @@ pub struct Config {
     pub smtp_security: SmtpSecurity,
     /// SMTP login (`BEREDSKAB_SMTP_USER`, `BEREDSKAB_SMTP_PASSWORD`).
     pub smtp_user: Option<String>,
-    pub smtp_password: Option<String>,
+    pub smtp_password: Option<Secret>,
     /// The sender of every message (`BEREDSKAB_MAIL_FROM`).
     pub mail_from: String,
     /// The address people reach the server at, for links in mail (`BEREDSKAB_PUBLIC_URL`).
@@ -72,7 +102,7 @@ pub struct Config {
     pub runbook_dir: PathBuf,
     /// When set, `/metrics` answers only requests with `Authorization: Bearer <token>`
     /// (`BEREDSKAB_METRICS_TOKEN`).
-    pub metrics_token: Option<String>,
+    pub metrics_token: Option<Secret>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -215,8 +245,8 @@ impl Config {
                     config.secure_cookies = flag(&value).ok_or_else(not_flag)?
                 }
                 "BEREDSKAB_ADMIN_USER" => config.admin_user = value,
-                "BEREDSKAB_ADMIN_PASSWORD" => config.admin_password = Some(value),
-                "BEREDSKAB_DEMO_PASSWORD" => config.demo_password = Some(value),
+                "BEREDSKAB_ADMIN_PASSWORD" => config.admin_password = Some(value.into()),
+                "BEREDSKAB_DEMO_PASSWORD" => config.demo_password = Some(value.into()),
                 "BEREDSKAB_SESSION_MINUTES" => {
                     config.session_minutes =
                         value.parse().ok().filter(|m| *m > 0).ok_or_else(|| {
@@ -247,8 +277,8 @@ impl Config {
                     }
                 }
                 "BEREDSKAB_SMTP_USER" => config.smtp_user = Some(value),
-                "BEREDSKAB_METRICS_TOKEN" => config.metrics_token = Some(value),
-                "BEREDSKAB_SMTP_PASSWORD" => config.smtp_password = Some(value),
+                "BEREDSKAB_METRICS_TOKEN" => config.metrics_token = Some(value.into()),
+                "BEREDSKAB_SMTP_PASSWORD" => config.smtp_password = Some(value.into()),
                 "BEREDSKAB_MAIL_FROM" => config.mail_from = value,
                 "BEREDSKAB_PUBLIC_URL" => config.public_url = value,
                 "BEREDSKAB_INVITE_DAYS_BEFORE" => {
@@ -368,6 +398,34 @@ mod tests {
         assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
         let config = Config::load(Some(&file), env(&[("BEREDSKAB_BIND", "127.0.0.1:1")])).unwrap();
         assert_eq!(config.bind.port(), 1);
+    }
+
+    #[test]
+    fn secrets_are_used_but_never_shown() {
+        let config = Config::load(
+            None,
+            env(&[
+                ("BEREDSKAB_SMTP_PASSWORD", "smtp-secret-1"),
+                ("BEREDSKAB_METRICS_TOKEN", "token-secret-2"),
+                ("BEREDSKAB_ADMIN_PASSWORD", "admin-secret-3"),
+                ("BEREDSKAB_DEMO_PASSWORD", "demo-secret-4"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            config.smtp_password.as_ref().unwrap().expose(),
+            "smtp-secret-1"
+        );
+        assert_eq!(
+            config.metrics_token.as_ref().unwrap().expose(),
+            "token-secret-2"
+        );
+        let shown = format!("{config:?}");
+        assert!(
+            shown.contains("smtp_password: Some(Secret(hidden))"),
+            "{shown}"
+        );
+        assert!(!shown.contains("secret-"), "{shown}");
     }
 
     #[test]

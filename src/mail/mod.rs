@@ -58,7 +58,10 @@ impl Mailer {
                 .port(config.smtp_port)
                 .timeout(Some(Duration::from_secs(20)));
                 if let (Some(user), Some(password)) = (&config.smtp_user, &config.smtp_password) {
-                    builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
+                    builder = builder.credentials(Credentials::new(
+                        user.clone(),
+                        password.expose().to_string(),
+                    ));
                 }
                 Mailer::Smtp(builder.build())
             }

@@ -517,7 +517,7 @@ pub async fn bootstrap_accounts(
 ) -> anyhow::Result<()> {
     if store::accounts::count(db).await? == 0 {
         let (password, generated) = match &config.admin_password {
-            Some(p) => (p.clone(), false),
+            Some(p) => (p.expose().to_string(), false),
             None => (random_password(), true),
         };
         store::accounts::create(
@@ -541,9 +541,14 @@ pub async fn bootstrap_accounts(
         }
     }
     if config.demo {
-        let password = config.demo_password.clone().unwrap_or_else(random_password);
+        let password = config
+            .demo_password
+            .as_ref()
+            .map_or_else(random_password, |p| p.expose().to_string());
         demo_accounts(db, &password).await?;
     }
+    // Loading the plans left freed memory behind.
+    crate::metrics::release_freed_memory();
     Ok(())
 }
 

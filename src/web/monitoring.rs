@@ -47,7 +47,7 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response 
             .and_then(|v| v.strip_prefix("Bearer "))
             .unwrap_or("");
         // Digests compared, so the comparison takes as long whatever the input.
-        if Sha256::digest(given.as_bytes()) != Sha256::digest(token.as_bytes()) {
+        if Sha256::digest(given.as_bytes()) != Sha256::digest(token.expose().as_bytes()) {
             return (
                 StatusCode::UNAUTHORIZED,
                 [(header::WWW_AUTHENTICATE, "Bearer")],
