@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 
 use super::entities::outbox;
@@ -89,12 +90,14 @@ fn due(now: DateTime<Utc>) -> Condition {
 }
 
 /// Claims up to `limit` due messages until `lease_until`; each is claimed by exactly one caller.
+/// One transaction for the batch: one commit (and disk flush) instead of one per message.
 pub async fn claim(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<Message>> {
+    let txn = super::begin_write(db).await?;
     let candidates: Vec<i64> = outbox::Entity::find()
         .select_only()
         .column(outbox::Column::Id)
@@ -102,7 +105,7 @@ pub async fn claim(
         .order_by_asc(outbox::Column::Id)
         .limit(limit)
         .into_tuple()
-        .all(db)
+        .all(&txn)
         .await?;
     let mut claimed = Vec::new();
     for id in candidates {
@@ -115,14 +118,15 @@ pub async fn claim(
             )
             .filter(outbox::Column::Id.eq(id))
             .filter(due(now))
-            .exec(db)
+            .exec(&txn)
             .await?
             .rows_affected
             == 1;
-        if won && let Some(m) = outbox::Entity::find_by_id(id).one(db).await? {
+        if won && let Some(m) = outbox::Entity::find_by_id(id).one(&txn).await? {
             claimed.push(m);
         }
     }
+    txn.commit().await?;
     Ok(claimed)
 }
 
