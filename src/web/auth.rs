@@ -547,8 +547,6 @@ pub async fn bootstrap_accounts(
             .map_or_else(random_password, |p| p.expose().to_string());
         demo_accounts(db, &password).await?;
     }
-    // Loading the plans left freed memory behind.
-    crate::metrics::release_freed_memory();
     Ok(())
 }
 
