@@ -632,7 +632,8 @@ async fn a_full_disk_or_a_read_only_database_gets_a_clear_error_and_nothing_is_l
 }
 
 #[tokio::test]
-async fn on_a_read_only_database_reading_goes_on_and_edits_are_refused_with_the_reason() {
+async fn on_a_read_only_database_reading_goes_on_edits_are_refused_with_the_reason_and_saving_resumes()
+ {
     let Some(disk) = SmallDisk::mount(24) else {
         return;
     };
@@ -670,6 +671,13 @@ async fn on_a_read_only_database_reading_goes_on_and_edits_are_refused_with_the_
     assert_eq!(status, 503);
     assert!(page.contains("skrivebeskyttet"), "{page:.500}");
     assert_eq!(description(&app, "ad").await, "saved while writable");
+
+    // The disk is writable again: the next change is saved without a restart (the connections
+    // SQLite opened read-only are not kept).
+    disk.remount("rw");
+    let (status, body) = set_description(&app, "ad", "saved once writable again").await;
+    assert_eq!(status, 200, "{body:.300}");
+    assert_eq!(description(&app, "ad").await, "saved once writable again");
 }
 
 #[tokio::test]

@@ -123,12 +123,41 @@ impl StoreError {
 }
 
 /// A pool that closes a connection returned to it inside a transaction (see `connect`).
-fn close_open_transactions<DB: sea_orm::sqlx::Database>(
-    pool: sea_orm::sqlx::pool::PoolOptions<DB>,
-) -> sea_orm::sqlx::pool::PoolOptions<DB> {
+fn close_open_transactions(
+    pool: sea_orm::sqlx::pool::PoolOptions<sea_orm::sqlx::Postgres>,
+) -> sea_orm::sqlx::pool::PoolOptions<sea_orm::sqlx::Postgres> {
     pool.after_release(|conn, _| {
         Box::pin(async move { Ok(!sea_orm::sqlx::Connection::is_in_transaction(conn)) })
     })
+}
+
+/// A pool that closes a connection returned to it inside a transaction, or one that SQLite
+/// opened read-only (see `connect`).
+fn close_open_transactions_and_read_only(
+    pool: sea_orm::sqlx::pool::PoolOptions<sea_orm::sqlx::Sqlite>,
+) -> sea_orm::sqlx::pool::PoolOptions<sea_orm::sqlx::Sqlite> {
+    pool.after_release(|conn, _| {
+        Box::pin(async move {
+            Ok(
+                !sea_orm::sqlx::Connection::is_in_transaction(conn)
+                    && !opened_read_only(conn).await,
+            )
+        })
+    })
+}
+
+/// Whether SQLite opened this connection read-only. It does so, silently, when the file or its
+/// disk accepts no writes at the moment of opening, and the connection stays read-only after
+/// the disk is writable again.
+async fn opened_read_only(conn: &mut sea_orm::sqlx::SqliteConnection) -> bool {
+    let Ok(mut handle) = conn.lock_handle().await else {
+        return true;
+    };
+    // SAFETY: the handle is a live connection, locked for the length of the call, and the
+    // schema name is a NUL-terminated string.
+    unsafe {
+        libsqlite3_sys::sqlite3_db_readonly(handle.as_raw_handle().as_ptr(), c"main".as_ptr()) == 1
+    }
 }
 
 /// Starts a transaction that is going to write. On SQLite it takes the write lock at once
@@ -165,8 +194,10 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection> {
     // (a full disk) the driver still counts the transaction as open and SQLite keeps it open:
     // reused, every later "commit" on that connection would only release a savepoint inside
     // it, and acknowledged writes would never reach the file. Such a connection is closed
-    // instead, which rolls the transaction back.
-    options.map_sqlx_sqlite_pool_opts(close_open_transactions);
+    // instead, which rolls the transaction back. A connection SQLite opened read-only (the disk
+    // was read-only) is closed as well, so that writing works again, without a restart, as soon
+    // as the disk does.
+    options.map_sqlx_sqlite_pool_opts(close_open_transactions_and_read_only);
     if url.starts_with("sqlite:") && !url.contains(":memory:") {
         // The driver's default for SQLite is one connection, so every request would queue
         // behind one that waits for the write lock (another process importing, say). WAL lets
