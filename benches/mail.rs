@@ -180,6 +180,16 @@ fn mail(c: &mut Criterion) {
         all.iter().map(|m| m.id).collect()
     });
     let (due, held) = ids.split_at(MESSAGES);
+    // The rest wait until tomorrow, once: delivery never touches a message that is not due.
+    runtime.block_on(async {
+        let txn = s.db.begin().await.unwrap();
+        for id in held {
+            outbox::mark_retry(&txn, *id, "held back", now + chrono::Duration::days(1))
+                .await
+                .unwrap();
+        }
+        txn.commit().await.unwrap();
+    });
     group.throughput(Throughput::Elements(MESSAGES as u64));
     group.bench_function("deliver_1000_messages_over_smtp", |b| {
         b.iter_custom(|iterations| {
@@ -189,11 +199,6 @@ fn mail(c: &mut Criterion) {
                     let txn = s.db.begin().await.unwrap();
                     for id in due {
                         outbox::mark_retry(&txn, *id, "", now).await.unwrap();
-                    }
-                    for id in held {
-                        outbox::mark_retry(&txn, *id, "held back", now + chrono::Duration::days(1))
-                            .await
-                            .unwrap();
                     }
                     txn.commit().await.unwrap();
                     let before = server.messages().len();

@@ -4,7 +4,7 @@
 mod helpers;
 
 use helpers::routes::{ROLES, request, routes};
-use helpers::{ADMIN_PASSWORD, spawn_app};
+use helpers::spawn_app;
 
 #[tokio::test]
 async fn every_route_lets_in_exactly_the_roles_it_should() {
@@ -12,12 +12,7 @@ async fn every_route_lets_in_exactly_the_roles_it_should() {
     let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
     let mut wrong = Vec::new();
     for (role, username) in ROLES {
-        let client = app.second_client();
-        match username {
-            "" => {}
-            "admin" => client.login("admin", ADMIN_PASSWORD).await,
-            demo => client.login_demo(demo).await,
-        }
+        let client = app.signed_in(username).await;
         for (method, path, body, allowed) in routes() {
             let status = request(&client, method, path, &body).await;
             let api = path.starts_with("/api/");

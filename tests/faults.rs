@@ -223,7 +223,7 @@ async fn a_server_killed_mid_burst_loses_no_acknowledged_write() {
             );
             let mut steps = Vec::new();
             for id in ["ad", "vmware", "netvaerk-kerne"] {
-                let body = system(&app, id).await;
+                let body = app.system_json(id).await;
                 let n = body["recovery_steps"].as_array().map_or(0, Vec::len);
                 steps.extend((0..n).map(|step| (id.to_string(), step as i32)));
             }
@@ -538,24 +538,15 @@ impl Drop for SmallDisk {
 
 /// Changes a system's description through the API; the status and the answer's text.
 async fn set_description(app: &TestApp, id: &str, text: &str) -> (u16, String) {
-    let mut body = system(app, id).await;
+    let mut body = app.system_json(id).await;
     body["description"] = serde_json::Value::String(text.to_string());
     let url = format!("/api/v1/plans/example-kommune/systems/{id}");
     let r = app.put_json(&url, &body).await;
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
-/// A system of the example plan as the API gives it.
-async fn system(app: &TestApp, id: &str) -> serde_json::Value {
-    app.get(&format!("/api/v1/plans/example-kommune/systems/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap()
-}
-
 async fn description(app: &TestApp, id: &str) -> String {
-    system(app, id).await["description"]
+    app.system_json(id).await["description"]
         .as_str()
         .unwrap()
         .to_string()

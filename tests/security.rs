@@ -101,13 +101,9 @@ fn every_route_of_the_server_is_in_the_access_matrix() {
 async fn clients(app: &TestApp) -> HashMap<&'static str, TestApp> {
     let mut out = HashMap::new();
     for (role, username) in helpers::routes::ROLES {
-        let client = app.second_client();
-        match username {
-            "" => continue,
-            "admin" => client.login("admin", ADMIN_PASSWORD).await,
-            demo => client.login_demo(demo).await,
+        if !username.is_empty() {
+            out.insert(role, app.signed_in(username).await);
         }
-        out.insert(role, client);
     }
     out
 }
@@ -259,7 +255,7 @@ async fn script_stored_in_every_text_field_comes_out_escaped_everywhere() {
 
     // The plan: every text field of a system, every plan section, a person's name.
     let api = "/api/v1/plans/example-kommune/systems/ad";
-    let mut system: serde_json::Value = app.get(api).await.json().await.unwrap();
+    let mut system = app.system_json("ad").await;
     poison(&mut system);
     let r = app.put_json(api, &system).await;
     assert_eq!(r.status().as_u16(), 200, "{}", r.text().await.unwrap());
@@ -387,7 +383,7 @@ async fn script_stored_in_every_text_field_comes_out_escaped_everywhere() {
     // Every page, file and report that shows these fields.
     let year = chrono::Local::now().format("%Y").to_string();
     // A change after the approval, so that the diff shows the approved text as "before".
-    let mut system: serde_json::Value = app.get(api).await.json().await.unwrap();
+    let mut system = app.system_json("ad").await;
     system["description"] = serde_json::Value::String("changed after the approval".into());
     assert_eq!(app.put_json(api, &system).await.status().as_u16(), 200);
     let pages = [

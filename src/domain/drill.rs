@@ -189,10 +189,12 @@ pub fn parse_cron(expression: &str) -> Result<cron::Schedule, ScheduleError> {
     // programme. Counted over a year from its first start.
     let reference = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
     let mut starts = schedule.after(&reference);
+    // Starts come in order: counting stops at the end of that year.
     if let Some(first) = starts.next()
         && starts
+            .take_while(|t| *t < first + chrono::Duration::days(365))
             .nth(MAX_PER_YEAR - 1)
-            .is_some_and(|t| t < first + chrono::Duration::days(365))
+            .is_some()
     {
         return Err(ScheduleError::TooOften {
             input: expression.to_string(),

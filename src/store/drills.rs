@@ -617,34 +617,6 @@ pub async fn reschedule(
     Ok(true)
 }
 
-/// Changes whenever what exercise coverage is computed from may have changed: a drill closed
-/// (anywhere) or a version of the plan approved. Two small aggregate queries.
-pub async fn coverage_stamp(
-    db: &impl ConnectionTrait,
-    plan: &PlanId,
-) -> Result<(i64, Option<DateTime<Utc>>, Option<i32>)> {
-    use super::entities::plan_versions;
-    use sea_orm::QuerySelect;
-    let (closed, last): (i64, Option<DateTime<Utc>>) = drill_occurrences::Entity::find()
-        .select_only()
-        .column_as(drill_occurrences::Column::Id.count(), "n")
-        .column_as(drill_occurrences::Column::ClosedAt.max(), "last")
-        .filter(drill_occurrences::Column::ClosedAt.is_not_null())
-        .into_tuple()
-        .one(db)
-        .await?
-        .unwrap_or((0, None));
-    let version: Option<i32> = plan_versions::Entity::find()
-        .select_only()
-        .column_as(plan_versions::Column::Number.max(), "v")
-        .filter(plan_versions::Column::PlanId.eq(plan.as_str()))
-        .into_tuple::<Option<i32>>()
-        .one(db)
-        .await?
-        .flatten();
-    Ok((closed, last, version))
-}
-
 /// When a system was last exercised: in which closed drill, and what was recorded for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LastExercise {

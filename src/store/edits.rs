@@ -31,6 +31,9 @@ pub struct PlanRevisions {
     pub sections: i64,
 }
 
+/// Closed drills (all plans), when the last one closed, and the plan's latest version number.
+pub type CoverageStamp = (i64, Option<DateTime<Utc>>, Option<i32>);
+
 /// What a page needs to know on every request to serve a plan from memory: its revisions, its
 /// latest approved version, and the stamp of the closed drills (exercise coverage changes with
 /// them). One query.
@@ -43,8 +46,9 @@ pub struct PlanState {
 }
 
 impl PlanState {
-    /// The exercise-coverage stamp, as [`super::drills::coverage_stamp`] gives it.
-    pub fn coverage_stamp(&self) -> (i64, Option<DateTime<Utc>>, Option<i32>) {
+    /// Changes whenever what exercise coverage is computed from may have changed: a drill
+    /// closed (anywhere) or a version of the plan approved.
+    pub fn coverage_stamp(&self) -> CoverageStamp {
         (
             self.closed.0,
             self.closed.1,
@@ -408,12 +412,7 @@ pub async fn approve(
 ) -> Result<Approved> {
     let txn = super::begin_write(db).await?;
     // A write first, for the same ordering as the edits: concurrent approvals queue here.
-    let locked = plans::Entity::update_many()
-        .col_expr(plans::Column::Revision, Expr::col(plans::Column::Revision))
-        .filter(plans::Column::Id.eq(plan.as_str()))
-        .exec(&txn)
-        .await?;
-    if locked.rows_affected == 0 {
+    if !super::lock_plan(&txn, plan).await? {
         return Ok(Approved::Gone);
     }
     let Some(revisions) = plan_revisions(&txn, plan).await? else {

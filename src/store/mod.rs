@@ -173,6 +173,17 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction>
     Ok(db.begin_with_options(options).await?)
 }
 
+/// Takes the plan's row lock for the rest of the transaction (PostgreSQL; SQLite's write lock
+/// is taken by `begin_write`) with an update that changes nothing. False if there is no plan.
+async fn lock_plan(txn: &DatabaseTransaction, plan: &PlanId) -> Result<bool> {
+    let locked = plans::Entity::update_many()
+        .col_expr(plans::Column::Revision, Expr::col(plans::Column::Revision))
+        .filter(plans::Column::Id.eq(plan.as_str()))
+        .exec(txn)
+        .await?;
+    Ok(locked.rows_affected > 0)
+}
+
 /// The `n`th bind parameter of hand-written SQL, as the backend writes it.
 fn param(backend: DbBackend, n: usize) -> String {
     if backend == DbBackend::Postgres {
@@ -238,11 +249,7 @@ pub async fn import_plan(db: &DatabaseConnection, plan: &Plan) -> Result<ImportO
     // On PostgreSQL concurrent imports and saves of one plan queue on its row before reading
     // it, as they queue for the write lock on SQLite. The row is updated in place, never
     // deleted, so whoever waited on it goes on with the plan as this import leaves it.
-    plans::Entity::update_many()
-        .col_expr(plans::Column::Revision, Expr::col(plans::Column::Revision))
-        .filter(plans::Column::Id.eq(plan.id.as_str()))
-        .exec(&txn)
-        .await?;
+    lock_plan(&txn, &plan.id).await?;
     let existing = load_plan(&txn, &plan.id).await?;
     let (outcome, revision) = match existing {
         Some(stored) if stored == *plan => return Ok(ImportOutcome::Unchanged),

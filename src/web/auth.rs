@@ -115,7 +115,8 @@ const OUTAGES: [(store::Outage, &str); 4] = [
 ];
 
 fn backend(e: store::StoreError) -> session_store::Error {
-    match OUTAGES.iter().find(|(o, _)| Some(*o) == e.outage()) {
+    let outage = e.outage();
+    match OUTAGES.iter().find(|(o, _)| Some(*o) == outage) {
         Some((_, name)) => session_store::Error::Backend(format!("{OUTAGE_MARK}{name}: {e}")),
         None => session_store::Error::Backend(e.to_string()),
     }
@@ -173,9 +174,8 @@ impl SessionStore for DbSessionStore {
         };
         let mut data: HashMap<String, serde_json::Value> =
             serde_json::from_str(&data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
-        // The account as stored now travels with this request's record (never stored with it),
-        // so that a request reads its session and account in one query.
-        data.remove(LOADED_ACCOUNT_KEY);
+        // The account as stored now travels with this request's record (never stored with it:
+        // see `stored_data`), so that a request reads its session and account in one query.
         if let Some(account) = account {
             let value = serde_json::to_value(account)
                 .map_err(|e| session_store::Error::Decode(e.to_string()))?;

@@ -274,11 +274,11 @@ impl Fragments {
         Ok(html)
     }
 
-    pub fn get(&self, key: &str) -> Option<Arc<String>> {
+    fn get(&self, key: &str) -> Option<Arc<String>> {
         self.lock().get(key).cloned()
     }
 
-    pub fn put(&self, key: String, html: Arc<String>) {
+    fn put(&self, key: String, html: Arc<String>) {
         let mut map = self.lock();
         if map.len() >= MAX_FRAGMENTS {
             map.clear();

@@ -51,6 +51,15 @@ impl Locales {
     pub fn get(&self, lang: &str, key: &str) -> Option<&str> {
         self.0.get(lang)?.get(key).map(String::as_str)
     }
+
+    /// The string for `key` with a count of `n`: `key_one` when `n` is 1 and the language has
+    /// it (`1 felt`, not `1 felter`), else `key`.
+    pub fn get_counted(&self, lang: &str, key: &str, n: i64) -> Option<&str> {
+        (n == 1)
+            .then(|| self.get(lang, &format!("{key}_one")))
+            .flatten()
+            .or_else(|| self.get(lang, key))
+    }
 }
 
 fn flatten(prefix: &str, table: &toml::Table, out: &mut HashMap<String, String>) {
@@ -104,16 +113,16 @@ impl HelperDef for Translate {
             .and_then(|p| p.value().as_str())
             .ok_or_else(|| RenderErrorReason::ParamNotFoundForIndex("t", 0))?;
         let lang = lang_of(ctx);
-        let one = h.hash_get("n").and_then(|n| n.value().as_i64()) == Some(1);
-        let text = one
-            .then(|| self.locales.get(lang, &format!("{key}_one")))
-            .flatten()
-            .or_else(|| self.locales.get(lang, key))
-            .ok_or_else(|| {
-                RenderError::from(RenderErrorReason::Other(format!(
-                    "no string {key:?} in {lang}"
-                )))
-            })?;
+        let n = h.hash_get("n").and_then(|n| n.value().as_i64());
+        let text = match n {
+            Some(n) => self.locales.get_counted(lang, key, n),
+            None => self.locales.get(lang, key),
+        }
+        .ok_or_else(|| {
+            RenderError::from(RenderErrorReason::Other(format!(
+                "no string {key:?} in {lang}"
+            )))
+        })?;
         let mut text = text.to_string();
         for (name, value) in h.hash() {
             let shown = match value.value() {

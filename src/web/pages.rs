@@ -311,7 +311,11 @@ async fn load_with_state(
 /// The plan's findings as of now: the analysis (computed once per plan revision and day) and
 /// its exercise coverage (`not-exercised`), from the closed drills and the approved versions.
 pub(super) async fn findings_of(state: &AppState, plan: &Arc<Plan>) -> Result<Arc<Coverage>> {
-    let stamp = store::drills::coverage_stamp(&state.db, &plan.id).await?;
+    // One query; a plan removed meanwhile gets the empty stamp.
+    let stamp = store::edits::plan_state(&state.db, &plan.id)
+        .await?
+        .map(|s| s.coverage_stamp())
+        .unwrap_or_default();
     findings_stamped(state, plan, stamp).await
 }
 
@@ -319,7 +323,7 @@ pub(super) async fn findings_of(state: &AppState, plan: &Arc<Plan>) -> Result<Ar
 async fn findings_stamped(
     state: &AppState,
     plan: &Arc<Plan>,
-    stamp: (i64, Option<chrono::DateTime<chrono::Utc>>, Option<i32>),
+    stamp: store::edits::CoverageStamp,
 ) -> Result<Arc<Coverage>> {
     let stamp = {
         use std::hash::{Hash, Hasher};

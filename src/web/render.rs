@@ -104,11 +104,8 @@ impl Templates {
     /// The locale string `key` in `lang` for a count of `n`, written into its `{n}`: `key_one`
     /// when `n` is 1 and the language has it, as the `t` helper does in templates.
     pub fn counted(&self, lang: &str, key: &str, n: usize) -> String {
-        let one = (n == 1)
-            .then(|| self.locales.get(lang, &format!("{key}_one")))
-            .flatten();
-        let text = one.unwrap_or_else(|| self.locales.get(lang, key).unwrap_or(key));
         let n = i64::try_from(n).unwrap_or(i64::MAX);
+        let text = self.locales.get_counted(lang, key, n).unwrap_or(key);
         text.replace("{n}", &super::i18n::count(n, lang))
     }
 

@@ -47,16 +47,19 @@ async fn shown_from(
     cache: Option<&super::cache::PlanCache>,
     id: &PlanId,
 ) -> Result<Option<Shown>> {
-    let Some(revisions) = store::plan_revisions(db, id).await? else {
+    // The revision and the latest version in one query.
+    let Some(store::edits::PlanState {
+        revisions, latest, ..
+    }) = store::edits::plan_state(db, id).await?
+    else {
         return Ok(None);
     };
-    let latest = store::edits::versions(db, id).await?.into_iter().next();
     let plan = match (&latest, cache) {
         (Some(v), Some(cache)) => cache.version(db, id, v.number).await?,
         (Some(v), None) => store::edits::version_plan(db, id, v.number)
             .await?
             .map(|(_, p)| Arc::new(p)),
-        (None, Some(cache)) => cache.plan(db, id).await?,
+        (None, Some(cache)) => cache.plan_at(db, id, revisions.revision).await?,
         (None, None) => store::load_plan(db, id).await?.map(Arc::new),
     };
     Ok(plan.map(|plan| Shown {

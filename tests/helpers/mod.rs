@@ -226,6 +226,27 @@ impl TestApp {
             .await
             .unwrap()
     }
+
+    /// A system of the example plan as the API gives it.
+    pub async fn system_json(&self, id: &str) -> serde_json::Value {
+        self.get(&format!("/api/v1/plans/example-kommune/systems/{id}"))
+            .await
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Another client of this server, signed in as `username` (`admin`, a demo account, or
+    /// nobody for "").
+    pub async fn signed_in(&self, username: &str) -> TestApp {
+        let client = self.second_client();
+        match username {
+            "" => {}
+            "admin" => client.login("admin", ADMIN_PASSWORD).await,
+            demo => client.login_demo(demo).await,
+        }
+        client
+    }
 }
 
 /// The value of the first `csrf` hidden field in a page.

@@ -1,7 +1,7 @@
 //! Every route of the server with the roles that may use it: the access matrix that
 //! `tests/access.rs` walks and `tests/security.rs` sweeps for CSRF and headers.
 
-use super::{ADMIN_PASSWORD, TestApp};
+use super::TestApp;
 
 /// The accounts tried: one per role, plus nobody signed in.
 pub const ROLES: [(&str, &str); 7] = [
@@ -26,7 +26,7 @@ pub const PLAN_EDITORS: &[&str] = &["administrator", "coordinator"];
 /// jesper-moeller owns vmware.
 pub const VMWARE_EDITORS: &[&str] = &["administrator", "coordinator", "system-owner"];
 /// Allowed, and then told the drill does not exist; the others are refused before that.
-pub const PLAN_EDITORS_404: &[&str] = &["administrator", "coordinator"];
+pub const PLAN_EDITORS_404: &[&str] = PLAN_EDITORS;
 pub const INCIDENT_LEADS: &[&str] = &["administrator", "coordinator", "incident-lead"];
 pub const AUDIT_READERS: &[&str] = &["administrator", "approver", "coordinator"];
 pub const APPROVERS: &[&str] = &["approver"];
@@ -416,13 +416,7 @@ pub async fn request(app: &TestApp, method: &str, path: &str, body: &Body) -> u1
     request.send().await.unwrap().status().as_u16()
 }
 
-pub async fn system_json(app: &TestApp, system: &str) -> String {
-    let admin = app.second_client();
-    admin.login("admin", ADMIN_PASSWORD).await;
-    admin
-        .get(&format!("/api/v1/plans/example-kommune/systems/{system}"))
-        .await
-        .text()
-        .await
-        .unwrap()
+async fn system_json(app: &TestApp, system: &str) -> String {
+    let admin = app.signed_in("admin").await;
+    admin.system_json(system).await.to_string()
 }
