@@ -6,15 +6,9 @@ mod helpers;
 use helpers::{TestApp, spawn_app};
 use serde_json::{Value, json};
 
-/// A signed-in app and an API token of `username`, created on the account page.
+/// An API token of `username`, created on the account page.
 async fn token_for(app: &TestApp, username: &str) -> String {
-    let browser = app.second_client();
-    browser.login_demo(username).await;
-    let response = browser.post_form("/account/token", &[]).await;
-    assert_eq!(response.status().as_u16(), 200);
-    let page = response.text().await.unwrap();
-    let start = page.find("bk_").expect("the new token on the page");
-    page[start..start + 3 + 64].to_string()
+    app.api_token(username).await
 }
 
 struct Api<'a> {

@@ -60,6 +60,14 @@ async fn repeated_failures_lock_the_username_for_a_while() {
             ],
         )
         .await;
+    assert_eq!(response.status().as_u16(), 429);
+    // Seconds until the oldest failure leaves the 15-minute window.
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((890..=900).contains(&retry_after), "{retry_after}");
     assert!(
         response
             .text()

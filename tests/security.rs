@@ -8,7 +8,7 @@ mod helpers;
 use std::collections::HashMap;
 
 use helpers::routes::{Body, routes};
-use helpers::{ADMIN_PASSWORD, TestApp, form_fields, location, set, spawn_app, unescape};
+use helpers::{ADMIN_PASSWORD, TestApp, encode, form_fields, location, set, spawn_app, unescape};
 
 /// Script in two forms: a script element and an event handler on an element.
 const PAYLOAD: &str = r#"<script>alert("xss")</script><img src=x onerror=alert(1)>"#;
@@ -461,19 +461,6 @@ async fn script_stored_in_every_text_field_comes_out_escaped_everywhere() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-}
-
-/// Percent-encodes every byte but letters and digits.
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 #[tokio::test]

@@ -158,7 +158,7 @@ impl From<super::Error> for ApiError {
             E::CsrfRejected => {
                 ApiError::new(StatusCode::FORBIDDEN, "missing or wrong X-CSRF-Token")
             }
-            E::TooLarge => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "request body too large"),
+            E::TooLarge => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, too_large()),
             E::Store(e) if let Some(outage) = e.outage() => {
                 tracing::error!(error = %e, "database outage");
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, super::outage_text(outage))
@@ -180,6 +180,60 @@ impl From<store::StoreError> for ApiError {
     }
 }
 
+/// Every error of the API is JSON `{"error": …}`, also those no handler wrote: an unknown
+/// method (405, naming the methods the route takes), a body over the limit (413), a URI or
+/// headers too long (414, 431) and the database outages answered before a handler runs.
+pub(super) async fn json_errors(request: Request, next: axum::middleware::Next) -> Response {
+    if !request.uri().path().starts_with("/api/") {
+        return next.run(request).await;
+    }
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 4096)
+        .await
+        .ok()
+        .and_then(|b| String::from_utf8(b.to_vec()).ok())
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty() && status != StatusCode::PAYLOAD_TOO_LARGE);
+    let message = match status {
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let allowed = parts
+                .headers
+                .get(header::ALLOW)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            format!("method not allowed: this route takes {allowed}")
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => too_large(),
+        _ => text.unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_lowercase()),
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.remove(header::CONTENT_TYPE);
+    let mut json = ApiError::new(status, message).into_response();
+    for (name, value) in &parts.headers {
+        json.headers_mut()
+            .entry(name)
+            .or_insert_with(|| value.clone());
+    }
+    json
+}
+
+/// The message of a 413.
+fn too_large() -> String {
+    format!(
+        "request body too large: at most {} MB",
+        super::auth::MAX_FORM_BYTES / (1024 * 1024)
+    )
+}
+
 type ApiResult<T> = Result<T, ApiError>;
 
 /// A JSON body; malformed JSON, a wrong content type or a missing field is a 4xx JSON error.
@@ -198,6 +252,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                     JsonRejection::BytesRejection(_) => StatusCode::PAYLOAD_TOO_LARGE,
                     _ => StatusCode::BAD_REQUEST,
                 };
+                if status == StatusCode::PAYLOAD_TOO_LARGE {
+                    return Err(ApiError::new(status, too_large()));
+                }
                 Err(ApiError::new(status, rejection.body_text()))
             }
         }

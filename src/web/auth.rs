@@ -308,17 +308,25 @@ impl FromRequestParts<AppState> for Viewer {
     }
 }
 
+/// The token of an `Authorization: Bearer <token>` header. The scheme's name is
+/// case-insensitive (RFC 9110 §11.1): `bearer` and `BEARER` are the same.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let (scheme, token) = headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .trim()
+        .split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
 /// The account of an `Authorization: Bearer <token>` header, if it names an active one.
 async fn bearer_user(headers: &HeaderMap, state: &AppState) -> Result<Option<SignedIn>, Error> {
-    let Some(token) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-    else {
+    let Some(token) = bearer_token(headers) else {
         return Ok(None);
     };
     Ok(
-        store::accounts::find_by_token_hash(&state.db, &token_hash(token.trim()))
+        store::accounts::find_by_token_hash(&state.db, &token_hash(token))
             .await?
             .filter(|a| a.active)
             .map(signed_in),
@@ -377,7 +385,7 @@ pub async fn sign_out(session: &Session) -> Result<(), Error> {
 }
 
 /// Largest form accepted, in bytes.
-const MAX_FORM_BYTES: usize = 2 * 1024 * 1024;
+pub const MAX_FORM_BYTES: usize = 2 * 1024 * 1024;
 
 /// Refuses every state-changing request whose CSRF token (form field `csrf` or header
 /// `X-CSRF-Token`) is not the session's. Requests with a bearer token carry no cookie and need
@@ -388,7 +396,7 @@ pub async fn csrf_guard(request: Request, next: Next) -> Response {
     if matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
-    ) || request.headers().contains_key(header::AUTHORIZATION)
+    ) || bearer_token(request.headers()).is_some()
     {
         return next.run(request).await;
     }

@@ -313,7 +313,7 @@ fn router(state: AppState) -> Router {
     .with_expiry(tower_sessions::Expiry::OnInactivity(
         time::Duration::minutes(i64::from(state.config.session_minutes)),
     ));
-    pages::router()
+    let app = pages::router()
         .merge(edit::router())
         .merge(versions::router())
         .merge(admin::router())
@@ -330,13 +330,45 @@ fn router(state: AppState) -> Router {
             pages::error_pages,
         ))
         .layer(sessions)
+        .layer(axum::middleware::from_fn(request_limits))
         .layer(axum::middleware::from_fn(security_headers))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             monitoring::track,
         ))
         .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .with_state(state);
+    // Around the whole router rather than as one of its layers: a router's layers run inside
+    // each route, before axum adds the `Allow` header to a 405.
+    Router::new()
+        .fallback_service(app)
+        .layer(axum::middleware::from_fn(api::json_errors))
+}
+
+/// The longest request target accepted, in bytes (414 beyond).
+const MAX_URI_BYTES: usize = 8 * 1024;
+/// The most header bytes accepted, names and values together (431 beyond).
+const MAX_HEADER_BYTES: usize = 32 * 1024;
+
+/// Refuses a request whose target or headers are longer than any page of ours needs, before
+/// its session is read.
+async fn request_limits(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    if request.uri().to_string().len() > MAX_URI_BYTES {
+        return (StatusCode::URI_TOO_LONG, "the address is too long").into_response();
+    }
+    let header_bytes: usize = request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if header_bytes > MAX_HEADER_BYTES {
+        return (
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "the request's headers are too large",
+        )
+            .into_response();
+    }
+    next.run(request).await
 }
 
 /// Headers every response carries: no framing, no MIME sniffing, no inline script or style.

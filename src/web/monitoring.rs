@@ -41,11 +41,7 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
 /// carrying `Authorization: Bearer <token>` gets them.
 async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Some(token) = &state.config.metrics_token {
-        let given = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or("");
+        let given = super::auth::bearer_token(&headers).unwrap_or("");
         // Digests compared, so the comparison takes as long whatever the input.
         if Sha256::digest(given.as_bytes()) != Sha256::digest(token.expose().as_bytes()) {
             return (

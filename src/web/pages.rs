@@ -165,10 +165,34 @@ struct Return {
     next: Option<String>,
 }
 
-/// A path on this site to go back to: never an open redirect.
+/// A path on this site to go back to, or `/`: never an open redirect, never a header that
+/// cannot be sent.
+///
+/// Browsers drop tab, CR and LF anywhere in a URL and read `\` as `/`, so `/<TAB>/evil` and
+/// `/\evil` take them to the host `evil`. A target is therefore kept only when it holds no
+/// control character at all and no `\`, and is one `/` followed by anything but `/`: no scheme,
+/// no host. Bytes a header cannot carry as they are (space, non-ASCII) are percent-encoded, as
+/// a browser would send them.
 pub(super) fn local_path(next: Option<String>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+    next.as_deref()
+        .and_then(local_target)
         .unwrap_or_else(|| "/".to_string())
+}
+
+fn local_target(next: &str) -> Option<String> {
+    let rest = next.strip_prefix('/')?;
+    if rest.starts_with('/') || next.contains('\\') || next.chars().any(char::is_control) {
+        return None;
+    }
+    let mut out = String::with_capacity(next.len());
+    for b in next.bytes() {
+        if b.is_ascii_graphic() {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    Some(out)
 }
 
 /// Remembers the chosen language (in a cookie, and for a signed-in user in their account) and
@@ -241,11 +265,16 @@ async fn login(
             .into_response())
     };
     if let Some(wait) = state.auth.throttle.locked(&username) {
-        let minutes = wait.as_secs().div_ceil(60);
-        return refuse(
+        // Whole seconds, rounded up: asking again after `Retry-After` is never too early.
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let mut response = refuse(
             StatusCode::TOO_MANY_REQUESTS,
-            json!({"key": "login.throttled", "minutes": minutes}),
-        );
+            json!({"key": "login.throttled", "minutes": seconds.div_ceil(60)}),
+        )?;
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        return Ok(response);
     }
     match auth::check_login(&state, &username, &form.password).await? {
         Some(account) => {

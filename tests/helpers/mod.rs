@@ -236,6 +236,16 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A new API token of `username` (a demo account), created on its account page.
+    pub async fn api_token(&self, username: &str) -> String {
+        let browser = self.signed_in(username).await;
+        let response = browser.post_form("/account/token", &[]).await;
+        assert_eq!(response.status().as_u16(), 200);
+        let page = response.text().await.unwrap();
+        let start = page.find("bk_").expect("the new token on the page");
+        page[start..start + 3 + 64].to_string()
+    }
+
     /// Another client of this server, signed in as `username` (`admin`, a demo account, or
     /// nobody for "").
     pub async fn signed_in(&self, username: &str) -> TestApp {
@@ -426,6 +436,19 @@ impl TestApp {
         assert_eq!(status, 200, "{path}");
         form_fields(&page, &path)
     }
+}
+
+/// Percent-encodes every byte but letters and digits.
+pub fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 pub fn location(response: &reqwest::Response) -> String {
