@@ -70,6 +70,7 @@ fn store(c: &mut Criterion) {
         plan: Arc::new(plan.clone()),
         version: None,
         draft_changed: true,
+        revision: 0,
     };
     let size = beredskab::web::runbook::offline(&templates, &shown, "da")
         .unwrap()

@@ -114,9 +114,17 @@ async fn every_redirect_target_stays_on_this_server_and_bad_ones_go_to_the_start
                 .await
                 .unwrap();
             let status = response.status().as_u16();
-            let to = location(&response);
-            if status != 303 || !(to == "/" || stays_here(&base, &to)) {
-                wrong.push(format!("login {posted:?}: {status} -> {to:?}"));
+            let to = response
+                .headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_string());
+            if status != 303
+                || !to
+                    .as_deref()
+                    .is_some_and(|to| to == "/" || stays_here(&base, to))
+            {
+                let body = response.text().await.unwrap_or_default();
+                wrong.push(format!("login {posted:?}: {status} -> {to:?} {body:.300}"));
             }
             // The session was made despite the odd `next`.
             let (status, _) = client.page("/plans/example-kommune").await;
@@ -273,4 +281,360 @@ async fn the_authorization_scheme_is_read_without_regard_to_case() {
             .unwrap();
         assert_eq!(response.status().as_u16(), 401, "{wrong}");
     }
+}
+
+/// Runs `beredskab validate DIR --format json`, killed after 30 s so that a read that blocks
+/// fails the test instead of hanging it.
+fn validate_bounded(dir: &std::path::Path) -> (i32, serde_json::Value) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_beredskab"))
+        .args(["validate", dir.to_str().unwrap(), "--format", "json"])
+        .env_remove("DATABASE_URL")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(30) {
+            child.kill().unwrap();
+            panic!("validate {} did not finish in 30 s", dir.display());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+    (
+        status.code().unwrap(),
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}")),
+    )
+}
+
+#[cfg(unix)]
+#[test]
+fn a_plan_folder_holding_links_out_pipes_or_folders_for_files_is_refused_naming_each_path() {
+    use std::os::unix::fs::symlink;
+    let parent = tempfile::tempdir().unwrap();
+    let dir = helpers::mini_plan_in(parent.path(), "mini");
+    let systems = dir.join("systems");
+    // Outside the folder: a secret the link would read, and /dev/zero, which never ends.
+    let secret = parent.path().join("secret.toml");
+    std::fs::copy(systems.join("ad.toml"), &secret).unwrap();
+    symlink(&secret, systems.join("outside.toml")).unwrap();
+    symlink("/dev/zero", systems.join("zero.toml")).unwrap();
+    std::fs::create_dir(systems.join("folder.toml")).unwrap();
+    let fifo = systems.join("pipe.toml");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    // A link inside the folder is followed.
+    symlink(systems.join("strom.toml"), systems.join("strom-copy.toml")).unwrap();
+    let (code, json) = validate_bounded(&dir);
+    assert_ne!(code, 0, "{json}");
+    let errors = json["errors"].as_array().unwrap();
+    let error_of = |name: &str| {
+        errors
+            .iter()
+            .find(|e| e["file"].as_str().unwrap_or("").ends_with(name))
+            .unwrap_or_else(|| panic!("no error for {name}: {json}"))["message"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(error_of("outside.toml").contains("outside the plan folder"));
+    assert!(error_of("zero.toml").contains("outside the plan folder"));
+    assert!(error_of("folder.toml").contains("a folder, not a file"));
+    assert!(error_of("pipe.toml").contains("named pipe"));
+    assert!(
+        !errors.iter().any(|e| e["file"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("strom-copy.toml")),
+        "{json}"
+    );
+    // plan.toml itself as a pipe: reported, not waited on.
+    std::fs::remove_file(dir.join("plan.toml")).unwrap();
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(dir.join("plan.toml"))
+            .status()
+            .unwrap()
+            .success()
+    );
+    let (code, json) = validate_bounded(&dir);
+    assert_ne!(code, 0);
+    assert!(json.to_string().contains("named pipe"), "{json}");
+}
+
+#[tokio::test]
+async fn control_characters_in_text_are_refused_naming_the_field_and_nothing_is_written() {
+    let db = helpers::sqlite_db();
+    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let owner = app.signed_in("jesper-moeller").await;
+    let before = owner.system_json("vmware").await;
+    // The API: every text with a control character is named by its path.
+    let mut body = before.clone();
+    body["description"] = "Before\u{0}After".into();
+    body["recovery_steps"][0]["text"] = "Genstart \u{1b}[31m".into();
+    body["workaround"] = "Tab\tCR\rLF\n are fine".into();
+    let response = owner
+        .put_json("/api/v1/plans/example-kommune/systems/vmware", &body)
+        .await;
+    assert_eq!(response.status().as_u16(), 422);
+    let answer: serde_json::Value = response.json().await.unwrap();
+    let fields: Vec<&str> = answer["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        ["description", "recovery_steps[0].text"],
+        "{answer}"
+    );
+    assert_eq!(answer["fields"][0]["problem"], "control_character");
+    assert!(
+        answer["fields"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("U+0000")
+    );
+    assert_eq!(owner.system_json("vmware").await, before);
+    // Tab, CR and LF alone are text.
+    body["description"] = "Line one\r\nLine two\tend".into();
+    body["recovery_steps"] = before["recovery_steps"].clone();
+    let response = owner
+        .put_json("/api/v1/plans/example-kommune/systems/vmware", &body)
+        .await;
+    assert_eq!(response.status().as_u16(), 200);
+    let stored = owner.system_json("vmware").await;
+    // The system form shows the problem beside the field and keeps the input.
+    let mut fields = owner.system_form("example-kommune", "vmware").await;
+    helpers::set(&mut fields, "workaround", "Ring til\u{b}Atea");
+    let response = owner
+        .submit("/plans/example-kommune/systems/vmware/edit", &fields)
+        .await;
+    assert_eq!(response.status().as_u16(), 422);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("usynligt styretegn (U+000B)"),
+        "the message beside the field"
+    );
+    assert!(page.contains("aria-invalid=\"true\""));
+    let saved = owner.system_json("vmware").await;
+    assert_eq!(saved, stored);
+    // Any other form is refused at the edge, in the user's language, naming the field.
+    let lead = app.signed_in("anne-kjaer").await;
+    let response = lead
+        .post_form(
+            "/plans/example-kommune/incidents",
+            &[
+                ("title", "Nedbrud\u{7}"),
+                ("criterion", ""),
+                ("started", ""),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 422);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("Feltet “title” indeholder et usynligt styretegn (U+0007)"),
+        "{page}"
+    );
+    let (_, list) = lead.page("/plans/example-kommune/incidents").await;
+    assert!(!list.contains("Nedbrud"));
+    // A plan file: the file, its line and the field.
+    let parent = tempfile::tempdir().unwrap();
+    let dir = helpers::mini_plan_in(parent.path(), "mini");
+    let file = dir.join("systems/strom.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replace(
+            "name = \"Strøm og køling\"",
+            "name = \"Strøm og køling\"\ndescription = \"Nød\\u007Fstrøm\"",
+        ),
+    )
+    .unwrap();
+    let (code, json) = validate_bounded(&dir);
+    assert_ne!(code, 0);
+    let error = json["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["file"].as_str().unwrap().ends_with("strom.toml"))
+        .unwrap_or_else(|| panic!("{json}"));
+    assert_eq!(error["line"], 2, "{error}");
+    assert_eq!(error["field"], "description", "{error}");
+    assert!(error["message"].as_str().unwrap().contains("U+007F"));
+}
+
+#[tokio::test]
+async fn bodies_are_compressed_as_the_client_asks_and_tiny_ones_are_not() {
+    let db = helpers::sqlite_db();
+    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let lead = app.signed_in("anne-kjaer").await;
+    let get = |path: &'static str, encoding: &'static str| {
+        let request = lead
+            .client
+            .get(format!("{}{path}", app.address))
+            .header("accept-encoding", encoding);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let coding = response
+                .headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap().to_string());
+            let vary = response
+                .headers()
+                .get("vary")
+                .map(|v| v.to_str().unwrap().to_lowercase())
+                .unwrap_or_default();
+            let bytes = response.bytes().await.unwrap();
+            (status, coding, vary, bytes.len())
+        }
+    };
+    let (_, plain, _, plain_len) = get("/plans/example-kommune/runbook", "identity").await;
+    assert_eq!(plain, None);
+    for (encoding, expected) in [("br", "br"), ("gzip", "gzip"), ("br;q=0.5, gzip", "gzip")] {
+        let (status, coding, vary, len) = get("/plans/example-kommune/runbook", encoding).await;
+        assert_eq!(status, 200);
+        assert_eq!(coding.as_deref(), Some(expected), "{encoding}");
+        assert!(vary.contains("accept-encoding"), "{vary}");
+        assert!(
+            len * 4 < plain_len,
+            "{encoding}: {len} of {plain_len} bytes"
+        );
+    }
+    // JSON, CSS and the download file too.
+    for path in [
+        "/api/v1/plans/example-kommune/systems",
+        "/static/app.css",
+        "/plans/example-kommune/runbook.html",
+    ] {
+        let (status, coding, _, _) = get(path, "br").await;
+        assert_eq!((status, coding.as_deref()), (200, Some("br")), "{path}");
+    }
+    // A body of a few bytes is sent as it is.
+    let (status, coding, _, len) = get("/healthz", "br, gzip").await;
+    assert_eq!((status, coding, len), (200, None, 2));
+}
+
+#[tokio::test]
+async fn cached_pages_and_lists_answer_304_until_the_plan_changes() {
+    let db = helpers::sqlite_db();
+    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let owner = app.signed_in("jesper-moeller").await;
+    let token = app.api_token("jesper-moeller").await;
+    let paths = [
+        "/plans/example-kommune",
+        "/plans/example-kommune?page=all&sort=name",
+        "/plans/example-kommune/systems/vmware",
+        "/plans/example-kommune/runbook",
+        "/plans/example-kommune/picture",
+        "/api/v1/plans/example-kommune/systems",
+        "/api/v1/plans/example-kommune/findings",
+    ];
+    let fetch = |path: &str, tag: Option<&str>| {
+        let mut request = owner.client.get(format!("{}{path}", app.address));
+        if path.starts_with("/api/") {
+            request = request.bearer_auth(&token);
+        }
+        if let Some(tag) = tag {
+            request = request.header("if-none-match", tag);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let etag = response
+                .headers()
+                .get("etag")
+                .map(|v| v.to_str().unwrap().to_string());
+            let body = response.bytes().await.unwrap();
+            (status, etag, body.len())
+        }
+    };
+    let mut tags = Vec::new();
+    for path in paths {
+        let (status, etag, _) = fetch(path, None).await;
+        assert_eq!(status, 200, "{path}");
+        let etag = etag.unwrap_or_else(|| panic!("{path}: no ETag"));
+        assert!(
+            etag.starts_with('"') && !etag.starts_with("W/"),
+            "{path}: {etag}"
+        );
+        let (status, again, len) = fetch(path, Some(&etag)).await;
+        assert_eq!((status, len), (304, 0), "{path}");
+        assert_eq!(again.as_deref(), Some(etag.as_str()));
+        // Among others, and as a weak tag, it still matches; another tag does not.
+        let (status, _, _) = fetch(path, Some(&format!("\"x\", W/{etag}"))).await;
+        assert_eq!(status, 304, "{path}");
+        let (status, _, _) = fetch(path, Some("\"not-this\"")).await;
+        assert_eq!(status, 200, "{path}");
+        tags.push(etag);
+    }
+    // Another account sees other pages (its own CSRF token and permissions): not the tag.
+    let viewer = app.signed_in("michael-skov").await;
+    let response = viewer
+        .client
+        .get(format!("{}/plans/example-kommune", app.address))
+        .header("if-none-match", &tags[0])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    // A change to the plan changes every tag.
+    let mut body = owner.system_json("vmware").await;
+    body["description"] = "Ændret".into();
+    let response = owner
+        .put_json("/api/v1/plans/example-kommune/systems/vmware", &body)
+        .await;
+    assert_eq!(response.status().as_u16(), 200);
+    for (path, tag) in paths.iter().zip(&tags) {
+        let (status, etag, _) = fetch(path, Some(tag)).await;
+        assert_eq!(status, 200, "{path}");
+        assert_ne!(etag.as_ref(), Some(tag), "{path}");
+    }
+    let list: serde_json::Value = owner
+        .get("/api/v1/plans/example-kommune/systems")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let vmware = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "vmware")
+        .unwrap();
+    assert_eq!(
+        vmware["description"], "Ændret",
+        "the cached list follows the change"
+    );
+    // Static files are linked by their content and kept for a year.
+    let (_, page) = owner.page("/plans/example-kommune").await;
+    let start = page.find("/static/app.").unwrap();
+    let href = &page[start..start + page[start..].find('"').unwrap()];
+    assert!(href.len() > "/static/app..css".len() + 8, "{href}");
+    let response = owner.get(href).await;
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(
+        response.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    let response = owner.get("/static/app.0000000000000000.css").await;
+    assert_ne!(
+        response
+            .headers()
+            .get("cache-control")
+            .map(|v| v.to_str().unwrap()),
+        Some("public, max-age=31536000, immutable")
+    );
 }

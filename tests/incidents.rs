@@ -246,15 +246,18 @@ async fn two_people_on_the_same_incident_see_each_others_ticks_within_two_second
     let other = app.second_client();
     other.login_demo("sofie-andersen").await;
 
-    // The first event says where the incident stands.
+    // The first event says where the incident stands. The stream is never compressed, so no
+    // event waits in an encoder's buffer.
     let mut stream = app
         .client
         .get(format!("{}{incident}/live", app.address))
+        .header("accept-encoding", "br, gzip")
         .timeout(Duration::from_secs(30))
         .send()
         .await
         .unwrap();
     assert_eq!(stream.status().as_u16(), 200);
+    assert!(stream.headers().get("content-encoding").is_none());
     assert!(
         stream.headers()["content-type"]
             .to_str()

@@ -16,6 +16,20 @@ use super::{
 /// Longest text accepted in one field (a step, a workaround): far beyond any real section.
 pub const MAX_FIELD_CHARS: usize = 20_000;
 
+/// The first character of `text` that no text of the plan may hold: a C0 control other than
+/// tab, CR and LF, or DEL. Such characters arrive pasted (a vertical tab from a word processor,
+/// an escape sequence from a terminal), are invisible on the page and break other programs that
+/// read the plan.
+pub fn forbidden_control(text: &str) -> Option<char> {
+    text.chars()
+        .find(|&c| (c < ' ' && !matches!(c, '\t' | '\r' | '\n')) || c == '\u{7f}')
+}
+
+/// `U+000B`: how a control character is named in messages.
+pub fn char_code(c: char) -> String {
+    format!("U+{:04X}", u32::from(c))
+}
+
 /// What is wrong with one field's input.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "problem", rename_all = "snake_case")]
@@ -72,6 +86,10 @@ pub enum Problem {
     },
     Number {
         input: String,
+    },
+    /// A control character that no text may hold (`U+0007`).
+    ControlCharacter {
+        code: String,
     },
     /// An edit that would give the plan a new error, in the analysis' own words.
     Finding {
@@ -515,6 +533,9 @@ impl Checker {
     }
 
     fn text(&mut self, field: &str, value: &str) {
+        if let Some(c) = forbidden_control(value) {
+            self.fail(field, Problem::ControlCharacter { code: char_code(c) });
+        }
         if value.chars().count() > MAX_FIELD_CHARS {
             self.fail(
                 field,

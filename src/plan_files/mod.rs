@@ -136,16 +136,74 @@ fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
-/// Reads a file whole, refusing what is too large or not UTF-8.
-fn read_text(path: &Path) -> Result<String, Located> {
+/// The entries of `folder` whose name ends in `.toml`, sorted; what each one is gets checked
+/// when it is read, so that a folder or pipe of that name is reported, not skipped.
+fn toml_entries(folder: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut paths: Vec<PathBuf> = fs::read_dir(folder)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    Ok(paths)
+}
+
+/// What a path that is not a regular file is, for the message that refuses it.
+fn not_a_file(file_type: fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return "a named pipe (FIFO), not a file: not read";
+        }
+        if file_type.is_socket() {
+            return "a socket, not a file: not read";
+        }
+        if file_type.is_block_device() || file_type.is_char_device() {
+            return "a device, not a file: not read";
+        }
+    }
+    if file_type.is_dir() {
+        "a folder, not a file: not read"
+    } else {
+        "not a regular file: not read"
+    }
+}
+
+/// Reads a file of the plan folder `root` whole, refusing what is too large or not UTF-8, a
+/// symbolic link that leads out of the folder, and anything that is not a regular file (a
+/// folder, a named pipe that would block, a device that never ends).
+fn read_text(path: &Path, root: &Path) -> Result<String, Located> {
     let fail = |line, message| Err(file_finding(Code::InvalidFile, path, line, message));
-    let meta = match fs::metadata(path) {
+    let link = match fs::symlink_metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             return fail(None, "file not found".into());
         }
         Err(e) => return fail(None, format!("cannot be read: {e}")),
     };
+    if link.file_type().is_symlink() {
+        let Ok(target) = fs::canonicalize(path) else {
+            return fail(None, "a symbolic link to nothing: not read".into());
+        };
+        let inside = fs::canonicalize(root).is_ok_and(|root| target.starts_with(root));
+        if !inside {
+            return fail(
+                None,
+                format!(
+                    "a symbolic link to {}, outside the plan folder: not read",
+                    target.display()
+                ),
+            );
+        }
+    }
+    let meta = match fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) => return fail(None, format!("cannot be read: {e}")),
+    };
+    if !meta.is_file() {
+        return fail(None, not_a_file(meta.file_type()).into());
+    }
     if meta.len() > MAX_FILE_BYTES {
         return fail(
             None,
@@ -188,8 +246,43 @@ fn parse_toml<T: serde::de::DeserializeOwned>(path: &Path, text: &str) -> Result
         }
     };
     let table = DeTable::parse(text).map_err(|e| fail(e, None))?;
+    if let Some((span, c)) = control_character(table.get_ref()) {
+        return Err(Located {
+            finding: Finding::new(
+                Code::InvalidFile,
+                vec![],
+                path_at(table.get_ref(), &span),
+                format!(
+                    "holds the control character {}: only tab, CR and LF are allowed in text",
+                    crate::domain::edit::char_code(c)
+                ),
+            ),
+            file: path.to_path_buf(),
+            line: Some(line_of(text, span.start)),
+        });
+    }
     T::deserialize(toml::de::Deserializer::from(table.clone()))
         .map_err(|e| fail(e, Some(table.get_ref())))
+}
+
+/// The span of the first text in `table` that holds a character no text may hold (written as an
+/// escape such as `\u0007`; TOML refuses most of them raw), and the character.
+fn control_character(table: &DeTable) -> Option<(Range<usize>, char)> {
+    fn in_value(value: &Spanned<DeValue>) -> Option<(Range<usize>, char)> {
+        match value.get_ref() {
+            DeValue::String(text) => {
+                crate::domain::edit::forbidden_control(text).map(|c| (value.span(), c))
+            }
+            DeValue::Array(items) => items.iter().find_map(in_value),
+            DeValue::Table(t) => control_character(t),
+            _ => None,
+        }
+    }
+    table.iter().find_map(|(key, value)| {
+        crate::domain::edit::forbidden_control(key.get_ref())
+            .map(|c| (key.span(), c))
+            .or_else(|| in_value(value))
+    })
 }
 
 /// The path of the innermost key whose key or value contains `span`, e.g. `recovery_steps[1].role`.
@@ -305,7 +398,7 @@ pub fn load_with_progress(
     // Field errors per source, located once every file is read.
     let mut pending: Vec<(usize, Option<SystemId>, raw::FieldError)> = Vec::new();
 
-    let plan = match read_text(&plan_path).and_then(|text| {
+    let plan = match read_text(&plan_path, dir).and_then(|text| {
         let file: PlanFile = parse_toml(&plan_path, &text)?;
         Ok((text, file))
     }) {
@@ -330,12 +423,8 @@ pub fn load_with_progress(
     // Systems whose file exists but could not be read: not "unknown" to their dependents.
     let mut unreadable: HashSet<String> = HashSet::new();
     let systems_dir = dir.join("systems");
-    let mut paths: Vec<PathBuf> = match fs::read_dir(&systems_dir) {
-        Ok(entries) => entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
-            .collect(),
+    let paths: Vec<PathBuf> = match toml_entries(&systems_dir) {
+        Ok(paths) => paths,
         Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
         Err(e) => {
             findings.push(file_finding(
@@ -347,7 +436,6 @@ pub fn load_with_progress(
             Vec::new()
         }
     };
-    paths.sort();
     let total = paths.len();
     for (done, path) in paths.into_iter().enumerate() {
         progress(done, total);
@@ -367,7 +455,7 @@ pub fn load_with_progress(
                 continue;
             }
         };
-        match read_text(&path).and_then(|text| {
+        match read_text(&path, dir).and_then(|text| {
             let file: SystemFile = parse_toml(&path, &text)?;
             Ok((text, file))
         }) {

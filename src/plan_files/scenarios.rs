@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Located, file_finding, line_of, parse_toml, read_text, span_of};
+use super::{Located, file_finding, line_of, parse_toml, read_text, span_of, toml_entries};
 use crate::domain::drill::{DrillKind, Inject, Scenario};
 use crate::domain::{Code, Duration, Plan, RoleId, ScenarioId, SystemId};
 
@@ -39,15 +39,9 @@ struct InjectFile {
 /// located in its file. A missing `scenarios/` folder is an empty library.
 pub fn load(dir: &Path, plan: &Plan) -> (Vec<Scenario>, Vec<Located>) {
     let folder = dir.join("scenarios");
-    let Ok(entries) = fs::read_dir(&folder) else {
+    let Ok(paths) = toml_entries(&folder) else {
         return (Vec::new(), Vec::new());
     };
-    let mut paths: Vec<_> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
-        .collect();
-    paths.sort();
     let mut library = Vec::new();
     let mut findings = Vec::new();
     for path in paths {
@@ -55,7 +49,7 @@ pub fn load(dir: &Path, plan: &Plan) -> (Vec<Scenario>, Vec<Located>) {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let text = match read_text(&path) {
+        let text = match read_text(&path, dir) {
             Ok(t) => t,
             Err(located) => {
                 findings.push(located);

@@ -6,7 +6,7 @@
 use axum::Router;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Path, Query, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -16,6 +16,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::AppState;
 use super::auth::{SignedIn, Viewer};
+use super::cache::Fragment;
+use super::conditional::Tag;
 use crate::domain::analysis;
 use crate::domain::diff::{Subject, plan_changes};
 use crate::domain::edit::{FieldError, ImpactForm, StepForm, SystemForm};
@@ -47,7 +49,7 @@ pub fn router() -> Router<AppState> {
         list_plans, get_plan, list_systems, get_system, put_system, list_people, list_versions,
         approve, diff, findings
     ),
-    components(schemas(ErrorBody, FieldProblem)),
+    components(schemas(ErrorBody, FieldProblem, ConflictBody)),
     modifiers(&BearerAuth),
     security(("bearer" = []), ("session" = []))
 )]
@@ -94,6 +96,14 @@ pub struct ErrorBody {
     pub error: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldProblem>,
+}
+
+/// A save refused because someone saved first: nothing was written.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConflictBody {
+    pub error: String,
+    /// The system as it is stored now, with its revision: send the edit again on top of it.
+    current: SystemBody,
 }
 
 /// What is wrong with one field of a request body.
@@ -159,6 +169,14 @@ impl From<super::Error> for ApiError {
                 ApiError::new(StatusCode::FORBIDDEN, "missing or wrong X-CSRF-Token")
             }
             E::TooLarge => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, too_large()),
+            E::ControlCharacter { field, code } => ApiError {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                body: ErrorBody {
+                    error: format!("{field}: holds the control character {code}"),
+                    fields: vec![control_problem(field, &code)],
+                },
+                extra: None,
+            },
             E::Store(e) if let Some(outage) = e.outage() => {
                 tracing::error!(error = %e, "database outage");
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, super::outage_text(outage))
@@ -236,28 +254,97 @@ fn too_large() -> String {
 
 type ApiResult<T> = Result<T, ApiError>;
 
-/// A JSON body; malformed JSON, a wrong content type or a missing field is a 4xx JSON error.
+/// A JSON body; malformed JSON, a wrong content type, a missing field or a control character in
+/// a text is a 4xx JSON error.
 struct ApiJson<T>(T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => {
-                let status = match &rejection {
-                    JsonRejection::MissingJsonContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    JsonRejection::JsonDataError(_) => StatusCode::UNPROCESSABLE_ENTITY,
-                    JsonRejection::BytesRejection(_) => StatusCode::PAYLOAD_TOO_LARGE,
-                    _ => StatusCode::BAD_REQUEST,
-                };
-                if status == StatusCode::PAYLOAD_TOO_LARGE {
-                    return Err(ApiError::new(status, too_large()));
-                }
-                Err(ApiError::new(status, rejection.body_text()))
+        let value = axum::Json::<serde_json::Value>::from_request(req, state)
+            .await
+            .map_err(rejected)?
+            .0;
+        let mut found = Vec::new();
+        control_characters(&value, &mut String::new(), &mut found);
+        if !found.is_empty() {
+            return Err(ApiError {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                body: ErrorBody {
+                    error: format!(
+                        "{} texts hold a control character (only tab, CR and LF are allowed)",
+                        found.len()
+                    ),
+                    fields: found,
+                },
+                extra: None,
+            });
+        }
+        // Read again as `T`, so that its errors name the field as axum's do.
+        let bytes = serde_json::to_vec(&value).unwrap_or_default();
+        axum::Json::<T>::from_bytes(&bytes)
+            .map(|axum::Json(v)| ApiJson(v))
+            .map_err(rejected)
+    }
+}
+
+fn rejected(rejection: JsonRejection) -> ApiError {
+    let status = match &rejection {
+        JsonRejection::MissingJsonContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        JsonRejection::JsonDataError(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        JsonRejection::BytesRejection(_) => {
+            return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, too_large());
+        }
+        _ => StatusCode::BAD_REQUEST,
+    };
+    ApiError::new(status, rejection.body_text())
+}
+
+fn control_problem(field: String, code: &str) -> FieldProblem {
+    FieldProblem {
+        field,
+        problem: "control_character".into(),
+        message: format!("holds the control character {code}: only tab, CR and LF are allowed"),
+    }
+}
+
+/// Every text in `value` (keys too) that holds a control character, by its path in the body.
+fn control_characters(value: &serde_json::Value, path: &mut String, found: &mut Vec<FieldProblem>) {
+    use crate::domain::edit::{char_code, forbidden_control};
+    use serde_json::Value;
+    let report = |found: &mut Vec<FieldProblem>, path: &str, c: char| {
+        found.push(control_problem(path.to_string(), &char_code(c)));
+    };
+    match value {
+        Value::String(text) => {
+            if let Some(c) = forbidden_control(text) {
+                report(found, path, c);
             }
         }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                control_characters(item, path, found);
+                path.truncate(len);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+                if let Some(c) = forbidden_control(key) {
+                    report(found, path, c);
+                }
+                control_characters(item, path, found);
+                path.truncate(len);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -278,7 +365,7 @@ struct PlanSummary {
 }
 
 #[utoipa::path(get, path = "/plans", tag = "plans",
-    responses((status = 200, body = [PlanSummary]), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = [PlanSummary]), (status = 401, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn list_plans(State(state): State<AppState>, viewer: Viewer) -> ApiResult<Response> {
     user(&viewer)?;
     let plans: Vec<PlanSummary> = store::plan_summaries(&state.db)
@@ -345,7 +432,7 @@ struct RoleView {
 
 #[utoipa::path(get, path = "/plans/{plan}", tag = "plans",
     params(("plan" = String, Path, description = "Plan id")),
-    responses((status = 200, body = PlanView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = PlanView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn get_plan(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -425,6 +512,7 @@ struct SystemBody {
     #[serde(default)]
     deputy: Option<String>,
     /// 1 (most critical) to 4.
+    #[schema(minimum = 1, maximum = 4)]
     criticality: u8,
     /// Durations are written like `30m`, `4h`, `1h 30m`, `2d`, `1w`.
     #[serde(default)]
@@ -618,26 +706,65 @@ fn field_problems(state: &AppState, errors: &[FieldError]) -> Vec<FieldProblem> 
 
 #[utoipa::path(get, path = "/plans/{plan}/systems", tag = "systems",
     params(("plan" = String, Path, description = "Plan id")),
-    responses((status = 200, body = [SystemBody]), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = [SystemBody]), (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn list_systems(
     State(state): State<AppState>,
     viewer: Viewer,
+    headers: HeaderMap,
     Path(plan_id): Path<String>,
 ) -> ApiResult<Response> {
     user(&viewer)?;
-    let plan = plan(&state, &plan_id).await?;
-    let revisions = store::edits::system_revisions(&state.db, &plan.id).await?;
-    let systems: Vec<SystemBody> = plan
-        .systems
-        .iter()
-        .map(|s| system_body(s, revisions.get(s.id.as_str()).copied().unwrap_or(0)))
-        .collect();
-    Ok(axum::Json(systems).into_response())
+    let (plan, plan_state) = super::pages::load_with_state(&state, &plan_id).await?;
+    let revision = plan_state.revisions.revision.to_string();
+    let tag = Tag::new(
+        &state,
+        &viewer,
+        &["api-systems", plan.id.as_str(), &revision],
+    );
+    if let Some(not_modified) = tag.not_modified(&headers) {
+        return Ok(not_modified);
+    }
+    // Serialised once per plan revision (every save raises it), then one lookup and a copy.
+    const KEY: &str = "api:systems";
+    let list = match state.plans.cached(&plan, KEY) {
+        Some(list) => list,
+        None => {
+            let revisions = store::edits::system_revisions(&state.db, &plan.id).await?;
+            let systems: Vec<SystemBody> = plan
+                .systems
+                .iter()
+                .map(|s| system_body(s, revisions.get(s.id.as_str()).copied().unwrap_or(0)))
+                .collect();
+            state
+                .plans
+                .fragment(&plan, KEY, || json_fragment(&systems))?
+        }
+    };
+    Ok(tag.on(json_response(&list)))
+}
+
+/// A value serialised as a cached fragment.
+fn json_fragment(value: &impl Serialize) -> ApiResult<Fragment> {
+    let html = serde_json::to_string(value)
+        .map_err(|e| ApiError::from(super::Error::Internal(format!("serialising JSON: {e}"))))?;
+    Ok(Fragment {
+        html,
+        ..Default::default()
+    })
+}
+
+/// A cached JSON fragment as the response.
+fn json_response(fragment: &Fragment) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        fragment.html.clone(),
+    )
+        .into_response()
 }
 
 #[utoipa::path(get, path = "/plans/{plan}/systems/{system}", tag = "systems",
     params(("plan" = String, Path, description = "Plan id"), ("system" = String, Path, description = "System id")),
-    responses((status = 200, body = SystemBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = SystemBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn get_system(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -660,9 +787,11 @@ async fn get_system(
         (status = 401, body = ErrorBody),
         (status = 403, description = "Not owner, deputy, coordinator or administrator", body = ErrorBody),
         (status = 404, body = ErrorBody),
-        (status = 409, description = "Saved by someone else since `revision`: nothing written; `current` holds what is stored", body = ErrorBody),
+        (status = 409, description = "Saved by someone else since `revision`: nothing written; `current` holds what is stored", body = ConflictBody),
+        (status = 413, description = "Body over 2 MB", body = ErrorBody),
         (status = 415, description = "Not application/json", body = ErrorBody),
         (status = 422, description = "Invalid values, named in `fields`", body = ErrorBody),
+        (status = 503, description = "The database is unreachable, full, read-only or busy: nothing was written", body = ErrorBody),
     ))]
 async fn put_system(
     State(state): State<AppState>,
@@ -732,7 +861,7 @@ struct PersonView {
 
 #[utoipa::path(get, path = "/plans/{plan}/people", tag = "people",
     params(("plan" = String, Path, description = "Plan id")),
-    responses((status = 200, body = [PersonView]), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = [PersonView]), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn list_people(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -775,7 +904,7 @@ fn version_view(v: &store::edits::VersionSummary) -> VersionView {
 
 #[utoipa::path(get, path = "/plans/{plan}/versions", tag = "versions",
     params(("plan" = String, Path, description = "Plan id")),
-    responses((status = 200, description = "Newest first", body = [VersionView]), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "Newest first", body = [VersionView]), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn list_versions(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -808,8 +937,10 @@ struct ApproveBody {
         (status = 403, description = "Only the approver role approves", body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 409, description = "The draft is the latest approved version already", body = ErrorBody),
+        (status = 413, description = "Body over 2 MB", body = ErrorBody),
         (status = 415, description = "Not application/json", body = ErrorBody),
-        (status = 422, description = "A field of the wrong type", body = ErrorBody),
+        (status = 422, description = "A field of the wrong type or a control character in the comment", body = ErrorBody),
+        (status = 503, description = "The database is unreachable, full, read-only or busy: nothing was written", body = ErrorBody),
     ))]
 async fn approve(
     State(state): State<AppState>,
@@ -839,6 +970,7 @@ async fn approve(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct DiffQuery {
     /// `draft` or a version number.
     from: String,
@@ -859,7 +991,7 @@ struct ChangeView {
 
 #[utoipa::path(get, path = "/plans/{plan}/diff", tag = "versions",
     params(("plan" = String, Path, description = "Plan id"), DiffQuery),
-    responses((status = 200, body = [ChangeView]), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = [ChangeView]), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn diff(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -924,29 +1056,44 @@ struct FindingView {
 
 #[utoipa::path(get, path = "/plans/{plan}/findings", tag = "findings",
     params(("plan" = String, Path, description = "Plan id")),
-    responses((status = 200, body = [FindingView]), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = [FindingView]), (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn findings(
     State(state): State<AppState>,
     viewer: Viewer,
+    headers: HeaderMap,
     Path(plan_id): Path<String>,
 ) -> ApiResult<Response> {
     user(&viewer)?;
-    let plan = plan(&state, &plan_id).await?;
-    let list: Vec<FindingView> = super::pages::findings_of(&state, &plan)
-        .await?
-        .findings
-        .iter()
-        .cloned()
-        .map(|f| FindingView {
-            code: f.code.as_str().to_string(),
-            severity: match f.severity() {
-                analysis::Severity::Error => "error".into(),
-                analysis::Severity::Warning => "warning".into(),
-            },
-            systems: f.systems.iter().map(ToString::to_string).collect(),
-            field: f.field,
-            message: f.message,
-        })
-        .collect();
-    Ok(axum::Json(list).into_response())
+    let (plan, plan_state) = super::pages::load_with_state(&state, &plan_id).await?;
+    let coverage =
+        super::pages::findings_stamped(&state, &plan, plan_state.coverage_stamp()).await?;
+    let revision = plan_state.revisions.revision.to_string();
+    let tag = Tag::new(
+        &state,
+        &viewer,
+        &["api-findings", plan.id.as_str(), &revision, &coverage.key],
+    );
+    if let Some(not_modified) = tag.not_modified(&headers) {
+        return Ok(not_modified);
+    }
+    let list = state
+        .plans
+        .fragment(&plan, &format!("api:findings|{}", coverage.key), || {
+            let list: Vec<FindingView> = coverage
+                .findings
+                .iter()
+                .map(|f| FindingView {
+                    code: f.code.as_str().to_string(),
+                    severity: match f.severity() {
+                        analysis::Severity::Error => "error".into(),
+                        analysis::Severity::Warning => "warning".into(),
+                    },
+                    systems: f.systems.iter().map(ToString::to_string).collect(),
+                    field: f.field.clone(),
+                    message: f.message.clone(),
+                })
+                .collect();
+            json_fragment(&list)
+        })?;
+    Ok(tag.on(json_response(&list)))
 }

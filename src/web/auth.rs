@@ -22,6 +22,7 @@ use tower_sessions::session_store::{self, SessionStore};
 
 use super::{AppState, Error};
 use crate::domain::access::{AccessRole, Actor, demo_role};
+use crate::domain::edit::{char_code, forbidden_control};
 use crate::store::{self, accounts::Account};
 
 /// Session keys.
@@ -423,23 +424,33 @@ pub async fn csrf_guard(request: Request, next: Next) -> Response {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    let form_token = if is_form {
+    let pairs = if is_form {
         let probe = Request::from_parts(parts.clone(), Body::from(bytes.clone()));
         Form::<Vec<(String, String)>>::from_request(probe, &())
             .await
-            .ok()
-            .and_then(|Form(pairs)| {
-                pairs
-                    .into_iter()
-                    .find(|(k, _)| k == CSRF_FIELD)
-                    .map(|(_, v)| v)
-            })
+            .map(|Form(pairs)| pairs)
+            .unwrap_or_default()
     } else {
-        None
+        Vec::new()
     };
+    let form_token = pairs
+        .iter()
+        .find(|(k, _)| k == CSRF_FIELD)
+        .map(|(_, v)| v.clone());
     let given = header_token.or(form_token);
     match (expected, given) {
         (Some(expected), Some(given)) if constant_time_eq(&expected, &given) => {
+            if !checked_elsewhere(parts.uri.path())
+                && let Some((field, c)) = pairs
+                    .iter()
+                    .find_map(|(k, v)| forbidden_control(v).map(|c| (k, c)))
+            {
+                return Error::ControlCharacter {
+                    field: field.clone(),
+                    code: char_code(c),
+                }
+                .into_response();
+            }
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
         }
@@ -452,6 +463,21 @@ pub async fn csrf_guard(request: Request, next: Next) -> Response {
             .into_response(),
         _ => Error::CsrfRejected.into_response(),
     }
+}
+
+/// The forms that need no control-character check here: the system and plan-section editors,
+/// whose every text is checked by the domain's field rules so that the problem is shown beside
+/// its field with the input kept, and the login, which stores no text (its `next` is made a
+/// safe path, and a wrong password is just wrong). Every other form is refused here, naming the
+/// field.
+fn checked_elsewhere(path: &str) -> bool {
+    let parts: Vec<&str> = path.split('/').collect();
+    matches!(
+        parts.as_slice(),
+        ["", "plans", _, "systems", _, "edit"]
+            | ["", "plans", _, "sections", "edit"]
+            | ["", "login"]
+    )
 }
 
 fn constant_time_eq(a: &str, b: &str) -> bool {

@@ -184,6 +184,15 @@ impl PlanCache {
         }
     }
 
+    /// The fragment kept for `plan` (as returned by `plan`) under `key`, if there is one.
+    pub fn cached(&self, plan: &Arc<Plan>, key: &str) -> Option<Arc<Fragment>> {
+        let plans = self.lock();
+        let entry = plans.get(&plan.id)?;
+        Arc::ptr_eq(&entry.plan, plan)
+            .then(|| entry.fragments.get(key).cloned())
+            .flatten()
+    }
+
     /// A fragment rendered for `plan` (as returned by `plan`) under `key`, or renders it now.
     pub fn fragment<E>(
         &self,
@@ -191,11 +200,8 @@ impl PlanCache {
         key: &str,
         render: impl FnOnce() -> Result<Fragment, E>,
     ) -> Result<Arc<Fragment>, E> {
-        if let Some(entry) = self.lock().get(&plan.id)
-            && Arc::ptr_eq(&entry.plan, plan)
-            && let Some(fragment) = entry.fragments.get(key)
-        {
-            return Ok(fragment.clone());
+        if let Some(fragment) = self.cached(plan, key) {
+            return Ok(fragment);
         }
         let fragment = Arc::new(render()?);
         if let Some(entry) = self.lock().get_mut(&plan.id)

@@ -207,6 +207,9 @@ pub(super) fn problem_text(state: &AppState, lang: &str, problem: &Problem) -> S
         Problem::TooOften { input } => t("problem.too_often").replace("{input}", input),
         Problem::DateTime { input } => t("problem.datetime").replace("{input}", input),
         Problem::InPast => t("problem.in_past"),
+        Problem::ControlCharacter { code } => {
+            t("problem.control_character").replace("{code}", code)
+        }
         Problem::TimeGap { input } => t("problem.time_gap").replace("{input}", input),
         Problem::Number { input } => t("problem.number").replace("{input}", input),
     }

@@ -189,11 +189,25 @@ struct PictureQuery {
 async fn picture(
     State(state): State<AppState>,
     viewer: Viewer,
+    headers: axum::http::HeaderMap,
     Path(plan_id): Path<String>,
     Query(q): Query<PictureQuery>,
-) -> Result<Html<String>> {
+) -> Result<Response> {
     viewer.require()?;
-    let plan = load(&state, &plan_id).await?;
+    let (plan, plan_state) = super::pages::load_with_state(&state, &plan_id).await?;
+    let tag = super::conditional::Tag::plan_page(
+        &state,
+        &viewer,
+        &plan_state,
+        &[
+            "picture",
+            plan.id.as_str(),
+            q.system.as_deref().unwrap_or(""),
+        ],
+    );
+    if let Some(not_modified) = tag.not_modified(&headers) {
+        return Ok(not_modified);
+    }
     let today = chrono::Local::now().date_naive();
     let findings = state.plans.findings(&plan, today);
     let focus = q.system.as_deref().filter(|s| !s.is_empty());
@@ -215,7 +229,7 @@ async fn picture(
         .map(|s| json!({"id": s.id, "name": s.name, "selected": focus == Some(s.id.as_str())}))
         .collect();
     options.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
-    page(
+    let page = page(
         &state,
         &viewer,
         "picture",
@@ -227,7 +241,8 @@ async fn picture(
             "total": plan.systems.len(),
             "options": options,
         }),
-    )
+    )?;
+    Ok(tag.on(page))
 }
 
 /// Where a gap of this kind is fixed.

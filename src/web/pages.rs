@@ -15,9 +15,10 @@ use tower_sessions::Session;
 
 use super::auth::{self, Viewer, cookie_language};
 use super::cache::{Coverage, Fragment};
+use super::conditional::Tag;
 use super::i18n::{self, LANGUAGES};
-use super::render::{static_file, url_escape};
-use super::{AppState, Error, ErrorPage, LANG_COOKIE, Result};
+use super::render::{self, url_escape};
+use super::{AppState, Error, ErrorDetail, ErrorPage, LANG_COOKIE, Result};
 use crate::domain::analysis::{self, Finding, Severity};
 use crate::domain::{Duration, Plan, PlanId, System};
 use crate::store;
@@ -92,12 +93,21 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
+/// Static files: named by their content (`app.<hash>.css`, as the pages link them), kept by
+/// browsers for a year; by their plain name, for an hour.
 async fn static_asset(Path(file): Path<String>) -> Response {
-    match static_file(&file) {
-        Some((bytes, mime)) => (
+    match render::static_asset(&file) {
+        Some((bytes, mime, immutable)) => (
             [
                 (header::CONTENT_TYPE, mime),
-                (header::CACHE_CONTROL, "public, max-age=3600"),
+                (
+                    header::CACHE_CONTROL,
+                    if immutable {
+                        "public, max-age=31536000, immutable"
+                    } else {
+                        "public, max-age=3600"
+                    },
+                ),
             ],
             bytes,
         )
@@ -126,15 +136,23 @@ pub(super) async fn error_pages(
         return response;
     };
     let status = response.status();
+    let detail = response.extensions().get::<ErrorDetail>();
     match state.templates.page(
         "error",
         &lang,
-        json!({"status": status.as_u16(), "title": format!("{key}.title"), "text": format!("{key}.text")}),
+        json!({
+            "status": status.as_u16(),
+            "title": format!("{key}.title"),
+            "text": format!("{key}.text"),
+            "field": detail.map_or("", |d| d.field.as_str()),
+            "code": detail.map_or("", |d| d.code.as_str()),
+        }),
     ) {
         Ok(page) => {
             let mut page = (status, page).into_response();
             if let Some(after) = response.headers().get(header::RETRY_AFTER) {
-                page.headers_mut().insert(header::RETRY_AFTER, after.clone());
+                page.headers_mut()
+                    .insert(header::RETRY_AFTER, after.clone());
             }
             page
         }
@@ -321,7 +339,7 @@ pub(super) async fn load(state: &AppState, id: &str) -> Result<Arc<Plan>> {
 
 /// The plan with the state every request reads (revision, latest version, drill stamp), in one
 /// query, for the overview.
-async fn load_with_state(
+pub(super) async fn load_with_state(
     state: &AppState,
     id: &str,
 ) -> Result<(Arc<Plan>, store::edits::PlanState)> {
@@ -349,7 +367,7 @@ pub(super) async fn findings_of(state: &AppState, plan: &Arc<Plan>) -> Result<Ar
 }
 
 /// `findings_of`, with the coverage stamp already read.
-async fn findings_stamped(
+pub(super) async fn findings_stamped(
     state: &AppState,
     plan: &Arc<Plan>,
     stamp: store::edits::CoverageStamp,
@@ -453,12 +471,27 @@ const SORTS: [&str; 7] = ["name", "crit", "rto", "rpo", "owner", "review", "find
 async fn show_plan(
     State(state): State<AppState>,
     viewer: Viewer,
+    headers: axum::http::HeaderMap,
     Path(plan_id): Path<String>,
+    axum::extract::RawQuery(raw_query): axum::extract::RawQuery,
     Query(query): Query<OverviewQuery>,
-) -> Result<Html<String>> {
+) -> Result<Response> {
     let user = viewer.require()?;
     let lang = viewer.lang.clone();
     let (plan, plan_state) = load_with_state(&state, &plan_id).await?;
+    let tag = Tag::plan_page(
+        &state,
+        &viewer,
+        &plan_state,
+        &[
+            "overview",
+            plan.id.as_str(),
+            raw_query.as_deref().unwrap_or(""),
+        ],
+    );
+    if let Some(not_modified) = tag.not_modified(&headers) {
+        return Ok(not_modified);
+    }
     let version = version_view(
         plan_state.latest.as_ref(),
         plan_state.revisions.revision,
@@ -753,13 +786,13 @@ async fn show_plan(
             "dir": if desc { "desc" } else { "asc" },
         }),
     )?;
-    Ok(Html(splice(
+    Ok(tag.on(Html(splice(
         &shell,
         &[
             (ROWS_MARK, &table.html),
             (FINDINGS_MARK, &findings_html.html),
         ],
-    )))
+    ))))
 }
 
 /// Places in the overview's shell that `splice` fills. Text from a plan can never produce
@@ -791,14 +824,30 @@ pub(super) fn splice(shell: &str, parts: &[(&str, &str)]) -> String {
 async fn show_system(
     State(state): State<AppState>,
     viewer: Viewer,
+    headers: axum::http::HeaderMap,
     Path((plan_id, system_id)): Path<(String, String)>,
+    axum::extract::RawQuery(raw_query): axum::extract::RawQuery,
     Query(q): Query<SavedQuery>,
-) -> Result<Html<String>> {
+) -> Result<Response> {
     let user = viewer.require()?;
     let lang = viewer.lang.clone();
-    let plan = load(&state, &plan_id).await?;
+    let (plan, plan_state) = load_with_state(&state, &plan_id).await?;
     let system = plan.system(&system_id).ok_or(Error::NotFound)?;
-    let coverage = findings_of(&state, &plan).await?;
+    let tag = Tag::plan_page(
+        &state,
+        &viewer,
+        &plan_state,
+        &[
+            "system",
+            plan.id.as_str(),
+            system.id.as_str(),
+            raw_query.as_deref().unwrap_or(""),
+        ],
+    );
+    if let Some(not_modified) = tag.not_modified(&headers) {
+        return Ok(not_modified);
+    }
+    let coverage = findings_stamped(&state, &plan, plan_state.coverage_stamp()).await?;
     let findings: Vec<Value> = coverage
         .findings
         .iter()
@@ -853,7 +902,7 @@ async fn show_system(
     let supplier = system.supplier.as_ref().map(|s| {
         json!({"name": s.name, "contact": s.contact, "phone": s.phone, "tel": tel(&s.phone), "email": s.email, "restore": dur(s.contract_restore, &lang)})
     });
-    page(
+    let page = page(
         &state,
         &viewer,
         "system",
@@ -886,7 +935,8 @@ async fn show_system(
             },
             "findings": findings,
         }),
-    )
+    )?;
+    Ok(tag.on(page))
 }
 
 /// The overview's version line: the latest approved version and whether the draft (at

@@ -6,6 +6,7 @@ use axum::response::Html;
 use handlebars::Handlebars;
 use rust_embed::RustEmbed;
 use serde_json::Value;
+use sha2::Digest as _;
 
 use super::i18n::{LANGUAGES, Locales, Translate};
 use super::{Error, Result};
@@ -25,6 +26,9 @@ pub struct MailBody {
 pub struct Templates {
     hb: Handlebars<'static>,
     pub locales: Arc<Locales>,
+    /// A digest of every embedded template, string and static file, and the program's version:
+    /// part of every ETag, so that a new build never answers 304 for a page it renders anew.
+    pub build: String,
 }
 
 fn text(path: &str) -> anyhow::Result<String> {
@@ -63,6 +67,7 @@ impl Templates {
             }),
         );
         hb.register_helper("paragraphs", Box::new(paragraphs));
+        hb.register_helper("asset", Box::new(asset));
         for path in Assets::iter() {
             let name = match path.strip_suffix(".hbs") {
                 Some(stem) => stem.rsplit('/').next().unwrap_or(stem).to_string(),
@@ -71,7 +76,18 @@ impl Templates {
             hb.register_template_string(&name, text(&path)?)
                 .map_err(|e| anyhow::anyhow!("templates/{path}: {e}"))?;
         }
-        Ok(Templates { hb, locales })
+        let mut digest = sha2::Sha256::new();
+        sha2::Digest::update(&mut digest, env!("CARGO_PKG_VERSION"));
+        for path in Assets::iter() {
+            if let Some(file) = Assets::get(&path) {
+                sha2::Digest::update(&mut digest, file.metadata.sha256_hash());
+            }
+        }
+        let build = sha2::Digest::finalize(digest)[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Ok(Templates { hb, locales, build })
     }
 
     /// Renders page `name` with `data`; the language goes in as `lang`.
@@ -135,6 +151,41 @@ impl Templates {
 }
 
 handlebars::handlebars_helper!(paragraphs: |text: str| paragraphs_of(text));
+handlebars::handlebars_helper!(asset: |name: str| asset_path(name));
+
+/// The first 8 bytes of a static file's SHA-256, in hex: the part of its name that changes
+/// with its content.
+fn content_hash(name: &str) -> Option<String> {
+    let file = Assets::get(&format!("static/{name}"))?;
+    Some(
+        file.metadata.sha256_hash()[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    )
+}
+
+/// `/static/app.3f2a1b9c0d4e5f60.css`: a static file's address, named by its content so that
+/// browsers may keep it for a year and still get a changed file at once.
+pub fn asset_path(name: &str) -> String {
+    match (content_hash(name), name.rsplit_once('.')) {
+        (Some(hash), Some((stem, ext))) => format!("/static/{stem}.{hash}.{ext}"),
+        _ => format!("/static/{name}"),
+    }
+}
+
+/// A static file by its address name, and whether that name carries its current content hash
+/// (`app.<hash>.css`); the plain name (`app.css`) is served too, for pages saved earlier.
+pub fn static_asset(requested: &str) -> Option<(Vec<u8>, &'static str, bool)> {
+    let hashed = requested.rsplit_once('.').and_then(|(rest, ext)| {
+        let (stem, hash) = rest.rsplit_once('.')?;
+        let name = format!("{stem}.{ext}");
+        (content_hash(&name)? == hash).then_some(name)
+    });
+    let immutable = hashed.is_some();
+    let (bytes, mime) = static_file(hashed.as_deref().unwrap_or(requested))?;
+    Some((bytes, mime, immutable))
+}
 
 /// Text as written in a plan file, as paragraphs: blank lines separate paragraphs, single line
 /// breaks (hard wrapping in the file) become spaces.

@@ -30,6 +30,8 @@ pub struct Shown {
     pub plan: Arc<Plan>,
     pub version: Option<VersionSummary>,
     pub draft_changed: bool,
+    /// The plan's revision when it was read.
+    pub revision: i64,
 }
 
 /// The runbook's plan for `id`, or `None` if there is no such plan.
@@ -68,6 +70,7 @@ async fn shown_from(
             .as_ref()
             .is_none_or(|v| v.plan_revision != revisions.revision),
         version: latest,
+        revision: revisions.revision,
     }))
 }
 
@@ -210,11 +213,27 @@ pub async fn store_offline(state: &AppState, plan: &PlanId) -> anyhow::Result<st
 async fn show(
     State(state): State<AppState>,
     viewer: Viewer,
+    headers: axum::http::HeaderMap,
     Path(plan_id): Path<String>,
 ) -> Result<Response> {
     viewer.require()?;
     let id = PlanId::parse(&plan_id).map_err(|_| Error::NotFound)?;
     let shown = shown_cached(&state, &id).await?.ok_or(Error::NotFound)?;
+    // The runbook shows the version (or the draft's revision) as of the day: nothing else.
+    let tag = super::conditional::Tag::new(
+        &state,
+        &viewer,
+        &[
+            "runbook",
+            id.as_str(),
+            &format!("{:?}", shown.version.as_ref().map(|v| v.number)),
+            &shown.revision.to_string(),
+            &chrono::Local::now().date_naive().to_string(),
+        ],
+    );
+    if let Some(not_modified) = tag.not_modified(&headers) {
+        return Ok(not_modified);
+    }
     // The body (every system, megabytes for a large plan) is rendered once per version, day
     // and language and kept; the page around it carries the visitor's own header.
     let lang = &viewer.lang;
@@ -262,11 +281,10 @@ async fn show(
             "body": super::pages::BODY_MARK,
         }),
     )?;
-    Ok(axum::response::Html(super::pages::splice(
+    Ok(tag.on(axum::response::Html(super::pages::splice(
         &shell,
         &[(super::pages::BODY_MARK, body)],
-    ))
-    .into_response())
+    ))))
 }
 
 /// The roles a pocket plan is made for, with the number of first steps each has in the locales.
