@@ -443,6 +443,91 @@ async fn a_cancelled_drill_sends_a_calendar_cancel_with_the_same_uid_and_no_remi
 }
 
 #[tokio::test]
+async fn a_cancellation_never_reaches_a_recipient_before_the_invitation_it_cancels() {
+    for db in helpers::databases().await {
+        let conn = setup(&db).await;
+        let (drill_id, participants) = ad_drill(&conn).await;
+        let smtp = SmtpServer::start();
+        let ctx = context(&conn);
+        let at = |seconds: i64| utc("2026-11-27T10:00:00Z") + chrono::Duration::seconds(seconds);
+        tick(&ctx, at(0)).await.unwrap();
+        // The mail server is down: the invitations are tried again and again, further apart.
+        smtp.stop();
+        for t in [0, 60, 300, 900] {
+            assert_eq!(
+                deliver_due(&conn, &mailer(&smtp), &from(), at(t))
+                    .await
+                    .unwrap(),
+                0
+            );
+        }
+        // The drill is cancelled meanwhile; the cancellation's first try would come long before
+        // the invitation's next.
+        let drill = store::drills::find(&conn, drill_id).await.unwrap().unwrap();
+        assert!(
+            beredskab::drills::cancel(&ctx, &drill, at(901), Default::default())
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            deliver_due(&conn, &mailer(&smtp), &from(), at(902))
+                .await
+                .unwrap(),
+            0
+        );
+        let waiting = outbox::recent(&conn, 1000).await.unwrap();
+        let cancels: Vec<_> = waiting
+            .iter()
+            .filter(|m| {
+                m.ics
+                    .as_deref()
+                    .is_some_and(|i| i.contains("METHOD:CANCEL"))
+            })
+            .collect();
+        assert_eq!(cancels.len(), participants.len(), "{}", db.backend);
+        assert!(
+            cancels.iter().all(|m| m.attempts == 0),
+            "no cancellation tried before its invitation"
+        );
+        // Back, at a moment the cancellations would be due and the invitations not yet.
+        smtp.restart();
+        assert_eq!(
+            deliver_due(&conn, &mailer(&smtp), &from(), at(910))
+                .await
+                .unwrap(),
+            0
+        );
+        let sent = deliver_due(&conn, &mailer(&smtp), &from(), at(960))
+            .await
+            .unwrap();
+        // One address is refused by the mail server (both its messages fail); the rest arrive.
+        assert_eq!(sent, 2 * (participants.len() - 1), "{}", db.backend);
+        assert_eq!(smtp.messages().len(), sent);
+        // Per recipient: the REQUEST (SEQUENCE 0), then the CANCEL (SEQUENCE 1), each once.
+        let received = smtp.messages();
+        let mut recipients: Vec<&String> = received.iter().flat_map(|m| &m.to).collect();
+        recipients.sort();
+        recipients.dedup();
+        for to in recipients {
+            let methods: Vec<&str> = received
+                .iter()
+                .filter(|m| m.to.contains(to))
+                .map(|m| {
+                    if m.data.contains("method=CANCEL") {
+                        "CANCEL"
+                    } else {
+                        "REQUEST"
+                    }
+                })
+                .collect();
+            assert_eq!(methods, ["REQUEST", "CANCEL"], "{to} ({})", db.backend);
+        }
+        conn.close().await.unwrap();
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
 async fn a_moved_drill_updates_the_same_calendar_entry_and_reminds_before_the_new_time() {
     let db = helpers::sqlite_db();
     let conn = setup(&db).await;

@@ -13,6 +13,7 @@ mod m20261201_000007_coverage_and_reminders;
 mod m20261201_000008_incidents;
 mod m20261201_000009_review_reminders;
 mod m20261201_000010_calendar_feeds;
+mod m20261203_000011_outbox_order;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000008_incidents::Migration),
             Box::new(m20261201_000009_review_reminders::Migration),
             Box::new(m20261201_000010_calendar_feeds::Migration),
+            Box::new(m20261203_000011_outbox_order::Migration),
         ]
     }
 }

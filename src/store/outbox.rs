@@ -89,8 +89,24 @@ fn due(now: DateTime<Utc>) -> Condition {
         )
 }
 
-/// Claims up to `limit` due messages until `lease_until`; each is claimed by exactly one caller.
-/// One transaction for the batch: one commit (and disk flush) instead of one per message.
+/// In turn: no earlier message to the same recipient about the same occurrence (the same
+/// calendar entry) is still waiting or being sent. An invitation and the cancellation after it
+/// are then handed to the mail server in the order they were queued, whatever retries and
+/// restarts come between, so a calendar never ends with the cancelled drill. Messages about no
+/// occurrence (alerts, review reminders) have no order among themselves.
+fn in_turn() -> Expr {
+    Expr::cust(format!(
+        "NOT EXISTS (SELECT 1 FROM outbox AS earlier \
+         WHERE earlier.occurrence_id = outbox.occurrence_id \
+         AND earlier.to_address = outbox.to_address \
+         AND earlier.id < outbox.id \
+         AND earlier.state IN ('{QUEUED}', '{SENDING}'))"
+    ))
+}
+
+/// Claims up to `limit` due messages until `lease_until`; each is claimed by exactly one caller,
+/// and only messages in turn (`in_turn`). One transaction for the batch: one commit (and disk
+/// flush) instead of one per message.
 pub async fn claim(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
@@ -102,6 +118,7 @@ pub async fn claim(
         .select_only()
         .column(outbox::Column::Id)
         .filter(due(now))
+        .filter(in_turn())
         .order_by_asc(outbox::Column::Id)
         .limit(limit)
         .into_tuple()
@@ -118,6 +135,7 @@ pub async fn claim(
             )
             .filter(outbox::Column::Id.eq(id))
             .filter(due(now))
+            .filter(in_turn())
             .exec(&txn)
             .await?
             .rows_affected
