@@ -431,7 +431,7 @@ struct RoleView {
 }
 
 #[utoipa::path(get, path = "/plans/{plan}", tag = "plans",
-    params(("plan" = String, Path, description = "Plan id")),
+    params(("plan" = String, Path, description = "Plan id", example = "example-kommune")),
     responses((status = 200, body = PlanView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn get_plan(
     State(state): State<AppState>,
@@ -499,14 +499,18 @@ async fn get_plan(
 }
 
 /// One system section. On `PUT`, `id`, `last_reviewed` and `reviewed_by` are ignored and
-/// `revision` must be the revision the edit started from.
+/// `revision` must be the revision the edit started from. Texts hold no control characters
+/// but tab, CR and LF; people, roles and systems named must exist in the plan.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = system_example)]
 struct SystemBody {
     #[serde(default)]
     id: String,
+    #[schema(pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F]*$")]
     name: String,
     #[serde(default)]
+    #[schema(pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F]*$")]
     description: String,
     owner: Option<String>,
     #[serde(default)]
@@ -540,6 +544,25 @@ struct SystemBody {
     #[serde(default)]
     reviewed_by: Option<String>,
     revision: i64,
+}
+
+/// A body for `PUT /plans/example-kommune/systems/ad` on a newly imported example plan.
+fn system_example() -> serde_json::Value {
+    json!({
+        "name": "Active Directory",
+        "description": "Kommunens lokale Active Directory med fire domænecontrollere.",
+        "owner": "sofie-andersen",
+        "deputy": "jesper-moeller",
+        "criticality": 1,
+        "rto": "4h",
+        "rpo": "1d",
+        "mtpd": "1d",
+        "depends_on": ["vmware", "dns-dhcp"],
+        "workaround": "Indloggede brugere arbejder videre med cachede legitimationsoplysninger.",
+        "recovery_steps": [{"text": "Fastslå omfanget.", "role": "driftstekniker", "duration": "10m"}],
+        "verification": "Login lykkes for en testbruger i hver forvaltning.",
+        "revision": 0
+    })
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -705,7 +728,7 @@ fn field_problems(state: &AppState, errors: &[FieldError]) -> Vec<FieldProblem> 
 }
 
 #[utoipa::path(get, path = "/plans/{plan}/systems", tag = "systems",
-    params(("plan" = String, Path, description = "Plan id")),
+    params(("plan" = String, Path, description = "Plan id", example = "example-kommune")),
     responses((status = 200, body = [SystemBody]), (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn list_systems(
     State(state): State<AppState>,
@@ -763,7 +786,7 @@ fn json_response(fragment: &Fragment) -> Response {
 }
 
 #[utoipa::path(get, path = "/plans/{plan}/systems/{system}", tag = "systems",
-    params(("plan" = String, Path, description = "Plan id"), ("system" = String, Path, description = "System id")),
+    params(("plan" = String, Path, description = "Plan id", example = "example-kommune"), ("system" = String, Path, description = "System id", example = "ad")),
     responses((status = 200, body = SystemBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn get_system(
     State(state): State<AppState>,
@@ -779,7 +802,7 @@ async fn get_system(
 }
 
 #[utoipa::path(put, path = "/plans/{plan}/systems/{system}", tag = "systems",
-    params(("plan" = String, Path, description = "Plan id"), ("system" = String, Path, description = "System id")),
+    params(("plan" = String, Path, description = "Plan id", example = "example-kommune"), ("system" = String, Path, description = "System id", example = "ad")),
     request_body = SystemBody,
     responses(
         (status = 200, description = "Saved (or nothing differed)", body = SystemBody),
@@ -860,7 +883,7 @@ struct PersonView {
 }
 
 #[utoipa::path(get, path = "/plans/{plan}/people", tag = "people",
-    params(("plan" = String, Path, description = "Plan id")),
+    params(("plan" = String, Path, description = "Plan id", example = "example-kommune")),
     responses((status = 200, body = [PersonView]), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn list_people(
     State(state): State<AppState>,
@@ -903,7 +926,7 @@ fn version_view(v: &store::edits::VersionSummary) -> VersionView {
 }
 
 #[utoipa::path(get, path = "/plans/{plan}/versions", tag = "versions",
-    params(("plan" = String, Path, description = "Plan id")),
+    params(("plan" = String, Path, description = "Plan id", example = "example-kommune")),
     responses((status = 200, description = "Newest first", body = [VersionView]), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn list_versions(
     State(state): State<AppState>,
@@ -922,13 +945,16 @@ async fn list_versions(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"comment": "Godkendt efter årlig gennemgang"}))]
 struct ApproveBody {
+    /// Free text: no control characters but tab, CR and LF.
     #[serde(default)]
+    #[schema(pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F]*$")]
     comment: String,
 }
 
 #[utoipa::path(post, path = "/plans/{plan}/versions", tag = "versions",
-    params(("plan" = String, Path, description = "Plan id")),
+    params(("plan" = String, Path, description = "Plan id", example = "example-kommune")),
     request_body = ApproveBody,
     responses(
         (status = 201, description = "The draft is approved as this version", body = VersionView),
@@ -973,8 +999,10 @@ async fn approve(
 #[into_params(parameter_in = Query)]
 struct DiffQuery {
     /// `draft` or a version number.
+    #[param(pattern = "^(draft|[0-9]{1,9})$", example = "draft")]
     from: String,
     /// `draft` or a version number.
+    #[param(pattern = "^(draft|[0-9]{1,9})$", example = "draft")]
     to: String,
 }
 
@@ -990,7 +1018,7 @@ struct ChangeView {
 }
 
 #[utoipa::path(get, path = "/plans/{plan}/diff", tag = "versions",
-    params(("plan" = String, Path, description = "Plan id"), DiffQuery),
+    params(("plan" = String, Path, description = "Plan id", example = "example-kommune"), DiffQuery),
     responses((status = 200, body = [ChangeView]), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn diff(
     State(state): State<AppState>,
@@ -1055,7 +1083,7 @@ struct FindingView {
 }
 
 #[utoipa::path(get, path = "/plans/{plan}/findings", tag = "findings",
-    params(("plan" = String, Path, description = "Plan id")),
+    params(("plan" = String, Path, description = "Plan id", example = "example-kommune")),
     responses((status = 200, body = [FindingView]), (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn findings(
     State(state): State<AppState>,
