@@ -8,6 +8,11 @@
 #   - the findings API       /api/v1/plans/bench-1000/findings
 #   - an incident page       /incidents/<id>, with 50 systems down
 #   - the runbook page       /plans/bench-1000/runbook
+#   - the systems list API   /api/v1/plans/bench-1000/systems
+#   - every row at once      /plans/bench-1000?page=all
+# (wrk asks for no compression: these are the bodies as rendered), a revalidation of the
+# overview answered 304 Not Modified (If-None-Match with its ETag, always 8 clients), the
+# runbook page's size on the wire with Accept-Encoding br and gzip,
 # the offline runbook's download (time and size, EXPORT_ROUNDS rounds),
 # and the overview's latency right after an edit, when it is rendered from scratch (COLD_ROUNDS
 # rounds of: change a system through the API, then time one overview request with curl).
@@ -135,6 +140,8 @@ PAGES=(
     "runbook page|/plans/$PLAN/runbook"
     "system page|/plans/$PLAN/systems/$SYSTEM"
     "findings API|/api/v1/plans/$PLAN/findings"
+    "systems list API|/api/v1/plans/$PLAN/systems"
+    "plan overview, every row|/plans/$PLAN?page=all"
 )
 ROWS=()
 for entry in "${PAGES[@]}"; do
@@ -157,6 +164,25 @@ for entry in "${PAGES[@]}"; do
         fail "could not read wrk's output for $path"
     }
     ROWS+=("| $name \`$path\`, $CONNECTIONS clients | $rps req/s | $p50 | $p99 |")
+done
+
+# A revalidation: the overview's ETag sent back, answered 304 without rendering (8 clients).
+ETAG=$(curl -sS -D - -o /dev/null -H "$COOKIE" "$BASE/plans/$PLAN" | awk -F': ' 'tolower($1) == "etag" { print $2 }' | tr -d '\r')
+[ -n "$ETAG" ] || fail "the overview has no ETag"
+status=$(curl -sS -o /dev/null -w '%{http_code}' -H "$COOKIE" -H "If-None-Match: $ETAG" "$BASE/plans/$PLAN")
+[ "$status" = 304 ] || fail "the overview with its ETag answered $status instead of 304"
+log "wrk -t2 -c8 -d$DURATION /plans/$PLAN with If-None-Match"
+out=$(wrk -t2 -c8 "-d$DURATION" --latency --timeout 30s -H "$COOKIE" -H "If-None-Match: $ETAG" "$BASE/plans/$PLAN")
+rps=$(awk '$1 == "Requests/sec:" { print $2 }' <<<"$out")
+p50=$(awk '$1 == "50%" { print $2 }' <<<"$out")
+p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
+ROWS+=("| plan overview revalidated (If-None-Match: 304 Not Modified), 8 clients | $rps req/s | $p50 | $p99 |")
+
+# The runbook page on the wire: as rendered, and compressed as a phone's browser asks for it.
+for coding in identity gzip br; do
+    read -r bytes seconds < <(curl -sS -o /dev/null -w '%{size_download} %{time_total}\n' \
+        -H "$COOKIE" -H "Accept-Encoding: $coding" "$BASE/plans/$PLAN/runbook")
+    ROWS+=("| runbook page on the wire, Accept-Encoding: $coding ($((bytes / 1024)) KB) | – | $(awk -v s="$seconds" 'BEGIN { printf "%.1fms", s * 1000 }') | |")
 done
 
 # The offline runbook, rendered anew on each download: time and size over EXPORT_ROUNDS.

@@ -50,7 +50,9 @@ async fn a_restored_backup_equals_the_original_and_a_bad_file_is_refused() {
     let online = dir.path().join("online.db");
     let out = beredskab(&url, &["backup", "--out", online.to_str().unwrap()]);
     assert!(out.status.success(), "{out:?}");
-    assert_eq!(store::backup::check(&online).await.unwrap(), 10);
+    // Every migration of this build is in the copy.
+    let migrations = <migration::Migrator as migration::MigratorTrait>::migrations().len();
+    assert_eq!(store::backup::check(&online).await.unwrap(), migrations);
     let again = beredskab(&url, &["backup", "--out", online.to_str().unwrap()]);
     assert_eq!(again.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));

@@ -120,31 +120,32 @@ pub struct FieldProblem {
 struct ApiError {
     status: StatusCode,
     body: ErrorBody,
-    extra: Option<serde_json::Value>,
 }
 
 impl ApiError {
     fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self::with_fields(status, message, Vec::new())
+    }
+
+    /// 422 and the like: the message and the problem of each field.
+    fn with_fields(
+        status: StatusCode,
+        message: impl Into<String>,
+        fields: Vec<FieldProblem>,
+    ) -> Self {
         ApiError {
             status,
             body: ErrorBody {
                 error: message.into(),
-                fields: Vec::new(),
+                fields,
             },
-            extra: None,
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = serde_json::to_value(&self.body).unwrap_or_else(|_| json!({}));
-        if let (Some(serde_json::Value::Object(extra)), Some(map)) =
-            (self.extra, body.as_object_mut())
-        {
-            map.extend(extra);
-        }
-        let mut response = (self.status, axum::Json(body)).into_response();
+        let mut response = (self.status, axum::Json(self.body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -169,14 +170,11 @@ impl From<super::Error> for ApiError {
                 ApiError::new(StatusCode::FORBIDDEN, "missing or wrong X-CSRF-Token")
             }
             E::TooLarge => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, too_large()),
-            E::ControlCharacter { field, code } => ApiError {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                body: ErrorBody {
-                    error: format!("{field}: holds the control character {code}"),
-                    fields: vec![control_problem(field, &code)],
-                },
-                extra: None,
-            },
+            E::ControlCharacter { field, code } => ApiError::with_fields(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("{field}: holds the control character {code}"),
+                vec![control_problem(field, &code)],
+            ),
             E::Store(e) if let Some(outage) = e.outage() => {
                 tracing::error!(error = %e, "database outage");
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, super::outage_text(outage))
@@ -220,7 +218,7 @@ pub(super) async fn json_errors(request: Request, next: axum::middleware::Next) 
         .ok()
         .and_then(|b| String::from_utf8(b.to_vec()).ok())
         .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty() && status != StatusCode::PAYLOAD_TOO_LARGE);
+        .filter(|t| !t.is_empty());
     let message = match status {
         StatusCode::METHOD_NOT_ALLOWED => {
             let allowed = parts
@@ -242,6 +240,11 @@ pub(super) async fn json_errors(request: Request, next: axum::middleware::Next) 
             .or_insert_with(|| value.clone());
     }
     json
+}
+
+/// `1 field is invalid`, `3 fields are invalid`.
+fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// The message of a 413.
@@ -269,17 +272,18 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         let mut found = Vec::new();
         control_characters(&value, &mut String::new(), &mut found);
         if !found.is_empty() {
-            return Err(ApiError {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                body: ErrorBody {
-                    error: format!(
-                        "{} texts hold a control character (only tab, CR and LF are allowed)",
-                        found.len()
-                    ),
-                    fields: found,
-                },
-                extra: None,
-            });
+            return Err(ApiError::with_fields(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!(
+                    "{} (only tab, CR and LF are allowed)",
+                    counted(
+                        found.len(),
+                        "text holds a control character",
+                        "texts hold a control character"
+                    )
+                ),
+                found,
+            ));
         }
         // Read again as `T`, so that its errors name the field as axum's do.
         let bytes = serde_json::to_vec(&value).unwrap_or_default();
@@ -830,16 +834,13 @@ async fn put_system(
     if !signed_in.actor.may_edit_system(&system) {
         return Err(super::Error::Forbidden.into());
     }
-    let edited = as_form(&body)
-        .apply(&system, &plan)
-        .map_err(|errors| ApiError {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            body: ErrorBody {
-                error: format!("{} fields are invalid", errors.len()),
-                fields: field_problems(&state, &errors),
-            },
-            extra: None,
-        })?;
+    let edited = as_form(&body).apply(&system, &plan).map_err(|errors| {
+        ApiError::with_fields(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            counted(errors.len(), "field is invalid", "fields are invalid"),
+            field_problems(&state, &errors),
+        )
+    })?;
     match store::edits::save_system(
         &state.db,
         &plan.id,
@@ -857,17 +858,17 @@ async fn put_system(
             }
             Ok(axum::Json(system_body(&edited, revision)).into_response())
         }
-        Saved::Conflict { current, revision } => Err(ApiError {
-            status: StatusCode::CONFLICT,
-            body: ErrorBody {
+        Saved::Conflict { current, revision } => Ok((
+            StatusCode::CONFLICT,
+            axum::Json(ConflictBody {
                 error: format!(
                     "the system was saved at revision {revision} since revision {}: nothing was written",
                     body.revision
                 ),
-                fields: Vec::new(),
-            },
-            extra: Some(json!({"current": system_body(&current, revision)})),
-        }),
+                current: system_body(&current, revision),
+            }),
+        )
+            .into_response()),
         Saved::Gone => Err(super::Error::NotFound.into()),
     }
 }

@@ -36,7 +36,7 @@ const CSRF_HEADER: &str = "x-csrf-token";
 pub fn random_hex(n: usize) -> String {
     let mut bytes = vec![0u8; n];
     getrandom::fill(&mut bytes).expect("the operating system's random source is unavailable");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    super::render::hex(&bytes)
 }
 
 /// A password people can type: 16 letters and digits without look-alikes (0/O, 1/l/I).
@@ -92,10 +92,7 @@ impl Auth {
 
 /// API tokens are stored as their SHA-256.
 pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    super::render::hex(&Sha256::digest(token.as_bytes()))
 }
 
 /// Sessions in the database, so they survive restarts and work across several servers.

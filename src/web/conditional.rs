@@ -30,11 +30,10 @@ impl Tag {
             digest.update(piece.as_bytes());
             digest.update([0]);
         }
-        let hex: String = digest.finalize()[..12]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        Tag(format!("\"{hex}\""))
+        Tag(format!(
+            "\"{}\"",
+            super::render::hex(&digest.finalize()[..12])
+        ))
     }
 
     /// The tag of a page of a plan showing `what` (the plan's id first): besides the viewer, it changes with the plan's

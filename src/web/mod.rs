@@ -397,7 +397,11 @@ const MAX_HEADER_BYTES: usize = 32 * 1024;
 /// Refuses a request whose target or headers are longer than any page of ours needs, before
 /// its session is read.
 async fn request_limits(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    if request.uri().to_string().len() > MAX_URI_BYTES {
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |p| p.as_str().len());
+    if target > MAX_URI_BYTES {
         return (StatusCode::URI_TOO_LONG, "the address is too long").into_response();
     }
     let header_bytes: usize = request

@@ -83,10 +83,7 @@ impl Templates {
                 sha2::Digest::update(&mut digest, file.metadata.sha256_hash());
             }
         }
-        let build = sha2::Digest::finalize(digest)[..8]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let build = hex(&sha2::Digest::finalize(digest)[..8]);
         Ok(Templates { hb, locales, build })
     }
 
@@ -157,12 +154,12 @@ handlebars::handlebars_helper!(asset: |name: str| asset_path(name));
 /// with its content.
 fn content_hash(name: &str) -> Option<String> {
     let file = Assets::get(&format!("static/{name}"))?;
-    Some(
-        file.metadata.sha256_hash()[..8]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect(),
-    )
+    Some(hex(&file.metadata.sha256_hash()[..8]))
+}
+
+/// Bytes in lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// `/static/app.3f2a1b9c0d4e5f60.css`: a static file's address, named by its content so that
