@@ -522,6 +522,42 @@ async fn bodies_are_compressed_as_the_client_asks_and_tiny_ones_are_not() {
         let (status, coding, _, _) = get(path, "br").await;
         assert_eq!((status, coding.as_deref()), (200, Some("br")), "{path}");
     }
+    // The systems list is kept compressed: each encoding holds the same JSON.
+    let raw = |encoding: &'static str| {
+        let request = lead
+            .client
+            .get(format!(
+                "{}/api/v1/plans/example-kommune/systems",
+                app.address
+            ))
+            .header("accept-encoding", encoding);
+        async move {
+            request
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap()
+                .to_vec()
+        }
+    };
+    let plain = raw("identity").await;
+    let mut from_br = Vec::new();
+    brotli::BrotliDecompress(&mut &raw("br").await[..], &mut from_br).unwrap();
+    let mut from_gzip = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&raw("gzip").await[..]),
+        &mut from_gzip,
+    )
+    .unwrap();
+    assert_eq!(from_br, plain);
+    assert_eq!(from_gzip, plain);
+    assert!(
+        serde_json::from_slice::<serde_json::Value>(&plain)
+            .unwrap()
+            .is_array()
+    );
     // A body of a few bytes is sent as it is.
     let (status, coding, _, len) = get("/healthz", "br, gzip").await;
     assert_eq!((status, coding, len), (200, None, 2));

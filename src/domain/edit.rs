@@ -437,6 +437,8 @@ impl SectionsForm {
             ("incident_handling", &self.incident_handling),
             ("activation_criteria", &self.activation_criteria),
             ("stand_down_criteria", &self.stand_down_criteria),
+            ("call_tree", &self.call_tree),
+            ("channels", &self.channels),
         ] {
             c.text(field, value);
         }
@@ -774,6 +776,17 @@ impl PersonForm {
 mod tests {
     use super::*;
     use crate::domain::analysis::tests::plan;
+
+    #[test]
+    fn text_may_hold_tab_cr_and_lf_but_no_other_control_character() {
+        assert_eq!(forbidden_control("Linje 1\r\nLinje 2\tæøå"), None);
+        for c in [
+            '\0', '\u{7}', '\u{b}', '\u{c}', '\u{1b}', '\u{1f}', '\u{7f}',
+        ] {
+            assert_eq!(forbidden_control(&format!("før{c}efter")), Some(c), "{c:?}");
+        }
+        assert_eq!(char_code('\u{b}'), "U+000B");
+    }
 
     fn problems(result: Result<System, Vec<FieldError>>) -> Vec<(String, Problem)> {
         result

@@ -16,8 +16,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::AppState;
 use super::auth::{SignedIn, Viewer};
-use super::cache::Fragment;
 use super::conditional::Tag;
+use super::encoded::Encoded;
 use crate::domain::analysis;
 use crate::domain::diff::{Subject, plan_changes};
 use crate::domain::edit::{FieldError, ImpactForm, StepForm, SystemForm};
@@ -751,9 +751,9 @@ async fn list_systems(
     if let Some(not_modified) = tag.not_modified(&headers) {
         return Ok(not_modified);
     }
-    // Serialised once per plan revision (every save raises it), then one lookup and a copy.
+    // Serialised and compressed once per plan revision (every save raises it).
     const KEY: &str = "api:systems";
-    let list = match state.plans.cached(&plan, KEY) {
+    let list = match state.plans.body(&plan, KEY) {
         Some(list) => list,
         None => {
             let revisions = store::edits::system_revisions(&state.db, &plan.id).await?;
@@ -762,31 +762,17 @@ async fn list_systems(
                 .iter()
                 .map(|s| system_body(s, revisions.get(s.id.as_str()).copied().unwrap_or(0)))
                 .collect();
-            state
-                .plans
-                .fragment(&plan, KEY, || json_fragment(&systems))?
+            state.plans.keep_body(&plan, KEY, encoded_json(&systems)?)
         }
     };
-    Ok(tag.on(json_response(&list)))
+    Ok(tag.on(list.response(&headers, "application/json")))
 }
 
-/// A value serialised as a cached fragment.
-fn json_fragment(value: &impl Serialize) -> ApiResult<Fragment> {
-    let html = serde_json::to_string(value)
+/// A value serialised, in each encoding.
+fn encoded_json(value: &impl Serialize) -> ApiResult<Encoded> {
+    let bytes = serde_json::to_vec(value)
         .map_err(|e| ApiError::from(super::Error::Internal(format!("serialising JSON: {e}"))))?;
-    Ok(Fragment {
-        html,
-        ..Default::default()
-    })
-}
-
-/// A cached JSON fragment as the response.
-fn json_response(fragment: &Fragment) -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        fragment.html.clone(),
-    )
-        .into_response()
+    Ok(Encoded::new(bytes))
 }
 
 #[utoipa::path(get, path = "/plans/{plan}/systems/{system}", tag = "systems",
@@ -1105,9 +1091,10 @@ async fn findings(
     if let Some(not_modified) = tag.not_modified(&headers) {
         return Ok(not_modified);
     }
-    let list = state
-        .plans
-        .fragment(&plan, &format!("api:findings|{}", coverage.key), || {
+    let key = format!("api:findings|{}", coverage.key);
+    let list = match state.plans.body(&plan, &key) {
+        Some(list) => list,
+        None => {
             let list: Vec<FindingView> = coverage
                 .findings
                 .iter()
@@ -1122,7 +1109,8 @@ async fn findings(
                     message: f.message.clone(),
                 })
                 .collect();
-            json_fragment(&list)
-        })?;
-    Ok(tag.on(json_response(&list)))
+            state.plans.keep_body(&plan, &key, encoded_json(&list)?)
+        }
+    };
+    Ok(tag.on(list.response(&headers, "application/json")))
 }

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
 
+use super::encoded::Encoded;
 use crate::domain::{Finding, Plan, PlanId, analysis};
 use crate::store::{self, StoreError};
 
@@ -32,6 +33,8 @@ struct Entry {
     with_coverage: Option<(NaiveDate, u64, Arc<Coverage>)>,
     /// Rendered pieces of pages of this revision, by a key that names everything they show.
     fragments: HashMap<String, Arc<Fragment>>,
+    /// Whole bodies of this revision that are the same for every viewer, in each encoding.
+    bodies: HashMap<String, Arc<Encoded>>,
 }
 
 /// A plan's findings with its exercise coverage, and when each system was last exercised.
@@ -100,6 +103,7 @@ impl PlanCache {
                 findings: None,
                 with_coverage: None,
                 fragments: HashMap::new(),
+                bodies: HashMap::new(),
             },
         );
         Ok(Some(plan))
@@ -122,6 +126,7 @@ impl PlanCache {
                         findings: None,
                         with_coverage: None,
                         fragments: HashMap::new(),
+                        bodies: HashMap::new(),
                     },
                 );
             }
@@ -184,15 +189,6 @@ impl PlanCache {
         }
     }
 
-    /// The fragment kept for `plan` (as returned by `plan`) under `key`, if there is one.
-    pub fn cached(&self, plan: &Arc<Plan>, key: &str) -> Option<Arc<Fragment>> {
-        let plans = self.lock();
-        let entry = plans.get(&plan.id)?;
-        Arc::ptr_eq(&entry.plan, plan)
-            .then(|| entry.fragments.get(key).cloned())
-            .flatten()
-    }
-
     /// A fragment rendered for `plan` (as returned by `plan`) under `key`, or renders it now.
     pub fn fragment<E>(
         &self,
@@ -200,8 +196,11 @@ impl PlanCache {
         key: &str,
         render: impl FnOnce() -> Result<Fragment, E>,
     ) -> Result<Arc<Fragment>, E> {
-        if let Some(fragment) = self.cached(plan, key) {
-            return Ok(fragment);
+        if let Some(entry) = self.lock().get(&plan.id)
+            && Arc::ptr_eq(&entry.plan, plan)
+            && let Some(fragment) = entry.fragments.get(key)
+        {
+            return Ok(fragment.clone());
         }
         let fragment = Arc::new(render()?);
         if let Some(entry) = self.lock().get_mut(&plan.id)
@@ -213,6 +212,29 @@ impl PlanCache {
             entry.fragments.insert(key.to_string(), fragment.clone());
         }
         Ok(fragment)
+    }
+
+    /// The body kept for `plan` (as returned by `plan`) under `key`, if there is one.
+    pub fn body(&self, plan: &Arc<Plan>, key: &str) -> Option<Arc<Encoded>> {
+        let plans = self.lock();
+        let entry = plans.get(&plan.id)?;
+        Arc::ptr_eq(&entry.plan, plan)
+            .then(|| entry.bodies.get(key).cloned())
+            .flatten()
+    }
+
+    /// Keeps `body` for `plan` (as returned by `plan`) under `key`, and returns it.
+    pub fn keep_body(&self, plan: &Arc<Plan>, key: &str, body: Encoded) -> Arc<Encoded> {
+        let body = Arc::new(body);
+        if let Some(entry) = self.lock().get_mut(&plan.id)
+            && Arc::ptr_eq(&entry.plan, plan)
+        {
+            if entry.bodies.len() >= MAX_FRAGMENTS {
+                entry.bodies.clear();
+            }
+            entry.bodies.insert(key.to_string(), body.clone());
+        }
+        body
     }
 
     /// The plan as approved in version `number`, read once and then kept.

@@ -9,6 +9,7 @@ mod calendar;
 mod conditional;
 mod drills;
 mod edit;
+mod encoded;
 mod health;
 pub mod i18n;
 mod incidents;
