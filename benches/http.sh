@@ -10,7 +10,8 @@
 #   - the runbook page       /plans/bench-1000/runbook
 #   - the systems list API   /api/v1/plans/bench-1000/systems
 #   - every row at once      /plans/bench-1000?page=all
-# (wrk asks for no compression: these are the bodies as rendered), a revalidation of the
+# (as rendered, and the last three as a browser asks for them, with Accept-Encoding: br),
+# a revalidation of the
 # overview answered 304 Not Modified (If-None-Match with its ETag, always 8 clients), the
 # runbook page's size on the wire with Accept-Encoding br and gzip,
 # the offline runbook's download (time and size, EXPORT_ROUNDS rounds),
@@ -142,16 +143,19 @@ PAGES=(
     "findings API|/api/v1/plans/$PLAN/findings"
     "systems list API|/api/v1/plans/$PLAN/systems"
     "plan overview, every row|/plans/$PLAN?page=all"
+    "systems list API, brotli|/api/v1/plans/$PLAN/systems|br"
+    "plan overview, every row, brotli|/plans/$PLAN?page=all|br"
+    "runbook page, brotli|/plans/$PLAN/runbook|br"
 )
 ROWS=()
 for entry in "${PAGES[@]}"; do
-    name=${entry%%|*}
-    path=${entry#*|}
+    IFS='|' read -r name path coding <<<"$entry"
+    coding=${coding:-identity}
     status=$(curl -sS -o /dev/null -w '%{http_code}' -H "$COOKIE" "$BASE$path")
     [ "$status" = 200 ] || fail "$path answered $status instead of 200"
-    log "wrk -t$THREADS -c$CONNECTIONS -d$DURATION $path"
+    log "wrk -t$THREADS -c$CONNECTIONS -d$DURATION $path (Accept-Encoding: $coding)"
     out=$(wrk "-t$THREADS" "-c$CONNECTIONS" "-d$DURATION" --latency --timeout 30s \
-        -H "$COOKIE" "$BASE$path")
+        -H "$COOKIE" -H "Accept-Encoding: $coding" "$BASE$path")
     if grep -q 'Non-2xx or 3xx responses' <<<"$out"; then
         echo "$out" >&2
         fail "$path: some responses were not 2xx or 3xx"

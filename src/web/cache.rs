@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
 
-use super::encoded::Encoded;
+use super::encoded::{Deflated, Encoded};
 use crate::domain::{Finding, Plan, PlanId, analysis};
 use crate::store::{self, StoreError};
 
@@ -54,6 +54,24 @@ pub struct Fragment {
     pub matches: usize,
     /// The page shown, from 1; 0 when every row is.
     pub page: usize,
+    /// `html` compressed, made when a client first asks for gzip.
+    pub(super) deflated: std::sync::OnceLock<Deflated>,
+}
+
+impl Fragment {
+    /// A piece that is only its HTML.
+    pub fn of(html: String) -> Fragment {
+        Fragment {
+            html,
+            ..Default::default()
+        }
+    }
+
+    /// The HTML compressed once, to be spliced into a gzip stream.
+    pub fn deflated(&self) -> &Deflated {
+        self.deflated
+            .get_or_init(|| Deflated::new(self.html.as_bytes(), super::encoded::KEPT_LEVEL))
+    }
 }
 
 /// Most fragments kept per plan revision; beyond it the oldest set is dropped.
@@ -269,11 +287,12 @@ impl PlanCache {
     }
 }
 
-/// Rendered pieces of pages that are not tied to a plan revision (an incident's live part), by a
-/// key that names everything they show. Bounded: beyond `MAX_FRAGMENTS` the set is dropped.
+/// Rendered pieces of pages that are not tied to a plan revision (an incident's live part, an
+/// approved version's runbook), by a key that names everything they show. Bounded: beyond
+/// `MAX_FRAGMENTS` the set is dropped.
 #[derive(Default)]
 pub struct Fragments {
-    map: Mutex<HashMap<String, Arc<String>>>,
+    map: Mutex<HashMap<String, Arc<Fragment>>>,
     /// Held while a missing fragment is rendered, so that it is rendered once.
     rendering: tokio::sync::Mutex<()>,
 }
@@ -286,35 +305,35 @@ impl Fragments {
         &self,
         key: String,
         render: impl FnOnce() -> F,
-    ) -> Result<Arc<String>, E>
+    ) -> Result<Arc<Fragment>, E>
     where
         F: std::future::Future<Output = Result<String, E>>,
     {
-        if let Some(html) = self.get(&key) {
-            return Ok(html);
+        if let Some(fragment) = self.get(&key) {
+            return Ok(fragment);
         }
         let _rendering = self.rendering.lock().await;
-        if let Some(html) = self.get(&key) {
-            return Ok(html);
+        if let Some(fragment) = self.get(&key) {
+            return Ok(fragment);
         }
-        let html = Arc::new(render().await?);
-        self.put(key, html.clone());
-        Ok(html)
+        let fragment = Arc::new(Fragment::of(render().await?));
+        self.put(key, fragment.clone());
+        Ok(fragment)
     }
 
-    fn get(&self, key: &str) -> Option<Arc<String>> {
+    fn get(&self, key: &str) -> Option<Arc<Fragment>> {
         self.lock().get(key).cloned()
     }
 
-    fn put(&self, key: String, html: Arc<String>) {
+    fn put(&self, key: String, fragment: Arc<Fragment>) {
         let mut map = self.lock();
         if map.len() >= MAX_FRAGMENTS {
             map.clear();
         }
-        map.insert(key, html);
+        map.insert(key, fragment);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<String>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Fragment>>> {
         self.map.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -1,7 +1,9 @@
-//! Bodies kept once per plan revision (the API's systems list and findings), as they are and
-//! compressed ahead of time with brotli and gzip: serving one is a reference count and a
-//! header, whichever the client accepts, instead of a copy of megabytes and a compression per
-//! request.
+//! Compressed ahead of time. Bodies kept once per plan revision (the API's systems list and
+//! findings) are kept as they are and with brotli and gzip: serving one is a reference count
+//! and a header, whichever the client accepts, instead of a copy of megabytes and a
+//! compression per request. Pages spliced from a per-viewer shell and large cached pieces (the
+//! overview's table, the runbook's body) are sent as one gzip stream in which each cached piece
+//! was compressed once (`Deflated`) and only the small shell is compressed per request.
 
 use std::io::Write;
 
@@ -60,9 +62,87 @@ impl Encoded {
     }
 }
 
-/// `br` or `gzip` when the client accepts it (a q-value above 0), brotli first.
-fn preferred(request: &HeaderMap) -> Option<&'static str> {
-    let accepted: Vec<(String, f32)> = request
+/// A piece of a page compressed once as raw DEFLATE that ends on a byte boundary (a sync
+/// flush, no final block), with the CRC-32 of its text: such pieces, each compressed on its
+/// own, can follow one another inside one DEFLATE stream (no piece refers back past its start),
+/// which is how `pigz` compresses in parallel.
+pub struct Deflated {
+    bytes: Vec<u8>,
+    crc: flate2::Crc,
+}
+
+impl Deflated {
+    pub fn new(text: &[u8], level: u32) -> Deflated {
+        let mut encoder = flate2::write::DeflateEncoder::new(
+            Vec::with_capacity(text.len() / 6),
+            flate2::Compression::new(level),
+        );
+        // Writing to memory cannot fail; `flush` is the sync flush that ends on a byte boundary.
+        let _ = encoder.write_all(text);
+        let _ = encoder.flush();
+        let mut crc = flate2::Crc::new();
+        crc.update(text);
+        Deflated {
+            bytes: std::mem::take(encoder.get_mut()),
+            crc,
+        }
+    }
+}
+
+/// A piece of a spliced page: text of this request, or a piece compressed ahead of time.
+pub enum Piece<'a> {
+    Text(&'a str),
+    Kept(&'a Deflated),
+}
+
+/// Level for what is compressed per request (the shell around the kept pieces) and once (the
+/// pieces themselves).
+const SHELL_LEVEL: u32 = 1;
+pub const KEPT_LEVEL: u32 = 6;
+
+/// The pieces, in order, as one gzip stream (RFC 1952): a header, the pieces' DEFLATE data, an
+/// empty final block, the CRC-32 and length of the whole text.
+pub fn spliced_gzip(pieces: &[Piece]) -> Vec<u8> {
+    const HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    // BFINAL set, fixed Huffman codes, then the end-of-block code: an empty last block.
+    const FINAL_BLOCK: [u8; 2] = [0x03, 0x00];
+    let text_pieces: Vec<Deflated> = pieces
+        .iter()
+        .filter_map(|p| match p {
+            Piece::Text(text) => Some(Deflated::new(text.as_bytes(), SHELL_LEVEL)),
+            Piece::Kept(_) => None,
+        })
+        .collect();
+    let mut texts = text_pieces.iter();
+    let ordered: Vec<&Deflated> = pieces
+        .iter()
+        .filter_map(|p| match p {
+            Piece::Text(_) => texts.next(),
+            Piece::Kept(d) => Some(*d),
+        })
+        .collect();
+    let mut out = Vec::with_capacity(
+        HEADER.len() + ordered.iter().map(|d| d.bytes.len()).sum::<usize>() + 10,
+    );
+    out.extend_from_slice(&HEADER);
+    let mut crc = flate2::Crc::new();
+    for piece in &ordered {
+        out.extend_from_slice(&piece.bytes);
+        crc.combine(&piece.crc);
+    }
+    out.extend_from_slice(&FINAL_BLOCK);
+    out.extend_from_slice(&crc.sum().to_le_bytes());
+    out.extend_from_slice(&crc.amount().to_le_bytes());
+    out
+}
+
+/// Whether the client accepts gzip (a q-value above 0).
+pub fn accepts_gzip(request: &HeaderMap) -> bool {
+    quality(&accepted(request), "gzip") > 0.0
+}
+
+fn accepted(request: &HeaderMap) -> Vec<(String, f32)> {
+    request
         .get_all(header::ACCEPT_ENCODING)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -76,15 +156,21 @@ fn preferred(request: &HeaderMap) -> Option<&'static str> {
                 .unwrap_or(1.0);
             (coding, q)
         })
-        .collect();
-    let q = |name: &str| {
-        accepted
-            .iter()
-            .find(|(c, _)| c == name)
-            .or_else(|| accepted.iter().find(|(c, _)| c == "*"))
-            .map_or(0.0, |(_, q)| *q)
-    };
-    let (br, gzip) = (q("br"), q("gzip"));
+        .collect()
+}
+
+fn quality(accepted: &[(String, f32)], name: &str) -> f32 {
+    accepted
+        .iter()
+        .find(|(c, _)| c == name)
+        .or_else(|| accepted.iter().find(|(c, _)| c == "*"))
+        .map_or(0.0, |(_, q)| *q)
+}
+
+/// `br` or `gzip` when the client accepts it (a q-value above 0), brotli first.
+fn preferred(request: &HeaderMap) -> Option<&'static str> {
+    let accepted = accepted(request);
+    let (br, gzip) = (quality(&accepted, "br"), quality(&accepted, "gzip"));
     if br > 0.0 && br >= gzip {
         Some("br")
     } else if gzip > 0.0 {
@@ -116,6 +202,38 @@ mod tests {
         assert_eq!(preferred(&accepting("identity")), None);
         assert_eq!(preferred(&accepting("*")), Some("br"));
         assert_eq!(preferred(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn pieces_compressed_apart_make_one_gzip_stream_of_the_whole_text() {
+        let table = "<tr><td>æøå</td></tr>".repeat(2000);
+        let findings = "<li>RTO-inversion</li>".repeat(300);
+        let (table_kept, findings_kept) = (
+            Deflated::new(table.as_bytes(), KEPT_LEVEL),
+            Deflated::new(findings.as_bytes(), KEPT_LEVEL),
+        );
+        let pieces = [
+            Piece::Text("<html><body>"),
+            Piece::Kept(&table_kept),
+            Piece::Text("<p>mellem</p>"),
+            Piece::Kept(&findings_kept),
+            Piece::Text(""),
+            Piece::Text("</body></html>"),
+        ];
+        let gzip = spliced_gzip(&pieces);
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gzip[..]), &mut text)
+            .unwrap();
+        assert_eq!(
+            text,
+            format!("<html><body>{table}<p>mellem</p>{findings}</body></html>")
+        );
+        assert!(
+            gzip.len() * 20 < text.len(),
+            "{} of {}",
+            gzip.len(),
+            text.len()
+        );
     }
 
     #[test]

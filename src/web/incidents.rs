@@ -489,7 +489,9 @@ async fn show(
                 .fragment("incident_live", &viewer.lang, data)
         })
         .await?;
-    let live = live.replace(CSRF_SLOT, viewer.csrf.as_deref().unwrap_or_default());
+    let live = live
+        .html
+        .replace(CSRF_SLOT, viewer.csrf.as_deref().unwrap_or_default());
     if q.part.as_deref() == Some("live") {
         // Only the changing part, for the page's script.
         return Ok(axum::response::Html(live).into_response());

@@ -374,14 +374,17 @@ fn router(state: AppState) -> Router {
 /// pages, JSON, CSS, scripts, SVG and the download files (the runbook of a 1,000-system plan is
 /// 3 MB as HTML). Not bodies under 1 KB, where it saves nothing; not images, which are
 /// compressed already; not the live streams (`text/event-stream`), whose events must not wait.
-/// Brotli at quality 4 and gzip at 6: each about as fast as the other, far faster than the
-/// slowest settings for a few percent less.
+/// Compressed per request, so at the fastest setting (brotli 1, gzip 1): the 3.2 MB runbook of
+/// a 1,000-system plan becomes 171 KB in 6 ms with brotli (quality 4: 108 KB in 26 ms), every
+/// row of the overview (700 KB) 42 KB in 2 ms. Bodies kept per revision are compressed once,
+/// and better (`encoded`).
 fn compression()
 -> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate> {
     use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
     tower_http::compression::CompressionLayer::new()
         .br(true)
         .gzip(true)
+        .quality(tower_http::CompressionLevel::Precise(1))
         .compress_when(
             SizeAbove::new(1024)
                 .and(NotForContentType::IMAGES)

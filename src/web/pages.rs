@@ -664,10 +664,10 @@ async fn show_plan(
             json!({"plan": {"id": plan.id}, "systems": systems, "labels": labels}),
         )?;
         Ok::<_, Error>(Fragment {
-            html,
             rows: systems.len(),
             matches,
             page,
+            ..Fragment::of(html)
         })
     })?;
     let base = format!("/plans/{}", plan.id);
@@ -734,10 +734,7 @@ async fn show_plan(
                     "unexercised": findings.iter().filter(|f| f.code == analysis::Code::NotExercised).count(),
                 }),
             )?;
-            Ok::<_, Error>(Fragment {
-                html,
-                ..Default::default()
-            })
+            Ok::<_, Error>(Fragment::of(html))
         },
     )?;
     let path = format!(
@@ -786,13 +783,11 @@ async fn show_plan(
             "dir": if desc { "desc" } else { "asc" },
         }),
     )?;
-    Ok(tag.on(Html(splice(
+    Ok(tag.on(spliced(
+        &headers,
         &shell,
-        &[
-            (ROWS_MARK, &table.html),
-            (FINDINGS_MARK, &findings_html.html),
-        ],
-    ))))
+        &[(ROWS_MARK, &table), (FINDINGS_MARK, &findings_html)],
+    )))
 }
 
 /// Places in the overview's shell that `splice` fills. Text from a plan can never produce
@@ -802,23 +797,50 @@ const FINDINGS_MARK: &str = "<!--overview-findings-->";
 /// The place of a page's cached body.
 pub(super) const BODY_MARK: &str = "<!--body-->";
 
-/// `shell` with the first occurrence of each mark replaced by its text, in one allocation.
-pub(super) fn splice(shell: &str, parts: &[(&str, &str)]) -> String {
-    let mut out =
-        String::with_capacity(shell.len() + parts.iter().map(|(_, t)| t.len()).sum::<usize>());
-    let mut places: Vec<(usize, &str, &str)> = parts
+/// The page `shell` with the first occurrence of each mark replaced by its cached fragment. To
+/// a client that accepts gzip it goes as one gzip stream in which each fragment was compressed
+/// once and only the shell around them now; to others as HTML, made in one allocation.
+pub(super) fn spliced(
+    request: &axum::http::HeaderMap,
+    shell: &str,
+    parts: &[(&str, &Fragment)],
+) -> Response {
+    let mut places: Vec<(usize, &str, &Fragment)> = parts
         .iter()
-        .filter_map(|(mark, text)| shell.find(mark).map(|at| (at, *mark, *text)))
+        .filter_map(|(mark, fragment)| shell.find(mark).map(|at| (at, *mark, *fragment)))
         .collect();
     places.sort_by_key(|(at, _, _)| *at);
+    if super::encoded::accepts_gzip(request) {
+        use super::encoded::Piece;
+        let mut pieces = Vec::with_capacity(2 * places.len() + 1);
+        let mut from = 0;
+        for (at, mark, fragment) in &places {
+            pieces.push(Piece::Text(&shell[from..*at]));
+            pieces.push(Piece::Kept(fragment.deflated()));
+            from = at + mark.len();
+        }
+        pieces.push(Piece::Text(&shell[from..]));
+        return (
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CONTENT_ENCODING, "gzip"),
+                (header::VARY, "accept-encoding"),
+            ],
+            super::encoded::spliced_gzip(&pieces),
+        )
+            .into_response();
+    }
+    let mut out = String::with_capacity(
+        shell.len() + places.iter().map(|(_, _, f)| f.html.len()).sum::<usize>(),
+    );
     let mut from = 0;
-    for (at, mark, text) in places {
+    for (at, mark, fragment) in places {
         out.push_str(&shell[from..at]);
-        out.push_str(text);
+        out.push_str(&fragment.html);
         from = at + mark.len();
     }
     out.push_str(&shell[from..]);
-    out
+    Html(out).into_response()
 }
 
 async fn show_system(

@@ -243,33 +243,24 @@ async fn show(
             .templates
             .fragment("runbook_body", lang, data(&shown, lang, false))
     };
-    let (version_body, draft_body);
-    let body: &str = match &shown.version {
+    let body = match &shown.version {
         // An approved version never changes.
         Some(v) => {
             let key = format!(
                 "runbook|{id}|{}|{}|{lang}|{today}",
                 v.number, shown.draft_changed
             );
-            version_body = state
+            state
                 .fragments
                 .get_or_render(key, || async { render() })
-                .await?;
-            &version_body
+                .await?
         }
         // The draft: kept with the plan's current revision, and dropped with it.
-        None => {
-            draft_body =
-                state
-                    .plans
-                    .fragment(&shown.plan, &format!("runbook|{lang}|{today}"), || {
-                        render().map(|html| super::cache::Fragment {
-                            html,
-                            ..Default::default()
-                        })
-                    })?;
-            &draft_body.html
-        }
+        None => state
+            .plans
+            .fragment(&shown.plan, &format!("runbook|{lang}|{today}"), || {
+                render().map(super::cache::Fragment::of)
+            })?,
     };
     let axum::response::Html(shell) = page(
         &state,
@@ -281,10 +272,11 @@ async fn show(
             "body": super::pages::BODY_MARK,
         }),
     )?;
-    Ok(tag.on(axum::response::Html(super::pages::splice(
+    Ok(tag.on(super::pages::spliced(
+        &headers,
         &shell,
-        &[(super::pages::BODY_MARK, body)],
-    ))))
+        &[(super::pages::BODY_MARK, &body)],
+    )))
 }
 
 /// The roles a pocket plan is made for, with the number of first steps each has in the locales.
