@@ -10,7 +10,8 @@
 #   - the runbook page       /plans/bench-1000/runbook
 #   - the systems list API   /api/v1/plans/bench-1000/systems
 #   - every row at once      /plans/bench-1000?page=all
-# (as rendered, and the last three as a browser asks for them, with Accept-Encoding: br),
+# (as rendered, and the last three as a browser asks for them: Accept-Encoding: gzip, deflate,
+# br, zstd),
 # a revalidation of the
 # overview answered 304 Not Modified (If-None-Match with its ETag, always 8 clients), the
 # runbook page's size on the wire with Accept-Encoding br and gzip,
@@ -44,6 +45,8 @@ THREADS=$((CONNECTIONS < 2 ? CONNECTIONS : 2))
 PASSWORD=bench-password-123
 PLAN=bench-1000
 BASE="http://127.0.0.1:$PORT"
+# What Chromium sends.
+BROWSER="gzip, deflate, br, zstd"
 
 log() { echo "http.sh: $*" >&2; }
 
@@ -143,9 +146,9 @@ PAGES=(
     "findings API|/api/v1/plans/$PLAN/findings"
     "systems list API|/api/v1/plans/$PLAN/systems"
     "plan overview, every row|/plans/$PLAN?page=all"
-    "systems list API, brotli|/api/v1/plans/$PLAN/systems|br"
-    "plan overview, every row, brotli|/plans/$PLAN?page=all|br"
-    "runbook page, brotli|/plans/$PLAN/runbook|br"
+    "systems list API, as a browser asks|/api/v1/plans/$PLAN/systems|$BROWSER"
+    "plan overview, every row, as a browser asks|/plans/$PLAN?page=all|$BROWSER"
+    "runbook page, as a browser asks|/plans/$PLAN/runbook|$BROWSER"
 )
 ROWS=()
 for entry in "${PAGES[@]}"; do
@@ -183,7 +186,7 @@ p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
 ROWS+=("| plan overview revalidated (If-None-Match: 304 Not Modified), 8 clients | $rps req/s | $p50 | $p99 |")
 
 # The runbook page on the wire: as rendered, and compressed as a phone's browser asks for it.
-for coding in identity gzip br; do
+for coding in identity gzip br "$BROWSER"; do
     read -r bytes seconds < <(curl -sS -o /dev/null -w '%{size_download} %{time_total}\n' \
         -H "$COOKIE" -H "Accept-Encoding: $coding" "$BASE/plans/$PLAN/runbook")
     ROWS+=("| runbook page on the wire, Accept-Encoding: $coding ($((bytes / 1024)) KB) | – | $(awk -v s="$seconds" 'BEGIN { printf "%.1fms", s * 1000 }') | |")
