@@ -444,7 +444,7 @@ async fn control_characters_in_text_are_refused_naming_the_field_and_nothing_is_
     assert_eq!(response.status().as_u16(), 422);
     let page = response.text().await.unwrap();
     assert!(
-        page.contains("Feltet “title” indeholder et usynligt styretegn (U+0007)"),
+        page.contains("Feltet “Titel” indeholder et usynligt styretegn (U+0007)"),
         "{page}"
     );
     let (_, list) = lead.page("/plans/example-kommune/incidents").await;

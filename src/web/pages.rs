@@ -144,7 +144,15 @@ pub(super) async fn error_pages(
             "status": status.as_u16(),
             "title": format!("{key}.title"),
             "text": format!("{key}.text"),
-            "field": detail.map_or("", |d| d.field.as_str()),
+            // The field's label where the locale has one, else its name in the form.
+            "field": detail.map_or(String::new(), |d| {
+                state
+                    .templates
+                    .locales
+                    .get(&lang, &format!("field.{}", d.field))
+                    .unwrap_or(&d.field)
+                    .to_string()
+            }),
             "code": detail.map_or("", |d| d.code.as_str()),
         }),
     ) {
