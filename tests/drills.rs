@@ -257,6 +257,81 @@ async fn mail_waits_while_the_smtp_server_is_down_and_goes_once_it_is_back() {
     );
 }
 
+/// `Message-ID` of a received message.
+fn message_id(data: &str) -> String {
+    data.lines()
+        .find_map(|l| l.strip_prefix("Message-ID: "))
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_worker_that_dies_while_sending_sends_at_most_eight_messages_twice_with_their_ids() {
+    let db = helpers::sqlite_db();
+    let conn = setup(&db).await;
+    let (_, participants) = ad_drill(&conn).await;
+    let smtp = SmtpServer::start();
+    let ctx = context(&conn);
+    let now = utc("2026-11-27T10:00:00Z");
+    tick(&ctx, now).await.unwrap();
+    // The mail server keeps each message but holds back its "accepted": the worker is left
+    // with every message it is handing over at once between the two.
+    smtp.hold_replies(true);
+    let worker = {
+        let (conn, mail) = (conn.clone(), mailer(&smtp));
+        tokio::spawn(async move { deliver_due(&conn, &mail, &from(), now).await })
+    };
+    let started = std::time::Instant::now();
+    let mut seen = 0;
+    while started.elapsed() < std::time::Duration::from_secs(10) {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let now_seen = smtp.messages().len();
+        if now_seen == seen && seen > 0 {
+            break;
+        }
+        seen = now_seen;
+    }
+    assert_eq!(
+        seen, 8,
+        "messages kept by the mail server, not yet acknowledged"
+    );
+    // The worker dies there (as with SIGKILL): nothing more is recorded.
+    worker.abort();
+    let _ = worker.await;
+    smtp.hold_replies(false);
+    // Its claims expire after 5 minutes; the next worker sends what was not recorded as sent.
+    let later = now + chrono::Duration::minutes(6);
+    deliver_due(&conn, &mailer(&smtp), &from(), later)
+        .await
+        .unwrap();
+    let received = smtp.messages();
+    let mut ids: Vec<String> = received.iter().map(|m| message_id(&m.data)).collect();
+    assert!(ids.iter().all(|id| !id.is_empty()));
+    ids.sort();
+    let total = ids.len();
+    ids.dedup();
+    // Every message arrived (one address is refused for good), the 8 in flight twice, each
+    // copy with the same Message-ID; none more.
+    assert_eq!(ids.len(), participants.len() - 1);
+    assert_eq!(
+        total - ids.len(),
+        8,
+        "sent twice: the 8 that were in flight"
+    );
+    assert_eq!(
+        deliver_due(
+            &conn,
+            &mailer(&smtp),
+            &from(),
+            later + chrono::Duration::hours(1)
+        )
+        .await
+        .unwrap(),
+        0
+    );
+}
+
 #[tokio::test]
 async fn two_schedulers_at_the_same_moment_queue_the_invitation_once() {
     for db in helpers::databases().await {

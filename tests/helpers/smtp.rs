@@ -23,6 +23,7 @@ struct Collect {
     to: Vec<String>,
     data: Vec<u8>,
     received: Arc<Mutex<Vec<Received>>>,
+    hold: Arc<AtomicBool>,
 }
 
 impl Handler for Collect {
@@ -44,6 +45,10 @@ impl Handler for Collect {
             to: std::mem::take(&mut self.to),
             data: String::from_utf8_lossy(&std::mem::take(&mut self.data)).into_owned(),
         });
+        // Kept (the server has the message) but not yet acknowledged to the client.
+        while self.hold.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
         mailin::response::OK
     }
 }
@@ -52,6 +57,8 @@ pub struct SmtpServer {
     pub port: u16,
     pub received: Arc<Mutex<Vec<Received>>>,
     running: Arc<AtomicBool>,
+    /// While set, each message is kept but its "250 OK" is held back.
+    hold: Arc<AtomicBool>,
 }
 
 impl SmtpServer {
@@ -63,6 +70,7 @@ impl SmtpServer {
             port,
             received: Arc::default(),
             running: Arc::new(AtomicBool::new(true)),
+            hold: Arc::default(),
         };
         server.serve(listener);
         server
@@ -82,6 +90,12 @@ impl SmtpServer {
         self.serve(listener);
     }
 
+    /// Keeps each message but holds back the reply that it was accepted (`true`), or sends
+    /// the replies held back and those after (`false`).
+    pub fn hold_replies(&self, on: bool) {
+        self.hold.store(on, Ordering::SeqCst);
+    }
+
     pub fn messages(&self) -> Vec<Received> {
         self.received.lock().unwrap().clone()
     }
@@ -90,6 +104,7 @@ impl SmtpServer {
         listener.set_nonblocking(true).unwrap();
         let running = self.running.clone();
         let received = self.received.clone();
+        let hold = self.hold.clone();
         std::thread::spawn(move || {
             while running.load(Ordering::SeqCst) {
                 match listener.accept() {
@@ -98,6 +113,7 @@ impl SmtpServer {
                             to: Vec::new(),
                             data: Vec::new(),
                             received: received.clone(),
+                            hold: hold.clone(),
                         };
                         let running = running.clone();
                         std::thread::spawn(move || {
