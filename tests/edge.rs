@@ -357,6 +357,25 @@ fn a_plan_folder_holding_links_out_pipes_or_folders_for_files_is_refused_naming_
             .ends_with("strom-copy.toml")),
         "{json}"
     );
+    // The systems folder itself a link out of the plan folder: each file in it is refused.
+    let other = helpers::mini_plan_in(parent.path(), "other");
+    let linked = helpers::mini_plan_in(parent.path(), "linked");
+    std::fs::remove_dir_all(linked.join("systems")).unwrap();
+    symlink(other.join("systems"), linked.join("systems")).unwrap();
+    let (code, json) = validate_bounded(&linked);
+    assert_ne!(code, 0);
+    let outside = json["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e["message"]
+                .as_str()
+                .unwrap()
+                .contains("outside the plan folder")
+        })
+        .count();
+    assert_eq!(outside, 4, "{json}");
     // plan.toml itself as a pipe: reported, not waited on.
     std::fs::remove_file(dir.join("plan.toml")).unwrap();
     assert!(

@@ -170,9 +170,10 @@ fn not_a_file(file_type: fs::FileType) -> &'static str {
     }
 }
 
-/// Reads a file of the plan folder `root` whole, refusing what is too large or not UTF-8, a
-/// symbolic link that leads out of the folder, and anything that is not a regular file (a
-/// folder, a named pipe that would block, a device that never ends).
+/// Reads a file of the plan folder `root` whole, refusing what is too large or not UTF-8, what
+/// lies outside the folder once symbolic links are followed (the file's or a folder's on the
+/// way, such as `systems/` itself), and anything that is not a regular file (a folder, a named
+/// pipe that would block, a device that never ends).
 fn read_text(path: &Path, root: &Path) -> Result<String, Located> {
     let fail = |line, message| Err(file_finding(Code::InvalidFile, path, line, message));
     let link = match fs::symlink_metadata(path) {
@@ -182,20 +183,21 @@ fn read_text(path: &Path, root: &Path) -> Result<String, Located> {
         }
         Err(e) => return fail(None, format!("cannot be read: {e}")),
     };
-    if link.file_type().is_symlink() {
-        let Ok(target) = fs::canonicalize(path) else {
+    let target = match fs::canonicalize(path) {
+        Ok(target) => target,
+        Err(_) if link.file_type().is_symlink() => {
             return fail(None, "a symbolic link to nothing: not read".into());
-        };
-        let inside = fs::canonicalize(root).is_ok_and(|root| target.starts_with(root));
-        if !inside {
-            return fail(
-                None,
-                format!(
-                    "a symbolic link to {}, outside the plan folder: not read",
-                    target.display()
-                ),
-            );
         }
+        Err(e) => return fail(None, format!("cannot be read: {e}")),
+    };
+    if !fs::canonicalize(root).is_ok_and(|root| target.starts_with(root)) {
+        return fail(
+            None,
+            format!(
+                "leads to {}, outside the plan folder: not read",
+                target.display()
+            ),
+        );
     }
     let meta = match fs::metadata(path) {
         Ok(m) => m,
