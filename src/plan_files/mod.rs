@@ -170,11 +170,32 @@ fn not_a_file(file_type: fs::FileType) -> &'static str {
     }
 }
 
-/// Reads a file of the plan folder `root` whole, refusing what is too large or not UTF-8, what
+/// Where the files of one folder of a plan (the plan folder itself, `systems/`, `scenarios/`)
+/// may come from: the plan folder, resolved, and whether the folder being read resolves inside
+/// it. Resolved once per folder, so that an ordinary folder costs no look-up per file.
+struct Bounds {
+    root: Option<PathBuf>,
+    folder_inside: bool,
+}
+
+impl Bounds {
+    fn of(root: &Path, folder: &Path) -> Bounds {
+        let root = fs::canonicalize(root).ok();
+        let folder_inside = root
+            .as_ref()
+            .is_some_and(|r| fs::canonicalize(folder).is_ok_and(|f| f.starts_with(r)));
+        Bounds {
+            root,
+            folder_inside,
+        }
+    }
+}
+
+/// Reads a file of a plan folder whole, refusing what is too large or not UTF-8, what
 /// lies outside the folder once symbolic links are followed (the file's or a folder's on the
 /// way, such as `systems/` itself), and anything that is not a regular file (a folder, a named
 /// pipe that would block, a device that never ends).
-fn read_text(path: &Path, root: &Path) -> Result<String, Located> {
+fn read_text(path: &Path, bounds: &Bounds) -> Result<String, Located> {
     let fail = |line, message| Err(file_finding(Code::InvalidFile, path, line, message));
     let link = match fs::symlink_metadata(path) {
         Ok(m) => m,
@@ -183,21 +204,27 @@ fn read_text(path: &Path, root: &Path) -> Result<String, Located> {
         }
         Err(e) => return fail(None, format!("cannot be read: {e}")),
     };
-    let target = match fs::canonicalize(path) {
-        Ok(target) => target,
-        Err(_) if link.file_type().is_symlink() => {
-            return fail(None, "a symbolic link to nothing: not read".into());
+    if link.file_type().is_symlink() || !bounds.folder_inside {
+        let target = match fs::canonicalize(path) {
+            Ok(target) => target,
+            Err(_) if link.file_type().is_symlink() => {
+                return fail(None, "a symbolic link to nothing: not read".into());
+            }
+            Err(e) => return fail(None, format!("cannot be read: {e}")),
+        };
+        if !bounds
+            .root
+            .as_ref()
+            .is_some_and(|root| target.starts_with(root))
+        {
+            return fail(
+                None,
+                format!(
+                    "leads to {}, outside the plan folder: not read",
+                    target.display()
+                ),
+            );
         }
-        Err(e) => return fail(None, format!("cannot be read: {e}")),
-    };
-    if !fs::canonicalize(root).is_ok_and(|root| target.starts_with(root)) {
-        return fail(
-            None,
-            format!(
-                "leads to {}, outside the plan folder: not read",
-                target.display()
-            ),
-        );
     }
     let meta = match fs::metadata(path) {
         Ok(m) => m,
@@ -400,7 +427,7 @@ pub fn load_with_progress(
     // Field errors per source, located once every file is read.
     let mut pending: Vec<(usize, Option<SystemId>, raw::FieldError)> = Vec::new();
 
-    let plan = match read_text(&plan_path, dir).and_then(|text| {
+    let plan = match read_text(&plan_path, &Bounds::of(dir, dir)).and_then(|text| {
         let file: PlanFile = parse_toml(&plan_path, &text)?;
         Ok((text, file))
     }) {
@@ -425,6 +452,7 @@ pub fn load_with_progress(
     // Systems whose file exists but could not be read: not "unknown" to their dependents.
     let mut unreadable: HashSet<String> = HashSet::new();
     let systems_dir = dir.join("systems");
+    let bounds = Bounds::of(dir, &systems_dir);
     let paths: Vec<PathBuf> = match toml_entries(&systems_dir) {
         Ok(paths) => paths,
         Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
@@ -457,7 +485,7 @@ pub fn load_with_progress(
                 continue;
             }
         };
-        match read_text(&path, dir).and_then(|text| {
+        match read_text(&path, &bounds).and_then(|text| {
             let file: SystemFile = parse_toml(&path, &text)?;
             Ok((text, file))
         }) {

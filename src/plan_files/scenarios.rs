@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Located, file_finding, line_of, parse_toml, read_text, span_of, toml_entries};
+use super::{Bounds, Located, file_finding, line_of, parse_toml, read_text, span_of, toml_entries};
 use crate::domain::drill::{DrillKind, Inject, Scenario};
 use crate::domain::{Code, Duration, Plan, RoleId, ScenarioId, SystemId};
 
@@ -42,6 +42,7 @@ pub fn load(dir: &Path, plan: &Plan) -> (Vec<Scenario>, Vec<Located>) {
     let Ok(paths) = toml_entries(&folder) else {
         return (Vec::new(), Vec::new());
     };
+    let bounds = Bounds::of(dir, &folder);
     let mut library = Vec::new();
     let mut findings = Vec::new();
     for path in paths {
@@ -49,7 +50,7 @@ pub fn load(dir: &Path, plan: &Plan) -> (Vec<Scenario>, Vec<Located>) {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let text = match read_text(&path, dir) {
+        let text = match read_text(&path, &bounds) {
             Ok(t) => t,
             Err(located) => {
                 findings.push(located);
