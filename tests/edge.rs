@@ -286,27 +286,14 @@ async fn the_authorization_scheme_is_read_without_regard_to_case() {
 /// Runs `beredskab validate DIR --format json`, killed after 30 s so that a read that blocks
 /// fails the test instead of hanging it.
 fn validate_bounded(dir: &std::path::Path) -> (i32, serde_json::Value) {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_beredskab"))
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_beredskab"));
+    command
         .args(["validate", dir.to_str().unwrap(), "--format", "json"])
-        .env_remove("DATABASE_URL")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > std::time::Duration::from_secs(30) {
-            child.kill().unwrap();
-            panic!("validate {} did not finish in 30 s", dir.display());
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
-    let mut out = String::new();
-    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+        .env_remove("DATABASE_URL");
+    let (code, out, _) = helpers::run_bounded(command, std::time::Duration::from_secs(30));
+    let code = code.unwrap_or_else(|| panic!("validate {} did not finish in 30 s", dir.display()));
     (
-        status.code().unwrap(),
+        code,
         serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}")),
     )
 }
@@ -494,42 +481,61 @@ async fn control_characters_in_text_are_refused_naming_the_field_and_nothing_is_
     assert!(error["message"].as_str().unwrap().contains("U+007F"));
 }
 
+/// A response as sent: its status, `Content-Encoding`, `Vary` (lower case) and bytes.
+struct Sent {
+    status: u16,
+    coding: Option<String>,
+    vary: String,
+    bytes: Vec<u8>,
+}
+
+/// `path` asked for with `Accept-Encoding: encoding`, the body left as it came.
+async fn fetch(client: &helpers::TestApp, path: &str, encoding: &str) -> Sent {
+    let response = client
+        .client
+        .get(format!("{}{path}", client.address))
+        .header("accept-encoding", encoding)
+        .send()
+        .await
+        .unwrap();
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+    let (coding, vary) = (header("content-encoding"), header("vary"));
+    Sent {
+        status: response.status().as_u16(),
+        coding,
+        vary: vary.unwrap_or_default().to_lowercase(),
+        bytes: response.bytes().await.unwrap().to_vec(),
+    }
+}
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(bytes), &mut out).unwrap();
+    out
+}
+
 #[tokio::test]
 async fn bodies_are_compressed_as_the_client_asks_and_tiny_ones_are_not() {
     let db = helpers::sqlite_db();
     let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
     let lead = app.signed_in("anne-kjaer").await;
-    let get = |path: &'static str, encoding: &'static str| {
-        let request = lead
-            .client
-            .get(format!("{}{path}", app.address))
-            .header("accept-encoding", encoding);
-        async move {
-            let response = request.send().await.unwrap();
-            let status = response.status().as_u16();
-            let coding = response
-                .headers()
-                .get("content-encoding")
-                .map(|v| v.to_str().unwrap().to_string());
-            let vary = response
-                .headers()
-                .get("vary")
-                .map(|v| v.to_str().unwrap().to_lowercase())
-                .unwrap_or_default();
-            let bytes = response.bytes().await.unwrap();
-            (status, coding, vary, bytes.len())
-        }
-    };
-    let (_, plain, _, plain_len) = get("/plans/example-kommune/runbook", "identity").await;
-    assert_eq!(plain, None);
+    let plain = fetch(&lead, "/plans/example-kommune/runbook", "identity").await;
+    assert_eq!(plain.coding, None);
     for (encoding, expected) in [("br", "br"), ("gzip", "gzip"), ("br;q=0.5, gzip", "gzip")] {
-        let (status, coding, vary, len) = get("/plans/example-kommune/runbook", encoding).await;
-        assert_eq!(status, 200);
-        assert_eq!(coding.as_deref(), Some(expected), "{encoding}");
-        assert!(vary.contains("accept-encoding"), "{vary}");
+        let sent = fetch(&lead, "/plans/example-kommune/runbook", encoding).await;
+        assert_eq!(sent.status, 200);
+        assert_eq!(sent.coding.as_deref(), Some(expected), "{encoding}");
+        assert!(sent.vary.contains("accept-encoding"), "{}", sent.vary);
         assert!(
-            len * 4 < plain_len,
-            "{encoding}: {len} of {plain_len} bytes"
+            sent.bytes.len() * 4 < plain.bytes.len(),
+            "{encoding}: {} of {} bytes",
+            sent.bytes.len(),
+            plain.bytes.len()
         );
     }
     // JSON, CSS and the download file too.
@@ -538,80 +544,47 @@ async fn bodies_are_compressed_as_the_client_asks_and_tiny_ones_are_not() {
         "/static/app.css",
         "/plans/example-kommune/runbook.html",
     ] {
-        let (status, coding, _, _) = get(path, "br").await;
-        assert_eq!((status, coding.as_deref()), (200, Some("br")), "{path}");
+        let sent = fetch(&lead, path, "br").await;
+        assert_eq!(
+            (sent.status, sent.coding.as_deref()),
+            (200, Some("br")),
+            "{path}"
+        );
     }
-    // The systems list is kept compressed: each encoding holds the same JSON.
-    let raw = |encoding: &'static str| {
-        let request = lead
-            .client
-            .get(format!(
-                "{}/api/v1/plans/example-kommune/systems",
-                app.address
-            ))
-            .header("accept-encoding", encoding);
-        async move {
-            request
-                .send()
-                .await
-                .unwrap()
-                .bytes()
-                .await
-                .unwrap()
-                .to_vec()
-        }
-    };
-    let plain = raw("identity").await;
     // Pages spliced from cached pieces go as one gzip stream of pieces compressed apart: it
     // reads back as the page itself.
     for path in [
         "/plans/example-kommune/runbook",
         "/plans/example-kommune?page=all",
     ] {
-        let page = |encoding: &'static str| {
-            let request = lead
-                .client
-                .get(format!("{}{path}", app.address))
-                .header("accept-encoding", encoding);
-            async move {
-                let response = request.send().await.unwrap();
-                let coding = response
-                    .headers()
-                    .get("content-encoding")
-                    .map(|v| v.to_str().unwrap().to_string());
-                (coding, response.bytes().await.unwrap().to_vec())
-            }
-        };
-        let (_, html) = page("identity").await;
-        let (coding, gzip) = page("gzip, br").await;
-        assert_eq!(coding.as_deref(), Some("gzip"), "{path}");
-        let mut unzipped = Vec::new();
-        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gzip[..]), &mut unzipped)
-            .unwrap();
+        let html = fetch(&lead, path, "identity").await.bytes;
+        let gzip = fetch(&lead, path, "gzip, br").await;
+        assert_eq!(gzip.coding.as_deref(), Some("gzip"), "{path}");
         assert_eq!(
-            String::from_utf8(unzipped).unwrap(),
+            String::from_utf8(gunzip(&gzip.bytes)).unwrap(),
             String::from_utf8(html).unwrap(),
             "{path}"
         );
     }
+    // The systems list is kept compressed: each encoding holds the same JSON.
+    const SYSTEMS: &str = "/api/v1/plans/example-kommune/systems";
+    let plain = fetch(&lead, SYSTEMS, "identity").await.bytes;
     let mut from_br = Vec::new();
-    brotli::BrotliDecompress(&mut &raw("br").await[..], &mut from_br).unwrap();
-    let mut from_gzip = Vec::new();
-    std::io::Read::read_to_end(
-        &mut flate2::read::GzDecoder::new(&raw("gzip").await[..]),
-        &mut from_gzip,
+    brotli::BrotliDecompress(
+        &mut &fetch(&lead, SYSTEMS, "br").await.bytes[..],
+        &mut from_br,
     )
     .unwrap();
     assert_eq!(from_br, plain);
-    assert_eq!(from_gzip, plain);
+    assert_eq!(gunzip(&fetch(&lead, SYSTEMS, "gzip").await.bytes), plain);
     assert!(
         serde_json::from_slice::<serde_json::Value>(&plain)
             .unwrap()
             .is_array()
     );
     // A body of a few bytes is sent as it is.
-    let (status, coding, _, len) = get("/healthz", "br, gzip").await;
-    assert_eq!((status, coding, len), (200, None, 2));
+    let sent = fetch(&lead, "/healthz", "br, gzip").await;
+    assert_eq!((sent.status, sent.coding, sent.bytes.len()), (200, None, 2));
 }
 
 #[tokio::test]

@@ -10,8 +10,8 @@
 mod helpers;
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use helpers::spawn_app;
 
@@ -28,32 +28,6 @@ fn schemathesis() -> Option<PathBuf> {
             .map(|dir| dir.join("st"))
             .find(|p| p.is_file())
     })
-}
-
-/// Runs `st` for at most `limit`; its exit status and everything it printed.
-fn run_bounded(mut command: Command, limit: Duration) -> (Option<i32>, String) {
-    let out = tempfile::NamedTempFile::new().unwrap();
-    let mut child = command
-        .stdout(Stdio::from(out.reopen().unwrap()))
-        .stderr(Stdio::from(out.reopen().unwrap()))
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status.code();
-        }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    (
-        status,
-        std::fs::read_to_string(out.path()).unwrap_or_default(),
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -94,11 +68,12 @@ async fn schemathesis_finds_nothing_wrong_with_the_api() {
             .env("SCHEMATHESIS_HOOKS", "")
             // It keeps a cache of what it found in the folder it runs in.
             .current_dir(&workdir);
-        let (status, output) =
-            tokio::task::spawn_blocking(move || run_bounded(command, Duration::from_secs(170)))
-                .await
-                .unwrap();
-        assert_eq!(status, Some(0), "schemathesis as {user}:\n{output}");
+        let (status, out, err) = tokio::task::spawn_blocking(move || {
+            helpers::run_bounded(command, Duration::from_secs(170))
+        })
+        .await
+        .unwrap();
+        assert_eq!(status, Some(0), "schemathesis as {user}:\n{out}{err}");
     }
     // The success paths were taken: a system was saved and a version approved.
     let admin = app.signed_in("admin").await;

@@ -179,6 +179,14 @@ struct Bounds {
 }
 
 impl Bounds {
+    /// For the plan folder's own files (`plan.toml`).
+    fn plan_folder(root: &Path) -> Bounds {
+        Bounds {
+            root: fs::canonicalize(root).ok(),
+            folder_inside: true,
+        }
+    }
+
     fn of(root: &Path, folder: &Path) -> Bounds {
         let root = fs::canonicalize(root).ok();
         let folder_inside = root
@@ -427,7 +435,7 @@ pub fn load_with_progress(
     // Field errors per source, located once every file is read.
     let mut pending: Vec<(usize, Option<SystemId>, raw::FieldError)> = Vec::new();
 
-    let plan = match read_text(&plan_path, &Bounds::of(dir, dir)).and_then(|text| {
+    let plan = match read_text(&plan_path, &Bounds::plan_folder(dir)).and_then(|text| {
         let file: PlanFile = parse_toml(&plan_path, &text)?;
         Ok((text, file))
     }) {

@@ -106,29 +106,19 @@ pub fn spliced_gzip(pieces: &[Piece]) -> Vec<u8> {
     const HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
     // BFINAL set, fixed Huffman codes, then the end-of-block code: an empty last block.
     const FINAL_BLOCK: [u8; 2] = [0x03, 0x00];
-    let text_pieces: Vec<Deflated> = pieces
-        .iter()
-        .filter_map(|p| match p {
-            Piece::Text(text) => Some(Deflated::new(text.as_bytes(), SHELL_LEVEL)),
-            Piece::Kept(_) => None,
-        })
-        .collect();
-    let mut texts = text_pieces.iter();
-    let ordered: Vec<&Deflated> = pieces
-        .iter()
-        .filter_map(|p| match p {
-            Piece::Text(_) => texts.next(),
-            Piece::Kept(d) => Some(*d),
-        })
-        .collect();
-    let mut out = Vec::with_capacity(
-        HEADER.len() + ordered.iter().map(|d| d.bytes.len()).sum::<usize>() + 10,
-    );
-    out.extend_from_slice(&HEADER);
+    let mut out = HEADER.to_vec();
     let mut crc = flate2::Crc::new();
-    for piece in &ordered {
-        out.extend_from_slice(&piece.bytes);
-        crc.combine(&piece.crc);
+    for piece in pieces {
+        let text;
+        let deflated = match piece {
+            Piece::Text(t) => {
+                text = Deflated::new(t.as_bytes(), SHELL_LEVEL);
+                &text
+            }
+            Piece::Kept(d) => *d,
+        };
+        out.extend_from_slice(&deflated.bytes);
+        crc.combine(&deflated.crc);
     }
     out.extend_from_slice(&FINAL_BLOCK);
     out.extend_from_slice(&crc.sum().to_le_bytes());

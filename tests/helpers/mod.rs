@@ -19,6 +19,38 @@ pub fn beredskab(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// Runs `command` for at most `limit`, then kills it: its exit code (`None` when killed), its
+/// standard output and its standard error. Output goes to files, so a child that writes much
+/// never blocks on a full pipe.
+pub fn run_bounded(
+    mut command: std::process::Command,
+    limit: std::time::Duration,
+) -> (Option<i32>, String, String) {
+    let (out, err) = (
+        tempfile::NamedTempFile::new().unwrap(),
+        tempfile::NamedTempFile::new().unwrap(),
+    );
+    let mut child = command
+        .stdout(std::process::Stdio::from(out.reopen().unwrap()))
+        .stderr(std::process::Stdio::from(err.reopen().unwrap()))
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let code = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code();
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let read = |f: &tempfile::NamedTempFile| fs::read_to_string(f.path()).unwrap_or_default();
+    (code, read(&out), read(&err))
+}
+
 /// The folder of the repository.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
