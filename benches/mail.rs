@@ -75,7 +75,7 @@ async fn setup() -> Setup {
         .collect();
     let ctx = beredskab::drills::Context {
         db: db.clone(),
-        templates: Arc::new(beredskab::web::Templates::load().unwrap()),
+        templates: Arc::new(beredskab::render::Templates::load().unwrap()),
         language: "da".into(),
         organizer: ("Beredskab".into(), "beredskab@eksempel-kommune.dk".into()),
         public_url: "https://beredskab.example".into(),

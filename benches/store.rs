@@ -65,7 +65,7 @@ fn store(c: &mut Criterion) {
             total
         })
     });
-    let templates = beredskab::web::Templates::load().unwrap();
+    let templates = beredskab::render::Templates::load().unwrap();
     let shown = beredskab::web::runbook::Shown {
         plan: Arc::new(plan.clone()),
         version: None,

@@ -354,7 +354,7 @@ impl Config {
                 "expected a number of days from 1 to 365",
             ));
         }
-        if !crate::web::i18n::LANGUAGES.contains(&config.language.as_str()) {
+        if !crate::render::i18n::LANGUAGES.contains(&config.language.as_str()) {
             return Err(bad(
                 "BEREDSKAB_LANGUAGE",
                 &config.language,

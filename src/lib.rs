@@ -7,5 +7,6 @@ pub mod drills;
 pub mod mail;
 pub mod metrics;
 pub mod plan_files;
+pub mod render;
 pub mod store;
 pub mod web;

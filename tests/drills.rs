@@ -102,7 +102,7 @@ async fn drill_of(conn: &DatabaseConnection, schedule: Schedule) -> (i64, Vec<St
 fn context(conn: &DatabaseConnection) -> Context {
     Context {
         db: conn.clone(),
-        templates: Arc::new(beredskab::web::Templates::load().unwrap()),
+        templates: Arc::new(beredskab::render::Templates::load().unwrap()),
         language: "da".into(),
         organizer: ("Beredskab".into(), "beredskab@eksempel-kommune.dk".into()),
         public_url: "https://beredskab.example".into(),
@@ -1266,7 +1266,7 @@ async fn an_owner_confirms_a_review_with_one_click_and_it_is_audited() {
     assert_eq!(response.status().as_u16(), 303);
     let (_, system) = app.page(&helpers::location(&response)).await;
     assert!(system.contains("Gennemgangen er registreret."));
-    let today = beredskab::web::i18n::date(chrono::Local::now().date_naive(), "da");
+    let today = beredskab::render::i18n::date(chrono::Local::now().date_naive(), "da");
     assert!(
         system.contains(&format!("{today} (Henrik Dahl)")),
         "{system}"

@@ -379,7 +379,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .await
                     .with_context(|| connecting(&url))?;
                 store::migrate(&db).await?;
-                let templates = web::Templates::load()?;
+                let templates = crate::render::Templates::load()?;
                 let data = web::report::annual_data(
                     &db, None, &templates, &id, year, &language, &time_zone,
                 )
@@ -420,7 +420,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         "plan {id} has no approved version yet: approve it first, or pass --draft"
                     );
                 }
-                let templates = web::Templates::load()?;
+                let templates = crate::render::Templates::load()?;
                 let html = web::runbook::offline(&templates, &shown, &language)?;
                 write_file(&out, &html)?;
                 println!(

@@ -13,10 +13,11 @@ use tokio::sync::Notify;
 use crate::domain::drill::time_zone;
 use crate::domain::{Person, Plan, PlanId};
 use crate::mail::ics;
+use crate::render::Templates;
 use crate::store::drills::{Drill, Occurrence, Send};
 use crate::store::outbox::NewMessage;
 use crate::store::{self, StoreError};
-use crate::web::{PlanCache, Templates};
+use crate::web::PlanCache;
 
 impl Context {
     pub fn new(
@@ -112,7 +113,7 @@ impl Context {
                 "drill": item.source,
                 "incident": item.from_incident,
                 "overdue": overdue,
-                "due": crate::web::i18n::date(item.due, lang),
+                "due": crate::render::i18n::date(item.due, lang),
                 "link": format!("{}/plans/{}/actions", self.public_url.trim_end_matches('/'), plan.id),
             }),
         )
@@ -360,7 +361,7 @@ async fn remind_overdue_reviews(ctx: &Context, now: DateTime<Utc>) -> Result<usi
                     json!({
                         "system": system.name,
                         "plan": plan.name,
-                        "due": due.map(|d| crate::web::i18n::date(d, lang)),
+                        "due": due.map(|d| crate::render::i18n::date(d, lang)),
                         "link": format!(
                             "{}/plans/{}/systems/{}",
                             ctx.public_url.trim_end_matches('/'),
@@ -540,9 +541,9 @@ fn messages_to(
             "name": person.name,
             "title": drill.title,
             "drill_kind": format!("drill.kind.{}", drill.scenario.kind.as_str()),
-            "date": crate::web::i18n::date(local.date_naive(), &lang),
+            "date": crate::render::i18n::date(local.date_naive(), &lang),
             "time": local.format("%H:%M").to_string(),
-            "duration": crate::web::i18n::duration(drill.scenario.duration, &lang),
+            "duration": crate::render::i18n::duration(drill.scenario.duration, &lang),
             "location": drill.location,
             "narrative": drill.scenario.narrative,
             "link": format!("{}/drills/{}", ctx.public_url.trim_end_matches('/'), drill.id),

@@ -1,15 +1,27 @@
-//! Templates and static files, embedded in the binary at build time.
+//! Templates, locale strings and static files, embedded in the binary at build time: what
+//! pages, mail and documents are rendered with, by the web layer, the scheduler and the
+//! command line alike.
+
+pub mod i18n;
 
 use std::sync::Arc;
 
-use axum::response::Html;
 use handlebars::Handlebars;
 use rust_embed::RustEmbed;
 use serde_json::Value;
 use sha2::Digest as _;
 
-use super::i18n::{LANGUAGES, Locales, Translate};
-use super::{Error, Result};
+use i18n::{LANGUAGES, Locales, Translate};
+
+/// A template that failed to render.
+#[derive(Debug, thiserror::Error)]
+#[error("rendering {template}: {message}")]
+pub struct RenderError {
+    pub template: String,
+    pub message: String,
+}
+
+pub type Result<T, E = RenderError> = std::result::Result<T, E>;
 
 #[derive(RustEmbed)]
 #[folder = "templates/"]
@@ -88,7 +100,7 @@ impl Templates {
     }
 
     /// Renders page `name` with `data`; the language goes in as `lang`.
-    pub fn page(&self, name: &str, lang: &str, mut data: Value) -> Result<Html<String>> {
+    pub fn page(&self, name: &str, lang: &str, mut data: Value) -> Result<String> {
         if let Value::Object(map) = &mut data {
             map.insert("lang".into(), Value::String(lang.to_string()));
             // The current page, as the language links' `next` parameter.
@@ -98,13 +110,10 @@ impl Templates {
             map.entry("user").or_insert(Value::Null);
             map.entry("csrf").or_insert(Value::String(String::new()));
         }
-        self.hb
-            .render(name, &data)
-            .map(Html)
-            .map_err(|e| Error::Render {
-                template: name.to_string(),
-                message: e.to_string(),
-            })
+        self.hb.render(name, &data).map_err(|e| RenderError {
+            template: name.to_string(),
+            message: e.to_string(),
+        })
     }
 }
 
@@ -119,7 +128,7 @@ impl Templates {
     pub fn counted(&self, lang: &str, key: &str, n: usize) -> String {
         let n = i64::try_from(n).unwrap_or(i64::MAX);
         let text = self.locales.get_counted(lang, key, n).unwrap_or(key);
-        text.replace("{n}", &super::i18n::count(n, lang))
+        text.replace("{n}", &i18n::count(n, lang))
     }
 
     /// A message's subject, plain text and HTML from the email templates `{name}_subject`,
@@ -140,7 +149,7 @@ impl Templates {
         if let Value::Object(map) = &mut data {
             map.insert("lang".into(), Value::String(lang.to_string()));
         }
-        self.hb.render(name, &data).map_err(|e| Error::Render {
+        self.hb.render(name, &data).map_err(|e| RenderError {
             template: name.to_string(),
             message: e.to_string(),
         })
@@ -191,28 +200,6 @@ fn paragraphs_of(text: &str) -> Vec<String> {
         .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
         .filter(|p| !p.is_empty())
         .collect()
-}
-
-/// A self-contained HTML file as a download: its styles are inline (the point of the file), it
-/// has no script and loads nothing, and its policy says so.
-pub fn self_contained_download(file_name: &str, html: String) -> axum::response::Response {
-    use axum::http::header;
-    use axum::response::IntoResponse;
-    (
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{file_name}\""),
-            ),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'".to_string(),
-            ),
-        ],
-        html,
-    )
-        .into_response()
 }
 
 /// A static text file (the stylesheet), for inlining into a self-contained page.

@@ -939,7 +939,7 @@ async fn report_html(
         state.templates.text(&viewer.lang, "drill.report_file"),
         r.occurrence.starts_at.format("%Y-%m-%d")
     );
-    Ok(super::render::self_contained_download(&name, html))
+    Ok(super::self_contained_download(&name, html))
 }
 
 async fn report_json(

@@ -173,7 +173,7 @@ async fn annual_download(
 ) -> Result<Response> {
     let (id, data) = annual_of(&state, &viewer, &plan_id, year).await?;
     let html = report::annual_file(&state.templates, data, &viewer.lang)?;
-    Ok(super::render::self_contained_download(
+    Ok(super::self_contained_download(
         &report::file_name(&id, year),
         html,
     ))
@@ -405,7 +405,7 @@ async fn evidence(
         })).collect::<Vec<_>>(),
     });
     let html = state.templates.fragment("evidence_export", &lang, data)?;
-    Ok(super::render::self_contained_download(
+    Ok(super::self_contained_download(
         &format!("dokumentation-{}.html", plan.id),
         html,
     ))

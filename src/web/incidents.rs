@@ -484,9 +484,11 @@ async fn show(
         .get_or_render(key, || async {
             let mut data = incident_view(&state, &l, &viewer.lang, q.system.as_deref()).await?;
             data["csrf"] = json!(CSRF_SLOT);
-            state
-                .templates
-                .fragment("incident_live", &viewer.lang, data)
+            Ok::<_, Error>(
+                state
+                    .templates
+                    .fragment("incident_live", &viewer.lang, data)?,
+            )
         })
         .await?;
     let live = live

@@ -11,12 +11,10 @@ mod drills;
 mod edit;
 mod encoded;
 mod health;
-pub mod i18n;
 mod incidents;
 mod monitoring;
 mod pages;
 mod picture;
-mod render;
 pub mod report;
 pub mod runbook;
 mod versions;
@@ -35,7 +33,8 @@ use crate::config::Config;
 use crate::plan_files;
 use crate::store;
 pub use cache::PlanCache;
-pub use render::Templates;
+// The web layer's own names for the rendering it uses.
+use crate::render::{self, Templates, i18n};
 
 /// Shared by every request handler.
 #[derive(Clone)]
@@ -90,8 +89,8 @@ pub enum Error {
     /// The database is out of reach, full or read-only (found where no `StoreError` is kept).
     #[error("database outage: {0:?}")]
     Unavailable(store::Outage),
-    #[error("rendering {template}: {message}")]
-    Render { template: String, message: String },
+    #[error(transparent)]
+    Render(#[from] render::RenderError),
     #[error("{0}")]
     Internal(String),
 }
@@ -162,7 +161,7 @@ impl IntoResponse for Error {
                 });
                 return response;
             }
-            Error::Store(_) | Error::Unavailable(_) | Error::Render { .. } | Error::Internal(_) => {
+            Error::Store(_) | Error::Unavailable(_) | Error::Render(_) | Error::Internal(_) => {
                 tracing::error!(error = %self, "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "error.internal")
             }
@@ -449,6 +448,28 @@ async fn security_headers(
         HeaderValue::from_static("same-origin"),
     );
     response
+}
+
+/// A self-contained HTML file as a download: its styles are inline (the point of the file), it
+/// has no script and loads nothing, and its policy says so.
+pub(super) fn self_contained_download(file_name: &str, html: String) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'".to_string(),
+            ),
+        ],
+        html,
+    )
+        .into_response()
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -69,7 +69,7 @@ pub(super) fn page(
         );
         map.entry("path").or_insert_with(|| json!(viewer.path));
     }
-    state.templates.page(name, &viewer.lang, data)
+    Ok(Html(state.templates.page(name, &viewer.lang, data)?))
 }
 
 /// A page with a status other than 200 (a form with errors, a conflict).

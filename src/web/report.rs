@@ -238,7 +238,7 @@ pub async fn annual_data(
 pub fn annual_file(templates: &Templates, mut data: Value, lang: &str) -> Result<String> {
     data["css"] = json!(super::render::static_text("app.css"));
     data["offline"] = json!(true);
-    templates.fragment("annual_export", lang, data)
+    Ok(templates.fragment("annual_export", lang, data)?)
 }
 
 /// The file name of a plan's annual report.

@@ -180,7 +180,7 @@ pub fn offline(templates: &Templates, shown: &Shown, lang: &str) -> Result<Strin
     data["picture"] = json!(super::picture::svg(&systems, &findings, None, &title, None));
     data["css"] = json!(super::render::static_text("app.css"));
     data["generated"] = json!(i18n::date(chrono::Local::now().date_naive(), lang));
-    templates.fragment("runbook_export", lang, data)
+    Ok(templates.fragment("runbook_export", lang, data)?)
 }
 
 /// The file name of a plan's offline runbook.
@@ -335,8 +335,5 @@ async fn download(
     let id = PlanId::parse(&plan_id).map_err(|_| Error::NotFound)?;
     let shown = shown_cached(&state, &id).await?.ok_or(Error::NotFound)?;
     let html = offline(&state.templates, &shown, &viewer.lang)?;
-    Ok(super::render::self_contained_download(
-        &file_name(&id),
-        html,
-    ))
+    Ok(super::self_contained_download(&file_name(&id), html))
 }
