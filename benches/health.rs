@@ -200,7 +200,9 @@ async fn main() {
         runbook_dir: dir.path().join("runbooks"),
         ..beredskab::config::Config::default()
     };
-    let app = beredskab::web::Application::build(config).await.unwrap();
+    let app = beredskab::startup::Application::build(config)
+        .await
+        .unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped(std::future::pending::<()>()));
     let client = reqwest::Client::builder()

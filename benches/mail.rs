@@ -10,7 +10,6 @@
 #[allow(dead_code)] // the tests use more of it than the benchmark
 mod smtp;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -29,7 +28,7 @@ const MESSAGES: usize = 1_000;
 struct Setup {
     _dir: tempfile::TempDir,
     db: sea_orm::DatabaseConnection,
-    ctx: beredskab::drills::Context,
+    ctx: beredskab::app::App,
     participants: Vec<String>,
     scenario: beredskab::domain::drill::Scenario,
 }
@@ -73,19 +72,13 @@ async fn setup() -> Setup {
         .filter(|p| p.id.as_str().starts_with("deltager-"))
         .map(|p| p.id.to_string())
         .collect();
-    let ctx = beredskab::drills::Context {
-        db: db.clone(),
-        templates: Arc::new(beredskab::render::Templates::load().unwrap()),
-        language: "da".into(),
-        organizer: ("Beredskab".into(), "beredskab@eksempel-kommune.dk".into()),
+    let config = beredskab::config::Config {
+        mail_from: "Beredskab <beredskab@eksempel-kommune.dk>".parse().unwrap(),
         public_url: "https://beredskab.example".into(),
-        outbox: Arc::new(tokio::sync::Notify::new()),
-        evaluation_days: 3,
-        action_reminder_days: 7,
-        review_reminder_days: 14,
-        time_zone: chrono_tz::Europe::Copenhagen,
-        plans: Default::default(),
+        ..beredskab::config::Config::default()
     };
+    let clock = beredskab::app::Clock::system(config.time_zone);
+    let ctx = beredskab::app::App::new(db.clone(), config, clock).unwrap();
 
     Setup {
         _dir: dir,
@@ -120,7 +113,7 @@ async fn plan_drill(s: &Setup, n: i64) -> chrono::DateTime<Utc> {
     store::drills::create(&s.db, &drill).await.unwrap();
     // The occurrence is made ahead of time, as the scheduler does (outside the timing).
     let start = start.and_utc();
-    beredskab::drills::tick(&s.ctx, start - chrono::Duration::days(20))
+    beredskab::scheduler::run(&s.ctx, start - chrono::Duration::days(20))
         .await
         .unwrap();
     start
@@ -148,7 +141,7 @@ fn mail(c: &mut Criterion) {
                     let start = plan_drill(&s, day.fetch_add(1, Ordering::Relaxed)).await;
                     let started = Instant::now();
                     let queued =
-                        beredskab::drills::tick(&s.ctx, start - chrono::Duration::days(13))
+                        beredskab::scheduler::run(&s.ctx, start - chrono::Duration::days(13))
                             .await
                             .unwrap();
                     let took = started.elapsed();

@@ -81,13 +81,18 @@ pub struct Config {
     pub smtp_user: Option<String>,
     pub smtp_password: Option<Secret>,
     /// The sender of every message (`BEREDSKAB_MAIL_FROM`).
-    pub mail_from: String,
-    /// The address people reach the server at, for links in mail (`BEREDSKAB_PUBLIC_URL`).
+    #[serde(deserialize_with = "parsed")]
+    pub mail_from: lettre::message::Mailbox,
+    /// The address people reach the server at, for links in mail (`BEREDSKAB_PUBLIC_URL`);
+    /// kept without a trailing `/`.
+    #[serde(deserialize_with = "public_url")]
     pub public_url: String,
     /// Days before a drill its invitation is sent (`BEREDSKAB_INVITE_DAYS_BEFORE`).
     pub invite_days_before: u32,
-    /// The plans' time zone for drill schedules (`BEREDSKAB_TIME_ZONE`).
-    pub time_zone: String,
+    /// The plans' time zone: where "today" is decided for pages, mail and reminders, and the
+    /// zone of new drill schedules (`BEREDSKAB_TIME_ZONE`).
+    #[serde(deserialize_with = "parsed")]
+    pub time_zone: chrono_tz::Tz,
     /// Days after a drill before its facilitator is reminded to finish the evaluation
     /// (`BEREDSKAB_EVALUATION_DAYS`).
     pub evaluation_days: u32,
@@ -141,10 +146,13 @@ impl Default for Config {
             smtp_security: SmtpSecurity::Starttls,
             smtp_user: None,
             smtp_password: None,
-            mail_from: "beredskab <beredskab@localhost>".to_string(),
+            mail_from: lettre::message::Mailbox::new(
+                Some("beredskab".to_string()),
+                lettre::Address::new("beredskab", "localhost").expect("a valid address"),
+            ),
             public_url: "http://127.0.0.1:8080".to_string(),
             invite_days_before: 14,
-            time_zone: "Europe/Copenhagen".to_string(),
+            time_zone: chrono_tz::Europe::Copenhagen,
             evaluation_days: 3,
             action_reminder_days: 7,
             runbook_dir: PathBuf::from("runbooks"),
@@ -279,15 +287,29 @@ impl Config {
                 "BEREDSKAB_SMTP_USER" => config.smtp_user = Some(value),
                 "BEREDSKAB_METRICS_TOKEN" => config.metrics_token = Some(value.into()),
                 "BEREDSKAB_SMTP_PASSWORD" => config.smtp_password = Some(value.into()),
-                "BEREDSKAB_MAIL_FROM" => config.mail_from = value,
-                "BEREDSKAB_PUBLIC_URL" => config.public_url = value,
+                "BEREDSKAB_MAIL_FROM" => {
+                    config.mail_from = value.parse().map_err(|_| {
+                        bad(
+                            name,
+                            &value,
+                            "expected an address like beredskab <it@kommune.dk>",
+                        )
+                    })?
+                }
+                "BEREDSKAB_PUBLIC_URL" => {
+                    config.public_url = base_url(&value).map_err(|m| bad(name, &value, m))?
+                }
                 "BEREDSKAB_INVITE_DAYS_BEFORE" => {
                     config.invite_days_before =
                         value.parse().ok().filter(|d| *d <= 365).ok_or_else(|| {
                             bad(name, &value, "expected a number of days up to 365")
                         })?
                 }
-                "BEREDSKAB_TIME_ZONE" => config.time_zone = value,
+                "BEREDSKAB_TIME_ZONE" => {
+                    config.time_zone = value.parse().map_err(|_| {
+                        bad(name, &value, "expected a time zone like Europe/Copenhagen")
+                    })?
+                }
                 "BEREDSKAB_EVALUATION_DAYS" => {
                     config.evaluation_days =
                         value.parse().ok().filter(|d| *d <= 365).ok_or_else(|| {
@@ -322,24 +344,6 @@ impl Config {
                 "must not be empty",
             ));
         }
-        if config
-            .mail_from
-            .parse::<lettre::message::Mailbox>()
-            .is_err()
-        {
-            return Err(bad(
-                "BEREDSKAB_MAIL_FROM",
-                &config.mail_from,
-                "expected an address like beredskab <it@kommune.dk>",
-            ));
-        }
-        if crate::domain::drill::time_zone(&config.time_zone).is_err() {
-            return Err(bad(
-                "BEREDSKAB_TIME_ZONE",
-                &config.time_zone,
-                "expected a time zone like Europe/Copenhagen",
-            ));
-        }
         if config.review_reminder_days == 0 {
             return Err(bad(
                 "BEREDSKAB_REVIEW_REMINDER_DAYS",
@@ -363,6 +367,42 @@ impl Config {
         }
         Ok(config)
     }
+}
+
+impl Config {
+    /// The address of `path` (which starts with `/`) on this server, for links in mail and
+    /// calendar feeds.
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{path}", self.public_url)
+    }
+}
+
+/// An `http(s)` address without its trailing `/`.
+fn base_url(value: &str) -> Result<String, &'static str> {
+    match url::Url::parse(value) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+            Ok(value.trim_end_matches('/').to_string())
+        }
+        _ => Err("expected an address like https://beredskab.kommune.dk"),
+    }
+}
+
+/// A file value read with its type's `FromStr`.
+fn parsed<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    let text = String::deserialize(deserializer)?;
+    text.parse()
+        .map_err(|e| serde::de::Error::custom(format!("{text:?}: {e}")))
+}
+
+/// `public_url` from a file.
+fn public_url<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    base_url(&text).map_err(|m| serde::de::Error::custom(format!("{text:?}: {m}")))
 }
 
 fn flag(value: &str) -> Option<bool> {

@@ -1,12 +1,14 @@
 //! beredskab: an ICT contingency plan manager and drill runner.
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod domain;
-pub mod drills;
 pub mod mail;
 pub mod metrics;
 pub mod plan_files;
 pub mod render;
+pub mod scheduler;
+pub mod startup;
 pub mod store;
-pub mod web;
+mod web;

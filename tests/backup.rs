@@ -59,8 +59,7 @@ async fn a_restored_backup_equals_the_original_and_a_bad_file_is_refused() {
 
     // With the server stopped, a backup restored elsewhere equals the original row for row.
     drop(approver);
-    drop(app);
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    app.stop().await;
     let copy = dir.path().join("copy.db");
     assert!(
         beredskab(&url, &["backup", "--out", copy.to_str().unwrap()])

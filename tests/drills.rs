@@ -5,12 +5,11 @@
 
 mod helpers;
 
-use std::sync::Arc;
-
+use beredskab::app::{App, Clock};
 use beredskab::domain::drill::Schedule;
 use beredskab::domain::{PlanId, ScenarioId};
-use beredskab::drills::{Context, tick};
 use beredskab::mail::{Mailer, deliver_due};
+use beredskab::scheduler::run as tick;
 use beredskab::store::{self, drills::Drill, outbox};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use helpers::smtp::SmtpServer;
@@ -99,20 +98,19 @@ async fn drill_of(conn: &DatabaseConnection, schedule: Schedule) -> (i64, Vec<St
     )
 }
 
-fn context(conn: &DatabaseConnection) -> Context {
-    Context {
-        db: conn.clone(),
-        templates: Arc::new(beredskab::render::Templates::load().unwrap()),
+fn context(conn: &DatabaseConnection) -> App {
+    let config = beredskab::config::Config {
         language: "da".into(),
-        organizer: ("Beredskab".into(), "beredskab@eksempel-kommune.dk".into()),
+        mail_from: from(),
         public_url: "https://beredskab.example".into(),
-        outbox: Arc::new(tokio::sync::Notify::new()),
         evaluation_days: 3,
         action_reminder_days: 7,
         review_reminder_days: 14,
         time_zone: chrono_tz::Europe::Copenhagen,
-        plans: Default::default(),
-    }
+        ..beredskab::config::Config::default()
+    };
+    let clock = Clock::fixed(chrono_tz::Europe::Copenhagen, Utc::now());
+    App::new(conn.clone(), config, clock).unwrap()
 }
 
 fn mailer(smtp: &SmtpServer) -> Mailer {
@@ -479,14 +477,20 @@ async fn a_cancelled_drill_sends_a_calendar_cancel_with_the_same_uid_and_no_remi
 
         let drill = store::drills::find(&conn, drill_id).await.unwrap().unwrap();
         assert!(
-            beredskab::drills::cancel(&ctx, &drill, now, Default::default())
-                .await
-                .unwrap()
+            {
+                ctx.clock.set(now);
+                ctx.cancel_drill("tester", &drill)
+            }
+            .await
+            .unwrap()
         );
         assert!(
-            !beredskab::drills::cancel(&ctx, &drill, now, Default::default())
-                .await
-                .unwrap(),
+            !{
+                ctx.clock.set(now);
+                ctx.cancel_drill("tester", &drill)
+            }
+            .await
+            .unwrap(),
             "once"
         );
         deliver_due(&conn, &mailer(&smtp), &from(), now)
@@ -537,9 +541,12 @@ async fn a_cancellation_never_reaches_a_recipient_before_the_invitation_it_cance
         // the invitation's next.
         let drill = store::drills::find(&conn, drill_id).await.unwrap().unwrap();
         assert!(
-            beredskab::drills::cancel(&ctx, &drill, at(901), Default::default())
-                .await
-                .unwrap()
+            {
+                ctx.clock.set(at(901));
+                ctx.cancel_drill("tester", &drill)
+            }
+            .await
+            .unwrap()
         );
         assert_eq!(
             deliver_due(&conn, &mailer(&smtp), &from(), at(902))
@@ -619,9 +626,12 @@ async fn a_moved_drill_updates_the_same_calendar_entry_and_reminds_before_the_ne
     let drill = store::drills::find(&conn, drill_id).await.unwrap().unwrap();
     let at = NaiveDateTime::parse_from_str("2026-12-17 13:00", "%Y-%m-%d %H:%M").unwrap();
     assert!(
-        beredskab::drills::reschedule(&ctx, &drill, at, now, Default::default())
-            .await
-            .unwrap()
+        {
+            ctx.clock.set(now);
+            ctx.reschedule_drill("tester", &drill, at)
+        }
+        .await
+        .unwrap()
     );
     deliver_due(&conn, &mailer(&smtp), &from(), now)
         .await
@@ -883,7 +893,7 @@ async fn systems_not_exercised_are_flagged_and_a_significant_change_asks_for_ano
         format!("version 3 (approved {today}) changed rto; not exercised since")
     );
     // The coordinator is told by mail, queued with the approval.
-    let mail = app.wait_for_mail("exercise.", 1).await;
+    let mail = app.mail_after_jobs("exercise.").await;
     assert_eq!(mail.len(), 1, "one coordinator in the example plan");
     assert!(mail[0].contains("lani@eksempel-kommune.dk"));
     let text = quoted_printable_text(&mail[0]);
@@ -1024,9 +1034,12 @@ async fn changing_an_invited_drill_invites_the_added_cancels_for_the_removed_and
         new.participants.push("michael-skov".into());
         let later = utc("2026-11-28T10:00:00Z");
         assert!(
-            beredskab::drills::update(&ctx, &old, &new, later, Default::default())
-                .await
-                .unwrap()
+            {
+                ctx.clock.set(later);
+                ctx.update_drill("tester", &old, &new)
+            }
+            .await
+            .unwrap()
         );
         let all = queued(conn.clone()).await;
         let fresh: Vec<&outbox::Message> = all[invited..].iter().collect();
@@ -1049,9 +1062,12 @@ async fn changing_an_invited_drill_invites_the_added_cancels_for_the_removed_and
         // A new place goes to everyone as a calendar update with the SEQUENCE raised.
         let old = new.clone();
         new.location = "Beredskabsrummet, kælderen".into();
-        beredskab::drills::update(&ctx, &old, &new, later, Default::default())
-            .await
-            .unwrap();
+        {
+            ctx.clock.set(later);
+            ctx.update_drill("tester", &old, &new)
+        }
+        .await
+        .unwrap();
         let all = queued(conn.clone()).await;
         let updates: Vec<&outbox::Message> = all[invited + 2..].iter().collect();
         assert_eq!(updates.len(), new.participants.len());
@@ -1069,9 +1085,12 @@ async fn changing_an_invited_drill_invites_the_added_cancels_for_the_removed_and
         assert_eq!(stored[0].sequence, 1);
         assert_eq!(stored[0].uid, occurrence.uid, "the same calendar entry");
         // Nothing changed: nothing sent.
-        beredskab::drills::update(&ctx, &new, &new, later, Default::default())
-            .await
-            .unwrap();
+        {
+            ctx.clock.set(later);
+            ctx.update_drill("tester", &new, &new)
+        }
+        .await
+        .unwrap();
         assert_eq!(queued(conn.clone()).await.len(), all.len());
         conn.close().await.unwrap();
         db.cleanup().await;
@@ -1104,9 +1123,12 @@ async fn a_programme_with_a_new_cron_expression_cancels_the_occurrences_it_no_lo
     new.schedule = Schedule::Recurring {
         cron: "0 10 1-7 1,4,7,10 Wed".into(),
     };
-    beredskab::drills::update(&ctx, &old, &new, now, Default::default())
-        .await
-        .unwrap();
+    {
+        ctx.clock.set(now);
+        ctx.update_drill("tester", &old, &new)
+    }
+    .await
+    .unwrap();
     tick(&ctx, now).await.unwrap();
     let after = store::drills::occurrences(&conn, id).await.unwrap();
     let state_at = |t: &str| {

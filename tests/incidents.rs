@@ -381,10 +381,10 @@ async fn the_call_tree_is_alerted_findings_become_action_items_and_pocket_plans_
         .matches("[[call_tree]]")
         .count();
     let alerts = app
-        .wait_for_mail(
-            &format!("alert.{}", incident.trim_start_matches("/incidents/")),
-            call_tree,
-        )
+        .mail_after_jobs(&format!(
+            "alert.{}",
+            incident.trim_start_matches("/incidents/")
+        ))
         .await;
     assert_eq!(alerts.len(), call_tree, "one per person in the call tree");
     let (_, page) = app.page(&incident).await;
@@ -426,7 +426,7 @@ async fn the_call_tree_is_alerted_findings_become_action_items_and_pocket_plans_
     assert!(report.contains("Test gendannelse af filserverne hvert kvartal"));
     let (_, actions) = app.page("/plans/example-kommune/actions").await;
     assert!(actions.contains("Test gendannelse af filserverne hvert kvartal"));
-    let mail = app.wait_for_mail("action.", 1).await;
+    let mail = app.mail_after_jobs("action.").await;
     assert_eq!(mail.len(), 1);
     assert!(mail[0].contains("jemo@eksempel-kommune.dk"));
 

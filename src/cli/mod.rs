@@ -13,12 +13,13 @@ use chrono::{Local, NaiveDate};
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::{Value, json};
 
+use crate::app::{App, Clock};
 use crate::config::Config;
 use crate::domain::analysis::{self, Assessment};
 use crate::domain::{Duration, PlanId, SystemId};
 use crate::plan_files::{self, LoadedPlan, Located};
+use crate::startup::{self, Application};
 use crate::store;
-use crate::web::{self, Application};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -222,7 +223,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             runtime.block_on(async {
                 let app = Application::build(config.clone()).await?;
                 tracing::info!("listening on http://{}:{}", config.bind.ip(), app.port());
-                app.run_until_stopped(web::shutdown_signal()).await?;
+                app.run_until_stopped(startup::shutdown_signal()).await?;
                 Ok::<_, anyhow::Error>(ExitCode::SUCCESS)
             })
         }
@@ -372,26 +373,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 },
         } => {
             let id = PlanId::parse(&plan).map_err(|e| anyhow::anyhow!("--plan: {e}"))?;
-            crate::domain::drill::time_zone(&time_zone)
+            let time_zone = crate::domain::drill::time_zone(&time_zone)
                 .map_err(|e| anyhow::anyhow!("--time-zone: {e}"))?;
             block_on(async {
-                let db = store::connect(&url)
+                let app = open_app(&url, time_zone).await?;
+                use crate::app::reports::{self, AnnualError};
+                let data = app
+                    .annual_report(&id, year, &language)
                     .await
-                    .with_context(|| connecting(&url))?;
-                store::migrate(&db).await?;
-                let templates = crate::render::Templates::load()?;
-                let data = web::report::annual_data(
-                    &db, None, &templates, &id, year, &language, &time_zone,
-                )
-                .await
-                .map_err(|e| match e {
-                    web::report::AnnualError::NoPlan(_) => {
-                        anyhow::anyhow!("--plan: no plan {:?} in the database", id.as_str())
-                    }
-                    e @ web::report::AnnualError::Future { .. } => anyhow::anyhow!("--year: {e}"),
-                    web::report::AnnualError::Other(e) => anyhow::anyhow!(e),
-                })?;
-                let html = web::report::annual_file(&templates, data, &language)?;
+                    .map_err(|e| match e {
+                        AnnualError::NoPlan(_) => {
+                            anyhow::anyhow!("--plan: no plan {:?} in the database", id.as_str())
+                        }
+                        e @ AnnualError::Future { .. } => anyhow::anyhow!("--year: {e}"),
+                        e => anyhow::anyhow!(e),
+                    })?;
+                let html = reports::annual_file(&app.templates, data, &language)?;
                 write_file(&out, &html)?;
                 println!("wrote {} ({} KB)", out.display(), html.len() / 1024);
                 Ok(ExitCode::SUCCESS)
@@ -408,11 +405,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let id = PlanId::parse(&plan).map_err(|e| anyhow::anyhow!("--plan: {e}"))?;
             block_on(async {
-                let db = store::connect(&url)
-                    .await
-                    .with_context(|| connecting(&url))?;
-                store::migrate(&db).await?;
-                let Some(shown) = web::runbook::shown(&db, &id).await? else {
+                let app = open_app(&url, Config::default().time_zone).await?;
+                let Some(shown) = app.runbook(&id).await? else {
                     anyhow::bail!("--plan: no plan {:?} in the database", id.as_str());
                 };
                 if shown.version.is_none() && !draft {
@@ -420,8 +414,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         "plan {id} has no approved version yet: approve it first, or pass --draft"
                     );
                 }
-                let templates = crate::render::Templates::load()?;
-                let html = web::runbook::offline(&templates, &shown, &language)?;
+                let html = crate::render::runbook::offline(
+                    &app.templates,
+                    &shown.document(),
+                    &language,
+                    app.clock.today(),
+                )?;
                 write_file(&out, &html)?;
                 println!(
                     "wrote {} ({}, {} systems, {} KB)",
@@ -478,6 +476,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
     }
+}
+
+/// The application on the database at `url` (brought up to date), for a command that reads
+/// plans the way the server does.
+async fn open_app(url: &str, time_zone: chrono_tz::Tz) -> anyhow::Result<App> {
+    let db = store::connect(url).await.with_context(|| connecting(url))?;
+    store::migrate(&db).await?;
+    let config = Config {
+        database_url: url.to_string(),
+        time_zone,
+        ..Config::default()
+    };
+    App::new(db, config, Clock::system(time_zone))
 }
 
 fn connecting(url: &str) -> String {

@@ -12,10 +12,9 @@ use lettre::message::{Attachment, Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sea_orm::DatabaseConnection;
-use tokio::sync::Notify;
 
 use crate::config::{Config, MailTransport, SmtpSecurity};
-use crate::metrics::{MailOutcome, Metrics};
+use crate::metrics::MailOutcome;
 use crate::store::{self, outbox};
 
 /// Where mail goes.
@@ -223,23 +222,18 @@ async fn deliver_one(
     }
 }
 
-/// Runs the outbox worker: sends what is due, then waits for new mail (`wake`) or the next
-/// retry, whichever comes first.
-pub fn spawn_worker(
-    db: DatabaseConnection,
-    mailer: Mailer,
-    from: Mailbox,
-    wake: Arc<Notify>,
-    metrics: Arc<Metrics>,
-) {
+/// Runs the outbox worker: sends what is due, then waits for new mail (the app's outbox is
+/// woken) or the next retry, whichever comes first.
+pub fn spawn_worker(app: crate::app::App, mailer: Mailer) {
     tokio::spawn(async move {
+        let from = app.config.mail_from.clone();
         loop {
-            match deliver_due_outcomes(&db, &mailer, &from, Utc::now()).await {
-                Ok(outcomes) => outcomes.into_iter().for_each(|o| metrics.mail(o)),
+            match deliver_due_outcomes(&app.db, &mailer, &from, app.clock.now()).await {
+                Ok(outcomes) => outcomes.into_iter().for_each(|o| app.metrics.mail(o)),
                 Err(e) => tracing::error!(error = %e, "outbox worker"),
             }
             tokio::select! {
-                () = wake.notified() => {}
+                () = app.outbox.notified() => {}
                 () = tokio::time::sleep(Duration::from_secs(5)) => {}
             }
         }

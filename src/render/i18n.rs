@@ -238,6 +238,14 @@ pub fn date(d: NaiveDate, lang: &str) -> String {
     }
 }
 
+/// A moment as the plan's people read it, already in their time zone: date and `HH:MM`.
+pub fn local_time<Tz: chrono::TimeZone>(at: chrono::DateTime<Tz>, lang: &str) -> String
+where
+    Tz::Offset: std::fmt::Display,
+{
+    format!("{} {}", date(at.date_naive(), lang), at.format("%H:%M"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

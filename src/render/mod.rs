@@ -3,12 +3,16 @@
 //! command line alike.
 
 pub mod i18n;
+pub mod picture;
+pub mod runbook;
 
 use std::sync::Arc;
 
 use handlebars::Handlebars;
 use rust_embed::RustEmbed;
-use serde_json::Value;
+use serde_json::{Value, json};
+
+use crate::domain::{Duration, PersonId, Plan};
 use sha2::Digest as _;
 
 use i18n::{LANGUAGES, Locales, Translate};
@@ -228,6 +232,33 @@ pub fn url_escape(text: &str) -> String {
             }
             _ => format!("%{b:02X}"),
         })
+        .collect()
+}
+
+/// A duration for a page, in `lang`; `null` when there is none.
+pub fn dur(d: Option<Duration>, lang: &str) -> Value {
+    d.map_or(Value::Null, |d| Value::String(i18n::duration(d, lang)))
+}
+
+pub fn person_name(plan: &Plan, id: Option<&PersonId>) -> Value {
+    match id {
+        None => Value::Null,
+        Some(id) => match plan.person(id.as_str()) {
+            Some(p) => {
+                json!({"id": p.id, "name": p.name, "title": p.title, "email": p.email, "phone": p.phone, "tel": tel(&p.phone)})
+            }
+            None => {
+                json!({"id": id, "name": id.as_str(), "title": "", "email": "", "phone": "", "tel": ""})
+            }
+        },
+    }
+}
+
+/// A phone number as a `tel:` target: digits and a leading `+` only.
+pub fn tel(phone: &str) -> String {
+    phone
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '+')
         .collect()
 }
 

@@ -753,7 +753,7 @@ async fn list_systems(
     }
     // Serialised and compressed once per plan revision (every save raises it).
     const KEY: &str = "api:systems";
-    let list = match state.plans.body(&plan, KEY) {
+    let list = match state.plans.kept(&plan, KEY) {
         Some(list) => list,
         None => {
             let revisions = store::edits::system_revisions(&state.db, &plan.id).await?;
@@ -762,7 +762,7 @@ async fn list_systems(
                 .iter()
                 .map(|s| system_body(s, revisions.get(s.id.as_str()).copied().unwrap_or(0)))
                 .collect();
-            state.plans.keep_body(&plan, KEY, encoded_json(&systems)?)
+            state.plans.keep(&plan, KEY, encoded_json(&systems)?)
         }
     };
     Ok(tag.on(list.response(&headers, "application/json")))
@@ -963,13 +963,9 @@ async fn approve(
 ) -> ApiResult<Response> {
     let signed_in = viewer.require_that(|a| a.may_approve())?;
     let id = PlanId::parse(&plan_id).map_err(|_| super::Error::NotFound)?;
-    match super::versions::approve_draft(
-        &state,
-        &id,
-        &signed_in.actor.username,
-        body.comment.trim(),
-    )
-    .await?
+    match state
+        .approve_draft(&id, &signed_in.actor.username, body.comment.trim())
+        .await?
     {
         Approved::Version(v) => {
             Ok((StatusCode::CREATED, axum::Json(version_view(&v))).into_response())
@@ -1080,8 +1076,9 @@ async fn findings(
 ) -> ApiResult<Response> {
     user(&viewer)?;
     let (plan, plan_state) = super::pages::load_with_state(&state, &plan_id).await?;
-    let coverage =
-        super::pages::findings_stamped(&state, &plan, plan_state.coverage_stamp()).await?;
+    let coverage = state
+        .findings_stamped(&plan, plan_state.coverage_stamp())
+        .await?;
     let revision = plan_state.revisions.revision.to_string();
     let tag = Tag::new(
         &state,
@@ -1092,7 +1089,7 @@ async fn findings(
         return Ok(not_modified);
     }
     let key = format!("api:findings|{}", coverage.key);
-    let list = match state.plans.body(&plan, &key) {
+    let list = match state.plans.kept(&plan, &key) {
         Some(list) => list,
         None => {
             let list: Vec<FindingView> = coverage
@@ -1109,7 +1106,7 @@ async fn findings(
                     message: f.message.clone(),
                 })
                 .collect();
-            state.plans.keep_body(&plan, &key, encoded_json(&list)?)
+            state.plans.keep(&plan, &key, encoded_json(&list)?)
         }
     };
     Ok(tag.on(list.response(&headers, "application/json")))

@@ -56,7 +56,7 @@ async fn entries(
 ) -> Result<Vec<Entry>> {
     let me = actor.and_then(|a| a.person.as_deref());
     let all = actor.is_none_or(Actor::sees_whole_programme);
-    let since = Utc::now() - chrono::Duration::days(PAST_DAYS);
+    let since = state.clock.now() - chrono::Duration::days(PAST_DAYS);
     let mut out = Vec::new();
     let drills: HashMap<i64, store::drills::Drill> = store::drills::list(&state.db, Some(&plan.id))
         .await?
@@ -91,7 +91,7 @@ async fn entries(
             overdue: false,
         });
     }
-    let today = chrono::Local::now().date_naive();
+    let today = state.clock.today();
     for s in &plan.systems {
         let mine = actor.is_some_and(|a| a.owns(s));
         if !(all || mine) {
@@ -133,7 +133,7 @@ async fn render(
     let plan = load(state, plan_id).await?;
     let review_word = state.templates.text(lang, "calendar.review");
     let all = entries(state, &plan, None, &review_word).await?;
-    let today = chrono::Local::now().date_naive();
+    let today = state.clock.today();
     let first = NaiveDate::from_ymd_opt(today.year(), today.month(), 1).unwrap_or(today);
     let month_key = |d: NaiveDate| (d.year(), d.month());
     let mut months: BTreeMap<(i32, u32), Vec<Value>> = BTreeMap::new();
@@ -149,7 +149,7 @@ async fn render(
         let day = e.day.unwrap_or_else(|| e.start.date_naive());
         let when = match e.day {
             Some(d) => i18n::date(d, lang),
-            None => super::drills::local(e.start, &state.config.time_zone, lang),
+            None => i18n::local_time(state.clock.local(e.start), lang),
         };
         let row = json!({"when": when, "title": e.title, "path": e.path, "drill": e.drill});
         if e.overdue {
@@ -194,7 +194,7 @@ async fn new_feed(
         &state.db,
         user.account.id,
         Some(auth::token_hash(&token)),
-        Utc::now(),
+        state.clock.now(),
     )
     .await?;
     store::audit::write(
@@ -207,10 +207,7 @@ async fn new_feed(
         }],
     )
     .await?;
-    let url = format!(
-        "{}/calendar/{token}.ics",
-        state.config.public_url.trim_end_matches('/')
-    );
+    let url = state.config.link(&format!("/calendar/{token}.ics"));
     render(&state, &viewer, &plan_id, Some(url)).await
 }
 

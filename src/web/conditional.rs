@@ -45,7 +45,7 @@ impl Tag {
         plan_state: &crate::store::edits::PlanState,
         what: &[&str],
     ) -> Tag {
-        let today = chrono::Local::now().date_naive().to_string();
+        let today = state.clock.today().to_string();
         let revision = plan_state.revisions.revision.to_string();
         let version = format!("{:?}", plan_state.latest.as_ref().map(|v| v.number));
         let coverage = format!("{:?}", plan_state.coverage_stamp());

@@ -12,11 +12,15 @@ use serde_json::{Value, json};
 
 use super::auth::Viewer;
 use super::edit::{Fields, problem_text};
+use super::i18n;
 use super::pages::{load, page, page_with};
 use super::{AppState, Error, Result};
-use crate::domain::drill::{DrillForm, Schedule, time_zone};
+pub(super) use crate::app::actions::ActionSource;
+use crate::app::actions::NewAction;
+use crate::app::drills::schedule_text;
+use crate::domain::drill::{DrillForm, Schedule};
 use crate::domain::{Plan, ScenarioId};
-use crate::store::{self, audit, drills::Drill, outbox};
+use crate::store::{self, drills::Drill, outbox};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -47,22 +51,14 @@ pub fn router() -> Router<AppState> {
         .route("/outbox", get(outbox_page))
 }
 
-/// A moment as the plan's people read it: local date and time.
-pub(super) fn local(at: chrono::DateTime<Utc>, tz: &str, lang: &str) -> String {
-    let tz = time_zone(tz).unwrap_or(chrono_tz::Europe::Copenhagen);
-    let t = at.with_timezone(&tz);
-    format!(
-        "{} {}",
-        super::i18n::date(t.date_naive(), lang),
-        t.format("%H:%M")
-    )
-}
-
-fn schedule_text(s: &Schedule) -> String {
-    match s {
-        Schedule::Once { at } => at.format("%Y-%m-%d %H:%M").to_string(),
-        Schedule::Recurring { cron } => format!("cron: {cron}"),
-    }
+/// A moment as the plan's people read it: local date and time in the drill's time zone.
+pub(super) fn local(
+    state: &AppState,
+    at: chrono::DateTime<Utc>,
+    drill: &Drill,
+    lang: &str,
+) -> String {
+    i18n::local_time(at.with_timezone(&state.drill_zone(drill)), lang)
 }
 
 async fn list(
@@ -73,7 +69,7 @@ async fn list(
     let user = viewer.require()?;
     let plan = load(&state, &plan_id).await?;
     let library = store::drills::scenarios(&state.db, &plan.id).await?;
-    let now = Utc::now();
+    let now = state.clock.now();
     let mut drills = Vec::new();
     for d in store::drills::list(&state.db, Some(&plan.id)).await? {
         let next = store::drills::occurrences(&state.db, d.id)
@@ -85,7 +81,7 @@ async fn list(
             "title": d.title,
             "kind": format!("drill.kind.{}", d.scenario.kind.as_str()),
             "schedule": schedule_text(&d.schedule),
-            "next": next.as_ref().map(|o| local(o.starts_at, &d.time_zone, &viewer.lang)),
+            "next": next.as_ref().map(|o| local(&state, o.starts_at, &d, &viewer.lang)),
             "invited": next.as_ref().is_some_and(|o| o.invited_at.is_some()),
             "participants": d.participants.len(),
         }));
@@ -223,8 +219,7 @@ async fn create(
         participants: f.all("participant"),
         invite_days_before: f.get("invite_days_before"),
     };
-    let tz = time_zone(&state.config.time_zone).map_err(|e| Error::Internal(e.to_string()))?;
-    let planned = match form.apply(&plan, tz, Utc::now()) {
+    let planned = match form.apply(&plan, state.clock.zone(), state.clock.now()) {
         Ok(p) => p,
         Err(errors) => {
             let data = form_view(&state, &viewer.lang, &plan, &scenario, &form, &errors);
@@ -251,28 +246,13 @@ async fn create(
             .collect(),
         location: planned.location,
         schedule: planned.schedule,
-        time_zone: state.config.time_zone.clone(),
+        time_zone: state.clock.zone().name().to_string(),
         invite_days_before: i32::try_from(planned.invite_days_before).unwrap_or(14),
         created_by: user.actor.username.clone(),
-        created_at: Utc::now(),
+        created_at: state.clock.now(),
         cancelled: false,
     };
-    let txn = store::begin_write(&state.db).await?;
-    let id = store::drills::create(&txn, &drill).await?;
-    audit::write(
-        &txn,
-        vec![audit::Entry {
-            actor: user.actor.username.clone(),
-            plan_id: Some(plan.id.to_string()),
-            action: "drill-plan".into(),
-            field: format!("drill {id}"),
-            after: format!("{}: {}", drill.title, schedule_text(&drill.schedule)),
-            ..Default::default()
-        }],
-    )
-    .await?;
-    txn.commit().await.map_err(store::StoreError::from)?;
-    state.scheduler.notify_one();
+    let id = state.plan_drill(&user.actor.username, &drill).await?;
     Ok(Redirect::to(&format!("/drills/{id}")).into_response())
 }
 
@@ -281,7 +261,7 @@ fn changeable(drill: &Drill, now: chrono::DateTime<Utc>) -> bool {
     !drill.cancelled
         && match &drill.schedule {
             Schedule::Recurring { .. } => true,
-            Schedule::Once { at } => time_zone(&drill.time_zone)
+            Schedule::Once { at } => crate::domain::drill::time_zone(&drill.time_zone)
                 .ok()
                 .and_then(|tz| crate::domain::drill::local_to_utc(*at, tz).ok())
                 .is_some_and(|t| t > now),
@@ -334,7 +314,7 @@ async fn edit_form(
     let drill = store::drills::find(&state.db, id)
         .await?
         .ok_or(Error::NotFound)?;
-    if !changeable(&drill, Utc::now()) {
+    if !changeable(&drill, state.clock.now()) {
         return Err(Error::NotFound);
     }
     let plan = load(&state, &drill.plan_id).await?;
@@ -353,7 +333,7 @@ async fn update(
     let old = store::drills::find(&state.db, id)
         .await?
         .ok_or(Error::NotFound)?;
-    let now = Utc::now();
+    let now = state.clock.now();
     if !changeable(&old, now) {
         return Err(Error::NotFound);
     }
@@ -375,8 +355,7 @@ async fn update(
         },
         ..stored
     };
-    let tz = time_zone(&old.time_zone).map_err(|e| Error::Internal(e.to_string()))?;
-    let planned = match form.apply(&plan, tz, now) {
+    let planned = match form.apply(&plan, state.drill_zone(&old), now) {
         Ok(p) => p,
         Err(errors) => {
             let data = edit_view(&state, &viewer.lang, &plan, &old, &form, &errors);
@@ -402,29 +381,7 @@ async fn update(
         invite_days_before: i32::try_from(planned.invite_days_before).unwrap_or(14),
         ..old.clone()
     };
-    let describe = |d: &Drill| {
-        format!(
-            "{} · {} · {} · {}",
-            d.title,
-            schedule_text(&d.schedule),
-            d.location,
-            d.participants.join(", ")
-        )
-    };
-    let entry = audit::Entry {
-        actor: user.actor.username.clone(),
-        plan_id: Some(old.plan_id.clone()),
-        action: "drill-edit".into(),
-        field: format!("drill {id}"),
-        before: describe(&old),
-        after: describe(&new),
-        ..Default::default()
-    };
-    if new != old {
-        let ctx = &state.mail;
-        crate::drills::update(ctx, &old, &new, now, entry).await?;
-        state.scheduler.notify_one();
-    }
+    state.update_drill(&user.actor.username, &old, &new).await?;
     Ok(Redirect::to(&format!("/drills/{id}")).into_response())
 }
 
@@ -447,9 +404,9 @@ async fn show(
         occurrences.push(json!({
             "id": o.id,
             "closed": o.closed_at.is_some(),
-            "when": local(o.starts_at, &drill.time_zone, lang),
-            "invited": o.invited_at.map(|t| local(t, &drill.time_zone, lang)),
-            "reminded": o.reminded_at.map(|t| local(t, &drill.time_zone, lang)),
+            "when": local(&state, o.starts_at, &drill, lang),
+            "invited": o.invited_at.map(|t| local(&state, t, &drill, lang)),
+            "reminded": o.reminded_at.map(|t| local(&state, t, &drill, lang)),
             "sent": count(outbox::SENT),
             "queued": count(outbox::QUEUED) + count(outbox::SENDING),
             "failed": count(outbox::FAILED),
@@ -488,7 +445,7 @@ async fn show(
             "occurrences": occurrences,
             "cancelled": drill.cancelled,
             "may_cancel": user.actor.may_edit_plan() && !drill.cancelled,
-            "may_edit": user.actor.may_edit_plan() && changeable(&drill, Utc::now()),
+            "may_edit": user.actor.may_edit_plan() && changeable(&drill, state.clock.now()),
             "may_move": user.actor.may_edit_plan()
                 && !drill.cancelled
                 && matches!(drill.schedule, Schedule::Once { .. }),
@@ -531,16 +488,7 @@ async fn cancel(
     let drill = store::drills::find(&state.db, id)
         .await?
         .ok_or(Error::NotFound)?;
-    let ctx = &state.mail;
-    let entry = audit::Entry {
-        actor: user.actor.username.clone(),
-        plan_id: Some(drill.plan_id.clone()),
-        action: "drill-cancel".into(),
-        field: format!("drill {id}"),
-        before: drill.title.clone(),
-        ..Default::default()
-    };
-    crate::drills::cancel(ctx, &drill, Utc::now(), entry).await?;
+    state.cancel_drill(&user.actor.username, &drill).await?;
     Ok(Redirect::to(&format!("/drills/{id}")).into_response())
 }
 
@@ -595,8 +543,8 @@ async fn run(
 ) -> Result<Response> {
     let r = load_run(&state, &viewer, id).await?;
     let lang = &viewer.lang;
-    let tz = &r.drill.time_zone;
-    let now = Utc::now();
+    let tz = &r.drill;
+    let now = state.clock.now();
     let records = store::drills::records(&state.db, id).await?;
     let results = crate::domain::drill::results(&r.plan, &r.drill.scenario, &records);
     let closed = r.occurrence.closed_at.is_some();
@@ -608,7 +556,7 @@ async fn run(
         .iter()
         .map(|i| {
             let at = start + chrono::Duration::minutes(i64::from(i.minute));
-            json!({"minute": i.minute, "at": local(at, tz, lang), "at_utc": at.to_rfc3339(), "played": at <= now, "text": i.text})
+            json!({"minute": i.minute, "at": local(&state, at, tz, lang), "at_utc": at.to_rfc3339(), "played": at <= now, "text": i.text})
         })
         .collect();
     let systems: Vec<Value> = results
@@ -636,9 +584,9 @@ async fn run(
             "drill": {"id": r.drill.id, "title": r.drill.title, "narrative": r.drill.scenario.narrative},
             "occurrence": {
                 "id": id,
-                "when": local(r.occurrence.starts_at, tz, lang),
+                "when": local(&state, r.occurrence.starts_at, tz, lang),
                 "closed": closed,
-                "started": r.occurrence.started_at.map(|t| local(t, tz, lang)),
+                "started": r.occurrence.started_at.map(|t| local(&state, t, tz, lang)),
                 "start_utc": start.to_rfc3339(),
             },
             "injects": injects,
@@ -660,7 +608,7 @@ async fn timeline_view(
     lang: &str,
     now: chrono::DateTime<Utc>,
 ) -> Result<Vec<Value>> {
-    let tz = &r.drill.time_zone;
+    let tz = &r.drill;
     let t = |key: &str| state.templates.text(lang, key);
     let o = &r.occurrence;
     let until = o.closed_at.unwrap_or(now);
@@ -699,7 +647,7 @@ async fn timeline_view(
     Ok(items
         .into_iter()
         .map(|(at, _, mut v)| {
-            v["at"] = json!(local(at, tz, lang));
+            v["at"] = json!(local(state, at, tz, lang));
             v
         })
         .collect())
@@ -718,7 +666,7 @@ async fn start(
     if r.occurrence.closed_at.is_some() {
         return Ok((StatusCode::CONFLICT, closed_text(&state, &viewer.lang)).into_response());
     }
-    store::drills::start(&state.db, id, Utc::now()).await?;
+    store::drills::start(&state.db, id, state.clock.now()).await?;
     Ok(Redirect::to(&format!("/occurrences/{id}")).into_response())
 }
 
@@ -779,7 +727,7 @@ async fn record(
     if entry.notes.chars().count() > crate::domain::edit::MAX_FIELD_CHARS {
         return Err(Error::TooLarge);
     }
-    let now = Utc::now();
+    let now = state.clock.now();
     if !store::drills::record_system(&state.db, id, &system, &entry, &r.username, now).await? {
         return Ok(answer_with(
             StatusCode::CONFLICT,
@@ -792,7 +740,7 @@ async fn record(
             _ => None,
         };
         return Ok(axum::Json(json!({
-            "saved_at": local(now, &r.drill.time_zone, &viewer.lang),
+            "saved_at": local(&state, now, &r.drill, &viewer.lang),
             "rto_met": rto_met,
         }))
         .into_response());
@@ -817,7 +765,7 @@ async fn note(
     let text = Fields(pairs).get("text");
     let text = text.trim();
     if !text.is_empty()
-        && !store::drills::add_note(&state.db, id, &r.username, text, Utc::now()).await?
+        && !store::drills::add_note(&state.db, id, &r.username, text, state.clock.now()).await?
     {
         return Ok((StatusCode::CONFLICT, closed_text(&state, &viewer.lang)).into_response());
     }
@@ -833,12 +781,13 @@ async fn close(
     if !r.may_close {
         return Err(Error::Forbidden);
     }
-    store::drills::close(&state.db, id, &r.username, Utc::now()).await?;
+    store::drills::close(&state.db, id, &r.username, state.clock.now()).await?;
     Ok(Redirect::to(&format!("/occurrences/{id}/report")).into_response())
 }
 
 /// The after-action report's content.
 fn report_data(
+    state: &AppState,
     r: &Run,
     records: &std::collections::HashMap<String, crate::domain::drill::SystemRecord>,
     lang: &str,
@@ -852,7 +801,7 @@ fn report_data(
         "occurrence": {
             "id": r.occurrence.id,
             "starts_at": r.occurrence.starts_at.to_rfc3339(),
-            "when": local(r.occurrence.starts_at, &r.drill.time_zone, lang),
+            "when": local(state, r.occurrence.starts_at, &r.drill, lang),
             "closed": r.occurrence.closed_at.is_some(),
             "closed_by": r.occurrence.closed_by,
         },
@@ -884,7 +833,7 @@ fn report_data(
 async fn report_view(state: &AppState, viewer: &Viewer, id: i64) -> Result<(Run, Value)> {
     let r = load_run(state, viewer, id).await?;
     let records = store::drills::records(&state.db, id).await?;
-    let mut data = report_data(&r, &records, &viewer.lang);
+    let mut data = report_data(state, &r, &records, &viewer.lang);
     data["actions"] = json!(action_rows(
         &r.plan,
         &store::actions::list(
@@ -895,7 +844,8 @@ async fn report_view(state: &AppState, viewer: &Viewer, id: i64) -> Result<(Run,
             }
         )
         .await?,
-        &viewer.lang
+        &viewer.lang,
+        state.clock.today(),
     ));
     data["may_act"] = json!(r.may_close);
     data["export"] = json!(false);
@@ -906,7 +856,7 @@ async fn report_view(state: &AppState, viewer: &Viewer, id: i64) -> Result<(Run,
             .map(|p| json!({"id": p.id, "name": p.name}))
             .collect::<Vec<_>>()
     );
-    data["timeline"] = json!(timeline_view(state, &r, &viewer.lang, Utc::now()).await?);
+    data["timeline"] = json!(timeline_view(state, &r, &viewer.lang, state.clock.now()).await?);
     Ok((r, data))
 }
 
@@ -930,7 +880,7 @@ async fn report_html(
     data["may_act"] = json!(false);
     data["export"] = json!(true);
     data["css"] = json!(super::render::static_text("app.css"));
-    data["exported_at"] = json!(local(Utc::now(), &r.drill.time_zone, &viewer.lang));
+    data["exported_at"] = json!(local(&state, state.clock.now(), &r.drill, &viewer.lang));
     let html = state
         .templates
         .fragment("report_export", &viewer.lang, data)?;
@@ -949,15 +899,15 @@ async fn report_json(
 ) -> Result<Response> {
     let r = load_run(&state, &viewer, id).await?;
     let records = store::drills::records(&state.db, id).await?;
-    Ok(axum::Json(report_data(&r, &records, "en")).into_response())
+    Ok(axum::Json(report_data(&state, &r, &records, "en")).into_response())
 }
 
 pub(super) fn action_rows(
     plan: &Plan,
     items: &[store::actions::ActionItem],
     lang: &str,
+    today: chrono::NaiveDate,
 ) -> Vec<Value> {
-    let today = chrono::Local::now().date_naive();
     items
         .iter()
         .map(|a| {
@@ -998,16 +948,8 @@ async fn new_action(
     Ok(Redirect::to(&format!("/occurrences/{id}/report#actions")).into_response())
 }
 
-/// Where an action item comes from.
-pub(super) struct ActionSource<'a> {
-    /// The drill's or incident's title, for the owner's mail.
-    pub title: &'a str,
-    pub occurrence_id: Option<i64>,
-    pub incident_id: Option<i64>,
-}
-
-/// Creates an action item from a report's form (`title`, `owner`, `due`, optional `system`) and
-/// queues the owner's mail with it. `None` when created, else the answer naming what is wrong.
+/// Creates an action item from a report's form (`title`, `owner`, `due`, optional `system`).
+/// `None` when created, else the answer naming what is wrong.
 pub(super) async fn create_action(
     state: &AppState,
     viewer: &Viewer,
@@ -1017,51 +959,23 @@ pub(super) async fn create_action(
     pairs: Vec<(String, String)>,
 ) -> Result<Option<Response>> {
     let f = Fields(pairs);
-    let title = f.get("title").trim().to_string();
-    let owner = plan.person(f.get("owner").trim()).cloned();
-    let due = chrono::NaiveDate::parse_from_str(f.get("due").trim(), "%Y-%m-%d").ok();
-    let system = Some(f.get("system").trim().to_string()).filter(|s| plan.system(s).is_some());
-    let (Some(owner), Some(due), false) = (owner, due, title.is_empty()) else {
-        let message = state.templates.text(&viewer.lang, "action.invalid");
-        return Ok(Some(
-            (StatusCode::UNPROCESSABLE_ENTITY, message).into_response(),
-        ));
+    let new = NewAction {
+        title: &f.get("title"),
+        owner: &f.get("owner"),
+        due: &f.get("due"),
+        system: &f.get("system"),
     };
-    let ctx = &state.mail;
-    let languages = store::accounts::languages_by_person(&state.db).await?;
-    let mail = ctx.action_message(
-        plan,
-        &languages,
-        &crate::drills::ActionView {
-            owner: owner.id.as_str(),
-            title: &title,
-            due,
-            source: source.title,
-            from_incident: source.incident_id.is_some(),
-            occurrence_id: source.occurrence_id,
-        },
-        false,
-        // `create` puts the item's id in front.
-        format!("{}@beredskab", owner.id),
-    )?;
-    store::actions::create(
-        &state.db,
-        store::actions::NewAction {
-            plan_id: plan.id.to_string(),
-            occurrence_id: source.occurrence_id,
-            incident_id: source.incident_id,
-            system_id: system,
-            title,
-            owner: owner.id.to_string(),
-            due,
-            created_by: actor.to_string(),
-        },
-        mail,
-        Utc::now(),
-    )
-    .await?;
-    state.outbox.notify_one();
-    Ok(None)
+    match state.app.create_action(plan, actor, source, new).await {
+        Ok(_) => Ok(None),
+        Err(crate::app::Error::Invalid(key)) => Ok(Some(
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                state.templates.text(&viewer.lang, key),
+            )
+                .into_response(),
+        )),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Which action items the list shows: all, `open`, or `overdue` (open and past due).
@@ -1078,7 +992,7 @@ async fn actions_page(
 ) -> Result<Response> {
     let user = viewer.require()?;
     let plan = load(&state, &plan_id).await?;
-    let today = chrono::Local::now().date_naive();
+    let today = state.clock.today();
     let show = q.show.as_deref().unwrap_or("");
     let items: Vec<_> = store::actions::list(
         &state.db,
@@ -1095,7 +1009,7 @@ async fn actions_page(
         _ => true,
     })
     .collect();
-    let mut rows = action_rows(&plan, &items, &viewer.lang);
+    let mut rows = action_rows(&plan, &items, &viewer.lang, state.clock.today());
     for (row, item) in rows.iter_mut().zip(&items) {
         row["may_change"] = json!(
             user.actor.may_edit_plan() || user.actor.person.as_deref() == Some(item.owner.as_str())
@@ -1130,7 +1044,8 @@ async fn action_status(
         return Err(Error::Forbidden);
     }
     let done = Fields(pairs).get("done") == "1";
-    store::actions::set_status(&state.db, id, done, &user.actor.username, Utc::now()).await?;
+    store::actions::set_status(&state.db, id, done, &user.actor.username, state.clock.now())
+        .await?;
     Ok(Redirect::to(&format!("/plans/{}/actions", item.plan_id)).into_response())
 }
 
@@ -1155,8 +1070,7 @@ async fn reschedule(
         invite_days_before: drill.invite_days_before.to_string(),
         ..DrillForm::default()
     };
-    let tz = time_zone(&drill.time_zone).map_err(|e| Error::Internal(e.to_string()))?;
-    let planned = match form.apply(&plan, tz, Utc::now()) {
+    let planned = match form.apply(&plan, state.drill_zone(&drill), state.clock.now()) {
         Ok(p) => p,
         Err(errors) => {
             let message = errors
@@ -1170,17 +1084,9 @@ async fn reschedule(
     let Schedule::Once { at } = planned.schedule else {
         return Err(Error::NotFound);
     };
-    let ctx = &state.mail;
-    let entry = audit::Entry {
-        actor: user.actor.username.clone(),
-        plan_id: Some(drill.plan_id.clone()),
-        action: "drill-reschedule".into(),
-        field: format!("drill {id}"),
-        before: schedule_text(&drill.schedule),
-        after: at.format("%Y-%m-%d %H:%M").to_string(),
-        ..Default::default()
-    };
-    crate::drills::reschedule(ctx, &drill, at, Utc::now(), entry).await?;
+    state
+        .reschedule_drill(&user.actor.username, &drill, at)
+        .await?;
     Ok(Redirect::to(&format!("/drills/{id}")).into_response())
 }
 
@@ -1197,28 +1103,8 @@ async fn evaluate(
     }
     let f = Fields(pairs);
     let (well, badly, lessons) = (f.get("went_well"), f.get("went_badly"), f.get("lessons"));
-    let txn = store::begin_write(&state.db).await?;
-    store::drills::save_evaluation(
-        &txn,
-        id,
-        well.trim(),
-        badly.trim(),
-        lessons.trim(),
-        Utc::now(),
-    )
-    .await?;
-    audit::write(
-        &txn,
-        vec![audit::Entry {
-            actor: r.username.clone(),
-            plan_id: Some(r.drill.plan_id.clone()),
-            action: "drill-evaluation".into(),
-            field: format!("occurrence {id}"),
-            after: lessons.trim().to_string(),
-            ..Default::default()
-        }],
-    )
-    .await?;
-    txn.commit().await.map_err(store::StoreError::from)?;
+    state
+        .evaluate_occurrence(&r.username, &r.drill, id, [&well, &badly, &lessons])
+        .await?;
     Ok(Redirect::to(&format!("/occurrences/{id}/report#evaluation")).into_response())
 }

@@ -449,7 +449,7 @@ async fn confirm_review(
     let (plan, system, revision) = editable_system(&state, &viewer, &plan_id, &system_id).await?;
     let user = viewer.require()?;
     let mut edited = system.clone();
-    edited.last_reviewed = Some(chrono::Local::now().date_naive());
+    edited.last_reviewed = Some(state.clock.today());
     edited.reviewed_by = user
         .actor
         .person

@@ -12,11 +12,12 @@ use serde_json::{Value, json};
 
 use super::auth::Viewer;
 use super::pages::{findings_of, load, page};
-use super::report::{self, AnnualError};
-use super::{AppState, Error, Result};
+use super::{AppState, Error, Result, i18n};
+use crate::app::reports::{self, AnnualError};
 use crate::domain::completeness::{self, Fix};
 use crate::domain::health::{self, DrillOutcome};
 use crate::domain::{Plan, PlanId, SystemId};
+use crate::render::{picture, runbook};
 use crate::store;
 
 pub fn router() -> Router<AppState> {
@@ -32,7 +33,7 @@ pub fn router() -> Router<AppState> {
 
 /// A moment in the server's time zone.
 fn local(state: &AppState, at: chrono::DateTime<Utc>, lang: &str) -> String {
-    super::drills::local(at, &state.config.time_zone, lang)
+    i18n::local_time(state.clock.local(at), lang)
 }
 
 /// Systems by id with their names, for a list behind a figure.
@@ -75,7 +76,7 @@ async fn dashboard(
     let lang = viewer.lang.clone();
     let plan = load(&state, &plan_id).await?;
     let coverage = findings_of(&state, &plan).await?;
-    let today = chrono::Local::now().date_naive();
+    let today = state.clock.today();
     let actions = store::health::action_counts(&state.db, &plan.id, today).await?;
     // Drills closed since the year began: every drill held this year is among them.
     let year_start = health::start_of(NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today));
@@ -126,9 +127,13 @@ async fn dashboard(
     )
 }
 
-async fn this_year(viewer: Viewer, Path(plan_id): Path<String>) -> Result<Response> {
+async fn this_year(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(plan_id): Path<String>,
+) -> Result<Response> {
     viewer.require()?;
-    let year = chrono::Local::now().year();
+    let year = state.clock.today().year();
     Ok(Redirect::to(&format!("/plans/{plan_id}/report/{year}")).into_response())
 }
 
@@ -140,20 +145,14 @@ async fn annual_of(
 ) -> Result<(PlanId, Value)> {
     viewer.require()?;
     let id = PlanId::parse(plan_id).map_err(|_| Error::NotFound)?;
-    let data = report::annual_data(
-        &state.db,
-        Some(&state.plans),
-        &state.templates,
-        &id,
-        year,
-        &viewer.lang,
-        &state.config.time_zone,
-    )
-    .await
-    .map_err(|e| match e {
-        AnnualError::NoPlan(_) | AnnualError::Future { .. } => Error::NotFound,
-        AnnualError::Other(e) => e,
-    })?;
+    let data = state
+        .annual_report(&id, year, &viewer.lang)
+        .await
+        .map_err(|e| match e {
+            AnnualError::NoPlan(_) | AnnualError::Future { .. } => Error::NotFound,
+            AnnualError::Store(e) => e.into(),
+            AnnualError::Render(e) => e.into(),
+        })?;
     Ok((id, data))
 }
 
@@ -172,9 +171,9 @@ async fn annual_download(
     Path((plan_id, year)): Path<(String, i32)>,
 ) -> Result<Response> {
     let (id, data) = annual_of(&state, &viewer, &plan_id, year).await?;
-    let html = report::annual_file(&state.templates, data, &viewer.lang)?;
+    let html = reports::annual_file(&state.templates, data, &viewer.lang)?;
     Ok(super::self_contained_download(
-        &report::file_name(&id, year),
+        &reports::file_name(&id, year),
         html,
     ))
 }
@@ -208,10 +207,10 @@ async fn picture(
     if let Some(not_modified) = tag.not_modified(&headers) {
         return Ok(not_modified);
     }
-    let today = chrono::Local::now().date_naive();
+    let today = state.clock.today();
     let findings = state.plans.findings(&plan, today);
     let focus = q.system.as_deref().filter(|s| !s.is_empty());
-    let systems = super::picture::shown(&plan, focus).ok_or(Error::NotFound)?;
+    let systems = picture::shown(&plan, focus).ok_or(Error::NotFound)?;
     let title = match focus.and_then(|f| plan.system(f)) {
         Some(s) => format!(
             "{}: {}",
@@ -222,7 +221,7 @@ async fn picture(
     };
     let base = format!("/plans/{}/systems/", plan.id);
     let link = |id: &str| format!("{base}{id}");
-    let svg = super::picture::svg(&systems, &findings, focus, &title, Some(&link));
+    let svg = picture::svg(&systems, &findings, focus, &title, Some(&link));
     let mut options: Vec<Value> = plan
         .systems
         .iter()
@@ -259,11 +258,10 @@ fn fix_path(plan: &PlanId, fix: Fix, missing: &[String]) -> String {
 }
 
 /// The start of the plan's exercise interval, counted back from now.
-fn interval_start(plan: &Plan) -> chrono::DateTime<Utc> {
-    Utc::now()
-        - chrono::Duration::minutes(
-            i64::try_from(plan.exercise_interval.minutes()).unwrap_or(i64::MAX / 2),
-        )
+fn interval_start(plan: &Plan, now: chrono::DateTime<Utc>) -> chrono::DateTime<Utc> {
+    now - chrono::Duration::minutes(
+        i64::try_from(plan.exercise_interval.minutes()).unwrap_or(i64::MAX / 2),
+    )
 }
 
 /// The checks of the plan against NIS2 and ISO 27001, from the number of approved versions and
@@ -276,7 +274,7 @@ async fn completeness_checks(
 ) -> Result<Vec<completeness::Check>> {
     let coverage = findings_of(state, plan).await?;
     let infeasible = health::infeasible(plan);
-    let since = interval_start(plan);
+    let since = interval_start(plan, state.clock.now());
     Ok(completeness::checks(&completeness::Facts {
         plan,
         findings: &coverage.findings,
@@ -313,8 +311,12 @@ async fn completeness(
     viewer.require()?;
     let plan = load(&state, &plan_id).await?;
     let versions = store::edits::versions(&state.db, &plan.id).await?;
-    let drills =
-        store::health::held_drills(&state.db, &plan.id, Some(interval_start(&plan))).await?;
+    let drills = store::health::held_drills(
+        &state.db,
+        &plan.id,
+        Some(interval_start(&plan, state.clock.now())),
+    )
+    .await?;
     let checks = completeness_checks(&state, &plan, versions.len(), &drills).await?;
     let count = |s: completeness::Status| checks.iter().filter(|c| c.status == s).count();
     page(
@@ -342,9 +344,7 @@ async fn evidence(
     viewer.require_that(|a| a.may_read_audit())?;
     let lang = viewer.lang.clone();
     let plan = load(&state, &plan_id).await?;
-    let shown = super::runbook::shown_cached(&state, &plan.id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let shown = state.runbook(&plan.id).await?.ok_or(Error::NotFound)?;
     let versions = store::edits::versions(&state.db, &plan.id).await?;
     let drills = store::health::held_drills(&state.db, &plan.id, None).await?;
     let checks = completeness_checks(&state, &plan, versions.len(), &drills).await?;
@@ -360,9 +360,9 @@ async fn evidence(
     .await?;
     let when = |at| local(&state, at, &lang);
     let name = |id: &str| plan.system(id).map_or(id.to_string(), |s| s.name.clone());
-    let mut data = super::runbook::data(&shown, &lang, true);
+    let mut data = runbook::data(&shown.document(), &lang, true);
     data["css"] = json!(super::render::static_text("app.css"));
-    data["generated"] = json!(super::i18n::date(chrono::Local::now().date_naive(), &lang));
+    data["generated"] = json!(super::i18n::date(state.clock.today(), &lang));
     data["evidence"] = json!({
         "checks": check_rows(&plan.id, &checks),
         "versions": versions.iter().map(|v| json!({
@@ -395,7 +395,7 @@ async fn evidence(
                 })).collect::<Vec<_>>(),
             })
         }).collect::<Vec<_>>(),
-        "actions": super::drills::action_rows(&plan, &items, &lang),
+        "actions": super::drills::action_rows(&plan, &items, &lang, state.clock.today()),
         "reviews": reviews.iter().rev().map(|r| json!({
             "at": when(r.at),
             "by": r.by,

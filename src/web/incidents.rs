@@ -20,12 +20,13 @@ use serde_json::{Value, json};
 
 use super::auth::Viewer;
 use super::edit::Fields;
-use super::pages::{load, page, page_with, tel};
+use super::pages::{load, page, page_with};
 use super::{AppState, Error, Result, i18n};
 use crate::domain::incident::{self, Clock, Outage};
 use crate::domain::{Plan, PlanId};
+use crate::render::tel;
 use crate::store::incidents::{self as store_incidents, Changed, Incident, STAND_DOWN};
-use crate::store::{self, outbox::NewMessage};
+use crate::store::{self};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -52,7 +53,7 @@ const STAND_DOWN_ITEMS: [&str; 4] = [
 
 /// A moment in the server's time zone, as the page shows it.
 fn local(at: DateTime<Utc>, state: &AppState, lang: &str) -> String {
-    super::drills::local(at, &state.config.time_zone, lang)
+    i18n::local_time(state.clock.local(at), lang)
 }
 
 /// The plan an incident works from: the approved version it was opened on (immutable, so cached
@@ -191,15 +192,12 @@ async fn open(
     if form.title.is_empty() {
         errors.push(("title", t("problem.required")));
     }
-    let now = Utc::now();
+    let now = state.clock.now();
     let started = match form.started.as_str() {
         "" => Some(now),
         text => NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
             .ok()
-            .and_then(|at| {
-                let tz = crate::domain::drill::time_zone(&state.config.time_zone).ok()?;
-                crate::domain::drill::local_to_utc(at, tz).ok()
-            })
+            .and_then(|at| crate::domain::drill::local_to_utc(at, state.clock.zone()).ok())
             .filter(|at| *at <= now + chrono::Duration::minutes(5)),
     };
     if started.is_none() {
@@ -209,9 +207,7 @@ async fn open(
         ));
     }
     // The incident works from the latest approved version, as the runbook does.
-    let shown = super::runbook::shown_cached(&state, &draft.id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let shown = state.runbook(&draft.id).await?.ok_or(Error::NotFound)?;
     for id in &form.down {
         if shown.plan.system(id).is_none() {
             errors.push(("down", t("incident.unknown_system").replace("{id}", id)));
@@ -262,7 +258,7 @@ async fn incident_view(
     lang: &str,
     expand: Option<&str>,
 ) -> Result<Value> {
-    let now = Utc::now();
+    let now = state.clock.now();
     let i = &l.incident;
     let plan = &l.plan;
     let outages: Vec<Outage> = store_incidents::outages(&state.db, i.id).await?;
@@ -473,7 +469,7 @@ async fn show(
     let l = load_incident(&state, &viewer, id).await?;
     // The changing part is rendered once per incident revision, minute (the clocks), language,
     // opened checklist and permissions, then served from memory to everyone in the incident.
-    let minute = Utc::now().timestamp() / 60;
+    let minute = state.clock.now().timestamp() / 60;
     let expand = q.system.as_deref().unwrap_or("");
     let key = format!(
         "incident|{id}|{}|{minute}|{}|{expand}|{}|{}",
@@ -618,7 +614,7 @@ async fn mark(
     }
     let down = f.get("state") != "recovered";
     let changed =
-        store_incidents::mark(&state.db, id, &system, down, &l.username, Utc::now()).await?;
+        store_incidents::mark(&state.db, id, &system, down, &l.username, state.clock.now()).await?;
     answer(
         &state,
         &viewer.lang,
@@ -666,8 +662,16 @@ async fn tick(
     };
     let done = f.get("done") != "0";
     let step = i32::try_from(step).unwrap_or(i32::MAX);
-    let changed =
-        store_incidents::tick(&state.db, id, &system, step, done, &l.username, Utc::now()).await?;
+    let changed = store_incidents::tick(
+        &state.db,
+        id,
+        &system,
+        step,
+        done,
+        &l.username,
+        state.clock.now(),
+    )
+    .await?;
     let anchor = if system.is_empty() {
         "stand-down".to_string()
     } else {
@@ -702,7 +706,8 @@ async fn note(
             Changed::Unchanged,
         );
     }
-    let changed = store_incidents::note(&state.db, id, &l.username, text, Utc::now()).await?;
+    let changed =
+        store_incidents::note(&state.db, id, &l.username, text, state.clock.now()).await?;
     answer(&state, &viewer.lang, &headers, id, "timeline", changed)
 }
 
@@ -717,41 +722,9 @@ async fn alert(
     if !l.may_lead {
         return Err(Error::Forbidden);
     }
-    let ctx = &state.mail;
-    let languages = store::accounts::languages_by_person(&state.db).await?;
-    let outages = store_incidents::outages(&state.db, id).await?;
-    let down: Vec<String> = outages
-        .iter()
-        .filter(|o| o.recovered_at.is_none())
-        .map(|o| {
-            l.plan
-                .system(o.system.as_str())
-                .map_or(o.system.to_string(), |s| s.name.clone())
-        })
-        .collect();
-    let stamp = Utc::now().timestamp_millis();
-    let mut messages: Vec<NewMessage> = Vec::new();
-    for c in &l.plan.call_tree {
-        let Some(person) = l.plan.person(c.person.as_str()) else {
-            continue;
-        };
-        messages.extend(ctx.person_message(
-            &languages,
-            person,
-            "alert",
-            format!("alert.{id}.{stamp}.{}@beredskab", person.id),
-            None,
-            json!({
-                "title": l.incident.title,
-                "criterion": l.incident.criterion,
-                "down": down.join(", "),
-                "by": l.username,
-                "link": format!("{}/incidents/{id}", state.config.public_url.trim_end_matches('/')),
-            }),
-        )?);
-    }
-    let changed = store_incidents::alert(&state.db, id, &l.username, messages, Utc::now()).await?;
-    state.outbox.notify_one();
+    let changed = state
+        .alert_call_tree(&l.plan, &l.incident, &l.username)
+        .await?;
     answer(&state, &viewer.lang, &headers, id, "call-tree", changed)
 }
 
@@ -766,7 +739,8 @@ async fn advance(
     if !l.may_lead {
         return Err(Error::Forbidden);
     }
-    let changed = store_incidents::advance(&state.db, id, to, &l.username, Utc::now()).await?;
+    let changed =
+        store_incidents::advance(&state.db, id, to, &l.username, state.clock.now()).await?;
     if to == store_incidents::CLOSED && changed == Changed::Done && !super::by_script(headers) {
         return Ok(Redirect::to(&format!("/incidents/{id}/report")).into_response());
     }
@@ -840,7 +814,12 @@ async fn report(
         },
     )
     .await?;
-    data["actions"] = json!(super::drills::action_rows(&draft, &items, lang));
+    data["actions"] = json!(super::drills::action_rows(
+        &draft,
+        &items,
+        lang,
+        state.clock.today()
+    ));
     data["may_act"] = json!(l.may_lead);
     data["people"] = json!(
         draft

@@ -3,7 +3,7 @@
 
 mod admin;
 mod api;
-pub mod auth;
+mod auth;
 mod cache;
 mod calendar;
 mod conditional;
@@ -14,53 +14,40 @@ mod health;
 mod incidents;
 mod monitoring;
 mod pages;
-mod picture;
-pub mod report;
-pub mod runbook;
+mod runbook;
 mod versions;
 
-use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use sea_orm::DatabaseConnection;
-use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
-use crate::config::Config;
-use crate::plan_files;
+use crate::app::{self, App};
 use crate::store;
-pub use cache::PlanCache;
 // The web layer's own names for the rendering it uses.
-use crate::render::{self, Templates, i18n};
+use crate::render::{self, i18n};
 
-/// Shared by every request handler.
+/// Shared by every request handler: the application, and what only the web needs.
 #[derive(Clone)]
 pub struct AppState {
-    /// The database every page reads from.
-    pub db: DatabaseConnection,
-    /// The configuration the server was started with.
-    pub config: Arc<Config>,
-    /// Page templates and locale strings, loaded once at start.
-    pub templates: Arc<Templates>,
+    pub app: App,
     /// Login throttling and the timing-safe login check.
-    pub auth: Arc<auth::Auth>,
-    /// Plans and their findings, by revision.
-    pub plans: Arc<cache::PlanCache>,
-    /// Wakes the drill scheduler when a drill is planned.
-    pub scheduler: Arc<tokio::sync::Notify>,
-    /// Wakes the mail worker when mail is queued.
-    pub outbox: Arc<tokio::sync::Notify>,
-    /// Writes mail (drills, action items, alerts), made once at start; the scheduler shares it.
-    pub mail: Arc<crate::drills::Context>,
+    auth: Arc<auth::Auth>,
     /// Rendered incident pages, by revision and minute.
-    pub fragments: Arc<cache::Fragments>,
+    fragments: Arc<cache::Fragments>,
     /// Turns true when the server is shutting down, so that live streams end.
-    pub stopping: tokio::sync::watch::Receiver<bool>,
-    /// Request, mail and scheduler figures for `/metrics`.
-    pub metrics: Arc<crate::metrics::Metrics>,
+    stopping: tokio::sync::watch::Receiver<bool>,
+}
+
+/// Handlers reach the application's parts (`state.db`, `state.plans`, `state.clock`, …)
+/// through the state.
+impl std::ops::Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.app
+    }
 }
 
 /// The cookie that remembers a visitor's language before they sign in.
@@ -91,8 +78,22 @@ pub enum Error {
     Unavailable(store::Outage),
     #[error(transparent)]
     Render(#[from] render::RenderError),
+    /// What the user gave cannot be used; the locale key says why (422 with that text).
+    #[error("invalid: {0}")]
+    Invalid(&'static str),
     #[error("{0}")]
     Internal(String),
+}
+
+impl From<app::Error> for Error {
+    fn from(e: app::Error) -> Self {
+        match e {
+            app::Error::NotFound => Error::NotFound,
+            app::Error::Invalid(key) => Error::Invalid(key),
+            app::Error::Store(e) => Error::Store(e),
+            app::Error::Render(e) => Error::Render(e),
+        }
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -149,6 +150,7 @@ impl IntoResponse for Error {
             Error::Forbidden => (StatusCode::FORBIDDEN, "error.forbidden"),
             Error::CsrfRejected => (StatusCode::FORBIDDEN, "error.csrf"),
             Error::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "error.too_large"),
+            Error::Invalid(key) => (StatusCode::UNPROCESSABLE_ENTITY, *key),
             Error::ControlCharacter { field, code } => {
                 let mut response =
                     (StatusCode::UNPROCESSABLE_ENTITY, self.to_string()).into_response();
@@ -210,122 +212,23 @@ fn outage_response(outage: store::Outage) -> Response {
         .into_response()
 }
 
-/// A server bound to its port, ready to run.
-pub struct Application {
-    listener: TcpListener,
-    router: Router,
-    /// Tells the live streams the server is stopping.
-    stop: tokio::sync::watch::Sender<bool>,
+/// The whole web application for `app`: pages, the JSON API and their middleware. `stopping`
+/// turns true when the server shuts down, so that live streams end.
+pub async fn router(
+    app: App,
+    stopping: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<Router> {
+    auth::bootstrap_accounts(&app.db, &app.config).await?;
+    auth::spawn_session_cleanup(app.db.clone());
+    Ok(routes(AppState {
+        auth: Arc::new(auth::Auth::new().await?),
+        fragments: Arc::new(cache::Fragments::default()),
+        stopping,
+        app,
+    }))
 }
 
-impl Application {
-    /// Connects to the database, brings its schema up to date, imports the plans folder into an
-    /// empty database, and binds the listener (port 0 picks a free port).
-    pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let db = store::connect(&config.database_url).await?;
-        store::migrate(&db).await?;
-        if config.import && store::plan_ids(&db).await?.is_empty() {
-            import_plans(&db, &config.plans_dir).await?;
-            crate::metrics::release_freed_memory();
-        }
-        auth::bootstrap_accounts(&db, &config).await?;
-        auth::spawn_session_cleanup(db.clone());
-        let templates = Arc::new(Templates::load()?);
-        let listener = TcpListener::bind(config.bind).await?;
-        let outbox = Arc::new(tokio::sync::Notify::new());
-        let scheduler = Arc::new(tokio::sync::Notify::new());
-        let from: lettre::message::Mailbox = config.mail_from.parse()?;
-        let metrics = Arc::new(crate::metrics::Metrics::new());
-        crate::mail::spawn_worker(
-            db.clone(),
-            crate::mail::Mailer::from_config(&config)?,
-            from.clone(),
-            outbox.clone(),
-            metrics.clone(),
-        );
-        let plans = Arc::new(cache::PlanCache::default());
-        let mail = Arc::new(crate::drills::Context::new(
-            &db, &templates, &config, &outbox, &plans,
-        )?);
-        crate::drills::spawn_scheduler(
-            mail.clone(),
-            std::time::Duration::from_secs(60),
-            scheduler.clone(),
-            metrics.clone(),
-        );
-        let (stop, stopping) = tokio::sync::watch::channel(false);
-        let state = AppState {
-            fragments: Arc::new(cache::Fragments::default()),
-            stopping,
-            db,
-            config: Arc::new(config),
-            templates,
-            scheduler,
-            outbox,
-            auth: Arc::new(auth::Auth::new().await?),
-            plans,
-            mail,
-            metrics,
-        };
-        Ok(Application {
-            listener,
-            router: router(state),
-            stop,
-        })
-    }
-
-    pub fn port(&self) -> u16 {
-        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
-    }
-
-    /// Serves until `shutdown` completes, then finishes the requests in flight.
-    pub async fn run_until_stopped(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
-        let stop = self.stop;
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                // Live streams never end by themselves: end them, so shutdown can finish.
-                let _ = stop.send(true);
-            })
-            .await
-    }
-}
-
-/// Imports every valid plan folder under `dir`; folders with errors are logged and skipped.
-async fn import_plans(db: &DatabaseConnection, dir: &std::path::Path) -> anyhow::Result<()> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        tracing::warn!(dir = %dir.display(), "plans folder not found: nothing imported");
-        return Ok(());
-    };
-    let mut folders: Vec<_> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
-        .collect();
-    folders.sort();
-    let today = chrono::Local::now().date_naive();
-    for folder in folders {
-        let loaded = plan_files::load(&folder, today)?;
-        match loaded.plan {
-            Some(plan) if !loaded.has_errors() => {
-                store::import_plan(db, &plan).await?;
-                store::drills::import_scenarios(db, &plan.id, &loaded.scenarios).await?;
-                tracing::info!(plan = %plan.id, systems = plan.systems.len(), scenarios = loaded.scenarios.len(), "imported plan");
-            }
-            _ => {
-                for e in loaded.errors() {
-                    tracing::error!("{e}");
-                }
-                tracing::error!(folder = %folder.display(), "plan has errors: not imported");
-            }
-        }
-    }
-    Ok(())
-}
-
-fn router(state: AppState) -> Router {
+fn routes(state: AppState) -> Router {
     let sessions = tower_sessions::SessionManagerLayer::new(auth::DbSessionStore {
         db: state.db.clone(),
     })
@@ -470,27 +373,4 @@ pub(super) fn self_contained_download(file_name: &str, html: String) -> axum::re
         html,
     )
         .into_response()
-}
-
-/// Completes on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down");
 }

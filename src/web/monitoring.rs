@@ -8,7 +8,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use chrono::Utc;
 use sha2::{Digest, Sha256};
 
 use super::AppState;
@@ -52,7 +51,7 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response 
                 .into_response();
         }
     }
-    let now = Utc::now();
+    let now = state.clock.now();
     let outbox = match store::outbox::depth(&state.db, now).await {
         Ok((by_state, oldest)) => OutboxFigures {
             by_state,

@@ -14,13 +14,15 @@ use serde_json::{Value, json};
 use tower_sessions::Session;
 
 use super::auth::{self, Viewer, cookie_language};
-use super::cache::{Coverage, Fragment};
+use super::cache::Fragment;
 use super::conditional::Tag;
 use super::i18n::{self, LANGUAGES};
 use super::render::{self, url_escape};
 use super::{AppState, Error, ErrorDetail, ErrorPage, LANG_COOKIE, Result};
+use crate::app::plans::Coverage;
 use crate::domain::analysis::{self, Finding, Severity};
 use crate::domain::{Duration, Plan, PlanId, System};
+use crate::render::{dur, person_name, tel};
 use crate::store;
 
 pub fn router() -> Router<AppState> {
@@ -363,84 +365,9 @@ pub(super) async fn load_with_state(
     Ok((plan, plan_state))
 }
 
-/// The plan's findings as of now: the analysis (computed once per plan revision and day) and
-/// its exercise coverage (`not-exercised`), from the closed drills and the approved versions.
+/// The plan's findings as of now, with its exercise coverage.
 pub(super) async fn findings_of(state: &AppState, plan: &Arc<Plan>) -> Result<Arc<Coverage>> {
-    // One query; a plan removed meanwhile gets the empty stamp.
-    let stamp = store::edits::plan_state(&state.db, &plan.id)
-        .await?
-        .map(|s| s.coverage_stamp())
-        .unwrap_or_default();
-    findings_stamped(state, plan, stamp).await
-}
-
-/// `findings_of`, with the coverage stamp already read.
-pub(super) async fn findings_stamped(
-    state: &AppState,
-    plan: &Arc<Plan>,
-    stamp: store::edits::CoverageStamp,
-) -> Result<Arc<Coverage>> {
-    let stamp = {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        stamp.hash(&mut h);
-        h.finish()
-    };
-    let today = chrono::Local::now().date_naive();
-    if let Some(kept) = state.plans.coverage(plan, today, stamp) {
-        return Ok(kept);
-    }
-    let exercised = store::drills::last_exercised(&state.db, &plan.id).await?;
-    let last: HashMap<String, chrono::DateTime<chrono::Utc>> = exercised
-        .iter()
-        .map(|(system, e)| (system.clone(), e.held_at))
-        .collect();
-    let changes = store::edits::significant_changes(&state.db, &plan.id, None).await?;
-    let mut findings = state.plans.findings(plan, today).to_vec();
-    findings.extend(crate::domain::coverage::check(
-        plan,
-        &last,
-        &changes,
-        chrono::Utc::now(),
-    ));
-    analysis::sort_findings(&mut findings);
-    let coverage = Arc::new(Coverage {
-        key: format!("{today}|{stamp:x}"),
-        findings,
-        exercised,
-    });
-    state
-        .plans
-        .keep_coverage(plan, today, stamp, coverage.clone());
-    // The analysis of a large plan leaves much freed memory behind; once a day or per change.
-    crate::metrics::release_freed_memory();
-    Ok(coverage)
-}
-
-pub(super) fn dur(d: Option<Duration>, lang: &str) -> Value {
-    d.map_or(Value::Null, |d| Value::String(i18n::duration(d, lang)))
-}
-
-pub(super) fn person_name(plan: &Plan, id: Option<&crate::domain::PersonId>) -> Value {
-    match id {
-        None => Value::Null,
-        Some(id) => match plan.person(id.as_str()) {
-            Some(p) => {
-                json!({"id": p.id, "name": p.name, "title": p.title, "email": p.email, "phone": p.phone, "tel": tel(&p.phone)})
-            }
-            None => {
-                json!({"id": id, "name": id.as_str(), "title": "", "email": "", "phone": "", "tel": ""})
-            }
-        },
-    }
-}
-
-/// A phone number as a `tel:` target: digits and a leading `+` only.
-pub(super) fn tel(phone: &str) -> String {
-    phone
-        .chars()
-        .filter(|c| c.is_ascii_digit() || *c == '+')
-        .collect()
+    Ok(state.app.findings(plan).await?)
 }
 
 fn finding_view(f: &Finding) -> Value {
@@ -505,7 +432,9 @@ async fn show_plan(
         plan_state.revisions.revision,
         &lang,
     );
-    let coverage = findings_stamped(&state, &plan, plan_state.coverage_stamp()).await?;
+    let coverage = state
+        .findings_stamped(&plan, plan_state.coverage_stamp())
+        .await?;
     let findings = &coverage.findings;
     let needle = query.q.as_deref().unwrap_or("").trim().to_lowercase();
     let crit: Option<u8> = query.crit.as_deref().and_then(|c| c.parse().ok());
@@ -544,7 +473,7 @@ async fn show_plan(
         "none".to_string()
     };
     // Review deadlines move with the date.
-    let today = chrono::Local::now().date_naive();
+    let today = state.clock.today();
     // Exercise coverage changes without a new plan revision (a drill is closed): its stamp is
     // part of the key.
     let coverage_key = &coverage.key;
@@ -556,7 +485,7 @@ async fn show_plan(
             page_asked.to_string()
         }
     );
-    let table = state.plans.fragment(&plan, &key, || {
+    let table = state.plans.kept_or(&plan, &key, || {
         let mut by_system: HashMap<&str, Vec<&Finding>> = HashMap::new();
         for f in findings.iter() {
             for s in &f.systems {
@@ -728,7 +657,7 @@ async fn show_plan(
     };
     let first = table.page.saturating_sub(1) * PAGE_ROWS + 1;
     // The list of findings changes with the coverage, not with the filter: rendered once.
-    let findings_html = state.plans.fragment(
+    let findings_html = state.plans.kept_or(
         &plan,
         &format!("findings|{lang}|{coverage_key}"),
         || {
@@ -877,7 +806,9 @@ async fn show_system(
     if let Some(not_modified) = tag.not_modified(&headers) {
         return Ok(not_modified);
     }
-    let coverage = findings_stamped(&state, &plan, plan_state.coverage_stamp()).await?;
+    let coverage = state
+        .findings_stamped(&plan, plan_state.coverage_stamp())
+        .await?;
     let findings: Vec<Value> = coverage
         .findings
         .iter()
@@ -1015,7 +946,7 @@ async fn my_systems(State(state): State<AppState>, viewer: Viewer) -> Result<Htm
                 })
             })
             .collect();
-        let today = chrono::Local::now().date_naive();
+        let today = state.clock.today();
         let actions: Vec<Value> = match user.actor.person.as_deref() {
             Some(me) => store::actions::list(
                 &state.db,

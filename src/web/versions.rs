@@ -193,7 +193,10 @@ async fn approve(
     if comment.chars().count() > crate::domain::edit::MAX_FIELD_CHARS {
         return Err(Error::TooLarge);
     }
-    match approve_draft(&state, &id, &user.actor.username, comment).await? {
+    match state
+        .approve_draft(&id, &user.actor.username, comment)
+        .await?
+    {
         Approved::Version(v) => {
             tracing::info!(user = %user.actor.username, plan = %id, version = v.number, "approved");
             Ok(
@@ -206,34 +209,6 @@ async fn approve(
         }
         Approved::Gone => Err(Error::NotFound),
     }
-}
-
-/// Approves the draft; the coordinators are mailed, in the same transaction, which systems the
-/// version changed significantly, so that they are exercised again.
-pub(super) async fn approve_draft(
-    state: &AppState,
-    id: &PlanId,
-    actor: &str,
-    comment: &str,
-) -> Result<Approved> {
-    let ctx = &state.mail;
-    let languages = store::accounts::languages_by_person(&state.db).await?;
-    let approved =
-        store::edits::approve(&state.db, id, actor, comment, |plan, version, changed| {
-            ctx.exercise_again_messages(plan, &languages, version, changed)
-        })
-        .await?;
-    state.outbox.notify_one();
-    if matches!(approved, Approved::Version(_)) {
-        // The offline copy follows every approval; the approval stands even if the file fails.
-        match super::runbook::store_offline(state, id).await {
-            Ok(path) => {
-                tracing::info!(plan = %id, path = %path.display(), "offline runbook written")
-            }
-            Err(e) => tracing::error!(plan = %id, error = %e, "offline runbook not written"),
-        }
-    }
-    Ok(approved)
 }
 
 #[derive(Deserialize, Default)]

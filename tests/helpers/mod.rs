@@ -8,6 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
+use beredskab::startup::Jobs;
 use sea_orm::{ConnectionTrait, Database};
 
 /// Runs the `beredskab` binary with `args`, without a `DATABASE_URL` from the environment.
@@ -92,14 +93,33 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// Drops the database now (it is dropped with the value anyway).
     pub async fn cleanup(self) {
-        if let Some((admin_url, name)) = self.drop
-            && let Ok(admin) = Database::connect(admin_url).await
-        {
-            let _ = admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                .await;
-        }
+        drop(self);
+    }
+}
+
+/// A PostgreSQL test database is dropped when its test ends, also when it panics: on a thread
+/// of its own, since a panicking test's runtime may be gone.
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.drop.take() else {
+            return;
+        };
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let admin = Database::connect(admin_url).await.ok()?;
+                admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .await
+                    .ok()
+            })
+        });
+        let _ = dropped.join();
     }
 }
 
@@ -160,7 +180,22 @@ pub struct TestApp {
     pub mail_dir: PathBuf,
     /// Where the server writes the offline runbook on each approval.
     pub runbook_dir: PathBuf,
+    /// The server's application (for a server in this process).
+    pub app: Option<beredskab::app::App>,
+    /// Its scheduler and mail worker, which run only when a test runs them (`run_jobs`).
+    background: Option<beredskab::startup::Background>,
     _stop: Option<tokio::sync::oneshot::Sender<()>>,
+    /// The server's task, which ends when it has stopped.
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    /// The database the server was given to own, dropped after the server stops.
+    _db: Option<TestDb>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Stop the server before its database goes.
+        self._stop.take();
+    }
 }
 
 fn client() -> reqwest::Client {
@@ -330,10 +365,14 @@ pub async fn spawn_app_with(
     };
     let mut config = config;
     adjust(&mut config);
-    let app = beredskab::web::Application::build(config).await.unwrap();
+    let clock = beredskab::app::Clock::system(config.time_zone);
+    let app = beredskab::startup::Application::build_with(config, clock, Jobs::ByHand)
+        .await
+        .unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
+    let (handle, background) = (app.app().clone(), app.background());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run_until_stopped(async {
+    let server = tokio::spawn(app.run_until_stopped(async {
         let _ = stopped.await;
     }));
     TestApp {
@@ -341,7 +380,70 @@ pub async fn spawn_app_with(
         client: client(),
         mail_dir,
         runbook_dir,
+        app: Some(handle),
+        background: Some(background),
         _stop: Some(stop),
+        server: Some(server),
+        _db: None,
+    }
+}
+
+impl TestApp {
+    /// A server on a database of its own (SQLite; PostgreSQL when `TEST_POSTGRES_URL` is set
+    /// and `postgres` is asked for), dropped when the test ends, with the plan folders of
+    /// `plans_dir`.
+    pub async fn spawn_on(db: TestDb, plans_dir: &Path) -> TestApp {
+        TestApp::spawn_on_with(db, plans_dir, |_| {}).await
+    }
+
+    /// `spawn_on` with the configuration changed by `adjust` first.
+    pub async fn spawn_on_with(
+        db: TestDb,
+        plans_dir: &Path,
+        adjust: impl FnOnce(&mut beredskab::config::Config),
+    ) -> TestApp {
+        let mut app = spawn_app_with(&db.url, plans_dir, adjust).await;
+        app._db = Some(db);
+        app
+    }
+
+    /// A server on a fresh SQLite database with the example plan.
+    pub async fn spawn() -> TestApp {
+        TestApp::spawn_on(sqlite_db(), &example_plan()).await
+    }
+
+    /// Runs the scheduler's jobs and then the mail worker once, as the running server would
+    /// within its next minute; returns how many sends were queued and how many messages sent.
+    pub async fn run_jobs(&self) -> (usize, usize) {
+        let app = self.app.as_ref().expect("a server in this process");
+        self.background
+            .as_ref()
+            .expect("a server in this process")
+            .run(app.clock.now())
+            .await
+            .unwrap()
+    }
+
+    /// Stops the server and waits until it has (its requests finished, its database
+    /// connections closed).
+    pub async fn stop(mut self) {
+        self._stop.take();
+        self.app.take();
+        self.background.take();
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+    }
+
+    /// Runs the mail worker once: sends what is queued.
+    pub async fn deliver_mail(&self) -> usize {
+        let app = self.app.as_ref().expect("a server in this process");
+        self.background
+            .as_ref()
+            .expect("a server in this process")
+            .deliver_mail(app.clock.now())
+            .await
+            .unwrap()
     }
 }
 
@@ -352,7 +454,11 @@ pub fn client_of(address: &str) -> TestApp {
         client: client(),
         mail_dir: PathBuf::new(),
         runbook_dir: PathBuf::new(),
+        app: None,
+        background: None,
         _stop: None,
+        server: None,
+        _db: None,
     }
 }
 
@@ -429,7 +535,6 @@ pub fn set(fields: &mut Vec<(String, String)>, name: &str, value: &str) {
 }
 
 impl TestApp {
-    /// Another browser (its own cookies) on the same server.
     /// The same client (and so the same session cookie) talking to a server at `address`.
     pub fn at(&self, address: &str) -> TestApp {
         TestApp {
@@ -437,17 +542,26 @@ impl TestApp {
             client: self.client.clone(),
             mail_dir: self.mail_dir.clone(),
             runbook_dir: self.runbook_dir.clone(),
+            app: self.app.clone(),
+            background: self.background.clone(),
             _stop: None,
+            server: None,
+            _db: None,
         }
     }
 
+    /// Another browser (its own cookies) on the same server.
     pub fn second_client(&self) -> TestApp {
         TestApp {
             address: self.address.clone(),
             client: client(),
             mail_dir: self.mail_dir.clone(),
             runbook_dir: self.runbook_dir.clone(),
+            app: self.app.clone(),
+            background: self.background.clone(),
             _stop: None,
+            server: None,
+            _db: None,
         }
     }
 
@@ -503,17 +617,15 @@ impl TestApp {
         self.occurrence_of(&location(&response)).await
     }
 
-    /// The first occurrence of a drill (created by the scheduler; waited for, 10 s at most).
+    /// The first occurrence of a drill, created by the scheduler's next pass.
     pub async fn occurrence_of(&self, drill: &str) -> String {
-        for _ in 0..100 {
-            let (_, page) = self.page(drill).await;
-            if let Some(at) = page.find("href=\"/occurrences/") {
-                let rest = &page[at + 6..];
-                return rest[..rest.find('"').unwrap()].to_string();
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        panic!("no occurrence of {drill}");
+        self.run_jobs().await;
+        let (_, page) = self.page(drill).await;
+        let at = page
+            .find("href=\"/occurrences/")
+            .unwrap_or_else(|| panic!("no occurrence of {drill}"));
+        let rest = &page[at + 6..];
+        rest[..rest.find('"').unwrap()].to_string()
     }
 }
 
@@ -529,15 +641,10 @@ impl TestApp {
             .unwrap_or_default()
     }
 
-    /// Waits (at most 10 s) until at least `count` such messages are there, and returns them.
-    pub async fn wait_for_mail(&self, prefix: &str, count: usize) -> Vec<String> {
-        for _ in 0..100 {
-            let mail = self.mail_with_id(prefix);
-            if mail.len() >= count {
-                return mail;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
+    /// Runs the background jobs once (the scheduler, then the mail worker) and returns the
+    /// messages written whose Message-ID starts with `prefix`.
+    pub async fn mail_after_jobs(&self, prefix: &str) -> Vec<String> {
+        self.run_jobs().await;
         self.mail_with_id(prefix)
     }
 }

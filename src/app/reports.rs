@@ -11,12 +11,12 @@ use handlebars::html_escape;
 use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
 
-use super::cache::PlanCache;
-use super::{Result, Templates, i18n};
+use super::{App, PlanCache};
 use crate::domain::health::{
     self, AnnualInputs, Compliance, Tally, VersionFacts, end_of, start_of,
 };
 use crate::domain::{Plan, PlanId, SystemId, analysis, coverage};
+use crate::render::{self, Templates, i18n};
 use crate::store;
 
 /// Why an annual report cannot be made.
@@ -27,13 +27,9 @@ pub enum AnnualError {
     #[error("year {year} has not begun (today is {today})")]
     Future { year: i32, today: NaiveDate },
     #[error(transparent)]
-    Other(#[from] super::Error),
-}
-
-impl From<store::StoreError> for AnnualError {
-    fn from(e: store::StoreError) -> Self {
-        AnnualError::Other(e.into())
-    }
+    Store(#[from] store::StoreError),
+    #[error(transparent)]
+    Render(#[from] render::RenderError),
 }
 
 /// The plan as it stood on `until`: the latest version approved by then, the draft while the
@@ -41,44 +37,40 @@ impl From<store::StoreError> for AnnualError {
 /// `versions` are the plan's approved versions, newest first.
 async fn plan_at(
     db: &DatabaseConnection,
-    cache: Option<&PlanCache>,
+    cache: &PlanCache,
     id: &PlanId,
     versions: &[VersionFacts],
     until: NaiveDate,
     today: NaiveDate,
-) -> Result<Option<(Arc<Plan>, Option<i32>)>> {
+) -> Result<Option<(Arc<Plan>, Option<i32>)>, store::StoreError> {
     if until < today {
         let approved = versions
             .iter()
             .find(|v| v.approved_at.date_naive() <= until);
         if let Some(v) = approved {
-            let plan = match cache {
-                Some(c) => c.version(db, id, v.number).await?,
-                None => store::edits::version_plan(db, id, v.number)
-                    .await?
-                    .map(|(_, p)| Arc::new(p)),
-            };
+            let plan = cache.version(db, id, v.number).await?;
             return Ok(plan.map(|p| (p, Some(v.number))));
         }
     }
-    let plan = match cache {
-        Some(c) => c.plan(db, id).await?,
-        None => store::load_plan(db, id).await?.map(Arc::new),
-    };
+    let plan = cache.plan(db, id).await?;
     Ok(plan.map(|p| (p, None)))
 }
 
-/// Everything the report shows, for its templates.
-pub async fn annual_data(
-    db: &DatabaseConnection,
-    cache: Option<&PlanCache>,
-    templates: &Templates,
-    id: &PlanId,
-    year: i32,
-    lang: &str,
-    time_zone: &str,
-) -> Result<Value, AnnualError> {
-    let today = chrono::Local::now().date_naive();
+impl App {
+    /// Everything the annual report of plan `id` for `year` shows, for its templates.
+    pub async fn annual_report(
+        &self,
+        id: &PlanId,
+        year: i32,
+        lang: &str,
+    ) -> Result<Value, AnnualError> {
+        annual_data(self, id, year, lang).await
+    }
+}
+
+async fn annual_data(app: &App, id: &PlanId, year: i32, lang: &str) -> Result<Value, AnnualError> {
+    let (db, cache, templates) = (&app.db, &*app.plans, &*app.templates);
+    let today = app.clock.today();
     if year > today.year() {
         return Err(AnnualError::Future { year, today });
     }
@@ -114,9 +106,10 @@ pub async fn annual_data(
     }
     let significant = store::edits::significant_changes(db, id, Some(end_of(until))).await?;
     // While the year runs the report's day is today, whose analysis the cache keeps.
-    let mut findings = match cache {
-        Some(c) if until == today => c.findings(&plan, today).to_vec(),
-        _ => analysis::check(&plan, until),
+    let mut findings = if until == today {
+        cache.findings(&plan, today).to_vec()
+    } else {
+        analysis::check(&plan, until)
     };
     findings.extend(coverage::check(&plan, &last, &significant, end_of(until)));
     let a = health::annual(&AnnualInputs {
@@ -133,7 +126,7 @@ pub async fn annual_data(
     });
 
     let t = |key: &str| templates.text(lang, key);
-    let local = |at: DateTime<Utc>| super::drills::local(at, time_zone, lang);
+    let local = |at: DateTime<Utc>| i18n::local_time(app.clock.local(at), lang);
     let named = |ids: &[SystemId]| -> Vec<Value> {
         ids.iter()
             .map(|id| {
@@ -235,10 +228,10 @@ pub async fn annual_data(
 }
 
 /// The report as one self-contained HTML file.
-pub fn annual_file(templates: &Templates, mut data: Value, lang: &str) -> Result<String> {
-    data["css"] = json!(super::render::static_text("app.css"));
+pub fn annual_file(templates: &Templates, mut data: Value, lang: &str) -> render::Result<String> {
+    data["css"] = json!(render::static_text("app.css"));
     data["offline"] = json!(true);
-    Ok(templates.fragment("annual_export", lang, data)?)
+    templates.fragment("annual_export", lang, data)
 }
 
 /// The file name of a plan's annual report.
