@@ -7,9 +7,10 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
 };
 
+use super::db::insert_all;
 use super::entities::{drill_occurrences, drill_records, drill_timeline, drills, scenarios};
 use super::outbox::{self, NewMessage};
-use super::{Result, StoreError, audit, insert_all};
+use super::{Result, StoreError, audit};
 use crate::domain::PlanId;
 use crate::domain::drill::{Scenario, Schedule, SystemRecord};
 

@@ -12,8 +12,9 @@ use sea_orm::{
     QueryOrder, QuerySelect,
 };
 
+use super::Result;
+use super::db::insert_all;
 use super::entities::outbox;
-use super::{Result, insert_all};
 
 pub const QUEUED: &str = "queued";
 pub const SENDING: &str = "sending";
