@@ -8,6 +8,7 @@ use sea_orm::{
 };
 
 use super::db::insert_all;
+use super::drill_rows::system_record;
 use super::entities::{drill_occurrences, drill_records, drill_timeline, drills, scenarios};
 use super::outbox::{self, NewMessage};
 use super::{Result, StoreError, audit};
@@ -412,19 +413,6 @@ pub async fn records(
         .collect())
 }
 
-/// A stored record as the domain reads it.
-pub(super) fn system_record(r: drill_records::Model) -> SystemRecord {
-    SystemRecord {
-        found: r.found,
-        followed: r.followed,
-        recovery: r
-            .recovery_minutes
-            .and_then(|m| u64::try_from(m).ok())
-            .map(crate::domain::Duration::from_minutes),
-        notes: r.notes,
-    }
-}
-
 pub type TimelineEntry = drill_timeline::Model;
 
 /// Adds a note to the timeline; `false` once the drill is closed.
@@ -627,13 +615,6 @@ pub struct LastExercise {
     pub held_at: DateTime<Utc>,
     pub title: String,
     pub record: SystemRecord,
-}
-
-/// When an occurrence was held: when the facilitator started it, else its planned start, or when
-/// it was closed if that came first.
-pub(super) fn held_at(o: &drill_occurrences::Model) -> DateTime<Utc> {
-    let held = o.started_at.unwrap_or(o.starts_at);
-    o.closed_at.map_or(held, |closed| held.min(closed))
 }
 
 /// For every system with a record in a closed drill of the plan, the latest such drill.

@@ -12,6 +12,7 @@ pub mod actions;
 pub mod audit;
 pub mod backup;
 mod db;
+mod drill_rows;
 pub mod drills;
 pub mod edits;
 pub mod entities;
