@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder,
 };
 
 use super::db::insert_all;
@@ -310,7 +311,6 @@ pub async fn record_send(
     messages: Vec<NewMessage>,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let txn = super::begin_write(db).await?;
     let column = match what {
         Send::Invitation => drill_occurrences::Column::InvitedAt,
         Send::EvaluationReminder => drill_occurrences::Column::EvaluationRemindedAt,
@@ -325,12 +325,9 @@ pub async fn record_send(
         // An invitation this close to the start also serves as the reminder.
         update = update.col_expr(drill_occurrences::Column::RemindedAt, Expr::value(now));
     }
-    if update.exec(&txn).await?.rows_affected != 1 {
-        return Ok(false);
-    }
-    outbox::queue(&txn, messages, now).await?;
-    txn.commit().await?;
-    Ok(true)
+    let claim =
+        async move |txn: &DatabaseTransaction| Ok(update.exec(txn).await?.rows_affected == 1);
+    outbox::claim_and_queue(db, claim, messages, now).await
 }
 
 pub async fn occurrence(db: &impl ConnectionTrait, id: i64) -> Result<Option<Occurrence>> {
@@ -685,23 +682,19 @@ pub async fn record_evaluation_reminder(
     messages: Vec<NewMessage>,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let txn = super::begin_write(db).await?;
-    let won = drill_occurrences::Entity::update_many()
-        .col_expr(
-            drill_occurrences::Column::EvaluationRemindedAt,
-            Expr::value(now),
-        )
-        .filter(drill_occurrences::Column::Id.eq(occurrence))
-        .filter(drill_occurrences::Column::EvaluationRemindedAt.is_null())
-        .filter(drill_occurrences::Column::EvaluatedAt.is_null())
-        .exec(&txn)
-        .await?
-        .rows_affected
-        == 1;
-    if !won {
-        return Ok(false);
-    }
-    outbox::queue(&txn, messages, now).await?;
-    txn.commit().await?;
-    Ok(true)
+    let claim = async |txn: &DatabaseTransaction| {
+        Ok(drill_occurrences::Entity::update_many()
+            .col_expr(
+                drill_occurrences::Column::EvaluationRemindedAt,
+                Expr::value(now),
+            )
+            .filter(drill_occurrences::Column::Id.eq(occurrence))
+            .filter(drill_occurrences::Column::EvaluationRemindedAt.is_null())
+            .filter(drill_occurrences::Column::EvaluatedAt.is_null())
+            .exec(txn)
+            .await?
+            .rows_affected
+            == 1)
+    };
+    outbox::claim_and_queue(db, claim, messages, now).await
 }
