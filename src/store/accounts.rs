@@ -262,7 +262,7 @@ pub async fn session_load_with_account(
     } else {
         "json_extract(s.data, '$.account')"
     };
-    let (p1, p2) = (super::param(backend, 1), super::param(backend, 2));
+    let (p1, p2) = (super::db::param(backend, 1), super::db::param(backend, 2));
     let columns: Vec<String> = accounts::Column::iter()
         .map(|c| format!("a.{0} AS a_{0}", c.as_str()))
         .collect();

@@ -5,7 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder,
 };
 
 use super::entities::action_items;
@@ -191,20 +192,16 @@ pub async fn record_reminder(
     messages: Vec<NewMessage>,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let txn = super::begin_write(db).await?;
-    let won = action_items::Entity::update_many()
-        .col_expr(action_items::Column::RemindedAt, Expr::value(now))
-        .filter(action_items::Column::Id.eq(id))
-        .filter(action_items::Column::Status.eq(OPEN))
-        .filter(not_reminded_since(reminded_before))
-        .exec(&txn)
-        .await?
-        .rows_affected
-        == 1;
-    if !won {
-        return Ok(false);
-    }
-    outbox::queue(&txn, messages, now).await?;
-    txn.commit().await?;
-    Ok(true)
+    let claim = async |txn: &DatabaseTransaction| {
+        Ok(action_items::Entity::update_many()
+            .col_expr(action_items::Column::RemindedAt, Expr::value(now))
+            .filter(action_items::Column::Id.eq(id))
+            .filter(action_items::Column::Status.eq(OPEN))
+            .filter(not_reminded_since(reminded_before))
+            .exec(txn)
+            .await?
+            .rows_affected
+            == 1)
+    };
+    outbox::claim_and_queue(db, claim, messages, now).await
 }

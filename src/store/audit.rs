@@ -7,8 +7,9 @@ use sea_orm::{
     QueryTrait, Set,
 };
 
+use super::Result;
+use super::db::insert_all;
 use super::entities::audit_events;
-use super::{Result, insert_all};
 use crate::domain::PlanId;
 use crate::domain::diff::{Change, Subject};
 

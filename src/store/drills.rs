@@ -4,12 +4,15 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder,
 };
 
+use super::db::insert_all;
+use super::drill_rows::system_record;
 use super::entities::{drill_occurrences, drill_records, drill_timeline, drills, scenarios};
 use super::outbox::{self, NewMessage};
-use super::{Result, StoreError, audit, insert_all};
+use super::{Result, StoreError, audit};
 use crate::domain::PlanId;
 use crate::domain::drill::{Scenario, Schedule, SystemRecord};
 
@@ -308,7 +311,6 @@ pub async fn record_send(
     messages: Vec<NewMessage>,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let txn = super::begin_write(db).await?;
     let column = match what {
         Send::Invitation => drill_occurrences::Column::InvitedAt,
         Send::EvaluationReminder => drill_occurrences::Column::EvaluationRemindedAt,
@@ -323,12 +325,9 @@ pub async fn record_send(
         // An invitation this close to the start also serves as the reminder.
         update = update.col_expr(drill_occurrences::Column::RemindedAt, Expr::value(now));
     }
-    if update.exec(&txn).await?.rows_affected != 1 {
-        return Ok(false);
-    }
-    outbox::queue(&txn, messages, now).await?;
-    txn.commit().await?;
-    Ok(true)
+    let claim =
+        async move |txn: &DatabaseTransaction| Ok(update.exec(txn).await?.rows_affected == 1);
+    outbox::claim_and_queue(db, claim, messages, now).await
 }
 
 pub async fn occurrence(db: &impl ConnectionTrait, id: i64) -> Result<Option<Occurrence>> {
@@ -409,19 +408,6 @@ pub async fn records(
         .into_iter()
         .map(|r| (r.system_id.clone(), system_record(r)))
         .collect())
-}
-
-/// A stored record as the domain reads it.
-pub(super) fn system_record(r: drill_records::Model) -> SystemRecord {
-    SystemRecord {
-        found: r.found,
-        followed: r.followed,
-        recovery: r
-            .recovery_minutes
-            .and_then(|m| u64::try_from(m).ok())
-            .map(crate::domain::Duration::from_minutes),
-        notes: r.notes,
-    }
 }
 
 pub type TimelineEntry = drill_timeline::Model;
@@ -628,13 +614,6 @@ pub struct LastExercise {
     pub record: SystemRecord,
 }
 
-/// When an occurrence was held: when the facilitator started it, else its planned start, or when
-/// it was closed if that came first.
-pub(super) fn held_at(o: &drill_occurrences::Model) -> DateTime<Utc> {
-    let held = o.started_at.unwrap_or(o.starts_at);
-    o.closed_at.map_or(held, |closed| held.min(closed))
-}
-
 /// For every system with a record in a closed drill of the plan, the latest such drill.
 pub async fn last_exercised(
     db: &impl ConnectionTrait,
@@ -703,23 +682,19 @@ pub async fn record_evaluation_reminder(
     messages: Vec<NewMessage>,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let txn = super::begin_write(db).await?;
-    let won = drill_occurrences::Entity::update_many()
-        .col_expr(
-            drill_occurrences::Column::EvaluationRemindedAt,
-            Expr::value(now),
-        )
-        .filter(drill_occurrences::Column::Id.eq(occurrence))
-        .filter(drill_occurrences::Column::EvaluationRemindedAt.is_null())
-        .filter(drill_occurrences::Column::EvaluatedAt.is_null())
-        .exec(&txn)
-        .await?
-        .rows_affected
-        == 1;
-    if !won {
-        return Ok(false);
-    }
-    outbox::queue(&txn, messages, now).await?;
-    txn.commit().await?;
-    Ok(true)
+    let claim = async |txn: &DatabaseTransaction| {
+        Ok(drill_occurrences::Entity::update_many()
+            .col_expr(
+                drill_occurrences::Column::EvaluationRemindedAt,
+                Expr::value(now),
+            )
+            .filter(drill_occurrences::Column::Id.eq(occurrence))
+            .filter(drill_occurrences::Column::EvaluationRemindedAt.is_null())
+            .filter(drill_occurrences::Column::EvaluatedAt.is_null())
+            .exec(txn)
+            .await?
+            .rows_affected
+            == 1)
+    };
+    outbox::claim_and_queue(db, claim, messages, now).await
 }

@@ -11,25 +11,17 @@ use sea_orm::{
     IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
+use super::db::insert_all;
 use super::entities::*;
 use super::outbox::{self, NewMessage};
-use super::{
-    Result, StoreError, SystemRows, audit, delete_rows, insert_all, insert_section_rows, load_plan,
-    load_systems,
-};
+use super::plan_rows::{SystemRows, delete_rows, insert_section_rows};
+pub use super::plans::{PlanRevisions, plan_revisions};
+use super::plans::{load_plan, load_systems};
+use super::{Result, StoreError, audit};
 use crate::domain::coverage::{self, SignificantChange};
 use crate::domain::diff::{self, Change};
 use crate::domain::edit::EditedSections;
 use crate::domain::{Person, Plan, PlanId, System};
-
-/// A plan's edit counters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PlanRevisions {
-    /// Raised by every change anywhere in the plan.
-    pub revision: i64,
-    /// Raised by every change to the plan-level sections.
-    pub sections: i64,
-}
 
 /// Closed drills (all plans), when the last one closed, and the plan's latest version number.
 pub type CoverageStamp = (i64, Option<DateTime<Utc>>, Option<i32>);
@@ -59,7 +51,7 @@ impl PlanState {
 
 pub async fn plan_state(db: &impl ConnectionTrait, plan: &PlanId) -> Result<Option<PlanState>> {
     let backend = db.get_database_backend();
-    let param = super::param(backend, 1);
+    let param = super::db::param(backend, 1);
     let sql = format!(
         "SELECT p.revision, p.sections_revision, \
          (SELECT COUNT(*) FROM drill_occurrences WHERE closed_at IS NOT NULL) AS closed, \
@@ -99,20 +91,6 @@ pub async fn plan_state(db: &impl ConnectionTrait, plan: &PlanId) -> Result<Opti
         latest,
         closed: (row.try_get("", "closed")?, row.try_get("", "last_closed")?),
     }))
-}
-
-pub async fn plan_revisions(
-    db: &impl ConnectionTrait,
-    plan: &PlanId,
-) -> Result<Option<PlanRevisions>> {
-    Ok(plans::Entity::find_by_id(plan.to_string())
-        .select_only()
-        .column(plans::Column::Revision)
-        .column(plans::Column::SectionsRevision)
-        .into_tuple::<(i64, i64)>()
-        .one(db)
-        .await?
-        .map(|(revision, sections)| PlanRevisions { revision, sections }))
 }
 
 /// Every system's revision in a plan, by id.
@@ -412,7 +390,7 @@ pub async fn approve(
 ) -> Result<Approved> {
     let txn = super::begin_write(db).await?;
     // A write first, for the same ordering as the edits: concurrent approvals queue here.
-    if !super::lock_plan(&txn, plan).await? {
+    if !super::plans::lock_plan(&txn, plan).await? {
         return Ok(Approved::Gone);
     }
     let Some(revisions) = plan_revisions(&txn, plan).await? else {

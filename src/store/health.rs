@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use super::Result;
-use super::drills::{held_at, system_record};
+use super::drill_rows::{held_at, system_record};
 use super::entities::{
     action_items, audit_events, drill_occurrences, drill_records, drills, incident_systems,
     incidents,

@@ -8,12 +8,13 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
+use super::Result;
+use super::db::insert_all;
 use super::entities::outbox;
-use super::{Result, insert_all};
 
 pub const QUEUED: &str = "queued";
 pub const SENDING: &str = "sending";
@@ -72,6 +73,25 @@ pub async fn queue(
             .collect(),
     )
     .await
+}
+
+/// Claims something with `claim` and, if the claim took, queues `messages`, in one write
+/// transaction. The claim is a conditional update that only one caller can win (in this process
+/// or another against the same database), so the messages are queued exactly once. `false`,
+/// writing and queuing nothing, when the claim did not take.
+pub(super) async fn claim_and_queue(
+    db: &DatabaseConnection,
+    claim: impl AsyncFnOnce(&DatabaseTransaction) -> Result<bool>,
+    messages: Vec<NewMessage>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let txn = super::begin_write(db).await?;
+    if !claim(&txn).await? {
+        return Ok(false);
+    }
+    queue(&txn, messages, now).await?;
+    txn.commit().await?;
+    Ok(true)
 }
 
 /// Due: queued and its time has come, or claimed by a worker whose claim has expired.

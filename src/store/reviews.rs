@@ -3,7 +3,10 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter,
+};
 
 use super::Result;
 use super::entities::review_reminders;
@@ -22,40 +25,36 @@ pub async fn record_reminder(
     messages: Vec<NewMessage>,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let txn = super::begin_write(db).await?;
-    let first = review_reminders::Entity::insert(review_reminders::ActiveModel {
-        plan_id: Set(plan.to_string()),
-        system_id: Set(system.to_string()),
-        due: Set(due.to_string()),
-        last_sent_at: Set(now),
-    })
-    .on_conflict(
-        OnConflict::columns([
-            review_reminders::Column::PlanId,
-            review_reminders::Column::SystemId,
-            review_reminders::Column::Due,
-        ])
-        .do_nothing()
-        .to_owned(),
-    )
-    .exec_without_returning(&txn)
-    .await?
-        == 1;
-    let won = first
-        || review_reminders::Entity::update_many()
-            .col_expr(review_reminders::Column::LastSentAt, Expr::value(now))
-            .filter(review_reminders::Column::PlanId.eq(plan))
-            .filter(review_reminders::Column::SystemId.eq(system))
-            .filter(review_reminders::Column::Due.eq(due))
-            .filter(review_reminders::Column::LastSentAt.lt(sent_before))
-            .exec(&txn)
-            .await?
-            .rows_affected
+    let claim = async |txn: &DatabaseTransaction| {
+        let first = review_reminders::Entity::insert(review_reminders::ActiveModel {
+            plan_id: Set(plan.to_string()),
+            system_id: Set(system.to_string()),
+            due: Set(due.to_string()),
+            last_sent_at: Set(now),
+        })
+        .on_conflict(
+            OnConflict::columns([
+                review_reminders::Column::PlanId,
+                review_reminders::Column::SystemId,
+                review_reminders::Column::Due,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await?
             == 1;
-    if !won {
-        return Ok(false);
-    }
-    outbox::queue(&txn, messages, now).await?;
-    txn.commit().await?;
-    Ok(true)
+        Ok(first
+            || review_reminders::Entity::update_many()
+                .col_expr(review_reminders::Column::LastSentAt, Expr::value(now))
+                .filter(review_reminders::Column::PlanId.eq(plan))
+                .filter(review_reminders::Column::SystemId.eq(system))
+                .filter(review_reminders::Column::Due.eq(due))
+                .filter(review_reminders::Column::LastSentAt.lt(sent_before))
+                .exec(txn)
+                .await?
+                .rows_affected
+                == 1)
+    };
+    outbox::claim_and_queue(db, claim, messages, now).await
 }
