@@ -112,7 +112,7 @@ pub struct Background {
 impl Background {
     /// One pass of every scheduler job at `now`, then of the mail worker: returns how many
     /// sends the jobs queued and how many messages were handed over.
-    pub async fn run(&self, now: DateTime<Utc>) -> Result<(usize, usize), StoreError> {
+    pub async fn run(&self, now: DateTime<Utc>) -> crate::app::Result<(usize, usize)> {
         let queued = scheduler::pass(&self.app, now).await?;
         let sent = self.deliver_mail(now).await?;
         Ok((queued, sent))

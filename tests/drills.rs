@@ -1307,3 +1307,52 @@ async fn an_owner_confirms_a_review_with_one_click_and_it_is_audited() {
     let (_, audit) = coordinator.page("/audit?system=adgangskontrol").await;
     assert!(audit.contains("last_reviewed"), "{audit}");
 }
+
+#[tokio::test]
+async fn a_mail_text_part_is_written_as_given_and_its_html_part_escaped() {
+    let db = helpers::sqlite_db();
+    let conn = setup(&db).await;
+    let (id, _) = ad_drill(&conn).await;
+    let ctx = context(&conn);
+    tick(&ctx, utc("2026-11-20T10:00:00Z")).await.unwrap();
+    let old = store::drills::find(&conn, id).await.unwrap().unwrap();
+    let new = Drill {
+        title: "Tom & Jerry <x>".into(),
+        ..old.clone()
+    };
+    // Invited first, then renamed: the update goes to everyone.
+    tick(&ctx, utc("2026-11-27T10:00:00Z")).await.unwrap();
+    ctx.clock.set(utc("2026-11-28T10:00:00Z"));
+    assert!(ctx.update_drill("tester", &old, &new).await.unwrap());
+    let update = outbox::recent(&conn, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.kind == "update")
+        .expect("the calendar update");
+    assert!(
+        update.subject.contains("Tom & Jerry <x>"),
+        "{}",
+        update.subject
+    );
+    assert!(
+        update.body_text.contains("Tom & Jerry <x>"),
+        "{}",
+        update.body_text
+    );
+    assert!(!update.body_text.contains("&amp;"), "{}", update.body_text);
+    assert!(
+        update.body_html.contains("Tom &amp; Jerry &lt;x&gt;"),
+        "{}",
+        update.body_html
+    );
+    assert!(!update.body_html.contains("<x>"), "{}", update.body_html);
+    // One layout: a whole document with the greeting, in the recipient's language.
+    assert!(
+        update
+            .body_html
+            .starts_with("<!doctype html>\n<html lang=\"da\">")
+    );
+    assert!(update.body_html.contains("<title>"));
+    assert_eq!(update.body_html.matches("<body").count(), 1);
+}

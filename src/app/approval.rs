@@ -2,8 +2,8 @@
 
 use super::App;
 use crate::domain::PlanId;
+use crate::store;
 use crate::store::edits::Approved;
-use crate::store::{self, StoreError};
 
 impl App {
     /// Approves the draft; the coordinators are mailed, in the same transaction, which systems the
@@ -13,14 +13,15 @@ impl App {
         id: &PlanId,
         actor: &str,
         comment: &str,
-    ) -> Result<Approved, StoreError> {
+    ) -> super::Result<Approved> {
         let languages = self.languages().await?;
-        let approved =
+        let rendering = super::drills::Rendering::default();
+        let stored =
             store::edits::approve(&self.db, id, actor, comment, |plan, version, changed| {
-                self.exercise_again_messages(plan, &languages, version, changed)
-                    .map_err(super::drills::in_store)
+                rendering.keep(self.exercise_again_messages(plan, &languages, version, changed))
             })
-            .await?;
+            .await;
+        let approved = rendering.result(stored)?;
         self.mail_queued();
         if matches!(approved, Approved::Version(_)) {
             // The offline copy follows every approval; the approval stands even if the file fails.

@@ -18,12 +18,31 @@ use crate::store::{self, StoreError};
 /// How far ahead occurrences are created.
 pub const HORIZON_DAYS: i64 = 400;
 
-/// A template that failed while a store transaction was open, as the store's error.
-pub(crate) fn in_store(e: RenderError) -> StoreError {
-    StoreError::Corrupt {
-        table: "templates",
-        key: e.template,
-        reason: e.message,
+/// Messages rendered inside a store transaction: a template that fails there aborts the
+/// transaction (nothing is written), and the caller gets the template's error itself.
+#[derive(Default)]
+pub(super) struct Rendering(std::sync::Mutex<Option<RenderError>>);
+
+impl Rendering {
+    /// `rendered` as the store's closures want it; a failure is kept for `result`.
+    pub(super) fn keep<T>(&self, rendered: Result<T, RenderError>) -> Result<T, StoreError> {
+        rendered.map_err(|e| {
+            let aborted = StoreError::Corrupt {
+                table: "templates",
+                key: e.template.clone(),
+                reason: "rendering failed: the change was not saved".into(),
+            };
+            *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+            aborted
+        })
+    }
+
+    /// The store's answer, or the template's error that aborted it.
+    pub(super) fn result<T>(self, stored: Result<T, StoreError>) -> super::Result<T> {
+        match self.0.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            Some(e) => Err(e.into()),
+            None => Ok(stored?),
+        }
     }
 }
 
@@ -136,7 +155,7 @@ impl App {
 
     /// Cancels a drill and queues the calendar cancellations of its invited occurrences.
     /// Returns `false` if it was cancelled already.
-    pub async fn cancel_drill(&self, actor: &str, drill: &Drill) -> Result<bool, StoreError> {
+    pub async fn cancel_drill(&self, actor: &str, drill: &Drill) -> super::Result<bool> {
         let audit = store::audit::Entry {
             before: drill.title.clone(),
             ..drill_entry(actor, drill, "drill-cancel")
@@ -144,11 +163,18 @@ impl App {
         let Some((plan, languages)) = self.plan_of(drill).await? else {
             return Ok(false);
         };
-        let done = store::drills::cancel(&self.db, drill.id, self.clock.now(), audit, |o| {
-            self.occurrence_messages(&plan, &languages, drill, o, Send::Cancellation)
-                .map_err(in_store)
+        let rendering = Rendering::default();
+        let stored = store::drills::cancel(&self.db, drill.id, self.clock.now(), audit, |o| {
+            rendering.keep(self.occurrence_messages(
+                &plan,
+                &languages,
+                drill,
+                o,
+                Send::Cancellation,
+            ))
         })
-        .await?;
+        .await;
+        let done = rendering.result(stored)?;
         self.mail_queued();
         Ok(done)
     }
@@ -160,12 +186,7 @@ impl App {
     /// (SEQUENCE raised). Occurrences a new cron expression no longer has are cancelled, with a
     /// calendar cancellation if they were invited to; the scheduler creates the new ones. One
     /// transaction.
-    pub async fn update_drill(
-        &self,
-        actor: &str,
-        old: &Drill,
-        new: &Drill,
-    ) -> Result<bool, StoreError> {
+    pub async fn update_drill(&self, actor: &str, old: &Drill, new: &Drill) -> super::Result<bool> {
         if new == old {
             return Ok(false);
         }
@@ -219,11 +240,11 @@ impl App {
             }
             messages
         };
+        let rendering = Rendering::default();
         let send = |drill: &Drill, o: &store::drills::Occurrence, what, to: &[String]| {
-            self.drill_messages(&plan, &languages, drill, o, what, to)
-                .map_err(in_store)
+            rendering.keep(self.drill_messages(&plan, &languages, drill, o, what, to))
         };
-        let done = store::drills::update(&self.db, new, now, audit, |o| {
+        let stored = store::drills::update(&self.db, new, now, audit, |o| {
             let dropped = starts.as_ref().is_some_and(|s| !s.contains(&o.starts_at));
             let invited = o.invited_at.is_some();
             let mut c = o.clone();
@@ -258,7 +279,8 @@ impl App {
                 messages: mark(messages),
             }))
         })
-        .await?;
+        .await;
+        let done = rendering.result(stored)?;
         self.mail_queued();
         self.scheduler.notify_one();
         Ok(done)
@@ -273,7 +295,7 @@ impl App {
         actor: &str,
         drill: &Drill,
         at: chrono::NaiveDateTime,
-    ) -> Result<bool, StoreError> {
+    ) -> super::Result<bool> {
         let audit = store::audit::Entry {
             before: schedule_text(&drill.schedule),
             after: at.format("%Y-%m-%d %H:%M").to_string(),
@@ -287,12 +309,13 @@ impl App {
         };
         let mut moved = drill.clone();
         moved.schedule = Schedule::Once { at };
-        let done =
+        let rendering = Rendering::default();
+        let stored =
             store::drills::reschedule(&self.db, &moved, starts_at, self.clock.now(), audit, |o| {
-                self.occurrence_messages(&plan, &languages, &moved, o, Send::Update)
-                    .map_err(in_store)
+                rendering.keep(self.occurrence_messages(&plan, &languages, &moved, o, Send::Update))
             })
-            .await?;
+            .await;
+        let done = rendering.result(stored)?;
         self.mail_queued();
         Ok(done)
     }

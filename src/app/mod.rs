@@ -7,6 +7,7 @@ pub mod actions;
 pub mod approval;
 pub mod clock;
 pub mod drills;
+pub mod editing;
 pub mod incidents;
 pub mod notify;
 pub mod plans;

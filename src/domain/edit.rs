@@ -152,6 +152,56 @@ fn text_of<T: ToString>(value: &Option<T>) -> String {
 }
 
 impl SystemForm {
+    /// The one-line fields (all but the steps and the impact rows) by their names in forms,
+    /// field errors and the API, in form order: the one list of them.
+    pub fn fields(&self) -> [(&'static str, &String); 17] {
+        [
+            ("name", &self.name),
+            ("description", &self.description),
+            ("owner", &self.owner),
+            ("deputy", &self.deputy),
+            ("criticality", &self.criticality),
+            ("rto", &self.rto),
+            ("rpo", &self.rpo),
+            ("mtpd", &self.mtpd),
+            ("depends_on", &self.depends_on),
+            ("supplier_name", &self.supplier_name),
+            ("supplier_contact", &self.supplier_contact),
+            ("supplier_phone", &self.supplier_phone),
+            ("supplier_email", &self.supplier_email),
+            ("supplier_contract_restore", &self.supplier_contract_restore),
+            ("workaround", &self.workaround),
+            ("verification", &self.verification),
+            ("review_interval", &self.review_interval),
+        ]
+    }
+
+    /// `fields`, to fill in.
+    pub fn fields_mut(&mut self) -> [(&'static str, &mut String); 17] {
+        [
+            ("name", &mut self.name),
+            ("description", &mut self.description),
+            ("owner", &mut self.owner),
+            ("deputy", &mut self.deputy),
+            ("criticality", &mut self.criticality),
+            ("rto", &mut self.rto),
+            ("rpo", &mut self.rpo),
+            ("mtpd", &mut self.mtpd),
+            ("depends_on", &mut self.depends_on),
+            ("supplier_name", &mut self.supplier_name),
+            ("supplier_contact", &mut self.supplier_contact),
+            ("supplier_phone", &mut self.supplier_phone),
+            ("supplier_email", &mut self.supplier_email),
+            (
+                "supplier_contract_restore",
+                &mut self.supplier_contract_restore,
+            ),
+            ("workaround", &mut self.workaround),
+            ("verification", &mut self.verification),
+            ("review_interval", &mut self.review_interval),
+        ]
+    }
+
     /// The form filled in with a stored section.
     pub fn from_system(s: &System) -> Self {
         let supplier = s.supplier.clone().unwrap_or_default();

@@ -40,7 +40,10 @@ pub struct MailBody {
 
 /// The registered templates and the locale strings.
 pub struct Templates {
+    /// Pages, partials and the HTML of mail: every value HTML-escaped.
     hb: Handlebars<'static>,
+    /// The subjects and plain-text parts of mail, which are not HTML: nothing escaped.
+    plain: Handlebars<'static>,
     pub locales: Arc<Locales>,
     /// A digest of every embedded template, string and static file, and the program's version:
     /// part of every ETag, so that a new build never answers 304 for a page it renders anew.
@@ -66,30 +69,47 @@ impl Templates {
         if !missing.is_empty() {
             anyhow::bail!("locale strings missing:\n{}", missing.join("\n"));
         }
-        let mut hb = Handlebars::new();
-        hb.set_strict_mode(true);
-        hb.register_helper(
-            "t",
-            Box::new(Translate {
-                locales: locales.clone(),
-                escape: true,
-            }),
-        );
-        hb.register_helper(
-            "tt",
-            Box::new(Translate {
-                locales: locales.clone(),
-                escape: false,
-            }),
-        );
-        hb.register_helper("paragraphs", Box::new(paragraphs));
-        hb.register_helper("asset", Box::new(asset));
+        let registry = |escape: bool| {
+            let mut hb = Handlebars::new();
+            hb.set_strict_mode(true);
+            if !escape {
+                hb.register_escape_fn(handlebars::no_escape);
+            }
+            hb.register_helper(
+                "t",
+                Box::new(Translate {
+                    locales: locales.clone(),
+                    escape,
+                }),
+            );
+            hb.register_helper(
+                "tt",
+                Box::new(Translate {
+                    locales: locales.clone(),
+                    escape: false,
+                }),
+            );
+            hb.register_helper("paragraphs", Box::new(paragraphs));
+            hb.register_helper("asset", Box::new(asset));
+            hb
+        };
+        let (mut hb, mut plain) = (registry(true), registry(false));
+        // A template is named by its file name in its folder (pages, partials, emails).
+        let mut names = std::collections::HashMap::new();
         for path in Assets::iter() {
-            let name = match path.strip_suffix(".hbs") {
-                Some(stem) => stem.rsplit('/').next().unwrap_or(stem).to_string(),
-                None => continue,
+            let Some(stem) = path.strip_suffix(".hbs") else {
+                continue;
             };
-            hb.register_template_string(&name, text(&path)?)
+            let name = stem.rsplit('/').next().unwrap_or(stem).to_string();
+            if let Some(other) = names.insert(name.clone(), path.to_string()) {
+                anyhow::bail!("templates/{other} and templates/{path} are both named {name:?}");
+            }
+            let source = text(&path)?;
+            let unescaped = path.starts_with("emails/")
+                && (name.ends_with("_text") || name.ends_with("_subject"));
+            let registry = if unescaped { &mut plain } else { &mut hb };
+            registry
+                .register_template_string(&name, source)
                 .map_err(|e| anyhow::anyhow!("templates/{path}: {e}"))?;
         }
         let mut digest = sha2::Sha256::new();
@@ -100,7 +120,12 @@ impl Templates {
             }
         }
         let build = hex(&sha2::Digest::finalize(digest)[..8]);
-        Ok(Templates { hb, locales, build })
+        Ok(Templates {
+            hb,
+            plain,
+            locales,
+            build,
+        })
     }
 
     /// Renders page `name` with `data`; the language goes in as `lang`.
@@ -136,15 +161,31 @@ impl Templates {
     }
 
     /// A message's subject, plain text and HTML from the email templates `{name}_subject`,
-    /// `{name}_text` and `{name}_html`, in `lang`.
-    pub fn mail(&self, name: &str, lang: &str, data: Value) -> Result<MailBody> {
+    /// `{name}_text` and `{name}_html`, in `lang`: the subject and the text as written (no HTML
+    /// escaping), the HTML escaped and in the one mail layout.
+    pub fn mail(&self, name: &str, lang: &str, mut data: Value) -> Result<MailBody> {
+        if let Value::Object(map) = &mut data {
+            map.insert("lang".into(), Value::String(lang.to_string()));
+        }
+        let plain = |part: &str| {
+            let template = format!("{name}_{part}");
+            self.plain
+                .render(&template, &data)
+                .map_err(|e| RenderError {
+                    template,
+                    message: e.to_string(),
+                })
+        };
+        let subject = plain("subject")?.trim().to_string();
+        let text = plain("text")?;
+        let body = self.fragment(&format!("{name}_html"), lang, data.clone())?;
+        data["subject"] = Value::String(subject.clone());
+        data["body"] = Value::String(body);
+        let html = self.fragment("mail_layout", lang, data)?;
         Ok(MailBody {
-            subject: self
-                .fragment(&format!("{name}_subject"), lang, data.clone())?
-                .trim()
-                .to_string(),
-            text: self.fragment(&format!("{name}_text"), lang, data.clone())?,
-            html: self.fragment(&format!("{name}_html"), lang, data)?,
+            subject,
+            text,
+            html,
         })
     }
 

@@ -9,17 +9,17 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::app::App;
 use crate::app::drills::HORIZON_DAYS;
 use crate::app::notify::{ActionView, Notice};
+use crate::app::{App, Result};
 use crate::domain::Plan;
+use crate::store;
 use crate::store::drills::{Drill, Send};
-use crate::store::{self, StoreError};
 
 /// Every job once, in order: occurrences first, so that their invitations go out in the same
 /// pass. Returns how many sends were queued (an invitation or reminder of an occurrence, an
 /// evaluation, action or review reminder).
-pub async fn run(app: &App, now: DateTime<Utc>) -> Result<usize, StoreError> {
+pub async fn run(app: &App, now: DateTime<Utc>) -> Result<usize> {
     let drills = store::drills::list(&app.db, None).await?;
     create_occurrences(app, &drills, now).await?;
     let mut queued = invitations(app, &drills, now).await?;
@@ -33,11 +33,7 @@ pub async fn run(app: &App, now: DateTime<Utc>) -> Result<usize, StoreError> {
 }
 
 /// Creates the occurrences of every drill up to `HORIZON_DAYS` ahead.
-pub async fn create_occurrences(
-    app: &App,
-    drills: &[Drill],
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+pub async fn create_occurrences(app: &App, drills: &[Drill], now: DateTime<Utc>) -> Result<()> {
     for drill in drills.iter().filter(|d| !d.cancelled) {
         match drill.schedule.occurrences(
             app.drill_zone(drill),
@@ -53,11 +49,7 @@ pub async fn create_occurrences(
 
 /// Queues each occurrence's invitation once its lead time has begun, and its reminder the day
 /// before.
-pub async fn invitations(
-    app: &App,
-    drills: &[Drill],
-    now: DateTime<Utc>,
-) -> Result<usize, StoreError> {
+pub async fn invitations(app: &App, drills: &[Drill], now: DateTime<Utc>) -> Result<usize> {
     let mut queued = 0;
     for occurrence in store::drills::upcoming_uninvited(&app.db, now).await? {
         let Some(drill) = live(drills, occurrence.drill_id) else {
@@ -103,7 +95,7 @@ pub async fn evaluation_reminders(
     app: &App,
     drills: &[Drill],
     now: DateTime<Utc>,
-) -> Result<usize, StoreError> {
+) -> Result<usize> {
     let late = now - chrono::Duration::days(i64::from(app.config.evaluation_days));
     let mut queued = 0;
     for occurrence in store::drills::evaluations_due(&app.db, late).await? {
@@ -122,11 +114,7 @@ pub async fn evaluation_reminders(
 
 /// Reminds the owner of every open action item past its due date: the day after the due date,
 /// then every `action_reminder_days` while it stays open.
-pub async fn action_reminders(
-    app: &App,
-    drills: &[Drill],
-    now: DateTime<Utc>,
-) -> Result<usize, StoreError> {
+pub async fn action_reminders(app: &App, drills: &[Drill], now: DateTime<Utc>) -> Result<usize> {
     let today = app.clock.local(now).date_naive();
     let reminded_before = now - chrono::Duration::days(i64::from(app.config.action_reminder_days));
     let items = store::actions::overdue(&app.db, today, reminded_before).await?;
@@ -164,8 +152,7 @@ pub async fn action_reminders(
         };
         let message_id = format!("action.{}.overdue.{}@beredskab", item.id, now.timestamp());
         let messages = app
-            .action_message(plan, &languages, &view, true, message_id)
-            .map_err(crate::app::drills::in_store)?
+            .action_message(plan, &languages, &view, true, message_id)?
             .into_iter()
             .collect();
         if store::actions::record_reminder(&app.db, item.id, reminded_before, messages, now).await?
@@ -180,7 +167,7 @@ pub async fn action_reminders(
 /// Reminds the owner and deputy of every system section past its review date (or never
 /// reviewed): once when it passes, then every `review_reminder_days` until it is reviewed,
 /// which gives it a new date and so ends the reminders.
-pub async fn review_reminders(app: &App, now: DateTime<Utc>) -> Result<usize, StoreError> {
+pub async fn review_reminders(app: &App, now: DateTime<Utc>) -> Result<usize> {
     let today = app.clock.local(now).date_naive();
     let sent_before = now - chrono::Duration::days(i64::from(app.config.review_reminder_days));
     let languages = app.languages().await?;
@@ -205,17 +192,15 @@ pub async fn review_reminders(app: &App, now: DateTime<Utc>) -> Result<usize, St
                 system,
                 due,
             };
-            let messages = app
-                .messages(&languages, &people, &notice, |p| {
-                    format!(
-                        "review.{}.{}.{due_key}.{}.{}@beredskab",
-                        plan.id,
-                        system.id,
-                        now.timestamp(),
-                        p.id
-                    )
-                })
-                .map_err(crate::app::drills::in_store)?;
+            let messages = app.messages(&languages, &people, &notice, |p| {
+                format!(
+                    "review.{}.{}.{due_key}.{}.{}@beredskab",
+                    plan.id,
+                    system.id,
+                    now.timestamp(),
+                    p.id
+                )
+            })?;
             if messages.is_empty() {
                 continue;
             }
@@ -248,16 +233,16 @@ async fn occurrence_messages(
     drill: &Drill,
     occurrence: &store::drills::Occurrence,
     what: Send,
-) -> Result<Vec<store::outbox::NewMessage>, StoreError> {
+) -> Result<Vec<store::outbox::NewMessage>> {
     let Some(plan) = app.plan_named(&drill.plan_id).await? else {
         return Ok(Vec::new());
     };
     app.occurrence_messages(&plan, &app.languages().await?, drill, occurrence, what)
-        .map_err(crate::app::drills::in_store)
+        .map_err(Into::into)
 }
 
 /// `run`, timed and counted in the metrics, its failure logged: one pass of the loop.
-pub async fn pass(app: &App, now: DateTime<Utc>) -> Result<usize, StoreError> {
+pub async fn pass(app: &App, now: DateTime<Utc>) -> Result<usize> {
     let started = std::time::Instant::now();
     let result = run(app, now).await;
     if let Err(e) = &result {

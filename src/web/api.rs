@@ -3,6 +3,7 @@
 //! need the `X-CSRF-Token` header) or by `Authorization: Bearer <token>`. Errors are JSON
 //! `{"error": "…"}` with a 4xx status; the OpenAPI document is at `/api/v1/openapi.json`.
 
+use crate::app::editing::Edited;
 use axum::Router;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Path, Query, Request, State};
@@ -22,7 +23,7 @@ use crate::domain::analysis;
 use crate::domain::diff::{Subject, plan_changes};
 use crate::domain::edit::{FieldError, ImpactForm, StepForm, SystemForm};
 use crate::domain::{Plan, PlanId, System};
-use crate::store::{self, edits::Approved, edits::Saved};
+use crate::store::{self, edits::Approved};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -175,6 +176,7 @@ impl From<super::Error> for ApiError {
                 format!("{field}: holds the control character {code}"),
                 vec![control_problem(field, &code)],
             ),
+            E::Invalid(key) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, key),
             E::Store(e) if let Some(outage) = e.outage() => {
                 tracing::error!(error = %e, "database outage");
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, super::outage_text(outage))
@@ -192,6 +194,12 @@ impl From<super::Error> for ApiError {
 
 impl From<store::StoreError> for ApiError {
     fn from(e: store::StoreError) -> Self {
+        super::Error::from(e).into()
+    }
+}
+
+impl From<crate::app::Error> for ApiError {
+    fn from(e: crate::app::Error) -> Self {
         super::Error::from(e).into()
     }
 }
@@ -827,24 +835,12 @@ async fn put_system(
             field_problems(&state, &errors),
         )
     })?;
-    match store::edits::save_system(
-        &state.db,
-        &plan.id,
-        &signed_in.actor.username,
-        &edited,
-        body.revision,
-    )
-    .await?
+    match state
+        .save_system(&plan.id, &signed_in.actor.username, &edited, body.revision)
+        .await?
     {
-        Saved::Done { revision, changes } => {
-            if !changes.is_empty() {
-                state
-                    .plans
-                    .saved(&plan.id, revision, |p| p.replace_system(edited.clone()));
-            }
-            Ok(axum::Json(system_body(&edited, revision)).into_response())
-        }
-        Saved::Conflict { current, revision } => Ok((
+        Edited::Done { revision, .. } => Ok(axum::Json(system_body(&edited, revision)).into_response()),
+        Edited::Conflict { current, revision } => Ok((
             StatusCode::CONFLICT,
             axum::Json(ConflictBody {
                 error: format!(
@@ -855,7 +851,6 @@ async fn put_system(
             }),
         )
             .into_response()),
-        Saved::Gone => Err(super::Error::NotFound.into()),
     }
 }
 

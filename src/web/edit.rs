@@ -2,6 +2,7 @@
 //! without JavaScript) and the plan-level sections. Every save carries the revision the form
 //! started from; a save over a newer revision is refused with 409 and a page showing both.
 
+use crate::app::editing::Edited;
 use std::sync::Arc;
 
 use axum::Router;
@@ -19,7 +20,7 @@ use crate::domain::edit::{
     FieldError, ImpactForm, PersonForm, Problem, SectionsForm, StepForm, SystemForm,
 };
 use crate::domain::{ImpactLevel, Plan, System};
-use crate::store::{self, edits::Saved};
+use crate::store::{self};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -87,24 +88,11 @@ impl Fields {
 }
 
 fn system_form(f: &Fields) -> SystemForm {
+    let mut form = SystemForm::default();
+    for (name, value) in form.fields_mut() {
+        *value = f.get(name);
+    }
     SystemForm {
-        name: f.get("name"),
-        description: f.get("description"),
-        owner: f.get("owner"),
-        deputy: f.get("deputy"),
-        criticality: f.get("criticality"),
-        rto: f.get("rto"),
-        rpo: f.get("rpo"),
-        mtpd: f.get("mtpd"),
-        depends_on: f.get("depends_on"),
-        supplier_name: f.get("supplier_name"),
-        supplier_contact: f.get("supplier_contact"),
-        supplier_phone: f.get("supplier_phone"),
-        supplier_email: f.get("supplier_email"),
-        supplier_contract_restore: f.get("supplier_contract_restore"),
-        workaround: f.get("workaround"),
-        verification: f.get("verification"),
-        review_interval: f.get("review_interval"),
         steps: (0..f.rows("step-"))
             .map(|i| StepForm {
                 text: f.get(&format!("step-{i}-text")),
@@ -120,6 +108,7 @@ fn system_form(f: &Fields) -> SystemForm {
                 staff: f.get(&format!("impact-{i}-staff")),
             })
             .collect(),
+        ..form
     }
 }
 
@@ -315,25 +304,7 @@ fn system_form_view(
         })
         .collect();
     let mut fields = Map::new();
-    for (name, value) in [
-        ("name", &form.name),
-        ("description", &form.description),
-        ("owner", &form.owner),
-        ("deputy", &form.deputy),
-        ("criticality", &form.criticality),
-        ("rto", &form.rto),
-        ("rpo", &form.rpo),
-        ("mtpd", &form.mtpd),
-        ("depends_on", &form.depends_on),
-        ("supplier_name", &form.supplier_name),
-        ("supplier_contact", &form.supplier_contact),
-        ("supplier_phone", &form.supplier_phone),
-        ("supplier_email", &form.supplier_email),
-        ("supplier_contract_restore", &form.supplier_contract_restore),
-        ("workaround", &form.workaround),
-        ("verification", &form.verification),
-        ("review_interval", &form.review_interval),
-    ] {
+    for (name, value) in form.fields() {
         fields.insert(name.to_string(), field(value, name, &e));
     }
     json!({
@@ -411,15 +382,11 @@ async fn edit_system(
             );
         }
     };
-    match store::edits::save_system(&state.db, &plan.id, &user.actor.username, &edited, revision)
+    match state
+        .save_system(&plan.id, &user.actor.username, &edited, revision)
         .await?
     {
-        Saved::Done { changes, revision } => {
-            if !changes.is_empty() {
-                state
-                    .plans
-                    .saved(&plan.id, revision, |p| p.replace_system(edited.clone()));
-            }
+        Edited::Done { changes, .. } => {
             tracing::info!(user = %user.actor.username, plan = %plan.id, system = %edited.id, fields = changes.len(), "saved system section");
             Ok(Redirect::to(&format!(
                 "/plans/{}/systems/{}?saved={}",
@@ -429,13 +396,12 @@ async fn edit_system(
             ))
             .into_response())
         }
-        Saved::Conflict { current, revision } => {
+        Edited::Conflict { current, revision } => {
             let theirs = diff::system_changes(Some(&current), Some(&edited));
             let mut data = system_form_view(&state, lang, &plan, &current, &form, revision, &[]);
             data["conflict"] = conflict_view(&theirs);
             page_with(&state, &viewer, StatusCode::CONFLICT, "edit_system", data)
         }
-        Saved::Gone => Err(Error::NotFound),
     }
 }
 
@@ -456,26 +422,19 @@ async fn confirm_review(
         .as_deref()
         .and_then(|p| plan.person(p))
         .map(|p| p.id.clone());
-    match store::edits::save_system(&state.db, &plan.id, &user.actor.username, &edited, revision)
+    match state
+        .save_system(&plan.id, &user.actor.username, &edited, revision)
         .await?
     {
-        Saved::Done { changes, revision } => {
-            if !changes.is_empty() {
-                state
-                    .plans
-                    .saved(&plan.id, revision, |p| p.replace_system(edited.clone()));
-            }
-            Ok(Redirect::to(&format!(
-                "/plans/{}/systems/{}?reviewed=1",
-                plan.id, edited.id
-            ))
-            .into_response())
-        }
+        Edited::Done { .. } => Ok(Redirect::to(&format!(
+            "/plans/{}/systems/{}?reviewed=1",
+            plan.id, edited.id
+        ))
+        .into_response()),
         // Changed between reading and saving: the visitor looks again.
-        Saved::Conflict { .. } => {
+        Edited::Conflict { .. } => {
             Ok(Redirect::to(&format!("/plans/{}/systems/{}", plan.id, edited.id)).into_response())
         }
-        Saved::Gone => Err(Error::NotFound),
     }
 }
 
@@ -583,25 +542,17 @@ async fn edit_sections(
             );
         }
     };
-    match store::edits::save_sections(&state.db, &plan.id, &user.actor.username, &edited, revision)
+    match state
+        .save_sections(&plan.id, &user.actor.username, &edited, revision)
         .await?
     {
-        Saved::Done { changes, revision } => {
-            if !changes.is_empty() {
-                state.plans.saved(&plan.id, revision, |p| {
-                    p.sections = edited.sections.clone();
-                    p.call_tree = edited.call_tree.clone();
-                    p.channels = edited.channels.clone();
-                });
-            }
-            Ok(Redirect::to(&format!(
-                "/plans/{}/sections?saved={}",
-                plan.id,
-                changes.len()
-            ))
-            .into_response())
-        }
-        Saved::Conflict { current, revision } => {
+        Edited::Done { changes, .. } => Ok(Redirect::to(&format!(
+            "/plans/{}/sections?saved={}",
+            plan.id,
+            changes.len()
+        ))
+        .into_response()),
+        Edited::Conflict { current, revision } => {
             let mut mine = current.clone();
             mine.sections = edited.sections;
             mine.call_tree = edited.call_tree;
@@ -611,7 +562,6 @@ async fn edit_sections(
             data["conflict"] = conflict_view(&changes);
             page_with(&state, &viewer, StatusCode::CONFLICT, "edit_sections", data)
         }
-        Saved::Gone => Err(Error::NotFound),
     }
 }
 
@@ -792,28 +742,21 @@ async fn save_person(
             );
         }
     };
-    match store::edits::save_person(&state.db, &plan.id, &user.actor.username, &person, expected)
+    match state
+        .save_person(&plan.id, &user.actor.username, &person, expected)
         .await?
     {
-        Saved::Done { changes, revision } => {
-            if !changes.is_empty() {
-                state
-                    .plans
-                    .saved(&plan.id, revision, |p| p.replace_person(person.clone()));
-            }
-            Ok(Redirect::to(&format!(
-                "/plans/{}/people?saved={}",
-                plan.id,
-                changes.len()
-            ))
-            .into_response())
-        }
-        Saved::Conflict { current, revision } => {
+        Edited::Done { changes, .. } => Ok(Redirect::to(&format!(
+            "/plans/{}/people?saved={}",
+            plan.id,
+            changes.len()
+        ))
+        .into_response()),
+        Edited::Conflict { current, revision } => {
             let changes = diff::person_changes(current.as_ref(), &person);
             let mut data = person_view(&state, lang, &plan, &form, Some(revision), &[]);
             data["conflict"] = conflict_view(&changes);
             page_with(&state, &viewer, StatusCode::CONFLICT, "edit_person", data)
         }
-        Saved::Gone => Err(Error::NotFound),
     }
 }
