@@ -55,7 +55,13 @@ impl Application {
         let mailer = Mailer::from_config(&config)?;
         let app = App::new(db, config, clock)?;
         if jobs == Jobs::Running {
-            crate::mail::spawn_worker(app.clone(), mailer.clone());
+            crate::mail::spawn_worker(
+                app.db.clone(),
+                mailer.clone(),
+                app.config.mail_from.clone(),
+                app.outbox.clone(),
+                app.metrics.clone(),
+            );
             scheduler::spawn(app.clone(), Duration::from_secs(60));
         }
         let (stop, stopping) = tokio::sync::watch::channel(false);

@@ -222,18 +222,23 @@ async fn deliver_one(
     }
 }
 
-/// Runs the outbox worker: sends what is due, then waits for new mail (the app's outbox is
-/// woken) or the next retry, whichever comes first.
-pub fn spawn_worker(app: crate::app::App, mailer: Mailer) {
+/// Runs the outbox worker: sends what is due, then waits for new mail (`wake`) or the next
+/// retry, whichever comes first.
+pub fn spawn_worker(
+    db: DatabaseConnection,
+    mailer: Mailer,
+    from: Mailbox,
+    wake: Arc<tokio::sync::Notify>,
+    metrics: Arc<crate::metrics::Metrics>,
+) {
     tokio::spawn(async move {
-        let from = app.config.mail_from.clone();
         loop {
-            match deliver_due_outcomes(&app.db, &mailer, &from, app.clock.now()).await {
-                Ok(outcomes) => outcomes.into_iter().for_each(|o| app.metrics.mail(o)),
+            match deliver_due_outcomes(&db, &mailer, &from, Utc::now()).await {
+                Ok(outcomes) => outcomes.into_iter().for_each(|o| metrics.mail(o)),
                 Err(e) => tracing::error!(error = %e, "outbox worker"),
             }
             tokio::select! {
-                () = app.outbox.notified() => {}
+                () = wake.notified() => {}
                 () = tokio::time::sleep(Duration::from_secs(5)) => {}
             }
         }

@@ -395,7 +395,7 @@ async fn evidence(
                 })).collect::<Vec<_>>(),
             })
         }).collect::<Vec<_>>(),
-        "actions": super::drills::action_rows(&plan, &items, &lang, state.clock.today()),
+        "actions": super::actions::action_rows(&plan, &items, &lang, state.clock.today()),
         "reviews": reviews.iter().rev().map(|r| json!({
             "at": when(r.at),
             "by": r.by,

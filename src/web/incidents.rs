@@ -814,7 +814,7 @@ async fn report(
         },
     )
     .await?;
-    data["actions"] = json!(super::drills::action_rows(
+    data["actions"] = json!(super::actions::action_rows(
         &draft,
         &items,
         lang,
@@ -850,14 +850,14 @@ async fn new_action(
         .await?
         .ok_or(Error::NotFound)?;
     let draft = load(&state, &incident.plan_id).await?;
-    let source = super::drills::ActionSource {
+    let source = super::actions::ActionSource {
         title: &incident.title,
         occurrence_id: None,
         incident_id: Some(id),
     };
     let actor = user.actor.username.clone();
     if let Some(refused) =
-        super::drills::create_action(&state, &viewer, &draft, &actor, source, pairs).await?
+        super::actions::create_action(&state, &viewer, &draft, &actor, source, pairs).await?
     {
         return Ok(refused);
     }

@@ -1,6 +1,7 @@
 //! The web application: `beredskab serve`. Server-rendered pages that work without JavaScript,
 //! from handlebars templates compiled into the binary.
 
+mod actions;
 mod admin;
 mod api;
 mod auth;
@@ -12,7 +13,10 @@ mod edit;
 mod encoded;
 mod health;
 mod incidents;
+mod login;
 mod monitoring;
+mod occurrences;
+mod overview;
 mod pages;
 mod runbook;
 mod versions;
@@ -240,10 +244,14 @@ fn routes(state: AppState) -> Router {
         time::Duration::minutes(i64::from(state.config.session_minutes)),
     ));
     let app = pages::router()
+        .merge(login::router())
+        .merge(overview::router())
         .merge(edit::router())
         .merge(versions::router())
         .merge(admin::router())
         .merge(drills::router())
+        .merge(occurrences::router())
+        .merge(actions::router())
         .merge(runbook::router())
         .merge(incidents::router())
         .merge(health::router())

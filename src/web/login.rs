@@ -1,0 +1,160 @@
+//! Signing in and out, and the choice of language before signing in; where each sends the
+//! visitor next (a path on this server only).
+
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tower_sessions::Session;
+
+use super::auth::{self, Viewer};
+use super::i18n::LANGUAGES;
+use super::pages::page;
+use super::{AppState, Error, LANG_COOKIE, Result};
+use crate::store;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login_form).post(login))
+        .route("/logout", post(logout))
+        .route("/lang/{lang}", get(choose_language))
+}
+
+#[derive(Deserialize)]
+struct Return {
+    next: Option<String>,
+}
+
+/// A path on this site to go back to, or `/`: never an open redirect, never a header that
+/// cannot be sent.
+///
+/// Browsers drop tab, CR and LF anywhere in a URL and read `\` as `/`, so `/<TAB>/evil` and
+/// `/\evil` take them to the host `evil`. A target is therefore kept only when it holds no
+/// control character at all and no `\`, and is one `/` followed by anything but `/`: no scheme,
+/// no host. Bytes a header cannot carry as they are (space, non-ASCII) are percent-encoded, as
+/// a browser would send them.
+pub(super) fn local_path(next: Option<String>) -> String {
+    next.as_deref()
+        .and_then(local_target)
+        .unwrap_or_else(|| "/".to_string())
+}
+
+fn local_target(next: &str) -> Option<String> {
+    let rest = next.strip_prefix('/')?;
+    if rest.starts_with('/') || next.contains('\\') || next.chars().any(char::is_control) {
+        return None;
+    }
+    let mut out = String::with_capacity(next.len());
+    for b in next.bytes() {
+        if b.is_ascii_graphic() {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    Some(out)
+}
+
+/// Remembers the chosen language (in a cookie, and for a signed-in user in their account) and
+/// goes back to the page the visitor came from.
+async fn choose_language(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(lang): Path<String>,
+    Query(q): Query<Return>,
+) -> Result<Response> {
+    if !LANGUAGES.contains(&lang.as_str()) {
+        return Err(Error::NotFound);
+    }
+    if let Some(user) = &viewer.user {
+        store::accounts::set_language(&state.db, user.account.id, &lang).await?;
+    }
+    let cookie = format!("{LANG_COOKIE}={lang}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly");
+    let mut response = Redirect::to(&local_path(q.next)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+async fn login_form(
+    State(state): State<AppState>,
+    session: Session,
+    mut viewer: Viewer,
+    Query(q): Query<Return>,
+) -> Result<Response> {
+    if viewer.user.is_some() {
+        return Ok(Redirect::to(&local_path(q.next)).into_response());
+    }
+    viewer.csrf = Some(auth::csrf_token(&session).await?);
+    let next = local_path(q.next);
+    Ok(page(
+        &state,
+        &viewer,
+        "login",
+        json!({"next": next, "username": "", "error": Value::Null}),
+    )?
+    .into_response())
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    next: Option<String>,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    session: Session,
+    viewer: Viewer,
+    Form(form): Form<LoginForm>,
+) -> Result<Response> {
+    let username = form.username.trim().to_string();
+    let next = local_path(form.next);
+    let refuse = |status: StatusCode, error: Value| -> Result<Response> {
+        Ok((
+            status,
+            page(
+                &state,
+                &viewer,
+                "login",
+                json!({"next": next, "username": username, "error": error}),
+            )?,
+        )
+            .into_response())
+    };
+    if let Some(wait) = state.auth.throttle.locked(&username) {
+        // Whole seconds, rounded up: asking again after `Retry-After` is never too early.
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let mut response = refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            json!({"key": "login.throttled", "minutes": seconds.div_ceil(60)}),
+        )?;
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        return Ok(response);
+    }
+    match auth::check_login(&state, &username, &form.password).await? {
+        Some(account) => {
+            state.auth.throttle.succeeded(&username);
+            auth::sign_in(&session, account.id).await?;
+            tracing::info!(user = %account.username, "signed in");
+            Ok(Redirect::to(&next).into_response())
+        }
+        None => {
+            state.auth.throttle.failed(&username);
+            tracing::warn!(user = %username, "failed login");
+            refuse(StatusCode::UNAUTHORIZED, json!({"key": "login.wrong"}))
+        }
+    }
+}
+
+async fn logout(session: Session) -> Result<Response> {
+    auth::sign_out(&session).await?;
+    Ok(Redirect::to("/login").into_response())
+}

@@ -1,0 +1,494 @@
+//! A drill as it runs: the facilitator's and participants' page with its timeline and each
+//! system's record, the close, the after-action report (page, file, JSON), its action items and
+//! the evaluation.
+
+use axum::Router;
+use axum::extract::{Form, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use chrono::Utc;
+use serde_json::{Value, json};
+
+use super::auth::Viewer;
+use super::edit::{Fields, problem_text};
+use super::pages::{load, page};
+use super::{AppState, Error, Result};
+use crate::domain::Plan;
+use crate::store::{self, drills::Drill};
+
+use super::actions::{ActionSource, action_rows, create_action};
+use super::drills::local;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/occurrences/{id}", get(run))
+        .route(
+            "/occurrences/{id}/systems/{system}",
+            axum::routing::post(record),
+        )
+        .route("/occurrences/{id}/notes", axum::routing::post(note))
+        .route("/occurrences/{id}/close", axum::routing::post(close))
+        .route("/occurrences/{id}/start", axum::routing::post(start))
+        .route("/occurrences/{id}/report", get(report))
+        .route("/occurrences/{id}/report.json", get(report_json))
+        .route("/occurrences/{id}/report.html", get(report_html))
+        .route("/occurrences/{id}/actions", axum::routing::post(new_action))
+        .route(
+            "/occurrences/{id}/evaluation",
+            axum::routing::post(evaluate),
+        )
+}
+
+/// An occurrence with its drill and plan, and what the viewer may do with it.
+struct Run {
+    occurrence: store::drills::Occurrence,
+    drill: Drill,
+    plan: std::sync::Arc<Plan>,
+    /// Who is asking, as recorded in the log.
+    username: String,
+    /// Participants, the facilitator, the coordinator and the administrator record.
+    may_record: bool,
+    /// The facilitator, the coordinator and the administrator close the record.
+    may_close: bool,
+}
+
+async fn load_run(state: &AppState, viewer: &Viewer, id: i64) -> Result<Run> {
+    let user = viewer.require()?;
+    let occurrence = store::drills::occurrence(&state.db, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let drill = store::drills::find(&state.db, occurrence.drill_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let plan = load(state, &drill.plan_id).await?;
+    let me = user.actor.person.as_deref();
+    let facilitates = me.is_some() && drill.facilitator.as_deref() == me;
+    let takes_part = me.is_some_and(|p| drill.participants.iter().any(|x| x == p));
+    Ok(Run {
+        username: user.actor.username.clone(),
+        may_record: user.actor.may_edit_plan() || facilitates || takes_part,
+        may_close: user.actor.may_edit_plan() || facilitates,
+        occurrence,
+        drill,
+        plan,
+    })
+}
+
+fn yes_no(v: Option<bool>) -> &'static str {
+    match v {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "",
+    }
+}
+
+/// The facilitator's and participants' page while the drill runs.
+async fn run(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let r = load_run(&state, &viewer, id).await?;
+    let lang = &viewer.lang;
+    let tz = &r.drill;
+    let now = state.clock.now();
+    let records = store::drills::records(&state.db, id).await?;
+    let results = crate::domain::drill::results(&r.plan, &r.drill.scenario, &records);
+    let closed = r.occurrence.closed_at.is_some();
+    let start = r.occurrence.started_at.unwrap_or(r.occurrence.starts_at);
+    let injects: Vec<Value> = r
+        .drill
+        .scenario
+        .injects
+        .iter()
+        .map(|i| {
+            let at = start + chrono::Duration::minutes(i64::from(i.minute));
+            json!({"minute": i.minute, "at": local(&state, at, tz, lang), "at_utc": at.to_rfc3339(), "played": at <= now, "text": i.text})
+        })
+        .collect();
+    let systems: Vec<Value> = results
+        .iter()
+        .map(|x| {
+            json!({
+                "id": x.system,
+                "name": x.name,
+                "rto": x.rto.map(|d| super::i18n::duration(d, lang)),
+                "found": yes_no(x.record.found),
+                "followed": yes_no(x.record.followed),
+                "recovery": x.record.recovery.map(|d| d.to_string()).unwrap_or_default(),
+                "notes": x.record.notes,
+                "met": x.rto_met,
+            })
+        })
+        .collect();
+    let timeline = timeline_view(&state, &r, lang, now).await?;
+    page(
+        &state,
+        &viewer,
+        "run",
+        json!({
+            "plan": {"id": r.plan.id, "name": r.plan.name},
+            "drill": {"id": r.drill.id, "title": r.drill.title, "narrative": r.drill.scenario.narrative},
+            "occurrence": {
+                "id": id,
+                "when": local(&state, r.occurrence.starts_at, tz, lang),
+                "closed": closed,
+                "started": r.occurrence.started_at.map(|t| local(&state, t, tz, lang)),
+                "start_utc": start.to_rfc3339(),
+            },
+            "injects": injects,
+            "systems": systems,
+            "timeline": timeline,
+            "may_record": r.may_record && !closed,
+            "may_close": r.may_close && !closed,
+            "may_start": r.may_close && !closed && r.occurrence.started_at.is_none(),
+        }),
+    )
+    .map(IntoResponse::into_response)
+}
+
+/// The drill's timeline: its start, each inject at the minute it was played (counted from the
+/// start), the notes taken, and the close; in time order, up to now or the close.
+async fn timeline_view(
+    state: &AppState,
+    r: &Run,
+    lang: &str,
+    now: chrono::DateTime<Utc>,
+) -> Result<Vec<Value>> {
+    let tz = &r.drill;
+    let t = |key: &str| state.templates.text(lang, key);
+    let o = &r.occurrence;
+    let until = o.closed_at.unwrap_or(now);
+    let start = o.started_at.unwrap_or(o.starts_at);
+    let mut items: Vec<(chrono::DateTime<Utc>, u8, Value)> = Vec::new();
+    if start <= until {
+        items.push((
+            start,
+            0,
+            json!({"text": t("drill.started"), "author": "", "event": true}),
+        ));
+        for i in &r.drill.scenario.injects {
+            let at = start + chrono::Duration::minutes(i64::from(i.minute));
+            if at <= until {
+                let label = t("drill.minute").replace("{n}", &i.minute.to_string());
+                items.push((at, 1, json!({"text": format!("{}, {label}: {}", t("drill.inject"), i.text), "author": "", "event": true})));
+            }
+        }
+    }
+    for e in store::drills::timeline(&state.db, o.id).await? {
+        items.push((
+            e.at,
+            2,
+            json!({"text": e.text, "author": e.author, "event": false}),
+        ));
+    }
+    if let Some(closed) = o.closed_at {
+        let by = o.closed_by.clone().unwrap_or_default();
+        items.push((
+            closed,
+            3,
+            json!({"text": t("drill.closed_event"), "author": by, "event": true}),
+        ));
+    }
+    items.sort_by_key(|(at, order, _)| (*at, *order));
+    Ok(items
+        .into_iter()
+        .map(|(at, _, mut v)| {
+            v["at"] = json!(local(state, at, tz, lang));
+            v
+        })
+        .collect())
+}
+
+/// The facilitator starts the drill: the injects count from now.
+async fn start(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let r = load_run(&state, &viewer, id).await?;
+    if !r.may_close {
+        return Err(Error::Forbidden);
+    }
+    if r.occurrence.closed_at.is_some() {
+        return Ok((StatusCode::CONFLICT, closed_text(&state, &viewer.lang)).into_response());
+    }
+    store::drills::start(&state.db, id, state.clock.now()).await?;
+    Ok(Redirect::to(&format!("/occurrences/{id}")).into_response())
+}
+
+fn answer(text: &str) -> Option<bool> {
+    match text {
+        "yes" => Some(true),
+        "no" => Some(false),
+        _ => None,
+    }
+}
+
+/// Saves one system's record. A form post is answered with a redirect back to the system; the
+/// page's script saves as the participant types (`X-Requested-With: fetch`) and gets JSON.
+async fn record(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, system)): Path<(i64, String)>,
+    headers: axum::http::HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response> {
+    let answer_with =
+        |status: StatusCode, message: String| super::refusal(&headers, status, message);
+    let r = load_run(&state, &viewer, id).await?;
+    if !r.may_record {
+        return Err(Error::Forbidden);
+    }
+    let Some(result) =
+        crate::domain::drill::results(&r.plan, &r.drill.scenario, &Default::default())
+            .into_iter()
+            .find(|x| x.system.as_str() == system)
+    else {
+        return Err(Error::NotFound);
+    };
+    let f = Fields(pairs);
+    let recovery_text = f.get("recovery");
+    let recovery = match recovery_text.trim() {
+        "" => None,
+        text => match crate::domain::Duration::parse(text) {
+            Ok(d) => Some(d),
+            Err(_) => {
+                let message = problem_text(
+                    &state,
+                    &viewer.lang,
+                    &crate::domain::edit::Problem::Duration {
+                        input: text.to_string(),
+                    },
+                );
+                return Ok(answer_with(StatusCode::UNPROCESSABLE_ENTITY, message));
+            }
+        },
+    };
+    let entry = crate::domain::drill::SystemRecord {
+        found: answer(&f.get("found")),
+        followed: answer(&f.get("followed")),
+        recovery,
+        notes: f.get("notes").trim().to_string(),
+    };
+    if entry.notes.chars().count() > crate::domain::edit::MAX_FIELD_CHARS {
+        return Err(Error::TooLarge);
+    }
+    let now = state.clock.now();
+    if !store::drills::record_system(&state.db, id, &system, &entry, &r.username, now).await? {
+        return Ok(answer_with(
+            StatusCode::CONFLICT,
+            closed_text(&state, &viewer.lang),
+        ));
+    }
+    if super::by_script(&headers) {
+        let rto_met = match (entry.recovery, result.rto) {
+            (Some(took), Some(rto)) => Some(took <= rto),
+            _ => None,
+        };
+        return Ok(axum::Json(json!({
+            "saved_at": local(&state, now, &r.drill, &viewer.lang),
+            "rto_met": rto_met,
+        }))
+        .into_response());
+    }
+    Ok(Redirect::to(&format!("/occurrences/{id}#sys-{system}")).into_response())
+}
+
+fn closed_text(state: &AppState, lang: &str) -> String {
+    state.templates.text(lang, "drill.closed_refused")
+}
+
+async fn note(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response> {
+    let r = load_run(&state, &viewer, id).await?;
+    if !r.may_record {
+        return Err(Error::Forbidden);
+    }
+    let text = Fields(pairs).get("text");
+    let text = text.trim();
+    if !text.is_empty()
+        && !store::drills::add_note(&state.db, id, &r.username, text, state.clock.now()).await?
+    {
+        return Ok((StatusCode::CONFLICT, closed_text(&state, &viewer.lang)).into_response());
+    }
+    Ok(Redirect::to(&format!("/occurrences/{id}#timeline")).into_response())
+}
+
+async fn close(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let r = load_run(&state, &viewer, id).await?;
+    if !r.may_close {
+        return Err(Error::Forbidden);
+    }
+    store::drills::close(&state.db, id, &r.username, state.clock.now()).await?;
+    Ok(Redirect::to(&format!("/occurrences/{id}/report")).into_response())
+}
+
+/// The after-action report's content.
+fn report_data(
+    state: &AppState,
+    r: &Run,
+    records: &std::collections::HashMap<String, crate::domain::drill::SystemRecord>,
+    lang: &str,
+) -> Value {
+    let results = crate::domain::drill::results(&r.plan, &r.drill.scenario, records);
+    let met = results.iter().filter(|x| x.rto_met == Some(true)).count();
+    let missed = results.iter().filter(|x| x.rto_met == Some(false)).count();
+    json!({
+        "plan": {"id": r.plan.id, "name": r.plan.name},
+        "drill": {"id": r.drill.id, "title": r.drill.title, "kind": r.drill.scenario.kind.as_str()},
+        "occurrence": {
+            "id": r.occurrence.id,
+            "starts_at": r.occurrence.starts_at.to_rfc3339(),
+            "when": local(state, r.occurrence.starts_at, &r.drill, lang),
+            "closed": r.occurrence.closed_at.is_some(),
+            "closed_by": r.occurrence.closed_by,
+        },
+        "evaluation": {
+            "went_well": r.occurrence.went_well,
+            "went_badly": r.occurrence.went_badly,
+            "lessons": r.occurrence.lessons,
+            "done": r.occurrence.evaluated_at.is_some(),
+        },
+        "rto_met": met,
+        "rto_missed": missed,
+        "rto_unknown": results.len() - met - missed,
+        "systems": results.iter().map(|x| json!({
+            "id": x.system,
+            "name": x.name,
+            "rto_minutes": x.rto.map(|d| d.minutes()),
+            "rto": x.rto.map(|d| super::i18n::duration(d, lang)),
+            "recovery_minutes": x.record.recovery.map(|d| d.minutes()),
+            "recovery": x.record.recovery.map(|d| super::i18n::duration(d, lang)),
+            "rto_met": x.rto_met,
+            "procedure_found": x.record.found,
+            "procedure_followed": x.record.followed,
+            "findings": x.record.notes,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// Everything the report page and its exported file show.
+async fn report_view(state: &AppState, viewer: &Viewer, id: i64) -> Result<(Run, Value)> {
+    let r = load_run(state, viewer, id).await?;
+    let records = store::drills::records(&state.db, id).await?;
+    let mut data = report_data(state, &r, &records, &viewer.lang);
+    data["actions"] = json!(action_rows(
+        &r.plan,
+        &store::actions::list(
+            &state.db,
+            store::actions::Filter {
+                occurrence: Some(id),
+                ..Default::default()
+            }
+        )
+        .await?,
+        &viewer.lang,
+        state.clock.today(),
+    ));
+    data["may_act"] = json!(r.may_close);
+    data["export"] = json!(false);
+    data["people"] = json!(
+        r.plan
+            .people
+            .iter()
+            .map(|p| json!({"id": p.id, "name": p.name}))
+            .collect::<Vec<_>>()
+    );
+    data["timeline"] = json!(timeline_view(state, &r, &viewer.lang, state.clock.now()).await?);
+    Ok((r, data))
+}
+
+async fn report(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let (_, data) = report_view(&state, &viewer, id).await?;
+    page(&state, &viewer, "report", data).map(IntoResponse::into_response)
+}
+
+/// The report as one self-contained HTML file (styles inline, no links out, no script), to
+/// attach to a mail or file with the minutes.
+async fn report_html(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let (r, mut data) = report_view(&state, &viewer, id).await?;
+    data["may_act"] = json!(false);
+    data["export"] = json!(true);
+    data["css"] = json!(super::render::static_text("app.css"));
+    data["exported_at"] = json!(local(&state, state.clock.now(), &r.drill, &viewer.lang));
+    let html = state
+        .templates
+        .fragment("report_export", &viewer.lang, data)?;
+    let name = format!(
+        "{}-{}.html",
+        state.templates.text(&viewer.lang, "drill.report_file"),
+        r.occurrence.starts_at.format("%Y-%m-%d")
+    );
+    Ok(super::self_contained_download(&name, html))
+}
+
+async fn report_json(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let r = load_run(&state, &viewer, id).await?;
+    let records = store::drills::records(&state.db, id).await?;
+    Ok(axum::Json(report_data(&state, &r, &records, "en")).into_response())
+}
+
+/// A finding of the drill becomes an action item for a person of the plan.
+async fn new_action(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response> {
+    let r = load_run(&state, &viewer, id).await?;
+    if !r.may_close {
+        return Err(Error::Forbidden);
+    }
+    let source = ActionSource {
+        title: &r.drill.title,
+        occurrence_id: Some(id),
+        incident_id: None,
+    };
+    if let Some(refused) =
+        create_action(&state, &viewer, &r.plan, &r.username, source, pairs).await?
+    {
+        return Ok(refused);
+    }
+    Ok(Redirect::to(&format!("/occurrences/{id}/report#actions")).into_response())
+}
+
+/// The hot wash, written by the facilitator, coordinator or administrator.
+async fn evaluate(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response> {
+    let r = load_run(&state, &viewer, id).await?;
+    if !r.may_close {
+        return Err(Error::Forbidden);
+    }
+    let f = Fields(pairs);
+    let (well, badly, lessons) = (f.get("went_well"), f.get("went_badly"), f.get("lessons"));
+    state
+        .evaluate_occurrence(&r.username, &r.drill, id, [&well, &badly, &lessons])
+        .await?;
+    Ok(Redirect::to(&format!("/occurrences/{id}/report#evaluation")).into_response())
+}
