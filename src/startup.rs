@@ -53,6 +53,7 @@ impl Application {
         }
         let listener = TcpListener::bind(config.bind).await?;
         let mailer = Mailer::from_config(&config)?;
+        crate::app::accounts::bootstrap_accounts(&db, &config).await?;
         let app = App::new(db, config, clock)?;
         if jobs == Jobs::Running {
             crate::mail::spawn_worker(

@@ -78,4 +78,9 @@ impl App {
         self.mail_queued();
         Ok(id)
     }
+
+    /// Marks action item `id` done (or open again); `false` if it is gone.
+    pub async fn set_action_status(&self, id: i64, done: bool, actor: &str) -> Result<bool> {
+        Ok(store::actions::set_status(&self.db, id, done, actor, self.clock.now()).await?)
+    }
 }

@@ -3,6 +3,7 @@
 //! transactions through the store, writes audit records and queues outbox messages, so that
 //! "every change is audited in the same transaction" holds in one place.
 
+pub mod accounts;
 pub mod actions;
 pub mod approval;
 pub mod clock;
@@ -10,6 +11,7 @@ pub mod drills;
 pub mod editing;
 pub mod incidents;
 pub mod notify;
+pub mod occurrences;
 pub mod plans;
 pub mod reports;
 pub mod runbook;

@@ -143,7 +143,8 @@ async fn action_status(
         return Err(Error::Forbidden);
     }
     let done = Fields(pairs).get("done") == "1";
-    store::actions::set_status(&state.db, id, done, &user.actor.username, state.clock.now())
+    state
+        .set_action_status(id, done, &user.actor.username)
         .await?;
     Ok(Redirect::to(&format!("/plans/{}/actions", item.plan_id)).into_response())
 }

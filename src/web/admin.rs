@@ -13,7 +13,7 @@ use super::auth::{self, Viewer};
 use super::pages::page;
 use super::{AppState, Error, Result};
 use crate::domain::access::AccessRole;
-use crate::store::{self, accounts::AccountChange, audit};
+use crate::store::{self, accounts::AccountChange};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -174,34 +174,24 @@ async fn create_account(
         (given.to_string(), false)
     };
     let person = Some(form.person.trim().to_string()).filter(|p| !p.is_empty());
-    let created = store::accounts::create(
-        &state.db,
-        store::accounts::NewAccount {
-            username: username.clone(),
-            display_name: form.display_name.trim().to_string(),
-            password_hash: auth::hash_password(password.clone())
-                .await
-                .map_err(|e| Error::Internal(e.to_string()))?,
-            role,
-            person_id: person.clone(),
-        },
-    )
-    .await?;
+    let created = state
+        .create_account(
+            &user.actor.username,
+            store::accounts::NewAccount {
+                username: username.clone(),
+                display_name: form.display_name.trim().to_string(),
+                password_hash: auth::hash_password(password.clone())
+                    .await
+                    .map_err(|e| Error::Internal(e.to_string()))?,
+                role,
+                person_id: person,
+            },
+        )
+        .await?;
     if created.is_none() {
         errors["username"] = json!(t(&state, lang, "accounts.taken"));
         return invalid(errors).await;
     }
-    audit::write(
-        &state.db,
-        vec![audit::Entry {
-            actor: user.actor.username.clone(),
-            action: "account-create".into(),
-            field: username.clone(),
-            after: format!("{} {}", role.as_str(), person.unwrap_or_default()),
-            ..Default::default()
-        }],
-    )
-    .await?;
     accounts_page(
         &state,
         &viewer,
@@ -274,32 +264,9 @@ async fn edit_account(
     if before.id == user.account.id && (!change.active || role != AccessRole::Administrator) {
         return Err(Error::Forbidden);
     }
-    let describe = |role: AccessRole, person: &Option<String>, active: bool| {
-        format!(
-            "{} {}{}",
-            role.as_str(),
-            person.clone().unwrap_or_default(),
-            if active { "" } else { " (inactive)" }
-        )
-    };
-    let txn = store::begin_write(&state.db).await?;
-    store::accounts::update(&txn, id, change.clone()).await?;
-    if !change.active {
-        store::accounts::sessions_of_account_end(&txn, id).await?;
-    }
-    audit::write(
-        &txn,
-        vec![audit::Entry {
-            actor: user.actor.username.clone(),
-            action: "account-change".into(),
-            field: before.username.clone(),
-            before: describe(before.role, &before.person_id, before.active),
-            after: describe(change.role, &change.person_id, change.active),
-            ..Default::default()
-        }],
-    )
-    .await?;
-    txn.commit().await.map_err(store::StoreError::from)?;
+    state
+        .change_account(&user.actor.username, &before, change)
+        .await?;
     Ok(Redirect::to("/admin/accounts").into_response())
 }
 
@@ -316,18 +283,9 @@ async fn reset_password(
     let hash = auth::hash_password(password.clone())
         .await
         .map_err(|e| Error::Internal(e.to_string()))?;
-    store::accounts::set_password_hash(&state.db, id, hash).await?;
-    store::accounts::sessions_of_account_end(&state.db, id).await?;
-    audit::write(
-        &state.db,
-        vec![audit::Entry {
-            actor: user.actor.username.clone(),
-            action: "account-password-reset".into(),
-            field: account.username.clone(),
-            ..Default::default()
-        }],
-    )
-    .await?;
+    state
+        .reset_password(&user.actor.username, &account, hash)
+        .await?;
     account_page(&state, &viewer, &account, json!(password)).await
 }
 
@@ -396,17 +354,7 @@ async fn change_password(
     let hash = auth::hash_password(form.new)
         .await
         .map_err(|e| Error::Internal(e.to_string()))?;
-    store::accounts::set_password_hash(&state.db, user.account.id, hash).await?;
-    audit::write(
-        &state.db,
-        vec![audit::Entry {
-            actor: user.actor.username.clone(),
-            action: "password-change".into(),
-            field: user.account.username.clone(),
-            ..Default::default()
-        }],
-    )
-    .await?;
+    state.change_own_password(&user.account, hash).await?;
     own_page(
         &state,
         &viewer,
@@ -420,18 +368,9 @@ async fn change_password(
 async fn new_token(State(state): State<AppState>, viewer: Viewer) -> Result<Response> {
     let user = viewer.require()?;
     let token = format!("bk_{}", auth::random_hex(32));
-    store::accounts::set_api_token_hash(&state.db, user.account.id, Some(auth::token_hash(&token)))
+    state
+        .set_api_token(&user.account, Some(auth::token_hash(&token)))
         .await?;
-    audit::write(
-        &state.db,
-        vec![audit::Entry {
-            actor: user.actor.username.clone(),
-            action: "api-token-create".into(),
-            field: user.account.username.clone(),
-            ..Default::default()
-        }],
-    )
-    .await?;
     let mut viewer = viewer.clone();
     if let Some(u) = viewer.user.as_mut() {
         u.account.has_api_token = true;
@@ -441,16 +380,6 @@ async fn new_token(State(state): State<AppState>, viewer: Viewer) -> Result<Resp
 
 async fn revoke_token(State(state): State<AppState>, viewer: Viewer) -> Result<Response> {
     let user = viewer.require()?;
-    store::accounts::set_api_token_hash(&state.db, user.account.id, None).await?;
-    audit::write(
-        &state.db,
-        vec![audit::Entry {
-            actor: user.actor.username.clone(),
-            action: "api-token-revoke".into(),
-            field: user.account.username.clone(),
-            ..Default::default()
-        }],
-    )
-    .await?;
+    state.set_api_token(&user.account, None).await?;
     Ok(Redirect::to("/account").into_response())
 }

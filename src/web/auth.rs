@@ -5,8 +5,6 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use async_trait::async_trait;
 use axum::body::Body;
 use axum::extract::{Form, FromRequest, FromRequestParts, Request};
@@ -15,13 +13,14 @@ use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use sea_orm::DatabaseConnection;
-use sha2::{Digest, Sha256};
 use tower_sessions::Session;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
 use super::{AppState, Error};
-use crate::domain::access::{AccessRole, Actor, demo_role};
+use crate::app::accounts::verify_password;
+pub use crate::app::accounts::{hash_password, random_hex, random_password, token_hash};
+use crate::domain::access::Actor;
 use crate::domain::edit::{char_code, forbidden_control};
 use crate::store::{self, accounts::Account};
 
@@ -31,46 +30,6 @@ const CSRF_KEY: &str = "csrf";
 /// The form field (or header) that carries the CSRF token.
 pub const CSRF_FIELD: &str = "csrf";
 const CSRF_HEADER: &str = "x-csrf-token";
-
-/// Hex of `n` random bytes from the operating system.
-pub fn random_hex(n: usize) -> String {
-    let mut bytes = vec![0u8; n];
-    getrandom::fill(&mut bytes).expect("the operating system's random source is unavailable");
-    super::render::hex(&bytes)
-}
-
-/// A password people can type: 16 letters and digits without look-alikes (0/O, 1/l/I).
-pub fn random_password() -> String {
-    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).expect("the operating system's random source is unavailable");
-    bytes
-        .iter()
-        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
-        .collect()
-}
-
-/// An argon2id hash in PHC form. Slow on purpose: runs off the async workers.
-pub async fn hash_password(password: String) -> anyhow::Result<String> {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .hash_password(password.as_bytes())
-            .map(|h| h.to_string())
-            .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
-    })
-    .await?
-}
-
-/// Whether `password` matches the PHC `hash`. A malformed hash never matches.
-pub async fn verify_password(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .verify_password(password.as_bytes(), hash.as_str())
-            .is_ok()
-    })
-    .await
-    .unwrap_or(false)
-}
 
 /// Login state shared by all requests.
 #[derive(Debug)]
@@ -88,11 +47,6 @@ impl Auth {
             dummy_hash: hash_password(random_password()).await?,
         })
     }
-}
-
-/// API tokens are stored as their SHA-256.
-pub fn token_hash(token: &str) -> String {
-    super::render::hex(&Sha256::digest(token.as_bytes()))
 }
 
 /// Sessions in the database, so they survive restarts and work across several servers.
@@ -537,91 +491,6 @@ pub async fn check_login(
     Ok(found
         .filter(|(account, _)| matches && account.active)
         .map(|(account, _)| account))
-}
-
-/// Creates the first administrator in an empty accounts table and, with `demo`, an account for
-/// every person in the stored plans. Passwords that were generated are printed to standard
-/// output, once.
-pub async fn bootstrap_accounts(
-    db: &DatabaseConnection,
-    config: &crate::config::Config,
-) -> anyhow::Result<()> {
-    if store::accounts::count(db).await? == 0 {
-        let (password, generated) = match &config.admin_password {
-            Some(p) => (p.expose().to_string(), false),
-            None => (random_password(), true),
-        };
-        store::accounts::create(
-            db,
-            store::accounts::NewAccount {
-                username: config.admin_user.clone(),
-                display_name: "Administrator".to_string(),
-                password_hash: hash_password(password.clone()).await?,
-                role: AccessRole::Administrator,
-                person_id: None,
-            },
-        )
-        .await?;
-        tracing::info!(user = %config.admin_user, "created the administrator account");
-        if generated {
-            println!(
-                "Administrator account {:?} created with password: {password}\n\
-                 (shown only now; set BEREDSKAB_ADMIN_PASSWORD to choose it yourself)",
-                config.admin_user
-            );
-        }
-    }
-    if config.demo {
-        let password = config
-            .demo_password
-            .as_ref()
-            .map_or_else(random_password, |p| p.expose().to_string());
-        demo_accounts(db, &password).await?;
-    }
-    Ok(())
-}
-
-/// One account per plan person (username = person id), with the role their plan gives them and
-/// one demo password, printed.
-async fn demo_accounts(db: &DatabaseConnection, password: &str) -> anyhow::Result<()> {
-    let hash = hash_password(password.to_string()).await?;
-    let mut lines = Vec::new();
-    for id in store::plan_ids(db).await? {
-        let Some(plan) = store::load_plan(db, &id).await? else {
-            continue;
-        };
-        for person in &plan.people {
-            let username = person.id.to_string();
-            let role = demo_role(&plan, &username);
-            match store::accounts::find_by_username(db, &username).await? {
-                Some((account, _)) => {
-                    store::accounts::set_password_hash(db, account.id, hash.clone()).await?;
-                    lines.push(format!("  {username:<24} {}", account.role.as_str()));
-                }
-                None => {
-                    store::accounts::create(
-                        db,
-                        store::accounts::NewAccount {
-                            username: username.clone(),
-                            display_name: person.name.clone(),
-                            password_hash: hash.clone(),
-                            role,
-                            person_id: Some(username.clone()),
-                        },
-                    )
-                    .await?;
-                    lines.push(format!("  {username:<24} {}", role.as_str()));
-                }
-            }
-        }
-    }
-    if !lines.is_empty() {
-        println!(
-            "Demo accounts, all with the password {password}:\n{}",
-            lines.join("\n")
-        );
-    }
-    Ok(())
 }
 
 /// Sessions that expired are removed once an hour.

@@ -190,23 +190,9 @@ async fn new_feed(
 ) -> Result<Html<String>> {
     let user = viewer.require()?;
     let token = auth::random_hex(32);
-    store::accounts::set_calendar_token_hash(
-        &state.db,
-        user.account.id,
-        Some(auth::token_hash(&token)),
-        state.clock.now(),
-    )
-    .await?;
-    store::audit::write(
-        &state.db,
-        vec![store::audit::Entry {
-            actor: user.actor.username.clone(),
-            action: "calendar-feed-create".into(),
-            field: user.account.username.clone(),
-            ..Default::default()
-        }],
-    )
-    .await?;
+    state
+        .new_calendar_feed(&user.account, auth::token_hash(&token))
+        .await?;
     let url = state.config.link(&format!("/calendar/{token}.ics"));
     render(&state, &viewer, &plan_id, Some(url)).await
 }

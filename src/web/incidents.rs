@@ -223,9 +223,8 @@ async fn open(
             data,
         );
     };
-    let id = store_incidents::open(
-        &state.db,
-        store_incidents::NewIncident {
+    let id = state
+        .open_incident(store_incidents::NewIncident {
             plan_id: draft.id.to_string(),
             version: shown.version.as_ref().map(|v| v.number),
             title: form.title,
@@ -233,10 +232,8 @@ async fn open(
             started_at: started,
             opened_by: user.actor.username.clone(),
             down: form.down,
-        },
-        now,
-    )
-    .await?;
+        })
+        .await?;
     Ok(Redirect::to(&format!("/incidents/{id}")).into_response())
 }
 
@@ -613,8 +610,7 @@ async fn mark(
         ));
     }
     let down = f.get("state") != "recovered";
-    let changed =
-        store_incidents::mark(&state.db, id, &system, down, &l.username, state.clock.now()).await?;
+    let changed = state.mark_system(id, &system, down, &l.username).await?;
     answer(
         &state,
         &viewer.lang,
@@ -662,16 +658,9 @@ async fn tick(
     };
     let done = f.get("done") != "0";
     let step = i32::try_from(step).unwrap_or(i32::MAX);
-    let changed = store_incidents::tick(
-        &state.db,
-        id,
-        &system,
-        step,
-        done,
-        &l.username,
-        state.clock.now(),
-    )
-    .await?;
+    let changed = state
+        .tick_step(id, &system, step, done, &l.username)
+        .await?;
     let anchor = if system.is_empty() {
         "stand-down".to_string()
     } else {
@@ -706,8 +695,7 @@ async fn note(
             Changed::Unchanged,
         );
     }
-    let changed =
-        store_incidents::note(&state.db, id, &l.username, text, state.clock.now()).await?;
+    let changed = state.note_incident(id, &l.username, text).await?;
     answer(&state, &viewer.lang, &headers, id, "timeline", changed)
 }
 
@@ -739,8 +727,7 @@ async fn advance(
     if !l.may_lead {
         return Err(Error::Forbidden);
     }
-    let changed =
-        store_incidents::advance(&state.db, id, to, &l.username, state.clock.now()).await?;
+    let changed = state.advance_incident(id, to, &l.username).await?;
     if to == store_incidents::CLOSED && changed == Changed::Done && !super::by_script(headers) {
         return Ok(Redirect::to(&format!("/incidents/{id}/report")).into_response());
     }

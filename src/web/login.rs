@@ -14,7 +14,6 @@ use super::auth::{self, Viewer};
 use super::i18n::LANGUAGES;
 use super::pages::page;
 use super::{AppState, Error, LANG_COOKIE, Result};
-use crate::store;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -70,7 +69,7 @@ async fn choose_language(
         return Err(Error::NotFound);
     }
     if let Some(user) = &viewer.user {
-        store::accounts::set_language(&state.db, user.account.id, &lang).await?;
+        state.set_language(&user.account, &lang).await?;
     }
     let cookie = format!("{LANG_COOKIE}={lang}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly");
     let mut response = Redirect::to(&local_path(q.next)).into_response();

@@ -222,7 +222,6 @@ pub async fn router(
     app: App,
     stopping: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<Router> {
-    auth::bootstrap_accounts(&app.db, &app.config).await?;
     auth::spawn_session_cleanup(app.db.clone());
     Ok(routes(AppState {
         auth: Arc::new(auth::Auth::new().await?),

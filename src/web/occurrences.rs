@@ -214,7 +214,7 @@ async fn start(
     if r.occurrence.closed_at.is_some() {
         return Ok((StatusCode::CONFLICT, closed_text(&state, &viewer.lang)).into_response());
     }
-    store::drills::start(&state.db, id, state.clock.now()).await?;
+    state.start_occurrence(id).await?;
     Ok(Redirect::to(&format!("/occurrences/{id}")).into_response())
 }
 
@@ -275,8 +275,10 @@ async fn record(
     if entry.notes.chars().count() > crate::domain::edit::MAX_FIELD_CHARS {
         return Err(Error::TooLarge);
     }
-    let now = state.clock.now();
-    if !store::drills::record_system(&state.db, id, &system, &entry, &r.username, now).await? {
+    if !state
+        .record_system(id, &system, &entry, &r.username)
+        .await?
+    {
         return Ok(answer_with(
             StatusCode::CONFLICT,
             closed_text(&state, &viewer.lang),
@@ -288,7 +290,7 @@ async fn record(
             _ => None,
         };
         return Ok(axum::Json(json!({
-            "saved_at": local(&state, now, &r.drill, &viewer.lang),
+            "saved_at": local(&state, state.clock.now(), &r.drill, &viewer.lang),
             "rto_met": rto_met,
         }))
         .into_response());
@@ -312,9 +314,7 @@ async fn note(
     }
     let text = Fields(pairs).get("text");
     let text = text.trim();
-    if !text.is_empty()
-        && !store::drills::add_note(&state.db, id, &r.username, text, state.clock.now()).await?
-    {
+    if !text.is_empty() && !state.note_occurrence(id, &r.username, text).await? {
         return Ok((StatusCode::CONFLICT, closed_text(&state, &viewer.lang)).into_response());
     }
     Ok(Redirect::to(&format!("/occurrences/{id}#timeline")).into_response())
@@ -329,7 +329,7 @@ async fn close(
     if !r.may_close {
         return Err(Error::Forbidden);
     }
-    store::drills::close(&state.db, id, &r.username, state.clock.now()).await?;
+    state.close_occurrence(id, &r.username).await?;
     Ok(Redirect::to(&format!("/occurrences/{id}/report")).into_response())
 }
 
