@@ -1,0 +1,319 @@
+//! The incident page: what is down and what that takes down, the recovery order, each system's
+//! checklist and clock against its RTO, the timeline; whole, or its live part as server-sent
+//! events.
+
+use super::*;
+
+#[derive(Deserialize, Default)]
+pub(super) struct ShowQuery {
+    /// `live`: only the part of the page that changes, for the page's script.
+    part: Option<String>,
+    /// A system affected through a dependency whose checklist is shown too.
+    system: Option<String>,
+}
+
+/// What the incident page shows.
+/// What the incident page shows. The checklists are those of the systems marked down — the
+/// ones whose recovery steps are carried out — and of `expand`; a system affected only through
+/// a dependency shows its clock and how many of its steps are ticked, with a link to its list.
+pub(super) async fn incident_view(
+    state: &AppState,
+    l: &Loaded,
+    lang: &str,
+    expand: Option<&str>,
+) -> Result<Value> {
+    let now = state.clock.now();
+    let i = &l.incident;
+    let plan = &l.plan;
+    let outages: Vec<Outage> = store_incidents::outages(&state.db, i.id).await?;
+    let until = i.closed_at.unwrap_or(now);
+    let situation = incident::situation(plan, &outages, until);
+    let mut ticked: HashMap<(String, i32), (String, DateTime<Utc>)> = HashMap::new();
+    for t in store_incidents::ticks(&state.db, i.id).await? {
+        ticked.insert((t.system_id, t.step), (t.ticked_by, t.ticked_at));
+    }
+    let open = i.state != store_incidents::CLOSED;
+    let may = l.may_work && open;
+    let t = |key: &str| state.templates.text(lang, key);
+    let (tick_label, untick_label) = (t("incident.tick"), t("incident.untick"));
+    let ticked_by = t("incident.ticked_by");
+    let step_view = |system: &str, step: i32, text: &str, meta: String| {
+        let tick = ticked.get(&(system.to_string(), step));
+        let n = step + 1;
+        let meta = match tick {
+            Some((by, at)) => {
+                let done = ticked_by
+                    .replace("{by}", by)
+                    .replace("{at}", &local(*at, state, lang));
+                if meta.is_empty() {
+                    done
+                } else {
+                    format!("{meta} · {done}")
+                }
+            }
+            None => meta,
+        };
+        json!({
+            "system": system,
+            "step": step,
+            "n": n,
+            "text": text,
+            "meta": meta,
+            "done": tick.is_some(),
+            "label": format!("{} {n}", if tick.is_some() { &untick_label } else { &tick_label }),
+        })
+    };
+    let role_name = |id: &crate::domain::RoleId| {
+        plan.roles
+            .iter()
+            .find(|r| &r.id == id)
+            .map_or(id.to_string(), |r| r.name.clone())
+    };
+    // Strings on every row are looked up once.
+    let (down_tag, dependency_tag) = (t("incident.is_down"), t("incident.through_deps"));
+    let (since_text, earliest_text) = (t("incident.since_short"), t("incident.earliest"));
+    let progress_text = t("incident.steps_done");
+    let clock_texts: HashMap<&str, String> = ["green", "amber", "red", "none"]
+        .into_iter()
+        .map(|c| (c, t(&format!("incident.clock.{c}"))))
+        .collect();
+    let affected: Vec<Value> = situation
+        .affected
+        .iter()
+        .map(|a| {
+            let system = plan.system(a.id.as_str());
+            let all = system.map_or(0, |s| s.recovery_steps.len());
+            let done = (0..all)
+                .filter(|n| {
+                    ticked.contains_key(&(a.id.to_string(), i32::try_from(*n).unwrap_or(i32::MAX)))
+                })
+                .count();
+            let shown = a.down || expand == Some(a.id.as_str());
+            let steps: Vec<Value> = system
+                .filter(|_| shown)
+                .map(|s| {
+                    s.recovery_steps
+                        .iter()
+                        .enumerate()
+                        .map(|(n, st)| {
+                            let meta = format!("{} · {}", role_name(&st.role), i18n::duration(st.duration, lang));
+                            step_view(a.id.as_str(), i32::try_from(n).unwrap_or(i32::MAX), &st.text, meta)
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let clock = a.clock.map_or("none", Clock::as_str);
+            json!({
+                "id": a.id,
+                "name": system.map_or(a.id.as_str(), |s| s.name.as_str()),
+                "down": a.down,
+                "detail": shown,
+                "tag": if a.down { &down_tag } else { &dependency_tag },
+                "since_text": since_text.replace("{at}", &local(a.since, state, lang)),
+                "elapsed": i18n::duration(a.elapsed, lang),
+                "rto": a.rto.map(|d| i18n::duration(d, lang)),
+                "clock": clock,
+                "clock_text": clock_texts.get(clock).cloned().unwrap_or_default(),
+                "earliest_text": earliest_text.replace("{earliest}", &i18n::duration(a.earliest_recovery, lang)),
+                "progress": progress_text.replace("{done}", &done.to_string()).replace("{total}", &all.to_string()),
+                "feasible": a.feasible,
+                "workaround": system.map(|s| s.workaround.clone()).unwrap_or_default(),
+                "verification": system.map(|s| s.verification.clone()).unwrap_or_default(),
+                "steps": steps,
+                "steps_hidden": !shown && all > 0,
+                "supplier": system.and_then(|s| s.supplier.as_ref()).map(|x| json!({"name": x.name, "phone": x.phone, "tel": tel(&x.phone)})),
+            })
+        })
+        .collect();
+    let recovered: Vec<Value> = situation
+        .recovered
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id,
+                "name": plan.system(r.id.as_str()).map_or(r.id.as_str(), |s| s.name.as_str()),
+                "took": i18n::duration(r.took, lang),
+                "rto": r.rto.map(|d| i18n::duration(d, lang)),
+                "met": r.rto_met,
+            })
+        })
+        .collect();
+    let system_name = |id: &Option<String>| {
+        id.as_deref()
+            .map(|s| plan.system(s).map_or(s.to_string(), |x| x.name.clone()))
+            .unwrap_or_default()
+    };
+    let timeline: Vec<Value> = store_incidents::events(&state.db, i.id)
+        .await?
+        .iter()
+        .map(|e| {
+            let text = match e.kind.as_str() {
+                "note" => e.text.clone(),
+                "open" => t("incident.ev.open").replace("{title}", &e.text),
+                "tick" | "untick" => {
+                    let what = if e.system_id.is_some() {
+                        system_name(&e.system_id)
+                    } else {
+                        t("incident.stand_down")
+                    };
+                    let n = e.text.parse::<i32>().map_or(0, |n| n + 1);
+                    t(&format!("incident.ev.{}", e.kind))
+                        .replace("{system}", &what)
+                        .replace("{n}", &n.to_string())
+                }
+                "alert" => state.templates.counted(lang, "incident.ev.alert", e.text.parse().unwrap_or(0)),
+                kind => t(&format!("incident.ev.{kind}")).replace("{system}", &system_name(&e.system_id)),
+            };
+            json!({"at": local(e.at, state, lang), "author": e.author, "text": text, "note": e.kind == "note"})
+        })
+        .collect();
+    let stand_down: Vec<Value> = STAND_DOWN_ITEMS
+        .iter()
+        .enumerate()
+        .map(|(n, key)| {
+            step_view(
+                STAND_DOWN,
+                i32::try_from(n).unwrap_or(0),
+                &t(key),
+                String::new(),
+            )
+        })
+        .collect();
+    let down_now: Vec<&str> = situation
+        .affected
+        .iter()
+        .filter(|a| a.down)
+        .map(|a| a.id.as_str())
+        .collect();
+    Ok(json!({
+        "plan": {"id": plan.id, "name": plan.name},
+        "incident": {
+            "id": i.id,
+            "title": i.title,
+            "criterion": i.criterion,
+            "started": local(i.started_at, state, lang),
+            "opened_by": i.opened_by,
+            "state": i.state,
+            "state_key": format!("incident.state.{}", i.state),
+            "version": i.version,
+            "revision": i.revision,
+            "closed": !open,
+            "standing_down": i.state == store_incidents::STANDING_DOWN,
+        },
+        "affected": affected,
+        "affected_count": situation.affected.len(),
+        "down_count": down_now.len(),
+        "recovered": recovered,
+        "timeline": timeline,
+        "stand_down": stand_down,
+        "return_to_normal": plan.sections.return_to_normal,
+        "markable": plan.systems.iter().filter(|s| !down_now.contains(&s.id.as_str())).map(|s| json!({"id": s.id, "name": s.name})).collect::<Vec<_>>(),
+        "call_tree": plan.call_tree.iter().filter_map(|c| plan.person(c.person.as_str())).map(|p| json!({"name": p.name, "title": p.title, "phone": p.phone, "tel": tel(&p.phone), "email": p.email})).collect::<Vec<_>>(),
+        "may_work": may,
+        "may_lead": l.may_lead && open,
+        "labels": {
+            "show_steps": t("incident.show_steps"),
+            "not_feasible": t("incident.not_feasible"),
+            "workaround": t("system.workaround"),
+            "verification": t("system.verification"),
+            "mark_recovered": t("incident.mark_recovered"),
+        },
+    }))
+}
+
+/// Stands in for the session's CSRF token in cached renderings; replaced on the way out.
+pub(super) const CSRF_SLOT: &str = "CSRFSLOT0b7d4e";
+
+pub(super) async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Query(q): Query<ShowQuery>,
+) -> Result<Response> {
+    let l = load_incident(&state, &viewer, id).await?;
+    // The changing part is rendered once per incident revision, minute (the clocks), language,
+    // opened checklist and permissions, then served from memory to everyone in the incident.
+    let minute = state.clock.now().timestamp() / 60;
+    let expand = q.system.as_deref().unwrap_or("");
+    let key = format!(
+        "incident|{id}|{}|{minute}|{}|{expand}|{}|{}",
+        l.incident.revision, viewer.lang, l.may_work, l.may_lead
+    );
+    let live = state
+        .fragments
+        .get_or_render(key, || async {
+            let mut data = incident_view(&state, &l, &viewer.lang, q.system.as_deref()).await?;
+            data["csrf"] = json!(CSRF_SLOT);
+            Ok::<_, Error>(
+                state
+                    .templates
+                    .fragment("incident_live", &viewer.lang, data)?,
+            )
+        })
+        .await?;
+    let live = live
+        .html
+        .replace(CSRF_SLOT, viewer.csrf.as_deref().unwrap_or_default());
+    if q.part.as_deref() == Some("live") {
+        // Only the changing part, for the page's script.
+        return Ok(axum::response::Html(live).into_response());
+    }
+    let data = json!({
+        "path": format!("/incidents/{id}"),
+        "plan": {"id": l.plan.id, "name": l.plan.name},
+        "incident": {"id": id, "title": l.incident.title, "revision": l.incident.revision},
+        "may_work": l.may_work && l.incident.state != store_incidents::CLOSED,
+        "live": live,
+    });
+    page(&state, &viewer, "incident", data).map(IntoResponse::into_response)
+}
+
+/// Server-sent events: `changed` with the incident's revision whenever it changes (checked
+/// every half second in the database, so changes made through any server process are seen).
+/// The stream ends when the server shuts down; browsers reconnect on their own.
+pub(super) async fn live(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    viewer.require()?;
+    let first = store_incidents::revision(&state.db, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let db = state.db.clone();
+    let stopping = state.stopping.clone();
+    let stream = futures_util::stream::unfold(
+        (None::<i64>, first, stopping),
+        move |(sent, mut current, mut stopping)| {
+            let db = db.clone();
+            async move {
+                loop {
+                    if sent != Some(current) {
+                        let event = SseEvent::default()
+                            .event("changed")
+                            .data(current.to_string());
+                        return Some((
+                            Ok::<_, Infallible>(event),
+                            (Some(current), current, stopping),
+                        ));
+                    }
+                    tokio::select! {
+                        _ = stopping.changed() => return None,
+                        () = tokio::time::sleep(StdDuration::from_millis(500)) => {}
+                    }
+                    if *stopping.borrow() {
+                        return None;
+                    }
+                    match store_incidents::revision(&db, id).await {
+                        Ok(Some(r)) => current = r,
+                        Ok(None) => return None,
+                        Err(e) => tracing::warn!(error = %e, incident = id, "live updates"),
+                    }
+                }
+            }
+        },
+    );
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
+}
