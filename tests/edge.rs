@@ -1,6 +1,6 @@
 //! The HTTP edge as a hostile client meets it: redirect targets, errors of the API, the
-//! authorization header, the login throttle, control characters in text, and plan folders that
-//! hold something other than files.
+//! authorization header, control characters in text, plan folders that hold something other
+//! than files, compression as the client asks for it, and conditional requests (`ETag`, 304).
 
 mod helpers;
 

@@ -1,5 +1,6 @@
 //! Faults: the server killed mid-burst, PostgreSQL going away under load, a full disk, a
-//! read-only database and a write lock held by another process. Each test is bounded in time and talks to loopback addresses only.
+//! read-only database, a write lock held by another process, and two servers sharing one
+//! PostgreSQL database. Each test is bounded in time and talks to loopback addresses only.
 
 mod helpers;
 

@@ -1,6 +1,7 @@
 //! The plan's health as the coordinator sees it: every dashboard figure equals what the
-//! database holds, and the annual report's numbers for a fixture year, on the page, in the
-//! downloaded file and from `beredskab report annual`.
+//! database holds; the annual report's numbers for a fixture year, on the page, in the
+//! downloaded file and from `beredskab report annual`; the dependency picture; the calendar feed
+//! of review deadlines and drills; completeness and the evidence file.
 
 mod helpers;
 

@@ -1,7 +1,8 @@
 //! Incident mode over HTTP against a real server: activating the plan, marking systems down and
 //! recovered, the affected set and the recovery order, ticking steps (audited, once however many
 //! devices tick at once), notes, standing down, closing (once) and the report; live updates
-//! between two clients; and the offline runbook.
+//! between two clients; alerting the call tree, findings as action items and pocket plans; and
+//! the offline runbook.
 
 mod helpers;
 

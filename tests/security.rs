@@ -1,7 +1,8 @@
 //! Security sweeps over the whole server: every route is in the access matrix, every change
-//! needs the session's CSRF token, every page carries the security headers, stored script in
-//! every text field comes out escaped (pages, offline copy, reports, mail), and injection
-//! attempts through every filter change nothing.
+//! needs the session's CSRF token (and a form without it is refused with a page that says so),
+//! every page carries the security headers, stored script in every text field comes out escaped
+//! (pages, offline copy, reports, mail), and injection attempts through every filter change
+//! nothing.
 
 mod helpers;
 
@@ -73,7 +74,7 @@ fn fits(pattern: &str, path: &str) -> bool {
 #[test]
 fn every_route_of_the_server_is_in_the_access_matrix() {
     // Signing in is the one change made before there is a session: its CSRF token comes from
-    // the login page (tests/editing.rs tries it without one, wrong passwords and throttling).
+    // the login page (tests/login.rs tries wrong passwords and throttling).
     let outside = [("POST", "/login")];
     let declared: Vec<_> = declared_routes()
         .into_iter()
@@ -535,4 +536,34 @@ async fn injection_through_every_filter_and_search_is_treated_as_text() {
         "only the header line: {injected}"
     );
     assert!(before == contents(&db.url).await, "the database changed");
+}
+
+#[tokio::test]
+async fn forms_without_the_sessions_csrf_token_are_refused() {
+    let db = helpers::sqlite_db();
+    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    app.login_demo("jesper-moeller").await;
+    let mut fields = app.system_form("example-kommune", "vmware").await;
+    set(&mut fields, "name", "Changed without a token");
+    for token in ["", "0000"] {
+        set(&mut fields, "csrf", token);
+        let response = app
+            .submit("/plans/example-kommune/systems/vmware/edit", &fields)
+            .await;
+        assert_eq!(response.status().as_u16(), 403);
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap()
+                .contains("Formularen er udløbet")
+        );
+    }
+    fields.retain(|(k, _)| k != "csrf");
+    let response = app
+        .submit("/plans/example-kommune/systems/vmware/edit", &fields)
+        .await;
+    assert_eq!(response.status().as_u16(), 403);
+    let (_, page) = app.page("/plans/example-kommune/systems/vmware").await;
+    assert!(!page.contains("Changed without a token"));
 }
