@@ -2,12 +2,11 @@
 
 mod helpers;
 
-use helpers::{ADMIN_PASSWORD, spawn_app};
+use helpers::{ADMIN_PASSWORD, TestApp};
 
 #[tokio::test]
 async fn the_administrator_manages_accounts() {
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let app = TestApp::spawn().await;
     app.login("admin", ADMIN_PASSWORD).await;
     let response = app
         .post_form(

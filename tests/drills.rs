@@ -19,7 +19,7 @@ use beredskab::scheduler::run as tick;
 use beredskab::store::{self, drills::Drill, outbox};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use helpers::smtp::SmtpServer;
-use helpers::{form_fields, location, set};
+use helpers::{TestApp, form_fields, location, set};
 use sea_orm::DatabaseConnection;
 
 fn utc(text: &str) -> DateTime<Utc> {
@@ -208,7 +208,6 @@ async fn an_occurrence_is_invited_once_and_reminded_once() {
         // After the start, nothing more.
         assert_eq!(tick(&ctx, utc("2026-12-10T12:00:00Z")).await.unwrap(), 0);
         conn.close().await.unwrap();
-        db.cleanup().await;
     }
 }
 
@@ -355,7 +354,6 @@ async fn two_schedulers_at_the_same_moment_queue_the_invitation_once() {
         );
         other.close().await.unwrap();
         conn.close().await.unwrap();
-        db.cleanup().await;
     }
 }
 
@@ -521,7 +519,6 @@ async fn a_cancelled_drill_sends_a_calendar_cancel_with_the_same_uid_and_no_remi
         // No reminder for a cancelled drill.
         assert_eq!(tick(&ctx, utc("2026-12-09T09:00:00Z")).await.unwrap(), 0);
         conn.close().await.unwrap();
-        db.cleanup().await;
     }
 }
 
@@ -609,7 +606,6 @@ async fn a_cancellation_never_reaches_a_recipient_before_the_invitation_it_cance
             assert_eq!(methods, ["REQUEST", "CANCEL"], "{to} ({})", db.backend);
         }
         conn.close().await.unwrap();
-        db.cleanup().await;
     }
 }
 
@@ -806,7 +802,6 @@ async fn an_overdue_action_item_is_reminded_once_per_cadence_until_it_is_done() 
         tick(&ctx, utc("2026-12-30T09:00:00Z")).await.unwrap();
         assert_eq!(overdue_reminders(&conn, item).await.len(), 2);
         conn.close().await.unwrap();
-        db.cleanup().await;
     }
 }
 
@@ -834,8 +829,7 @@ async fn not_exercised(app: &helpers::TestApp) -> std::collections::HashMap<Stri
 
 #[tokio::test]
 async fn systems_not_exercised_are_flagged_and_a_significant_change_asks_for_another_drill() {
-    let db = helpers::sqlite_db();
-    let app = helpers::spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let app = TestApp::spawn().await;
     app.login_demo("lars-nielsen").await;
     let approver = app.second_client();
     approver.login_demo("mette-holm").await;
@@ -909,8 +903,7 @@ async fn systems_not_exercised_are_flagged_and_a_significant_change_asks_for_ano
 
 #[tokio::test]
 async fn a_started_drill_plays_its_injects_from_the_start_saves_as_typed_and_exports_its_report() {
-    let db = helpers::sqlite_db();
-    let app = helpers::spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let app = TestApp::spawn().await;
     app.login_demo("lars-nielsen").await;
     let run = app.planned_occurrence("ad-nede").await;
     // Planned 30 days ahead: nothing has been played; the facilitator may start it now.
@@ -1100,7 +1093,6 @@ async fn changing_an_invited_drill_invites_the_added_cancels_for_the_removed_and
         .unwrap();
         assert_eq!(queued(conn.clone()).await.len(), all.len());
         conn.close().await.unwrap();
-        db.cleanup().await;
     }
 }
 
@@ -1179,8 +1171,7 @@ async fn a_programme_with_a_new_cron_expression_cancels_the_occurrences_it_no_lo
 
 #[tokio::test]
 async fn the_coordinator_changes_a_drill_with_errors_named_beside_their_fields() {
-    let db = helpers::sqlite_db();
-    let app = helpers::spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let app = TestApp::spawn().await;
     app.login_demo("lars-nielsen").await;
     let run = app.planned_occurrence("ad-nede").await;
     let (_, page) = app.page(&run).await;
@@ -1275,7 +1266,6 @@ async fn a_section_past_its_review_date_is_reminded_once_per_cadence_until_it_is
         tick(&ctx, utc("2027-01-20T10:00:00Z")).await.unwrap();
         assert_eq!(review_reminders(&conn, "adgangskontrol").await.len(), 4);
         conn.close().await.unwrap();
-        db.cleanup().await;
     }
 }
 
@@ -1330,8 +1320,7 @@ async fn a_mail_text_part_is_written_as_given_and_its_html_part_escaped() {
 
 #[tokio::test]
 async fn the_coordinator_plans_a_drill_and_the_invitations_go_out() {
-    let db = helpers::sqlite_db();
-    let app = helpers::spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let app = TestApp::spawn().await;
     app.login_demo("lars-nielsen").await;
     let (status, page) = app.page("/plans/example-kommune/drills").await;
     assert_eq!(status, 200);
@@ -1422,8 +1411,7 @@ async fn the_coordinator_plans_a_drill_and_the_invitations_go_out() {
 
 #[tokio::test]
 async fn a_drill_is_recorded_per_system_closed_and_reported() {
-    let db = helpers::sqlite_db();
-    let app = helpers::spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let app = TestApp::spawn().await;
     app.login_demo("lars-nielsen").await;
     let run = app.planned_occurrence("ad-nede").await;
     let (status, page) = app.page(&run).await;

@@ -5,29 +5,20 @@
 
 mod helpers;
 
-use helpers::{ADMIN_PASSWORD, TestApp, form_fields, location, set, spawn_app};
+use helpers::{ADMIN_PASSWORD, TestApp, form_fields, location, set};
 
 const PLAN: &str = "example-kommune";
 
-async fn apps() -> Vec<(TestApp, helpers::TestDb)> {
-    let mut out = Vec::new();
-    for db in helpers::databases().await {
-        let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
-        out.push((app, db));
-    }
-    out
-}
-
 #[tokio::test]
 async fn an_owner_edits_their_system_and_gets_403_for_another_owners() {
-    for (app, db) in apps().await {
+    for (app, backend) in helpers::apps().await {
         app.login_demo("jesper-moeller").await;
         // Owner of vmware, deputy for ad: both editable.
         for system in ["vmware", "ad"] {
             let (status, _) = app
                 .page(&format!("/plans/{PLAN}/systems/{system}/edit"))
                 .await;
-            assert_eq!(status, 200, "{system} on {}", db.backend);
+            assert_eq!(status, 200, "{system} on {backend}");
         }
         let mut fields = app.system_form(PLAN, "vmware").await;
         set(&mut fields, "rto", "2h 30m");
@@ -35,7 +26,7 @@ async fn an_owner_edits_their_system_and_gets_403_for_another_owners() {
         let response = app
             .submit("/plans/example-kommune/systems/vmware/edit", &fields)
             .await;
-        assert_eq!(response.status().as_u16(), 303, "{}", db.backend);
+        assert_eq!(response.status().as_u16(), 303, "{backend}");
         assert_eq!(
             location(&response),
             "/plans/example-kommune/systems/vmware?saved=2"
@@ -49,7 +40,7 @@ async fn an_owner_edits_their_system_and_gets_403_for_another_owners() {
 
         // loen belongs to others: no form, no save.
         let (status, page) = app.page(&format!("/plans/{PLAN}/systems/loen/edit")).await;
-        assert_eq!(status, 403, "{}", db.backend);
+        assert_eq!(status, 403, "{backend}");
         assert!(page.contains("Ikke tilladt"));
         let response = app
             .submit("/plans/example-kommune/systems/loen/edit", &fields)
@@ -61,13 +52,12 @@ async fn an_owner_edits_their_system_and_gets_403_for_another_owners() {
             !page.contains("/systems/loen/edit"),
             "no edit link for others' systems"
         );
-        db.cleanup().await;
     }
 }
 
 #[tokio::test]
 async fn a_stale_save_is_refused_with_409_and_a_page_showing_both() {
-    for (app, db) in apps().await {
+    for (app, backend) in helpers::apps().await {
         app.login_demo("jesper-moeller").await;
         let other = spawn_other_session(&app).await;
         let mut mine = app.system_form(PLAN, "vmware").await;
@@ -81,7 +71,7 @@ async fn a_stale_save_is_refused_with_409_and_a_page_showing_both() {
         let response = app
             .submit("/plans/example-kommune/systems/vmware/edit", &mine)
             .await;
-        assert_eq!(response.status().as_u16(), 409, "{}", db.backend);
+        assert_eq!(response.status().as_u16(), 409, "{backend}");
         let page = response.text().await.unwrap();
         assert!(page.contains("En anden har gemt afsnittet"));
         assert!(
@@ -99,7 +89,6 @@ async fn a_stale_save_is_refused_with_409_and_a_page_showing_both() {
         assert_eq!(response.status().as_u16(), 303);
         let (_, shown) = app.page("/plans/example-kommune/systems/vmware").await;
         assert!(shown.contains("My check"));
-        db.cleanup().await;
     }
 }
 
@@ -112,8 +101,7 @@ async fn spawn_other_session(app: &TestApp) -> TestApp {
 
 #[tokio::test]
 async fn wrong_values_are_named_beside_their_field_and_the_input_is_kept() {
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let app = TestApp::spawn().await;
     app.login_demo("jesper-moeller").await;
     let mut fields = app.system_form(PLAN, "vmware").await;
     set(&mut fields, "name", "  ");
@@ -157,8 +145,7 @@ async fn wrong_values_are_named_beside_their_field_and_the_input_is_kept() {
 
 #[tokio::test]
 async fn steps_are_added_removed_and_reordered_without_javascript() {
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let app = TestApp::spawn().await;
     app.login_demo("jesper-moeller").await;
     let path = "/plans/example-kommune/systems/vmware/edit";
     let texts = |fields: &[(String, String)]| -> Vec<String> {
@@ -210,7 +197,7 @@ async fn steps_are_added_removed_and_reordered_without_javascript() {
 
 #[tokio::test]
 async fn approval_versions_diff_and_the_audit_log() {
-    for (app, db) in apps().await {
+    for (app, backend) in helpers::apps().await {
         // An edit by the owner.
         app.login_demo("jesper-moeller").await;
         let mut fields = app.system_form(PLAN, "vmware").await;
@@ -231,7 +218,7 @@ async fn approval_versions_diff_and_the_audit_log() {
         let response = coordinator
             .post_form("/plans/example-kommune/approve", &[("comment", "no")])
             .await;
-        assert_eq!(response.status().as_u16(), 403, "{}", db.backend);
+        assert_eq!(response.status().as_u16(), 403, "{backend}");
         let approver = app.second_client();
         approver.login_demo("mette-holm").await;
         let (_, page) = approver.page("/plans/example-kommune/versions").await;
@@ -242,7 +229,7 @@ async fn approval_versions_diff_and_the_audit_log() {
                 &[("comment", "Årlig godkendelse")],
             )
             .await;
-        assert_eq!(response.status().as_u16(), 303, "{}", db.backend);
+        assert_eq!(response.status().as_u16(), 303, "{backend}");
         let (_, page) = app.page("/plans/example-kommune").await;
         assert!(page.contains("Version 1 godkendt af mette-holm"), "{page}");
         assert!(!page.contains("Kladden har ændringer"));
@@ -314,14 +301,12 @@ async fn approval_versions_diff_and_the_audit_log() {
         );
         let (status, _) = coordinator.page("/audit?from=28-11-2026").await;
         assert_eq!(status, 400);
-        db.cleanup().await;
     }
 }
 
 #[tokio::test]
 async fn the_coordinator_edits_the_plan_sections_and_they_are_audited() {
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let app = TestApp::spawn().await;
     app.login_demo("jesper-moeller").await;
     let (status, _) = app.page("/plans/example-kommune/sections/edit").await;
     assert_eq!(status, 403);
@@ -371,8 +356,7 @@ async fn the_coordinator_edits_the_plan_sections_and_they_are_audited() {
 
 #[tokio::test]
 async fn script_quotes_and_danish_letters_round_trip_and_show_escaped() {
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let app = TestApp::spawn().await;
     app.login_demo("jesper-moeller").await;
     let nasty = "<script>alert(\"x\")</script> 'æøå' & ÆØÅ";
     // An approved version first, so the versions page shows the change against it.
@@ -415,8 +399,7 @@ async fn script_quotes_and_danish_letters_round_trip_and_show_escaped() {
 
 #[tokio::test]
 async fn my_systems_lists_what_the_owner_must_look_at() {
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let app = TestApp::spawn().await;
     // The owner of adgangskontrol, whose review is overdue in the example plan.
     let owner = std::fs::read_to_string(
         helpers::repo().join("plans/example-kommune/systems/adgangskontrol.toml"),
@@ -439,11 +422,11 @@ async fn my_systems_lists_what_the_owner_must_look_at() {
 
 #[tokio::test]
 async fn the_coordinator_keeps_the_people_of_the_plan() {
-    for (app, db) in apps().await {
+    for (app, backend) in helpers::apps().await {
         app.login_demo("lars-nielsen").await;
         let path = "/plans/example-kommune/people/anne-kjaer/edit";
         let (status, page) = app.page(path).await;
-        assert_eq!(status, 200, "{}", db.backend);
+        assert_eq!(status, 200, "{backend}");
         let mut fields = form_fields(&page, path);
         set(&mut fields, "phone", "+45 11 22 33 44");
         set(&mut fields, "email", "no-at-sign");
@@ -460,7 +443,7 @@ async fn the_coordinator_keeps_the_people_of_the_plan() {
         // Unticking every role box but one.
         fields.retain(|(k, v)| k != "role" || v == "beredskabsleder");
         let response = app.submit(path, &fields).await;
-        assert_eq!(response.status().as_u16(), 303, "{}", db.backend);
+        assert_eq!(response.status().as_u16(), 303, "{backend}");
         let (_, page) = app.page("/plans/example-kommune/people").await;
         assert!(page.contains("href=\"tel:+4511223344\""));
         // The same form again is stale.
@@ -509,18 +492,19 @@ async fn the_coordinator_keeps_the_people_of_the_plan() {
             csv.contains("edit-person,person:ny-person.name,,Ny Person"),
             "{csv}"
         );
-        db.cleanup().await;
     }
 }
 
 #[tokio::test]
 async fn a_change_saved_by_another_server_process_is_shown_at_once() {
-    for (app, db) in apps().await {
+    for db in helpers::databases().await {
+        let (backend, url) = (db.backend, db.url.clone());
+        let app = TestApp::spawn_on(db, &helpers::plans()).await;
         app.login_demo("lars-nielsen").await;
         let (_, before) = app.page("/plans/example-kommune/systems/print").await;
         assert!(!before.contains("Saved elsewhere"));
         // Another process: the store used directly, bypassing this server's memory.
-        let store = beredskab::store::connect(&db.url).await.unwrap();
+        let store = beredskab::store::connect(&url).await.unwrap();
         let plan = beredskab::domain::PlanId::parse(PLAN).unwrap();
         let (mut print, revision) = beredskab::store::edits::load_system(&store, &plan, "print")
             .await
@@ -532,18 +516,16 @@ async fn a_change_saved_by_another_server_process_is_shown_at_once() {
             .unwrap();
         assert!(matches!(saved, beredskab::store::edits::Saved::Done { .. }));
         let (_, after) = app.page("/plans/example-kommune/systems/print").await;
-        assert!(after.contains("Saved elsewhere"), "{}", db.backend);
+        assert!(after.contains("Saved elsewhere"), "{backend}");
         let (_, overview) = app.page("/plans/example-kommune").await;
         assert!(overview.contains("Kladden har ændringer"));
         store.close().await.unwrap();
-        db.cleanup().await;
     }
 }
 
 #[tokio::test]
 async fn an_owner_confirms_a_review_with_one_click_and_it_is_audited() {
-    let db = helpers::sqlite_db();
-    let app = helpers::spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let app = TestApp::spawn().await;
     app.login_demo("henrik-dahl").await;
     let (_, page) = app.page("/plans/example-kommune?only=overdue").await;
     assert!(page.contains("/systems/adgangskontrol\""));

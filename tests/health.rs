@@ -9,6 +9,7 @@ use beredskab::domain::drill::{Schedule, SystemRecord};
 use beredskab::domain::{Duration, PlanId, ScenarioId};
 use beredskab::store::{self, actions::NewAction, drills::Drill, incidents::NewIncident};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use helpers::TestApp;
 use sea_orm::DatabaseConnection;
 
 fn utc(text: &str) -> DateTime<Utc> {
@@ -204,8 +205,9 @@ fn by_id(page: &str, id: &str) -> String {
 #[tokio::test]
 async fn every_dashboard_figure_equals_what_the_database_holds_and_links_to_its_list() {
     for db in helpers::databases().await {
-        let app = helpers::spawn_app(&db.url, &helpers::repo().join("plans")).await;
-        let conn = store::connect(&db.url).await.unwrap();
+        let (backend, url) = (db.backend, db.url.clone());
+        let app = TestApp::spawn_on(db, &helpers::plans()).await;
+        let conn = store::connect(&url).await.unwrap();
         known_plan(&conn).await;
         let now = Utc::now();
         let this_year = |h: i64| (now - chrono::Duration::hours(h)).to_rfc3339();
@@ -235,8 +237,8 @@ async fn every_dashboard_figure_equals_what_the_database_holds_and_links_to_its_
 
         app.login_demo("lars-nielsen").await;
         let (status, page) = app.page("/plans/example-kommune/dashboard").await;
-        assert_eq!(status, 200, "{}: {page}", db.backend);
-        assert_eq!(figure(&page, "fig-reviewed"), "33/36", "{}", db.backend);
+        assert_eq!(status, 200, "{backend}: {page}");
+        assert_eq!(figure(&page, "fig-reviewed"), "33/36", "{backend}");
         assert_eq!(figure(&page, "fig-infeasible"), "1");
         assert_eq!(figure(&page, "fig-inversions"), "2");
         // 36 systems, 3 exercised within the interval.
@@ -269,7 +271,6 @@ async fn every_dashboard_figure_equals_what_the_database_holds_and_links_to_its_
         assert_eq!(list.matches("/status\"").count(), 2);
         let (_, list) = app.page("/plans/example-kommune/actions").await;
         assert_eq!(list.matches("/status\"").count(), 3);
-        db.cleanup().await;
     }
 }
 
@@ -361,13 +362,14 @@ fn assert_fixture_report(report: &str, backend: &str) {
 #[tokio::test]
 async fn the_annual_report_counts_the_fixture_year_on_the_page_in_the_file_and_from_the_cli() {
     for db in helpers::databases().await {
-        let app = helpers::spawn_app(&db.url, &helpers::repo().join("plans")).await;
-        let conn = store::connect(&db.url).await.unwrap();
+        let (backend, url) = (db.backend, db.url.clone());
+        let app = TestApp::spawn_on(db, &helpers::plans()).await;
+        let conn = store::connect(&url).await.unwrap();
         fixture_year(&conn).await;
         app.login_demo("mette-holm").await;
         let (status, page) = app.page("/plans/example-kommune/report/2025").await;
-        assert_eq!(status, 200, "{}: {page}", db.backend);
-        assert_fixture_report(&page, db.backend);
+        assert_eq!(status, 200, "{backend}: {page}");
+        assert_fixture_report(&page, backend);
         let file = app.get("/plans/example-kommune/report/2025/download").await;
         assert!(
             file.headers()["content-disposition"]
@@ -376,7 +378,7 @@ async fn the_annual_report_counts_the_fixture_year_on_the_page_in_the_file_and_f
                 .contains("aarsrapport-example-kommune-2025.html")
         );
         let file = file.text().await.unwrap();
-        assert_fixture_report(&file, db.backend);
+        assert_fixture_report(&file, backend);
         assert!(!file.contains("<script") && !file.contains("href=\"/"));
         // A year that has not begun, and a year that is not a number.
         let next = chrono::Datelike::year(&Utc::now()) + 1;
@@ -392,7 +394,7 @@ async fn the_annual_report_counts_the_fixture_year_on_the_page_in_the_file_and_f
         let run = |year: &str| {
             helpers::beredskab(&[
                 "--database-url",
-                &db.url,
+                &url,
                 "report",
                 "annual",
                 "--plan",
@@ -405,7 +407,7 @@ async fn the_annual_report_counts_the_fixture_year_on_the_page_in_the_file_and_f
         };
         let done = run("2025");
         assert!(done.status.success(), "{:?}", done);
-        assert_fixture_report(&std::fs::read_to_string(&path).unwrap(), db.backend);
+        assert_fixture_report(&std::fs::read_to_string(&path).unwrap(), backend);
         let refused = run(&next.to_string());
         assert_eq!(refused.status.code(), Some(1), "{refused:?}");
         let message = String::from_utf8_lossy(&refused.stderr);
@@ -413,7 +415,6 @@ async fn the_annual_report_counts_the_fixture_year_on_the_page_in_the_file_and_f
             message.contains(&format!("--year: year {next} has not begun")),
             "{message}"
         );
-        db.cleanup().await;
     }
 }
 
@@ -432,8 +433,7 @@ fn picture_systems(page: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn the_dependency_picture_is_well_formed_svg_with_every_system_and_a_subgraph_per_system() {
-    let db = helpers::sqlite_db();
-    let app = helpers::spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let app = TestApp::spawn().await;
     let today = chrono::Local::now().date_naive();
     let plan = beredskab::plan_files::load(&helpers::example_plan(), today)
         .unwrap()
@@ -479,7 +479,6 @@ async fn the_dependency_picture_is_well_formed_svg_with_every_system_and_a_subgr
     let (_, file) = app.page("/plans/example-kommune/runbook.html").await;
     assert_eq!(picture_systems(&file), all);
     assert!(!file.contains("href=\"/plans"));
-    db.cleanup().await;
 }
 
 /// The feed address shown once on the calendar page after asking for it.
@@ -513,8 +512,7 @@ fn parse_feed(text: &str) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn the_calendar_feed_parses_holds_what_concerns_its_user_and_refuses_a_wrong_token() {
-    let db = helpers::sqlite_db();
-    let app = helpers::spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let app = TestApp::spawn().await;
     // A drill of "AD down" a month ahead; its participants come from the scenario.
     app.login_demo("lars-nielsen").await;
     let occurrence = app.planned_occurrence("ad-nede").await;
@@ -616,14 +614,14 @@ async fn the_calendar_feed_parses_holds_what_concerns_its_user_and_refuses_a_wro
         .await
         .unwrap();
     assert_eq!(new.status().as_u16(), 200);
-    db.cleanup().await;
 }
 
 #[tokio::test]
 async fn completeness_names_what_is_missing_and_the_evidence_file_holds_the_record() {
     let db = helpers::sqlite_db();
-    let app = helpers::spawn_app(&db.url, &helpers::repo().join("plans")).await;
-    let conn = store::connect(&db.url).await.unwrap();
+    let url = db.url.clone();
+    let app = TestApp::spawn_on(db, &helpers::plans()).await;
+    let conn = store::connect(&url).await.unwrap();
     app.login_demo("lars-nielsen").await;
     let class_of = |page: &str, id: &str| {
         let at = page.find(&format!("id=\"check-{id}\"")).unwrap();
@@ -706,5 +704,4 @@ async fn completeness_names_what_is_missing_and_the_evidence_file_holds_the_reco
             .as_u16(),
         403
     );
-    db.cleanup().await;
 }

@@ -8,11 +8,11 @@ mod helpers;
 
 use std::time::{Duration, Instant};
 
-use helpers::{TestApp, location, spawn_app};
+use helpers::{TestApp, location};
 
 /// A server with the example plan approved as version 1, and the incident lead signed in.
-async fn approved_app(db: &helpers::TestDb) -> TestApp {
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+async fn approved_app(db: helpers::TestDb) -> TestApp {
+    let app = TestApp::spawn_on(db, &helpers::plans()).await;
     let approver = app.second_client();
     approver.login_demo("mette-holm").await;
     let response = approver
@@ -42,7 +42,8 @@ fn position(page: &str, needle: &str) -> usize {
 #[tokio::test]
 async fn an_incident_is_opened_worked_stood_down_closed_once_and_reported() {
     for db in helpers::databases().await {
-        let app = approved_app(&db).await;
+        let backend = db.backend;
+        let app = approved_app(db).await;
         // A viewer reads but does not activate the plan.
         let viewer = app.second_client();
         viewer.login_demo("michael-skov").await;
@@ -68,7 +69,7 @@ async fn an_incident_is_opened_worked_stood_down_closed_once_and_reported() {
             .format("%Y-%m-%dT%H:%M")
             .to_string();
         let response = open(&app, "AD svarer ikke", &started, &["ad"]).await;
-        assert_eq!(response.status().as_u16(), 303, "{}", db.backend);
+        assert_eq!(response.status().as_u16(), 303, "{backend}");
         let incident = location(&response);
         let (status, page) = app.page(&incident).await;
         assert_eq!(status, 200);
@@ -139,8 +140,7 @@ async fn an_incident_is_opened_worked_stood_down_closed_once_and_reported() {
         assert_eq!(
             page.matches("Active Directory: trin 2 udført").count(),
             1,
-            "{}",
-            db.backend
+            "{backend}"
         );
         let r = app
             .post_form(&ticks, &[("system", "ad"), ("step", "0"), ("done", "0")])
@@ -207,7 +207,6 @@ async fn an_incident_is_opened_worked_stood_down_closed_once_and_reported() {
             report.contains("RTO overholdt for 1, overskredet for 1, ikke registreret for 0"),
             "{report}"
         );
-        db.cleanup().await;
     }
 }
 
@@ -241,8 +240,7 @@ async fn next_change(
 
 #[tokio::test]
 async fn two_people_on_the_same_incident_see_each_others_ticks_within_two_seconds() {
-    let db = helpers::sqlite_db();
-    let app = approved_app(&db).await;
+    let app = approved_app(helpers::sqlite_db()).await;
     let incident = location(&open(&app, "Netværket er nede", "", &["ad"]).await);
     let other = app.second_client();
     other.login_demo("sofie-andersen").await;
@@ -309,8 +307,7 @@ async fn two_people_on_the_same_incident_see_each_others_ticks_within_two_second
 
 #[tokio::test]
 async fn the_offline_runbook_holds_every_system_and_refers_to_nothing_outside_itself() {
-    let db = helpers::sqlite_db();
-    let app = approved_app(&db).await;
+    let app = approved_app(helpers::sqlite_db()).await;
     // Written on approval.
     let file = app.runbook_dir.join("beredskabsplan-example-kommune.html");
     let html = std::fs::read_to_string(&file).expect("the runbook written on approval");
@@ -370,8 +367,7 @@ async fn the_offline_runbook_holds_every_system_and_refers_to_nothing_outside_it
 
 #[tokio::test]
 async fn the_call_tree_is_alerted_findings_become_action_items_and_pocket_plans_are_made() {
-    let db = helpers::sqlite_db();
-    let app = approved_app(&db).await;
+    let app = approved_app(helpers::sqlite_db()).await;
     let incident = location(&open(&app, "Ransomware på filserverne", "", &["filservere"]).await);
 
     // Alerting: one mail to each person in the call tree, recorded on the timeline.

@@ -3,12 +3,11 @@
 
 mod helpers;
 
-use helpers::{ADMIN_PASSWORD, location, spawn_app};
+use helpers::{ADMIN_PASSWORD, TestApp, location};
 
 #[tokio::test]
 async fn pages_need_a_login_and_wrong_passwords_are_refused() {
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let app = TestApp::spawn().await;
     let response = app.get("/plans/example-kommune?crit=1").await;
     assert_eq!(response.status().as_u16(), 303);
     assert_eq!(
@@ -27,8 +26,7 @@ async fn pages_need_a_login_and_wrong_passwords_are_refused() {
 
 #[tokio::test]
 async fn repeated_failures_lock_the_username_for_a_while() {
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let app = TestApp::spawn().await;
     for _ in 0..5 {
         assert_eq!(app.try_login("lars-nielsen", "guess").await, 401);
     }
@@ -72,8 +70,7 @@ async fn repeated_failures_lock_the_username_for_a_while() {
 
 #[tokio::test]
 async fn logout_ends_the_session_and_a_login_gets_a_new_one() {
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let app = TestApp::spawn().await;
     // A client without a cookie store, to handle the session cookie by hand.
     let raw = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

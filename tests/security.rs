@@ -9,7 +9,7 @@ mod helpers;
 use std::collections::HashMap;
 
 use helpers::routes::{Body, routes};
-use helpers::{ADMIN_PASSWORD, TestApp, encode, form_fields, location, set, spawn_app, unescape};
+use helpers::{ADMIN_PASSWORD, TestApp, encode, form_fields, location, set, unescape};
 
 /// Script in two forms: a script element and an event handler on an element.
 const PAYLOAD: &str = r#"<script>alert("xss")</script><img src=x onerror=alert(1)>"#;
@@ -120,13 +120,14 @@ async fn contents(url: &str) -> Vec<(String, Vec<String>)> {
 #[tokio::test]
 async fn every_change_without_the_sessions_csrf_token_is_refused_and_changes_nothing() {
     let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let url = db.url.clone();
+    let app = TestApp::spawn_on(db, &helpers::plans()).await;
     let clients = clients(&app).await;
     // A token that is valid, but for another session.
     let stranger = app.second_client();
     stranger.login_demo("anne-kjaer").await;
     let foreign = stranger.csrf().await;
-    let before = contents(&db.url).await;
+    let before = contents(&url).await;
     let mut wrong = Vec::new();
     let mut tried = 0;
     for (method, path, body, allowed) in routes() {
@@ -170,13 +171,12 @@ async fn every_change_without_the_sessions_csrf_token_is_refused_and_changes_not
         "changes let through:\n{}",
         wrong.join("\n")
     );
-    assert!(before == contents(&db.url).await, "the database changed");
+    assert!(before == contents(&url).await, "the database changed");
 }
 
 #[tokio::test]
 async fn every_page_carries_the_security_headers() {
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let app = TestApp::spawn().await;
     app.login("admin", ADMIN_PASSWORD).await;
     let mut wrong = Vec::new();
     for (method, path, _, _) in routes() {
@@ -251,7 +251,8 @@ fn poison(value: &mut serde_json::Value) {
 #[tokio::test]
 async fn script_stored_in_every_text_field_comes_out_escaped_everywhere() {
     let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let url = db.url.clone();
+    let app = TestApp::spawn_on(db, &helpers::plans()).await;
     app.login_demo("lars-nielsen").await;
 
     // The plan: every text field of a system, every plan section, a person's name.
@@ -435,7 +436,7 @@ async fn script_stored_in_every_text_field_comes_out_escaped_everywhere() {
         }
     }
     // The mail: subjects and both bodies of every message queued.
-    let conn = beredskab::store::connect(&db.url).await.unwrap();
+    let conn = beredskab::store::connect(&url).await.unwrap();
     let messages = beredskab::store::outbox::recent(&conn, 1000).await.unwrap();
     assert!(
         messages.iter().any(|m| m.kind == "invitation")
@@ -467,7 +468,8 @@ async fn script_stored_in_every_text_field_comes_out_escaped_everywhere() {
 #[tokio::test]
 async fn injection_through_every_filter_and_search_is_treated_as_text() {
     let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let url = db.url.clone();
+    let app = TestApp::spawn_on(db, &helpers::plans()).await;
     app.login("admin", ADMIN_PASSWORD).await;
     // Something in the audit log to find.
     let r = app
@@ -485,7 +487,7 @@ async fn injection_through_every_filter_and_search_is_treated_as_text() {
         "\\",
         "\u{0}",
     ];
-    let before = contents(&db.url).await;
+    let before = contents(&url).await;
     let filters = [
         "/plans/example-kommune?q=",
         "/plans/example-kommune?crit=",
@@ -535,13 +537,12 @@ async fn injection_through_every_filter_and_search_is_treated_as_text() {
         1,
         "only the header line: {injected}"
     );
-    assert!(before == contents(&db.url).await, "the database changed");
+    assert!(before == contents(&url).await, "the database changed");
 }
 
 #[tokio::test]
 async fn forms_without_the_sessions_csrf_token_are_refused() {
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let app = TestApp::spawn().await;
     app.login_demo("jesper-moeller").await;
     let mut fields = app.system_form("example-kommune", "vmware").await;
     set(&mut fields, "name", "Changed without a token");

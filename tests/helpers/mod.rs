@@ -57,6 +57,11 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The repository's plans folder (the example municipality's plan), as test servers import it.
+pub fn plans() -> PathBuf {
+    repo().join("plans")
+}
+
 /// The example municipality's plan.
 pub fn example_plan() -> PathBuf {
     repo().join("plans/example-kommune")
@@ -82,7 +87,7 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// A database for one test; PostgreSQL databases are dropped by `cleanup`.
+/// A database for one test; a PostgreSQL database is dropped with the value.
 pub struct TestDb {
     pub backend: &'static str,
     pub url: String,
@@ -170,6 +175,17 @@ pub async fn databases() -> Vec<TestDb> {
     let mut dbs = vec![sqlite_db()];
     dbs.extend(postgres_db().await);
     dbs
+}
+
+/// One server per database of `databases`, each with the example plan and owning its database,
+/// with the name of the database's backend.
+pub async fn apps() -> Vec<(TestApp, &'static str)> {
+    let mut out = Vec::new();
+    for db in databases().await {
+        let backend = db.backend;
+        out.push((TestApp::spawn_on(db, &plans()).await, backend));
+    }
+    out
 }
 
 /// A running server on a free loopback port, stopped when dropped.
@@ -338,7 +354,9 @@ pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 /// The password of every demo account in tests.
 pub const DEMO_PASSWORD: &str = "demo-password-for-tests";
 
-/// Starts the server against `database_url`, importing the plan folders under `plans_dir`.
+/// Starts the server against `database_url`, importing the plan folders under `plans_dir`. For
+/// a database the test keeps (to use after the server has stopped, or for a second server);
+/// otherwise `TestApp::spawn_on` gives the server a database to own.
 pub async fn spawn_app(database_url: &str, plans_dir: &Path) -> TestApp {
     spawn_app_with(database_url, plans_dir, |_| {}).await
 }
@@ -389,9 +407,8 @@ pub async fn spawn_app_with(
 }
 
 impl TestApp {
-    /// A server on a database of its own (SQLite; PostgreSQL when `TEST_POSTGRES_URL` is set
-    /// and `postgres` is asked for), dropped when the test ends, with the plan folders of
-    /// `plans_dir`.
+    /// A server that owns `db` (dropped with the server, also when the test panics), with the
+    /// plan folders of `plans_dir`.
     pub async fn spawn_on(db: TestDb, plans_dir: &Path) -> TestApp {
         TestApp::spawn_on_with(db, plans_dir, |_| {}).await
     }
@@ -409,7 +426,7 @@ impl TestApp {
 
     /// A server on a fresh SQLite database with the example plan.
     pub async fn spawn() -> TestApp {
-        TestApp::spawn_on(sqlite_db(), &example_plan()).await
+        TestApp::spawn_on(sqlite_db(), &plans()).await
     }
 
     /// Runs the scheduler's jobs and then the mail worker once, as the running server would
