@@ -2,12 +2,12 @@
 
 mod helpers;
 
-use helpers::{ADMIN_PASSWORD, TestApp};
+use helpers::TestApp;
 
 #[tokio::test]
 async fn the_administrator_manages_accounts() {
     let app = TestApp::spawn().await;
-    app.login("admin", ADMIN_PASSWORD).await;
+    app.login_as("admin").await;
     let response = app
         .post_form(
             "/admin/accounts",

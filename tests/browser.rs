@@ -238,7 +238,7 @@ async fn a_participants_record_is_saved_as_it_is_typed_and_when_the_page_is_left
         return;
     };
     let app = TestApp::spawn().await;
-    app.login_demo("lars-nielsen").await;
+    app.login_as("lars-nielsen").await;
     let run = app.planned_occurrence("ad-nede").await;
     let base = app.address.clone();
 
@@ -317,7 +317,7 @@ async fn the_offline_runbook_opens_from_disk_without_a_network_on_a_phone_and_a_
         return;
     };
     let app = TestApp::spawn().await;
-    app.login_demo("mette-holm").await;
+    app.login_as("mette-holm").await;
     let response = app
         .post_form(
             "/plans/example-kommune/approve",

@@ -830,9 +830,8 @@ async fn not_exercised(app: &helpers::TestApp) -> std::collections::HashMap<Stri
 #[tokio::test]
 async fn systems_not_exercised_are_flagged_and_a_significant_change_asks_for_another_drill() {
     let app = TestApp::spawn().await;
-    app.login_demo("lars-nielsen").await;
-    let approver = app.second_client();
-    approver.login_demo("mette-holm").await;
+    app.login_as("lars-nielsen").await;
+    let approver = app.signed_in("mette-holm").await;
     let approve = |comment: &'static str| {
         let approver = &approver;
         async move {
@@ -904,7 +903,7 @@ async fn systems_not_exercised_are_flagged_and_a_significant_change_asks_for_ano
 #[tokio::test]
 async fn a_started_drill_plays_its_injects_from_the_start_saves_as_typed_and_exports_its_report() {
     let app = TestApp::spawn().await;
-    app.login_demo("lars-nielsen").await;
+    app.login_as("lars-nielsen").await;
     let run = app.planned_occurrence("ad-nede").await;
     // Planned 30 days ahead: nothing has been played; the facilitator may start it now.
     let (_, page) = app.page(&run).await;
@@ -1172,7 +1171,7 @@ async fn a_programme_with_a_new_cron_expression_cancels_the_occurrences_it_no_lo
 #[tokio::test]
 async fn the_coordinator_changes_a_drill_with_errors_named_beside_their_fields() {
     let app = TestApp::spawn().await;
-    app.login_demo("lars-nielsen").await;
+    app.login_as("lars-nielsen").await;
     let run = app.planned_occurrence("ad-nede").await;
     let (_, page) = app.page(&run).await;
     let at = page.find("href=\"/drills/").unwrap() + 6;
@@ -1200,8 +1199,7 @@ async fn the_coordinator_changes_a_drill_with_errors_named_beside_their_fields()
     assert!(page.contains("Beredskabsrummet"));
     assert!(page.contains("Invitationer sendes 7 dage før"));
     // Only plan editors may.
-    let owner = app.second_client();
-    owner.login_demo("jesper-moeller").await;
+    let owner = app.signed_in("jesper-moeller").await;
     assert_eq!(owner.page(&edit).await.0, 403);
     let (_, audit) = app.page("/audit").await;
     assert!(audit.contains("drill-edit"));
@@ -1321,7 +1319,7 @@ async fn a_mail_text_part_is_written_as_given_and_its_html_part_escaped() {
 #[tokio::test]
 async fn the_coordinator_plans_a_drill_and_the_invitations_go_out() {
     let app = TestApp::spawn().await;
-    app.login_demo("lars-nielsen").await;
+    app.login_as("lars-nielsen").await;
     let (status, page) = app.page("/plans/example-kommune/drills").await;
     assert_eq!(status, 200);
     assert!(page.contains("Scenariebibliotek"));
@@ -1401,8 +1399,7 @@ async fn the_coordinator_plans_a_drill_and_the_invitations_go_out() {
     assert_eq!(status, 200);
     assert!(page.contains("Invitation: Active Directory nede"));
     // A system owner sees the drill but not the facilitator's notes, and no outbox.
-    let owner = app.second_client();
-    owner.login_demo("jesper-moeller").await;
+    let owner = app.signed_in("jesper-moeller").await;
     let (_, page) = owner.page(&drill).await;
     assert!(!page.contains("Facilitatorens noter"));
     assert_eq!(owner.page("/outbox").await.0, 403);
@@ -1412,7 +1409,7 @@ async fn the_coordinator_plans_a_drill_and_the_invitations_go_out() {
 #[tokio::test]
 async fn a_drill_is_recorded_per_system_closed_and_reported() {
     let app = TestApp::spawn().await;
-    app.login_demo("lars-nielsen").await;
+    app.login_as("lars-nielsen").await;
     let run = app.planned_occurrence("ad-nede").await;
     let (status, page) = app.page(&run).await;
     assert_eq!(status, 200);
@@ -1423,8 +1420,7 @@ async fn a_drill_is_recorded_per_system_closed_and_reported() {
     assert!(page.contains("id=\"sys-esdh\""), "and what depends on it");
 
     // A participant records AD: found, followed, 3 hours (RTO 4h: met).
-    let owner = app.second_client();
-    owner.login_demo("sofie-andersen").await;
+    let owner = app.signed_in("sofie-andersen").await;
     let record = format!("{run}/systems/ad");
     let csrf = owner.csrf().await;
     let answer = |found: &str, recovery: &str, notes: &str| {
@@ -1464,8 +1460,7 @@ async fn a_drill_is_recorded_per_system_closed_and_reported() {
         303
     );
     // Someone not taking part may read but not record.
-    let outsider = app.second_client();
-    outsider.login_demo("michael-skov").await;
+    let outsider = app.signed_in("michael-skov").await;
     let csrf_outsider = outsider.csrf().await;
     let response = outsider
         .submit(
@@ -1569,8 +1564,7 @@ async fn a_drill_is_recorded_per_system_closed_and_reported() {
     assert!(page.contains("1. februar 2027"));
     let mailed = app.mail_after_jobs("action.").await.len();
     assert_eq!(mailed, 1, "the owner is mailed");
-    let nanna = app.second_client();
-    nanna.login_demo("nanna-kristensen").await;
+    let nanna = app.signed_in("nanna-kristensen").await;
     // The owner sees it on "my systems".
     let (_, page) = nanna.page("/my").await;
     assert!(

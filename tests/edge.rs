@@ -4,7 +4,7 @@
 
 mod helpers;
 
-use helpers::{ADMIN_PASSWORD, TestApp, csrf_of, encode, location};
+use helpers::{ADMIN_PASSWORD, TestApp, encode, location};
 
 /// `next` values a browser could be sent away with: tabs, CR, LF and NUL (which browsers drop
 /// or choke on), backslashes (which browsers read as `/`), encoded forms, schemes and hosts.
@@ -99,19 +99,9 @@ async fn every_redirect_target_stays_on_this_server_and_bad_ones_go_to_the_start
             .unwrap_or_default();
         for posted in [kept.as_str(), next] {
             let client = app.second_client();
-            let (_, page) = client.page("/login").await;
             let response = client
-                .client
-                .post(format!("{}/login", app.address))
-                .form(&[
-                    ("csrf", csrf_of(&page).as_str()),
-                    ("username", "admin"),
-                    ("password", ADMIN_PASSWORD),
-                    ("next", posted),
-                ])
-                .send()
-                .await
-                .unwrap();
+                .submit_login("admin", ADMIN_PASSWORD, &[("next", posted)])
+                .await;
             let status = response.status().as_u16();
             let to = response
                 .headers()

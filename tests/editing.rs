@@ -5,14 +5,14 @@
 
 mod helpers;
 
-use helpers::{ADMIN_PASSWORD, TestApp, form_fields, location, set};
+use helpers::{TestApp, form_fields, location, set};
 
 const PLAN: &str = "example-kommune";
 
 #[tokio::test]
 async fn an_owner_edits_their_system_and_gets_403_for_another_owners() {
     for (app, backend) in helpers::apps().await {
-        app.login_demo("jesper-moeller").await;
+        app.login_as("jesper-moeller").await;
         // Owner of vmware, deputy for ad: both editable.
         for system in ["vmware", "ad"] {
             let (status, _) = app
@@ -58,8 +58,8 @@ async fn an_owner_edits_their_system_and_gets_403_for_another_owners() {
 #[tokio::test]
 async fn a_stale_save_is_refused_with_409_and_a_page_showing_both() {
     for (app, backend) in helpers::apps().await {
-        app.login_demo("jesper-moeller").await;
-        let other = spawn_other_session(&app).await;
+        app.login_as("jesper-moeller").await;
+        let other = app.signed_in("lars-nielsen").await;
         let mut mine = app.system_form(PLAN, "vmware").await;
         let mut theirs = other.system_form(PLAN, "vmware").await;
         set(&mut theirs, "verification", "Their check");
@@ -92,17 +92,10 @@ async fn a_stale_save_is_refused_with_409_and_a_page_showing_both() {
     }
 }
 
-/// A second signed-in browser for the same app, as the coordinator.
-async fn spawn_other_session(app: &TestApp) -> TestApp {
-    let other = app.second_client();
-    other.login_demo("lars-nielsen").await;
-    other
-}
-
 #[tokio::test]
 async fn wrong_values_are_named_beside_their_field_and_the_input_is_kept() {
     let app = TestApp::spawn().await;
-    app.login_demo("jesper-moeller").await;
+    app.login_as("jesper-moeller").await;
     let mut fields = app.system_form(PLAN, "vmware").await;
     set(&mut fields, "name", "  ");
     set(&mut fields, "rto", "4 timer");
@@ -132,8 +125,7 @@ async fn wrong_values_are_named_beside_their_field_and_the_input_is_kept() {
     assert!(!shown.contains("Kept as typed"));
 
     // A dependency that closes a cycle is refused with the analysis' own words.
-    let admin = app.second_client();
-    admin.login("admin", ADMIN_PASSWORD).await;
+    let admin = app.signed_in("admin").await;
     let mut fields = admin.system_form(PLAN, "storage-san").await;
     set(&mut fields, "depends_on", "vmware");
     let response = admin
@@ -146,7 +138,7 @@ async fn wrong_values_are_named_beside_their_field_and_the_input_is_kept() {
 #[tokio::test]
 async fn steps_are_added_removed_and_reordered_without_javascript() {
     let app = TestApp::spawn().await;
-    app.login_demo("jesper-moeller").await;
+    app.login_as("jesper-moeller").await;
     let path = "/plans/example-kommune/systems/vmware/edit";
     let texts = |fields: &[(String, String)]| -> Vec<String> {
         fields
@@ -199,7 +191,7 @@ async fn steps_are_added_removed_and_reordered_without_javascript() {
 async fn approval_versions_diff_and_the_audit_log() {
     for (app, backend) in helpers::apps().await {
         // An edit by the owner.
-        app.login_demo("jesper-moeller").await;
+        app.login_as("jesper-moeller").await;
         let mut fields = app.system_form(PLAN, "vmware").await;
         set(&mut fields, "rto", "3h");
         assert_eq!(
@@ -213,14 +205,12 @@ async fn approval_versions_diff_and_the_audit_log() {
         assert!(page.contains("Ingen version er godkendt endnu"));
 
         // Only the approver approves.
-        let coordinator = app.second_client();
-        coordinator.login_demo("lars-nielsen").await;
+        let coordinator = app.signed_in("lars-nielsen").await;
         let response = coordinator
             .post_form("/plans/example-kommune/approve", &[("comment", "no")])
             .await;
         assert_eq!(response.status().as_u16(), 403, "{backend}");
-        let approver = app.second_client();
-        approver.login_demo("mette-holm").await;
+        let approver = app.signed_in("mette-holm").await;
         let (_, page) = approver.page("/plans/example-kommune/versions").await;
         assert!(page.contains("Godkend kladden"));
         let response = approver
@@ -307,11 +297,10 @@ async fn approval_versions_diff_and_the_audit_log() {
 #[tokio::test]
 async fn the_coordinator_edits_the_plan_sections_and_they_are_audited() {
     let app = TestApp::spawn().await;
-    app.login_demo("jesper-moeller").await;
+    app.login_as("jesper-moeller").await;
     let (status, _) = app.page("/plans/example-kommune/sections/edit").await;
     assert_eq!(status, 403);
-    let coordinator = app.second_client();
-    coordinator.login_demo("lars-nielsen").await;
+    let coordinator = app.signed_in("lars-nielsen").await;
     let path = "/plans/example-kommune/sections/edit";
     let (_, page) = coordinator.page(path).await;
     let mut fields = form_fields(&page, path);
@@ -357,11 +346,10 @@ async fn the_coordinator_edits_the_plan_sections_and_they_are_audited() {
 #[tokio::test]
 async fn script_quotes_and_danish_letters_round_trip_and_show_escaped() {
     let app = TestApp::spawn().await;
-    app.login_demo("jesper-moeller").await;
+    app.login_as("jesper-moeller").await;
     let nasty = "<script>alert(\"x\")</script> 'æøå' & ÆØÅ";
     // An approved version first, so the versions page shows the change against it.
-    let approver = app.second_client();
-    approver.login_demo("mette-holm").await;
+    let approver = app.signed_in("mette-holm").await;
     approver
         .post_form("/plans/example-kommune/approve", &[("comment", "")])
         .await;
@@ -371,8 +359,7 @@ async fn script_quotes_and_danish_letters_round_trip_and_show_escaped() {
     app.submit("/plans/example-kommune/systems/vmware/edit", &fields)
         .await;
     let escaped = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &#x27;æøå&#x27; &amp; ÆØÅ";
-    let coordinator = app.second_client();
-    coordinator.login_demo("lars-nielsen").await;
+    let coordinator = app.signed_in("lars-nielsen").await;
     for path in [
         "/plans/example-kommune",
         "/plans/example-kommune/systems/vmware",
@@ -411,7 +398,7 @@ async fn my_systems_lists_what_the_owner_must_look_at() {
             .map(|r| r.trim_end_matches('"').to_string())
     })
     .unwrap();
-    app.login_demo(&owner).await;
+    app.login_as(&owner).await;
     let (status, page) = app.page("/my").await;
     assert_eq!(status, 200);
     assert!(page.contains("/plans/example-kommune/systems/adgangskontrol\""));
@@ -423,7 +410,7 @@ async fn my_systems_lists_what_the_owner_must_look_at() {
 #[tokio::test]
 async fn the_coordinator_keeps_the_people_of_the_plan() {
     for (app, backend) in helpers::apps().await {
-        app.login_demo("lars-nielsen").await;
+        app.login_as("lars-nielsen").await;
         let path = "/plans/example-kommune/people/anne-kjaer/edit";
         let (status, page) = app.page(path).await;
         assert_eq!(status, 200, "{backend}");
@@ -500,7 +487,7 @@ async fn a_change_saved_by_another_server_process_is_shown_at_once() {
     for db in helpers::databases().await {
         let (backend, url) = (db.backend, db.url.clone());
         let app = TestApp::spawn_on(db, &helpers::plans()).await;
-        app.login_demo("lars-nielsen").await;
+        app.login_as("lars-nielsen").await;
         let (_, before) = app.page("/plans/example-kommune/systems/print").await;
         assert!(!before.contains("Saved elsewhere"));
         // Another process: the store used directly, bypassing this server's memory.
@@ -526,7 +513,7 @@ async fn a_change_saved_by_another_server_process_is_shown_at_once() {
 #[tokio::test]
 async fn an_owner_confirms_a_review_with_one_click_and_it_is_audited() {
     let app = TestApp::spawn().await;
-    app.login_demo("henrik-dahl").await;
+    app.login_as("henrik-dahl").await;
     let (_, page) = app.page("/plans/example-kommune?only=overdue").await;
     assert!(page.contains("/systems/adgangskontrol\""));
     let path = "/plans/example-kommune/systems/adgangskontrol/reviewed";
@@ -549,11 +536,9 @@ async fn an_owner_confirms_a_review_with_one_click_and_it_is_audited() {
         "no longer overdue"
     );
     // Another owner may not confirm it; the coordinator sees it in the audit log.
-    let other = app.second_client();
-    other.login_demo("jesper-moeller").await;
+    let other = app.signed_in("jesper-moeller").await;
     assert_eq!(other.post_form(path, &[]).await.status().as_u16(), 403);
-    let coordinator = app.second_client();
-    coordinator.login_demo("lars-nielsen").await;
+    let coordinator = app.signed_in("lars-nielsen").await;
     let (_, audit) = coordinator.page("/audit?system=adgangskontrol").await;
     assert!(audit.contains("last_reviewed"), "{audit}");
 }

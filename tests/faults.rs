@@ -98,13 +98,12 @@ fn acknowledged(status: u16) -> bool {
 /// Approves the example plan as the IT manager and opens an incident with AD down as the
 /// coordinator (who is then signed in on the returned client); returns the incident's path.
 async fn open_incident(app: &TestApp) -> String {
-    let approver = app.second_client();
-    approver.login_demo("mette-holm").await;
+    let approver = app.signed_in("mette-holm").await;
     let r = approver
         .post_form("/plans/example-kommune/approve", &[("comment", "v1")])
         .await;
     assert_eq!(r.status().as_u16(), 303);
-    app.login_demo("lars-nielsen").await;
+    app.login_as("lars-nielsen").await;
     let r = app
         .post_form(
             "/plans/example-kommune/incidents",
@@ -288,7 +287,7 @@ async fn a_server_killed_mid_burst_loses_no_acknowledged_write() {
         // Restarted on the same database: every acknowledged write is there.
         let server = Server::start(&db.url);
         let app = client_of(&server.address);
-        app.login_demo("lars-nielsen").await;
+        app.login_as("lars-nielsen").await;
         let (status, page) = app.page(&incident).await;
         assert_eq!(status, 200);
         let lost: Vec<&String> = notes
@@ -556,7 +555,7 @@ async fn a_full_disk_or_a_read_only_database_gets_a_clear_error_and_nothing_is_l
     };
     let url = disk.database_url();
     let app = helpers::spawn_app(&url, &helpers::plans()).await;
-    app.login_demo("lars-nielsen").await;
+    app.login_as("lars-nielsen").await;
     let (status, _) = set_description(&app, "ad", "saved before the disk filled").await;
     assert_eq!(status, 200);
 
@@ -628,7 +627,7 @@ async fn on_a_read_only_database_reading_goes_on_edits_are_refused_with_the_reas
     let url = disk.database_url();
     let mut server = Server::start(&url);
     let app = client_of(&server.address);
-    app.login_demo("lars-nielsen").await;
+    app.login_as("lars-nielsen").await;
     assert_eq!(
         set_description(&app, "ad", "saved while writable").await.0,
         200
@@ -674,7 +673,7 @@ async fn a_save_waits_for_another_writer_and_one_kept_waiting_too_long_is_told_t
     let db = helpers::sqlite_db();
     let url = db.url.clone();
     let app = TestApp::spawn_on(db, &helpers::plans()).await;
-    app.login_demo("lars-nielsen").await;
+    app.login_as("lars-nielsen").await;
     // Another process on the same file (an import, say) holds the write lock for a second:
     // the save waits its turn and is stored.
     let other = beredskab::store::connect(&url).await.unwrap();
@@ -736,7 +735,7 @@ async fn two_servers_on_one_postgresql_send_each_invitation_once_and_fire_each_o
     let a = helpers::spawn_app_with(&db.url, &plans, with_smtp).await;
 
     // A weekly programme (Mondays 09:00): the next two fall within the invitation window.
-    a.login_demo("lars-nielsen").await;
+    a.login_as("lars-nielsen").await;
     let path = "/plans/example-kommune/drills/new?scenario=ad-nede";
     let (_, page) = a.page(path).await;
     let mut fields = helpers::form_fields(&page, path);

@@ -235,7 +235,7 @@ async fn every_dashboard_figure_equals_what_the_database_holds_and_links_to_its_
         action(&conn, &this_year(48), &ago(1), Some(&this_year(1))).await;
         let open = incident(&conn, "Strømsvigt på rådhuset", &this_year(2), None).await;
 
-        app.login_demo("lars-nielsen").await;
+        app.login_as("lars-nielsen").await;
         let (status, page) = app.page("/plans/example-kommune/dashboard").await;
         assert_eq!(status, 200, "{backend}: {page}");
         assert_eq!(figure(&page, "fig-reviewed"), "33/36", "{backend}");
@@ -366,7 +366,7 @@ async fn the_annual_report_counts_the_fixture_year_on_the_page_in_the_file_and_f
         let app = TestApp::spawn_on(db, &helpers::plans()).await;
         let conn = store::connect(&url).await.unwrap();
         fixture_year(&conn).await;
-        app.login_demo("mette-holm").await;
+        app.login_as("mette-holm").await;
         let (status, page) = app.page("/plans/example-kommune/report/2025").await;
         assert_eq!(status, 200, "{backend}: {page}");
         assert_fixture_report(&page, backend);
@@ -441,7 +441,7 @@ async fn the_dependency_picture_is_well_formed_svg_with_every_system_and_a_subgr
         .unwrap();
     let mut all: Vec<String> = plan.systems.iter().map(|s| s.id.to_string()).collect();
     all.sort();
-    app.login_demo("michael-skov").await;
+    app.login_as("michael-skov").await;
     let (status, page) = app.page("/plans/example-kommune/picture").await;
     assert_eq!(status, 200);
     assert_eq!(picture_systems(&page), all);
@@ -514,7 +514,7 @@ fn parse_feed(text: &str) -> Vec<(String, String)> {
 async fn the_calendar_feed_parses_holds_what_concerns_its_user_and_refuses_a_wrong_token() {
     let app = TestApp::spawn().await;
     // A drill of "AD down" a month ahead; its participants come from the scenario.
-    app.login_demo("lars-nielsen").await;
+    app.login_as("lars-nielsen").await;
     let occurrence = app.planned_occurrence("ad-nede").await;
     let (_, page) = app.page("/plans/example-kommune/calendar").await;
     assert!(
@@ -540,8 +540,7 @@ async fn the_calendar_feed_parses_holds_what_concerns_its_user_and_refuses_a_wro
     );
 
     // A system owner's feed: the reviews of the sections they own or deputise for only.
-    let owner = app.second_client();
-    owner.login_demo("jesper-moeller").await;
+    let owner = app.signed_in("jesper-moeller").await;
     let path = feed_url(&owner).await;
     // The feed needs no session: a calendar client has only the address.
     let anonymous = reqwest::Client::new();
@@ -622,7 +621,7 @@ async fn completeness_names_what_is_missing_and_the_evidence_file_holds_the_reco
     let url = db.url.clone();
     let app = TestApp::spawn_on(db, &helpers::plans()).await;
     let conn = store::connect(&url).await.unwrap();
-    app.login_demo("lars-nielsen").await;
+    app.login_as("lars-nielsen").await;
     let class_of = |page: &str, id: &str| {
         let at = page.find(&format!("id=\"check-{id}\"")).unwrap();
         let open = page[..at].rfind("class=\"").unwrap() + "class=\"".len();
@@ -652,8 +651,7 @@ async fn completeness_names_what_is_missing_and_the_evidence_file_holds_the_reco
         .post_form("/plans/example-kommune/systems/vmware/reviewed", &[])
         .await;
     assert_eq!(response.status().as_u16(), 303);
-    let approver = app.second_client();
-    approver.login_demo("mette-holm").await;
+    let approver = app.signed_in("mette-holm").await;
     let approved = approver
         .post_form(
             "/plans/example-kommune/approve",
@@ -694,8 +692,7 @@ async fn completeness_names_what_is_missing_and_the_evidence_file_holds_the_reco
         );
     }
     // It names who did what: not for every reader.
-    let viewer = app.second_client();
-    viewer.login_demo("michael-skov").await;
+    let viewer = app.signed_in("michael-skov").await;
     assert_eq!(
         viewer
             .get("/plans/example-kommune/evidence")

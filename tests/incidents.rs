@@ -13,8 +13,7 @@ use helpers::{TestApp, location};
 /// A server with the example plan approved as version 1, and the incident lead signed in.
 async fn approved_app(db: helpers::TestDb) -> TestApp {
     let app = TestApp::spawn_on(db, &helpers::plans()).await;
-    let approver = app.second_client();
-    approver.login_demo("mette-holm").await;
+    let approver = app.signed_in("mette-holm").await;
     let response = approver
         .post_form(
             "/plans/example-kommune/approve",
@@ -22,7 +21,7 @@ async fn approved_app(db: helpers::TestDb) -> TestApp {
         )
         .await;
     assert_eq!(response.status().as_u16(), 303);
-    app.login_demo("anne-kjaer").await;
+    app.login_as("anne-kjaer").await;
     app
 }
 
@@ -45,8 +44,7 @@ async fn an_incident_is_opened_worked_stood_down_closed_once_and_reported() {
         let backend = db.backend;
         let app = approved_app(db).await;
         // A viewer reads but does not activate the plan.
-        let viewer = app.second_client();
-        viewer.login_demo("michael-skov").await;
+        let viewer = app.signed_in("michael-skov").await;
         assert_eq!(
             open(&viewer, "Prøve", "", &["ad"]).await.status().as_u16(),
             403
@@ -119,8 +117,7 @@ async fn an_incident_is_opened_worked_stood_down_closed_once_and_reported() {
         let (_, page) = app.page(&incident).await;
         assert!(page.contains("udført af anne-kjaer"), "{page}");
         // Two devices tick the same step at the same moment: one tick.
-        let other = app.second_client();
-        other.login_demo("sofie-andersen").await;
+        let other = app.signed_in("sofie-andersen").await;
         let (csrf_a, csrf_b) = (app.csrf().await, other.csrf().await);
         let fields = |csrf: &str| {
             vec![
@@ -157,8 +154,7 @@ async fn an_incident_is_opened_worked_stood_down_closed_once_and_reported() {
         let r = viewer.submit(&ticks, &fields(&csrf_v)).await;
         assert_eq!(r.status().as_u16(), 403);
         // Ticks are in the audit log.
-        let coordinator = app.second_client();
-        coordinator.login_demo("lars-nielsen").await;
+        let coordinator = app.signed_in("lars-nielsen").await;
         let (_, audit) = coordinator.page("/audit").await;
         assert!(audit.contains("incident-tick") && audit.contains("incident-untick"));
 
@@ -242,8 +238,7 @@ async fn next_change(
 async fn two_people_on_the_same_incident_see_each_others_ticks_within_two_seconds() {
     let app = approved_app(helpers::sqlite_db()).await;
     let incident = location(&open(&app, "Netværket er nede", "", &["ad"]).await);
-    let other = app.second_client();
-    other.login_demo("sofie-andersen").await;
+    let other = app.signed_in("sofie-andersen").await;
 
     // The first event says where the incident stands. The stream is never compressed, so no
     // event waits in an encoder's buffer.
@@ -348,8 +343,7 @@ async fn the_offline_runbook_holds_every_system_and_refers_to_nothing_outside_it
             .contains("beredskabsplan-example-kommune.html")
     );
     // The page says so, and marks a draft changed since.
-    let coordinator = app.second_client();
-    coordinator.login_demo("lars-nielsen").await;
+    let coordinator = app.signed_in("lars-nielsen").await;
     let mut fields = coordinator.system_form("example-kommune", "ad").await;
     helpers::set(&mut fields, "workaround", "Ny nødprocedure i kladden");
     coordinator
@@ -387,8 +381,7 @@ async fn the_call_tree_is_alerted_findings_become_action_items_and_pocket_plans_
     let (_, page) = app.page(&incident).await;
     assert!(page.contains(&format!("Varslingstræet varslet ({call_tree} mails)")));
     // Only those who lead incidents alert.
-    let owner = app.second_client();
-    owner.login_demo("jesper-moeller").await;
+    let owner = app.signed_in("jesper-moeller").await;
     assert_eq!(
         owner
             .post_form(&format!("{incident}/alert"), &[])

@@ -18,7 +18,7 @@ async fn pages_need_a_login_and_wrong_passwords_are_refused() {
     assert_eq!(app.try_login("nobody", "wrong").await, 401);
     let (_, page) = app.page("/login").await;
     assert!(page.contains("<h1>Log ind</h1>"));
-    app.login("admin", ADMIN_PASSWORD).await;
+    app.login_as("admin").await;
     let (status, page) = app.page("/plans/example-kommune").await;
     assert_eq!(status, 200);
     assert!(page.contains("Administrator"));
@@ -35,18 +35,7 @@ async fn repeated_failures_lock_the_username_for_a_while() {
         app.try_login("lars-nielsen", helpers::DEMO_PASSWORD).await,
         429
     );
-    let (_, page) = app.page("/login").await;
-    let csrf = helpers::csrf_of(&page);
-    let response = app
-        .submit(
-            "/login",
-            &[
-                ("csrf".into(), csrf),
-                ("username".into(), "lars-nielsen".into()),
-                ("password".into(), "guess".into()),
-            ],
-        )
-        .await;
+    let response = app.submit_login("lars-nielsen", "guess", &[]).await;
     assert_eq!(response.status().as_u16(), 429);
     // Seconds until the oldest failure leaves the 15-minute window.
     let retry_after: u64 = response.headers()["retry-after"]

@@ -4,7 +4,7 @@ mod helpers;
 
 use std::collections::HashMap;
 
-use helpers::{ADMIN_PASSWORD, TestApp};
+use helpers::TestApp;
 
 const TOKEN: &str = "scrape-token-for-tests";
 
@@ -48,7 +48,7 @@ async fn metrics_count_requests_by_route_and_show_the_outbox_and_the_scheduler()
         assert_eq!(scrape(&scraper, None).await.0, 401, "{backend}");
         assert_eq!(scrape(&scraper, Some("wrong")).await.0, 401);
 
-        app.login("admin", ADMIN_PASSWORD).await;
+        app.login_as("admin").await;
         for _ in 0..2 {
             assert_eq!(app.page("/plans/example-kommune").await.0, 200);
         }

@@ -9,7 +9,7 @@ mod helpers;
 use std::collections::HashMap;
 
 use helpers::routes::{Body, routes};
-use helpers::{ADMIN_PASSWORD, TestApp, encode, form_fields, location, set, unescape};
+use helpers::{TestApp, encode, form_fields, location, set, unescape};
 
 /// Script in two forms: a script element and an event handler on an element.
 const PAYLOAD: &str = r#"<script>alert("xss")</script><img src=x onerror=alert(1)>"#;
@@ -124,8 +124,7 @@ async fn every_change_without_the_sessions_csrf_token_is_refused_and_changes_not
     let app = TestApp::spawn_on(db, &helpers::plans()).await;
     let clients = clients(&app).await;
     // A token that is valid, but for another session.
-    let stranger = app.second_client();
-    stranger.login_demo("anne-kjaer").await;
+    let stranger = app.signed_in("anne-kjaer").await;
     let foreign = stranger.csrf().await;
     let before = contents(&url).await;
     let mut wrong = Vec::new();
@@ -177,7 +176,7 @@ async fn every_change_without_the_sessions_csrf_token_is_refused_and_changes_not
 #[tokio::test]
 async fn every_page_carries_the_security_headers() {
     let app = TestApp::spawn().await;
-    app.login("admin", ADMIN_PASSWORD).await;
+    app.login_as("admin").await;
     let mut wrong = Vec::new();
     for (method, path, _, _) in routes() {
         if method != "GET" || path.ends_with("/live") {
@@ -253,7 +252,7 @@ async fn script_stored_in_every_text_field_comes_out_escaped_everywhere() {
     let db = helpers::sqlite_db();
     let url = db.url.clone();
     let app = TestApp::spawn_on(db, &helpers::plans()).await;
-    app.login_demo("lars-nielsen").await;
+    app.login_as("lars-nielsen").await;
 
     // The plan: every text field of a system, every plan section, a person's name.
     let api = "/api/v1/plans/example-kommune/systems/ad";
@@ -286,8 +285,7 @@ async fn script_stored_in_every_text_field_comes_out_escaped_everywhere() {
     let r = app.submit(person, &fields).await;
     assert_eq!(r.status().as_u16(), 303, "{}", r.text().await.unwrap());
     // Approved, so that the runbook and its offline copy show it.
-    let approver = app.second_client();
-    approver.login_demo("mette-holm").await;
+    let approver = app.signed_in("mette-holm").await;
     let r = approver
         .post_form(
             "/plans/example-kommune/approve",
@@ -470,7 +468,7 @@ async fn injection_through_every_filter_and_search_is_treated_as_text() {
     let db = helpers::sqlite_db();
     let url = db.url.clone();
     let app = TestApp::spawn_on(db, &helpers::plans()).await;
-    app.login("admin", ADMIN_PASSWORD).await;
+    app.login_as("admin").await;
     // Something in the audit log to find.
     let r = app
         .post_form("/plans/example-kommune/systems/ad/reviewed", &[])
@@ -543,7 +541,7 @@ async fn injection_through_every_filter_and_search_is_treated_as_text() {
 #[tokio::test]
 async fn forms_without_the_sessions_csrf_token_are_refused() {
     let app = TestApp::spawn().await;
-    app.login_demo("jesper-moeller").await;
+    app.login_as("jesper-moeller").await;
     let mut fields = app.system_form("example-kommune", "vmware").await;
     set(&mut fields, "name", "Changed without a token");
     for token in ["", "0000"] {

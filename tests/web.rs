@@ -8,7 +8,7 @@ use helpers::TestApp;
 async fn apps() -> Vec<(TestApp, &'static str)> {
     let apps = helpers::apps().await;
     for (app, _) in &apps {
-        app.login("admin", helpers::ADMIN_PASSWORD).await;
+        app.login_as("admin").await;
     }
     apps
 }
@@ -46,7 +46,7 @@ async fn an_empty_database_gets_the_example_plan_and_the_front_page_leads_to_it(
 #[tokio::test]
 async fn the_overview_filters_and_sorts_without_javascript() {
     let app = TestApp::spawn().await;
-    app.login("admin", helpers::ADMIN_PASSWORD).await;
+    app.login_as("admin").await;
     let (_, page) = app.page("/plans/example-kommune?crit=4").await;
     assert!(page.contains("Viser 1 af 36 systemer"), "{page}");
     assert!(page.contains("/systems/print\""));
@@ -69,7 +69,7 @@ async fn the_overview_filters_and_sorts_without_javascript() {
 #[tokio::test]
 async fn the_language_choice_is_remembered() {
     let app = TestApp::spawn().await;
-    app.login("admin", helpers::ADMIN_PASSWORD).await;
+    app.login_as("admin").await;
     let response = app
         .get("/lang/en?next=/plans/example-kommune%3Fcrit%3D1")
         .await;
@@ -92,7 +92,7 @@ async fn the_language_choice_is_remembered() {
 #[tokio::test]
 async fn the_system_page_shows_the_whole_section() {
     let app = TestApp::spawn().await;
-    app.login("admin", helpers::ADMIN_PASSWORD).await;
+    app.login_as("admin").await;
     let (status, page) = app.page("/plans/example-kommune/systems/ad").await;
     assert_eq!(status, 200);
     assert!(page.contains("<h1>Active Directory"));
@@ -108,7 +108,7 @@ async fn the_system_page_shows_the_whole_section() {
 #[tokio::test]
 async fn unknown_pages_get_a_404_page() {
     let app = TestApp::spawn().await;
-    app.login("admin", helpers::ADMIN_PASSWORD).await;
+    app.login_as("admin").await;
     for path in [
         "/plans/example-kommune/systems/nope",
         "/plans/nope",
@@ -133,7 +133,7 @@ async fn text_from_the_plan_is_escaped_everywhere() {
     );
     std::fs::write(&path, text).unwrap();
     let app = TestApp::spawn_on(helpers::sqlite_db(), &plans).await;
-    app.login("admin", helpers::ADMIN_PASSWORD).await;
+    app.login_as("admin").await;
     for url in [
         "/plans/mini",
         "/plans/mini/systems/esdh",
@@ -156,7 +156,7 @@ async fn with_several_plans_the_front_page_lists_them() {
     helpers::mini_plan_in(&plans, "alpha");
     helpers::mini_plan_in(&plans, "beta");
     let app = TestApp::spawn_on(helpers::sqlite_db(), &plans).await;
-    app.login("admin", helpers::ADMIN_PASSWORD).await;
+    app.login_as("admin").await;
     let (status, page) = app.page("/").await;
     assert_eq!(status, 200);
     assert!(page.contains("<h1>Beredskabsplaner</h1>"), "{page}");
@@ -180,7 +180,7 @@ async fn a_large_plan_is_listed_a_hundred_systems_a_page_with_every_filter_kept(
         .unwrap();
     }
     let app = TestApp::spawn_on(helpers::sqlite_db(), dir.path()).await;
-    app.login("admin", helpers::ADMIN_PASSWORD).await;
+    app.login_as("admin").await;
     let rows = |page: &str| page.matches("<tr").count() - 1;
 
     let (status, first) = app.page("/plans/stor?sort=name").await;

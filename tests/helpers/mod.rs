@@ -244,27 +244,47 @@ impl TestApp {
         assert_eq!(status, 303, "login as {username}");
     }
 
+    /// Logs in as `admin` or a demo account (a person of the example plan), with the password
+    /// every test server gives them.
+    pub async fn login_as(&self, username: &str) {
+        let password = if username == "admin" {
+            ADMIN_PASSWORD
+        } else {
+            DEMO_PASSWORD
+        };
+        self.login(username, password).await;
+    }
+
     /// Submits the login form; returns the status.
     pub async fn try_login(&self, username: &str, password: &str) -> u16 {
-        let (_, page) = self.page("/login").await;
-        let csrf = csrf_of(&page);
-        self.client
-            .post(format!("{}/login", self.address))
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("username", username),
-                ("password", password),
-            ])
-            .send()
+        self.submit_login(username, password, &[])
             .await
-            .unwrap()
             .status()
             .as_u16()
     }
 
-    /// Logs in as a demo account (a person of the example plan).
-    pub async fn login_demo(&self, username: &str) {
-        self.login(username, DEMO_PASSWORD).await;
+    /// Submits the login form with the login page's CSRF token and the `extra` fields (such as
+    /// `next`); returns the response.
+    pub async fn submit_login(
+        &self,
+        username: &str,
+        password: &str,
+        extra: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let (_, page) = self.page("/login").await;
+        let csrf = csrf_of(&page);
+        let mut fields = vec![
+            ("csrf", csrf.as_str()),
+            ("username", username),
+            ("password", password),
+        ];
+        fields.extend_from_slice(extra);
+        self.client
+            .post(format!("{}/login", self.address))
+            .form(&fields)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// The CSRF token of the current session, read from a page's forms.
@@ -333,10 +353,8 @@ impl TestApp {
     /// nobody for "").
     pub async fn signed_in(&self, username: &str) -> TestApp {
         let client = self.second_client();
-        match username {
-            "" => {}
-            "admin" => client.login("admin", ADMIN_PASSWORD).await,
-            demo => client.login_demo(demo).await,
+        if !username.is_empty() {
+            client.login_as(username).await;
         }
         client
     }
