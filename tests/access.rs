@@ -3,13 +3,12 @@
 
 mod helpers;
 
+use helpers::TestApp;
 use helpers::routes::{ROLES, request, routes};
-use helpers::spawn_app;
 
 #[tokio::test]
 async fn every_route_lets_in_exactly_the_roles_it_should() {
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let app = TestApp::spawn().await;
     let mut wrong = Vec::new();
     for (role, username) in ROLES {
         let client = app.signed_in(username).await;

@@ -3,13 +3,8 @@
 
 mod helpers;
 
-use helpers::{TestApp, spawn_app};
+use helpers::TestApp;
 use serde_json::{Value, json};
-
-/// An API token of `username`, created on the account page.
-async fn token_for(app: &TestApp, username: &str) -> String {
-    app.api_token(username).await
-}
 
 struct Api<'a> {
     app: &'a TestApp,
@@ -51,15 +46,14 @@ impl Api<'_> {
 
 #[tokio::test]
 async fn owners_edit_through_the_api_with_the_same_rules_as_the_pages() {
-    for db in helpers::databases().await {
-        let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    for (app, backend) in helpers::apps().await {
         let api = Api {
             app: &app,
-            token: token_for(&app, "jesper-moeller").await,
+            token: app.api_token("jesper-moeller").await,
         };
 
         let (status, plans) = api.get("/plans").await;
-        assert_eq!(status, 200, "{}", db.backend);
+        assert_eq!(status, 200, "{backend}");
         assert_eq!(plans[0]["id"], "example-kommune");
         let (status, system) = api.get("/plans/example-kommune/systems/vmware").await;
         assert_eq!(status, 200);
@@ -152,7 +146,7 @@ async fn owners_edit_through_the_api_with_the_same_rules_as_the_pages() {
         assert_eq!(status, 403);
         let approver = Api {
             app: &app,
-            token: token_for(&app, "mette-holm").await,
+            token: app.api_token("mette-holm").await,
         };
         let (status, version) = approver
             .send(
@@ -179,15 +173,13 @@ async fn owners_edit_through_the_api_with_the_same_rules_as_the_pages() {
             .get("/plans/example-kommune/diff?from=one&to=draft")
             .await;
         assert_eq!(status, 400);
-        db.cleanup().await;
     }
 }
 
 #[tokio::test]
 async fn malformed_requests_get_json_errors_never_a_500() {
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
-    let token = token_for(&app, "jesper-moeller").await;
+    let app = TestApp::spawn().await;
+    let token = app.api_token("jesper-moeller").await;
     let url = format!(
         "{}/api/v1/plans/example-kommune/systems/vmware",
         app.address
@@ -239,8 +231,7 @@ async fn malformed_requests_get_json_errors_never_a_500() {
     assert_eq!(body["error"], "no such API route");
 
     // With the browser session instead of a token, a change needs the CSRF header.
-    let browser = app.second_client();
-    browser.login_demo("jesper-moeller").await;
+    let browser = app.signed_in("jesper-moeller").await;
     let system: Value = browser
         .client
         .get(format!(
@@ -272,9 +263,8 @@ fn concrete(path: &str) -> String {
 
 #[tokio::test]
 async fn the_openapi_document_matches_the_server() {
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
-    let token = token_for(&app, "mette-holm").await;
+    let app = TestApp::spawn().await;
+    let token = app.api_token("mette-holm").await;
     let doc: Value = app
         .client
         .get(format!("{}/api/v1/openapi.json", app.address))

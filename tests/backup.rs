@@ -29,15 +29,14 @@ async fn a_restored_backup_equals_the_original_and_a_bad_file_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let live = dir.path().join("live.db");
     let url = sqlite(&live);
-    let app = helpers::spawn_app(&url, &helpers::repo().join("plans")).await;
+    let app = helpers::spawn_app(&url, &helpers::plans()).await;
     // Some history: a review, an approval (a version with its snapshot), the audit records.
-    app.login_demo("lars-nielsen").await;
+    app.login_as("lars-nielsen").await;
     let reviewed = app
         .post_form("/plans/example-kommune/systems/vmware/reviewed", &[])
         .await;
     assert_eq!(reviewed.status().as_u16(), 303);
-    let approver = app.second_client();
-    approver.login_demo("mette-holm").await;
+    let approver = app.signed_in("mette-holm").await;
     let approved = approver
         .post_form(
             "/plans/example-kommune/approve",

@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use helpers::spawn_app;
+use helpers::TestApp;
 
 /// chromedriver, stopped when dropped.
 struct Driver(Child);
@@ -145,8 +145,7 @@ async fn an_owner_edits_a_step_an_approver_approves_and_the_overview_shows_the_v
     let Some((_driver, c)) = browser().await else {
         return;
     };
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let app = TestApp::spawn().await;
     let base = app.address.clone();
     let step = "<script>window.pwned = 1</script> Tjek \"vCenter\" på Rådhuset – æøå";
 
@@ -238,9 +237,8 @@ async fn a_participants_record_is_saved_as_it_is_typed_and_when_the_page_is_left
     let Some((_driver, c)) = browser().await else {
         return;
     };
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
-    app.login_demo("lars-nielsen").await;
+    let app = TestApp::spawn().await;
+    app.login_as("lars-nielsen").await;
     let run = app.planned_occurrence("ad-nede").await;
     let base = app.address.clone();
 
@@ -318,9 +316,8 @@ async fn the_offline_runbook_opens_from_disk_without_a_network_on_a_phone_and_a_
     else {
         return;
     };
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
-    app.login_demo("mette-holm").await;
+    let app = TestApp::spawn().await;
+    app.login_as("mette-holm").await;
     let response = app
         .post_form(
             "/plans/example-kommune/approve",

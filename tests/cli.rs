@@ -573,7 +573,6 @@ async fn import_is_idempotent_and_export_round_trips() {
             stderr(&missing).trim(),
             r#"error: --plan: no plan "nope" in the database (stored plans: example-kommune)"#
         );
-        db.cleanup().await;
     }
 }
 

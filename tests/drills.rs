@@ -1,7 +1,13 @@
-//! Drill programmes and their mail against a real SMTP server on loopback: each occurrence is
-//! invited once, a restart neither repeats nor loses mail, an SMTP server that is down gets
-//! everything once it is back, a refused address is kept with the server's reply without
-//! holding up the rest, and the invitation is a valid iCalendar REQUEST.
+//! Drills. Over HTTP: the coordinator plans, changes and starts a drill, participants record
+//! each system, the drill is closed, reported and evaluated, findings become action items, and
+//! systems not exercised since a significant change are flagged. Drill programmes and their mail
+//! against a real SMTP server on loopback: each occurrence is invited once, a restart neither
+//! repeats nor loses mail and a worker that dies mid-send repeats only what was in flight, an
+//! SMTP server that is down gets everything once it is back, a refused address is kept with the
+//! server's reply without holding up the rest, the invitation is a valid iCalendar REQUEST and a
+//! change updates or cancels the same entry, never ahead of the invitation. The scheduler's
+//! reminders: before a drill, of a late evaluation, of an overdue action item, of a section past
+//! its review date.
 
 mod helpers;
 
@@ -13,6 +19,7 @@ use beredskab::scheduler::run as tick;
 use beredskab::store::{self, drills::Drill, outbox};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use helpers::smtp::SmtpServer;
+use helpers::{TestApp, form_fields, location, set};
 use sea_orm::DatabaseConnection;
 
 fn utc(text: &str) -> DateTime<Utc> {
@@ -201,7 +208,6 @@ async fn an_occurrence_is_invited_once_and_reminded_once() {
         // After the start, nothing more.
         assert_eq!(tick(&ctx, utc("2026-12-10T12:00:00Z")).await.unwrap(), 0);
         conn.close().await.unwrap();
-        db.cleanup().await;
     }
 }
 
@@ -348,7 +354,6 @@ async fn two_schedulers_at_the_same_moment_queue_the_invitation_once() {
         );
         other.close().await.unwrap();
         conn.close().await.unwrap();
-        db.cleanup().await;
     }
 }
 
@@ -514,7 +519,6 @@ async fn a_cancelled_drill_sends_a_calendar_cancel_with_the_same_uid_and_no_remi
         // No reminder for a cancelled drill.
         assert_eq!(tick(&ctx, utc("2026-12-09T09:00:00Z")).await.unwrap(), 0);
         conn.close().await.unwrap();
-        db.cleanup().await;
     }
 }
 
@@ -602,7 +606,6 @@ async fn a_cancellation_never_reaches_a_recipient_before_the_invitation_it_cance
             assert_eq!(methods, ["REQUEST", "CANCEL"], "{to} ({})", db.backend);
         }
         conn.close().await.unwrap();
-        db.cleanup().await;
     }
 }
 
@@ -799,7 +802,6 @@ async fn an_overdue_action_item_is_reminded_once_per_cadence_until_it_is_done() 
         tick(&ctx, utc("2026-12-30T09:00:00Z")).await.unwrap();
         assert_eq!(overdue_reminders(&conn, item).await.len(), 2);
         conn.close().await.unwrap();
-        db.cleanup().await;
     }
 }
 
@@ -827,11 +829,9 @@ async fn not_exercised(app: &helpers::TestApp) -> std::collections::HashMap<Stri
 
 #[tokio::test]
 async fn systems_not_exercised_are_flagged_and_a_significant_change_asks_for_another_drill() {
-    let db = helpers::sqlite_db();
-    let app = helpers::spawn_app(&db.url, &helpers::repo().join("plans")).await;
-    app.login_demo("lars-nielsen").await;
-    let approver = app.second_client();
-    approver.login_demo("mette-holm").await;
+    let app = TestApp::spawn().await;
+    app.login_as("lars-nielsen").await;
+    let approver = app.signed_in("mette-holm").await;
     let approve = |comment: &'static str| {
         let approver = &approver;
         async move {
@@ -902,9 +902,8 @@ async fn systems_not_exercised_are_flagged_and_a_significant_change_asks_for_ano
 
 #[tokio::test]
 async fn a_started_drill_plays_its_injects_from_the_start_saves_as_typed_and_exports_its_report() {
-    let db = helpers::sqlite_db();
-    let app = helpers::spawn_app(&db.url, &helpers::repo().join("plans")).await;
-    app.login_demo("lars-nielsen").await;
+    let app = TestApp::spawn().await;
+    app.login_as("lars-nielsen").await;
     let run = app.planned_occurrence("ad-nede").await;
     // Planned 30 days ahead: nothing has been played; the facilitator may start it now.
     let (_, page) = app.page(&run).await;
@@ -1093,7 +1092,6 @@ async fn changing_an_invited_drill_invites_the_added_cancels_for_the_removed_and
         .unwrap();
         assert_eq!(queued(conn.clone()).await.len(), all.len());
         conn.close().await.unwrap();
-        db.cleanup().await;
     }
 }
 
@@ -1172,9 +1170,8 @@ async fn a_programme_with_a_new_cron_expression_cancels_the_occurrences_it_no_lo
 
 #[tokio::test]
 async fn the_coordinator_changes_a_drill_with_errors_named_beside_their_fields() {
-    let db = helpers::sqlite_db();
-    let app = helpers::spawn_app(&db.url, &helpers::repo().join("plans")).await;
-    app.login_demo("lars-nielsen").await;
+    let app = TestApp::spawn().await;
+    app.login_as("lars-nielsen").await;
     let run = app.planned_occurrence("ad-nede").await;
     let (_, page) = app.page(&run).await;
     let at = page.find("href=\"/drills/").unwrap() + 6;
@@ -1202,8 +1199,7 @@ async fn the_coordinator_changes_a_drill_with_errors_named_beside_their_fields()
     assert!(page.contains("Beredskabsrummet"));
     assert!(page.contains("Invitationer sendes 7 dage før"));
     // Only plan editors may.
-    let owner = app.second_client();
-    owner.login_demo("jesper-moeller").await;
+    let owner = app.signed_in("jesper-moeller").await;
     assert_eq!(owner.page(&edit).await.0, 403);
     let (_, audit) = app.page("/audit").await;
     assert!(audit.contains("drill-edit"));
@@ -1268,44 +1264,7 @@ async fn a_section_past_its_review_date_is_reminded_once_per_cadence_until_it_is
         tick(&ctx, utc("2027-01-20T10:00:00Z")).await.unwrap();
         assert_eq!(review_reminders(&conn, "adgangskontrol").await.len(), 4);
         conn.close().await.unwrap();
-        db.cleanup().await;
     }
-}
-
-#[tokio::test]
-async fn an_owner_confirms_a_review_with_one_click_and_it_is_audited() {
-    let db = helpers::sqlite_db();
-    let app = helpers::spawn_app(&db.url, &helpers::repo().join("plans")).await;
-    app.login_demo("henrik-dahl").await;
-    let (_, page) = app.page("/plans/example-kommune?only=overdue").await;
-    assert!(page.contains("/systems/adgangskontrol\""));
-    let path = "/plans/example-kommune/systems/adgangskontrol/reviewed";
-    let (_, system) = app
-        .page("/plans/example-kommune/systems/adgangskontrol")
-        .await;
-    assert!(system.contains(&format!("action=\"{path}\"")));
-    let response = app.post_form(path, &[]).await;
-    assert_eq!(response.status().as_u16(), 303);
-    let (_, system) = app.page(&helpers::location(&response)).await;
-    assert!(system.contains("Gennemgangen er registreret."));
-    let today = beredskab::render::i18n::date(chrono::Local::now().date_naive(), "da");
-    assert!(
-        system.contains(&format!("{today} (Henrik Dahl)")),
-        "{system}"
-    );
-    let (_, page) = app.page("/plans/example-kommune?only=overdue").await;
-    assert!(
-        !page.contains("/systems/adgangskontrol\""),
-        "no longer overdue"
-    );
-    // Another owner may not confirm it; the coordinator sees it in the audit log.
-    let other = app.second_client();
-    other.login_demo("jesper-moeller").await;
-    assert_eq!(other.post_form(path, &[]).await.status().as_u16(), 403);
-    let coordinator = app.second_client();
-    coordinator.login_demo("lars-nielsen").await;
-    let (_, audit) = coordinator.page("/audit?system=adgangskontrol").await;
-    assert!(audit.contains("last_reviewed"), "{audit}");
 }
 
 #[tokio::test]
@@ -1355,4 +1314,288 @@ async fn a_mail_text_part_is_written_as_given_and_its_html_part_escaped() {
     );
     assert!(update.body_html.contains("<title>"));
     assert_eq!(update.body_html.matches("<body").count(), 1);
+}
+
+#[tokio::test]
+async fn the_coordinator_plans_a_drill_and_the_invitations_go_out() {
+    let app = TestApp::spawn().await;
+    app.login_as("lars-nielsen").await;
+    let (status, page) = app.page("/plans/example-kommune/drills").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Scenariebibliotek"));
+    assert!(page.contains("/plans/example-kommune/drills/new?scenario=ad-nede"));
+    let path = "/plans/example-kommune/drills/new?scenario=ad-nede";
+    let (status, page) = app.page(path).await;
+    assert_eq!(status, 200);
+    let mut fields = form_fields(&page, path);
+    let invited: Vec<String> = fields
+        .iter()
+        .filter(|(k, _)| k == "participant")
+        .map(|(_, v)| v.clone())
+        .collect();
+    assert!(
+        invited.contains(&"sofie-andersen".to_string()),
+        "the owner of ad"
+    );
+    // A bad schedule and an unknown participant are named beside their fields.
+    set(&mut fields, "repeat", "recurring");
+    set(&mut fields, "cron", "hver tirsdag");
+    fields.push(("participant".into(), "ghost".into()));
+    let response = app.submit(path, &fields).await;
+    assert_eq!(response.status().as_u16(), 422);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("“hver tirsdag” er ikke en tidsplan"),
+        "{page}"
+    );
+    assert!(page.contains("Der er ingen person “ghost” i planen."));
+    fields.retain(|(k, v)| !(k == "participant" && v == "ghost"));
+    // A programme that would run every minute is refused, in the page's language.
+    set(&mut fields, "cron", "* * * * *");
+    let response = app.submit(path, &fields).await;
+    assert_eq!(response.status().as_u16(), 422);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("giver mere end én øvelse om dagen")
+    );
+    set(&mut fields, "repeat", "once");
+    set(&mut fields, "at", "2020-01-01T09:00");
+    let response = app.submit(path, &fields).await;
+    assert_eq!(response.status().as_u16(), 422);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Tidspunktet er overstået")
+    );
+
+    // A week ahead: inside the invitation window, so the invitations go out at once.
+    let when = (chrono::Local::now() + chrono::Duration::days(7))
+        .format("%Y-%m-%dT09:00")
+        .to_string();
+    set(&mut fields, "at", &when);
+    set(&mut fields, "location", "Rådhuset, mødelokale 2");
+    let response = app.submit(path, &fields).await;
+    assert_eq!(response.status().as_u16(), 303);
+    let drill = location(&response);
+    assert!(drill.starts_with("/drills/"));
+    // The scheduler's next pass queues the invitations; the mail worker's sends them.
+    let sent = app.mail_after_jobs("invitation.").await.len();
+    assert_eq!(
+        sent,
+        invited.len(),
+        "one message per participant in the mail folder"
+    );
+    // The drill's page shows every invitation sent.
+    let all_sent = format!("{} sendt, 0 venter, 0 afvist", invited.len());
+    let page = app.page(&drill).await.1;
+    assert!(page.contains(&all_sent), "{page}");
+    assert!(page.contains("Facilitatorens noter"));
+    let (status, page) = app.page("/outbox").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Invitation: Active Directory nede"));
+    // A system owner sees the drill but not the facilitator's notes, and no outbox.
+    let owner = app.signed_in("jesper-moeller").await;
+    let (_, page) = owner.page(&drill).await;
+    assert!(!page.contains("Facilitatorens noter"));
+    assert_eq!(owner.page("/outbox").await.0, 403);
+    assert_eq!(owner.page(path).await.0, 403);
+}
+
+#[tokio::test]
+async fn a_drill_is_recorded_per_system_closed_and_reported() {
+    let app = TestApp::spawn().await;
+    app.login_as("lars-nielsen").await;
+    let run = app.planned_occurrence("ad-nede").await;
+    let (status, page) = app.page(&run).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("id=\"sys-ad\""),
+        "the system down is recorded"
+    );
+    assert!(page.contains("id=\"sys-esdh\""), "and what depends on it");
+
+    // A participant records AD: found, followed, 3 hours (RTO 4h: met).
+    let owner = app.signed_in("sofie-andersen").await;
+    let record = format!("{run}/systems/ad");
+    let csrf = owner.csrf().await;
+    let answer = |found: &str, recovery: &str, notes: &str| {
+        vec![
+            ("csrf".to_string(), csrf.clone()),
+            ("found".to_string(), found.to_string()),
+            ("followed".to_string(), "yes".to_string()),
+            ("recovery".to_string(), recovery.to_string()),
+            ("notes".to_string(), notes.to_string()),
+        ]
+    };
+    assert_eq!(
+        owner
+            .submit(&record, &answer("yes", "3h", "DC04 manglede"))
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    let response = owner.submit(&record, &answer("yes", "tre timer", "")).await;
+    assert_eq!(response.status().as_u16(), 422);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("“tre timer” er ikke en varighed")
+    );
+    // ESDH: 2 days against an RTO of 1 day: missed.
+    let esdh = format!("{run}/systems/esdh");
+    assert_eq!(
+        owner
+            .submit(&esdh, &answer("no", "2d", "Leverandøren svarede ikke"))
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    // Someone not taking part may read but not record.
+    let outsider = app.signed_in("michael-skov").await;
+    let csrf_outsider = outsider.csrf().await;
+    let response = outsider
+        .submit(
+            &record,
+            &[
+                ("csrf".to_string(), csrf_outsider),
+                ("found".to_string(), "no".to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 403);
+
+    // The facilitator (coordinator here) closes it; afterwards nothing changes.
+    assert_eq!(
+        owner
+            .post_form(&format!("{run}/close"), &[])
+            .await
+            .status()
+            .as_u16(),
+        403
+    );
+    let response = app.post_form(&format!("{run}/close"), &[]).await;
+    assert_eq!(location(&response), format!("{run}/report"));
+    let csrf = owner.csrf().await;
+    let late = vec![
+        ("csrf".to_string(), csrf),
+        ("recovery".to_string(), "1h".to_string()),
+    ];
+    assert_eq!(owner.submit(&record, &late).await.status().as_u16(), 409);
+
+    let (_, page) = app.page(&format!("{run}/report")).await;
+    assert!(
+        page.contains("RTO overholdt for 1, overskredet for 1"),
+        "{page}"
+    );
+    let report: serde_json::Value = app
+        .get(&format!("{run}/report.json"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let system = |id: &str| {
+        report["systems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(system("ad")["rto_met"], true);
+    assert_eq!(system("ad")["recovery_minutes"], 180);
+    assert_eq!(system("ad")["findings"], "DC04 manglede");
+    assert_eq!(system("esdh")["rto_met"], false);
+    assert_eq!(system("esdh")["procedure_found"], false);
+    assert_eq!(report["occurrence"]["closed"], true);
+    // The hot wash.
+    let response = app
+        .post_form(
+            &format!("{run}/evaluation"),
+            &[
+                ("went_well", "Kaldetræet virkede"),
+                ("went_badly", "DC04 var ukendt"),
+                ("lessons", "Beskriv Azure-DC'en"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let (_, page) = app.page(&format!("{run}/report")).await;
+    assert!(page.contains("Beskriv Azure-DC&#x27;en"), "{page}");
+    assert!(page.contains("Evalueringen er skrevet"));
+    // The system pages say when they were last exercised, and how it went.
+    let (_, page) = app.page("/plans/example-kommune/systems/esdh").await;
+    assert!(page.contains("Senest øvet"));
+    assert!(page.contains("RTO overskredet"), "{page}");
+    let (_, page) = app.page("/plans/example-kommune/systems/print").await;
+    assert!(page.contains("Ikke øvet endnu"));
+
+    // A finding becomes an action item for the ESDH owner, who is told by mail and closes it.
+    let response = app
+        .post_form(
+            &format!("{run}/actions"),
+            &[
+                ("title", "Aftal kortere genopretningstid med KMD"),
+                ("system", "esdh"),
+                ("owner", "nanna-kristensen"),
+                ("due", "2027-02-01"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let bad = app
+        .post_form(
+            &format!("{run}/actions"),
+            &[("title", ""), ("owner", "ghost"), ("due", "snart")],
+        )
+        .await;
+    assert_eq!(bad.status().as_u16(), 422);
+    let (_, page) = app.page("/plans/example-kommune/actions").await;
+    assert!(page.contains("Aftal kortere genopretningstid med KMD"));
+    assert!(page.contains("1. februar 2027"));
+    let mailed = app.mail_after_jobs("action.").await.len();
+    assert_eq!(mailed, 1, "the owner is mailed");
+    let nanna = app.signed_in("nanna-kristensen").await;
+    // The owner sees it on "my systems".
+    let (_, page) = nanna.page("/my").await;
+    assert!(
+        page.contains("Aftal kortere genopretningstid med KMD"),
+        "{page}"
+    );
+    let (_, page) = nanna.page("/plans/example-kommune/actions").await;
+    let at = page.find("/actions/").unwrap();
+    let action = &page[at..at + page[at..].find('"').unwrap()];
+    assert_eq!(
+        nanna
+            .post_form(action, &[("done", "1")])
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    let (_, page) = app.page("/plans/example-kommune/actions").await;
+    assert!(page.contains("Udført"));
+    let (_, page) = nanna.page("/my").await;
+    assert!(
+        !page.contains("Aftal kortere genopretningstid med KMD"),
+        "done items leave my page"
+    );
+    // Someone else's item cannot be changed by another owner.
+    assert_eq!(
+        owner
+            .post_form(action, &[("done", "0")])
+            .await
+            .status()
+            .as_u16(),
+        403
+    );
 }

@@ -1,10 +1,10 @@
 //! The HTTP edge as a hostile client meets it: redirect targets, errors of the API, the
-//! authorization header, the login throttle, control characters in text, and plan folders that
-//! hold something other than files.
+//! authorization header, control characters in text, plan folders that hold something other
+//! than files, compression as the client asks for it, and conditional requests (`ETag`, 304).
 
 mod helpers;
 
-use helpers::{ADMIN_PASSWORD, csrf_of, encode, location, spawn_app};
+use helpers::{ADMIN_PASSWORD, TestApp, encode, location};
 
 /// `next` values a browser could be sent away with: tabs, CR, LF and NUL (which browsers drop
 /// or choke on), backslashes (which browsers read as `/`), encoded forms, schemes and hosts.
@@ -70,8 +70,7 @@ fn stays_here(base: &str, location: &str) -> bool {
 
 #[tokio::test]
 async fn every_redirect_target_stays_on_this_server_and_bad_ones_go_to_the_start_page() {
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let app = TestApp::spawn().await;
     let base = format!("{}/", app.address);
     let mut wrong = Vec::new();
     for next in REDIRECT_VARIANTS {
@@ -100,19 +99,9 @@ async fn every_redirect_target_stays_on_this_server_and_bad_ones_go_to_the_start
             .unwrap_or_default();
         for posted in [kept.as_str(), next] {
             let client = app.second_client();
-            let (_, page) = client.page("/login").await;
             let response = client
-                .client
-                .post(format!("{}/login", app.address))
-                .form(&[
-                    ("csrf", csrf_of(&page).as_str()),
-                    ("username", "admin"),
-                    ("password", ADMIN_PASSWORD),
-                    ("next", posted),
-                ])
-                .send()
-                .await
-                .unwrap();
+                .submit_login("admin", ADMIN_PASSWORD, &[("next", posted)])
+                .await;
             let status = response.status().as_u16();
             let to = response
                 .headers()
@@ -161,8 +150,7 @@ async fn every_redirect_target_stays_on_this_server_and_bad_ones_go_to_the_start
 
 #[tokio::test]
 async fn every_api_error_is_json_with_a_message() {
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let app = TestApp::spawn().await;
     let token = app.api_token("lars-nielsen").await;
     let api = |path: &str| format!("{}/api/v1{path}", app.address);
     let json_error = |response: reqwest::Response| async move {
@@ -254,8 +242,7 @@ async fn every_api_error_is_json_with_a_message() {
 
 #[tokio::test]
 async fn the_authorization_scheme_is_read_without_regard_to_case() {
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let app = TestApp::spawn().await;
     let token = app.api_token("michael-skov").await;
     for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
         let response = app
@@ -379,8 +366,7 @@ fn a_plan_folder_holding_links_out_pipes_or_folders_for_files_is_refused_naming_
 
 #[tokio::test]
 async fn control_characters_in_text_are_refused_naming_the_field_and_nothing_is_written() {
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let app = TestApp::spawn().await;
     let owner = app.signed_in("jesper-moeller").await;
     let before = owner.system_json("vmware").await;
     // The API: every text with a control character is named by its path.
@@ -521,8 +507,7 @@ fn gunzip(bytes: &[u8]) -> Vec<u8> {
 
 #[tokio::test]
 async fn bodies_are_compressed_as_the_client_asks_and_tiny_ones_are_not() {
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let app = TestApp::spawn().await;
     let lead = app.signed_in("anne-kjaer").await;
     let plain = fetch(&lead, "/plans/example-kommune/runbook", "identity").await;
     assert_eq!(plain.coding, None);
@@ -589,8 +574,7 @@ async fn bodies_are_compressed_as_the_client_asks_and_tiny_ones_are_not() {
 
 #[tokio::test]
 async fn cached_pages_and_lists_answer_304_until_the_plan_changes() {
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let app = TestApp::spawn().await;
     let owner = app.signed_in("jesper-moeller").await;
     let token = app.api_token("jesper-moeller").await;
     let paths = [

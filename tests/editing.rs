@@ -1,200 +1,24 @@
-//! Editing through the pages over real HTTP: login, owners and their systems, revisions,
-//! approval, diffs and the audit log. Runs on SQLite and (with `TEST_POSTGRES_URL`) PostgreSQL.
+//! Editing through the pages over real HTTP: owners and their systems (403 for another owner's),
+//! stale saves, wrong values named beside their field, recovery steps without JavaScript,
+//! approval, versions and diffs, the plan sections, the people of the plan, one-click reviews,
+//! "my systems", and the audit log. Runs on SQLite and (with `TEST_POSTGRES_URL`) PostgreSQL.
 
 mod helpers;
 
-use helpers::{ADMIN_PASSWORD, TestApp, form_fields, location, set, spawn_app};
+use helpers::{TestApp, form_fields, location, set};
 
 const PLAN: &str = "example-kommune";
 
-async fn apps() -> Vec<(TestApp, helpers::TestDb)> {
-    let mut out = Vec::new();
-    for db in helpers::databases().await {
-        let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
-        out.push((app, db));
-    }
-    out
-}
-
-#[tokio::test]
-async fn pages_need_a_login_and_wrong_passwords_are_refused() {
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
-    let response = app.get("/plans/example-kommune?crit=1").await;
-    assert_eq!(response.status().as_u16(), 303);
-    assert_eq!(
-        location(&response),
-        "/login?next=/plans/example-kommune%3Fcrit%3D1"
-    );
-    assert_eq!(app.try_login("admin", "wrong").await, 401);
-    assert_eq!(app.try_login("nobody", "wrong").await, 401);
-    let (_, page) = app.page("/login").await;
-    assert!(page.contains("<h1>Log ind</h1>"));
-    app.login("admin", ADMIN_PASSWORD).await;
-    let (status, page) = app.page("/plans/example-kommune").await;
-    assert_eq!(status, 200);
-    assert!(page.contains("Administrator"));
-}
-
-#[tokio::test]
-async fn repeated_failures_lock_the_username_for_a_while() {
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
-    for _ in 0..5 {
-        assert_eq!(app.try_login("lars-nielsen", "guess").await, 401);
-    }
-    // Locked now, even with the right password; other usernames are not affected.
-    assert_eq!(
-        app.try_login("lars-nielsen", helpers::DEMO_PASSWORD).await,
-        429
-    );
-    let (_, page) = app.page("/login").await;
-    let csrf = helpers::csrf_of(&page);
-    let response = app
-        .submit(
-            "/login",
-            &[
-                ("csrf".into(), csrf),
-                ("username".into(), "lars-nielsen".into()),
-                ("password".into(), "guess".into()),
-            ],
-        )
-        .await;
-    assert_eq!(response.status().as_u16(), 429);
-    // Seconds until the oldest failure leaves the 15-minute window.
-    let retry_after: u64 = response.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!((890..=900).contains(&retry_after), "{retry_after}");
-    assert!(
-        response
-            .text()
-            .await
-            .unwrap()
-            .contains("For mange mislykkede forsøg")
-    );
-    assert_eq!(
-        app.try_login("mette-holm", helpers::DEMO_PASSWORD).await,
-        303
-    );
-}
-
-#[tokio::test]
-async fn logout_ends_the_session_and_a_login_gets_a_new_one() {
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
-    // A client without a cookie store, to handle the session cookie by hand.
-    let raw = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let page = raw
-        .get(format!("{}/login", app.address))
-        .send()
-        .await
-        .unwrap();
-    let before = page.headers()["set-cookie"].to_str().unwrap().to_string();
-    let cookie = before.split(';').next().unwrap().to_string();
-    assert!(
-        before.contains("HttpOnly") && before.contains("SameSite=Lax"),
-        "{before}"
-    );
-    let csrf = helpers::csrf_of(&page.text().await.unwrap());
-    let login = raw
-        .post(format!("{}/login", app.address))
-        .header("cookie", &cookie)
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("username", "admin"),
-            ("password", ADMIN_PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(login.status().as_u16(), 303);
-    let signed_in = login.headers()["set-cookie"].to_str().unwrap().to_string();
-    let session = signed_in.split(';').next().unwrap().to_string();
-    // No session fixation: signing in issued a new session id.
-    assert_ne!(session, cookie);
-    let get = |cookie: String| {
-        let raw = raw.clone();
-        let url = format!("{}/plans/example-kommune", app.address);
-        async move {
-            raw.get(url)
-                .header("cookie", cookie)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }
-    };
-    assert_eq!(
-        get(cookie.clone()).await,
-        303,
-        "the pre-login id is worth nothing"
-    );
-    assert_eq!(get(session.clone()).await, 200);
-    let page = raw
-        .get(format!("{}/account", app.address))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap();
-    let csrf = helpers::csrf_of(&page.text().await.unwrap());
-    let out = raw
-        .post(format!("{}/logout", app.address))
-        .header("cookie", &session)
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(out.status().as_u16(), 303);
-    assert_eq!(get(session).await, 303, "the old cookie no longer signs in");
-}
-
-#[tokio::test]
-async fn forms_without_the_sessions_csrf_token_are_refused() {
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
-    app.login_demo("jesper-moeller").await;
-    let mut fields = app.system_form(PLAN, "vmware").await;
-    set(&mut fields, "name", "Changed without a token");
-    for token in ["", "0000"] {
-        set(&mut fields, "csrf", token);
-        let response = app
-            .submit("/plans/example-kommune/systems/vmware/edit", &fields)
-            .await;
-        assert_eq!(response.status().as_u16(), 403);
-        assert!(
-            response
-                .text()
-                .await
-                .unwrap()
-                .contains("Formularen er udløbet")
-        );
-    }
-    fields.retain(|(k, _)| k != "csrf");
-    let response = app
-        .submit("/plans/example-kommune/systems/vmware/edit", &fields)
-        .await;
-    assert_eq!(response.status().as_u16(), 403);
-    let (_, page) = app.page("/plans/example-kommune/systems/vmware").await;
-    assert!(!page.contains("Changed without a token"));
-}
-
 #[tokio::test]
 async fn an_owner_edits_their_system_and_gets_403_for_another_owners() {
-    for (app, db) in apps().await {
-        app.login_demo("jesper-moeller").await;
+    for (app, backend) in helpers::apps().await {
+        app.login_as("jesper-moeller").await;
         // Owner of vmware, deputy for ad: both editable.
         for system in ["vmware", "ad"] {
             let (status, _) = app
                 .page(&format!("/plans/{PLAN}/systems/{system}/edit"))
                 .await;
-            assert_eq!(status, 200, "{system} on {}", db.backend);
+            assert_eq!(status, 200, "{system} on {backend}");
         }
         let mut fields = app.system_form(PLAN, "vmware").await;
         set(&mut fields, "rto", "2h 30m");
@@ -202,7 +26,7 @@ async fn an_owner_edits_their_system_and_gets_403_for_another_owners() {
         let response = app
             .submit("/plans/example-kommune/systems/vmware/edit", &fields)
             .await;
-        assert_eq!(response.status().as_u16(), 303, "{}", db.backend);
+        assert_eq!(response.status().as_u16(), 303, "{backend}");
         assert_eq!(
             location(&response),
             "/plans/example-kommune/systems/vmware?saved=2"
@@ -216,7 +40,7 @@ async fn an_owner_edits_their_system_and_gets_403_for_another_owners() {
 
         // loen belongs to others: no form, no save.
         let (status, page) = app.page(&format!("/plans/{PLAN}/systems/loen/edit")).await;
-        assert_eq!(status, 403, "{}", db.backend);
+        assert_eq!(status, 403, "{backend}");
         assert!(page.contains("Ikke tilladt"));
         let response = app
             .submit("/plans/example-kommune/systems/loen/edit", &fields)
@@ -228,15 +52,14 @@ async fn an_owner_edits_their_system_and_gets_403_for_another_owners() {
             !page.contains("/systems/loen/edit"),
             "no edit link for others' systems"
         );
-        db.cleanup().await;
     }
 }
 
 #[tokio::test]
 async fn a_stale_save_is_refused_with_409_and_a_page_showing_both() {
-    for (app, db) in apps().await {
-        app.login_demo("jesper-moeller").await;
-        let other = spawn_other_session(&app).await;
+    for (app, backend) in helpers::apps().await {
+        app.login_as("jesper-moeller").await;
+        let other = app.signed_in("lars-nielsen").await;
         let mut mine = app.system_form(PLAN, "vmware").await;
         let mut theirs = other.system_form(PLAN, "vmware").await;
         set(&mut theirs, "verification", "Their check");
@@ -248,7 +71,7 @@ async fn a_stale_save_is_refused_with_409_and_a_page_showing_both() {
         let response = app
             .submit("/plans/example-kommune/systems/vmware/edit", &mine)
             .await;
-        assert_eq!(response.status().as_u16(), 409, "{}", db.backend);
+        assert_eq!(response.status().as_u16(), 409, "{backend}");
         let page = response.text().await.unwrap();
         assert!(page.contains("En anden har gemt afsnittet"));
         assert!(
@@ -266,22 +89,13 @@ async fn a_stale_save_is_refused_with_409_and_a_page_showing_both() {
         assert_eq!(response.status().as_u16(), 303);
         let (_, shown) = app.page("/plans/example-kommune/systems/vmware").await;
         assert!(shown.contains("My check"));
-        db.cleanup().await;
     }
-}
-
-/// A second signed-in browser for the same app, as the coordinator.
-async fn spawn_other_session(app: &TestApp) -> TestApp {
-    let other = app.second_client();
-    other.login_demo("lars-nielsen").await;
-    other
 }
 
 #[tokio::test]
 async fn wrong_values_are_named_beside_their_field_and_the_input_is_kept() {
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
-    app.login_demo("jesper-moeller").await;
+    let app = TestApp::spawn().await;
+    app.login_as("jesper-moeller").await;
     let mut fields = app.system_form(PLAN, "vmware").await;
     set(&mut fields, "name", "  ");
     set(&mut fields, "rto", "4 timer");
@@ -311,8 +125,7 @@ async fn wrong_values_are_named_beside_their_field_and_the_input_is_kept() {
     assert!(!shown.contains("Kept as typed"));
 
     // A dependency that closes a cycle is refused with the analysis' own words.
-    let admin = app.second_client();
-    admin.login("admin", ADMIN_PASSWORD).await;
+    let admin = app.signed_in("admin").await;
     let mut fields = admin.system_form(PLAN, "storage-san").await;
     set(&mut fields, "depends_on", "vmware");
     let response = admin
@@ -324,9 +137,8 @@ async fn wrong_values_are_named_beside_their_field_and_the_input_is_kept() {
 
 #[tokio::test]
 async fn steps_are_added_removed_and_reordered_without_javascript() {
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
-    app.login_demo("jesper-moeller").await;
+    let app = TestApp::spawn().await;
+    app.login_as("jesper-moeller").await;
     let path = "/plans/example-kommune/systems/vmware/edit";
     let texts = |fields: &[(String, String)]| -> Vec<String> {
         fields
@@ -377,9 +189,9 @@ async fn steps_are_added_removed_and_reordered_without_javascript() {
 
 #[tokio::test]
 async fn approval_versions_diff_and_the_audit_log() {
-    for (app, db) in apps().await {
+    for (app, backend) in helpers::apps().await {
         // An edit by the owner.
-        app.login_demo("jesper-moeller").await;
+        app.login_as("jesper-moeller").await;
         let mut fields = app.system_form(PLAN, "vmware").await;
         set(&mut fields, "rto", "3h");
         assert_eq!(
@@ -393,14 +205,12 @@ async fn approval_versions_diff_and_the_audit_log() {
         assert!(page.contains("Ingen version er godkendt endnu"));
 
         // Only the approver approves.
-        let coordinator = app.second_client();
-        coordinator.login_demo("lars-nielsen").await;
+        let coordinator = app.signed_in("lars-nielsen").await;
         let response = coordinator
             .post_form("/plans/example-kommune/approve", &[("comment", "no")])
             .await;
-        assert_eq!(response.status().as_u16(), 403, "{}", db.backend);
-        let approver = app.second_client();
-        approver.login_demo("mette-holm").await;
+        assert_eq!(response.status().as_u16(), 403, "{backend}");
+        let approver = app.signed_in("mette-holm").await;
         let (_, page) = approver.page("/plans/example-kommune/versions").await;
         assert!(page.contains("Godkend kladden"));
         let response = approver
@@ -409,7 +219,7 @@ async fn approval_versions_diff_and_the_audit_log() {
                 &[("comment", "Årlig godkendelse")],
             )
             .await;
-        assert_eq!(response.status().as_u16(), 303, "{}", db.backend);
+        assert_eq!(response.status().as_u16(), 303, "{backend}");
         let (_, page) = app.page("/plans/example-kommune").await;
         assert!(page.contains("Version 1 godkendt af mette-holm"), "{page}");
         assert!(!page.contains("Kladden har ændringer"));
@@ -481,19 +291,16 @@ async fn approval_versions_diff_and_the_audit_log() {
         );
         let (status, _) = coordinator.page("/audit?from=28-11-2026").await;
         assert_eq!(status, 400);
-        db.cleanup().await;
     }
 }
 
 #[tokio::test]
 async fn the_coordinator_edits_the_plan_sections_and_they_are_audited() {
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
-    app.login_demo("jesper-moeller").await;
+    let app = TestApp::spawn().await;
+    app.login_as("jesper-moeller").await;
     let (status, _) = app.page("/plans/example-kommune/sections/edit").await;
     assert_eq!(status, 403);
-    let coordinator = app.second_client();
-    coordinator.login_demo("lars-nielsen").await;
+    let coordinator = app.signed_in("lars-nielsen").await;
     let path = "/plans/example-kommune/sections/edit";
     let (_, page) = coordinator.page(path).await;
     let mut fields = form_fields(&page, path);
@@ -538,13 +345,11 @@ async fn the_coordinator_edits_the_plan_sections_and_they_are_audited() {
 
 #[tokio::test]
 async fn script_quotes_and_danish_letters_round_trip_and_show_escaped() {
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
-    app.login_demo("jesper-moeller").await;
+    let app = TestApp::spawn().await;
+    app.login_as("jesper-moeller").await;
     let nasty = "<script>alert(\"x\")</script> 'æøå' & ÆØÅ";
     // An approved version first, so the versions page shows the change against it.
-    let approver = app.second_client();
-    approver.login_demo("mette-holm").await;
+    let approver = app.signed_in("mette-holm").await;
     approver
         .post_form("/plans/example-kommune/approve", &[("comment", "")])
         .await;
@@ -554,8 +359,7 @@ async fn script_quotes_and_danish_letters_round_trip_and_show_escaped() {
     app.submit("/plans/example-kommune/systems/vmware/edit", &fields)
         .await;
     let escaped = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &#x27;æøå&#x27; &amp; ÆØÅ";
-    let coordinator = app.second_client();
-    coordinator.login_demo("lars-nielsen").await;
+    let coordinator = app.signed_in("lars-nielsen").await;
     for path in [
         "/plans/example-kommune",
         "/plans/example-kommune/systems/vmware",
@@ -582,8 +386,7 @@ async fn script_quotes_and_danish_letters_round_trip_and_show_escaped() {
 
 #[tokio::test]
 async fn my_systems_lists_what_the_owner_must_look_at() {
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let app = TestApp::spawn().await;
     // The owner of adgangskontrol, whose review is overdue in the example plan.
     let owner = std::fs::read_to_string(
         helpers::repo().join("plans/example-kommune/systems/adgangskontrol.toml"),
@@ -595,7 +398,7 @@ async fn my_systems_lists_what_the_owner_must_look_at() {
             .map(|r| r.trim_end_matches('"').to_string())
     })
     .unwrap();
-    app.login_demo(&owner).await;
+    app.login_as(&owner).await;
     let (status, page) = app.page("/my").await;
     assert_eq!(status, 200);
     assert!(page.contains("/plans/example-kommune/systems/adgangskontrol\""));
@@ -605,85 +408,12 @@ async fn my_systems_lists_what_the_owner_must_look_at() {
 }
 
 #[tokio::test]
-async fn the_administrator_manages_accounts() {
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
-    app.login("admin", ADMIN_PASSWORD).await;
-    let response = app
-        .post_form(
-            "/admin/accounts",
-            &[
-                ("username", "Bad Name"),
-                ("display_name", ""),
-                ("role", "viewer"),
-                ("person", ""),
-                ("password", ""),
-            ],
-        )
-        .await;
-    assert_eq!(response.status().as_u16(), 422);
-    let page = response.text().await.unwrap();
-    assert!(page.contains("id=\"username-error\""));
-    assert!(page.contains("id=\"display_name-error\""));
-    let response = app
-        .post_form(
-            "/admin/accounts",
-            &[
-                ("username", "new-owner"),
-                ("display_name", "Ny Ejer"),
-                ("role", "system-owner"),
-                ("person", "mikkel-friis"),
-                ("password", "a-long-password"),
-            ],
-        )
-        .await;
-    assert_eq!(response.status().as_u16(), 201);
-    let user = app.second_client();
-    user.login("new-owner", "a-long-password").await;
-    // Linked to mikkel-friis, owner of print: may edit it.
-    let (status, _) = user.page("/plans/example-kommune/systems/print/edit").await;
-    assert_eq!(status, 200);
-    let (status, _) = user.page("/admin/accounts").await;
-    assert_eq!(status, 403);
-    // Deactivated: the session ends and logins fail.
-    let (_, page) = app.page("/admin/accounts").await;
-    let start = page.find("/admin/accounts/").unwrap();
-    let ids: Vec<&str> = page[start..]
-        .split("/admin/accounts/")
-        .skip(1)
-        .map(|s| &s[..s.find('"').unwrap()])
-        .collect();
-    let mut found = None;
-    for id in ids {
-        let (_, p) = app.page(&format!("/admin/accounts/{id}")).await;
-        if p.contains("<h1>new-owner</h1>") {
-            found = Some(id.to_string());
-        }
-    }
-    let id = found.unwrap();
-    let response = app
-        .post_form(
-            &format!("/admin/accounts/{id}"),
-            &[
-                ("display_name", "Ny Ejer"),
-                ("role", "system-owner"),
-                ("person", "mikkel-friis"),
-            ],
-        )
-        .await;
-    assert_eq!(response.status().as_u16(), 303);
-    let response = user.get("/plans/example-kommune").await;
-    assert_eq!(response.status().as_u16(), 303);
-    assert_eq!(user.try_login("new-owner", "a-long-password").await, 401);
-}
-
-#[tokio::test]
 async fn the_coordinator_keeps_the_people_of_the_plan() {
-    for (app, db) in apps().await {
-        app.login_demo("lars-nielsen").await;
+    for (app, backend) in helpers::apps().await {
+        app.login_as("lars-nielsen").await;
         let path = "/plans/example-kommune/people/anne-kjaer/edit";
         let (status, page) = app.page(path).await;
-        assert_eq!(status, 200, "{}", db.backend);
+        assert_eq!(status, 200, "{backend}");
         let mut fields = form_fields(&page, path);
         set(&mut fields, "phone", "+45 11 22 33 44");
         set(&mut fields, "email", "no-at-sign");
@@ -700,7 +430,7 @@ async fn the_coordinator_keeps_the_people_of_the_plan() {
         // Unticking every role box but one.
         fields.retain(|(k, v)| k != "role" || v == "beredskabsleder");
         let response = app.submit(path, &fields).await;
-        assert_eq!(response.status().as_u16(), 303, "{}", db.backend);
+        assert_eq!(response.status().as_u16(), 303, "{backend}");
         let (_, page) = app.page("/plans/example-kommune/people").await;
         assert!(page.contains("href=\"tel:+4511223344\""));
         // The same form again is stale.
@@ -749,18 +479,19 @@ async fn the_coordinator_keeps_the_people_of_the_plan() {
             csv.contains("edit-person,person:ny-person.name,,Ny Person"),
             "{csv}"
         );
-        db.cleanup().await;
     }
 }
 
 #[tokio::test]
 async fn a_change_saved_by_another_server_process_is_shown_at_once() {
-    for (app, db) in apps().await {
-        app.login_demo("lars-nielsen").await;
+    for db in helpers::databases().await {
+        let (backend, url) = (db.backend, db.url.clone());
+        let app = TestApp::spawn_on(db, &helpers::plans()).await;
+        app.login_as("lars-nielsen").await;
         let (_, before) = app.page("/plans/example-kommune/systems/print").await;
         assert!(!before.contains("Saved elsewhere"));
         // Another process: the store used directly, bypassing this server's memory.
-        let store = beredskab::store::connect(&db.url).await.unwrap();
+        let store = beredskab::store::connect(&url).await.unwrap();
         let plan = beredskab::domain::PlanId::parse(PLAN).unwrap();
         let (mut print, revision) = beredskab::store::edits::load_system(&store, &plan, "print")
             .await
@@ -772,300 +503,42 @@ async fn a_change_saved_by_another_server_process_is_shown_at_once() {
             .unwrap();
         assert!(matches!(saved, beredskab::store::edits::Saved::Done { .. }));
         let (_, after) = app.page("/plans/example-kommune/systems/print").await;
-        assert!(after.contains("Saved elsewhere"), "{}", db.backend);
+        assert!(after.contains("Saved elsewhere"), "{backend}");
         let (_, overview) = app.page("/plans/example-kommune").await;
         assert!(overview.contains("Kladden har ændringer"));
         store.close().await.unwrap();
-        db.cleanup().await;
     }
 }
 
 #[tokio::test]
-async fn the_coordinator_plans_a_drill_and_the_invitations_go_out() {
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
-    app.login_demo("lars-nielsen").await;
-    let (status, page) = app.page("/plans/example-kommune/drills").await;
-    assert_eq!(status, 200);
-    assert!(page.contains("Scenariebibliotek"));
-    assert!(page.contains("/plans/example-kommune/drills/new?scenario=ad-nede"));
-    let path = "/plans/example-kommune/drills/new?scenario=ad-nede";
-    let (status, page) = app.page(path).await;
-    assert_eq!(status, 200);
-    let mut fields = form_fields(&page, path);
-    let invited: Vec<String> = fields
-        .iter()
-        .filter(|(k, _)| k == "participant")
-        .map(|(_, v)| v.clone())
-        .collect();
-    assert!(
-        invited.contains(&"sofie-andersen".to_string()),
-        "the owner of ad"
-    );
-    // A bad schedule and an unknown participant are named beside their fields.
-    set(&mut fields, "repeat", "recurring");
-    set(&mut fields, "cron", "hver tirsdag");
-    fields.push(("participant".into(), "ghost".into()));
-    let response = app.submit(path, &fields).await;
-    assert_eq!(response.status().as_u16(), 422);
-    let page = response.text().await.unwrap();
-    assert!(
-        page.contains("“hver tirsdag” er ikke en tidsplan"),
-        "{page}"
-    );
-    assert!(page.contains("Der er ingen person “ghost” i planen."));
-    fields.retain(|(k, v)| !(k == "participant" && v == "ghost"));
-    // A programme that would run every minute is refused, in the page's language.
-    set(&mut fields, "cron", "* * * * *");
-    let response = app.submit(path, &fields).await;
-    assert_eq!(response.status().as_u16(), 422);
-    assert!(
-        response
-            .text()
-            .await
-            .unwrap()
-            .contains("giver mere end én øvelse om dagen")
-    );
-    set(&mut fields, "repeat", "once");
-    set(&mut fields, "at", "2020-01-01T09:00");
-    let response = app.submit(path, &fields).await;
-    assert_eq!(response.status().as_u16(), 422);
-    assert!(
-        response
-            .text()
-            .await
-            .unwrap()
-            .contains("Tidspunktet er overstået")
-    );
-
-    // A week ahead: inside the invitation window, so the invitations go out at once.
-    let when = (chrono::Local::now() + chrono::Duration::days(7))
-        .format("%Y-%m-%dT09:00")
-        .to_string();
-    set(&mut fields, "at", &when);
-    set(&mut fields, "location", "Rådhuset, mødelokale 2");
-    let response = app.submit(path, &fields).await;
+async fn an_owner_confirms_a_review_with_one_click_and_it_is_audited() {
+    let app = TestApp::spawn().await;
+    app.login_as("henrik-dahl").await;
+    let (_, page) = app.page("/plans/example-kommune?only=overdue").await;
+    assert!(page.contains("/systems/adgangskontrol\""));
+    let path = "/plans/example-kommune/systems/adgangskontrol/reviewed";
+    let (_, system) = app
+        .page("/plans/example-kommune/systems/adgangskontrol")
+        .await;
+    assert!(system.contains(&format!("action=\"{path}\"")));
+    let response = app.post_form(path, &[]).await;
     assert_eq!(response.status().as_u16(), 303);
-    let drill = location(&response);
-    assert!(drill.starts_with("/drills/"));
-    // The scheduler's next pass queues the invitations; the mail worker's sends them.
-    let sent = app.mail_after_jobs("invitation.").await.len();
-    assert_eq!(
-        sent,
-        invited.len(),
-        "one message per participant in the mail folder"
-    );
-    // The drill's page shows every invitation sent.
-    let all_sent = format!("{} sendt, 0 venter, 0 afvist", invited.len());
-    let page = app.page(&drill).await.1;
-    assert!(page.contains(&all_sent), "{page}");
-    assert!(page.contains("Facilitatorens noter"));
-    let (status, page) = app.page("/outbox").await;
-    assert_eq!(status, 200);
-    assert!(page.contains("Invitation: Active Directory nede"));
-    // A system owner sees the drill but not the facilitator's notes, and no outbox.
-    let owner = app.second_client();
-    owner.login_demo("jesper-moeller").await;
-    let (_, page) = owner.page(&drill).await;
-    assert!(!page.contains("Facilitatorens noter"));
-    assert_eq!(owner.page("/outbox").await.0, 403);
-    assert_eq!(owner.page(path).await.0, 403);
-}
-
-#[tokio::test]
-async fn a_drill_is_recorded_per_system_closed_and_reported() {
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
-    app.login_demo("lars-nielsen").await;
-    let run = app.planned_occurrence("ad-nede").await;
-    let (status, page) = app.page(&run).await;
-    assert_eq!(status, 200);
+    let (_, system) = app.page(&helpers::location(&response)).await;
+    assert!(system.contains("Gennemgangen er registreret."));
+    let today = beredskab::render::i18n::date(chrono::Local::now().date_naive(), "da");
     assert!(
-        page.contains("id=\"sys-ad\""),
-        "the system down is recorded"
+        system.contains(&format!("{today} (Henrik Dahl)")),
+        "{system}"
     );
-    assert!(page.contains("id=\"sys-esdh\""), "and what depends on it");
-
-    // A participant records AD: found, followed, 3 hours (RTO 4h: met).
-    let owner = app.second_client();
-    owner.login_demo("sofie-andersen").await;
-    let record = format!("{run}/systems/ad");
-    let csrf = owner.csrf().await;
-    let answer = |found: &str, recovery: &str, notes: &str| {
-        vec![
-            ("csrf".to_string(), csrf.clone()),
-            ("found".to_string(), found.to_string()),
-            ("followed".to_string(), "yes".to_string()),
-            ("recovery".to_string(), recovery.to_string()),
-            ("notes".to_string(), notes.to_string()),
-        ]
-    };
-    assert_eq!(
-        owner
-            .submit(&record, &answer("yes", "3h", "DC04 manglede"))
-            .await
-            .status()
-            .as_u16(),
-        303
-    );
-    let response = owner.submit(&record, &answer("yes", "tre timer", "")).await;
-    assert_eq!(response.status().as_u16(), 422);
+    let (_, page) = app.page("/plans/example-kommune?only=overdue").await;
     assert!(
-        response
-            .text()
-            .await
-            .unwrap()
-            .contains("“tre timer” er ikke en varighed")
+        !page.contains("/systems/adgangskontrol\""),
+        "no longer overdue"
     );
-    // ESDH: 2 days against an RTO of 1 day: missed.
-    let esdh = format!("{run}/systems/esdh");
-    assert_eq!(
-        owner
-            .submit(&esdh, &answer("no", "2d", "Leverandøren svarede ikke"))
-            .await
-            .status()
-            .as_u16(),
-        303
-    );
-    // Someone not taking part may read but not record.
-    let outsider = app.second_client();
-    outsider.login_demo("michael-skov").await;
-    let csrf_outsider = outsider.csrf().await;
-    let response = outsider
-        .submit(
-            &record,
-            &[
-                ("csrf".to_string(), csrf_outsider),
-                ("found".to_string(), "no".to_string()),
-            ],
-        )
-        .await;
-    assert_eq!(response.status().as_u16(), 403);
-
-    // The facilitator (coordinator here) closes it; afterwards nothing changes.
-    assert_eq!(
-        owner
-            .post_form(&format!("{run}/close"), &[])
-            .await
-            .status()
-            .as_u16(),
-        403
-    );
-    let response = app.post_form(&format!("{run}/close"), &[]).await;
-    assert_eq!(location(&response), format!("{run}/report"));
-    let csrf = owner.csrf().await;
-    let late = vec![
-        ("csrf".to_string(), csrf),
-        ("recovery".to_string(), "1h".to_string()),
-    ];
-    assert_eq!(owner.submit(&record, &late).await.status().as_u16(), 409);
-
-    let (_, page) = app.page(&format!("{run}/report")).await;
-    assert!(
-        page.contains("RTO overholdt for 1, overskredet for 1"),
-        "{page}"
-    );
-    let report: serde_json::Value = app
-        .get(&format!("{run}/report.json"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let system = |id: &str| {
-        report["systems"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["id"] == id)
-            .unwrap()
-            .clone()
-    };
-    assert_eq!(system("ad")["rto_met"], true);
-    assert_eq!(system("ad")["recovery_minutes"], 180);
-    assert_eq!(system("ad")["findings"], "DC04 manglede");
-    assert_eq!(system("esdh")["rto_met"], false);
-    assert_eq!(system("esdh")["procedure_found"], false);
-    assert_eq!(report["occurrence"]["closed"], true);
-    // The hot wash.
-    let response = app
-        .post_form(
-            &format!("{run}/evaluation"),
-            &[
-                ("went_well", "Kaldetræet virkede"),
-                ("went_badly", "DC04 var ukendt"),
-                ("lessons", "Beskriv Azure-DC'en"),
-            ],
-        )
-        .await;
-    assert_eq!(response.status().as_u16(), 303);
-    let (_, page) = app.page(&format!("{run}/report")).await;
-    assert!(page.contains("Beskriv Azure-DC&#x27;en"), "{page}");
-    assert!(page.contains("Evalueringen er skrevet"));
-    // The system pages say when they were last exercised, and how it went.
-    let (_, page) = app.page("/plans/example-kommune/systems/esdh").await;
-    assert!(page.contains("Senest øvet"));
-    assert!(page.contains("RTO overskredet"), "{page}");
-    let (_, page) = app.page("/plans/example-kommune/systems/print").await;
-    assert!(page.contains("Ikke øvet endnu"));
-
-    // A finding becomes an action item for the ESDH owner, who is told by mail and closes it.
-    let response = app
-        .post_form(
-            &format!("{run}/actions"),
-            &[
-                ("title", "Aftal kortere genopretningstid med KMD"),
-                ("system", "esdh"),
-                ("owner", "nanna-kristensen"),
-                ("due", "2027-02-01"),
-            ],
-        )
-        .await;
-    assert_eq!(response.status().as_u16(), 303);
-    let bad = app
-        .post_form(
-            &format!("{run}/actions"),
-            &[("title", ""), ("owner", "ghost"), ("due", "snart")],
-        )
-        .await;
-    assert_eq!(bad.status().as_u16(), 422);
-    let (_, page) = app.page("/plans/example-kommune/actions").await;
-    assert!(page.contains("Aftal kortere genopretningstid med KMD"));
-    assert!(page.contains("1. februar 2027"));
-    let mailed = app.mail_after_jobs("action.").await.len();
-    assert_eq!(mailed, 1, "the owner is mailed");
-    let nanna = app.second_client();
-    nanna.login_demo("nanna-kristensen").await;
-    // The owner sees it on "my systems".
-    let (_, page) = nanna.page("/my").await;
-    assert!(
-        page.contains("Aftal kortere genopretningstid med KMD"),
-        "{page}"
-    );
-    let (_, page) = nanna.page("/plans/example-kommune/actions").await;
-    let at = page.find("/actions/").unwrap();
-    let action = &page[at..at + page[at..].find('"').unwrap()];
-    assert_eq!(
-        nanna
-            .post_form(action, &[("done", "1")])
-            .await
-            .status()
-            .as_u16(),
-        303
-    );
-    let (_, page) = app.page("/plans/example-kommune/actions").await;
-    assert!(page.contains("Udført"));
-    let (_, page) = nanna.page("/my").await;
-    assert!(
-        !page.contains("Aftal kortere genopretningstid med KMD"),
-        "done items leave my page"
-    );
-    // Someone else's item cannot be changed by another owner.
-    assert_eq!(
-        owner
-            .post_form(action, &[("done", "0")])
-            .await
-            .status()
-            .as_u16(),
-        403
-    );
+    // Another owner may not confirm it; the coordinator sees it in the audit log.
+    let other = app.signed_in("jesper-moeller").await;
+    assert_eq!(other.post_form(path, &[]).await.status().as_u16(), 403);
+    let coordinator = app.signed_in("lars-nielsen").await;
+    let (_, audit) = coordinator.page("/audit?system=adgangskontrol").await;
+    assert!(audit.contains("last_reviewed"), "{audit}");
 }

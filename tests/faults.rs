@@ -1,5 +1,6 @@
 //! Faults: the server killed mid-burst, PostgreSQL going away under load, a full disk, a
-//! read-only database and a write lock held by another process. Each test is bounded in time and talks to loopback addresses only.
+//! read-only database, a write lock held by another process, and two servers sharing one
+//! PostgreSQL database. Each test is bounded in time and talks to loopback addresses only.
 
 mod helpers;
 
@@ -33,7 +34,7 @@ impl Server {
             .arg("serve")
             .args(flags)
             .args(["--bind", "127.0.0.1:0", "--plans"])
-            .arg(helpers::repo().join("plans"))
+            .arg(helpers::plans())
             .env("DATABASE_URL", database_url)
             .env("BEREDSKAB_ADMIN_PASSWORD", helpers::ADMIN_PASSWORD)
             .env("BEREDSKAB_DEMO_PASSWORD", DEMO_PASSWORD)
@@ -97,13 +98,12 @@ fn acknowledged(status: u16) -> bool {
 /// Approves the example plan as the IT manager and opens an incident with AD down as the
 /// coordinator (who is then signed in on the returned client); returns the incident's path.
 async fn open_incident(app: &TestApp) -> String {
-    let approver = app.second_client();
-    approver.login_demo("mette-holm").await;
+    let approver = app.signed_in("mette-holm").await;
     let r = approver
         .post_form("/plans/example-kommune/approve", &[("comment", "v1")])
         .await;
     assert_eq!(r.status().as_u16(), 303);
-    app.login_demo("lars-nielsen").await;
+    app.login_as("lars-nielsen").await;
     let r = app
         .post_form(
             "/plans/example-kommune/incidents",
@@ -287,7 +287,7 @@ async fn a_server_killed_mid_burst_loses_no_acknowledged_write() {
         // Restarted on the same database: every acknowledged write is there.
         let server = Server::start(&db.url);
         let app = client_of(&server.address);
-        app.login_demo("lars-nielsen").await;
+        app.login_as("lars-nielsen").await;
         let (status, page) = app.page(&incident).await;
         assert_eq!(status, 200);
         let lost: Vec<&String> = notes
@@ -322,8 +322,6 @@ async fn a_server_killed_mid_burst_loses_no_acknowledged_write() {
             edits.len(),
             ticks.len()
         );
-        drop(server);
-        db.cleanup().await;
     }
 }
 
@@ -384,7 +382,7 @@ async fn postgresql_going_away_under_load_fails_requests_cleanly_and_they_recove
     let mut proxied = url.clone();
     proxied.set_host(Some("127.0.0.1")).unwrap();
     proxied.set_port(Some(proxy.port)).unwrap();
-    let app = helpers::spawn_app(proxied.as_str(), &helpers::repo().join("plans")).await;
+    let app = helpers::spawn_app(proxied.as_str(), &helpers::plans()).await;
     let incident = open_incident(&app).await;
     let csrf = app.csrf().await;
 
@@ -477,8 +475,6 @@ async fn postgresql_going_away_under_load_fails_requests_cleanly_and_they_recove
         "postgres away for 7 s: {} requests, {during} answered 503, none failed otherwise",
         results.len()
     );
-    drop(app);
-    db.cleanup().await;
 }
 
 /// A small tmpfs of its own, so that a test can fill it or make it read-only. Mounting needs
@@ -558,8 +554,8 @@ async fn a_full_disk_or_a_read_only_database_gets_a_clear_error_and_nothing_is_l
         return;
     };
     let url = disk.database_url();
-    let app = helpers::spawn_app(&url, &helpers::repo().join("plans")).await;
-    app.login_demo("lars-nielsen").await;
+    let app = helpers::spawn_app(&url, &helpers::plans()).await;
+    app.login_as("lars-nielsen").await;
     let (status, _) = set_description(&app, "ad", "saved before the disk filled").await;
     assert_eq!(status, 200);
 
@@ -631,7 +627,7 @@ async fn on_a_read_only_database_reading_goes_on_edits_are_refused_with_the_reas
     let url = disk.database_url();
     let mut server = Server::start(&url);
     let app = client_of(&server.address);
-    app.login_demo("lars-nielsen").await;
+    app.login_as("lars-nielsen").await;
     assert_eq!(
         set_description(&app, "ad", "saved while writable").await.0,
         200
@@ -675,11 +671,12 @@ async fn on_a_read_only_database_reading_goes_on_edits_are_refused_with_the_reas
 async fn a_save_waits_for_another_writer_and_one_kept_waiting_too_long_is_told_the_database_is_busy()
  {
     let db = helpers::sqlite_db();
-    let app = helpers::spawn_app(&db.url, &helpers::repo().join("plans")).await;
-    app.login_demo("lars-nielsen").await;
+    let url = db.url.clone();
+    let app = TestApp::spawn_on(db, &helpers::plans()).await;
+    app.login_as("lars-nielsen").await;
     // Another process on the same file (an import, say) holds the write lock for a second:
     // the save waits its turn and is stored.
-    let other = beredskab::store::connect(&db.url).await.unwrap();
+    let other = beredskab::store::connect(&url).await.unwrap();
     let held = beredskab::store::begin_write(&other).await.unwrap();
     let started = Instant::now();
     let (saved, ()) = tokio::join!(set_description(&app, "ad", "saved after waiting"), async {
@@ -734,11 +731,11 @@ async fn two_servers_on_one_postgresql_send_each_invitation_once_and_fire_each_o
         c.smtp_port = smtp.port;
         c.smtp_security = beredskab::config::SmtpSecurity::None;
     };
-    let plans = helpers::repo().join("plans");
+    let plans = helpers::plans();
     let a = helpers::spawn_app_with(&db.url, &plans, with_smtp).await;
 
     // A weekly programme (Mondays 09:00): the next two fall within the invitation window.
-    a.login_demo("lars-nielsen").await;
+    a.login_as("lars-nielsen").await;
     let path = "/plans/example-kommune/drills/new?scenario=ad-nede";
     let (_, page) = a.page(path).await;
     let mut fields = helpers::form_fields(&page, path);
@@ -808,6 +805,4 @@ async fn two_servers_on_one_postgresql_send_each_invitation_once_and_fire_each_o
         occurrences.len(),
         sent.len()
     );
-    drop((a, b));
-    db.cleanup().await;
 }

@@ -1,6 +1,7 @@
 //! The plan's health as the coordinator sees it: every dashboard figure equals what the
-//! database holds, and the annual report's numbers for a fixture year, on the page, in the
-//! downloaded file and from `beredskab report annual`.
+//! database holds; the annual report's numbers for a fixture year, on the page, in the
+//! downloaded file and from `beredskab report annual`; the dependency picture; the calendar feed
+//! of review deadlines and drills; completeness and the evidence file.
 
 mod helpers;
 
@@ -8,6 +9,7 @@ use beredskab::domain::drill::{Schedule, SystemRecord};
 use beredskab::domain::{Duration, PlanId, ScenarioId};
 use beredskab::store::{self, actions::NewAction, drills::Drill, incidents::NewIncident};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use helpers::TestApp;
 use sea_orm::DatabaseConnection;
 
 fn utc(text: &str) -> DateTime<Utc> {
@@ -203,8 +205,9 @@ fn by_id(page: &str, id: &str) -> String {
 #[tokio::test]
 async fn every_dashboard_figure_equals_what_the_database_holds_and_links_to_its_list() {
     for db in helpers::databases().await {
-        let app = helpers::spawn_app(&db.url, &helpers::repo().join("plans")).await;
-        let conn = store::connect(&db.url).await.unwrap();
+        let (backend, url) = (db.backend, db.url.clone());
+        let app = TestApp::spawn_on(db, &helpers::plans()).await;
+        let conn = store::connect(&url).await.unwrap();
         known_plan(&conn).await;
         let now = Utc::now();
         let this_year = |h: i64| (now - chrono::Duration::hours(h)).to_rfc3339();
@@ -232,10 +235,10 @@ async fn every_dashboard_figure_equals_what_the_database_holds_and_links_to_its_
         action(&conn, &this_year(48), &ago(1), Some(&this_year(1))).await;
         let open = incident(&conn, "Strømsvigt på rådhuset", &this_year(2), None).await;
 
-        app.login_demo("lars-nielsen").await;
+        app.login_as("lars-nielsen").await;
         let (status, page) = app.page("/plans/example-kommune/dashboard").await;
-        assert_eq!(status, 200, "{}: {page}", db.backend);
-        assert_eq!(figure(&page, "fig-reviewed"), "33/36", "{}", db.backend);
+        assert_eq!(status, 200, "{backend}: {page}");
+        assert_eq!(figure(&page, "fig-reviewed"), "33/36", "{backend}");
         assert_eq!(figure(&page, "fig-infeasible"), "1");
         assert_eq!(figure(&page, "fig-inversions"), "2");
         // 36 systems, 3 exercised within the interval.
@@ -268,7 +271,6 @@ async fn every_dashboard_figure_equals_what_the_database_holds_and_links_to_its_
         assert_eq!(list.matches("/status\"").count(), 2);
         let (_, list) = app.page("/plans/example-kommune/actions").await;
         assert_eq!(list.matches("/status\"").count(), 3);
-        db.cleanup().await;
     }
 }
 
@@ -360,13 +362,14 @@ fn assert_fixture_report(report: &str, backend: &str) {
 #[tokio::test]
 async fn the_annual_report_counts_the_fixture_year_on_the_page_in_the_file_and_from_the_cli() {
     for db in helpers::databases().await {
-        let app = helpers::spawn_app(&db.url, &helpers::repo().join("plans")).await;
-        let conn = store::connect(&db.url).await.unwrap();
+        let (backend, url) = (db.backend, db.url.clone());
+        let app = TestApp::spawn_on(db, &helpers::plans()).await;
+        let conn = store::connect(&url).await.unwrap();
         fixture_year(&conn).await;
-        app.login_demo("mette-holm").await;
+        app.login_as("mette-holm").await;
         let (status, page) = app.page("/plans/example-kommune/report/2025").await;
-        assert_eq!(status, 200, "{}: {page}", db.backend);
-        assert_fixture_report(&page, db.backend);
+        assert_eq!(status, 200, "{backend}: {page}");
+        assert_fixture_report(&page, backend);
         let file = app.get("/plans/example-kommune/report/2025/download").await;
         assert!(
             file.headers()["content-disposition"]
@@ -375,7 +378,7 @@ async fn the_annual_report_counts_the_fixture_year_on_the_page_in_the_file_and_f
                 .contains("aarsrapport-example-kommune-2025.html")
         );
         let file = file.text().await.unwrap();
-        assert_fixture_report(&file, db.backend);
+        assert_fixture_report(&file, backend);
         assert!(!file.contains("<script") && !file.contains("href=\"/"));
         // A year that has not begun, and a year that is not a number.
         let next = chrono::Datelike::year(&Utc::now()) + 1;
@@ -391,7 +394,7 @@ async fn the_annual_report_counts_the_fixture_year_on_the_page_in_the_file_and_f
         let run = |year: &str| {
             helpers::beredskab(&[
                 "--database-url",
-                &db.url,
+                &url,
                 "report",
                 "annual",
                 "--plan",
@@ -404,7 +407,7 @@ async fn the_annual_report_counts_the_fixture_year_on_the_page_in_the_file_and_f
         };
         let done = run("2025");
         assert!(done.status.success(), "{:?}", done);
-        assert_fixture_report(&std::fs::read_to_string(&path).unwrap(), db.backend);
+        assert_fixture_report(&std::fs::read_to_string(&path).unwrap(), backend);
         let refused = run(&next.to_string());
         assert_eq!(refused.status.code(), Some(1), "{refused:?}");
         let message = String::from_utf8_lossy(&refused.stderr);
@@ -412,7 +415,6 @@ async fn the_annual_report_counts_the_fixture_year_on_the_page_in_the_file_and_f
             message.contains(&format!("--year: year {next} has not begun")),
             "{message}"
         );
-        db.cleanup().await;
     }
 }
 
@@ -431,8 +433,7 @@ fn picture_systems(page: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn the_dependency_picture_is_well_formed_svg_with_every_system_and_a_subgraph_per_system() {
-    let db = helpers::sqlite_db();
-    let app = helpers::spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let app = TestApp::spawn().await;
     let today = chrono::Local::now().date_naive();
     let plan = beredskab::plan_files::load(&helpers::example_plan(), today)
         .unwrap()
@@ -440,7 +441,7 @@ async fn the_dependency_picture_is_well_formed_svg_with_every_system_and_a_subgr
         .unwrap();
     let mut all: Vec<String> = plan.systems.iter().map(|s| s.id.to_string()).collect();
     all.sort();
-    app.login_demo("michael-skov").await;
+    app.login_as("michael-skov").await;
     let (status, page) = app.page("/plans/example-kommune/picture").await;
     assert_eq!(status, 200);
     assert_eq!(picture_systems(&page), all);
@@ -478,7 +479,6 @@ async fn the_dependency_picture_is_well_formed_svg_with_every_system_and_a_subgr
     let (_, file) = app.page("/plans/example-kommune/runbook.html").await;
     assert_eq!(picture_systems(&file), all);
     assert!(!file.contains("href=\"/plans"));
-    db.cleanup().await;
 }
 
 /// The feed address shown once on the calendar page after asking for it.
@@ -512,10 +512,9 @@ fn parse_feed(text: &str) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn the_calendar_feed_parses_holds_what_concerns_its_user_and_refuses_a_wrong_token() {
-    let db = helpers::sqlite_db();
-    let app = helpers::spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let app = TestApp::spawn().await;
     // A drill of "AD down" a month ahead; its participants come from the scenario.
-    app.login_demo("lars-nielsen").await;
+    app.login_as("lars-nielsen").await;
     let occurrence = app.planned_occurrence("ad-nede").await;
     let (_, page) = app.page("/plans/example-kommune/calendar").await;
     assert!(
@@ -541,8 +540,7 @@ async fn the_calendar_feed_parses_holds_what_concerns_its_user_and_refuses_a_wro
     );
 
     // A system owner's feed: the reviews of the sections they own or deputise for only.
-    let owner = app.second_client();
-    owner.login_demo("jesper-moeller").await;
+    let owner = app.signed_in("jesper-moeller").await;
     let path = feed_url(&owner).await;
     // The feed needs no session: a calendar client has only the address.
     let anonymous = reqwest::Client::new();
@@ -615,15 +613,15 @@ async fn the_calendar_feed_parses_holds_what_concerns_its_user_and_refuses_a_wro
         .await
         .unwrap();
     assert_eq!(new.status().as_u16(), 200);
-    db.cleanup().await;
 }
 
 #[tokio::test]
 async fn completeness_names_what_is_missing_and_the_evidence_file_holds_the_record() {
     let db = helpers::sqlite_db();
-    let app = helpers::spawn_app(&db.url, &helpers::repo().join("plans")).await;
-    let conn = store::connect(&db.url).await.unwrap();
-    app.login_demo("lars-nielsen").await;
+    let url = db.url.clone();
+    let app = TestApp::spawn_on(db, &helpers::plans()).await;
+    let conn = store::connect(&url).await.unwrap();
+    app.login_as("lars-nielsen").await;
     let class_of = |page: &str, id: &str| {
         let at = page.find(&format!("id=\"check-{id}\"")).unwrap();
         let open = page[..at].rfind("class=\"").unwrap() + "class=\"".len();
@@ -653,8 +651,7 @@ async fn completeness_names_what_is_missing_and_the_evidence_file_holds_the_reco
         .post_form("/plans/example-kommune/systems/vmware/reviewed", &[])
         .await;
     assert_eq!(response.status().as_u16(), 303);
-    let approver = app.second_client();
-    approver.login_demo("mette-holm").await;
+    let approver = app.signed_in("mette-holm").await;
     let approved = approver
         .post_form(
             "/plans/example-kommune/approve",
@@ -695,8 +692,7 @@ async fn completeness_names_what_is_missing_and_the_evidence_file_holds_the_reco
         );
     }
     // It names who did what: not for every reader.
-    let viewer = app.second_client();
-    viewer.login_demo("michael-skov").await;
+    let viewer = app.signed_in("michael-skov").await;
     assert_eq!(
         viewer
             .get("/plans/example-kommune/evidence")
@@ -705,5 +701,4 @@ async fn completeness_names_what_is_missing_and_the_evidence_file_holds_the_reco
             .as_u16(),
         403
     );
-    db.cleanup().await;
 }

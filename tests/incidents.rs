@@ -1,19 +1,19 @@
 //! Incident mode over HTTP against a real server: activating the plan, marking systems down and
 //! recovered, the affected set and the recovery order, ticking steps (audited, once however many
 //! devices tick at once), notes, standing down, closing (once) and the report; live updates
-//! between two clients; and the offline runbook.
+//! between two clients; alerting the call tree, findings as action items and pocket plans; and
+//! the offline runbook.
 
 mod helpers;
 
 use std::time::{Duration, Instant};
 
-use helpers::{TestApp, location, spawn_app};
+use helpers::{TestApp, location};
 
 /// A server with the example plan approved as version 1, and the incident lead signed in.
-async fn approved_app(db: &helpers::TestDb) -> TestApp {
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
-    let approver = app.second_client();
-    approver.login_demo("mette-holm").await;
+async fn approved_app(db: helpers::TestDb) -> TestApp {
+    let app = TestApp::spawn_on(db, &helpers::plans()).await;
+    let approver = app.signed_in("mette-holm").await;
     let response = approver
         .post_form(
             "/plans/example-kommune/approve",
@@ -21,7 +21,7 @@ async fn approved_app(db: &helpers::TestDb) -> TestApp {
         )
         .await;
     assert_eq!(response.status().as_u16(), 303);
-    app.login_demo("anne-kjaer").await;
+    app.login_as("anne-kjaer").await;
     app
 }
 
@@ -41,10 +41,10 @@ fn position(page: &str, needle: &str) -> usize {
 #[tokio::test]
 async fn an_incident_is_opened_worked_stood_down_closed_once_and_reported() {
     for db in helpers::databases().await {
-        let app = approved_app(&db).await;
+        let backend = db.backend;
+        let app = approved_app(db).await;
         // A viewer reads but does not activate the plan.
-        let viewer = app.second_client();
-        viewer.login_demo("michael-skov").await;
+        let viewer = app.signed_in("michael-skov").await;
         assert_eq!(
             open(&viewer, "Prøve", "", &["ad"]).await.status().as_u16(),
             403
@@ -67,7 +67,7 @@ async fn an_incident_is_opened_worked_stood_down_closed_once_and_reported() {
             .format("%Y-%m-%dT%H:%M")
             .to_string();
         let response = open(&app, "AD svarer ikke", &started, &["ad"]).await;
-        assert_eq!(response.status().as_u16(), 303, "{}", db.backend);
+        assert_eq!(response.status().as_u16(), 303, "{backend}");
         let incident = location(&response);
         let (status, page) = app.page(&incident).await;
         assert_eq!(status, 200);
@@ -117,8 +117,7 @@ async fn an_incident_is_opened_worked_stood_down_closed_once_and_reported() {
         let (_, page) = app.page(&incident).await;
         assert!(page.contains("udført af anne-kjaer"), "{page}");
         // Two devices tick the same step at the same moment: one tick.
-        let other = app.second_client();
-        other.login_demo("sofie-andersen").await;
+        let other = app.signed_in("sofie-andersen").await;
         let (csrf_a, csrf_b) = (app.csrf().await, other.csrf().await);
         let fields = |csrf: &str| {
             vec![
@@ -138,8 +137,7 @@ async fn an_incident_is_opened_worked_stood_down_closed_once_and_reported() {
         assert_eq!(
             page.matches("Active Directory: trin 2 udført").count(),
             1,
-            "{}",
-            db.backend
+            "{backend}"
         );
         let r = app
             .post_form(&ticks, &[("system", "ad"), ("step", "0"), ("done", "0")])
@@ -156,8 +154,7 @@ async fn an_incident_is_opened_worked_stood_down_closed_once_and_reported() {
         let r = viewer.submit(&ticks, &fields(&csrf_v)).await;
         assert_eq!(r.status().as_u16(), 403);
         // Ticks are in the audit log.
-        let coordinator = app.second_client();
-        coordinator.login_demo("lars-nielsen").await;
+        let coordinator = app.signed_in("lars-nielsen").await;
         let (_, audit) = coordinator.page("/audit").await;
         assert!(audit.contains("incident-tick") && audit.contains("incident-untick"));
 
@@ -206,7 +203,6 @@ async fn an_incident_is_opened_worked_stood_down_closed_once_and_reported() {
             report.contains("RTO overholdt for 1, overskredet for 1, ikke registreret for 0"),
             "{report}"
         );
-        db.cleanup().await;
     }
 }
 
@@ -240,11 +236,9 @@ async fn next_change(
 
 #[tokio::test]
 async fn two_people_on_the_same_incident_see_each_others_ticks_within_two_seconds() {
-    let db = helpers::sqlite_db();
-    let app = approved_app(&db).await;
+    let app = approved_app(helpers::sqlite_db()).await;
     let incident = location(&open(&app, "Netværket er nede", "", &["ad"]).await);
-    let other = app.second_client();
-    other.login_demo("sofie-andersen").await;
+    let other = app.signed_in("sofie-andersen").await;
 
     // The first event says where the incident stands. The stream is never compressed, so no
     // event waits in an encoder's buffer.
@@ -308,8 +302,7 @@ async fn two_people_on_the_same_incident_see_each_others_ticks_within_two_second
 
 #[tokio::test]
 async fn the_offline_runbook_holds_every_system_and_refers_to_nothing_outside_itself() {
-    let db = helpers::sqlite_db();
-    let app = approved_app(&db).await;
+    let app = approved_app(helpers::sqlite_db()).await;
     // Written on approval.
     let file = app.runbook_dir.join("beredskabsplan-example-kommune.html");
     let html = std::fs::read_to_string(&file).expect("the runbook written on approval");
@@ -350,8 +343,7 @@ async fn the_offline_runbook_holds_every_system_and_refers_to_nothing_outside_it
             .contains("beredskabsplan-example-kommune.html")
     );
     // The page says so, and marks a draft changed since.
-    let coordinator = app.second_client();
-    coordinator.login_demo("lars-nielsen").await;
+    let coordinator = app.signed_in("lars-nielsen").await;
     let mut fields = coordinator.system_form("example-kommune", "ad").await;
     helpers::set(&mut fields, "workaround", "Ny nødprocedure i kladden");
     coordinator
@@ -369,8 +361,7 @@ async fn the_offline_runbook_holds_every_system_and_refers_to_nothing_outside_it
 
 #[tokio::test]
 async fn the_call_tree_is_alerted_findings_become_action_items_and_pocket_plans_are_made() {
-    let db = helpers::sqlite_db();
-    let app = approved_app(&db).await;
+    let app = approved_app(helpers::sqlite_db()).await;
     let incident = location(&open(&app, "Ransomware på filserverne", "", &["filservere"]).await);
 
     // Alerting: one mail to each person in the call tree, recorded on the timeline.
@@ -390,8 +381,7 @@ async fn the_call_tree_is_alerted_findings_become_action_items_and_pocket_plans_
     let (_, page) = app.page(&incident).await;
     assert!(page.contains(&format!("Varslingstræet varslet ({call_tree} mails)")));
     // Only those who lead incidents alert.
-    let owner = app.second_client();
-    owner.login_demo("jesper-moeller").await;
+    let owner = app.signed_in("jesper-moeller").await;
     assert_eq!(
         owner
             .post_form(&format!("{incident}/alert"), &[])

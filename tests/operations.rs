@@ -4,7 +4,7 @@ mod helpers;
 
 use std::collections::HashMap;
 
-use helpers::{ADMIN_PASSWORD, spawn_app_with};
+use helpers::TestApp;
 
 const TOKEN: &str = "scrape-token-for-tests";
 
@@ -37,17 +37,18 @@ async fn scrape(app: &helpers::TestApp, token: Option<&str>) -> (u16, String, St
 #[tokio::test]
 async fn metrics_count_requests_by_route_and_show_the_outbox_and_the_scheduler() {
     for db in helpers::databases().await {
-        let app = spawn_app_with(&db.url, &helpers::repo().join("plans"), |c| {
+        let (backend, url) = (db.backend, db.url.clone());
+        let app = TestApp::spawn_on_with(db, &helpers::plans(), |c| {
             c.metrics_token = Some(TOKEN.into());
         })
         .await;
 
         // Without the token, or with another, nothing is shown.
         let scraper = app.second_client();
-        assert_eq!(scrape(&scraper, None).await.0, 401, "{}", db.backend);
+        assert_eq!(scrape(&scraper, None).await.0, 401, "{backend}");
         assert_eq!(scrape(&scraper, Some("wrong")).await.0, 401);
 
-        app.login("admin", ADMIN_PASSWORD).await;
+        app.login_as("admin").await;
         for _ in 0..2 {
             assert_eq!(app.page("/plans/example-kommune").await.0, 200);
         }
@@ -84,7 +85,7 @@ async fn metrics_count_requests_by_route_and_show_the_outbox_and_the_scheduler()
             "a path leaked into the labels"
         );
         // The outbox as the database holds it.
-        let conn = beredskab::store::connect(&db.url).await.unwrap();
+        let conn = beredskab::store::connect(&url).await.unwrap();
         let (by_state, _) = beredskab::store::outbox::depth(&conn, chrono::Utc::now())
             .await
             .unwrap();
@@ -100,7 +101,5 @@ async fn metrics_count_requests_by_route_and_show_the_outbox_and_the_scheduler()
         assert!(get("beredskab_scheduler_last_pass_timestamp_seconds") > 1.7e9);
         let rss = get("beredskab_process_resident_memory_bytes");
         assert!(rss > 1e6 && rss < 4e9, "resident memory {rss}");
-        drop(app);
-        db.cleanup().await;
     }
 }

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use helpers::spawn_app;
+use helpers::TestApp;
 
 fn schemathesis() -> Option<PathBuf> {
     if let Ok(path) = std::env::var("SCHEMATHESIS") {
@@ -41,8 +41,7 @@ async fn schemathesis_finds_nothing_wrong_with_the_api() {
         println!("skipped: schemathesis is not installed (pip install schemathesis)");
         return;
     };
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let app = TestApp::spawn().await;
     let workdir = tempfile::tempdir().unwrap();
     for user in ["lars-nielsen", "mette-holm"] {
         let token = app.api_token(user).await;

@@ -1,14 +1,15 @@
 //! Security sweeps over the whole server: every route is in the access matrix, every change
-//! needs the session's CSRF token, every page carries the security headers, stored script in
-//! every text field comes out escaped (pages, offline copy, reports, mail), and injection
-//! attempts through every filter change nothing.
+//! needs the session's CSRF token (and a form without it is refused with a page that says so),
+//! every page carries the security headers, stored script in every text field comes out escaped
+//! (pages, offline copy, reports, mail), and injection attempts through every filter change
+//! nothing.
 
 mod helpers;
 
 use std::collections::HashMap;
 
 use helpers::routes::{Body, routes};
-use helpers::{ADMIN_PASSWORD, TestApp, encode, form_fields, location, set, spawn_app, unescape};
+use helpers::{TestApp, encode, form_fields, location, set, unescape};
 
 /// Script in two forms: a script element and an event handler on an element.
 const PAYLOAD: &str = r#"<script>alert("xss")</script><img src=x onerror=alert(1)>"#;
@@ -73,7 +74,7 @@ fn fits(pattern: &str, path: &str) -> bool {
 #[test]
 fn every_route_of_the_server_is_in_the_access_matrix() {
     // Signing in is the one change made before there is a session: its CSRF token comes from
-    // the login page (tests/editing.rs tries it without one, wrong passwords and throttling).
+    // the login page (tests/login.rs tries wrong passwords and throttling).
     let outside = [("POST", "/login")];
     let declared: Vec<_> = declared_routes()
         .into_iter()
@@ -119,13 +120,13 @@ async fn contents(url: &str) -> Vec<(String, Vec<String>)> {
 #[tokio::test]
 async fn every_change_without_the_sessions_csrf_token_is_refused_and_changes_nothing() {
     let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
+    let url = db.url.clone();
+    let app = TestApp::spawn_on(db, &helpers::plans()).await;
     let clients = clients(&app).await;
     // A token that is valid, but for another session.
-    let stranger = app.second_client();
-    stranger.login_demo("anne-kjaer").await;
+    let stranger = app.signed_in("anne-kjaer").await;
     let foreign = stranger.csrf().await;
-    let before = contents(&db.url).await;
+    let before = contents(&url).await;
     let mut wrong = Vec::new();
     let mut tried = 0;
     for (method, path, body, allowed) in routes() {
@@ -169,14 +170,13 @@ async fn every_change_without_the_sessions_csrf_token_is_refused_and_changes_not
         "changes let through:\n{}",
         wrong.join("\n")
     );
-    assert!(before == contents(&db.url).await, "the database changed");
+    assert!(before == contents(&url).await, "the database changed");
 }
 
 #[tokio::test]
 async fn every_page_carries_the_security_headers() {
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
-    app.login("admin", ADMIN_PASSWORD).await;
+    let app = TestApp::spawn().await;
+    app.login_as("admin").await;
     let mut wrong = Vec::new();
     for (method, path, _, _) in routes() {
         if method != "GET" || path.ends_with("/live") {
@@ -250,8 +250,9 @@ fn poison(value: &mut serde_json::Value) {
 #[tokio::test]
 async fn script_stored_in_every_text_field_comes_out_escaped_everywhere() {
     let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
-    app.login_demo("lars-nielsen").await;
+    let url = db.url.clone();
+    let app = TestApp::spawn_on(db, &helpers::plans()).await;
+    app.login_as("lars-nielsen").await;
 
     // The plan: every text field of a system, every plan section, a person's name.
     let api = "/api/v1/plans/example-kommune/systems/ad";
@@ -284,8 +285,7 @@ async fn script_stored_in_every_text_field_comes_out_escaped_everywhere() {
     let r = app.submit(person, &fields).await;
     assert_eq!(r.status().as_u16(), 303, "{}", r.text().await.unwrap());
     // Approved, so that the runbook and its offline copy show it.
-    let approver = app.second_client();
-    approver.login_demo("mette-holm").await;
+    let approver = app.signed_in("mette-holm").await;
     let r = approver
         .post_form(
             "/plans/example-kommune/approve",
@@ -434,7 +434,7 @@ async fn script_stored_in_every_text_field_comes_out_escaped_everywhere() {
         }
     }
     // The mail: subjects and both bodies of every message queued.
-    let conn = beredskab::store::connect(&db.url).await.unwrap();
+    let conn = beredskab::store::connect(&url).await.unwrap();
     let messages = beredskab::store::outbox::recent(&conn, 1000).await.unwrap();
     assert!(
         messages.iter().any(|m| m.kind == "invitation")
@@ -466,8 +466,9 @@ async fn script_stored_in_every_text_field_comes_out_escaped_everywhere() {
 #[tokio::test]
 async fn injection_through_every_filter_and_search_is_treated_as_text() {
     let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
-    app.login("admin", ADMIN_PASSWORD).await;
+    let url = db.url.clone();
+    let app = TestApp::spawn_on(db, &helpers::plans()).await;
+    app.login_as("admin").await;
     // Something in the audit log to find.
     let r = app
         .post_form("/plans/example-kommune/systems/ad/reviewed", &[])
@@ -484,7 +485,7 @@ async fn injection_through_every_filter_and_search_is_treated_as_text() {
         "\\",
         "\u{0}",
     ];
-    let before = contents(&db.url).await;
+    let before = contents(&url).await;
     let filters = [
         "/plans/example-kommune?q=",
         "/plans/example-kommune?crit=",
@@ -534,5 +535,34 @@ async fn injection_through_every_filter_and_search_is_treated_as_text() {
         1,
         "only the header line: {injected}"
     );
-    assert!(before == contents(&db.url).await, "the database changed");
+    assert!(before == contents(&url).await, "the database changed");
+}
+
+#[tokio::test]
+async fn forms_without_the_sessions_csrf_token_are_refused() {
+    let app = TestApp::spawn().await;
+    app.login_as("jesper-moeller").await;
+    let mut fields = app.system_form("example-kommune", "vmware").await;
+    set(&mut fields, "name", "Changed without a token");
+    for token in ["", "0000"] {
+        set(&mut fields, "csrf", token);
+        let response = app
+            .submit("/plans/example-kommune/systems/vmware/edit", &fields)
+            .await;
+        assert_eq!(response.status().as_u16(), 403);
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap()
+                .contains("Formularen er udløbet")
+        );
+    }
+    fields.retain(|(k, _)| k != "csrf");
+    let response = app
+        .submit("/plans/example-kommune/systems/vmware/edit", &fields)
+        .await;
+    assert_eq!(response.status().as_u16(), 403);
+    let (_, page) = app.page("/plans/example-kommune/systems/vmware").await;
+    assert!(!page.contains("Changed without a token"));
 }

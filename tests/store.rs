@@ -44,7 +44,6 @@ async fn folder_import_export_parse_gives_back_the_same_plan() {
             before
         );
         db.close().await.unwrap();
-        test_db.cleanup().await;
     }
 }
 
@@ -67,7 +66,6 @@ async fn importing_the_same_plan_twice_changes_nothing() {
         );
         assert_eq!(store::plan_ids(&db).await.unwrap(), vec![plan.id.clone()]);
         db.close().await.unwrap();
-        test_db.cleanup().await;
     }
 }
 
@@ -96,7 +94,6 @@ async fn importing_a_changed_plan_replaces_the_stored_one() {
             Some(changed.clone())
         );
         db.close().await.unwrap();
-        test_db.cleanup().await;
     }
 }
 
@@ -130,7 +127,6 @@ async fn a_failing_import_leaves_the_stored_plan_untouched() {
         assert!(store::import_plan(&db, &fresh).await.is_err());
         assert_eq!(store::load_plan(&db, &fresh.id).await.unwrap(), None);
         db.close().await.unwrap();
-        test_db.cleanup().await;
     }
 }
 
@@ -145,7 +141,6 @@ async fn migrations_run_twice_and_down_cleanly() {
         store::migrate(&db).await.unwrap();
         assert_eq!(store::plan_ids(&db).await.unwrap(), vec![]);
         db.close().await.unwrap();
-        test_db.cleanup().await;
     }
 }
 
@@ -203,6 +198,5 @@ async fn concurrent_imports_from_two_processes_wait_their_turn_instead_of_failin
         for db in pools {
             db.close().await.unwrap();
         }
-        test_db.cleanup().await;
     }
 }

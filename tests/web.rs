@@ -2,31 +2,28 @@
 
 mod helpers;
 
-use helpers::{TestApp, spawn_app};
+use helpers::TestApp;
 
-/// One server per database, on the example plan.
-async fn apps() -> Vec<(TestApp, helpers::TestDb)> {
-    let mut out = Vec::new();
-    for db in helpers::databases().await {
-        let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
-        app.login("admin", helpers::ADMIN_PASSWORD).await;
-        out.push((app, db));
+/// One server per database, on the example plan, with the administrator signed in.
+async fn apps() -> Vec<(TestApp, &'static str)> {
+    let apps = helpers::apps().await;
+    for (app, _) in &apps {
+        app.login_as("admin").await;
     }
-    out
+    apps
 }
 
 #[tokio::test]
 async fn health_check_answers_ok() {
-    for (app, db) in apps().await {
+    for (app, backend) in apps().await {
         let (status, body) = app.page("/healthz").await;
-        assert_eq!((status, body.as_str()), (200, "ok"), "{}", db.backend);
-        db.cleanup().await;
+        assert_eq!((status, body.as_str()), (200, "ok"), "{backend}");
     }
 }
 
 #[tokio::test]
 async fn an_empty_database_gets_the_example_plan_and_the_front_page_leads_to_it() {
-    for (app, db) in apps().await {
+    for (app, backend) in apps().await {
         let response = app.get("/").await;
         assert_eq!(response.status().as_u16(), 303);
         assert_eq!(response.headers()["location"], "/plans/example-kommune");
@@ -35,8 +32,7 @@ async fn an_empty_database_gets_the_example_plan_and_the_front_page_leads_to_it(
         assert!(page.contains("<html lang=\"da\">"));
         assert!(
             page.contains("36 systemer · 0 fejl · 38 advarsler"),
-            "{}",
-            db.backend
+            "{backend}"
         );
         assert!(page.contains("Viser 36 af 36 systemer"));
         // Findings are shown beside the system they concern.
@@ -44,15 +40,13 @@ async fn an_empty_database_gets_the_example_plan_and_the_front_page_leads_to_it(
         // Danish durations and dates.
         assert!(page.contains("<td class=\"nowrap\" data-label=\"RTO\">1 t.</td>"));
         assert!(page.contains("30. september 2026"));
-        db.cleanup().await;
     }
 }
 
 #[tokio::test]
 async fn the_overview_filters_and_sorts_without_javascript() {
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
-    app.login("admin", helpers::ADMIN_PASSWORD).await;
+    let app = TestApp::spawn().await;
+    app.login_as("admin").await;
     let (_, page) = app.page("/plans/example-kommune?crit=4").await;
     assert!(page.contains("Viser 1 af 36 systemer"), "{page}");
     assert!(page.contains("/systems/print\""));
@@ -74,9 +68,8 @@ async fn the_overview_filters_and_sorts_without_javascript() {
 
 #[tokio::test]
 async fn the_language_choice_is_remembered() {
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
-    app.login("admin", helpers::ADMIN_PASSWORD).await;
+    let app = TestApp::spawn().await;
+    app.login_as("admin").await;
     let response = app
         .get("/lang/en?next=/plans/example-kommune%3Fcrit%3D1")
         .await;
@@ -98,9 +91,8 @@ async fn the_language_choice_is_remembered() {
 
 #[tokio::test]
 async fn the_system_page_shows_the_whole_section() {
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
-    app.login("admin", helpers::ADMIN_PASSWORD).await;
+    let app = TestApp::spawn().await;
+    app.login_as("admin").await;
     let (status, page) = app.page("/plans/example-kommune/systems/ad").await;
     assert_eq!(status, 200);
     assert!(page.contains("<h1>Active Directory"));
@@ -115,9 +107,8 @@ async fn the_system_page_shows_the_whole_section() {
 
 #[tokio::test]
 async fn unknown_pages_get_a_404_page() {
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &helpers::repo().join("plans")).await;
-    app.login("admin", helpers::ADMIN_PASSWORD).await;
+    let app = TestApp::spawn().await;
+    app.login_as("admin").await;
     for path in [
         "/plans/example-kommune/systems/nope",
         "/plans/nope",
@@ -141,9 +132,8 @@ async fn text_from_the_plan_is_escaped_everywhere() {
         "name = \"<script>alert('æøå')</script> \\\"ESDH\\\"\"",
     );
     std::fs::write(&path, text).unwrap();
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &plans).await;
-    app.login("admin", helpers::ADMIN_PASSWORD).await;
+    let app = TestApp::spawn_on(helpers::sqlite_db(), &plans).await;
+    app.login_as("admin").await;
     for url in [
         "/plans/mini",
         "/plans/mini/systems/esdh",
@@ -165,9 +155,8 @@ async fn with_several_plans_the_front_page_lists_them() {
     let plans = tmp.path().join("plans");
     helpers::mini_plan_in(&plans, "alpha");
     helpers::mini_plan_in(&plans, "beta");
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, &plans).await;
-    app.login("admin", helpers::ADMIN_PASSWORD).await;
+    let app = TestApp::spawn_on(helpers::sqlite_db(), &plans).await;
+    app.login_as("admin").await;
     let (status, page) = app.page("/").await;
     assert_eq!(status, 200);
     assert!(page.contains("<h1>Beredskabsplaner</h1>"), "{page}");
@@ -190,9 +179,8 @@ async fn a_large_plan_is_listed_a_hundred_systems_a_page_with_every_filter_kept(
         )
         .unwrap();
     }
-    let db = helpers::sqlite_db();
-    let app = spawn_app(&db.url, dir.path()).await;
-    app.login("admin", helpers::ADMIN_PASSWORD).await;
+    let app = TestApp::spawn_on(helpers::sqlite_db(), dir.path()).await;
+    app.login_as("admin").await;
     let rows = |page: &str| page.matches("<tr").count() - 1;
 
     let (status, first) = app.page("/plans/stor?sort=name").await;

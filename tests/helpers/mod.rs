@@ -57,6 +57,11 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The repository's plans folder (the example municipality's plan), as test servers import it.
+pub fn plans() -> PathBuf {
+    repo().join("plans")
+}
+
 /// The example municipality's plan.
 pub fn example_plan() -> PathBuf {
     repo().join("plans/example-kommune")
@@ -82,7 +87,7 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// A database for one test; PostgreSQL databases are dropped by `cleanup`.
+/// A database for one test; a PostgreSQL database is dropped with the value.
 pub struct TestDb {
     pub backend: &'static str,
     pub url: String,
@@ -172,6 +177,17 @@ pub async fn databases() -> Vec<TestDb> {
     dbs
 }
 
+/// One server per database of `databases`, each with the example plan and owning its database,
+/// with the name of the database's backend.
+pub async fn apps() -> Vec<(TestApp, &'static str)> {
+    let mut out = Vec::new();
+    for db in databases().await {
+        let backend = db.backend;
+        out.push((TestApp::spawn_on(db, &plans()).await, backend));
+    }
+    out
+}
+
 /// A running server on a free loopback port, stopped when dropped.
 pub struct TestApp {
     pub address: String,
@@ -228,27 +244,47 @@ impl TestApp {
         assert_eq!(status, 303, "login as {username}");
     }
 
+    /// Logs in as `admin` or a demo account (a person of the example plan), with the password
+    /// every test server gives them.
+    pub async fn login_as(&self, username: &str) {
+        let password = if username == "admin" {
+            ADMIN_PASSWORD
+        } else {
+            DEMO_PASSWORD
+        };
+        self.login(username, password).await;
+    }
+
     /// Submits the login form; returns the status.
     pub async fn try_login(&self, username: &str, password: &str) -> u16 {
-        let (_, page) = self.page("/login").await;
-        let csrf = csrf_of(&page);
-        self.client
-            .post(format!("{}/login", self.address))
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("username", username),
-                ("password", password),
-            ])
-            .send()
+        self.submit_login(username, password, &[])
             .await
-            .unwrap()
             .status()
             .as_u16()
     }
 
-    /// Logs in as a demo account (a person of the example plan).
-    pub async fn login_demo(&self, username: &str) {
-        self.login(username, DEMO_PASSWORD).await;
+    /// Submits the login form with the login page's CSRF token and the `extra` fields (such as
+    /// `next`); returns the response.
+    pub async fn submit_login(
+        &self,
+        username: &str,
+        password: &str,
+        extra: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let (_, page) = self.page("/login").await;
+        let csrf = csrf_of(&page);
+        let mut fields = vec![
+            ("csrf", csrf.as_str()),
+            ("username", username),
+            ("password", password),
+        ];
+        fields.extend_from_slice(extra);
+        self.client
+            .post(format!("{}/login", self.address))
+            .form(&fields)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// The CSRF token of the current session, read from a page's forms.
@@ -317,10 +353,8 @@ impl TestApp {
     /// nobody for "").
     pub async fn signed_in(&self, username: &str) -> TestApp {
         let client = self.second_client();
-        match username {
-            "" => {}
-            "admin" => client.login("admin", ADMIN_PASSWORD).await,
-            demo => client.login_demo(demo).await,
+        if !username.is_empty() {
+            client.login_as(username).await;
         }
         client
     }
@@ -338,7 +372,9 @@ pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 /// The password of every demo account in tests.
 pub const DEMO_PASSWORD: &str = "demo-password-for-tests";
 
-/// Starts the server against `database_url`, importing the plan folders under `plans_dir`.
+/// Starts the server against `database_url`, importing the plan folders under `plans_dir`. For
+/// a database the test keeps (to use after the server has stopped, or for a second server);
+/// otherwise `TestApp::spawn_on` gives the server a database to own.
 pub async fn spawn_app(database_url: &str, plans_dir: &Path) -> TestApp {
     spawn_app_with(database_url, plans_dir, |_| {}).await
 }
@@ -389,9 +425,8 @@ pub async fn spawn_app_with(
 }
 
 impl TestApp {
-    /// A server on a database of its own (SQLite; PostgreSQL when `TEST_POSTGRES_URL` is set
-    /// and `postgres` is asked for), dropped when the test ends, with the plan folders of
-    /// `plans_dir`.
+    /// A server that owns `db` (dropped with the server, also when the test panics), with the
+    /// plan folders of `plans_dir`.
     pub async fn spawn_on(db: TestDb, plans_dir: &Path) -> TestApp {
         TestApp::spawn_on_with(db, plans_dir, |_| {}).await
     }
@@ -409,7 +444,7 @@ impl TestApp {
 
     /// A server on a fresh SQLite database with the example plan.
     pub async fn spawn() -> TestApp {
-        TestApp::spawn_on(sqlite_db(), &example_plan()).await
+        TestApp::spawn_on(sqlite_db(), &plans()).await
     }
 
     /// Runs the scheduler's jobs and then the mail worker once, as the running server would
