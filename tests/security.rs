@@ -20,10 +20,22 @@ const RAW: [&str; 2] = ["<script>alert(", "<img src=x onerror"];
 /// the `/api/v1` prefix the API router is nested under.
 fn declared_routes() -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for entry in std::fs::read_dir(helpers::repo().join("src/web")).unwrap() {
-        let path = entry.unwrap().path();
+    let web = helpers::repo().join("src/web");
+    let mut files = Vec::new();
+    let mut folders = vec![web.clone()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    for path in files {
         let source = std::fs::read_to_string(&path).unwrap();
-        let prefix = if path.ends_with("api.rs") {
+        let prefix = if path.starts_with(web.join("api")) {
             "/api/v1"
         } else {
             ""

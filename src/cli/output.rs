@@ -1,0 +1,208 @@
+//! What the commands print: progress on a terminal, the findings of a plan folder as text or
+//! JSON, and an outage's assessment.
+
+use super::*;
+
+/// A progress bar on standard error for work that can take a while on a large plan (reading or
+/// writing 10,000 system files, one large transaction). Drawn only when standard error is a
+/// terminal, so scripts and logs see nothing of it.
+pub(super) struct Progress(indicatif::ProgressBar);
+
+impl Progress {
+    /// A bar for `what`, counting items once the total is known.
+    pub(super) fn new(what: &str) -> Self {
+        let style =
+            indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({elapsed})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> ");
+        Progress::styled(what, style)
+    }
+
+    /// A spinner for one step whose progress cannot be counted.
+    pub(super) fn busy(what: &str) -> Self {
+        let style = indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner());
+        let progress = Progress::styled(what, style);
+        progress
+            .0
+            .enable_steady_tick(std::time::Duration::from_millis(120));
+        progress
+    }
+
+    fn styled(what: &str, style: indicatif::ProgressStyle) -> Self {
+        let bar =
+            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+        bar.set_style(style);
+        bar.set_message(what.to_string());
+        Progress(bar)
+    }
+
+    pub(super) fn at(&self, done: usize, total: usize) {
+        self.0.set_length(total as u64);
+        self.0.set_position(done as u64);
+    }
+
+    /// Clears the bar, so the command's own output follows on a clean line.
+    pub(super) fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+/// Reads a plan folder; `None` (after printing why) when the folder cannot be read at all.
+pub(super) fn load(dir: &Path, today: Option<NaiveDate>) -> anyhow::Result<Option<LoadedPlan>> {
+    let today = today.unwrap_or_else(|| Local::now().date_naive());
+    let bar = Progress::new("reading system files");
+    let loaded = plan_files::load_with_progress(dir, today, &mut |done, total| bar.at(done, total));
+    bar.finish();
+    match loaded {
+        Ok(loaded) => Ok(Some(loaded)),
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(None)
+        }
+    }
+}
+
+pub(super) fn print_errors_to_stderr(loaded: &LoadedPlan) {
+    for f in loaded.errors() {
+        eprintln!("error[{}] {f}", f.finding.code);
+    }
+}
+
+pub(super) fn finding_json(f: &Located) -> Value {
+    json!({
+        "code": f.finding.code.as_str(),
+        "system": f.finding.system().map(|s| s.as_str()),
+        "systems": f.finding.systems.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        "file": f.file.display().to_string(),
+        "line": f.line,
+        "field": f.finding.field,
+        "message": f.finding.message,
+    })
+}
+
+pub(super) fn print_findings(loaded: &LoadedPlan, format: Format) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            let value = json!({
+                "errors": loaded.errors().map(finding_json).collect::<Vec<_>>(),
+                "warnings": loaded.warnings().map(finding_json).collect::<Vec<_>>(),
+            });
+            writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
+        }
+        Format::Text => {
+            for f in &loaded.findings {
+                let kind = match f.severity() {
+                    analysis::Severity::Error => "error",
+                    analysis::Severity::Warning => "warning",
+                };
+                writeln!(out, "{kind}[{}] {f}", f.finding.code)?;
+            }
+            let errors = loaded.errors().count();
+            let warnings = loaded.warnings().count();
+            let systems = loaded.plan.as_ref().map_or(0, |p| p.systems.len());
+            writeln!(
+                out,
+                "{systems} systems: {errors} error{}, {warnings} warning{}",
+                plural(errors),
+                plural(warnings)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn ids(list: &[SystemId]) -> Vec<&str> {
+    list.iter().map(SystemId::as_str).collect()
+}
+
+pub(super) fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+pub(super) fn print_assessment(
+    plan: &crate::domain::Plan,
+    a: &Assessment,
+    format: Format,
+    full_outage: bool,
+) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            let minutes = |d: Option<Duration>| d.map(Duration::minutes);
+            let value = json!({
+                "down": ids(&a.down),
+                "affected": ids(&a.affected),
+                "recovery_order": ids(&a.recovery_order),
+                "systems": a.systems.iter().map(|s| json!({
+                    "id": s.id.as_str(),
+                    "rto_minutes": minutes(s.rto),
+                    "required_rto_minutes": minutes(s.required_rto),
+                    "earliest_recovery_minutes": s.earliest_recovery.minutes(),
+                    "feasible": s.feasible,
+                })).collect::<Vec<_>>(),
+            });
+            writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
+        }
+        Format::Text => {
+            if full_outage {
+                writeln!(out, "Full outage: all {} systems down", a.down.len())?;
+            } else {
+                writeln!(out, "Down: {}", ids(&a.down).join(", "))?;
+                writeln!(
+                    out,
+                    "Affected through dependencies ({}): {}",
+                    a.affected.len(),
+                    ids(&a.affected).join(", ")
+                )?;
+            }
+            writeln!(out)?;
+            let width = a
+                .systems
+                .iter()
+                .map(|s| s.id.as_str().len())
+                .max()
+                .unwrap_or(6)
+                .max(6);
+            writeln!(
+                out,
+                "{:>3}  {:<width$}  {:>4}  {:>8}  {:>12}  {:>9}  feasible",
+                "#", "system", "crit", "RTO", "required RTO", "earliest"
+            )?;
+            let show = |d: Option<Duration>| d.map_or("-".to_string(), |d| d.to_string());
+            let mut infeasible = 0;
+            for (i, s) in a.systems.iter().enumerate() {
+                let crit = plan
+                    .system(s.id.as_str())
+                    .map_or(0, |sys| sys.criticality.level());
+                let verdict = match s.feasible {
+                    Some(true) => "yes",
+                    Some(false) => {
+                        infeasible += 1;
+                        "NO"
+                    }
+                    None => "-",
+                };
+                writeln!(
+                    out,
+                    "{:>3}  {:<width$}  {:>4}  {:>8}  {:>12}  {:>9}  {verdict}",
+                    i + 1,
+                    s.id.as_str(),
+                    crit,
+                    show(s.rto),
+                    show(s.required_rto),
+                    s.earliest_recovery.to_string(),
+                )?;
+            }
+            writeln!(out)?;
+            writeln!(
+                out,
+                "{} of {} affected systems cannot be recovered within their RTO",
+                infeasible,
+                a.systems.len()
+            )?;
+        }
+    }
+    Ok(())
+}
