@@ -3,28 +3,34 @@
 //!
 //! Reading never stops at the first problem: every file is read, every field converted, and the
 //! analysis runs on whatever could be read, so one `validate` run shows everything to fix.
+//!
+//! This module reads and writes a plan folder; `files` holds the file access (what may be read,
+//! how a file is written), `locate` the TOML parsing and the lines of fields, `raw` the files'
+//! own shapes, `scenarios` the scenario library's folder.
 
+mod files;
+mod locate;
 mod raw;
 pub mod scenarios;
+
+pub use files::MAX_FILE_BYTES;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::fs;
 use std::io;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use serde::Serialize;
 use toml::Spanned;
-use toml::de::{DeTable, DeValue};
+use toml::de::DeTable;
 
 use crate::domain::analysis::{self, Code, Finding, Severity};
 use crate::domain::{Plan, PlanId, SystemId};
+use files::{Bounds, read_text, remove_others, toml_entries, write_file};
+use locate::{line_of, parse_toml, span_of};
 use raw::{Errors, PlanFile, SystemFile};
-
-/// Files larger than this are refused before they are parsed.
-pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
 /// A finding together with where it comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -125,273 +131,6 @@ fn file_finding(code: Code, path: &Path, line: Option<usize>, message: String) -
         finding: Finding::new(code, vec![], None, message),
         file: path.to_path_buf(),
         line,
-    }
-}
-
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
-}
-
-/// The entries of `folder` whose name ends in `.toml`, sorted; what each one is gets checked
-/// when it is read, so that a folder or pipe of that name is reported, not skipped.
-fn toml_entries(folder: &Path) -> io::Result<Vec<PathBuf>> {
-    let mut paths: Vec<PathBuf> = fs::read_dir(folder)?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    paths.sort();
-    Ok(paths)
-}
-
-/// What a path that is not a regular file is, for the message that refuses it.
-fn not_a_file(file_type: fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if file_type.is_fifo() {
-            return "a named pipe (FIFO), not a file: not read";
-        }
-        if file_type.is_socket() {
-            return "a socket, not a file: not read";
-        }
-        if file_type.is_block_device() || file_type.is_char_device() {
-            return "a device, not a file: not read";
-        }
-    }
-    if file_type.is_dir() {
-        "a folder, not a file: not read"
-    } else {
-        "not a regular file: not read"
-    }
-}
-
-/// Where the files of one folder of a plan (the plan folder itself, `systems/`, `scenarios/`)
-/// may come from: the plan folder, resolved, and whether the folder being read resolves inside
-/// it. Resolved once per folder, so that an ordinary folder costs no look-up per file.
-struct Bounds {
-    root: Option<PathBuf>,
-    folder_inside: bool,
-}
-
-impl Bounds {
-    /// For the plan folder's own files (`plan.toml`).
-    fn plan_folder(root: &Path) -> Bounds {
-        Bounds {
-            root: fs::canonicalize(root).ok(),
-            folder_inside: true,
-        }
-    }
-
-    fn of(root: &Path, folder: &Path) -> Bounds {
-        let root = fs::canonicalize(root).ok();
-        let folder_inside = root
-            .as_ref()
-            .is_some_and(|r| fs::canonicalize(folder).is_ok_and(|f| f.starts_with(r)));
-        Bounds {
-            root,
-            folder_inside,
-        }
-    }
-}
-
-/// Reads a file of a plan folder whole, refusing what is too large or not UTF-8, what
-/// lies outside the folder once symbolic links are followed (the file's or a folder's on the
-/// way, such as `systems/` itself), and anything that is not a regular file (a folder, a named
-/// pipe that would block, a device that never ends).
-fn read_text(path: &Path, bounds: &Bounds) -> Result<String, Located> {
-    let fail = |line, message| Err(file_finding(Code::InvalidFile, path, line, message));
-    let link = match fs::symlink_metadata(path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return fail(None, "file not found".into());
-        }
-        Err(e) => return fail(None, format!("cannot be read: {e}")),
-    };
-    if link.file_type().is_symlink() || !bounds.folder_inside {
-        let target = match fs::canonicalize(path) {
-            Ok(target) => target,
-            Err(_) if link.file_type().is_symlink() => {
-                return fail(None, "a symbolic link to nothing: not read".into());
-            }
-            Err(e) => return fail(None, format!("cannot be read: {e}")),
-        };
-        if !bounds
-            .root
-            .as_ref()
-            .is_some_and(|root| target.starts_with(root))
-        {
-            return fail(
-                None,
-                format!(
-                    "leads to {}, outside the plan folder: not read",
-                    target.display()
-                ),
-            );
-        }
-    }
-    let meta = match fs::metadata(path) {
-        Ok(m) => m,
-        Err(e) => return fail(None, format!("cannot be read: {e}")),
-    };
-    if !meta.is_file() {
-        return fail(None, not_a_file(meta.file_type()).into());
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        return fail(
-            None,
-            format!(
-                "file is {:.1} MB; plan files may be at most {} MB",
-                meta.len() as f64 / 1_048_576.0,
-                MAX_FILE_BYTES / 1_048_576
-            ),
-        );
-    }
-    let bytes = match fs::read(path) {
-        Ok(b) => b,
-        Err(e) => return fail(None, format!("cannot be read: {e}")),
-    };
-    String::from_utf8(bytes).or_else(|e| {
-        let at = e.utf8_error().valid_up_to();
-        let bytes = e.as_bytes();
-        let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
-        fail(
-            Some(line),
-            format!("not valid UTF-8 (byte {at}); save the file as UTF-8"),
-        )
-    })
-}
-
-/// Parses a TOML file into `T`, rejecting unknown fields; the error names field and line.
-fn parse_toml<T: serde::de::DeserializeOwned>(path: &Path, text: &str) -> Result<T, Located> {
-    let fail = |e: toml::de::Error, table: Option<&DeTable>| {
-        let span = e.span();
-        let line = span.as_ref().map(|s| line_of(text, s.start));
-        let field = match (table, span) {
-            (Some(t), Some(s)) => path_at(t, &s),
-            _ => None,
-        };
-        let message = e.message().trim_end().replace('\n', " ");
-        Located {
-            finding: Finding::new(Code::InvalidFile, vec![], field, message),
-            file: path.to_path_buf(),
-            line,
-        }
-    };
-    let table = DeTable::parse(text).map_err(|e| fail(e, None))?;
-    if let Some((span, c)) = control_character(table.get_ref()) {
-        return Err(Located {
-            finding: Finding::new(
-                Code::InvalidFile,
-                vec![],
-                path_at(table.get_ref(), &span),
-                format!(
-                    "holds the control character {}: only tab, CR and LF are allowed in text",
-                    crate::domain::edit::char_code(c)
-                ),
-            ),
-            file: path.to_path_buf(),
-            line: Some(line_of(text, span.start)),
-        });
-    }
-    T::deserialize(toml::de::Deserializer::from(table.clone()))
-        .map_err(|e| fail(e, Some(table.get_ref())))
-}
-
-/// The span of the first text in `table` that holds a character no text may hold (written as an
-/// escape such as `\u0007`; TOML refuses most of them raw), and the character.
-fn control_character(table: &DeTable) -> Option<(Range<usize>, char)> {
-    fn in_value(value: &Spanned<DeValue>) -> Option<(Range<usize>, char)> {
-        match value.get_ref() {
-            DeValue::String(text) => {
-                crate::domain::edit::forbidden_control(text).map(|c| (value.span(), c))
-            }
-            DeValue::Array(items) => items.iter().find_map(in_value),
-            DeValue::Table(t) => control_character(t),
-            _ => None,
-        }
-    }
-    table.iter().find_map(|(key, value)| {
-        crate::domain::edit::forbidden_control(key.get_ref())
-            .map(|c| (key.span(), c))
-            .or_else(|| in_value(value))
-    })
-}
-
-/// The path of the innermost key whose key or value contains `span`, e.g. `recovery_steps[1].role`.
-/// Tables written as `[header]` span only their header, so every table is searched inside.
-fn path_at(table: &DeTable, span: &Range<usize>) -> Option<String> {
-    fn contains(outer: &Range<usize>, inner: &Range<usize>) -> bool {
-        outer.start <= inner.start && inner.end <= outer.end.max(outer.start + 1)
-    }
-    /// The path below `value` (starting with `.` or `[`), if `span` lies inside it.
-    fn inside(value: &Spanned<DeValue>, span: &Range<usize>) -> Option<String> {
-        match value.get_ref() {
-            DeValue::Table(t) => in_table(t, span).map(|p| format!(".{p}")),
-            DeValue::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
-                inside(item, span)
-                    .or_else(|| contains(&item.span(), span).then(String::new))
-                    .map(|rest| format!("[{i}]{rest}"))
-            }),
-            _ => None,
-        }
-    }
-    fn in_table(table: &DeTable, span: &Range<usize>) -> Option<String> {
-        table.iter().find_map(|(key, value)| {
-            let name = key.get_ref();
-            if contains(&key.span(), span) {
-                return Some(name.to_string());
-            }
-            inside(value, span)
-                .map(|rest| format!("{name}{rest}"))
-                .or_else(|| contains(&value.span(), span).then(|| name.to_string()))
-        })
-    }
-    in_table(table, span)
-}
-
-/// The span of the value at `path` (`depends_on[2]`, `supplier.contract_restore`), or of the
-/// deepest part of it that exists.
-fn span_of(table: &DeTable, path: &str) -> Option<Range<usize>> {
-    let mut found: Option<Range<usize>> = None;
-    let mut current: Option<&Spanned<DeValue>> = None;
-    for segment in path.split('.') {
-        let (name, indices) = match segment.find('[') {
-            Some(i) => (&segment[..i], &segment[i..]),
-            None => (segment, ""),
-        };
-        let scope = match current.map(Spanned::get_ref) {
-            None => table,
-            Some(DeValue::Table(t)) => t,
-            _ => return found,
-        };
-        let Some((key, value)) = scope.iter().find(|(k, _)| k.get_ref() == name) else {
-            return found;
-        };
-        found = Some(key.span());
-        current = Some(value);
-        for index in indices.split(['[', ']']).filter(|s| !s.is_empty()) {
-            let item = match (current.map(Spanned::get_ref), index.parse::<usize>()) {
-                (Some(DeValue::Array(a)), Ok(i)) => a.get(i),
-                _ => None,
-            };
-            match item {
-                Some(item) => {
-                    found = Some(item.span());
-                    current = Some(item);
-                }
-                None => return found,
-            }
-        }
-    }
-    // A scalar's own span is more precise than its key's; tables keep the key's line.
-    match current.map(Spanned::get_ref) {
-        Some(DeValue::Table(_)) | None => found,
-        Some(_) => current.map(Spanned::span),
     }
 }
 
@@ -642,28 +381,8 @@ pub fn write_with_progress(
     remove_others(&systems_dir, &keep)
 }
 
-/// Removes the `.toml` files of `folder` whose names are not in `keep`.
-fn remove_others(folder: &Path, keep: &HashSet<String>) -> io::Result<()> {
-    for entry in fs::read_dir(folder)? {
-        let path = entry?.path();
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-        if path.extension().is_some_and(|x| x == "toml") && !name.is_some_and(|n| keep.contains(&n))
-        {
-            fs::remove_file(&path)?;
-        }
-    }
-    Ok(())
-}
-
 fn to_toml<T: Serialize>(value: &T) -> io::Result<String> {
     toml::to_string_pretty(value).map_err(io::Error::other)
-}
-
-/// Writes through a temporary file and a rename, so a file is never left half-written.
-fn write_file(path: &Path, text: &str) -> io::Result<()> {
-    let tmp = path.with_extension("toml.tmp");
-    fs::write(&tmp, text)?;
-    fs::rename(&tmp, path)
 }
 
 #[cfg(test)]
@@ -679,18 +398,5 @@ mod tests {
         );
         assert_eq!(display_field("people[0].roles[1]"), "people[0].roles[1]");
         assert_eq!(display_field("rto"), "rto");
-    }
-
-    #[test]
-    fn spans_are_found_by_path() {
-        let text = "name = \"x\"\ndepends_on = [\"a\",\n  \"b\"]\n[supplier]\nname = \"s\"\ncontract_restore = \"4h\"\n[[recovery_steps]]\ntext = \"t\"\n[[recovery_steps]]\nrole = \"r\"\n";
-        let table = DeTable::parse(text).unwrap();
-        let line = |path| span_of(table.get_ref(), path).map(|s| line_of(text, s.start));
-        assert_eq!(line("name"), Some(1));
-        assert_eq!(line("depends_on[1]"), Some(3));
-        assert_eq!(line("supplier.contract_restore"), Some(6));
-        assert_eq!(line("recovery_steps[1].role"), Some(10));
-        assert_eq!(line("recovery_steps[1].missing"), Some(9));
-        assert_eq!(line("nothing"), None);
     }
 }

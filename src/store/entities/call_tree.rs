@@ -1,0 +1,19 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "call_tree")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub plan_id: String,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub position: i32,
+    pub person_id: String,
+    pub called_by: Option<String>,
+    #[sea_orm(column_type = "Text")]
+    pub note: String,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,42 @@
+//! sea-orm entities, one module per table (see the migrations crate for the schema).
+//! Relations are not declared: plans are loaded table by table, keyed by plan.
+
+// The plan, table by table.
+pub mod call_tree;
+pub mod channels;
+pub mod impact_levels;
+pub mod people;
+pub mod person_roles;
+pub mod plan_criteria;
+pub mod plan_roles;
+pub mod plans;
+pub mod recovery_steps;
+pub mod system_dependencies;
+pub mod systems;
+
+// Approved versions, the audit trail and review reminders.
+pub mod audit_events;
+pub mod plan_versions;
+pub mod review_reminders;
+
+// Accounts, their sessions and calendar feeds.
+pub mod accounts;
+pub mod calendar_feeds;
+pub mod sessions;
+
+// Scenarios and drills.
+pub mod drill_occurrences;
+pub mod drill_records;
+pub mod drill_timeline;
+pub mod drills;
+pub mod scenarios;
+
+// Incidents.
+pub mod incident_events;
+pub mod incident_systems;
+pub mod incident_ticks;
+pub mod incidents;
+
+// Follow-up: action items, and the mail outbox.
+pub mod action_items;
+pub mod outbox;

@@ -1,0 +1,18 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "system_dependencies")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub plan_id: String,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub system_id: String,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub position: i32,
+    pub depends_on: String,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
