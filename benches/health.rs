@@ -52,7 +52,7 @@ async fn seed(db: &sea_orm::DatabaseConnection, systems: &[String]) {
                 schedule: Schedule::Once {
                     at: start.naive_utc(),
                 },
-                time_zone: "UTC".into(),
+                time_zone: chrono_tz::UTC,
                 invite_days_before: 14,
                 created_by: "bench".into(),
                 created_at: start,

@@ -104,7 +104,7 @@ async fn plan_drill(s: &Setup, n: i64) -> chrono::DateTime<Utc> {
         participants: s.participants.clone(),
         location: "Rådhuset".into(),
         schedule: Schedule::Once { at: start },
-        time_zone: "Europe/Copenhagen".into(),
+        time_zone: chrono_tz::Europe::Copenhagen,
         invite_days_before: 14,
         created_by: "bench".into(),
         created_at: Utc::now(),

@@ -93,7 +93,7 @@ async fn drill_of(conn: &DatabaseConnection, schedule: Schedule) -> (i64, Vec<St
         participants: participants.clone(),
         location: "Rådhuset, mødelokale 2".into(),
         schedule,
-        time_zone: "Europe/Copenhagen".into(),
+        time_zone: chrono_tz::Europe::Copenhagen,
         invite_days_before: 14,
         created_by: "lars-nielsen".into(),
         created_at: Utc::now(),

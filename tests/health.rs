@@ -78,7 +78,7 @@ async fn held_drill(conn: &DatabaseConnection, at: &str, records: &[(&str, Optio
         schedule: Schedule::Once {
             at: NaiveDateTime::parse_from_str(&at[..16], "%Y-%m-%dT%H:%M").unwrap(),
         },
-        time_zone: "UTC".into(),
+        time_zone: chrono_tz::UTC,
         invite_days_before: 14,
         created_by: "lars-nielsen".into(),
         created_at: start,

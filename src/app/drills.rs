@@ -205,7 +205,7 @@ impl App {
             Some(
                 new.schedule
                     .occurrences(
-                        self.drill_zone(new),
+                        new.time_zone,
                         now,
                         now + chrono::Duration::days(HORIZON_DAYS + 1),
                     )
@@ -304,7 +304,7 @@ impl App {
         let Some((plan, languages)) = self.plan_of(drill).await? else {
             return Ok(false);
         };
-        let Ok(starts_at) = crate::domain::drill::local_to_utc(at, self.drill_zone(drill)) else {
+        let Ok(starts_at) = crate::domain::drill::local_to_utc(at, drill.time_zone) else {
             return Ok(false);
         };
         let mut moved = drill.clone();

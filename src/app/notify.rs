@@ -132,7 +132,7 @@ impl Notice<'_> {
                 occurrence,
             } => {
                 let kind = what.kind();
-                let local = occurrence.starts_at.with_timezone(&app.drill_zone(drill));
+                let local = occurrence.starts_at.with_timezone(&drill.time_zone);
                 json!({
                     "kind": kind,
                     "subject_key": format!("drill.mail.{kind}_subject"),
@@ -233,14 +233,6 @@ impl Notice<'_> {
 }
 
 impl App {
-    /// The time zone of a drill's schedule (the plans' zone if the stored one is unknown).
-    pub fn drill_zone(&self, drill: &Drill) -> chrono_tz::Tz {
-        crate::domain::drill::time_zone(&drill.time_zone).unwrap_or_else(|_| {
-            tracing::error!(drill = drill.id, tz = %drill.time_zone, "unknown time zone");
-            self.clock.zone()
-        })
-    }
-
     /// `notice` to each of `people` who has an address, in their language. `message_id` makes
     /// each message's id from the person: the same again when it is made again, so that a
     /// resent message is recognised.

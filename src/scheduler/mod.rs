@@ -36,7 +36,7 @@ pub async fn run(app: &App, now: DateTime<Utc>) -> Result<usize> {
 pub async fn create_occurrences(app: &App, drills: &[Drill], now: DateTime<Utc>) -> Result<()> {
     for drill in drills.iter().filter(|d| !d.cancelled) {
         match drill.schedule.occurrences(
-            app.drill_zone(drill),
+            drill.time_zone,
             now - chrono::Duration::days(1),
             now + chrono::Duration::days(HORIZON_DAYS),
         ) {

@@ -32,13 +32,8 @@ pub fn router() -> Router<AppState> {
 }
 
 /// A moment as the plan's people read it: local date and time in the drill's time zone.
-pub(super) fn local(
-    state: &AppState,
-    at: chrono::DateTime<Utc>,
-    drill: &Drill,
-    lang: &str,
-) -> String {
-    i18n::local_time(at.with_timezone(&state.drill_zone(drill)), lang)
+pub(super) fn local(at: chrono::DateTime<Utc>, drill: &Drill, lang: &str) -> String {
+    i18n::local_time(at.with_timezone(&drill.time_zone), lang)
 }
 
 async fn list(
@@ -61,7 +56,7 @@ async fn list(
             "title": d.title,
             "kind": format!("drill.kind.{}", d.scenario.kind.as_str()),
             "schedule": schedule_text(&d.schedule),
-            "next": next.as_ref().map(|o| local(&state, o.starts_at, &d, &viewer.lang)),
+            "next": next.as_ref().map(|o| local(o.starts_at, &d, &viewer.lang)),
             "invited": next.as_ref().is_some_and(|o| o.invited_at.is_some()),
             "participants": d.participants.len(),
         }));
@@ -226,7 +221,7 @@ async fn create(
             .collect(),
         location: planned.location,
         schedule: planned.schedule,
-        time_zone: state.clock.zone().name().to_string(),
+        time_zone: state.clock.zone(),
         invite_days_before: i32::try_from(planned.invite_days_before).unwrap_or(14),
         created_by: user.actor.username.clone(),
         created_at: state.clock.now(),
@@ -241,9 +236,8 @@ fn changeable(drill: &Drill, now: chrono::DateTime<Utc>) -> bool {
     !drill.cancelled
         && match &drill.schedule {
             Schedule::Recurring { .. } => true,
-            Schedule::Once { at } => crate::domain::drill::time_zone(&drill.time_zone)
+            Schedule::Once { at } => crate::domain::drill::local_to_utc(*at, drill.time_zone)
                 .ok()
-                .and_then(|tz| crate::domain::drill::local_to_utc(*at, tz).ok())
                 .is_some_and(|t| t > now),
         }
 }
@@ -335,7 +329,7 @@ async fn update(
         },
         ..stored
     };
-    let planned = match form.apply(&plan, state.drill_zone(&old), now) {
+    let planned = match form.apply(&plan, old.time_zone, now) {
         Ok(p) => p,
         Err(errors) => {
             let data = edit_view(&state, &viewer.lang, &plan, &old, &form, &errors);
@@ -384,9 +378,9 @@ async fn show(
         occurrences.push(json!({
             "id": o.id,
             "closed": o.closed_at.is_some(),
-            "when": local(&state, o.starts_at, &drill, lang),
-            "invited": o.invited_at.map(|t| local(&state, t, &drill, lang)),
-            "reminded": o.reminded_at.map(|t| local(&state, t, &drill, lang)),
+            "when": local(o.starts_at, &drill, lang),
+            "invited": o.invited_at.map(|t| local(t, &drill, lang)),
+            "reminded": o.reminded_at.map(|t| local(t, &drill, lang)),
             "sent": count(outbox::SENT),
             "queued": count(outbox::QUEUED) + count(outbox::SENDING),
             "failed": count(outbox::FAILED),
@@ -411,7 +405,7 @@ async fn show(
                 "kind": format!("drill.kind.{}", s.kind.as_str()),
                 "duration": super::i18n::duration(s.duration, lang),
                 "schedule": schedule_text(&drill.schedule),
-                "time_zone": drill.time_zone,
+                "time_zone": drill.time_zone.name(),
                 "location": drill.location,
                 "facilitator": drill.facilitator.as_deref().map(name),
                 "narrative": s.narrative,
@@ -493,7 +487,7 @@ async fn reschedule(
         invite_days_before: drill.invite_days_before.to_string(),
         ..DrillForm::default()
     };
-    let planned = match form.apply(&plan, state.drill_zone(&drill), state.clock.now()) {
+    let planned = match form.apply(&plan, drill.time_zone, state.clock.now()) {
         Ok(p) => p,
         Err(errors) => {
             let message = errors

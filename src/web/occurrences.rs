@@ -104,7 +104,7 @@ async fn run(
         .iter()
         .map(|i| {
             let at = start + chrono::Duration::minutes(i64::from(i.minute));
-            json!({"minute": i.minute, "at": local(&state, at, tz, lang), "at_utc": at.to_rfc3339(), "played": at <= now, "text": i.text})
+            json!({"minute": i.minute, "at": local(at, tz, lang), "at_utc": at.to_rfc3339(), "played": at <= now, "text": i.text})
         })
         .collect();
     let systems: Vec<Value> = results
@@ -132,9 +132,9 @@ async fn run(
             "drill": {"id": r.drill.id, "title": r.drill.title, "narrative": r.drill.scenario.narrative},
             "occurrence": {
                 "id": id,
-                "when": local(&state, r.occurrence.starts_at, tz, lang),
+                "when": local(r.occurrence.starts_at, tz, lang),
                 "closed": closed,
-                "started": r.occurrence.started_at.map(|t| local(&state, t, tz, lang)),
+                "started": r.occurrence.started_at.map(|t| local(t, tz, lang)),
                 "start_utc": start.to_rfc3339(),
             },
             "injects": injects,
@@ -195,7 +195,7 @@ async fn timeline_view(
     Ok(items
         .into_iter()
         .map(|(at, _, mut v)| {
-            v["at"] = json!(local(state, at, tz, lang));
+            v["at"] = json!(local(at, tz, lang));
             v
         })
         .collect())
@@ -290,7 +290,7 @@ async fn record(
             _ => None,
         };
         return Ok(axum::Json(json!({
-            "saved_at": local(&state, state.clock.now(), &r.drill, &viewer.lang),
+            "saved_at": local(state.clock.now(), &r.drill, &viewer.lang),
             "rto_met": rto_met,
         }))
         .into_response());
@@ -335,7 +335,6 @@ async fn close(
 
 /// The after-action report's content.
 fn report_data(
-    state: &AppState,
     r: &Run,
     records: &std::collections::HashMap<String, crate::domain::drill::SystemRecord>,
     lang: &str,
@@ -349,7 +348,7 @@ fn report_data(
         "occurrence": {
             "id": r.occurrence.id,
             "starts_at": r.occurrence.starts_at.to_rfc3339(),
-            "when": local(state, r.occurrence.starts_at, &r.drill, lang),
+            "when": local(r.occurrence.starts_at, &r.drill, lang),
             "closed": r.occurrence.closed_at.is_some(),
             "closed_by": r.occurrence.closed_by,
         },
@@ -381,7 +380,7 @@ fn report_data(
 async fn report_view(state: &AppState, viewer: &Viewer, id: i64) -> Result<(Run, Value)> {
     let r = load_run(state, viewer, id).await?;
     let records = store::drills::records(&state.db, id).await?;
-    let mut data = report_data(state, &r, &records, &viewer.lang);
+    let mut data = report_data(&r, &records, &viewer.lang);
     data["actions"] = json!(action_rows(
         &r.plan,
         &store::actions::list(
@@ -428,7 +427,7 @@ async fn report_html(
     data["may_act"] = json!(false);
     data["export"] = json!(true);
     data["css"] = json!(super::render::static_text("app.css"));
-    data["exported_at"] = json!(local(&state, state.clock.now(), &r.drill, &viewer.lang));
+    data["exported_at"] = json!(local(state.clock.now(), &r.drill, &viewer.lang));
     let html = state
         .templates
         .fragment("report_export", &viewer.lang, data)?;
@@ -447,7 +446,7 @@ async fn report_json(
 ) -> Result<Response> {
     let r = load_run(&state, &viewer, id).await?;
     let records = store::drills::records(&state.db, id).await?;
-    Ok(axum::Json(report_data(&state, &r, &records, "en")).into_response())
+    Ok(axum::Json(report_data(&r, &records, "en")).into_response())
 }
 
 /// A finding of the drill becomes an action item for a person of the plan.

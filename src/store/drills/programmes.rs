@@ -30,7 +30,8 @@ pub struct Drill {
     pub participants: Vec<String>,
     pub location: String,
     pub schedule: Schedule,
-    pub time_zone: String,
+    /// The zone its schedule is read in (the plans' zone when it was planned).
+    pub time_zone: chrono_tz::Tz,
     pub invite_days_before: i32,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
@@ -50,7 +51,10 @@ fn drill(row: drills::Model) -> Result<Drill> {
         title: row.title,
         facilitator: row.facilitator,
         location: row.location,
-        time_zone: row.time_zone,
+        time_zone: row
+            .time_zone
+            .parse()
+            .map_err(|e| corrupt("drills", key, format!("time zone {:?}: {e}", row.time_zone)))?,
         invite_days_before: row.invite_days_before,
         created_by: row.created_by,
         created_at: row.created_at,
@@ -71,7 +75,7 @@ pub async fn create(db: &impl ConnectionTrait, d: &Drill) -> Result<i64> {
         participants: Set(json(serde_json::to_string(&d.participants))?),
         location: Set(d.location.clone()),
         schedule: Set(json(serde_json::to_string(&d.schedule))?),
-        time_zone: Set(d.time_zone.clone()),
+        time_zone: Set(d.time_zone.name().to_string()),
         invite_days_before: Set(d.invite_days_before),
         created_by: Set(d.created_by.clone()),
         created_at: Set(d.created_at),
