@@ -226,6 +226,7 @@ impl Notice<'_> {
                 location: &drill.location,
                 organizer: (&organizer, from.email.as_ref()),
                 attendees: &attendees,
+                made: app.clock.now(),
             },
             *what == Send::Cancellation,
         ))

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use chrono::{Local, NaiveDate};
+use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::{Value, json};
 
@@ -49,7 +49,7 @@ enum Command {
         dir: PathBuf,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
-        /// The date review deadlines are checked against (default: today).
+        /// The date review deadlines are checked against (default: today in Europe/Copenhagen).
         #[arg(long, value_name = "YYYY-MM-DD")]
         today: Option<NaiveDate>,
     },

@@ -50,7 +50,8 @@ impl Progress {
 
 /// Reads a plan folder; `None` (after printing why) when the folder cannot be read at all.
 pub(super) fn load(dir: &Path, today: Option<NaiveDate>) -> anyhow::Result<Option<LoadedPlan>> {
-    let today = today.unwrap_or_else(|| Local::now().date_naive());
+    // Today where the plans are (the default time zone; the server reads its own setting).
+    let today = today.unwrap_or_else(|| Clock::system(Config::default().time_zone).today());
     let bar = Progress::new("reading system files");
     let loaded = plan_files::load_with_progress(dir, today, &mut |done, total| bar.at(done, total));
     bar.finish();

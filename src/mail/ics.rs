@@ -16,6 +16,8 @@ pub struct Meeting<'a> {
     /// (name, address)
     pub organizer: (&'a str, &'a str),
     pub attendees: &'a [(String, String)],
+    /// When the invitation was made (`DTSTAMP`).
+    pub made: DateTime<Utc>,
 }
 
 /// `METHOD:REQUEST` for an invitation or update; `METHOD:CANCEL` with `STATUS:CANCELLED` for a
@@ -28,7 +30,7 @@ pub fn calendar(m: &Meeting, cancel: bool) -> String {
     let mut event = Event::new();
     event
         .uid(m.uid)
-        .timestamp(Utc::now())
+        .timestamp(m.made)
         .starts(m.start)
         .ends(m.end)
         .sequence(m.sequence)
