@@ -74,7 +74,7 @@ async fn setup() -> Setup {
         .collect();
     let config = beredskab::config::Config {
         mail_from: "Beredskab <beredskab@eksempel-kommune.dk>".parse().unwrap(),
-        public_url: "https://beredskab.example".into(),
+        public_url: Some("https://beredskab.example".into()),
         ..beredskab::config::Config::default()
     };
     let clock = beredskab::app::Clock::system(config.time_zone);

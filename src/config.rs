@@ -83,10 +83,11 @@ pub struct Config {
     /// The sender of every message (`BEREDSKAB_MAIL_FROM`).
     #[serde(deserialize_with = "parsed")]
     pub mail_from: lettre::message::Mailbox,
-    /// The address people reach the server at, for links in mail (`BEREDSKAB_PUBLIC_URL`);
-    /// kept without a trailing `/`.
+    /// The address people reach the server at, for links in mail and calendar feeds
+    /// (`BEREDSKAB_PUBLIC_URL`), kept without a trailing `/`; when not set, `http://` and the
+    /// bind address (see `Config::public_url`).
     #[serde(deserialize_with = "public_url")]
-    pub public_url: String,
+    pub public_url: Option<String>,
     /// Days before a drill its invitation is sent (`BEREDSKAB_INVITE_DAYS_BEFORE`).
     pub invite_days_before: u32,
     /// The plans' time zone: where "today" is decided for pages, mail and reminders, and the
@@ -150,7 +151,7 @@ impl Default for Config {
                 Some("beredskab".to_string()),
                 lettre::Address::new("beredskab", "localhost").expect("a valid address"),
             ),
-            public_url: "http://127.0.0.1:8080".to_string(),
+            public_url: None,
             invite_days_before: 14,
             time_zone: chrono_tz::Europe::Copenhagen,
             evaluation_days: 3,
@@ -297,7 +298,7 @@ impl Config {
                     })?
                 }
                 "BEREDSKAB_PUBLIC_URL" => {
-                    config.public_url = base_url(&value).map_err(|m| bad(name, &value, m))?
+                    config.public_url = Some(base_url(&value).map_err(|m| bad(name, &value, m))?)
                 }
                 "BEREDSKAB_INVITE_DAYS_BEFORE" => {
                     config.invite_days_before =
@@ -373,7 +374,37 @@ impl Config {
     /// The address of `path` (which starts with `/`) on this server, for links in mail and
     /// calendar feeds.
     pub fn link(&self, path: &str) -> String {
-        format!("{}{path}", self.public_url)
+        format!("{}{path}", self.public_url())
+    }
+
+    /// The address links in mail and calendar feeds use: the one set, else `http://` and the
+    /// address the server listens on, so that `--bind 127.0.0.1:8090` gives links to port 8090.
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.clone(),
+            None => format!("http://{}", self.bind),
+        }
+    }
+
+    /// Why the links in mail will not reach people, if they will not: mail goes out by SMTP
+    /// while the links name this machine only (a loopback address or `localhost`) or no machine
+    /// at all (an unspecified address such as `0.0.0.0`).
+    pub fn public_url_warning(&self) -> Option<String> {
+        if self.mail_transport != MailTransport::Smtp {
+            return None;
+        }
+        let url = self.public_url();
+        let host = url::Url::parse(&url).ok()?.host()?.to_owned();
+        let nowhere = match &host {
+            url::Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
+            url::Host::Ipv4(ip) => ip.is_loopback() || ip.is_unspecified(),
+            url::Host::Ipv6(ip) => ip.is_loopback() || ip.is_unspecified(),
+        };
+        nowhere.then(|| {
+            format!(
+                "links in mail point to {url}, which the recipients cannot reach: set BEREDSKAB_PUBLIC_URL to the address people use"
+            )
+        })
     }
 }
 
@@ -400,9 +431,13 @@ where
 }
 
 /// `public_url` from a file.
-fn public_url<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+fn public_url<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
     let text = String::deserialize(deserializer)?;
-    base_url(&text).map_err(|m| serde::de::Error::custom(format!("{text:?}: {m}")))
+    base_url(&text)
+        .map(Some)
+        .map_err(|m| serde::de::Error::custom(format!("{text:?}: {m}")))
 }
 
 fn flag(value: &str) -> Option<bool> {
@@ -466,6 +501,45 @@ mod tests {
             "{shown}"
         );
         assert!(!shown.contains("secret-"), "{shown}");
+    }
+
+    #[test]
+    fn links_follow_the_bind_address_unless_the_public_address_is_set() {
+        let config = Config::load(None, env(&[("BEREDSKAB_BIND", "127.0.0.1:8090")])).unwrap();
+        assert_eq!(config.link("/drills/1"), "http://127.0.0.1:8090/drills/1");
+        // Mail to files: nothing to warn about; by SMTP, a loopback address reaches no one.
+        assert_eq!(config.public_url_warning(), None);
+        let smtp = Config {
+            mail_transport: MailTransport::Smtp,
+            ..config.clone()
+        };
+        assert!(
+            smtp.public_url_warning()
+                .is_some_and(|w| w.contains("http://127.0.0.1:8090")),
+            "{:?}",
+            smtp.public_url_warning()
+        );
+        let everywhere = Config {
+            bind: "0.0.0.0:8080".parse().unwrap(),
+            ..smtp.clone()
+        };
+        assert!(everywhere.public_url_warning().is_some());
+        let set = Config::load(
+            None,
+            env(&[
+                ("BEREDSKAB_BIND", "0.0.0.0:8090"),
+                ("BEREDSKAB_PUBLIC_URL", "https://beredskab.kommune.dk/"),
+                ("BEREDSKAB_MAIL_TRANSPORT", "smtp"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(set.link("/x"), "https://beredskab.kommune.dk/x");
+        assert_eq!(set.public_url_warning(), None);
+        let bad = Config::load(None, env(&[("BEREDSKAB_PUBLIC_URL", "beredskab.dk")])).unwrap_err();
+        assert!(
+            bad.to_string().starts_with("BEREDSKAB_PUBLIC_URL="),
+            "{bad}"
+        );
     }
 
     #[test]

@@ -52,6 +52,15 @@ impl Application {
             crate::metrics::release_freed_memory();
         }
         let listener = TcpListener::bind(config.bind).await?;
+        // Port 0 picks a free port: the links follow the port bound.
+        let mut config = config;
+        if config.public_url.is_none() {
+            config.bind = listener.local_addr()?;
+        }
+        tracing::info!(url = %config.public_url(), "links in mail and calendar feeds use this address");
+        if let Some(warning) = config.public_url_warning() {
+            tracing::warn!("{warning}");
+        }
         let mailer = Mailer::from_config(&config)?;
         crate::app::accounts::bootstrap_accounts(&db, &config).await?;
         let app = App::new(db, config, clock)?;

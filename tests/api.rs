@@ -98,7 +98,7 @@ async fn owners_edit_through_the_api_with_the_same_rules_as_the_pages() {
 
         // Bad values: each named by its path in the body.
         let mut bad = saved.clone();
-        bad["rto"] = json!("4 timer");
+        bad["rto"] = json!("fire timer");
         bad["depends_on"] = json!(["storage-sen"]);
         bad["recovery_steps"][1]["role"] = json!("nobody");
         let (status, body) = api

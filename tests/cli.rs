@@ -170,13 +170,13 @@ fn a_bad_duration_is_quoted_with_its_line() {
         &dir,
         "systems/ad.toml",
         r#"rto = "4h""#,
-        r#"rto = "4 timer""#,
+        r#"rto = "4 hektar""#,
     );
     edit(
         &dir,
         "systems/ad.toml",
         r#"duration = "2h""#,
-        r#"duration = "2hours""#,
+        r#"duration = "2 kvarter""#,
     );
     let (code, json) = validate_json(&dir);
     assert_eq!(code, 1);
@@ -190,7 +190,7 @@ fn a_bad_duration_is_quoted_with_its_line() {
         json["errors"][0]["message"]
             .as_str()
             .unwrap()
-            .starts_with(r#"invalid duration "4 timer""#)
+            .starts_with(r#"invalid duration "4 hektar""#)
     );
     assert_eq!(json["errors"][1]["field"], "recovery_steps[0].duration");
     assert_eq!(json["errors"][1]["line"], 14);

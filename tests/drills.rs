@@ -109,7 +109,7 @@ fn context(conn: &DatabaseConnection) -> App {
     let config = beredskab::config::Config {
         language: "da".into(),
         mail_from: from(),
-        public_url: "https://beredskab.example".into(),
+        public_url: Some("https://beredskab.example".into()),
         evaluation_days: 3,
         action_reminder_days: 7,
         review_reminder_days: 14,

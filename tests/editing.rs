@@ -98,7 +98,7 @@ async fn wrong_values_are_named_beside_their_field_and_the_input_is_kept() {
     app.login_as("jesper-moeller").await;
     let mut fields = app.system_form(PLAN, "vmware").await;
     set(&mut fields, "name", "  ");
-    set(&mut fields, "rto", "4 timer");
+    set(&mut fields, "rto", "fire timer");
     set(&mut fields, "depends_on", "storage-san\nstrom-koling");
     set(&mut fields, "step-1-duration", "kvarter");
     set(&mut fields, "workaround", "Kept as typed æøå");
@@ -109,7 +109,7 @@ async fn wrong_values_are_named_beside_their_field_and_the_input_is_kept() {
     let page = response.text().await.unwrap();
     assert!(page.contains("4 felter skal rettes"), "{page}");
     assert!(page.contains("<p class=\"field-error\" id=\"name-error\">Feltet skal udfyldes.</p>"));
-    assert!(page.contains("id=\"rto-error\">“4 timer” er ikke en varighed"));
+    assert!(page.contains("id=\"rto-error\">“fire timer” er ikke en varighed"));
     assert!(
         page.contains("Der er intet system “strom-koling” i planen. Mente du “strom-koeling”?")
     );
@@ -117,7 +117,7 @@ async fn wrong_values_are_named_beside_their_field_and_the_input_is_kept() {
     // The input is kept, including the fields that were fine.
     let kept = form_fields(&page, "/plans/example-kommune/systems/vmware/edit");
     let value = |name: &str| kept.iter().find(|(k, _)| k == name).unwrap().1.clone();
-    assert_eq!(value("rto"), "4 timer");
+    assert_eq!(value("rto"), "fire timer");
     assert_eq!(value("workaround"), "Kept as typed æøå");
     assert_eq!(value("depends_on"), "storage-san\nstrom-koling");
     // Nothing was saved.
@@ -541,4 +541,44 @@ async fn an_owner_confirms_a_review_with_one_click_and_it_is_audited() {
     let coordinator = app.signed_in("lars-nielsen").await;
     let (_, audit) = coordinator.page("/audit?system=adgangskontrol").await;
     assert!(audit.contains("last_reviewed"), "{audit}");
+}
+
+#[tokio::test]
+async fn durations_are_typed_as_the_pages_show_them() {
+    let app = TestApp::spawn().await;
+    app.login_as("jesper-moeller").await;
+    let mut fields = app.system_form(PLAN, "vmware").await;
+    set(&mut fields, "rto", "3 timer");
+    set(&mut fields, "rpo", "1,5 t");
+    set(&mut fields, "mtpd", "2 døgn");
+    set(&mut fields, "step-0-duration", "45 min.");
+    let response = app
+        .submit("/plans/example-kommune/systems/vmware/edit", &fields)
+        .await;
+    assert_eq!(
+        response.status().as_u16(),
+        303,
+        "{}",
+        response.text().await.unwrap()
+    );
+    // Stored in the canonical form, shown in Danish, typed back as shown without a change.
+    let body = app.system_json("vmware").await;
+    assert_eq!(body["rto"], "3h");
+    assert_eq!(body["rpo"], "1h 30m");
+    assert_eq!(body["mtpd"], "2d");
+    assert_eq!(body["recovery_steps"][0]["duration"], "45m");
+    let (_, page) = app.page("/plans/example-kommune/systems/vmware").await;
+    assert!(page.contains("3 t."), "{page}");
+    assert!(page.contains("2 døgn"), "{page}");
+    let mut again = app.system_form(PLAN, "vmware").await;
+    set(&mut again, "rto", "3 t.");
+    let response = app
+        .submit("/plans/example-kommune/systems/vmware/edit", &again)
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    assert!(
+        location(&response).ends_with("saved=0"),
+        "{}",
+        location(&response)
+    );
 }

@@ -378,6 +378,17 @@ async fn the_call_tree_is_alerted_findings_become_action_items_and_pocket_plans_
         ))
         .await;
     assert_eq!(alerts.len(), call_tree, "one per person in the call tree");
+    // The links lead to this server: the public address follows the port it listens on.
+    let link = format!("{}{incident}", app.address);
+    let db = &app.app.as_ref().unwrap().db;
+    let queued = beredskab::store::outbox::recent(db, 100).await.unwrap();
+    let sent: Vec<_> = queued.iter().filter(|m| m.kind == "alert").collect();
+    assert_eq!(sent.len(), call_tree);
+    assert!(
+        sent.iter().all(|m| m.body_text.contains(&link)),
+        "{link} in {}",
+        sent[0].body_text
+    );
     let (_, page) = app.page(&incident).await;
     assert!(page.contains(&format!("Varslingstræet varslet ({call_tree} mails)")));
     // Only those who lead incidents alert.

@@ -262,6 +262,20 @@ mod tests {
     }
 
     #[test]
+    fn every_duration_as_shown_is_read_back() {
+        // Up to three weeks minute by minute, then every hour to a year: what a page shows is
+        // what a form takes.
+        let minutes = (0..30_240).chain((30_240..525_600).step_by(60));
+        for m in minutes {
+            let d = Duration::from_minutes(m);
+            for lang in LANGUAGES {
+                let shown = duration(d, lang);
+                assert_eq!(Duration::parse(&shown), Ok(d), "{shown:?} ({lang})");
+            }
+        }
+    }
+
+    #[test]
     fn counts_read_the_danish_and_the_english_way() {
         assert_eq!(count(999, "da"), "999");
         assert_eq!(count(1000, "da"), "1.000");

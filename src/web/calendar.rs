@@ -214,7 +214,7 @@ async fn feed(State(state): State<AppState>, Path(file): Path<String>) -> Result
     let review_word = state.templates.text(&lang, "calendar.review");
     let mut cal = Calendar::new();
     cal.name(&format!("beredskab · {}", user.account.display_name.trim()));
-    let base = state.config.public_url.trim_end_matches('/').to_string();
+    let base = state.config.public_url();
     for id in store::plan_ids(&state.db).await? {
         let Some(plan) = state.plans.plan(&state.db, &id).await? else {
             continue;

@@ -343,7 +343,7 @@ mod tests {
         let ad = plan.system("ad").unwrap();
         let mut form = SystemForm::from_system(ad);
         form.name = "  ".into();
-        form.rto = "4 timer".into();
+        form.rto = "fire timer".into();
         form.criticality = "5".into();
         form.depends_on = "netwrk, ad".into();
         form.owner = "nobody".into();
@@ -373,7 +373,7 @@ mod tests {
                 (
                     "rto".into(),
                     Problem::Duration {
-                        input: "4 timer".into()
+                        input: "fire timer".into()
                     }
                 ),
                 (
