@@ -148,7 +148,7 @@ impl Duration {
             let size = UNITS[unit_index].1;
             let (digits, scale) = fraction;
             let part_fraction = digits * size;
-            if part_fraction % scale != 0 {
+            if !part_fraction.is_multiple_of(scale) {
                 return Err(err("it is not a whole number of minutes"));
             }
             total = whole
