@@ -240,7 +240,9 @@ async fn every_dashboard_figure_equals_what_the_database_holds_and_links_to_its_
         assert_eq!(status, 200, "{backend}: {page}");
         assert_eq!(figure(&page, "fig-reviewed"), "33/36", "{backend}");
         assert_eq!(figure(&page, "fig-infeasible"), "1");
+        assert!(page.contains("system, der ikke kan reetableres inden for sin RTO"));
         assert_eq!(figure(&page, "fig-inversions"), "2");
+        assert!(page.contains("systemer med RTO-inversion"));
         // 36 systems, 3 exercised within the interval.
         assert_eq!(figure(&page, "fig-unexercised"), "33");
         assert_eq!(figure(&page, "fig-open-actions"), "2");

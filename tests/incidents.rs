@@ -92,6 +92,9 @@ async fn an_incident_is_opened_worked_stood_down_closed_once_and_reported() {
                 .contains("name=\"system\" value=\"esdh\"><input type=\"hidden\" name=\"step\"")
         );
         assert!(page.contains("RTO overskredet"));
+        // One system down takes the singular.
+        assert!(page.contains("1 system nede,"), "{page}");
+        assert!(!page.contains("1 systemer"));
 
         // More goes down; an unknown system is refused.
         let mark = format!("{incident}/systems");
