@@ -1398,6 +1398,13 @@ async fn the_coordinator_plans_a_drill_and_the_invitations_go_out() {
     let (status, page) = app.page("/outbox").await;
     assert_eq!(status, 200);
     assert!(page.contains("Invitation: Active Directory nede"));
+    // Times as the plan's people read them, not in UTC.
+    assert!(!page.contains(" UTC"), "{page}");
+    let today = app.app.as_ref().unwrap().clock.today();
+    assert!(
+        page.contains(&beredskab::render::i18n::date(today, "da")),
+        "{page}"
+    );
     // A system owner sees the drill but not the facilitator's notes, and no outbox.
     let owner = app.signed_in("jesper-moeller").await;
     let (_, page) = owner.page(&drill).await;

@@ -14,6 +14,23 @@ async fn apps() -> Vec<(TestApp, &'static str)> {
 }
 
 #[tokio::test]
+async fn every_page_names_its_icon_and_the_icon_browsers_ask_for_is_there() {
+    let app = TestApp::spawn().await;
+    let icon = app.get("/favicon.ico").await;
+    assert_eq!(icon.status().as_u16(), 200);
+    assert_eq!(icon.headers()["content-type"], "image/svg+xml");
+    assert!(icon.text().await.unwrap().starts_with("<svg"));
+    let (_, login) = app.page("/login").await;
+    let at = login.find("rel=\"icon\" href=\"").expect("an icon link") + 17;
+    let href = &login[at..at + login[at..].find('"').unwrap()];
+    assert!(
+        href.starts_with("/static/favicon.") && href.ends_with(".svg"),
+        "{href}"
+    );
+    assert_eq!(app.get(href).await.status().as_u16(), 200);
+}
+
+#[tokio::test]
 async fn health_check_answers_ok() {
     for (app, backend) in apps().await {
         let (status, body) = app.page("/healthz").await;

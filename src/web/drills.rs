@@ -445,8 +445,8 @@ async fn outbox_page(State(state): State<AppState>, viewer: Viewer) -> Result<Re
                 "state_key": format!("outbox.state.{}", m.state),
                 "attempts": m.attempts,
                 "error": m.last_error,
-                "created": m.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-                "sent": m.sent_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
+                "created": i18n::local_time(state.clock.local(m.created_at), &viewer.lang),
+                "sent": m.sent_at.map(|t| i18n::local_time(state.clock.local(t), &viewer.lang)),
             })).collect::<Vec<_>>(),
         }),
     )

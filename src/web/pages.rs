@@ -31,6 +31,11 @@ pub fn router() -> Router<AppState> {
         .route("/plans/{plan}/systems/{system}", get(show_system))
         .route("/plans/{plan}/sections", get(show_sections))
         .route("/static/{file}", get(static_asset))
+        // Browsers ask for it on every site, whatever the page names.
+        .route(
+            "/favicon.ico",
+            get(|| static_asset(Path("favicon.svg".to_string()))),
+        )
         .fallback(not_found)
 }
 

@@ -61,6 +61,7 @@ pub fn routes() -> Vec<(&'static str, &'static str, Body, &'static [&'static str
         ("GET", "/metrics", None, EVERYONE),
         ("GET", "/login", None, EVERYONE),
         ("GET", "/static/app.css", None, EVERYONE),
+        ("GET", "/favicon.ico", None, EVERYONE),
         ("GET", "/lang/en", None, EVERYONE),
         ("GET", "/api/v1/openapi.json", None, EVERYONE),
         // A feed address that was never issued: nobody learns more than 404.
