@@ -1327,6 +1327,8 @@ async fn the_coordinator_plans_a_drill_and_the_invitations_go_out() {
     let path = "/plans/example-kommune/drills/new?scenario=ad-nede";
     let (status, page) = app.page(path).await;
     assert_eq!(status, 200);
+    // Each person is listed with their roles in the plan.
+    assert!(page.contains("<span class=\"meta\">· IT-chef"), "{page}");
     let mut fields = form_fields(&page, path);
     let invited: Vec<String> = fields
         .iter()
@@ -1538,6 +1540,8 @@ async fn a_drill_is_recorded_per_system_closed_and_reported() {
     assert_eq!(response.status().as_u16(), 303);
     let (_, page) = app.page(&format!("{run}/report")).await;
     assert!(page.contains("Beskriv Azure-DC&#x27;en"), "{page}");
+    // A new action item's owner is chosen, not preset to the first person.
+    assert!(page.contains("name=\"owner\" required><option value=\"\">Vælg en person</option>"));
     assert!(page.contains("Evalueringen er skrevet"));
     // The system pages say when they were last exercised, and how it went.
     let (_, page) = app.page("/plans/example-kommune/systems/esdh").await;

@@ -138,6 +138,8 @@ fn form_view(
             "id": p.id,
             "name": p.name,
             "title": p.title,
+            // Their roles in the plan, by name: whom a scenario's roles call in.
+            "roles": p.roles.iter().map(|r| plan.roles.iter().find(|x| &x.id == r).map_or(r.as_str(), |x| x.name.as_str())).collect::<Vec<_>>().join(", "),
             "checked": form.participants.iter().any(|x| x == p.id.as_str()),
         })).collect::<Vec<_>>(),
         "editing": false,
