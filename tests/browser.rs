@@ -214,7 +214,7 @@ async fn an_owner_edits_a_step_an_approver_approves_and_the_overview_shows_the_v
         .unwrap();
     let version = text_of(&c, "#version").await;
     assert!(
-        version.contains("Version 1 godkendt af mette-holm"),
+        version.contains("Version 1 godkendt af Mette Holm"),
         "{version}"
     );
     assert!(!version.contains("Kladden har ændringer"), "{version}");

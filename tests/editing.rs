@@ -221,7 +221,7 @@ async fn approval_versions_diff_and_the_audit_log() {
             .await;
         assert_eq!(response.status().as_u16(), 303, "{backend}");
         let (_, page) = app.page("/plans/example-kommune").await;
-        assert!(page.contains("Version 1 godkendt af mette-holm"), "{page}");
+        assert!(page.contains("Version 1 godkendt af Mette Holm"), "{page}");
         assert!(!page.contains("Kladden har ændringer"));
 
         // A later edit shows up as a difference between version 1 and the draft.

@@ -118,7 +118,7 @@ async fn an_incident_is_opened_worked_stood_down_closed_once_and_reported() {
             .await;
         assert_eq!(r.status().as_u16(), 303);
         let (_, page) = app.page(&incident).await;
-        assert!(page.contains("udført af anne-kjaer"), "{page}");
+        assert!(page.contains("udført af Anne Kjær"), "{page}");
         // Two devices tick the same step at the same moment: one tick.
         let other = app.signed_in("sofie-andersen").await;
         let (csrf_a, csrf_b) = (app.csrf().await, other.csrf().await);
@@ -158,8 +158,14 @@ async fn an_incident_is_opened_worked_stood_down_closed_once_and_reported() {
         assert_eq!(r.status().as_u16(), 403);
         // Ticks are in the audit log.
         let coordinator = app.signed_in("lars-nielsen").await;
-        let (_, audit) = coordinator.page("/audit").await;
-        assert!(audit.contains("incident-tick") && audit.contains("incident-untick"));
+        let (status, audit) = coordinator.page("/audit").await;
+        assert_eq!(status, 200, "{backend}: {audit}");
+        assert!(
+            audit.contains("incident-tick") && audit.contains("incident-untick"),
+            "{backend}: {audit}"
+        );
+        // People are named by their names, not their usernames.
+        assert!(audit.contains("<td>Anne Kjær</td>"), "{audit}");
 
         // A note with HTML in it is shown as text.
         let r = app
@@ -279,10 +285,10 @@ async fn two_people_on_the_same_incident_see_each_others_ticks_within_two_second
     assert!(ticked.elapsed() < Duration::from_secs(2));
     // What the page's script then fetches shows the tick; so does a plain reload.
     let (_, part) = app.page(&format!("{incident}?part=live")).await;
-    assert!(part.contains("udført af sofie-andersen"), "{part}");
+    assert!(part.contains("udført af Sofie Andersen"), "{part}");
     assert!(!part.contains("<html"), "only the live part");
     let (_, page) = app.page(&incident).await;
-    assert!(page.contains("udført af sofie-andersen"));
+    assert!(page.contains("udført af Sofie Andersen"));
     // A note by the first is seen by the second the same way.
     let mut theirs = other
         .client
@@ -310,7 +316,7 @@ async fn the_offline_runbook_holds_every_system_and_refers_to_nothing_outside_it
     let file = app.runbook_dir.join("beredskabsplan-example-kommune.html");
     let html = std::fs::read_to_string(&file).expect("the runbook written on approval");
     assert!(html.len() < 5 * 1024 * 1024);
-    assert!(html.contains("Godkendt version 1, godkendt af mette-holm"));
+    assert!(html.contains("Godkendt version 1, godkendt af Mette Holm"));
     for entry in std::fs::read_dir(helpers::example_plan().join("systems")).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
         let id = name.trim_end_matches(".toml");
@@ -390,6 +396,12 @@ async fn the_call_tree_is_alerted_findings_become_action_items_and_pocket_plans_
     assert!(
         sent.iter().all(|m| m.body_text.contains(&link)),
         "{link} in {}",
+        sent[0].body_text
+    );
+    // Who alerted, by name.
+    assert!(
+        sent[0].body_text.contains("Anne Kjær"),
+        "{}",
         sent[0].body_text
     );
     let (_, page) = app.page(&incident).await;

@@ -12,6 +12,22 @@ use crate::domain::access::{AccessRole, demo_role};
 use crate::store::accounts::{self, Account, AccountChange, NewAccount};
 use crate::store::{self, audit};
 
+/// The names people are shown by: each account's display name, by username.
+pub struct Names(std::collections::HashMap<String, String>);
+
+impl Names {
+    /// The name of account `username` (the username itself for one that is gone, and for
+    /// actors that are not accounts, such as the plan import).
+    pub fn of(&self, username: &str) -> String {
+        self.0
+            .get(username)
+            .map(|n| n.trim())
+            .filter(|n| !n.is_empty())
+            .unwrap_or(username)
+            .to_string()
+    }
+}
+
 /// The audit record of `action` by `actor` on account `username`.
 fn entry(actor: &str, action: &str, username: &str) -> audit::Entry {
     audit::Entry {
@@ -37,6 +53,17 @@ fn describe(
 }
 
 impl App {
+    /// The names to show people by instead of their usernames.
+    pub async fn names(&self) -> Result<Names> {
+        Ok(Names(
+            accounts::list(&self.db)
+                .await?
+                .into_iter()
+                .map(|a| (a.username, a.display_name))
+                .collect(),
+        ))
+    }
+
     /// Creates an account; `None` (nothing written) if its username is taken.
     pub async fn create_account(&self, actor: &str, new: NewAccount) -> Result<Option<i64>> {
         let record = audit::Entry {

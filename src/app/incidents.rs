@@ -18,6 +18,7 @@ impl App {
         actor: &str,
     ) -> Result<Changed> {
         let languages = self.languages().await?;
+        let by = self.names().await?.of(actor);
         let outages = store_incidents::outages(&self.db, incident.id).await?;
         let down: Vec<String> = outages
             .iter()
@@ -39,7 +40,7 @@ impl App {
             title: &incident.title,
             criterion: &incident.criterion,
             down: &down,
-            by: actor,
+            by: &by,
         };
         let messages = self.messages(&languages, &people, &notice, |p| {
             format!("alert.{}.{stamp}.{}@beredskab", incident.id, p.id)

@@ -83,7 +83,7 @@ async fn annual_data(app: &App, id: &PlanId, year: i32, lang: &str) -> Result<Va
         .map(|v| VersionFacts {
             number: v.number,
             approved_at: v.approved_at,
-            approved_by: v.approved_by,
+            approved_by: v.approver,
             comment: v.comment,
         })
         .collect();

@@ -25,7 +25,7 @@ impl Shown {
             plan: &self.plan,
             approved: self.version.as_ref().map(|v| document::Approved {
                 number: v.number,
-                by: &v.approved_by,
+                by: &v.approver,
                 on: v.approved_at.date_naive(),
             }),
             draft_changed: self.draft_changed,

@@ -368,7 +368,7 @@ async fn evidence(
         "versions": versions.iter().map(|v| json!({
             "number": v.number,
             "approved": when(v.approved_at),
-            "approved_by": v.approved_by,
+            "approved_by": v.approver,
             "comment": v.comment,
         })).collect::<Vec<_>>(),
         "drills": drills.iter().rev().map(|d| {

@@ -176,15 +176,20 @@ async fn timeline_view(
             }
         }
     }
+    let names = state.names().await?;
     for e in store::drills::timeline(&state.db, o.id).await? {
         items.push((
             e.at,
             2,
-            json!({"text": e.text, "author": e.author, "event": false}),
+            json!({"text": e.text, "author": names.of(&e.author), "event": false}),
         ));
     }
     if let Some(closed) = o.closed_at {
-        let by = o.closed_by.clone().unwrap_or_default();
+        let by = o
+            .closed_by
+            .as_deref()
+            .map(|b| names.of(b))
+            .unwrap_or_default();
         items.push((
             closed,
             3,

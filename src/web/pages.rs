@@ -426,7 +426,7 @@ pub(super) fn version_view(
     json!({
         "latest": latest.map(|v| json!({
             "number": v.number,
-            "approved_by": v.approved_by,
+            "approved_by": v.approver,
             "approved_at": v.approved_at.to_rfc3339(),
             "approved_on": i18n::date(v.approved_at.date_naive(), lang),
             "comment": v.comment,

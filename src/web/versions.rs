@@ -101,7 +101,7 @@ async fn list_versions(
         .map(|v| {
             json!({
                 "number": v.number,
-                "approved_by": v.approved_by,
+                "approved_by": v.approver,
                 "approved_on": super::i18n::date(v.approved_at.date_naive(), lang),
                 "approved_at": v.approved_at.format("%Y-%m-%d %H:%M UTC").to_string(),
                 "comment": v.comment,
@@ -261,6 +261,7 @@ async fn audit_log(
     shown.limit = Some(AUDIT_PAGE_ROWS);
     let events = store::audit::query(&state.db, &shown).await?;
     let actors = store::audit::actors(&state.db).await?;
+    let names = state.names().await?;
     let plans = store::plan_summaries(&state.db).await?;
     let query = serde_urlencoded_pairs(&q);
     let status = if bad_date.is_some() {
@@ -275,7 +276,7 @@ async fn audit_log(
         json!({
             "events": events.iter().map(|e| json!({
                 "at": e.at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-                "actor": e.actor,
+                "actor": names.of(&e.actor),
                 "plan": e.plan_id,
                 "system": e.system_id,
                 "action": e.action,
@@ -284,7 +285,7 @@ async fn audit_log(
                 "after": e.after,
             })).collect::<Vec<_>>(),
             "limited": events.len() as u64 == AUDIT_PAGE_ROWS,
-            "actors": actors.iter().map(|a| json!({"value": a, "selected": filter.actor.as_deref() == Some(a)})).collect::<Vec<_>>(),
+            "actors": actors.iter().map(|a| json!({"value": a, "name": names.of(a), "selected": filter.actor.as_deref() == Some(a)})).collect::<Vec<_>>(),
             "plans": plans.iter().map(|p| json!({"value": p.id, "label": p.name, "selected": filter.plan.as_deref() == Some(p.id.as_str())})).collect::<Vec<_>>(),
             "filter": {
                 "system": q.system.clone().unwrap_or_default(),

@@ -64,9 +64,11 @@ pub async fn plan_state(db: &impl ConnectionTrait, plan: &PlanId) -> Result<Opti
         "SELECT p.revision, p.sections_revision, \
          (SELECT COUNT(*) FROM drill_occurrences WHERE closed_at IS NOT NULL) AS closed, \
          (SELECT MAX(closed_at) FROM drill_occurrences WHERE closed_at IS NOT NULL) AS last_closed, \
-         v.number, v.plan_revision, v.approved_by, v.approved_at, v.comment \
+         v.number, v.plan_revision, v.approved_by, v.approved_at, v.comment, \
+         COALESCE(NULLIF(TRIM(a.display_name), ''), v.approved_by) AS approver \
          FROM plans p LEFT JOIN plan_versions v ON v.plan_id = p.id \
          AND v.number = (SELECT MAX(number) FROM plan_versions WHERE plan_id = p.id) \
+         LEFT JOIN accounts a ON a.username = v.approved_by \
          WHERE p.id = {param}"
     );
     let Some(row) = db
@@ -86,6 +88,7 @@ pub async fn plan_state(db: &impl ConnectionTrait, plan: &PlanId) -> Result<Opti
             number,
             plan_revision: row.try_get("", "plan_revision")?,
             approved_by: row.try_get("", "approved_by")?,
+            approver: row.try_get("", "approver")?,
             approved_at: row.try_get("", "approved_at")?,
             comment: row.try_get("", "comment")?,
             exercise_after: None,

@@ -23,7 +23,11 @@ pub struct VersionSummary {
     pub number: i32,
     /// The plan revision it snapshots.
     pub plan_revision: i64,
+    /// The username of who approved it.
     pub approved_by: String,
+    /// Their name as pages show it (the account's display name; the username when the
+    /// account is gone).
+    pub approver: String,
     pub approved_at: DateTime<Utc>,
     pub comment: String,
     /// The systems it changed significantly, as JSON (see [`significant_changes`]).
@@ -35,6 +39,7 @@ fn summary(v: plan_versions::Model) -> VersionSummary {
     VersionSummary {
         number: v.number,
         plan_revision: v.plan_revision,
+        approver: v.approved_by.clone(),
         approved_by: v.approved_by,
         approved_at: v.approved_at,
         comment: v.comment,
@@ -45,6 +50,11 @@ fn summary(v: plan_versions::Model) -> VersionSummary {
 /// A plan's approved versions, newest first, without their snapshots.
 pub async fn versions(db: &impl ConnectionTrait, plan: &PlanId) -> Result<Vec<VersionSummary>> {
     use plan_versions::Column as C;
+    let names: std::collections::HashMap<String, String> = crate::store::accounts::list(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.username, a.display_name))
+        .collect();
     Ok(plan_versions::Entity::find()
         .select_only()
         .columns([
@@ -63,6 +73,12 @@ pub async fn versions(db: &impl ConnectionTrait, plan: &PlanId) -> Result<Vec<Ve
         .await?
         .into_iter()
         .map(summary)
+        .map(|mut v| {
+            if let Some(name) = names.get(&v.approved_by).filter(|n| !n.trim().is_empty()) {
+                v.approver = name.trim().to_string();
+            }
+            v
+        })
         .collect())
 }
 

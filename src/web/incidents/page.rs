@@ -32,6 +32,7 @@ pub(super) async fn incident_view(
     for t in store_incidents::ticks(&state.db, i.id).await? {
         ticked.insert((t.system_id, t.step), (t.ticked_by, t.ticked_at));
     }
+    let names = state.names().await?;
     let open = i.state != store_incidents::CLOSED;
     let may = l.may_work && open;
     let t = |key: &str| state.templates.text(lang, key);
@@ -43,7 +44,7 @@ pub(super) async fn incident_view(
         let meta = match tick {
             Some((by, at)) => {
                 let done = ticked_by
-                    .replace("{by}", by)
+                    .replace("{by}", &names.of(by))
                     .replace("{at}", &local(*at, state, lang));
                 if meta.is_empty() {
                     done
@@ -164,7 +165,7 @@ pub(super) async fn incident_view(
                 "alert" => state.templates.counted(lang, "incident.ev.alert", e.text.parse().unwrap_or(0)),
                 kind => t(&format!("incident.ev.{kind}")).replace("{system}", &system_name(&e.system_id)),
             };
-            json!({"at": local(e.at, state, lang), "author": e.author, "text": text, "note": e.kind == "note"})
+            json!({"at": local(e.at, state, lang), "author": names.of(&e.author), "text": text, "note": e.kind == "note"})
         })
         .collect();
     let stand_down: Vec<Value> = STAND_DOWN_ITEMS
@@ -192,7 +193,7 @@ pub(super) async fn incident_view(
             "title": i.title,
             "criterion": i.criterion,
             "started": local(i.started_at, state, lang),
-            "opened_by": i.opened_by,
+            "opened_by": names.of(&i.opened_by),
             "state": i.state,
             "state_key": format!("incident.state.{}", i.state),
             "version": i.version,
