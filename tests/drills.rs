@@ -984,6 +984,11 @@ async fn a_started_drill_plays_its_injects_from_the_start_saves_as_typed_and_exp
     assert!(html.starts_with("<!doctype html>"));
     assert!(html.contains("<style>"));
     assert!(html.contains("Active Directory"));
+    // Dated when it was held (started today), not when it was planned (30 days ahead).
+    let today = app.app.as_ref().unwrap().clock.today();
+    let held = beredskab::render::i18n::date(today, "da");
+    assert!(html.contains("<title>Evalueringsrapport · "), "{html}");
+    assert!(html.contains(&format!(" · {held} ")), "{held} in {html}");
     assert!(
         html.contains("RTO overholdt for 1, overskredet for 0"),
         "{html}"

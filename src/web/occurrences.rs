@@ -353,7 +353,8 @@ fn report_data(
         "occurrence": {
             "id": r.occurrence.id,
             "starts_at": r.occurrence.starts_at.to_rfc3339(),
-            "when": local(r.occurrence.starts_at, &r.drill, lang),
+            // When it was held: started, else as planned.
+            "when": local(r.occurrence.started_at.unwrap_or(r.occurrence.starts_at), &r.drill, lang),
             "closed": r.occurrence.closed_at.is_some(),
             "closed_by": r.occurrence.closed_by,
         },
