@@ -231,3 +231,24 @@ async fn a_large_plan_is_listed_a_hundred_systems_a_page_with_every_filter_kept(
     assert!(found.contains("Viser 1–100 af 246 systemer (planen har 250)"));
     assert!(helpers::unescape(&found).contains("/plans/stor?q=fagsystem&sort=crit&dir=asc&page=2"));
 }
+
+#[tokio::test]
+async fn an_error_page_keeps_the_signed_in_navigation() {
+    let app = TestApp::spawn().await;
+    let (status, _) = app.page("/plans/no-such-plan").await;
+    assert_eq!(status, 303, "signed out: to the login page");
+    let (status, page) = app.page("/no/such/page").await;
+    assert_eq!(status, 404);
+    assert!(!page.contains("action=\"/logout\""), "{page}");
+    app.login_as("jesper-moeller").await;
+    for (path, code) in [
+        ("/no/such/page", 404),
+        ("/outbox", 403),
+        ("/plans/no-such-plan", 404),
+    ] {
+        let (status, page) = app.page(path).await;
+        assert_eq!(status, code, "{path}");
+        assert!(page.contains("action=\"/logout\""), "{path}: {page}");
+        assert!(page.contains("href=\"/my\""), "{path}: {page}");
+    }
+}

@@ -121,8 +121,9 @@ async fn not_found() -> Error {
     Error::NotFound
 }
 
-/// Replaces the bodies of error responses with the error page, in the visitor's language.
-/// The API answers in JSON itself and is left alone.
+/// Replaces the bodies of error responses with the error page, in the visitor's language and,
+/// for someone signed in, with the page's navigation. The API answers in JSON itself and is
+/// left alone.
 pub(super) async fn error_pages(
     State(state): State<AppState>,
     request: Request,
@@ -132,31 +133,49 @@ pub(super) async fn error_pages(
         return next.run(request).await;
     }
     let lang = cookie_language(request.headers()).unwrap_or_else(|| state.config.language.clone());
-    let response = next.run(request).await;
+    // The request's head, kept to find out who asked when the answer is an error page.
+    let (parts, body) = request.into_parts();
+    let mut head = parts.clone();
+    let response = next.run(Request::from_parts(parts, body)).await;
     let Some(ErrorPage(key)) = response.extensions().get::<ErrorPage>().copied() else {
         return response;
     };
     let status = response.status();
     let detail = response.extensions().get::<ErrorDetail>();
-    match state.templates.page(
-        "error",
-        &lang,
-        json!({
-            "status": status.as_u16(),
-            "title": format!("{key}.title"),
-            "text": format!("{key}.text"),
-            // The field's label where the locale has one, else its name in the form.
-            "field": detail.map_or(String::new(), |d| {
-                state
-                    .templates
-                    .locales
-                    .get(&lang, &format!("field.{}", d.field))
-                    .unwrap_or(&d.field)
-                    .to_string()
-            }),
-            "code": detail.map_or("", |d| d.code.as_str()),
+    // Who is signed in (not while the database is out of reach: that is the error).
+    let outage = status == StatusCode::SERVICE_UNAVAILABLE;
+    let viewer = if outage {
+        None
+    } else {
+        <Viewer as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut head, &state)
+            .await
+            .ok()
+            .filter(|v| v.user.is_some())
+    };
+    let lang = viewer.as_ref().map_or(lang, |v| v.lang.clone());
+    let data = json!({
+        "status": status.as_u16(),
+        "title": format!("{key}.title"),
+        "text": format!("{key}.text"),
+        // The field's label where the locale has one, else its name in the form.
+        "field": detail.map_or(String::new(), |d| {
+            state
+                .templates
+                .locales
+                .get(&lang, &format!("field.{}", d.field))
+                .unwrap_or(&d.field)
+                .to_string()
         }),
-    ) {
+        "code": detail.map_or("", |d| d.code.as_str()),
+    });
+    let rendered = match &viewer {
+        Some(viewer) => page(&state, viewer, "error", data).map(|Html(page)| page),
+        None => state
+            .templates
+            .page("error", &lang, data)
+            .map_err(Error::from),
+    };
+    match rendered {
         Ok(page) => {
             let mut page = (status, page).into_response();
             if let Some(after) = response.headers().get(header::RETRY_AFTER) {
@@ -172,7 +191,6 @@ pub(super) async fn error_pages(
     }
 }
 
-/// After a save: how many fields changed.
 async fn list_plans(State(state): State<AppState>, viewer: Viewer) -> Result<Response> {
     viewer.require()?;
     let plans = store::plan_summaries(&state.db).await?;
@@ -186,6 +204,7 @@ async fn list_plans(State(state): State<AppState>, viewer: Viewer) -> Result<Res
     Ok(page(&state, &viewer, "plans", json!({"plans": plans}))?.into_response())
 }
 
+/// After a save: how many fields changed.
 #[derive(Deserialize)]
 pub(super) struct SavedQuery {
     saved: Option<usize>,
