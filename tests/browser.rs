@@ -245,12 +245,20 @@ async fn a_participants_record_is_saved_as_it_is_typed_and_when_the_page_is_left
     // The owner of AD takes part.
     login(&c, &base, "sofie-andersen").await;
     c.goto(&format!("{base}{run}")).await.unwrap();
-    // The clock runs (the drill is 30 days ahead: it counts down).
+    // Planned 30 days ahead and not started: the page says when it starts, not a clock
+    // below zero.
+    let clock = text_of(&c, "p.clock").await;
+    assert!(clock.contains("starter om 4 uger "), "{clock}");
+    assert!(c.find(Locator::Css("#elapsed")).await.is_err());
+    // Started by the facilitator: the clock runs.
+    let started = app.post_form(&format!("{run}/start"), &[]).await;
+    assert_eq!(started.status().as_u16(), 303);
+    c.goto(&format!("{base}{run}")).await.unwrap();
     let first = text_of(&c, "#elapsed").await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let second = text_of(&c, "#elapsed").await;
     assert!(
-        first.starts_with('−') && first != second,
+        first.starts_with("00:00:") && first != second,
         "{first} {second}"
     );
 

@@ -136,6 +136,13 @@ async fn run(
                 "closed": closed,
                 "started": r.occurrence.started_at.map(|t| local(t, tz, lang)),
                 "start_utc": start.to_rfc3339(),
+                // Not started and still ahead: how long until then, instead of a clock below zero.
+                "starts_in": (r.occurrence.started_at.is_none() && start > now).then(|| {
+                    let minutes = u64::try_from((start - now).num_minutes()).unwrap_or(0);
+                    // Whole hours once it is a day or more away.
+                    let minutes = if minutes >= 24 * 60 { minutes / 60 * 60 } else { minutes.max(1) };
+                    super::i18n::duration(crate::domain::Duration::from_minutes(minutes), lang)
+                }),
             },
             "injects": injects,
             "systems": systems,
