@@ -325,6 +325,15 @@ async fn the_offline_runbook_holds_every_system_and_refers_to_nothing_outside_it
             "{id}"
         );
     }
+    // After each system a way back to the contents, which every system is listed in.
+    let systems = std::fs::read_dir(helpers::example_plan().join("systems"))
+        .unwrap()
+        .count();
+    assert_eq!(
+        html.matches("<a href=\"#toc\">Til indholdsfortegnelse</a>").count(),
+        systems
+    );
+    assert!(html.contains("<h2 id=\"toc\">"));
     for outside in [
         "http://",
         "https://",
