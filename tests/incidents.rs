@@ -92,6 +92,17 @@ async fn an_incident_is_opened_worked_stood_down_closed_once_and_reported() {
                 .contains("name=\"system\" value=\"esdh\"><input type=\"hidden\" name=\"step\"")
         );
         assert!(page.contains("RTO overskredet"));
+        // The picker of systems to mark down is in the order of the names it shows.
+        let picker = &page[page.find("id=\"mark-system\"").unwrap()..];
+        let picker = &picker[..picker.find("</select>").unwrap()];
+        let names: Vec<String> = picker
+            .split("</option>")
+            .filter_map(|o| o.rsplit_once('>').map(|(_, name)| helpers::unescape(name)))
+            .filter(|n| !n.is_empty())
+            .collect();
+        let mut sorted = names.clone();
+        sorted.sort_by_key(|n| beredskab::render::i18n::sort_key(n));
+        assert!(names.len() > 30 && names == sorted, "{names:?}");
         // One system down takes the singular.
         assert!(page.contains("1 system nede,"), "{page}");
         assert!(!page.contains("1 systemer"));
@@ -330,7 +341,8 @@ async fn the_offline_runbook_holds_every_system_and_refers_to_nothing_outside_it
         .unwrap()
         .count();
     assert_eq!(
-        html.matches("<a href=\"#toc\">Til indholdsfortegnelse</a>").count(),
+        html.matches("<a href=\"#toc\">Til indholdsfortegnelse</a>")
+            .count(),
         systems
     );
     assert!(html.contains("<h2 id=\"toc\">"));

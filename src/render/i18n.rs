@@ -238,6 +238,20 @@ pub fn date(d: NaiveDate, lang: &str) -> String {
     }
 }
 
+/// A name's key for sorting as a Danish reader expects: case does not count, and æ, ø and å
+/// come after z, in that order.
+pub fn sort_key(name: &str) -> String {
+    name.to_lowercase()
+        .chars()
+        .map(|c| match c {
+            'æ' | 'ä' => '\u{7b}',
+            'ø' | 'ö' => '\u{7c}',
+            'å' => '\u{7d}',
+            other => other,
+        })
+        .collect()
+}
+
 /// A moment as the plan's people read it, already in their time zone: date and `HH:MM`.
 pub fn local_time<Tz: chrono::TimeZone>(at: chrono::DateTime<Tz>, lang: &str) -> String
 where
@@ -259,6 +273,32 @@ mod tests {
         assert_eq!(duration(d("1h 30m"), "en"), "1 h 30 min");
         assert_eq!(duration(d("1d"), "en"), "1 day");
         assert_eq!(duration(d("0m"), "da"), "0 min.");
+    }
+
+    #[test]
+    fn names_sort_as_a_danish_reader_expects() {
+        let mut names = vec![
+            "Økonomi",
+            "ESDH",
+            "Aula",
+            "Åbningstider",
+            "ad",
+            "Ærø",
+            "Zoom",
+        ];
+        names.sort_by_key(|n| sort_key(n));
+        assert_eq!(
+            names,
+            [
+                "ad",
+                "Aula",
+                "ESDH",
+                "Zoom",
+                "Ærø",
+                "Økonomi",
+                "Åbningstider"
+            ]
+        );
     }
 
     #[test]

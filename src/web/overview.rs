@@ -176,7 +176,7 @@ async fn show_plan(
         let count = |s: &System| by_system.get(s.id.as_str()).map_or(0, Vec::len);
         rows.sort_by(|a, b| {
             let order = match sort {
-                "name" => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
+                "name" => i18n::sort_key(&a.name).cmp(&i18n::sort_key(&b.name)),
                 "rto" => a.rto.cmp(&b.rto),
                 "rpo" => a.rpo.cmp(&b.rpo),
                 "owner" => owner_name(a).cmp(owner_name(b)),

@@ -34,6 +34,16 @@ mod page;
 use acts::*;
 use page::*;
 
+/// Systems in the order of the names they are shown by (Danish letters after z, as in the
+/// alphabet), for the pickers.
+pub(super) fn by_name<'p>(
+    systems: impl Iterator<Item = &'p crate::domain::System>,
+) -> Vec<&'p crate::domain::System> {
+    let mut sorted: Vec<_> = systems.collect();
+    sorted.sort_by_cached_key(|s| crate::render::i18n::sort_key(&s.name));
+    sorted
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/plans/{plan}/incidents", get(list).post(open))
@@ -167,7 +177,7 @@ async fn list_view(
             "title": form.title,
             "started": form.started,
             "criteria": plan.sections.activation_criteria.iter().map(|c| json!({"text": c, "selected": form.criterion == *c})).collect::<Vec<_>>(),
-            "systems": plan.systems.iter().map(|s| json!({"id": s.id, "name": s.name, "checked": form.down.iter().any(|d| d == s.id.as_str())})).collect::<Vec<_>>(),
+            "systems": by_name(plan.systems.iter()).into_iter().map(|s| json!({"id": s.id, "name": s.name, "checked": form.down.iter().any(|d| d == s.id.as_str())})).collect::<Vec<_>>(),
         },
         "title_error": error("title"),
         "started_error": error("started"),

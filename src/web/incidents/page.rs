@@ -208,7 +208,11 @@ pub(super) async fn incident_view(
         "timeline": timeline,
         "stand_down": stand_down,
         "return_to_normal": plan.sections.return_to_normal,
-        "markable": plan.systems.iter().filter(|s| !down_now.contains(&s.id.as_str())).map(|s| json!({"id": s.id, "name": s.name})).collect::<Vec<_>>(),
+        // By the name shown, as a reader looks for it.
+        "markable": by_name(plan.systems.iter().filter(|s| !down_now.contains(&s.id.as_str())))
+            .into_iter()
+            .map(|s| json!({"id": s.id, "name": s.name}))
+            .collect::<Vec<_>>(),
         "call_tree": plan.call_tree.iter().filter_map(|c| plan.person(c.person.as_str())).map(|p| json!({"name": p.name, "title": p.title, "phone": p.phone, "tel": tel(&p.phone), "email": p.email})).collect::<Vec<_>>(),
         "may_work": may,
         "may_lead": l.may_lead && open,
