@@ -242,6 +242,13 @@ async fn approval_versions_diff_and_the_audit_log() {
         assert!(page.contains("<code>rto</code></th><td class=\"pre\"><del>3h</del></td><td class=\"pre\"><ins>2h</ins>"));
         let (_, page) = app.page("/plans/example-kommune/versions").await;
         assert!(page.contains("Årlig godkendelse"));
+        // The comparison is preset to the latest approved version against the draft.
+        let fields = helpers::form_fields(&page, "/plans/example-kommune/versions/diff");
+        let value = |name: &str| fields.iter().find(|(k, _)| k == name).unwrap().1.clone();
+        assert_eq!(
+            (value("from"), value("to")),
+            ("1".to_string(), "draft".to_string())
+        );
 
         // The audit log, filtered, and as CSV.
         let (status, _) = app.page("/audit").await;

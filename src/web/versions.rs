@@ -108,13 +108,15 @@ async fn list_versions(
             })
         })
         .collect();
-    let choices: Vec<Value> = std::iter::once(json!({"value": "draft", "label": "draft"}))
-        .chain(
-            versions
-                .iter()
-                .map(|v| json!({"value": v.number.to_string(), "label": v.number.to_string()})),
-        )
-        .collect();
+    // Compared by default: the latest approved version (newest first) against the draft.
+    let newest = latest.map(|v| v.number);
+    let choices: Vec<Value> = std::iter::once(
+        json!({"value": "draft", "label": "draft", "from": newest.is_none(), "to": true}),
+    )
+    .chain(versions.iter().map(|v| {
+        json!({"value": v.number.to_string(), "label": v.number.to_string(), "from": Some(v.number) == newest, "to": false})
+    }))
+    .collect();
     page(
         &state,
         &viewer,
