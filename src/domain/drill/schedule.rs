@@ -35,10 +35,56 @@ pub fn time_zone(name: &str) -> Result<Tz, ScheduleError> {
     Tz::from_str(name).map_err(|_| ScheduleError::TimeZone(name.to_string()))
 }
 
+/// Danish names of weekdays and months, as the `cron` crate's English ones.
+const DANISH_NAMES: [(&str, &str); 16] = [
+    ("mandag", "Mon"),
+    ("man", "Mon"),
+    ("tirsdag", "Tue"),
+    ("tir", "Tue"),
+    ("onsdag", "Wed"),
+    ("ons", "Wed"),
+    ("torsdag", "Thu"),
+    ("tor", "Thu"),
+    ("fredag", "Fri"),
+    ("fre", "Fri"),
+    ("lørdag", "Sat"),
+    ("lør", "Sat"),
+    ("søndag", "Sun"),
+    ("søn", "Sun"),
+    ("maj", "May"),
+    ("okt", "Oct"),
+];
+
+/// `text` with each Danish weekday or month name (any case) as its English abbreviation.
+fn english_names(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        let lower = word.to_lowercase();
+        match DANISH_NAMES.iter().find(|(da, _)| *da == lower) {
+            Some((_, en)) => out.push_str(en),
+            None => out.push_str(word),
+        }
+        word.clear();
+    };
+    for c in text.chars() {
+        if c.is_alphabetic() {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
 /// The standard five fields (minute hour day-of-month month day-of-week) as people write them,
-/// or the six/seven-field form with seconds (and year) the `cron` crate reads.
+/// or the six/seven-field form with seconds (and year) the `cron` crate reads. Weekdays and
+/// months may be written in Danish (`0 9 * * man-fre`, `0 9 1-7 1,4,7,10 tir`) or English.
 pub fn parse_cron(expression: &str) -> Result<cron::Schedule, ScheduleError> {
     let text = expression.split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = english_names(&text);
     let full = if text.split(' ').count() == 5 {
         format!("0 {text}")
     } else {
@@ -153,6 +199,23 @@ mod tests {
         ] {
             assert!(parse_cron(fine).is_ok(), "{fine}");
         }
+    }
+
+    #[test]
+    fn weekdays_and_months_may_be_written_in_danish() {
+        let next = |e: &str| {
+            let from = Utc.with_ymd_and_hms(2026, 12, 3, 0, 0, 0).unwrap();
+            parse_cron(e)
+                .unwrap()
+                .after(&from)
+                .take(5)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(next("0 9 1-7 1,4,7,10 tir"), next("0 9 1-7 1,4,7,10 Tue"));
+        assert_eq!(next("0 9 * * man-fre"), next("0 9 * * Mon-Fri"));
+        assert_eq!(next("0 9 * * Lørdag"), next("0 9 * * Sat"));
+        assert_eq!(next("0 9 1 maj,okt *"), next("0 9 1 May,Oct *"));
+        assert!(parse_cron("0 9 * * mandagx").is_err());
     }
 
     #[test]
