@@ -447,6 +447,9 @@ async fn the_dependency_picture_is_well_formed_svg_with_every_system_and_a_subgr
     let (status, page) = app.page("/plans/example-kommune/picture").await;
     assert_eq!(status, 200);
     assert_eq!(picture_systems(&page), all);
+    // Horizons as the reader writes them (AD's RTO is 4h).
+    assert!(page.contains("ad · RTO 4 t."), "{page}");
+    assert!(!page.contains("RTO 4h"));
     // Each box links to its system's page; the one with a finding is outlined in red.
     assert!(
         page.contains(

@@ -125,6 +125,7 @@ pub fn svg(
     focus: Option<&str>,
     title: &str,
     link: Option<&dyn Fn(&str) -> String>,
+    lang: &str,
 ) -> String {
     if systems.is_empty() {
         return String::new();
@@ -245,7 +246,10 @@ pub fn svg(
         } else {
             s.name.as_str()
         };
-        let rto = s.rto.map(|r| format!(" · RTO {r}")).unwrap_or_default();
+        let rto = s
+            .rto
+            .map(|r| format!(" · RTO {}", super::i18n::duration(r, lang)))
+            .unwrap_or_default();
         let node = format!(
             r##"<g class="system" id="dep-{id}"><title>{full} ({id}){rto}</title><rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="6" fill="{fill}" stroke="{stroke}" stroke-width="{width}"/><text x="{tx}" y="{ty1}" font-size="13" font-weight="600">{name}</text><text x="{tx}" y="{ty2}" font-size="11" fill="#424a53">{id}{rto}</text></g>"##,
             full = html_escape(name),

@@ -131,7 +131,9 @@ pub fn offline(
     let systems: Vec<&crate::domain::System> = plan.systems.iter().collect();
     let findings = analysis::check(plan, today);
     let title = templates.text(lang, "picture.title");
-    data["picture"] = json!(super::picture::svg(&systems, &findings, None, &title, None));
+    data["picture"] = json!(super::picture::svg(
+        &systems, &findings, None, &title, None, lang
+    ));
     data["css"] = json!(super::static_text("app.css"));
     data["generated"] = json!(i18n::date(today, lang));
     templates.fragment("runbook_export", lang, data)

@@ -221,7 +221,14 @@ async fn picture(
     };
     let base = format!("/plans/{}/systems/", plan.id);
     let link = |id: &str| format!("{base}{id}");
-    let svg = picture::svg(&systems, &findings, focus, &title, Some(&link));
+    let svg = picture::svg(
+        &systems,
+        &findings,
+        focus,
+        &title,
+        Some(&link),
+        &viewer.lang,
+    );
     let mut options: Vec<Value> = plan
         .systems
         .iter()
