@@ -46,10 +46,15 @@ async fn plan_at(state: &AppState, plan: &Plan, version: Option<i32>) -> Result<
 }
 
 /// Changes grouped by what they concern, for the diff template.
-fn grouped(plan: &Plan, changes: &[Change]) -> Vec<Value> {
+fn grouped(state: &AppState, lang: &str, plan: &Plan, changes: &[Change]) -> Vec<Value> {
     let mut groups: Vec<(Subject, Vec<Value>)> = Vec::new();
     for c in changes {
-        let row = json!({"field": c.field, "before": c.before, "after": c.after});
+        // The field by its name in the reader's language; the key where there is none.
+        let label = state
+            .templates
+            .locales
+            .get(lang, &format!("diff.label.{}", c.field.replace('.', "_")));
+        let row = json!({"field": c.field, "label": label, "before": c.before, "after": c.after});
         match groups.last_mut() {
             Some((subject, rows)) if *subject == c.subject => rows.push(row),
             _ => groups.push((c.subject.clone(), vec![row])),
@@ -126,7 +131,7 @@ async fn list_versions(
             "versions": rows,
             "latest": latest.map(|v| v.number),
             "draft_changed": draft_changed,
-            "changes": grouped(&plan, &changes),
+            "changes": grouped(&state, &viewer.lang, &plan, &changes),
             "change_count": changes.len(),
             "may_approve": user.actor.may_approve(),
             "choices": choices,
@@ -170,7 +175,7 @@ async fn show_diff(
             "plan": {"id": plan.id, "name": plan.name},
             "from": label(from),
             "to": label(to),
-            "changes": grouped(&after, &changes),
+            "changes": grouped(&state, &viewer.lang, &after, &changes),
             "change_count": changes.len(),
         }),
     )
