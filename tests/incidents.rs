@@ -427,6 +427,12 @@ async fn the_call_tree_is_alerted_findings_become_action_items_and_pocket_plans_
     );
     let (_, page) = app.page(&incident).await;
     assert!(page.contains(&format!("Varslingstræet varslet ({call_tree} mails)")));
+    // Beside the button: when, by whom and to how many it went.
+    assert!(page.contains(" af Anne Kjær: "), "{page}");
+    assert!(
+        page.contains(&format!(": {call_tree} mails.</strong>")),
+        "{page}"
+    );
     // Only those who lead incidents alert.
     let owner = app.signed_in("jesper-moeller").await;
     assert_eq!(

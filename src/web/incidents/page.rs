@@ -144,8 +144,17 @@ pub(super) async fn incident_view(
             .map(|s| plan.system(s).map_or(s.to_string(), |x| x.name.clone()))
             .unwrap_or_default()
     };
-    let timeline: Vec<Value> = store_incidents::events(&state.db, i.id)
-        .await?
+    let events = store_incidents::events(&state.db, i.id).await?;
+    // The latest alert of the call tree, said beside the button: when, by whom, how many.
+    let last_alert = events.iter().rev().find(|e| e.kind == "alert").map(|e| {
+        let n = e.text.parse::<usize>().unwrap_or(0);
+        state
+            .templates
+            .counted(lang, "incident.alerted", n)
+            .replace("{at}", &local(e.at, state, lang))
+            .replace("{by}", &names.of(&e.author))
+    });
+    let timeline: Vec<Value> = events
         .iter()
         .map(|e| {
             let text = match e.kind.as_str() {
@@ -194,6 +203,7 @@ pub(super) async fn incident_view(
             "criterion": i.criterion,
             "started": local(i.started_at, state, lang),
             "opened_by": names.of(&i.opened_by),
+            "last_alert": last_alert,
             "state": i.state,
             "state_key": format!("incident.state.{}", i.state),
             "version": i.version,
