@@ -9,24 +9,8 @@ use sha2::{Digest, Sha256};
 
 use super::{App, Result};
 use crate::domain::access::{AccessRole, demo_role};
-use crate::store::accounts::{self, Account, AccountChange, NewAccount};
+use crate::store::accounts::{self, Account, AccountChange, Names, NewAccount};
 use crate::store::{self, audit};
-
-/// The names people are shown by: each account's display name, by username.
-pub struct Names(std::collections::HashMap<String, String>);
-
-impl Names {
-    /// The name of account `username` (the username itself for one that is gone, and for
-    /// actors that are not accounts, such as the plan import).
-    pub fn of(&self, username: &str) -> String {
-        self.0
-            .get(username)
-            .map(|n| n.trim())
-            .filter(|n| !n.is_empty())
-            .unwrap_or(username)
-            .to_string()
-    }
-}
 
 /// The audit record of `action` by `actor` on account `username`.
 fn entry(actor: &str, action: &str, username: &str) -> audit::Entry {
@@ -55,13 +39,7 @@ fn describe(
 impl App {
     /// The names to show people by instead of their usernames.
     pub async fn names(&self) -> Result<Names> {
-        Ok(Names(
-            accounts::list(&self.db)
-                .await?
-                .into_iter()
-                .map(|a| (a.username, a.display_name))
-                .collect(),
-        ))
+        Ok(accounts::names(&self.db).await?)
     }
 
     /// Creates an account; `None` (nothing written) if its username is taken.

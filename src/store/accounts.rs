@@ -116,6 +116,33 @@ pub async fn find_by_token_hash(db: &impl ConnectionTrait, hash: &str) -> Result
         .map(|(a, _)| a))
 }
 
+/// The names people are shown by: each account's display name, by username.
+pub struct Names(std::collections::HashMap<String, String>);
+
+impl Names {
+    /// The name of account `username` (the username itself for one that is gone, and for
+    /// actors that are not accounts, such as the plan import).
+    pub fn of(&self, username: &str) -> String {
+        self.0
+            .get(username)
+            .map(|n| n.trim())
+            .filter(|n| !n.is_empty())
+            .unwrap_or(username)
+            .to_string()
+    }
+}
+
+/// Every account's name, by username.
+pub async fn names(db: &impl ConnectionTrait) -> Result<Names> {
+    Ok(Names(
+        list(db)
+            .await?
+            .into_iter()
+            .map(|a| (a.username, a.display_name))
+            .collect(),
+    ))
+}
+
 pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<Account>> {
     accounts::Entity::find()
         .order_by_asc(accounts::Column::Username)

@@ -167,6 +167,17 @@ pub(super) fn signed_in(account: Account) -> SignedIn {
     }
 }
 
+/// The viewer a request's handler resolved, kept for the error page of that request, which
+/// then shows the signed-in navigation without reading the session again.
+#[derive(Clone, Default)]
+pub(super) struct SeenViewer(std::sync::Arc<std::sync::OnceLock<Viewer>>);
+
+impl SeenViewer {
+    pub(super) fn get(&self) -> Option<&Viewer> {
+        self.0.get()
+    }
+}
+
 /// Who is asking, in which language, with the CSRF token for the forms on the page.
 #[derive(Debug, Clone)]
 pub struct Viewer {
@@ -251,12 +262,16 @@ impl FromRequestParts<AppState> for Viewer {
             .and_then(|u| u.account.language.clone())
             .or_else(|| cookie_language(&parts.headers))
             .unwrap_or_else(|| state.config.language.clone());
-        Ok(Viewer {
+        let viewer = Viewer {
             lang,
             user,
             csrf,
             path,
-        })
+        };
+        if let Some(seen) = parts.extensions.get::<SeenViewer>() {
+            let _ = seen.0.set(viewer.clone());
+        }
+        Ok(viewer)
     }
 }
 

@@ -149,7 +149,7 @@ async fn render(
         let day = e.day.unwrap_or_else(|| e.start.date_naive());
         let when = match e.day {
             Some(d) => i18n::date(d, lang),
-            None => i18n::local_time(state.clock.local(e.start), lang),
+            None => super::local(state, e.start, lang),
         };
         let row = json!({"when": when, "title": e.title, "path": e.path, "drill": e.drill});
         if e.overdue {

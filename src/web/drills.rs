@@ -447,8 +447,8 @@ async fn outbox_page(State(state): State<AppState>, viewer: Viewer) -> Result<Re
                 "state_key": format!("outbox.state.{}", m.state),
                 "attempts": m.attempts,
                 "error": m.last_error,
-                "created": i18n::local_time(state.clock.local(m.created_at), &viewer.lang),
-                "sent": m.sent_at.map(|t| i18n::local_time(state.clock.local(t), &viewer.lang)),
+                "created": super::local(&state, m.created_at, &viewer.lang),
+                "sent": m.sent_at.map(|t| super::local(&state, t, &viewer.lang)),
             })).collect::<Vec<_>>(),
         }),
     )

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::auth::Viewer;
 use super::pages::{findings_of, load, page};
-use super::{AppState, Error, Result, i18n};
+use super::{AppState, Error, Result, local};
 use crate::app::reports::{self, AnnualError};
 use crate::domain::completeness::{self, Fix};
 use crate::domain::health::{self, DrillOutcome};
@@ -29,11 +29,6 @@ pub fn router() -> Router<AppState> {
         .route("/plans/{plan}/report", get(this_year))
         .route("/plans/{plan}/report/{year}", get(annual))
         .route("/plans/{plan}/report/{year}/download", get(annual_download))
-}
-
-/// A moment in the server's time zone.
-fn local(state: &AppState, at: chrono::DateTime<Utc>, lang: &str) -> String {
-    i18n::local_time(state.clock.local(at), lang)
 }
 
 /// Systems by id with their names, for a list behind a figure.

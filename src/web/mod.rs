@@ -360,6 +360,11 @@ async fn security_headers(
     response
 }
 
+/// A moment as the plan's people read it: date and time in the configured time zone.
+fn local(state: &AppState, at: chrono::DateTime<chrono::Utc>, lang: &str) -> String {
+    i18n::local_time(state.clock.local(at), lang)
+}
+
 /// A self-contained HTML file as a download: its styles are inline (the point of the file), it
 /// has no script and loads nothing, and its policy says so.
 pub(super) fn self_contained_download(file_name: &str, html: String) -> axum::response::Response {

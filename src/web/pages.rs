@@ -11,7 +11,7 @@ use axum::routing::get;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::auth::{Viewer, cookie_language};
+use super::auth::{SeenViewer, Viewer, cookie_language};
 use super::cache::Fragment;
 use super::conditional::Tag;
 use super::i18n::{self};
@@ -117,7 +117,8 @@ async fn static_asset(Path(file): Path<String>) -> Response {
     }
 }
 
-async fn not_found() -> Error {
+/// An unknown page; the viewer is read so that the error page has their navigation.
+async fn not_found(_viewer: Viewer) -> Error {
     Error::NotFound
 }
 
@@ -133,26 +134,18 @@ pub(super) async fn error_pages(
         return next.run(request).await;
     }
     let lang = cookie_language(request.headers()).unwrap_or_else(|| state.config.language.clone());
-    // The request's head, kept to find out who asked when the answer is an error page.
-    let (parts, body) = request.into_parts();
-    let mut head = parts.clone();
-    let response = next.run(Request::from_parts(parts, body)).await;
+    let seen = SeenViewer::default();
+    let mut request = request;
+    request.extensions_mut().insert(seen.clone());
+    let response = next.run(request).await;
     let Some(ErrorPage(key)) = response.extensions().get::<ErrorPage>().copied() else {
         return response;
     };
     let status = response.status();
     let detail = response.extensions().get::<ErrorDetail>();
-    // Who is signed in (not while the database is out of reach: that is the error).
-    let outage = status == StatusCode::SERVICE_UNAVAILABLE;
-    let viewer = if outage {
-        None
-    } else {
-        <Viewer as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut head, &state)
-            .await
-            .ok()
-            .filter(|v| v.user.is_some())
-    };
-    let lang = viewer.as_ref().map_or(lang, |v| v.lang.clone());
+    // Who is signed in, as the handler found out.
+    let viewer = seen.get().filter(|v| v.user.is_some());
+    let lang = viewer.map_or(lang, |v| v.lang.clone());
     let data = json!({
         "status": status.as_u16(),
         "title": format!("{key}.title"),
@@ -168,7 +161,7 @@ pub(super) async fn error_pages(
         }),
         "code": detail.map_or("", |d| d.code.as_str()),
     });
-    let rendered = match &viewer {
+    let rendered = match viewer {
         Some(viewer) => page(&state, viewer, "error", data).map(|Html(page)| page),
         None => state
             .templates

@@ -50,11 +50,7 @@ fn summary(v: plan_versions::Model) -> VersionSummary {
 /// A plan's approved versions, newest first, without their snapshots.
 pub async fn versions(db: &impl ConnectionTrait, plan: &PlanId) -> Result<Vec<VersionSummary>> {
     use plan_versions::Column as C;
-    let names: std::collections::HashMap<String, String> = crate::store::accounts::list(db)
-        .await?
-        .into_iter()
-        .map(|a| (a.username, a.display_name))
-        .collect();
+    let names = crate::store::accounts::names(db).await?;
     Ok(plan_versions::Entity::find()
         .select_only()
         .columns([
@@ -74,9 +70,7 @@ pub async fn versions(db: &impl ConnectionTrait, plan: &PlanId) -> Result<Vec<Ve
         .into_iter()
         .map(summary)
         .map(|mut v| {
-            if let Some(name) = names.get(&v.approved_by).filter(|n| !n.trim().is_empty()) {
-                v.approver = name.trim().to_string();
-            }
+            v.approver = names.of(&v.approved_by);
             v
         })
         .collect())

@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 
 use super::auth::Viewer;
 use super::edit::Fields;
-use super::{AppState, Error, Result, i18n};
+use super::{AppState, Error, Result, i18n, local};
 use crate::domain::incident::{self, Clock, Outage};
 use crate::domain::{Plan, PlanId};
 use crate::render::tel;
@@ -66,11 +66,6 @@ const STAND_DOWN_ITEMS: [&str; 4] = [
     "incident.sd.users",
     "incident.sd.watch",
 ];
-
-/// A moment in the server's time zone, as the page shows it.
-fn local(at: DateTime<Utc>, state: &AppState, lang: &str) -> String {
-    i18n::local_time(state.clock.local(at), lang)
-}
 
 /// The plan an incident works from: the approved version it was opened on (immutable, so cached
 /// for good), or the draft when nothing was approved.
@@ -157,7 +152,7 @@ async fn list_view(
             json!({
                 "id": i.id,
                 "title": i.title,
-                "started": local(i.started_at, state, lang),
+                "started": local(state, i.started_at, lang),
                 "state_key": format!("incident.state.{}", i.state),
                 "closed": i.state == store_incidents::CLOSED,
             })

@@ -45,7 +45,7 @@ pub(super) async fn incident_view(
             Some((by, at)) => {
                 let done = ticked_by
                     .replace("{by}", &names.of(by))
-                    .replace("{at}", &local(*at, state, lang));
+                    .replace("{at}", &local(state, *at, lang));
                 if meta.is_empty() {
                     done
                 } else {
@@ -110,7 +110,7 @@ pub(super) async fn incident_view(
                 "down": a.down,
                 "detail": shown,
                 "tag": if a.down { &down_tag } else { &dependency_tag },
-                "since_text": since_text.replace("{at}", &local(a.since, state, lang)),
+                "since_text": since_text.replace("{at}", &local(state, a.since, lang)),
                 "elapsed": i18n::duration(a.elapsed, lang),
                 "rto": a.rto.map(|d| i18n::duration(d, lang)),
                 "clock": clock,
@@ -151,7 +151,7 @@ pub(super) async fn incident_view(
         state
             .templates
             .counted(lang, "incident.alerted", n)
-            .replace("{at}", &local(e.at, state, lang))
+            .replace("{at}", &local(state, e.at, lang))
             .replace("{by}", &names.of(&e.author))
     });
     let timeline: Vec<Value> = events
@@ -174,7 +174,7 @@ pub(super) async fn incident_view(
                 "alert" => state.templates.counted(lang, "incident.ev.alert", e.text.parse().unwrap_or(0)),
                 kind => t(&format!("incident.ev.{kind}")).replace("{system}", &system_name(&e.system_id)),
             };
-            json!({"at": local(e.at, state, lang), "author": names.of(&e.author), "text": text, "note": e.kind == "note"})
+            json!({"at": local(state, e.at, lang), "author": names.of(&e.author), "text": text, "note": e.kind == "note"})
         })
         .collect();
     let stand_down: Vec<Value> = STAND_DOWN_ITEMS
@@ -201,7 +201,7 @@ pub(super) async fn incident_view(
             "id": i.id,
             "title": i.title,
             "criterion": i.criterion,
-            "started": local(i.started_at, state, lang),
+            "started": local(state, i.started_at, lang),
             "opened_by": names.of(&i.opened_by),
             "last_alert": last_alert,
             "state": i.state,
