@@ -90,7 +90,7 @@ pub fn plan_folder(data: &[u8]) {
     let today = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
     let loaded = beredskab::plan_files::load(&dir, today).expect("the folder is readable");
     for f in &loaded.findings {
-        if let Some(line) = f.line {
+        if let Some(line) = f.line.map(|l| l as usize) {
             let lines = std::fs::read_to_string(&f.file)
                 .map(|t| t.lines().count().max(1))
                 .unwrap_or(usize::MAX);

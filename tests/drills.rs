@@ -1207,7 +1207,7 @@ async fn the_coordinator_changes_a_drill_with_errors_named_beside_their_fields()
     let owner = app.signed_in("jesper-moeller").await;
     assert_eq!(owner.page(&edit).await.0, 403);
     let (_, audit) = app.page("/audit").await;
-    assert!(audit.contains("drill-edit"));
+    assert!(audit.contains("Øvelse ændret"));
 }
 
 /// The review reminders queued for a system of the example plan.

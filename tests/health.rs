@@ -638,7 +638,7 @@ async fn completeness_names_what_is_missing_and_the_evidence_file_holds_the_reco
     assert_eq!(class_of(&page, "purpose"), "check present");
     assert_eq!(class_of(&page, "activation"), "check present");
     assert_eq!(class_of(&page, "tests"), "check missing");
-    assert!(page.contains("<code>approved version</code>"));
+    assert!(page.contains("en godkendt version"), "{page}");
     // A gap in one section is partial, named, and links to where it is fixed.
     let id = PlanId::parse(PLAN).unwrap();
     let mut plan = store::load_plan(&conn, &id).await.unwrap().unwrap();
@@ -648,7 +648,7 @@ async fn completeness_names_what_is_missing_and_the_evidence_file_holds_the_reco
     assert_eq!(class_of(&page, "resources"), "check partial");
     let resources = &page[page.find("id=\"check-resources\"").unwrap()..];
     let resources = &resources[..resources.find("</li>").unwrap()];
-    assert!(resources.contains("<code>backups</code>"));
+    assert!(resources.contains("Sikkerhedskopier"), "{resources}");
     assert!(resources.contains("href=\"/plans/example-kommune/sections/edit\""));
 
     // The evidence file: a reviewed section, an approval and a drill are all in it.

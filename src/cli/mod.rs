@@ -52,6 +52,9 @@ enum Command {
         /// The date review deadlines are checked against (default: today in Europe/Copenhagen).
         #[arg(long, value_name = "YYYY-MM-DD")]
         today: Option<NaiveDate>,
+        /// The language of the findings' messages (codes and fields stay as they are).
+        #[arg(long, default_value = "en", value_parser = ["da", "en"])]
+        language: String,
     },
     /// What an outage takes down, the order to recover in, and whether each RTO can be met.
     #[command(alias = "analyze")]
@@ -231,11 +234,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok::<_, anyhow::Error>(ExitCode::SUCCESS)
             })
         }
-        Command::Validate { dir, format, today } => {
+        Command::Validate {
+            dir,
+            format,
+            today,
+            language,
+        } => {
             let Some(loaded) = load(&dir, today)? else {
                 return Ok(ExitCode::from(UNREADABLE));
             };
-            print_findings(&loaded, format)?;
+            print_findings(&loaded, format, &language)?;
             Ok(ExitCode::from(if loaded.has_errors() {
                 INVALID
             } else {

@@ -2,6 +2,7 @@
 //! JSON, and an outage's assessment.
 
 use super::*;
+use crate::render::findings::Words;
 
 /// A progress bar on standard error for work that can take a while on a large plan (reading or
 /// writing 10,000 system files, one large transaction). Drawn only when standard error is a
@@ -70,7 +71,35 @@ pub(super) fn print_errors_to_stderr(loaded: &LoadedPlan) {
     }
 }
 
-pub(super) fn finding_json(f: &Located) -> Value {
+/// A finding's message in `lang`: its own English message, or written by `words`.
+fn message(f: &Located, words: Option<&Words>) -> String {
+    match words {
+        Some(words) => words.finding(&f.finding),
+        None => f.finding.message.clone(),
+    }
+}
+
+/// `file:line: system: field: message`, in the words' language when there are words.
+fn located_line(f: &Located, words: Option<&Words>) -> String {
+    let Some(words) = words else {
+        return f.to_string();
+    };
+    let mut line = f.file.display().to_string();
+    if let Some(n) = f.line {
+        line.push_str(&format!(":{n}"));
+    }
+    line.push_str(": ");
+    if let Some(system) = f.finding.system() {
+        line.push_str(&format!("{system}: "));
+    }
+    if let Some(field) = &f.finding.field {
+        line.push_str(&format!("{}: ", words.field(field)));
+    }
+    line.push_str(&words.finding(&f.finding));
+    line
+}
+
+pub(super) fn finding_json(f: &Located, words: Option<&Words>) -> Value {
     json!({
         "code": f.finding.code.as_str(),
         "system": f.finding.system().map(|s| s.as_str()),
@@ -78,17 +107,31 @@ pub(super) fn finding_json(f: &Located) -> Value {
         "file": f.file.display().to_string(),
         "line": f.line,
         "field": f.finding.field,
-        "message": f.finding.message,
+        "message": message(f, words),
+        "values": f.finding.said.args,
     })
 }
 
-pub(super) fn print_findings(loaded: &LoadedPlan, format: Format) -> anyhow::Result<()> {
+/// The findings of a plan folder; with `lang` other than English, their messages in it.
+pub(super) fn print_findings(
+    loaded: &LoadedPlan,
+    format: Format,
+    lang: &str,
+) -> anyhow::Result<()> {
+    let locales = match lang {
+        "en" => None,
+        _ => Some(crate::render::locales()?),
+    };
+    let words = locales
+        .as_ref()
+        .map(|l| Words::new(l, lang, loaded.plan.as_ref()));
+    let words = words.as_ref();
     let mut out = std::io::stdout().lock();
     match format {
         Format::Json => {
             let value = json!({
-                "errors": loaded.errors().map(finding_json).collect::<Vec<_>>(),
-                "warnings": loaded.warnings().map(finding_json).collect::<Vec<_>>(),
+                "errors": loaded.errors().map(|f| finding_json(f, words)).collect::<Vec<_>>(),
+                "warnings": loaded.warnings().map(|f| finding_json(f, words)).collect::<Vec<_>>(),
             });
             writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
         }
@@ -98,7 +141,7 @@ pub(super) fn print_findings(loaded: &LoadedPlan, format: Format) -> anyhow::Res
                     analysis::Severity::Error => "error",
                     analysis::Severity::Warning => "warning",
                 };
-                writeln!(out, "{kind}[{}] {f}", f.finding.code)?;
+                writeln!(out, "{kind}[{}] {}", f.finding.code, located_line(f, words))?;
             }
             let errors = loaded.errors().count();
             let warnings = loaded.warnings().count();

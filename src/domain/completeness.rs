@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use super::analysis::{Code, Finding};
-use super::{Plan, System};
+use super::{PersonId, Plan, RoleId, System, SystemId};
 
 /// How far the plan meets one requirement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -27,20 +27,107 @@ pub enum Fix {
     Drills,
 }
 
+/// A standard the checks cite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Standard {
+    /// Commission Implementing Regulation (EU) 2024/2690 under NIS2, its annex.
+    Nis2,
+    /// ISO/IEC 27001:2022, its annex A controls.
+    Iso27001,
+}
+
+/// Where a standard asks for a requirement: points of the NIS2 regulation's annex (`4.1.2(a)`:
+/// point 4.1.2, letter a) or ISO 27001 controls (`A.5.30`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Reference {
+    pub standard: Standard,
+    pub points: &'static [&'static str],
+}
+
+const fn nis2(points: &'static [&'static str]) -> Reference {
+    Reference {
+        standard: Standard::Nis2,
+        points,
+    }
+}
+
+const fn iso(points: &'static [&'static str]) -> Reference {
+    Reference {
+        standard: Standard::Iso27001,
+        points,
+    }
+}
+
+/// One thing a requirement finds missing, as data for the reader's language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Gap {
+    /// A field of the plan that is empty (`purpose`, `call_tree`).
+    Field {
+        field: &'static str,
+    },
+    /// A role whose responsibilities are not described.
+    Responsibilities {
+        role: RoleId,
+    },
+    /// The plan names `role` as its `field` (`owner_role`, `approver_role`) and nobody has it.
+    Unheld {
+        field: &'static str,
+        role: RoleId,
+    },
+    /// A person of the call tree without a phone number.
+    Phone {
+        person: PersonId,
+    },
+    /// A system that lacks what the requirement asks.
+    System {
+        system: SystemId,
+    },
+    /// No version of the plan is approved.
+    ApprovedVersion,
+    /// No drill was held within the exercise interval.
+    RecentDrill,
+    ReviewOverdue {
+        system: SystemId,
+    },
+    NotExercised {
+        system: SystemId,
+    },
+}
+
+impl Gap {
+    /// The system the gap is in, if it is in one.
+    pub fn system(&self) -> Option<&SystemId> {
+        match self {
+            Gap::System { system }
+            | Gap::ReviewOverdue { system }
+            | Gap::NotExercised { system } => Some(system),
+            _ => None,
+        }
+    }
+}
+
 /// One requirement and how the plan meets it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Check {
     /// Stable id; the page's texts are keyed by it.
     pub id: &'static str,
     /// Where the standards ask for it.
-    pub refs: &'static str,
+    pub refs: &'static [Reference],
     pub status: Status,
-    /// What is missing: field names, or the ids of the systems that lack it.
-    pub missing: Vec<String>,
+    /// What is missing.
+    pub missing: Vec<Gap>,
     pub fix: Fix,
 }
 
-fn check(id: &'static str, refs: &'static str, fix: Fix, missing: Vec<String>, of: usize) -> Check {
+fn check(
+    id: &'static str,
+    refs: &'static [Reference],
+    fix: Fix,
+    missing: Vec<Gap>,
+    of: usize,
+) -> Check {
     let status = if missing.is_empty() {
         Status::Present
     } else if missing.len() < of {
@@ -58,33 +145,42 @@ fn check(id: &'static str, refs: &'static str, fix: Fix, missing: Vec<String>, o
 }
 
 /// The named texts that are empty.
-fn empty(fields: &[(&str, &str)]) -> Vec<String> {
+fn empty(fields: &[(&'static str, &str)]) -> Vec<Gap> {
     fields
         .iter()
         .filter(|(_, text)| text.trim().is_empty())
-        .map(|(name, _)| name.to_string())
+        .map(|&(field, _)| Gap::Field { field })
         .collect()
 }
 
 /// The systems for which `lacks` holds.
-fn systems_lacking(plan: &Plan, lacks: impl Fn(&System) -> bool) -> Vec<String> {
+fn systems_lacking(plan: &Plan, lacks: impl Fn(&System) -> bool) -> Vec<Gap> {
     plan.systems
         .iter()
         .filter(|s| lacks(s))
-        .map(|s| s.id.to_string())
+        .map(|s| Gap::System {
+            system: s.id.clone(),
+        })
         .collect()
 }
 
 /// The systems named first by findings of these codes.
-fn flagged(findings: &[Finding], codes: &[Code]) -> Vec<String> {
-    let mut ids: Vec<String> = findings
+fn flagged(findings: &[Finding], codes: &[Code]) -> Vec<SystemId> {
+    let mut ids: Vec<SystemId> = findings
         .iter()
         .filter(|f| codes.contains(&f.code))
-        .filter_map(|f| f.system().map(ToString::to_string))
+        .filter_map(|f| f.system().cloned())
         .collect();
     ids.sort();
     ids.dedup();
     ids
+}
+
+/// Each system as a gap.
+fn systems(ids: impl IntoIterator<Item = SystemId>) -> Vec<Gap> {
+    ids.into_iter()
+        .map(|system| Gap::System { system })
+        .collect()
 }
 
 /// What the plan has, and what the drills and approvals add to it.
@@ -107,28 +203,31 @@ pub fn checks(facts: &Facts<'_>) -> Vec<Check> {
     let holders = |role: &super::RoleId| plan.people.iter().any(|p| p.roles.contains(role));
     let mut roles = Vec::new();
     if plan.roles.is_empty() {
-        roles.push("roles".to_string());
+        roles.push(Gap::Field { field: "roles" });
     }
     roles.extend(
         plan.roles
             .iter()
             .filter(|r| r.responsibilities.trim().is_empty())
-            .map(|r| format!("roles.{}.responsibilities", r.id)),
+            .map(|r| Gap::Responsibilities { role: r.id.clone() }),
     );
     for (name, role) in [
         ("owner_role", &plan.owner_role),
         ("approver_role", &plan.approver_role),
     ] {
         if !holders(role) {
-            roles.push(format!("{name} ({role})"));
+            roles.push(Gap::Unheld {
+                field: name,
+                role: role.clone(),
+            });
         }
     }
     let mut contacts = Vec::new();
     if plan.call_tree.is_empty() {
-        contacts.push("call_tree".to_string());
+        contacts.push(Gap::Field { field: "call_tree" });
     }
     if plan.channels.is_empty() {
-        contacts.push("channels".to_string());
+        contacts.push(Gap::Field { field: "channels" });
     }
     contacts.extend(
         plan.call_tree
@@ -137,47 +236,54 @@ pub fn checks(facts: &Facts<'_>) -> Vec<Check> {
                 plan.person(c.person.as_str())
                     .is_none_or(|p| p.phone.trim().is_empty())
             })
-            .map(|c| format!("call_tree: {} (phone)", c.person)),
+            .map(|c| Gap::Phone {
+                person: c.person.clone(),
+            }),
     );
     let mut criteria = Vec::new();
     if s.activation_criteria.is_empty() {
-        criteria.push("activation_criteria".to_string());
+        criteria.push(Gap::Field {
+            field: "activation_criteria",
+        });
     }
     if s.stand_down_criteria.is_empty() {
-        criteria.push("stand_down_criteria".to_string());
+        criteria.push(Gap::Field {
+            field: "stand_down_criteria",
+        });
     }
-    let order = flagged(
+    let order = systems(flagged(
         facts.findings,
         &[Code::DependencyCycle, Code::UnknownDependency],
-    );
+    ));
     let mut tests = Vec::new();
     if facts.approved_versions == 0 {
-        tests.push("approved version".to_string());
+        tests.push(Gap::ApprovedVersion);
     }
     if facts.recent_drills == 0 {
-        tests.push("drill within the exercise interval".to_string());
+        tests.push(Gap::RecentDrill);
     }
     tests.extend(
         flagged(facts.findings, &[Code::ReviewOverdue])
             .into_iter()
-            .map(|id| format!("{id}: review overdue")),
+            .map(|system| Gap::ReviewOverdue { system }),
     );
     tests.extend(
         flagged(facts.findings, &[Code::NotExercised])
             .into_iter()
-            .map(|id| format!("{id}: not exercised")),
+            .map(|system| Gap::NotExercised { system }),
     );
-    let mut readiness: Vec<String> = facts.infeasible.iter().map(|s| s.to_string()).collect();
+    let mut readiness: Vec<SystemId> = facts.infeasible.to_vec();
     readiness.extend(flagged(
         facts.findings,
         &[Code::RtoInversion, Code::SupplierRestoreExceedsRto],
     ));
     readiness.sort();
     readiness.dedup();
+    let readiness = systems(readiness);
     vec![
         check(
             "purpose",
-            "NIS2 CIR 2024/2690 annex 4.1.2(a)",
+            const { &[nis2(&["4.1.2(a)"])] },
             Fix::Sections,
             empty(&[
                 ("purpose", &s.purpose),
@@ -188,35 +294,35 @@ pub fn checks(facts: &Facts<'_>) -> Vec<Check> {
         ),
         check(
             "roles",
-            "NIS2 CIR 2024/2690 annex 4.1.2(b)",
+            const { &[nis2(&["4.1.2(b)"])] },
             Fix::People,
             roles,
             plan.roles.len() + 3,
         ),
         check(
             "contacts",
-            "NIS2 CIR 2024/2690 annex 4.1.2(c)",
+            const { &[nis2(&["4.1.2(c)"])] },
             Fix::Sections,
             contacts,
             plan.call_tree.len() + 2,
         ),
         check(
             "activation",
-            "NIS2 CIR 2024/2690 annex 4.1.2(d)",
+            const { &[nis2(&["4.1.2(d)"])] },
             Fix::Sections,
             criteria,
             2,
         ),
         check(
             "order",
-            "NIS2 CIR 2024/2690 annex 4.1.2(e)",
+            const { &[nis2(&["4.1.2(e)"])] },
             Fix::Systems,
             order,
             n,
         ),
         check(
             "recovery",
-            "NIS2 CIR 2024/2690 annex 4.1.2(f); ISO 27001 A.5.30",
+            const { &[nis2(&["4.1.2(f)"]), iso(&["A.5.30"])] },
             Fix::Systems,
             systems_lacking(plan, |s| {
                 s.recovery_steps.is_empty()
@@ -228,49 +334,55 @@ pub fn checks(facts: &Facts<'_>) -> Vec<Check> {
         ),
         check(
             "resources",
-            "NIS2 CIR 2024/2690 annex 4.1.2(g)",
+            const { &[nis2(&["4.1.2(g)"])] },
             Fix::Sections,
             empty(&[("resources", &s.resources), ("backups", &s.backups)]),
             2,
         ),
         check(
             "return",
-            "NIS2 CIR 2024/2690 annex 4.1.2(h)",
+            const { &[nis2(&["4.1.2(h)"])] },
             Fix::Sections,
             empty(&[("return_to_normal", &s.return_to_normal)]),
             1,
         ),
         check(
             "incidents",
-            "NIS2 CIR 2024/2690 annex 3 and 4.1; ISO 27001 A.5.29",
+            const { &[nis2(&["3", "4.1"]), iso(&["A.5.29"])] },
             Fix::Sections,
             empty(&[("incident_handling", &s.incident_handling)]),
             1,
         ),
         check(
             "impact",
-            "NIS2 CIR 2024/2690 annex 4.1.3",
+            const { &[nis2(&["4.1.3"])] },
             Fix::Systems,
             systems_lacking(plan, |s| s.impact.is_empty() || s.mtpd.is_none()),
             n,
         ),
         check(
             "tests",
-            "NIS2 CIR 2024/2690 annex 4.1.4; ISO 27001 A.5.30",
+            const { &[nis2(&["4.1.4"]), iso(&["A.5.30"])] },
             Fix::Drills,
             tests,
             n + 2,
         ),
         check(
             "disruption",
-            "ISO 27001 A.5.29",
+            const { &[iso(&["A.5.29"])] },
             Fix::Systems,
             systems_lacking(plan, |s| {
                 s.workaround.trim().is_empty() || s.owner.is_none()
             }),
             n,
         ),
-        check("readiness", "ISO 27001 A.5.30", Fix::Systems, readiness, n),
+        check(
+            "readiness",
+            const { &[iso(&["A.5.30"])] },
+            Fix::Systems,
+            readiness,
+            n,
+        ),
     ]
 }
 
@@ -297,7 +409,13 @@ mod tests {
         let checks = checks(&facts);
         let purpose = find(&checks, "purpose");
         assert_eq!(purpose.status, Status::Partial);
-        assert_eq!(purpose.missing, ["scope", "audience"]);
+        assert_eq!(
+            purpose.missing,
+            [
+                Gap::Field { field: "scope" },
+                Gap::Field { field: "audience" }
+            ]
+        );
         assert_eq!(find(&checks, "return").status, Status::Missing);
         assert_eq!(find(&checks, "tests").status, Status::Present);
         let mut p = p.clone();
@@ -334,9 +452,11 @@ mod tests {
         assert_eq!(
             tests.missing,
             [
-                "approved version",
-                "drill within the exercise interval",
-                "power: review overdue"
+                Gap::ApprovedVersion,
+                Gap::RecentDrill,
+                Gap::ReviewOverdue {
+                    system: p.systems[0].id.clone()
+                }
             ]
         );
     }

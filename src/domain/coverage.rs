@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::analysis::{Code, Finding, sort_findings};
+use super::analysis::{Arg, Code, Finding, sort_findings};
 use super::diff::system_fields;
 use super::{Plan, System};
 
@@ -74,29 +74,46 @@ pub fn check(
         let changed = changes
             .get(system.id.as_str())
             .filter(|c| last.is_none_or(|at| at < c.approved_at));
-        let message = match (last, changed) {
-            (Some(_), Some(c)) => format!(
+        let finding = |message: String| {
+            Finding::new(Code::NotExercised, vec![system.id.clone()], None, message)
+        };
+        out.push(match (last, changed) {
+            (Some(_), Some(c)) => finding(format!(
                 "version {} (approved {}) changed {}; not exercised since",
                 c.version,
                 c.approved_at.date_naive(),
                 c.fields.join(", ")
+            ))
+            .says(
+                "changed-since-exercised",
+                [
+                    ("version", Arg::Number(c.version.unsigned_abs().into())),
+                    ("approved", Arg::Date(c.approved_at.date_naive())),
+                    ("fields", Arg::Fields(c.fields.clone())),
+                ],
             ),
-            (None, _) => format!("never exercised in a drill (exercise interval {interval})"),
+            (None, _) => finding(format!(
+                "never exercised in a drill (exercise interval {interval})"
+            ))
+            .says("never-exercised", [("interval", Arg::Duration(interval))]),
             (Some(at), None) => match at.checked_add_signed(span) {
                 Some(due) if due >= now => continue,
-                due => format!(
+                None => continue,
+                Some(due) => finding(format!(
                     "last exercised {}, an exercise was due by {} (interval {interval})",
                     at.date_naive(),
-                    due.map_or_else(|| "-".to_string(), |d| d.date_naive().to_string())
+                    due.date_naive()
+                ))
+                .says(
+                    "exercise-overdue",
+                    [
+                        ("last", Arg::Date(at.date_naive())),
+                        ("due", Arg::Date(due.date_naive())),
+                        ("interval", Arg::Duration(interval)),
+                    ],
                 ),
             },
-        };
-        out.push(Finding::new(
-            Code::NotExercised,
-            vec![system.id.clone()],
-            None,
-            message,
-        ));
+        });
     }
     sort_findings(&mut out);
     out

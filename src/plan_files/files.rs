@@ -133,8 +133,7 @@ pub(super) fn read_text(path: &Path, bounds: &Bounds) -> Result<String, Located>
     };
     String::from_utf8(bytes).or_else(|e| {
         let at = e.utf8_error().valid_up_to();
-        let bytes = e.as_bytes();
-        let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        let line = super::locate::line_of(&String::from_utf8_lossy(&e.as_bytes()[..at]), at);
         fail(
             Some(line),
             format!("not valid UTF-8 (byte {at}); save the file as UTF-8"),

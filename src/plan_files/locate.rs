@@ -142,12 +142,12 @@ pub(super) fn span_of(table: &DeTable, path: &str) -> Option<Range<usize>> {
     }
 }
 
-pub(super) fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
+pub(super) fn line_of(text: &str, offset: usize) -> u32 {
+    let breaks = text.as_bytes()[..offset.min(text.len())]
         .iter()
         .filter(|&&b| b == b'\n')
-        .count()
-        + 1
+        .count();
+    u32::try_from(breaks).map_or(u32::MAX, |n| n.saturating_add(1))
 }
 
 #[cfg(test)]

@@ -38,7 +38,8 @@ pub struct Located {
     #[serde(flatten)]
     pub finding: Finding,
     pub file: PathBuf,
-    pub line: Option<usize>,
+    /// The line in `file`, from 1 (a `u32` keeps findings small; no plan file has more lines).
+    pub line: Option<u32>,
 }
 
 impl Located {
@@ -126,7 +127,7 @@ fn io_error(path: &Path, source: io::Error) -> ReadError {
     }
 }
 
-fn file_finding(code: Code, path: &Path, line: Option<usize>, message: String) -> Located {
+fn file_finding(code: Code, path: &Path, line: Option<u32>, message: String) -> Located {
     Located {
         finding: Finding::new(code, vec![], None, message),
         file: path.to_path_buf(),

@@ -2,6 +2,7 @@
 //! pages, mail and documents are rendered with, by the web layer, the scheduler and the
 //! command line alike.
 
+pub mod findings;
 pub mod i18n;
 pub mod picture;
 pub mod runbook;
@@ -55,20 +56,27 @@ fn text(path: &str) -> anyhow::Result<String> {
     Ok(String::from_utf8(file.data.into_owned())?)
 }
 
+/// The embedded locale strings of every language; fails if a language lacks a string another
+/// one has.
+pub fn locales() -> anyhow::Result<Locales> {
+    let mut files = Vec::new();
+    for lang in LANGUAGES {
+        files.push((lang, text(&format!("locales/{lang}.toml"))?));
+    }
+    let borrowed: Vec<(&str, &str)> = files.iter().map(|(l, t)| (*l, t.as_str())).collect();
+    let locales = Locales::parse(&borrowed).map_err(anyhow::Error::msg)?;
+    let missing = locales.missing();
+    if !missing.is_empty() {
+        anyhow::bail!("locale strings missing:\n{}", missing.join("\n"));
+    }
+    Ok(locales)
+}
+
 impl Templates {
     /// Registers every page and partial in strict mode and reads the locales; fails if a
     /// template does not compile or a language lacks a string another one has.
     pub fn load() -> anyhow::Result<Self> {
-        let mut files = Vec::new();
-        for lang in LANGUAGES {
-            files.push((lang, text(&format!("locales/{lang}.toml"))?));
-        }
-        let borrowed: Vec<(&str, &str)> = files.iter().map(|(l, t)| (*l, t.as_str())).collect();
-        let locales = Arc::new(Locales::parse(&borrowed).map_err(anyhow::Error::msg)?);
-        let missing = locales.missing();
-        if !missing.is_empty() {
-            anyhow::bail!("locale strings missing:\n{}", missing.join("\n"));
-        }
+        let locales = Arc::new(locales()?);
         let registry = |escape: bool| {
             let mut hb = Handlebars::new();
             hb.set_strict_mode(true);

@@ -17,6 +17,7 @@ use crate::app::reports::{self, AnnualError};
 use crate::domain::completeness::{self, Fix};
 use crate::domain::health::{self, DrillOutcome};
 use crate::domain::{Plan, PlanId, SystemId};
+use crate::render::findings::Words;
 use crate::render::{picture, runbook};
 use crate::store;
 
@@ -247,13 +248,18 @@ async fn picture(
 }
 
 /// Where a gap of this kind is fixed.
-fn fix_path(plan: &PlanId, fix: Fix, missing: &[String]) -> String {
+fn fix_path(plan: &PlanId, fix: Fix, missing: &[completeness::Gap]) -> String {
     match fix {
         Fix::Sections => format!("/plans/{plan}/sections/edit"),
         Fix::People => format!("/plans/{plan}/people"),
         Fix::Drills => format!("/plans/{plan}/drills"),
         Fix::Systems => match missing {
-            [one] if !one.contains(' ') => format!("/plans/{plan}/systems/{one}"),
+            [one] if one.system().is_some() => {
+                format!(
+                    "/plans/{plan}/systems/{}",
+                    one.system().map_or("", |s| s.as_str())
+                )
+            }
             _ => format!("/plans/{plan}?only=findings"),
         },
     }
@@ -286,20 +292,38 @@ async fn completeness_checks(
     }))
 }
 
-/// Checks as the page and the evidence file show them.
-fn check_rows(plan: &PlanId, checks: &[completeness::Check]) -> Vec<Value> {
+/// Checks as the page and the evidence file show them, in the reader's language; on the page
+/// (`linked`) each system that lacks something links to its section.
+fn check_rows(
+    state: &AppState,
+    lang: &str,
+    plan: &Plan,
+    checks: &[completeness::Check],
+    linked: bool,
+) -> Vec<Value> {
+    let words = Words::new(&state.templates.locales, lang, Some(plan));
     checks
         .iter()
         .map(|c| {
+            let missing: Vec<Value> = c
+                .missing
+                .iter()
+                .map(|gap| {
+                    json!({
+                        "text": words.gap(gap),
+                        "href": gap.system().filter(|_| linked).map(|s| format!("/plans/{}/systems/{s}", plan.id)),
+                    })
+                })
+                .collect();
             json!({
                 "id": c.id,
                 "title": format!("completeness.check.{}.title", c.id),
                 "asks": format!("completeness.check.{}.asks", c.id),
-                "refs": c.refs,
+                "refs": words.references(c.refs),
                 "status": c.status,
                 "status_key": format!("completeness.status.{}", serde_json::to_value(c.status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()),
-                "missing": c.missing,
-                "fix": fix_path(plan, c.fix, &c.missing),
+                "missing": missing,
+                "fix": fix_path(&plan.id, c.fix, &c.missing),
             })
         })
         .collect()
@@ -327,7 +351,7 @@ async fn completeness(
         "completeness",
         json!({
             "plan": {"id": plan.id, "name": plan.name},
-            "checks": check_rows(&plan.id, &checks),
+            "checks": check_rows(&state, &viewer.lang, &plan, &checks, true),
             "present": count(completeness::Status::Present),
             "partial": count(completeness::Status::Partial),
             "missing": count(completeness::Status::Missing),
@@ -366,7 +390,7 @@ async fn evidence(
     data["css"] = json!(super::render::static_text("app.css"));
     data["generated"] = json!(super::i18n::date(state.clock.today(), &lang));
     data["evidence"] = json!({
-        "checks": check_rows(&plan.id, &checks),
+        "checks": check_rows(&state, &lang, &plan, &checks, false),
         "versions": versions.iter().map(|v| json!({
             "number": v.number,
             "approved": when(v.approved_at),

@@ -19,6 +19,7 @@ use super::{AppState, Error, Result};
 use crate::domain::System;
 use crate::domain::analysis::{self, Finding, Severity};
 use crate::render::dur;
+use crate::render::findings::Words;
 
 use super::pages::{
     FINDINGS_MARK, ROWS_MARK, finding_view, load_with_state, page, spliced, version_view,
@@ -309,13 +310,14 @@ async fn show_plan(
         &plan,
         &format!("findings|{lang}|{coverage_key}"),
         || {
+            let words = Words::new(&state.templates.locales, &lang, Some(&plan));
             let html = state.templates.fragment(
                 "overview_findings",
                 &lang,
                 json!({
                     "plan_id": plan.id,
                     // Coverage warnings are one line with a link to the systems, not one line each.
-                    "findings": findings.iter().filter(|f| f.code != analysis::Code::NotExercised).map(finding_view).collect::<Vec<_>>(),
+                    "findings": findings.iter().filter(|f| f.code != analysis::Code::NotExercised).map(|f| finding_view(&words, &plan, f, true)).collect::<Vec<_>>(),
                     "unexercised": findings.iter().filter(|f| f.code == analysis::Code::NotExercised).count(),
                 }),
             )?;

@@ -20,6 +20,7 @@ use super::{AppState, Error, ErrorDetail, ErrorPage, Result};
 use crate::app::plans::Coverage;
 use crate::domain::analysis::{self, Finding, Severity};
 use crate::domain::{Duration, Plan, PlanId};
+use crate::render::findings::Words;
 use crate::render::{dur, person_name, tel};
 use crate::store;
 
@@ -138,11 +139,20 @@ pub(super) async fn error_pages(
     let mut request = request;
     request.extensions_mut().insert(seen.clone());
     let response = next.run(request).await;
-    let Some(ErrorPage(key)) = response.extensions().get::<ErrorPage>().copied() else {
-        return response;
+    let (response, rejected) = rejection(response).await;
+    let key = match response.extensions().get::<ErrorPage>().copied() {
+        Some(ErrorPage(key)) => key,
+        None => match &rejected {
+            Some(d) if !d.field.is_empty() => "error.bad_field",
+            Some(_) => "error.bad_request",
+            None => return response,
+        },
     };
     let status = response.status();
-    let detail = response.extensions().get::<ErrorDetail>();
+    let detail = response
+        .extensions()
+        .get::<ErrorDetail>()
+        .or(rejected.as_ref());
     // Who is signed in, as the handler found out.
     let viewer = seen.get().filter(|v| v.user.is_some());
     let lang = viewer.map_or(lang, |v| v.lang.clone());
@@ -184,6 +194,48 @@ pub(super) async fn error_pages(
     }
 }
 
+/// A request the extractors refused before any handler ran (a query string or form without a
+/// field it needs, a value of the wrong kind), answered by axum in English plain text: the
+/// response, and the field it names for the error page.
+async fn rejection(response: Response) -> (Response, Option<ErrorDetail>) {
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/plain"));
+    let status = response.status();
+    if !plain
+        || !(status == StatusCode::BAD_REQUEST || status == StatusCode::UNPROCESSABLE_ENTITY)
+        || response.extensions().get::<ErrorPage>().is_some()
+    {
+        return (response, None);
+    }
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes);
+    // Axum's own words; a handler's plain-text answer (to a page's script) stays as it is.
+    const REJECTIONS: [&str; 3] = ["Failed to deserialize", "Invalid URL", "Form requests"];
+    if !REJECTIONS.iter().any(|r| text.starts_with(r)) {
+        let body = axum::body::Body::from(bytes.clone());
+        return (Response::from_parts(parts, body), None);
+    }
+    // `Failed to deserialize query string: missing field `from``: the name in backticks.
+    let field = text
+        .split('`')
+        .nth(1)
+        .map(str::to_string)
+        .unwrap_or_default();
+    tracing::info!(reason = %text, "request refused");
+    let response = Response::from_parts(parts, axum::body::Body::empty());
+    (
+        response,
+        Some(ErrorDetail {
+            field,
+            code: String::new(),
+        }),
+    )
+}
+
 async fn list_plans(State(state): State<AppState>, viewer: Viewer) -> Result<Response> {
     viewer.require()?;
     let plans = store::plan_summaries(&state.db).await?;
@@ -212,13 +264,24 @@ impl SavedQuery {
     }
 }
 
-pub(super) fn finding_view(f: &Finding) -> Value {
+/// A finding as the `finding_item` partial shows it, in the words' language; `linked` puts a
+/// link to the system it belongs to in front (where the list holds several systems' findings).
+pub(super) fn finding_view(words: &Words, plan: &Plan, f: &Finding, linked: bool) -> Value {
+    let system = f.system().filter(|_| linked);
+    let text = words.finding(f);
+    // The field, where the text does not already name it ("Senest gennemgået 10. juni 2025").
+    let field = f
+        .field
+        .as_deref()
+        .map(|path| words.field(path))
+        .filter(|label| !text.to_lowercase().contains(&label.to_lowercase()));
     json!({
         "code": f.code.as_str(),
         "error": f.severity() == Severity::Error,
-        "systems": f.systems,
-        "field": f.field,
-        "message": f.message,
+        "text": text,
+        "field": field,
+        "href": system.map(|s| format!("/plans/{}/systems/{s}", plan.id)),
+        "system": system.map(|s| plan.system(s.as_str()).map_or(s.as_str(), |x| x.name.as_str())),
     })
 }
 /// The plan with this id at its current revision (from the cache when it is current).
@@ -336,11 +399,12 @@ async fn show_system(
     let coverage = state
         .findings_stamped(&plan, plan_state.coverage_stamp())
         .await?;
+    let words = Words::new(&state.templates.locales, &viewer.lang, Some(&plan));
     let findings: Vec<Value> = coverage
         .findings
         .iter()
         .filter(|f| f.systems.contains(&system.id))
-        .map(finding_view)
+        .map(|f| finding_view(&words, &plan, f, f.system() != Some(&system.id)))
         .collect();
     let link = |id: &crate::domain::SystemId| {
         let name = plan
@@ -458,6 +522,7 @@ async fn my_systems(State(state): State<AppState>, viewer: Viewer) -> Result<Htm
         };
         let coverage = findings_of(&state, &plan).await?;
         let findings = &coverage.findings;
+        let words = Words::new(&state.templates.locales, &viewer.lang, Some(&plan));
         let systems: Vec<Value> = plan
             .systems
             .iter()
@@ -473,7 +538,7 @@ async fn my_systems(State(state): State<AppState>, viewer: Viewer) -> Result<Htm
                     "editable": user.actor.may_edit_system(s),
                     "reviewed": s.last_reviewed.map(|d| i18n::date(d, &viewer.lang)),
                     "overdue": mine.iter().any(|f| f.code == analysis::Code::ReviewOverdue && f.system() == Some(&s.id)),
-                    "findings": mine.iter().map(|f| finding_view(f)).collect::<Vec<_>>(),
+                    "findings": mine.iter().map(|f| finding_view(&words, &plan, f, f.system() != Some(&s.id))).collect::<Vec<_>>(),
                 })
             })
             .collect();

@@ -12,9 +12,10 @@ use serde_json::{Value, json};
 
 use super::auth::Viewer;
 use super::pages::{load, page};
-use super::{AppState, Error, Result};
+use super::{AppState, Error, Result, local};
 use crate::domain::diff::{Change, Subject, plan_changes};
 use crate::domain::{Plan, PlanId};
+use crate::render::findings::Words;
 use crate::store::{self, audit::AuditFilter, edits::Approved};
 
 pub fn router() -> Router<AppState> {
@@ -268,6 +269,7 @@ async fn audit_log(
     shown.limit = Some(AUDIT_PAGE_ROWS);
     let events = store::audit::query(&state.db, &shown).await?;
     let actors = store::audit::actors(&state.db).await?;
+    let words = Words::new(&state.templates.locales, &viewer.lang, None);
     let names = state.names().await?;
     let plans = store::plan_summaries(&state.db).await?;
     let query = serde_urlencoded_pairs(&q);
@@ -281,16 +283,20 @@ async fn audit_log(
         &viewer,
         "audit",
         json!({
-            "events": events.iter().map(|e| json!({
-                "at": e.at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-                "actor": names.of(&e.actor),
-                "plan": e.plan_id,
-                "system": e.system_id,
-                "action": e.action,
-                "field": e.field,
-                "before": e.before,
-                "after": e.after,
-            })).collect::<Vec<_>>(),
+            "events": events.iter().map(|e| {
+                let shown = Shown { state: &state, lang: &viewer.lang, words: &words };
+                json!({
+                    "at": local(&state, e.at, &viewer.lang),
+                    "actor": names.of(&e.actor),
+                    "plan": e.plan_id,
+                    "system": e.system_id,
+                    "action": shown.action(&e.action),
+                    "code": e.action,
+                    "field": shown.field(&e.field),
+                    "before": shown.value(&e.action, &e.before),
+                    "after": shown.value(&e.action, &e.after),
+                })
+            }).collect::<Vec<_>>(),
             "limited": events.len() as u64 == AUDIT_PAGE_ROWS,
             "actors": actors.iter().map(|a| json!({"value": a, "name": names.of(a), "selected": filter.actor.as_deref() == Some(a)})).collect::<Vec<_>>(),
             "plans": plans.iter().map(|p| json!({"value": p.id, "label": p.name, "selected": filter.plan.as_deref() == Some(p.id.as_str())})).collect::<Vec<_>>(),
@@ -389,4 +395,66 @@ async fn audit_csv(
         bytes,
     )
         .into_response())
+}
+
+/// An audit record in the reader's words: what was done (`Punkt krydset af`, not
+/// `incident-tick`), to what (`Hændelse 3`, `Reetableringstrin 2`) and the values that name a
+/// state or a step. The CSV file keeps the codes.
+struct Shown<'a> {
+    state: &'a AppState,
+    lang: &'a str,
+    words: &'a Words<'a>,
+}
+
+impl Shown<'_> {
+    fn text(&self, key: &str) -> Option<&str> {
+        self.state.templates.locales.get(self.lang, key)
+    }
+
+    fn action(&self, code: &str) -> String {
+        self.text(&format!("audit.action.{code}"))
+            .map_or_else(|| code.to_string(), str::to_string)
+    }
+
+    /// `incident 3` is "Hændelse 3", `person:anne.phone` "Person anne: Telefon", a plan or
+    /// system field its name; an account's username stays as it is.
+    fn field(&self, field: &str) -> String {
+        if let Some((kind, n)) = field.split_once(' ')
+            && n.bytes().all(|b| b.is_ascii_digit())
+            && let Some(text) = self.text(&format!("audit.subject.{kind}"))
+        {
+            return text.replace("{n}", n);
+        }
+        for kind in ["person", "role"] {
+            if let Some((id, name)) = field
+                .strip_prefix(kind)
+                .and_then(|rest| rest.strip_prefix(':'))
+                .and_then(|rest| rest.split_once('.'))
+            {
+                let of = self.text(&format!("diff.kind.{kind}")).unwrap_or(kind);
+                return format!("{of} {id}: {}", self.words.field(name));
+            }
+        }
+        if field.is_empty() || field.contains(['@', ' ']) {
+            return field.to_string();
+        }
+        self.words.field(field)
+    }
+
+    /// `step 3` is "Trin 3"; an incident's state and an action item's status are named.
+    fn value(&self, action: &str, value: &str) -> String {
+        if let Some(n) = value.strip_prefix("step ")
+            && let Some(text) = self.text("audit.step")
+        {
+            return text.replace("{n}", n);
+        }
+        let key = match action {
+            "incident-stand-down" | "incident-close" => format!("incident.state.{value}"),
+            "action-status" => format!("action.{value}"),
+            "incident-down" | "incident-recovered" => format!("audit.value.{value}"),
+            _ => return value.to_string(),
+        };
+        self.text(&key)
+            .map_or_else(|| value.to_string(), str::to_string)
+    }
 }

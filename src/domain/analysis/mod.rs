@@ -13,14 +13,17 @@ pub use graph::PlanGraph;
 pub use outage::{Assessment, SystemAssessment, UnknownSystems, assess};
 pub use rules::check;
 
+use std::collections::BTreeMap;
 use std::fmt;
 
+use chrono::NaiveDate;
 use serde::Serialize;
 
+use super::duration::Duration;
 use super::plan::SystemId;
 // The tests (`analysis_tests.rs`) name these through `use super::*`.
 #[cfg(test)]
-use {super::duration::Duration, std::collections::HashSet};
+use std::collections::HashSet;
 
 /// How serious a finding is: errors make a plan invalid, warnings are risks to look at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -126,6 +129,26 @@ impl Serialize for Code {
     }
 }
 
+/// A value a finding names, kept as data so that each reader sees it in their own language:
+/// a system by its name, a duration as `4 t.` or `4 h`, a date as `10. juni 2025`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Arg {
+    /// A system of the plan.
+    System(SystemId),
+    /// Systems in order round a dependency cycle, the first repeated at the end.
+    Path(Vec<SystemId>),
+    /// Systems, in no particular order.
+    Systems(Vec<SystemId>),
+    /// An id as the plan writes it (a person, a role, a system the plan lacks).
+    Id(String),
+    Duration(Duration),
+    Date(NaiveDate),
+    Number(u64),
+    /// Fields of a system section, by their names (`rto`, `recovery_steps`).
+    Fields(Vec<String>),
+}
+
 /// One thing the analysis (or the plan reader) found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
@@ -136,7 +159,23 @@ pub struct Finding {
     /// Where in the section, as a path: `rto`, `depends_on[2]`, `recovery_steps[0].role`,
     /// `call_tree[3].person`.
     pub field: Option<String>,
+    /// What it says in English, with ids, ISO dates and durations as plan files write them: the
+    /// command line's and the API's text.
     pub message: String,
+    /// What it says as data, for each reader's language.
+    #[serde(flatten)]
+    pub said: Box<Said>,
+}
+
+/// What a finding says as data: the key of its text among the locale strings
+/// (`finding.text.<key>`; empty for the plan reader's findings, which only have their message)
+/// and the values that fill it in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Said {
+    #[serde(skip)]
+    pub key: &'static str,
+    #[serde(rename = "values", skip_serializing_if = "BTreeMap::is_empty")]
+    pub args: BTreeMap<&'static str, Arg>,
 }
 
 impl Finding {
@@ -146,7 +185,21 @@ impl Finding {
             systems,
             field,
             message,
+            said: Box::default(),
         }
+    }
+
+    /// The finding with its text's key and values (see [`Said`]).
+    pub fn says(
+        mut self,
+        key: &'static str,
+        args: impl IntoIterator<Item = (&'static str, Arg)>,
+    ) -> Self {
+        self.said = Box::new(Said {
+            key,
+            args: args.into_iter().collect(),
+        });
+        self
     }
 
     pub fn severity(&self) -> Severity {

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use chrono::NaiveDate;
 
 use super::graph::PlanGraph;
-use super::{Code, Finding, did_you_mean, sort_findings};
+use super::{Arg, Code, Finding, sort_findings, suggestion};
 use crate::domain::plan::{ImpactLevel, Plan, SystemId};
 
 /// Every consistency finding of the plan, as of `today` (for review deadlines).
@@ -45,24 +45,43 @@ impl<'p> Known<'p> {
     }
 
     fn unknown_person(&self, out: &mut Vec<Finding>, systems: Vec<SystemId>, at: String, id: &str) {
-        let hint = did_you_mean(id, self.plan.people.iter().map(|p| p.id.as_str()));
-        out.push(Finding::new(
+        let near = suggestion(id, self.plan.people.iter().map(|p| p.id.as_str()));
+        out.push(unknown(
             Code::UnknownPerson,
+            "person",
             systems,
-            Some(at),
-            format!("unknown person {id:?}{hint}"),
+            at,
+            id,
+            near,
         ));
     }
 
     fn unknown_role(&self, out: &mut Vec<Finding>, systems: Vec<SystemId>, at: String, id: &str) {
-        let hint = did_you_mean(id, self.plan.roles.iter().map(|r| r.id.as_str()));
-        out.push(Finding::new(
-            Code::UnknownRole,
-            systems,
-            Some(at),
-            format!("unknown role {id:?}{hint}"),
-        ));
+        let near = suggestion(id, self.plan.roles.iter().map(|r| r.id.as_str()));
+        out.push(unknown(Code::UnknownRole, "role", systems, at, id, near));
     }
+}
+
+/// A finding that `field` names `id`, which is no `kind` (person, role, system) of the plan;
+/// `near` is the known id it was most likely meant to be.
+fn unknown(
+    code: Code,
+    kind: &str,
+    systems: Vec<SystemId>,
+    field: String,
+    id: &str,
+    near: Option<&str>,
+) -> Finding {
+    let hint = near.map_or_else(String::new, |k| format!(" (did you mean {k:?}?)"));
+    let mut args = vec![("id", Arg::Id(id.to_string()))];
+    args.extend(near.map(|k| ("suggestion", Arg::Id(k.to_string()))));
+    Finding::new(
+        code,
+        systems,
+        Some(field),
+        format!("unknown {kind} {id:?}{hint}"),
+    )
+    .says(code.as_str(), args)
 }
 
 /// The systems a finding about one system concerns.
@@ -136,12 +155,22 @@ fn duplicate_ids<'a>(
     let mut seen = HashSet::new();
     for (i, id) in ids.enumerate() {
         if !seen.insert(id) {
-            out.push(Finding::new(
-                Code::DuplicateId,
-                vec![],
-                Some(format!("{list}[{i}].id")),
-                format!("{kind} id {id:?} is used by more than one {kind}"),
-            ));
+            out.push(
+                Finding::new(
+                    Code::DuplicateId,
+                    vec![],
+                    Some(format!("{list}[{i}].id")),
+                    format!("{kind} id {id:?} is used by more than one {kind}"),
+                )
+                .says(
+                    if kind == "person" {
+                        "duplicate-person"
+                    } else {
+                        "duplicate-role"
+                    },
+                    [("id", Arg::Id(id.to_string()))],
+                ),
+            );
         }
     }
 }
@@ -150,15 +179,18 @@ fn duplicate_ids<'a>(
 fn duplicate_systems(out: &mut Vec<Finding>, graph: &PlanGraph) {
     for &d in &graph.duplicates {
         let id = graph.id(d);
-        out.push(Finding::new(
-            Code::DuplicateSystem,
-            about(id),
-            None,
-            format!(
-                "system id {:?} is used by more than one system",
-                id.as_str()
-            ),
-        ));
+        out.push(
+            Finding::new(
+                Code::DuplicateSystem,
+                about(id),
+                None,
+                format!(
+                    "system id {:?} is used by more than one system",
+                    id.as_str()
+                ),
+            )
+            .says("duplicate-system", [("id", Arg::Id(id.to_string()))]),
+        );
     }
 }
 
@@ -190,12 +222,27 @@ fn dependency_cycles(out: &mut Vec<Finding>, plan: &Plan, graph: &PlanGraph) {
             .iter()
             .position(|d| d.as_str() == shown[1])
             .map(|i| format!("depends_on[{i}]"));
-        let systems: Vec<SystemId> = path[..path.len() - 1]
-            .iter()
-            .chain(&others)
-            .map(|&i| graph.id(i).clone())
+        let ids =
+            |of: &[u32]| -> Vec<SystemId> { of.iter().map(|&i| graph.id(i).clone()).collect() };
+        let systems: Vec<SystemId> = ids(&path[..path.len() - 1])
+            .into_iter()
+            .chain(ids(&others))
             .collect();
-        out.push(Finding::new(Code::DependencyCycle, systems, at, message));
+        let finding = Finding::new(Code::DependencyCycle, systems, at, message);
+        out.push(match (path.len(), others.is_empty()) {
+            (2, _) => finding.says(
+                "self-dependency",
+                [("system", Arg::System(graph.id(first).clone()))],
+            ),
+            (_, true) => finding.says("dependency-cycle", [("path", Arg::Path(ids(&path)))]),
+            (_, false) => finding.says(
+                "dependency-cycle-with",
+                [
+                    ("path", Arg::Path(ids(&path))),
+                    ("others", Arg::Systems(ids(&others))),
+                ],
+            ),
+        });
     }
 }
 
@@ -207,13 +254,14 @@ fn dependencies(out: &mut Vec<Finding>, plan: &Plan, graph: &PlanGraph) {
         for (i, dep) in system.depends_on.iter().enumerate() {
             match graph.index.get(dep.as_str()) {
                 None => {
-                    let hint =
-                        did_you_mean(dep.as_str(), plan.systems.iter().map(|s| s.id.as_str()));
-                    out.push(Finding::new(
+                    let near = suggestion(dep.as_str(), plan.systems.iter().map(|s| s.id.as_str()));
+                    out.push(unknown(
                         Code::UnknownDependency,
+                        "system",
                         about(id),
-                        Some(format!("depends_on[{i}]")),
-                        format!("unknown system {:?}{hint}", dep.as_str()),
+                        format!("depends_on[{i}]"),
+                        dep.as_str(),
+                        near,
                     ));
                 }
                 Some(&w) => {
@@ -221,15 +269,25 @@ fn dependencies(out: &mut Vec<Finding>, plan: &Plan, graph: &PlanGraph) {
                         && theirs > own
                         && !graph.internal(v as u32, w)
                     {
-                        out.push(Finding::new(
-                            Code::RtoInversion,
-                            vec![id.clone(), dep.clone()],
-                            Some(format!("depends_on[{i}]")),
-                            format!(
-                                "depends on {:?} whose RTO ({theirs}) is longer than its own ({own})",
-                                dep.as_str()
+                        out.push(
+                            Finding::new(
+                                Code::RtoInversion,
+                                vec![id.clone(), dep.clone()],
+                                Some(format!("depends_on[{i}]")),
+                                format!(
+                                    "depends on {:?} whose RTO ({theirs}) is longer than its own ({own})",
+                                    dep.as_str()
+                                ),
+                            )
+                            .says(
+                                "rto-inversion",
+                                [
+                                    ("dependency", Arg::System(dep.clone())),
+                                    ("theirs", Arg::Duration(theirs)),
+                                    ("own", Arg::Duration(own)),
+                                ],
                             ),
-                        ));
+                        );
                     }
                 }
             }
@@ -243,12 +301,15 @@ fn responsibilities(out: &mut Vec<Finding>, plan: &Plan, known: &Known) {
     for system in &plan.systems {
         let id = &system.id;
         match &system.owner {
-            None => out.push(Finding::new(
-                Code::MissingOwner,
-                about(id),
-                Some("owner".into()),
-                "no system owner (systemejer) is named".into(),
-            )),
+            None => out.push(
+                Finding::new(
+                    Code::MissingOwner,
+                    about(id),
+                    Some("owner".into()),
+                    "no system owner (systemejer) is named".into(),
+                )
+                .says("missing-owner", []),
+            ),
             Some(owner) if !known.people.contains(owner.as_str()) => {
                 known.unknown_person(out, about(id), "owner".into(), owner.as_str())
             }
@@ -285,12 +346,18 @@ fn horizons(out: &mut Vec<Finding>, plan: &Plan) {
         if let (Some(rto), Some(mtpd)) = (system.rto, system.mtpd)
             && rto > mtpd
         {
-            out.push(Finding::new(
-                Code::RtoExceedsMtpd,
-                about(id),
-                Some("rto".into()),
-                format!("RTO ({rto}) is longer than the MTPD ({mtpd})"),
-            ));
+            out.push(
+                Finding::new(
+                    Code::RtoExceedsMtpd,
+                    about(id),
+                    Some("rto".into()),
+                    format!("RTO ({rto}) is longer than the MTPD ({mtpd})"),
+                )
+                .says(
+                    "rto-exceeds-mtpd",
+                    [("rto", Arg::Duration(rto)), ("mtpd", Arg::Duration(mtpd))],
+                ),
+            );
         }
         if let (Some(rto), Some((i, step))) = (
             system.rto,
@@ -301,15 +368,21 @@ fn horizons(out: &mut Vec<Finding>, plan: &Plan) {
                 .find(|(_, s)| s.level == ImpactLevel::Unacceptable),
         ) && rto > step.after
         {
-            out.push(Finding::new(
-                Code::RtoBeyondUnacceptableImpact,
-                about(id),
-                Some(format!("impact[{i}].after")),
-                format!(
-                    "the RTO ({rto}) lies after the point where the outage becomes unacceptable ({})",
-                    step.after
+            out.push(
+                Finding::new(
+                    Code::RtoBeyondUnacceptableImpact,
+                    about(id),
+                    Some(format!("impact[{i}].after")),
+                    format!(
+                        "the RTO ({rto}) lies after the point where the outage becomes unacceptable ({})",
+                        step.after
+                    ),
+                )
+                .says(
+                    "rto-beyond-unacceptable-impact",
+                    [("rto", Arg::Duration(rto)), ("after", Arg::Duration(step.after))],
                 ),
-            ));
+            );
         }
     }
 }
@@ -322,12 +395,18 @@ fn suppliers(out: &mut Vec<Finding>, plan: &Plan) {
             system.supplier.as_ref().and_then(|s| s.contract_restore),
         ) && restore > rto
         {
-            out.push(Finding::new(
-                Code::SupplierRestoreExceedsRto,
-                about(&system.id),
-                Some("supplier.contract_restore".into()),
-                format!("the supplier's contract restore time ({restore}) is longer than the RTO ({rto})"),
-            ));
+            out.push(
+                Finding::new(
+                    Code::SupplierRestoreExceedsRto,
+                    about(&system.id),
+                    Some("supplier.contract_restore".into()),
+                    format!("the supplier's contract restore time ({restore}) is longer than the RTO ({rto})"),
+                )
+                .says(
+                    "supplier-restore-exceeds-rto",
+                    [("restore", Arg::Duration(restore)), ("rto", Arg::Duration(rto))],
+                ),
+            );
         }
     }
 }
@@ -336,15 +415,24 @@ fn suppliers(out: &mut Vec<Finding>, plan: &Plan) {
 fn recovery_steps(out: &mut Vec<Finding>, plan: &Plan) {
     for system in &plan.systems {
         if system.criticality.level() <= 2 && system.recovery_steps.is_empty() {
-            out.push(Finding::new(
-                Code::NoRecoverySteps,
-                about(&system.id),
-                Some("recovery_steps".into()),
-                format!(
-                    "criticality {} system has no recovery steps",
-                    system.criticality.level()
+            out.push(
+                Finding::new(
+                    Code::NoRecoverySteps,
+                    about(&system.id),
+                    Some("recovery_steps".into()),
+                    format!(
+                        "criticality {} system has no recovery steps",
+                        system.criticality.level()
+                    ),
+                )
+                .says(
+                    "no-recovery-steps",
+                    [(
+                        "criticality",
+                        Arg::Number(u64::from(system.criticality.level())),
+                    )],
                 ),
-            ));
+            );
         }
     }
 }
@@ -355,20 +443,35 @@ fn reviews(out: &mut Vec<Finding>, plan: &Plan, today: NaiveDate) {
         let id = &system.id;
         let interval = system.review_interval.unwrap_or(plan.review_interval);
         match (system.last_reviewed, plan.review_due(system)) {
-            (None, _) | (_, None) => out.push(Finding::new(
-                Code::ReviewOverdue,
-                about(id),
-                Some("last_reviewed".into()),
-                "the section has never been reviewed".into(),
-            )),
+            (None, _) | (_, None) => out.push(
+                Finding::new(
+                    Code::ReviewOverdue,
+                    about(id),
+                    Some("last_reviewed".into()),
+                    "the section has never been reviewed".into(),
+                )
+                .says("never-reviewed", []),
+            ),
             (Some(last), Some(due)) => {
                 if due < today {
-                    out.push(Finding::new(
-                        Code::ReviewOverdue,
-                        about(id),
-                        Some("last_reviewed".into()),
-                        format!("last reviewed {last}, review was due {due} (interval {interval})"),
-                    ));
+                    out.push(
+                        Finding::new(
+                            Code::ReviewOverdue,
+                            about(id),
+                            Some("last_reviewed".into()),
+                            format!(
+                                "last reviewed {last}, review was due {due} (interval {interval})"
+                            ),
+                        )
+                        .says(
+                            "review-overdue",
+                            [
+                                ("last", Arg::Date(last)),
+                                ("due", Arg::Date(due)),
+                                ("interval", Arg::Duration(interval)),
+                            ],
+                        ),
+                    );
                 }
             }
         }

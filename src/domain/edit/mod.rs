@@ -95,9 +95,12 @@ pub enum Problem {
     ControlCharacter {
         code: String,
     },
-    /// An edit that would give the plan a new error, in the analysis' own words.
+    /// An edit that would give the plan a new error: the analysis' finding (shown in the
+    /// reader's language) and its message.
     Finding {
         message: String,
+        #[serde(skip)]
+        finding: Box<crate::domain::Finding>,
     },
 }
 

@@ -297,7 +297,10 @@ fn new_errors(plan: &Plan, edited: &System) -> Result<(), Vec<FieldError>> {
         .filter(|f| f.severity() == Severity::Error && !before.contains(&f.message))
         .map(|f| FieldError {
             field: form_field(f.field.as_deref().unwrap_or("name")),
-            problem: Problem::Finding { message: f.message },
+            problem: Problem::Finding {
+                message: f.message.clone(),
+                finding: Box::new(f),
+            },
         })
         .collect();
     if fresh.is_empty() { Ok(()) } else { Err(fresh) }
@@ -417,7 +420,7 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].0, "depends_on");
         assert!(
-            matches!(&found[0].1, Problem::Finding { message } if message.contains("dependency cycle"))
+            matches!(&found[0].1, Problem::Finding { message, .. } if message.contains("dependency cycle"))
         );
     }
 

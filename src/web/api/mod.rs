@@ -28,6 +28,35 @@ use crate::store::{self, edits::Approved};
 mod plans;
 mod systems;
 
+/// The language a request asks its messages in by `Accept-Language` (`da`, `da-DK;q=0.9`):
+/// the one of ours it weighs most, else English, the API's language.
+fn asked_language(headers: &HeaderMap) -> &'static str {
+    let Some(value) = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return "en";
+    };
+    let mut best = ("en", 0.0_f32);
+    for item in value.split(',') {
+        let mut parts = item.split(';');
+        let tag = parts.next().unwrap_or("").trim();
+        let primary = tag.split('-').next().unwrap_or("").to_ascii_lowercase();
+        let q = parts
+            .find_map(|p| p.trim().strip_prefix("q="))
+            .and_then(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if let Some(lang) = crate::render::i18n::LANGUAGES
+            .iter()
+            .find(|l| **l == primary)
+            && q > best.1
+        {
+            best = (lang, q);
+        }
+    }
+    best.0
+}
+
 use plans::*;
 use systems::*;
 

@@ -2,6 +2,7 @@
 //! versions and the findings.
 
 use super::*;
+use crate::render::findings::Words;
 
 /// A plan without its content.
 #[derive(Debug, Serialize, ToSchema)]
@@ -351,7 +352,13 @@ pub(super) struct FindingView {
     severity: String,
     systems: Vec<String>,
     field: Option<String>,
+    /// What the finding says: in English, or in the language `Accept-Language` asks for.
     message: String,
+    /// The values the message names (durations as `4h`, dates as `2026-06-09`, systems by id),
+    /// by name; absent where the finding has none.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    #[schema(value_type = Object)]
+    values: std::collections::BTreeMap<&'static str, analysis::Arg>,
 }
 
 #[utoipa::path(get, path = "/plans/{plan}/findings", tag = "findings",
@@ -369,18 +376,26 @@ pub(super) async fn findings(
         .findings_stamped(&plan, plan_state.coverage_stamp())
         .await?;
     let revision = plan_state.revisions.revision.to_string();
+    let lang = asked_language(&headers);
     let tag = Tag::new(
         &state,
         &viewer,
-        &["api-findings", plan.id.as_str(), &revision, &coverage.key],
+        &[
+            "api-findings",
+            lang,
+            plan.id.as_str(),
+            &revision,
+            &coverage.key,
+        ],
     );
     if let Some(not_modified) = tag.not_modified(&headers) {
         return Ok(not_modified);
     }
-    let key = format!("api:findings|{}", coverage.key);
+    let key = format!("api:findings|{lang}|{}", coverage.key);
     let list = match state.plans.kept(&plan, &key) {
         Some(list) => list,
         None => {
+            let words = Words::new(&state.templates.locales, lang, Some(&plan));
             let list: Vec<FindingView> = coverage
                 .findings
                 .iter()
@@ -392,11 +407,20 @@ pub(super) async fn findings(
                     },
                     systems: f.systems.iter().map(ToString::to_string).collect(),
                     field: f.field.clone(),
-                    message: f.message.clone(),
+                    message: match lang {
+                        "en" => f.message.clone(),
+                        _ => words.finding(f),
+                    },
+                    values: f.said.args.clone(),
                 })
                 .collect();
             state.plans.keep(&plan, &key, encoded_json(&list)?)
         }
     };
-    Ok(tag.on(list.response(&headers, "application/json")))
+    let mut response = tag.on(list.response(&headers, "application/json"));
+    response.headers_mut().insert(
+        header::VARY,
+        header::HeaderValue::from_static("accept-encoding, accept-language"),
+    );
+    Ok(response)
 }

@@ -20,6 +20,7 @@ use crate::domain::edit::{
     FieldError, ImpactForm, PersonForm, Problem, SectionsForm, StepForm, SystemForm,
 };
 use crate::domain::{ImpactLevel, Plan, System};
+use crate::render::findings::Words;
 use crate::store::{self};
 
 mod people;
@@ -120,7 +121,10 @@ pub(super) fn problem_text(state: &AppState, lang: &str, problem: &Problem) -> S
         }
         Problem::SelfDependency => t("problem.self_dependency"),
         Problem::ImpactLevel { input } => t("problem.impact_level").replace("{input}", input),
-        Problem::Finding { message } => t("problem.finding").replace("{message}", message),
+        Problem::Finding { finding, .. } => t("problem.finding").replace(
+            "{message}",
+            &Words::new(&state.templates.locales, lang, None).finding(finding),
+        ),
         Problem::InvalidId { input } => t("problem.invalid_id").replace("{input}", input),
         Problem::Taken { id } => t("problem.taken").replace("{id}", id),
         Problem::Email { input } => t("problem.email").replace("{input}", input),
