@@ -329,7 +329,7 @@ async fn the_offline_runbook_opens_from_disk_without_a_network_on_a_phone_and_a_
     let response = app
         .post_form(
             "/plans/example-kommune/approve",
-            &[("comment", "Version 1")],
+            &[("comment", "Version 1"), ("confirmed", "1")],
         )
         .await;
     assert_eq!(response.status().as_u16(), 303);
