@@ -568,6 +568,21 @@ async fn alerting_the_call_tree_a_second_time_asks_first_saying_when_and_to_how_
     assert_eq!(response.status().as_u16(), 303);
     let first = alerts().await;
     assert!(first > 1);
+    // The page's script fetching its live part does not take the message meant for the page.
+    let response = app
+        .client
+        .get(format!("{}{incident}?part=live", app.address))
+        .header("X-Requested-With", "fetch")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !response
+            .text()
+            .await
+            .unwrap()
+            .contains("Varslingstræet er varslet:")
+    );
     let (_, page) = app.page(&incident).await;
     assert!(
         page.contains(&format!(

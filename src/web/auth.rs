@@ -277,11 +277,17 @@ impl FromRequestParts<AppState> for Viewer {
         if user.is_none() {
             user = bearer_user(&parts.headers, state).await?;
         }
-        // A page opened (not a script's request, not a form sent) shows the waiting message.
+        // A page opened (not a script's request or a live stream, not a form sent) shows the
+        // waiting message.
+        let stream = parts
+            .headers
+            .get(header::ACCEPT)
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
         let flash = match &session {
             Some(session)
                 if parts.method == Method::GET
                     && user.is_some()
+                    && !stream
                     && !super::by_script(&parts.headers) =>
             {
                 super::confirm::take(session).await?
