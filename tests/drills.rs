@@ -1808,6 +1808,21 @@ async fn participants_see_an_inject_only_once_the_facilitator_has_played_it() {
     assert!(!page.contains(&first), "{page}");
     assert!(page.contains("Der er ikke vist nogen indspil endnu."));
     assert!(!page.contains("/play\""));
+    let drill = {
+        let at = page.find("href=\"/drills/").unwrap() + 6;
+        page[at..at + page[at..].find('"').unwrap()].to_string()
+    };
+    let (_, drill_page) = owner.page(&drill).await;
+    assert!(
+        drill_page.contains("<h2 id=\"scenario\">Scenarie</h2>"),
+        "{drill_page}"
+    );
+    assert!(!drill_page.contains(&first), "{drill_page}");
+    let (_, drill_page) = app.page(&drill).await;
+    assert!(
+        drill_page.contains(&first),
+        "the facilitator's drill page lists it"
+    );
     // Participants may not play.
     let csrf = owner.csrf().await;
     let response = owner
