@@ -40,7 +40,7 @@ async fn a_restored_backup_equals_the_original_and_a_bad_file_is_refused() {
     let approved = approver
         .post_form(
             "/plans/example-kommune/approve",
-            &[("comment", "Før backup")],
+            &[("comment", "Før backup"), ("confirmed", "1")],
         )
         .await;
     assert_eq!(approved.status().as_u16(), 303);

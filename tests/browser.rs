@@ -207,8 +207,24 @@ async fn an_owner_edits_a_step_an_approver_approves_and_the_overview_shows_the_v
         .click()
         .await
         .unwrap();
-    // Back on the versions page, now with version 1 listed.
+    // Asked first: which version, and the comment carried along.
+    wait_for(&c, "ul.confirm-points").await;
+    assert_eq!(text_of(&c, "h1").await, "Godkend version 1?");
+    let points = text_of(&c, "ul.confirm-points").await;
+    assert!(
+        points.contains("Kommentar: “Godkendt efter øvelse”"),
+        "{points}"
+    );
+    shots(&c, "confirm-approve").await;
+    c.find(Locator::Css("form[action$='/approve'] button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // Back on the versions page, now with version 1 listed and the message above it.
     wait_for(&c, "#list + div table").await;
+    assert_eq!(text_of(&c, "p.flash").await, "Version 1 er godkendt.");
     c.goto(&format!("{base}/plans/example-kommune"))
         .await
         .unwrap();
@@ -219,6 +235,30 @@ async fn an_owner_edits_a_step_an_approver_approves_and_the_overview_shows_the_v
     );
     assert!(!version.contains("Kladden har ændringer"), "{version}");
     c.close().await.unwrap();
+}
+
+/// Screenshots of the current page at a desktop's and a phone's width, in target/screenshots,
+/// after checking that the page does not scroll sideways at either.
+async fn shots(c: &Client, name: &str) {
+    let dir = helpers::repo().join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    for width in [1280u32, 375] {
+        c.set_window_rect(0, 0, width, 1000).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let wide = c
+            .execute("return document.documentElement.scrollWidth;", vec![])
+            .await
+            .unwrap()
+            .as_u64()
+            .unwrap();
+        assert!(
+            wide <= u64::from(width),
+            "{name}: {wide} px wide at {width} px"
+        );
+        let png = c.screenshot().await.unwrap();
+        std::fs::write(dir.join(format!("{name}-{width}.png")), png).unwrap();
+    }
+    c.set_window_rect(0, 0, 1280, 1000).await.unwrap();
 }
 
 /// The value of a form field.
@@ -314,6 +354,69 @@ async fn a_participants_record_is_saved_as_it_is_typed_and_when_the_page_is_left
 }
 
 #[tokio::test]
+async fn a_facilitator_shows_an_inject_and_closes_the_run_after_being_told_what_is_unfinished() {
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let base = app.address.clone();
+    app.login_as("lars-nielsen").await;
+    let run = app.planned_occurrence("ad-nede").await;
+
+    login(&c, &base, "lars-nielsen").await;
+    c.goto(&format!("{base}{run}")).await.unwrap();
+    c.find(Locator::Css("#inj-0 form button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "#inj-0.played").await;
+    assert!(text_of(&c, "#inj-0 .meta").await.contains("vist "));
+    shots(&c, "run-facilitator").await;
+    c.find(Locator::Css("form[action$='/close'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "ul.confirm-points").await;
+    let points = text_of(&c, "ul.confirm-points").await;
+    assert!(
+        points.contains("systemer har ingen registrering"),
+        "{points}"
+    );
+    shots(&c, "confirm-close-run").await;
+    c.find(Locator::Css("form[action$='/close'] button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "p.flash").await;
+    assert_eq!(
+        text_of(&c, "p.flash").await,
+        "Øvelsen er lukket, og registreringen er låst."
+    );
+    shots(&c, "report-closed").await;
+    c.goto(&format!("{base}{run}")).await.unwrap();
+    wait_for(&c, "#sys-ad dl").await;
+    let fields = c
+        .execute("return document.querySelectorAll('#records input, #records select, #records textarea').length;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(fields, serde_json::json!(0), "a closed run has no fields");
+    c.execute(
+        "document.getElementById('records').scrollIntoView();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    shots(&c, "run-closed").await;
+    c.close().await.unwrap();
+}
+
+#[tokio::test]
 async fn the_offline_runbook_opens_from_disk_without_a_network_on_a_phone_and_a_desktop() {
     // Every request would go to a proxy that is not there: the file must need none.
     let Some((_driver, c)) = browser_with(&[
@@ -329,7 +432,7 @@ async fn the_offline_runbook_opens_from_disk_without_a_network_on_a_phone_and_a_
     let response = app
         .post_form(
             "/plans/example-kommune/approve",
-            &[("comment", "Version 1")],
+            &[("comment", "Version 1"), ("confirmed", "1")],
         )
         .await;
     assert_eq!(response.status().as_u16(), 303);

@@ -836,7 +836,10 @@ async fn systems_not_exercised_are_flagged_and_a_significant_change_asks_for_ano
         let approver = &approver;
         async move {
             let response = approver
-                .post_form("/plans/example-kommune/approve", &[("comment", comment)])
+                .post_form(
+                    "/plans/example-kommune/approve",
+                    &[("comment", comment), ("confirmed", "1")],
+                )
                 .await;
             assert_eq!(response.status().as_u16(), 303);
         }
@@ -867,7 +870,8 @@ async fn systems_not_exercised_are_flagged_and_a_significant_change_asks_for_ano
         )
         .await;
     assert_eq!(response.status().as_u16(), 303);
-    app.post_form(&format!("{run}/close"), &[]).await;
+    app.post_form(&format!("{run}/close"), &[("confirmed", "1")])
+        .await;
     let flagged = not_exercised(&app).await;
     assert!(!flagged.contains_key("ad"), "{flagged:?}");
     assert!(flagged.contains_key("esdh"), "nothing was recorded for it");
@@ -914,13 +918,16 @@ async fn a_started_drill_plays_its_injects_from_the_start_saves_as_typed_and_exp
     assert_eq!(status, 200);
     assert!(script.contains("sendBeacon"));
 
-    // Started: the injects count from now, so the one at minute 0 is played and on the timeline.
+    // Started: the clock counts from now; an inject is played when the facilitator shows it.
     let response = app.post_form(&format!("{run}/start"), &[]).await;
     assert_eq!(response.status().as_u16(), 303);
     let (_, page) = app.page(&run).await;
     assert!(!page.contains(&format!("action=\"{run}/start\"")));
-    assert_eq!(page.matches("class=\"played\"").count(), 1, "{page}");
+    assert!(!page.contains("class=\"played\""), "{page}");
     assert!(page.contains("Øvelsen startede"));
+    app.post_form(&format!("{run}/injects/0/play"), &[]).await;
+    let (_, page) = app.page(&run).await;
+    assert_eq!(page.matches("class=\"played\"").count(), 1, "{page}");
     assert!(page.contains("Indspil, Minut 0:"));
 
     // The page's script saves a record as it is typed and is answered in JSON.
@@ -958,7 +965,8 @@ async fn a_started_drill_plays_its_injects_from_the_start_saves_as_typed_and_exp
     assert!(page.contains("value=\"3h\""), "the good save stands");
 
     // Closed: the record is locked, also for the script, and the timeline says so.
-    app.post_form(&format!("{run}/close"), &[]).await;
+    app.post_form(&format!("{run}/close"), &[("confirmed", "1")])
+        .await;
     let response = typed("2h").await.unwrap();
     assert_eq!(response.status().as_u16(), 409);
     let refused: serde_json::Value = response.json().await.unwrap();
@@ -1490,13 +1498,15 @@ async fn a_drill_is_recorded_per_system_closed_and_reported() {
     // The facilitator (coordinator here) closes it; afterwards nothing changes.
     assert_eq!(
         owner
-            .post_form(&format!("{run}/close"), &[])
+            .post_form(&format!("{run}/close"), &[("confirmed", "1")])
             .await
             .status()
             .as_u16(),
         403
     );
-    let response = app.post_form(&format!("{run}/close"), &[]).await;
+    let response = app
+        .post_form(&format!("{run}/close"), &[("confirmed", "1")])
+        .await;
     assert_eq!(location(&response), format!("{run}/report"));
     let csrf = owner.csrf().await;
     let late = vec![
@@ -1614,4 +1624,249 @@ async fn a_drill_is_recorded_per_system_closed_and_reported() {
             .as_u16(),
         403
     );
+}
+
+/// Plans a drill of `scenario` 30 days ahead whose invitations go out now, and returns the
+/// drill's path and how many invitations were queued.
+async fn invited_drill(app: &TestApp, scenario: &str) -> (String, usize) {
+    let path = format!("/plans/example-kommune/drills/new?scenario={scenario}");
+    let (_, page) = app.page(&path).await;
+    let mut fields = form_fields(&page, &path);
+    let when = (chrono::Local::now() + chrono::Duration::days(30))
+        .format("%Y-%m-%dT09:00")
+        .to_string();
+    set(&mut fields, "at", &when);
+    set(&mut fields, "invite_days_before", "40");
+    let response = app.submit(&path, &fields).await;
+    assert_eq!(response.status().as_u16(), 303);
+    let drill = location(&response);
+    app.run_jobs().await;
+    let db = &app.app.as_ref().unwrap().db;
+    let invited = outbox::recent(db, 500)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|m| m.kind == "invitation")
+        .count();
+    assert!(invited > 1, "invitations were queued");
+    (drill, invited)
+}
+
+#[tokio::test]
+async fn cancelling_a_drill_asks_first_saying_how_many_get_a_cancellation() {
+    let app = TestApp::spawn().await;
+    app.login_as("lars-nielsen").await;
+    let (drill, invited) = invited_drill(&app, "ad-nede").await;
+    let cancel = format!("{drill}/cancel");
+
+    // The drill's button leads to the question, which says how many are mailed.
+    let (_, page) = app.page(&drill).await;
+    assert!(
+        page.contains(&format!("<form method=\"get\" action=\"{cancel}\"")),
+        "{page}"
+    );
+    let (status, question) = app.page(&cancel).await;
+    assert_eq!(status, 200);
+    assert!(
+        question.contains(&format!("{invited} deltagere får en aflysning.")),
+        "{question}"
+    );
+    assert!(question.contains("name=\"confirmed\" value=\"1\""));
+
+    // A post without the confirmation asks again and cancels nothing.
+    let response = app.post_form(&cancel, &[]).await;
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(response.text().await.unwrap().contains("får en aflysning"));
+    assert!(!app.page(&drill).await.1.contains("Øvelsen er aflyst"));
+
+    // Confirmed: cancelled, the cancellations queued, and the drill's page says so once.
+    let response = app.post_form(&cancel, &[("confirmed", "1")]).await;
+    assert_eq!(location(&response), drill);
+    let (_, page) = app.page(&drill).await;
+    assert!(
+        page.contains(&format!(
+            "Øvelsen er aflyst, {invited} deltagere får besked."
+        )),
+        "{page}"
+    );
+    let (_, again) = app.page(&drill).await;
+    assert!(
+        !again.contains("deltagere får besked"),
+        "the message shows once"
+    );
+    let db = &app.app.as_ref().unwrap().db;
+    let cancellations = outbox::recent(db, 500)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|m| m.kind == "cancellation")
+        .count();
+    assert_eq!(cancellations, invited);
+}
+
+#[tokio::test]
+async fn closing_a_run_asks_first_naming_what_is_unfinished_and_locks_the_record() {
+    let app = TestApp::spawn().await;
+    app.login_as("lars-nielsen").await;
+    let run = app.planned_occurrence("ad-nede").await;
+    let (_, page) = app.page(&run).await;
+    let systems = page.matches("class=\"stack record\"").count();
+    assert!(systems > 2, "{page}");
+    let owner = app.signed_in("sofie-andersen").await;
+    let csrf = owner.csrf().await;
+    let record = |csrf: String| {
+        vec![
+            ("csrf".to_string(), csrf),
+            ("found".to_string(), "yes".to_string()),
+            ("recovery".to_string(), "3h".to_string()),
+            ("notes".to_string(), "Fandt proceduren".to_string()),
+        ]
+    };
+    let response = owner
+        .submit(&format!("{run}/systems/ad"), &record(csrf.clone()))
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+
+    // The question names the systems without a record, the injects not shown, the start.
+    let close = format!("{run}/close");
+    let (status, question) = app.page(&close).await;
+    assert_eq!(status, 200);
+    let blank = format!(
+        "{} af {systems} systemer har ingen registrering.",
+        systems - 1
+    );
+    assert!(question.contains(&blank), "{blank} in {question}");
+    assert!(question.contains("indspil er ikke vist for deltagerne"));
+    assert!(question.contains("Øvelsen er aldrig blevet startet."));
+
+    // Not closed by a bare post; closed once confirmed, and the report says so.
+    let response = app.post_form(&close, &[]).await;
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(response.text().await.unwrap().contains(&blank));
+    let (_, page) = app.page(&run).await;
+    assert!(
+        page.contains(&format!("action=\"{run}/systems/ad\"")),
+        "still open"
+    );
+    let response = app.post_form(&close, &[("confirmed", "1")]).await;
+    assert_eq!(location(&response), format!("{run}/report"));
+    let (_, report) = app.page(&format!("{run}/report")).await;
+    assert!(report.contains("Øvelsen er lukket, og registreringen er låst."));
+
+    // Closed: the records are text, not fields, and a record or note sent anyway is refused.
+    let (_, page) = owner.page(&run).await;
+    for field in [
+        "<select",
+        "name=\"recovery\"",
+        "<textarea",
+        "action=\"/occurrences/",
+    ] {
+        assert!(!page.contains(field), "{field} on a closed run: {page}");
+    }
+    assert!(page.contains("Fandt proceduren"));
+    assert!(page.contains("3h"));
+    let response = owner
+        .submit(&format!("{run}/systems/ad"), &record(csrf.clone()))
+        .await;
+    assert_eq!(response.status().as_u16(), 409);
+    assert!(response.text().await.unwrap().contains("lukket"));
+    let response = owner
+        .submit(
+            &format!("{run}/notes"),
+            &[
+                ("csrf".to_string(), csrf),
+                ("text".to_string(), "for sent".to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 409);
+    let (_, page) = owner.page(&run).await;
+    assert!(!page.contains("for sent"));
+}
+
+#[tokio::test]
+async fn participants_see_an_inject_only_once_the_facilitator_has_played_it() {
+    let app = TestApp::spawn().await;
+    app.login_as("lars-nielsen").await;
+    let run = app.planned_occurrence("ad-nede").await;
+    let (_, page) = app.page(&run).await;
+    // The facilitator sees every inject, each with its control.
+    let play = format!("action=\"{run}/injects/0/play\"");
+    assert!(page.contains(&play), "{page}");
+    assert!(page.contains(&format!("action=\"{run}/injects/1/play\"")));
+    let first = {
+        let at = page.find("id=\"inj-0\"").unwrap();
+        let text = &page[at..];
+        let start = text.find("</p><p>").unwrap() + 7;
+        text[start..start + text[start..].find("</p>").unwrap()].to_string()
+    };
+    assert!(first.len() > 10, "{first}");
+
+    // A participant sees none of them, nor on the drill's page.
+    let owner = app.signed_in("sofie-andersen").await;
+    let (_, page) = owner.page(&run).await;
+    assert!(!page.contains(&first), "{page}");
+    assert!(page.contains("Der er ikke vist nogen indspil endnu."));
+    assert!(!page.contains("/play\""));
+    let drill = {
+        let at = page.find("href=\"/drills/").unwrap() + 6;
+        page[at..at + page[at..].find('"').unwrap()].to_string()
+    };
+    let (_, drill_page) = owner.page(&drill).await;
+    assert!(
+        drill_page.contains("<h2 id=\"scenario\">Scenarie</h2>"),
+        "{drill_page}"
+    );
+    assert!(!drill_page.contains(&first), "{drill_page}");
+    let (_, drill_page) = app.page(&drill).await;
+    assert!(
+        drill_page.contains(&first),
+        "the facilitator's drill page lists it"
+    );
+    // Participants may not play.
+    let csrf = owner.csrf().await;
+    let response = owner
+        .submit(
+            &format!("{run}/injects/0/play"),
+            &[("csrf".to_string(), csrf)],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 403);
+
+    // Played: the participant sees it, with when; the facilitator's control is gone.
+    let response = app.post_form(&format!("{run}/injects/0/play"), &[]).await;
+    assert_eq!(response.status().as_u16(), 303);
+    let (_, page) = owner.page(&run).await;
+    assert!(page.contains(&first), "{page}");
+    assert!(page.contains("vist "));
+    assert_eq!(page.matches("class=\"played\"").count(), 1);
+    let (_, page) = app.page(&run).await;
+    assert!(!page.contains(&play));
+    assert!(page.contains(&format!("action=\"{run}/injects/1/play\"")));
+    // Played twice: kept once. An inject the scenario lacks: 404.
+    app.post_form(&format!("{run}/injects/0/play"), &[]).await;
+    let response = app.post_form(&format!("{run}/injects/99/play"), &[]).await;
+    assert_eq!(response.status().as_u16(), 404);
+
+    // Recorded in the audit log, on the timeline and in the report.
+    let (_, audit) = app.page("/audit").await;
+    assert_eq!(audit.matches("inject-play").count(), 1, "{audit}");
+    let (_, page) = owner.page(&run).await;
+    assert!(
+        page.contains(&format!("Indspil, Minut 0: {first}")),
+        "{page}"
+    );
+    let (_, report) = app.page(&format!("{run}/report")).await;
+    assert!(report.contains("vist "), "{report}");
+    assert!(report.contains("ikke vist"), "{report}");
+    let response = app.get(&format!("{run}/report.json")).await;
+    let json: serde_json::Value = response.json().await.unwrap();
+    assert!(json["injects"][0]["played_at"].is_string(), "{json}");
+    assert!(json["injects"][1]["played_at"].is_null(), "{json}");
+
+    // Closed: nothing more is played.
+    app.post_form(&format!("{run}/close"), &[("confirmed", "1")])
+        .await;
+    let response = app.post_form(&format!("{run}/injects/1/play"), &[]).await;
+    assert_eq!(response.status().as_u16(), 409);
 }

@@ -213,7 +213,10 @@ async fn approval_versions_diff_and_the_audit_log() {
         // Only the approver approves.
         let coordinator = app.signed_in("lars-nielsen").await;
         let response = coordinator
-            .post_form("/plans/example-kommune/approve", &[("comment", "no")])
+            .post_form(
+                "/plans/example-kommune/approve",
+                &[("comment", "no"), ("confirmed", "1")],
+            )
             .await;
         assert_eq!(response.status().as_u16(), 403, "{backend}");
         let approver = app.signed_in("mette-holm").await;
@@ -222,7 +225,7 @@ async fn approval_versions_diff_and_the_audit_log() {
         let response = approver
             .post_form(
                 "/plans/example-kommune/approve",
-                &[("comment", "Årlig godkendelse")],
+                &[("comment", "Årlig godkendelse"), ("confirmed", "1")],
             )
             .await;
         assert_eq!(response.status().as_u16(), 303, "{backend}");
@@ -364,7 +367,10 @@ async fn script_quotes_and_danish_letters_round_trip_and_show_escaped() {
     // An approved version first, so the versions page shows the change against it.
     let approver = app.signed_in("mette-holm").await;
     approver
-        .post_form("/plans/example-kommune/approve", &[("comment", "")])
+        .post_form(
+            "/plans/example-kommune/approve",
+            &[("comment", ""), ("confirmed", "1")],
+        )
         .await;
     let mut fields = app.system_form(PLAN, "vmware").await;
     set(&mut fields, "step-0-text", nasty);
@@ -594,4 +600,69 @@ async fn durations_are_typed_as_the_pages_show_them() {
         "{}",
         location(&response)
     );
+}
+
+#[tokio::test]
+async fn approving_asks_first_saying_which_version_what_changed_and_that_no_comment_was_written() {
+    let app = TestApp::spawn().await;
+    let approver = app.signed_in("mette-holm").await;
+    let approve = "/plans/example-kommune/approve";
+    // The first version: the whole plan.
+    let (status, question) = approver.page(approve).await;
+    assert_eq!(status, 200);
+    assert!(question.contains("Godkend version 1?"), "{question}");
+    assert!(question.contains("Det er planens første version, med "));
+    let response = approver
+        .post_form(approve, &[("comment", "Første"), ("confirmed", "1")])
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+
+    // Two systems changed.
+    app.login_as("lars-nielsen").await;
+    for (system, rto) in [("vmware", "3h"), ("ad", "3h")] {
+        let mut fields = app.system_form(PLAN, system).await;
+        set(&mut fields, "rto", rto);
+        let path = format!("/plans/example-kommune/systems/{system}/edit");
+        assert_eq!(app.submit(&path, &fields).await.status().as_u16(), 303);
+    }
+
+    // The versions page's form posts to the question: version 2, two systems, no comment.
+    let response = approver.post_form(approve, &[("comment", "  ")]).await;
+    assert_eq!(response.status().as_u16(), 200);
+    let question = response.text().await.unwrap();
+    assert!(question.contains("Godkend version 2?"), "{question}");
+    assert!(
+        question.contains("2 systemer er ændret siden seneste version."),
+        "{question}"
+    );
+    assert!(question.contains("Der er ikke skrevet en kommentar."));
+    let (_, page) = approver.page("/plans/example-kommune/versions").await;
+    assert!(
+        !page.contains("<td>2</td>"),
+        "not approved by the bare post"
+    );
+    // A comment written is carried to the question and on with the confirmation.
+    let response = approver
+        .post_form(approve, &[("comment", "Nye RTO'er <b>")])
+        .await;
+    let question = response.text().await.unwrap();
+    assert!(
+        question.contains("Kommentar: “Nye RTO&#x27;er &lt;b&gt;”"),
+        "{question}"
+    );
+    assert!(
+        question.contains("name=\"comment\" value=\"Nye RTO&#x27;er &lt;b&gt;\""),
+        "{question}"
+    );
+    assert!(!question.contains("Der er ikke skrevet en kommentar."));
+
+    let response = approver
+        .post_form(approve, &[("comment", "Nye RTO'er"), ("confirmed", "1")])
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let (_, page) = approver.page("/plans/example-kommune/versions").await;
+    assert!(page.contains("Version 2 er godkendt."), "{page}");
+    assert!(page.contains("<td>2</td>"));
+    let (_, page) = approver.page("/plans/example-kommune/versions").await;
+    assert!(!page.contains("Version 2 er godkendt."), "once");
 }

@@ -100,7 +100,10 @@ fn acknowledged(status: u16) -> bool {
 async fn open_incident(app: &TestApp) -> String {
     let approver = app.signed_in("mette-holm").await;
     let r = approver
-        .post_form("/plans/example-kommune/approve", &[("comment", "v1")])
+        .post_form(
+            "/plans/example-kommune/approve",
+            &[("comment", "v1"), ("confirmed", "1")],
+        )
         .await;
     assert_eq!(r.status().as_u16(), 303);
     app.login_as("lars-nielsen").await;

@@ -660,7 +660,7 @@ async fn completeness_names_what_is_missing_and_the_evidence_file_holds_the_reco
     let approved = approver
         .post_form(
             "/plans/example-kommune/approve",
-            &[("comment", "Årlig godkendelse")],
+            &[("comment", "Årlig godkendelse"), ("confirmed", "1")],
         )
         .await;
     assert_eq!(approved.status().as_u16(), 303);

@@ -17,7 +17,7 @@ async fn approved_app(db: helpers::TestDb) -> TestApp {
     let response = approver
         .post_form(
             "/plans/example-kommune/approve",
-            &[("comment", "Version 1")],
+            &[("comment", "Version 1"), ("confirmed", "1")],
         )
         .await;
     assert_eq!(response.status().as_u16(), 303);
@@ -205,10 +205,14 @@ async fn an_incident_is_opened_worked_stood_down_closed_once_and_reported() {
         assert_eq!(r.status().as_u16(), 303);
         let (_, page) = app.page(&incident).await;
         assert!(page.contains("Nedlukning: trin 1 udført"), "{page}");
-        let r = app.post_form(&format!("{incident}/close"), &[]).await;
+        let r = app
+            .post_form(&format!("{incident}/close"), &[("confirmed", "1")])
+            .await;
         assert_eq!(location(&r), format!("{incident}/report"));
         // Closing twice, or changing a closed incident: 409, nothing recorded.
-        let r = app.post_form(&format!("{incident}/close"), &[]).await;
+        let r = app
+            .post_form(&format!("{incident}/close"), &[("confirmed", "1")])
+            .await;
         assert_eq!(r.status().as_u16(), 409);
         let r = app
             .post_form(&ticks, &[("system", "ad"), ("step", "0"), ("done", "1")])
@@ -445,7 +449,8 @@ async fn the_call_tree_is_alerted_findings_become_action_items_and_pocket_plans_
     );
 
     // A finding of the report becomes an action item; its owner is mailed.
-    app.post_form(&format!("{incident}/close"), &[]).await;
+    app.post_form(&format!("{incident}/close"), &[("confirmed", "1")])
+        .await;
     let r = app
         .post_form(
             &format!("{incident}/actions"),
@@ -489,4 +494,138 @@ async fn the_call_tree_is_alerted_findings_become_action_items_and_pocket_plans_
             .0,
         404
     );
+}
+
+#[tokio::test]
+async fn closing_an_incident_asks_first_naming_the_stand_down_items_and_systems_still_down() {
+    let app = approved_app(helpers::sqlite_db()).await;
+    let incident = location(&open(&app, "AD svarer ikke", "", &["ad", "esdh"]).await);
+    let mark = format!("{incident}/systems");
+    app.post_form(&mark, &[("system", "esdh"), ("state", "recovered")])
+        .await;
+    app.post_form(&format!("{incident}/stand-down"), &[]).await;
+    let ticks = format!("{incident}/ticks");
+    for step in ["0", "1", "2"] {
+        app.post_form(&ticks, &[("system", ""), ("step", step), ("done", "1")])
+            .await;
+    }
+    app.post_form(&ticks, &[("system", "ad"), ("step", "0"), ("done", "1")])
+        .await;
+
+    // The incident's button leads to the question.
+    let close = format!("{incident}/close");
+    let (_, page) = app.page(&incident).await;
+    assert!(
+        page.contains(&format!("<form method=\"get\" action=\"{close}\"")),
+        "{page}"
+    );
+    let (status, question) = app.page(&close).await;
+    assert_eq!(status, 200);
+    assert!(
+        question.contains("1 af 4 punkter i nedlukningen er ikke krydset af."),
+        "{question}"
+    );
+    assert!(
+        question.contains("1 system er stadig markeret som nede: Active Directory."),
+        "{question}"
+    );
+    assert!(question.contains("reetableringstrin for dem er ikke krydset af."));
+
+    // A bare post asks again; the confirmed one closes, and the report says so.
+    let response = app.post_form(&close, &[]).await;
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(response.text().await.unwrap().contains("1 af 4 punkter"));
+    let (_, page) = app.page(&incident).await;
+    assert!(!page.contains("Hændelsen er lukket"), "not closed yet");
+    let response = app.post_form(&close, &[("confirmed", "1")]).await;
+    assert_eq!(location(&response), format!("{incident}/report"));
+    let (_, report) = app.page(&format!("{incident}/report")).await;
+    assert!(
+        report.contains("<p class=\"ok-box flash\" role=\"status\">Hændelsen er lukket.</p>"),
+        "{report}"
+    );
+}
+
+#[tokio::test]
+async fn alerting_the_call_tree_a_second_time_asks_first_saying_when_and_to_how_many() {
+    let app = approved_app(helpers::sqlite_db()).await;
+    let incident = location(&open(&app, "Ransomware", "", &["filservere"]).await);
+    let alert = format!("{incident}/alert");
+    let db = app.app.as_ref().unwrap().db.clone();
+    let alerts = || {
+        let db = db.clone();
+        async move {
+            beredskab::store::outbox::recent(&db, 500)
+                .await
+                .unwrap()
+                .iter()
+                .filter(|m| m.kind == "alert")
+                .count()
+        }
+    };
+    // The first alert goes at once, and the page says so.
+    let response = app.post_form(&alert, &[]).await;
+    assert_eq!(response.status().as_u16(), 303);
+    let first = alerts().await;
+    assert!(first > 1);
+    // The page's script fetching its live part does not take the message meant for the page.
+    let response = app
+        .client
+        .get(format!("{}{incident}?part=live", app.address))
+        .header("X-Requested-With", "fetch")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !response
+            .text()
+            .await
+            .unwrap()
+            .contains("Varslingstræet er varslet:")
+    );
+    let (_, page) = app.page(&incident).await;
+    assert!(
+        page.contains(&format!(
+            "Varslingstræet er varslet: {first} personer får en mail."
+        )),
+        "{page}"
+    );
+
+    // The second is asked about: when, by whom and to how many it went.
+    let response = app.post_form(&alert, &[]).await;
+    assert_eq!(response.status().as_u16(), 200);
+    let question = response.text().await.unwrap();
+    assert!(question.contains("Varslingstræet er allerede varslet i denne hændelse."));
+    assert!(
+        question.contains(&format!(" af Anne Kjær: {first} mails.")),
+        "{question}"
+    );
+    assert!(
+        question.contains(&format!("får {first} personer en mail mere.")),
+        "{question}"
+    );
+    assert_eq!(
+        alerts().await,
+        first,
+        "nothing sent without the confirmation"
+    );
+    let (status, page) = app.page(&alert).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Varsl varslingstræet igen?"));
+    // A script that posts it is refused rather than asked.
+    let csrf = app.csrf().await;
+    let response = app
+        .client
+        .post(format!("{}{alert}", app.address))
+        .header("X-Requested-With", "fetch")
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 409);
+    assert_eq!(alerts().await, first);
+
+    let response = app.post_form(&alert, &[("confirmed", "1")]).await;
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(alerts().await, 2 * first);
 }

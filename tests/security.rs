@@ -301,7 +301,10 @@ async fn script_stored_in_every_text_field_comes_out_escaped_everywhere() {
     let r = approver
         .post_form(
             "/plans/example-kommune/approve",
-            &[("comment", &format!("comment {PAYLOAD}"))],
+            &[
+                ("comment", &format!("comment {PAYLOAD}")),
+                ("confirmed", "1"),
+            ],
         )
         .await;
     assert_eq!(r.status().as_u16(), 303);

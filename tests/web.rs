@@ -252,3 +252,26 @@ async fn an_error_page_keeps_the_signed_in_navigation() {
         assert!(page.contains("href=\"/my\""), "{path}: {page}");
     }
 }
+
+#[tokio::test]
+async fn my_systems_is_offered_to_owners_only_and_explains_itself_to_others() {
+    let app = TestApp::spawn().await;
+    // An owner has the link, and their systems on the page.
+    app.login_as("jesper-moeller").await;
+    let (_, page) = app.page("/plans/example-kommune").await;
+    assert!(page.contains("<a href=\"/my\">"), "{page}");
+    let (_, my) = app.page("/my").await;
+    assert!(my.contains("/plans/example-kommune/systems/vmware"));
+
+    // Someone who owns and deputises nothing has no link; the page says what it is for.
+    let other = app.signed_in("michael-skov").await;
+    let (_, page) = other.page("/plans/example-kommune").await;
+    assert!(!page.contains("<a href=\"/my\">"), "{page}");
+    let (status, my) = other.page("/my").await;
+    assert_eq!(status, 200);
+    assert!(
+        my.contains("Siden viser de systemer, du er systemejer eller stedfortræder for"),
+        "{my}"
+    );
+    assert!(my.contains("bed beredskabskoordinatoren"));
+}

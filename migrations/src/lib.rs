@@ -14,6 +14,7 @@ mod m20261201_000008_incidents;
 mod m20261201_000009_review_reminders;
 mod m20261201_000010_calendar_feeds;
 mod m20261203_000011_outbox_order;
+mod m20261203_000012_inject_plays;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000009_review_reminders::Migration),
             Box::new(m20261201_000010_calendar_feeds::Migration),
             Box::new(m20261203_000011_outbox_order::Migration),
+            Box::new(m20261203_000012_inject_plays::Migration),
         ]
     }
 }

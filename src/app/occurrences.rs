@@ -3,7 +3,7 @@
 
 use super::{App, Result};
 use crate::domain::drill::SystemRecord;
-use crate::store;
+use crate::store::{self, drills::Drill};
 
 impl App {
     /// Starts occurrence `id`; `false` if it was started or closed already.
@@ -28,6 +28,31 @@ impl App {
     /// A note on the occurrence's timeline; `false` if it is closed.
     pub async fn note_occurrence(&self, id: i64, author: &str, text: &str) -> Result<bool> {
         Ok(store::drills::add_note(&self.db, id, author, text, self.clock.now()).await?)
+    }
+
+    /// Plays inject `index` of `drill`'s scenario in occurrence `id`: the participants see it
+    /// from now. Audited in the same transaction. `None` if the occurrence is closed, `false` if
+    /// the inject was played already; `NotFound` for an inject the scenario does not have.
+    pub async fn play_inject(
+        &self,
+        drill: &Drill,
+        id: i64,
+        index: usize,
+        actor: &str,
+    ) -> Result<Option<bool>> {
+        let Some(inject) = drill.scenario.injects.get(index) else {
+            return Err(super::Error::NotFound);
+        };
+        let entry = store::audit::Entry {
+            actor: actor.to_string(),
+            plan_id: Some(drill.plan_id.clone()),
+            action: "inject-play".into(),
+            field: format!("occurrence {id} inject {}", index + 1),
+            after: inject.text.clone(),
+            ..Default::default()
+        };
+        let index = i32::try_from(index).map_err(|_| super::Error::NotFound)?;
+        Ok(store::drills::play_inject(&self.db, id, index, actor, self.clock.now(), entry).await?)
     }
 
     /// Closes occurrence `id`; `false` if it was closed already.

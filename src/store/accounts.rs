@@ -281,7 +281,7 @@ pub async fn session_load_with_account(
     db: &impl ConnectionTrait,
     id: &str,
     now: i64,
-) -> Result<Option<(String, i64, Option<Account>)>> {
+) -> Result<Option<(String, i64, Option<(Account, bool)>)>> {
     use sea_orm::{FromQueryResult, IdenStatic, Iterable};
     let backend = db.get_database_backend();
     let account_id = if backend == sea_orm::DbBackend::Postgres {
@@ -294,7 +294,9 @@ pub async fn session_load_with_account(
         .map(|c| format!("a.{0} AS a_{0}", c.as_str()))
         .collect();
     let sql = format!(
-        "SELECT s.data AS session_data, s.expires_at AS session_expires, {} \
+        "SELECT s.data AS session_data, s.expires_at AS session_expires, \
+         EXISTS (SELECT 1 FROM systems y WHERE y.owner = a.person_id OR y.deputy = a.person_id) \
+         AS owns_systems, {} \
          FROM sessions s LEFT JOIN accounts a ON a.id = {account_id} \
          WHERE s.id = {p1} AND s.expires_at > {p2}",
         columns.join(", ")
@@ -312,10 +314,28 @@ pub async fn session_load_with_account(
     let data: String = row.try_get("", "session_data")?;
     let expires: i64 = row.try_get("", "session_expires")?;
     let account = match accounts::Model::from_query_result_optional(&row, "a_")? {
-        Some(model) => Some(account(model)?.0),
+        Some(model) => {
+            let owns: bool = row.try_get("", "owns_systems")?;
+            Some((account(model)?.0, owns))
+        }
         None => None,
     };
     Ok(Some((data, expires, account)))
+}
+
+/// Whether `person` owns or deputises for a system of any plan.
+pub async fn owns_systems(db: &impl ConnectionTrait, person: &str) -> Result<bool> {
+    use super::entities::systems;
+    use sea_orm::Condition;
+    Ok(systems::Entity::find()
+        .filter(
+            Condition::any()
+                .add(systems::Column::Owner.eq(person))
+                .add(systems::Column::Deputy.eq(person)),
+        )
+        .count(db)
+        .await?
+        > 0)
 }
 
 /// Inserts a new session; `false` if the id is taken.

@@ -76,13 +76,15 @@ fn backend(e: store::StoreError) -> session_store::Error {
 
 /// The key under which `load` puts the session's account into the record.
 const LOADED_ACCOUNT_KEY: &str = "loaded-account";
+/// The key under which `load` puts whether the account's person owns or deputises a system.
+const LOADED_OWNS_KEY: &str = "loaded-owns";
 
-/// The record's data as stored: without the account `load` added.
+/// The record's data as stored: without what `load` added.
 fn stored_data(record: &Record) -> session_store::Result<String> {
     let data: HashMap<&String, &serde_json::Value> = record
         .data
         .iter()
-        .filter(|(k, _)| k.as_str() != LOADED_ACCOUNT_KEY)
+        .filter(|(k, _)| k.as_str() != LOADED_ACCOUNT_KEY && k.as_str() != LOADED_OWNS_KEY)
         .collect();
     serde_json::to_string(&data).map_err(|e| session_store::Error::Encode(e.to_string()))
 }
@@ -128,10 +130,11 @@ impl SessionStore for DbSessionStore {
             serde_json::from_str(&data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
         // The account as stored now travels with this request's record (never stored with it:
         // see `stored_data`), so that a request reads its session and account in one query.
-        if let Some(account) = account {
+        if let Some((account, owns)) = account {
             let value = serde_json::to_value(account)
                 .map_err(|e| session_store::Error::Decode(e.to_string()))?;
             data.insert(LOADED_ACCOUNT_KEY.to_string(), value);
+            data.insert(LOADED_OWNS_KEY.to_string(), serde_json::Value::Bool(owns));
         }
         let expiry_date = time::OffsetDateTime::from_unix_timestamp(expires_at)
             .map_err(|e| session_store::Error::Decode(e.to_string()))?;
@@ -154,10 +157,13 @@ impl SessionStore for DbSessionStore {
 pub struct SignedIn {
     pub account: Account,
     pub actor: Actor,
+    /// Owns or deputises for a system of some plan: the navigation offers "my systems".
+    pub owns_systems: bool,
 }
 
 pub(super) fn signed_in(account: Account) -> SignedIn {
     SignedIn {
+        owns_systems: false,
         actor: Actor {
             username: account.username.clone(),
             role: account.role,
@@ -186,6 +192,10 @@ pub struct Viewer {
     pub csrf: Option<String>,
     /// The path and query asked for: where to come back to after logging in.
     pub path: String,
+    /// The request's session, where an act leaves its message for the next page.
+    pub session: Option<Session>,
+    /// The message an act left for this page (`confirm::Flash`), taken out of the session.
+    pub flash: Option<super::confirm::Flash>,
 }
 
 impl Viewer {
@@ -247,16 +257,43 @@ impl FromRequestParts<AppState> for Viewer {
                     .await
                     .map_err(session_error)?
                     .filter(|a| a.id == id);
-                let account = match loaded {
-                    Some(account) => Some(account),
-                    None => store::accounts::find(&state.db, id).await?,
-                };
-                user = account.filter(|a| a.active).map(signed_in);
+                let owns = session
+                    .get::<bool>(LOADED_OWNS_KEY)
+                    .await
+                    .map_err(session_error)?;
+                user = match (loaded, owns) {
+                    (Some(account), Some(owns)) => Some(SignedIn {
+                        owns_systems: owns,
+                        ..signed_in(account)
+                    }),
+                    _ => match store::accounts::find(&state.db, id).await? {
+                        Some(account) => Some(with_ownership(state, account).await?),
+                        None => None,
+                    },
+                }
+                .filter(|u| u.account.active);
             }
         }
         if user.is_none() {
             user = bearer_user(&parts.headers, state).await?;
         }
+        // A page opened (not a script's request or a live stream, not a form sent) shows the
+        // waiting message.
+        let stream = parts
+            .headers
+            .get(header::ACCEPT)
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+        let flash = match &session {
+            Some(session)
+                if parts.method == Method::GET
+                    && user.is_some()
+                    && !stream
+                    && !super::by_script(&parts.headers) =>
+            {
+                super::confirm::take(session).await?
+            }
+            _ => None,
+        };
         let lang = user
             .as_ref()
             .and_then(|u| u.account.language.clone())
@@ -267,6 +304,8 @@ impl FromRequestParts<AppState> for Viewer {
             user,
             csrf,
             path,
+            session,
+            flash,
         };
         if let Some(seen) = parts.extensions.get::<SeenViewer>() {
             let _ = seen.0.set(viewer.clone());
@@ -287,6 +326,18 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
+/// The account signed in, with whether its person owns or deputises a system.
+async fn with_ownership(state: &AppState, account: Account) -> Result<SignedIn, Error> {
+    let owns = match account.person_id.as_deref() {
+        Some(person) => store::accounts::owns_systems(&state.db, person).await?,
+        None => false,
+    };
+    Ok(SignedIn {
+        owns_systems: owns,
+        ..signed_in(account)
+    })
+}
+
 /// The account of an `Authorization: Bearer <token>` header, if it names an active one.
 async fn bearer_user(headers: &HeaderMap, state: &AppState) -> Result<Option<SignedIn>, Error> {
     let Some(token) = bearer_token(headers) else {
@@ -300,7 +351,7 @@ async fn bearer_user(headers: &HeaderMap, state: &AppState) -> Result<Option<Sig
     )
 }
 
-fn session_error(e: tower_sessions::session::Error) -> Error {
+pub(super) fn session_error(e: tower_sessions::session::Error) -> Error {
     if let tower_sessions::session::Error::Store(session_store::Error::Backend(message)) = &e
         && let Some(rest) = message.strip_prefix(OUTAGE_MARK)
         && let Some((outage, _)) = OUTAGES

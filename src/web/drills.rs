@@ -26,7 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/plans/{plan}/drills/new", get(new_form).post(create))
         .route("/drills/{id}", get(show))
         .route("/drills/{id}/edit", get(edit_form).post(update))
-        .route("/drills/{id}/cancel", axum::routing::post(cancel))
+        .route("/drills/{id}/cancel", get(cancel_form).post(cancel))
         .route("/drills/{id}/reschedule", axum::routing::post(reschedule))
         .route("/outbox", get(outbox_page))
 }
@@ -413,7 +413,8 @@ async fn show(
                 "narrative": s.narrative,
                 "notes": sees_notes.then(|| s.facilitator_notes.clone()),
                 "questions": s.questions,
-                "injects": s.injects,
+                // Injects are shown to the participants as the facilitator plays them.
+                "injects": if sees_notes { s.injects.clone() } else { Vec::new() },
                 "systems": s.systems_down.iter().map(|id| json!({"id": id, "name": plan.system(id.as_str()).map_or(id.to_string(), |x| x.name.clone())})).collect::<Vec<_>>(),
                 "participants": drill.participants.iter().map(|p| name(p)).collect::<Vec<_>>(),
                 "invite_days_before": drill.invite_days_before,
@@ -455,16 +456,95 @@ async fn outbox_page(State(state): State<AppState>, viewer: Viewer) -> Result<Re
     .map(IntoResponse::into_response)
 }
 
-async fn cancel(
+/// How many people a cancellation mails: the participants with an address, when an
+/// occurrence still ahead was invited to (only those get a calendar cancellation).
+fn cancellation_recipients(
+    plan: &Plan,
+    drill: &Drill,
+    occurrences: &[store::drills::Occurrence],
+    now: chrono::DateTime<Utc>,
+) -> usize {
+    let invited = occurrences.iter().any(|o| {
+        o.starts_at > now && o.state == store::drills::SCHEDULED && o.invited_at.is_some()
+    });
+    if !invited {
+        return 0;
+    }
+    drill
+        .participants
+        .iter()
+        .filter(|p| plan.person(p).is_some_and(|p| !p.email.trim().is_empty()))
+        .count()
+}
+
+/// The drill, its plan, and how many a cancellation mails; for the coordinator only.
+async fn to_cancel(state: &AppState, viewer: &Viewer, id: i64) -> Result<(Drill, usize)> {
+    viewer.require_that(|a| a.may_edit_plan())?;
+    let drill = store::drills::find(&state.db, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let plan = load(state, &drill.plan_id).await?;
+    let occurrences = store::drills::occurrences(&state.db, id).await?;
+    let n = cancellation_recipients(&plan, &drill, &occurrences, state.clock.now());
+    Ok((drill, n))
+}
+
+/// Asks before a drill is cancelled: how many get a cancellation.
+async fn cancel_form(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<i64>,
 ) -> Result<Response> {
-    let user = viewer.require_that(|a| a.may_edit_plan())?;
-    let drill = store::drills::find(&state.db, id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    state.cancel_drill(&user.actor.username, &drill).await?;
+    let (drill, n) = to_cancel(&state, &viewer, id).await?;
+    ask_cancel(&state, &viewer, &drill, n)
+}
+
+fn ask_cancel(state: &AppState, viewer: &Viewer, drill: &Drill, n: usize) -> Result<Response> {
+    if drill.cancelled {
+        return Ok(Redirect::to(&format!("/drills/{}", drill.id)).into_response());
+    }
+    let lang = &viewer.lang;
+    let t = |key: &str| state.templates.text(lang, key);
+    let lead = if n == 0 {
+        t("confirm.cancel.nobody")
+    } else {
+        state.templates.counted(lang, "confirm.cancel.mailed", n)
+    };
+    super::confirm::ask(
+        state,
+        viewer,
+        super::confirm::Confirm {
+            title: t("confirm.cancel.title").replace("{title}", &drill.title),
+            lead,
+            points: vec![t("confirm.cancel.final")],
+            action: format!("/drills/{}/cancel", drill.id),
+            hidden: Vec::new(),
+            button: "drill.cancel",
+            back: format!("/drills/{}", drill.id),
+        },
+    )
+}
+
+/// Cancels the drill once the confirmation was seen; without it, asks.
+async fn cancel(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response> {
+    let (drill, n) = to_cancel(&state, &viewer, id).await?;
+    if !super::confirm::confirmed(&pairs) {
+        return ask_cancel(&state, &viewer, &drill, n);
+    }
+    let user = viewer.require()?;
+    if state.cancel_drill(&user.actor.username, &drill).await? {
+        let flash = if n == 0 {
+            super::confirm::Flash::new("flash.drill_cancelled")
+        } else {
+            super::confirm::Flash::new("flash.drill_cancelled_mailed").count(n)
+        };
+        super::confirm::tell(&viewer, flash).await?;
+    }
     Ok(Redirect::to(&format!("/drills/{id}")).into_response())
 }
 

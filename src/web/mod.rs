@@ -8,6 +8,7 @@ mod auth;
 mod cache;
 mod calendar;
 mod conditional;
+mod confirm;
 mod drills;
 mod edit;
 mod encoded;

@@ -28,7 +28,11 @@ pub fn router() -> Router<AppState> {
             axum::routing::post(record),
         )
         .route("/occurrences/{id}/notes", axum::routing::post(note))
-        .route("/occurrences/{id}/close", axum::routing::post(close))
+        .route("/occurrences/{id}/close", get(close_form).post(close))
+        .route(
+            "/occurrences/{id}/injects/{n}/play",
+            axum::routing::post(play),
+        )
         .route("/occurrences/{id}/start", axum::routing::post(start))
         .route("/occurrences/{id}/report", get(report))
         .route("/occurrences/{id}/report.json", get(report_json))
@@ -97,16 +101,9 @@ async fn run(
     let results = crate::domain::drill::results(&r.plan, &r.drill.scenario, &records);
     let closed = r.occurrence.closed_at.is_some();
     let start = r.occurrence.started_at.unwrap_or(r.occurrence.starts_at);
-    let injects: Vec<Value> = r
-        .drill
-        .scenario
-        .injects
-        .iter()
-        .map(|i| {
-            let at = start + chrono::Duration::minutes(i64::from(i.minute));
-            json!({"minute": i.minute, "at": local(at, tz, lang), "at_utc": at.to_rfc3339(), "played": at <= now, "text": i.text})
-        })
-        .collect();
+    let plays = store::drills::inject_plays(&state.db, id).await?;
+    let injects = inject_views(&r, &plays, lang);
+    let unplayed = injects.iter().filter(|i| i["played"] != true).count();
     let systems: Vec<Value> = results
         .iter()
         .map(|x| {
@@ -144,7 +141,17 @@ async fn run(
                     super::i18n::duration(crate::domain::Duration::from_minutes(minutes), lang)
                 }),
             },
-            "injects": injects,
+            // The facilitator sees every inject and plays them; the participants only those
+            // played, in the order they were played.
+            "injects": if r.may_close {
+                injects
+            } else {
+                let mut shown: Vec<Value> = injects.into_iter().filter(|i| i["played"] == true).collect();
+                shown.sort_by(|a, b| a["played_utc"].as_str().cmp(&b["played_utc"].as_str()));
+                shown
+            },
+            "unplayed": unplayed,
+            "may_play": r.may_close && !closed,
             "systems": systems,
             "timeline": timeline,
             "may_record": r.may_record && !closed,
@@ -155,8 +162,31 @@ async fn run(
     .map(IntoResponse::into_response)
 }
 
-/// The drill's timeline: its start, each inject at the minute it was played (counted from the
-/// start), the notes taken, and the close; in time order, up to now or the close.
+/// Every inject of the scenario, in its order, with when it was played (if it was).
+fn inject_views(r: &Run, plays: &[store::drills::InjectPlay], lang: &str) -> Vec<Value> {
+    r.drill
+        .scenario
+        .injects
+        .iter()
+        .enumerate()
+        .map(|(n, i)| {
+            let play = plays
+                .iter()
+                .find(|p| usize::try_from(p.inject).is_ok_and(|x| x == n));
+            json!({
+                "n": n,
+                "minute": i.minute,
+                "text": i.text,
+                "played": play.is_some(),
+                "played_at": play.map(|p| local(p.played_at, &r.drill, lang)),
+                "played_utc": play.map(|p| p.played_at.to_rfc3339()),
+            })
+        })
+        .collect()
+}
+
+/// The drill's timeline: its start, each inject when the facilitator played it, the notes
+/// taken, and the close; in time order, up to now or the close.
 async fn timeline_view(
     state: &AppState,
     r: &Run,
@@ -175,13 +205,16 @@ async fn timeline_view(
             0,
             json!({"text": t("drill.started"), "author": "", "event": true}),
         ));
-        for i in &r.drill.scenario.injects {
-            let at = start + chrono::Duration::minutes(i64::from(i.minute));
-            if at <= until {
-                let label = t("drill.minute").replace("{n}", &i.minute.to_string());
-                items.push((at, 1, json!({"text": format!("{}, {label}: {}", t("drill.inject"), i.text), "author": "", "event": true})));
-            }
-        }
+    }
+    for p in store::drills::inject_plays(&state.db, o.id).await? {
+        let Some(i) = usize::try_from(p.inject)
+            .ok()
+            .and_then(|n| r.drill.scenario.injects.get(n))
+        else {
+            continue;
+        };
+        let label = t("drill.minute").replace("{n}", &i.minute.to_string());
+        items.push((p.played_at, 1, json!({"text": format!("{}, {label}: {}", t("drill.inject"), i.text), "author": "", "event": true})));
     }
     let names = state.names().await?;
     for e in store::drills::timeline(&state.db, o.id).await? {
@@ -252,6 +285,12 @@ async fn record(
     let r = load_run(&state, &viewer, id).await?;
     if !r.may_record {
         return Err(Error::Forbidden);
+    }
+    if r.occurrence.closed_at.is_some() {
+        return Ok(answer_with(
+            StatusCode::CONFLICT,
+            closed_text(&state, &viewer.lang),
+        ));
     }
     let Some(result) =
         crate::domain::drill::results(&r.plan, &r.drill.scenario, &Default::default())
@@ -324,6 +363,9 @@ async fn note(
     if !r.may_record {
         return Err(Error::Forbidden);
     }
+    if r.occurrence.closed_at.is_some() {
+        return Ok((StatusCode::CONFLICT, closed_text(&state, &viewer.lang)).into_response());
+    }
     let text = Fields(pairs).get("text");
     let text = text.trim();
     if !text.is_empty() && !state.note_occurrence(id, &r.username, text).await? {
@@ -332,7 +374,83 @@ async fn note(
     Ok(Redirect::to(&format!("/occurrences/{id}#timeline")).into_response())
 }
 
-async fn close(
+/// The facilitator shows inject `n` to the participants.
+async fn play(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, n)): Path<(i64, usize)>,
+) -> Result<Response> {
+    let r = load_run(&state, &viewer, id).await?;
+    if !r.may_close {
+        return Err(Error::Forbidden);
+    }
+    match state.play_inject(&r.drill, id, n, &r.username).await? {
+        None => Ok((StatusCode::CONFLICT, closed_text(&state, &viewer.lang)).into_response()),
+        Some(_) => Ok(Redirect::to(&format!("/occurrences/{id}#inj-{n}")).into_response()),
+    }
+}
+
+/// What is unfinished when a run is closed: not started, injects not played, systems with
+/// nothing recorded.
+async fn unfinished(state: &AppState, r: &Run, lang: &str) -> Result<Vec<String>> {
+    let records = store::drills::records(&state.db, r.occurrence.id).await?;
+    let results = crate::domain::drill::results(&r.plan, &r.drill.scenario, &records);
+    let empty = crate::domain::drill::SystemRecord::default();
+    let blank = results.iter().filter(|x| x.record == empty).count();
+    let plays = store::drills::inject_plays(&state.db, r.occurrence.id).await?;
+    let injects = r.drill.scenario.injects.len();
+    let unplayed = injects.saturating_sub(plays.len());
+    let t = &state.templates;
+    let mut points = Vec::new();
+    if r.occurrence.started_at.is_none() {
+        points.push(t.text(lang, "confirm.close_run.not_started"));
+    }
+    if blank > 0 {
+        points.push(t.counted(lang, "confirm.close_run.blank", blank).replace(
+            "{total}",
+            &super::i18n::count(i64::try_from(results.len()).unwrap_or(0), lang),
+        ));
+    }
+    if unplayed > 0 {
+        points.push(
+            t.counted(lang, "confirm.close_run.unplayed", unplayed)
+                .replace(
+                    "{total}",
+                    &super::i18n::count(i64::try_from(injects).unwrap_or(0), lang),
+                ),
+        );
+    }
+    Ok(points)
+}
+
+async fn ask_close(state: &AppState, viewer: &Viewer, r: &Run) -> Result<Response> {
+    let id = r.occurrence.id;
+    if r.occurrence.closed_at.is_some() {
+        return Ok(Redirect::to(&format!("/occurrences/{id}/report")).into_response());
+    }
+    let lang = &viewer.lang;
+    let t = |key: &str| state.templates.text(lang, key);
+    let mut points = unfinished(state, r, lang).await?;
+    if points.is_empty() {
+        points.push(t("confirm.close_run.complete"));
+    }
+    super::confirm::ask(
+        state,
+        viewer,
+        super::confirm::Confirm {
+            title: t("confirm.close_run.title").replace("{title}", &r.drill.title),
+            lead: t("confirm.close_run.lead"),
+            points,
+            action: format!("/occurrences/{id}/close"),
+            hidden: Vec::new(),
+            button: "drill.close",
+            back: format!("/occurrences/{id}"),
+        },
+    )
+}
+
+/// Asks before the run is closed: what is still unfinished.
+async fn close_form(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<i64>,
@@ -341,7 +459,26 @@ async fn close(
     if !r.may_close {
         return Err(Error::Forbidden);
     }
-    state.close_occurrence(id, &r.username).await?;
+    ask_close(&state, &viewer, &r).await
+}
+
+/// Closes the run once the confirmation was seen; without it, asks.
+async fn close(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response> {
+    let r = load_run(&state, &viewer, id).await?;
+    if !r.may_close {
+        return Err(Error::Forbidden);
+    }
+    if !super::confirm::confirmed(&pairs) {
+        return ask_close(&state, &viewer, &r).await;
+    }
+    if state.close_occurrence(id, &r.username).await? {
+        super::confirm::tell(&viewer, super::confirm::Flash::new("flash.run_closed")).await?;
+    }
     Ok(Redirect::to(&format!("/occurrences/{id}/report")).into_response())
 }
 
@@ -349,6 +486,7 @@ async fn close(
 fn report_data(
     r: &Run,
     records: &std::collections::HashMap<String, crate::domain::drill::SystemRecord>,
+    plays: &[store::drills::InjectPlay],
     lang: &str,
 ) -> Value {
     let results = crate::domain::drill::results(&r.plan, &r.drill.scenario, records);
@@ -371,6 +509,8 @@ fn report_data(
             "lessons": r.occurrence.lessons,
             "done": r.occurrence.evaluated_at.is_some(),
         },
+        // Every inject of the scenario, with when it was played (null: never).
+        "injects": inject_views(r, plays, lang),
         "rto_met": met,
         "rto_missed": missed,
         "rto_unknown": results.len() - met - missed,
@@ -393,7 +533,8 @@ fn report_data(
 async fn report_view(state: &AppState, viewer: &Viewer, id: i64) -> Result<(Run, Value)> {
     let r = load_run(state, viewer, id).await?;
     let records = store::drills::records(&state.db, id).await?;
-    let mut data = report_data(&r, &records, &viewer.lang);
+    let plays = store::drills::inject_plays(&state.db, id).await?;
+    let mut data = report_data(&r, &records, &plays, &viewer.lang);
     data["actions"] = json!(action_rows(
         &r.plan,
         &store::actions::list(
@@ -459,7 +600,8 @@ async fn report_json(
 ) -> Result<Response> {
     let r = load_run(&state, &viewer, id).await?;
     let records = store::drills::records(&state.db, id).await?;
-    Ok(axum::Json(report_data(&r, &records, "en")).into_response())
+    let plays = store::drills::inject_plays(&state.db, id).await?;
+    Ok(axum::Json(report_data(&r, &records, &plays, "en")).into_response())
 }
 
 /// A finding of the drill becomes an action item for a person of the plan.

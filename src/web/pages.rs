@@ -61,9 +61,16 @@ pub(super) fn page(
                     "approves": a.may_approve(),
                     "admin": a.may_manage_accounts(),
                     "audit": a.may_read_audit(),
-                    "owner": a.person.is_some(),
+                    "owner": user.owns_systems,
                 }),
             );
+        }
+        if let Some(text) = viewer
+            .flash
+            .as_ref()
+            .and_then(|f| f.text(state, &viewer.lang))
+        {
+            map.insert("flash".into(), json!(text));
         }
         map.insert(
             "csrf".into(),

@@ -5,7 +5,7 @@ use axum::Router;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -22,7 +22,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/plans/{plan}/versions", get(list_versions))
         .route("/plans/{plan}/versions/diff", get(show_diff))
-        .route("/plans/{plan}/approve", post(approve))
+        .route("/plans/{plan}/approve", get(approve_form).post(approve))
         .route("/audit", get(audit_log))
         .route("/audit.csv", get(audit_csv))
 }
@@ -187,8 +187,81 @@ async fn show_diff(
 struct ApproveForm {
     #[serde(default)]
     comment: String,
+    #[serde(default)]
+    confirmed: String,
 }
 
+/// Asks before the draft is approved: which version it becomes, how many systems it changes,
+/// and whether a comment was written.
+async fn ask_approve(
+    state: &AppState,
+    viewer: &Viewer,
+    plan: &Plan,
+    comment: &str,
+) -> Result<Response> {
+    let lang = &viewer.lang;
+    let t = |key: &str| state.templates.text(lang, key);
+    let versions = store::edits::versions(&state.db, &plan.id).await?;
+    let revisions = store::plan_revisions(&state.db, &plan.id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let latest = versions.first();
+    if latest.is_some_and(|v| v.plan_revision == revisions.revision) {
+        return Ok(Redirect::to(&format!("/plans/{}/versions", plan.id)).into_response());
+    }
+    let number = latest.map_or(1, |v| v.number + 1);
+    let changed = match latest {
+        Some(v) => {
+            let mut systems: Vec<String> =
+                plan_changes(&plan_at(state, plan, Some(v.number)).await?, plan)
+                    .into_iter()
+                    .filter_map(|c| match c.subject {
+                        Subject::System(id) => Some(id),
+                        _ => None,
+                    })
+                    .collect();
+            systems.sort();
+            systems.dedup();
+            state
+                .templates
+                .counted(lang, "confirm.approve.changed", systems.len())
+        }
+        None => state
+            .templates
+            .counted(lang, "confirm.approve.first", plan.systems.len()),
+    };
+    let mut points = vec![changed];
+    if comment.is_empty() {
+        points.push(t("confirm.approve.no_comment"));
+    } else {
+        points.push(t("confirm.approve.comment").replace("{comment}", comment));
+    }
+    super::confirm::ask(
+        state,
+        viewer,
+        super::confirm::Confirm {
+            title: t("confirm.approve.title").replace("{number}", &number.to_string()),
+            lead: t("confirm.approve.lead").replace("{number}", &number.to_string()),
+            points,
+            action: format!("/plans/{}/approve", plan.id),
+            hidden: vec![("comment".into(), comment.to_string())],
+            button: "versions.approve",
+            back: format!("/plans/{}/versions", plan.id),
+        },
+    )
+}
+
+async fn approve_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(plan_id): Path<String>,
+) -> Result<Response> {
+    viewer.require_that(|a| a.may_approve())?;
+    let plan = load(&state, &plan_id).await?;
+    ask_approve(&state, &viewer, &plan, "").await
+}
+
+/// Approves the draft once the confirmation was seen; without it, asks.
 async fn approve(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -201,12 +274,21 @@ async fn approve(
     if comment.chars().count() > crate::domain::edit::MAX_FIELD_CHARS {
         return Err(Error::TooLarge);
     }
+    if form.confirmed != "1" {
+        let plan = load(&state, &plan_id).await?;
+        return ask_approve(&state, &viewer, &plan, comment).await;
+    }
     match state
         .approve_draft(&id, &user.actor.username, comment)
         .await?
     {
         Approved::Version(v) => {
             tracing::info!(user = %user.actor.username, plan = %id, version = v.number, "approved");
+            super::confirm::tell(
+                &viewer,
+                super::confirm::Flash::new("flash.version_approved").number(i64::from(v.number)),
+            )
+            .await?;
             Ok(
                 Redirect::to(&format!("/plans/{id}/versions?approved={}", v.number))
                     .into_response(),

@@ -17,7 +17,7 @@
   var refresh = function () {
     if (busy) { again = true; return; }
     busy = true;
-    fetch(part, { credentials: "same-origin" })
+    fetch(part, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
       .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
       .then(function (html) {
         live.innerHTML = html;

@@ -1,4 +1,4 @@
-// The drill page's live parts: a clock that marks each inject as it falls due, and each
+// The drill page's live parts: a clock of the time since the start, and each
 // system's record saved while it is typed (and once more when the page is left). Everything
 // here is an addition: without script the page shows the same state on reload and saves with
 // its buttons.
@@ -9,25 +9,14 @@
   if (clock && !clock.dataset.closed) {
     var start = Date.parse(clock.dataset.start);
     var elapsed = document.getElementById("elapsed");
-    var live = document.getElementById("inject-live");
-    var injects = clock.querySelectorAll("li[data-at]");
     var pad = function (n) { return (n < 10 ? "0" : "") + n; };
     var tick = function () {
-      var now = Date.now();
-      var ms = now - start;
+      var ms = Date.now() - start;
       if (elapsed) {
         var s = Math.floor(Math.abs(ms) / 1000);
         elapsed.textContent = (ms < 0 ? "−" : "") + pad(Math.floor(s / 3600)) + ":" +
           pad(Math.floor(s / 60) % 60) + ":" + pad(s % 60);
       }
-      injects.forEach(function (li) {
-        if (!li.classList.contains("played") && Date.parse(li.dataset.at) <= now) {
-          li.classList.add("played");
-          var state = li.querySelector(".state");
-          if (state) { state.textContent = " · " + clock.dataset.played; }
-          if (live) { live.textContent = li.textContent; }
-        }
-      });
     };
     tick();
     setInterval(tick, 1000);

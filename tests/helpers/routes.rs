@@ -110,6 +110,13 @@ pub fn routes() -> Vec<(&'static str, &'static str, Body, &'static [&'static str
             SIGNED_IN,
         ),
         ("POST", "/occurrences/999/close", Form(&[]), SIGNED_IN),
+        ("GET", "/occurrences/999/close", None, SIGNED_IN),
+        (
+            "POST",
+            "/occurrences/999/injects/0/play",
+            Form(&[]),
+            SIGNED_IN,
+        ),
         (
             "POST",
             "/occurrences/999/actions",
@@ -143,11 +150,14 @@ pub fn routes() -> Vec<(&'static str, &'static str, Body, &'static [&'static str
         ("POST", "/incidents/999/alert", Form(&[]), SIGNED_IN),
         ("POST", "/incidents/999/stand-down", Form(&[]), SIGNED_IN),
         ("POST", "/incidents/999/close", Form(&[]), SIGNED_IN),
+        ("GET", "/incidents/999/close", None, SIGNED_IN),
+        ("GET", "/incidents/999/alert", None, SIGNED_IN),
         ("GET", "/", None, SIGNED_IN),
         ("GET", "/plans/example-kommune", None, SIGNED_IN),
         ("GET", "/plans/example-kommune/systems/ad", None, SIGNED_IN),
         ("GET", "/plans/example-kommune/sections", None, SIGNED_IN),
         ("GET", "/plans/example-kommune/versions", None, SIGNED_IN),
+        ("GET", "/plans/example-kommune/approve", None, APPROVERS),
         (
             "GET",
             "/plans/example-kommune/versions/diff?from=draft&to=draft",
@@ -201,7 +211,7 @@ pub fn routes() -> Vec<(&'static str, &'static str, Body, &'static [&'static str
         (
             "POST",
             "/plans/example-kommune/approve",
-            Form(&[("comment", "matrix")]),
+            Form(&[("comment", "matrix"), ("confirmed", "1")]),
             APPROVERS,
         ),
         ("GET", "/plans/example-kommune/people", None, SIGNED_IN),
@@ -244,6 +254,7 @@ pub fn routes() -> Vec<(&'static str, &'static str, Body, &'static [&'static str
         ),
         ("GET", "/outbox", None, PLAN_EDITORS),
         ("POST", "/drills/999/cancel", Form(&[]), PLAN_EDITORS_404),
+        ("GET", "/drills/999/cancel", None, PLAN_EDITORS_404),
         ("GET", "/drills/999/edit", None, PLAN_EDITORS_404),
         (
             "POST",

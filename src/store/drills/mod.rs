@@ -15,8 +15,8 @@ pub use occurrences::{
 };
 pub use programmes::{Drill, OccurrenceChange, cancel, create, find, list, reschedule, update};
 pub use record::{
-    LastExercise, TimelineEntry, add_note, close, last_exercised, record_system, records,
-    save_evaluation, start, timeline,
+    InjectPlay, LastExercise, TimelineEntry, add_note, close, inject_plays, last_exercised,
+    play_inject, record_system, records, save_evaluation, start, timeline,
 };
 
 use sea_orm::{

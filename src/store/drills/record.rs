@@ -11,8 +11,10 @@ use sea_orm::{
 use crate::domain::PlanId;
 use crate::domain::drill::SystemRecord;
 use crate::store::drill_rows::system_record;
-use crate::store::entities::{drill_occurrences, drill_records, drill_timeline};
-use crate::store::{Result, begin_write};
+use crate::store::entities::{
+    drill_inject_plays, drill_occurrences, drill_records, drill_timeline,
+};
+use crate::store::{Result, audit, begin_write};
 
 /// Takes the occurrence's row lock if it is still open; `false` once it is closed.
 async fn still_open(db: &impl ConnectionTrait, occurrence: i64) -> Result<bool> {
@@ -105,6 +107,58 @@ pub async fn records(
 }
 
 pub type TimelineEntry = drill_timeline::Model;
+
+/// When an inject of an occurrence was played, and by whom.
+pub type InjectPlay = drill_inject_plays::Model;
+
+/// Plays inject `inject` (its index in the scenario) of an open occurrence now, with its audit
+/// record, in one transaction. `Ok(None)` when the occurrence is closed; `Ok(Some(false))` when
+/// the inject was played already (it keeps its first time).
+pub async fn play_inject(
+    db: &DatabaseConnection,
+    occurrence: i64,
+    inject: i32,
+    actor: &str,
+    now: DateTime<Utc>,
+    entry: audit::Entry,
+) -> Result<Option<bool>> {
+    let txn = begin_write(db).await?;
+    if !still_open(&txn, occurrence).await? {
+        return Ok(None);
+    }
+    let inserted = drill_inject_plays::Entity::insert(drill_inject_plays::ActiveModel {
+        occurrence_id: Set(occurrence),
+        inject: Set(inject),
+        played_at: Set(now),
+        played_by: Set(actor.to_string()),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            drill_inject_plays::Column::OccurrenceId,
+            drill_inject_plays::Column::Inject,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(&txn)
+    .await?;
+    if inserted == 0 {
+        return Ok(Some(false));
+    }
+    audit::write(&txn, vec![entry]).await?;
+    txn.commit().await?;
+    Ok(Some(true))
+}
+
+/// The injects played in an occurrence, in the order they were played.
+pub async fn inject_plays(db: &impl ConnectionTrait, occurrence: i64) -> Result<Vec<InjectPlay>> {
+    Ok(drill_inject_plays::Entity::find()
+        .filter(drill_inject_plays::Column::OccurrenceId.eq(occurrence))
+        .order_by_asc(drill_inject_plays::Column::PlayedAt)
+        .order_by_asc(drill_inject_plays::Column::Inject)
+        .all(db)
+        .await?)
+}
 
 /// Adds a note to the timeline; `false` once the drill is closed.
 pub async fn add_note(

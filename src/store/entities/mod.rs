@@ -25,6 +25,7 @@ pub mod calendar_feeds;
 pub mod sessions;
 
 // Scenarios and drills.
+pub mod drill_inject_plays;
 pub mod drill_occurrences;
 pub mod drill_records;
 pub mod drill_timeline;

@@ -152,20 +152,117 @@ pub(super) async fn note(
     answer(&state, &viewer.lang, &headers, id, "timeline", changed)
 }
 
-/// Alerts the people of the call tree by mail.
-pub(super) async fn alert(
+/// The call tree's last alert of the incident, said as the page says it beside the button:
+/// "Varslet {at} af {by}: {n} mails".
+async fn last_alert(state: &AppState, lang: &str, id: i64) -> Result<Option<String>> {
+    let events = store_incidents::events(&state.db, id).await?;
+    let Some(e) = events.iter().rev().find(|e| e.kind == "alert") else {
+        return Ok(None);
+    };
+    let names = state.names().await?;
+    Ok(Some(
+        state
+            .templates
+            .counted(
+                lang,
+                "incident.alerted",
+                e.text.parse::<usize>().unwrap_or(0),
+            )
+            .replace("{at}", &local(state, e.at, lang))
+            .replace("{by}", &names.of(&e.author)),
+    ))
+}
+
+/// Asks before the call tree is alerted a second time.
+async fn ask_alert(
+    state: &AppState,
+    viewer: &Viewer,
+    l: &Loaded,
+    before: String,
+) -> Result<Response> {
+    let lang = &viewer.lang;
+    let t = |key: &str| state.templates.text(lang, key);
+    let id = l.incident.id;
+    let people = l
+        .plan
+        .call_tree
+        .iter()
+        .filter_map(|c| l.plan.person(c.person.as_str()))
+        .filter(|p| !p.email.trim().is_empty())
+        .count();
+    super::super::confirm::ask(
+        state,
+        viewer,
+        super::super::confirm::Confirm {
+            title: t("confirm.alert.title"),
+            lead: t("confirm.alert.lead").replace("{before}", &before),
+            points: vec![state.templates.counted(lang, "confirm.alert.again", people)],
+            action: format!("/incidents/{id}/alert"),
+            hidden: Vec::new(),
+            button: "incident.alert",
+            back: format!("/incidents/{id}#call-tree"),
+        },
+    )
+}
+
+/// Asks before a second alert; with none before, goes back to the incident's button.
+pub(super) async fn alert_form(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<i64>,
-    headers: HeaderMap,
 ) -> Result<Response> {
     let l = load_incident(&state, &viewer, id).await?;
     if !l.may_lead {
         return Err(Error::Forbidden);
     }
+    match last_alert(&state, &viewer.lang, id).await? {
+        Some(before) if l.incident.state != store_incidents::CLOSED => {
+            ask_alert(&state, &viewer, &l, before).await
+        }
+        _ => Ok(Redirect::to(&format!("/incidents/{id}#call-tree")).into_response()),
+    }
+}
+
+/// Alerts the people of the call tree by mail. When it was alerted already, only once the
+/// confirmation was seen.
+pub(super) async fn alert(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response> {
+    let l = load_incident(&state, &viewer, id).await?;
+    if !l.may_lead {
+        return Err(Error::Forbidden);
+    }
+    if l.incident.state != store_incidents::CLOSED
+        && !super::super::confirm::confirmed(&pairs)
+        && let Some(before) = last_alert(&state, &viewer.lang, id).await?
+    {
+        if crate::web::by_script(&headers) {
+            let text = state.templates.text(&viewer.lang, "confirm.alert.title");
+            return Ok((StatusCode::CONFLICT, axum::Json(json!({"error": text}))).into_response());
+        }
+        return ask_alert(&state, &viewer, &l, before).await;
+    }
     let changed = state
         .alert_call_tree(&l.plan, &l.incident, &l.username)
         .await?;
+    if changed == Changed::Done && !crate::web::by_script(&headers) {
+        let n = l
+            .plan
+            .call_tree
+            .iter()
+            .filter_map(|c| l.plan.person(c.person.as_str()))
+            .filter(|p| !p.email.trim().is_empty())
+            .count();
+        super::super::confirm::tell(
+            &viewer,
+            super::super::confirm::Flash::new("flash.alerted").count(n),
+        )
+        .await?;
+    }
     answer(&state, &viewer.lang, &headers, id, "call-tree", changed)
 }
 
@@ -205,14 +302,135 @@ pub(super) async fn stand_down(
     .await
 }
 
-/// Closes the incident: the record is kept as it is, and the report is made from it.
+/// What is unfinished when the incident is closed: the stand-down checklist, systems still
+/// marked down, and their recovery steps not ticked.
+async fn unfinished(state: &AppState, l: &Loaded, lang: &str) -> Result<Vec<String>> {
+    let id = l.incident.id;
+    let ticks = store_incidents::ticks(&state.db, id).await?;
+    let ticked = |system: &str, step: usize| {
+        ticks
+            .iter()
+            .any(|t| t.system_id == system && usize::try_from(t.step).is_ok_and(|s| s == step))
+    };
+    let t = &state.templates;
+    let count = |n: usize| i18n::count(i64::try_from(n).unwrap_or(0), lang);
+    let mut points = Vec::new();
+    let open_items = (0..STAND_DOWN_ITEMS.len())
+        .filter(|n| !ticked(STAND_DOWN, *n))
+        .count();
+    if open_items > 0 {
+        points.push(
+            t.counted(lang, "confirm.close_incident.stand_down", open_items)
+                .replace("{total}", &count(STAND_DOWN_ITEMS.len())),
+        );
+    }
+    let outages = store_incidents::outages(&state.db, id).await?;
+    let down: Vec<&Outage> = outages
+        .iter()
+        .filter(|o| o.recovered_at.is_none())
+        .collect();
+    if !down.is_empty() {
+        let names: Vec<String> = down
+            .iter()
+            .map(|o| {
+                l.plan
+                    .system(o.system.as_str())
+                    .map_or(o.system.to_string(), |s| s.name.clone())
+            })
+            .collect();
+        points.push(
+            t.counted(lang, "confirm.close_incident.down", down.len())
+                .replace("{systems}", &names.join(", ")),
+        );
+        let (all, open) = down.iter().fold((0, 0), |(all, open), o| {
+            let steps = l
+                .plan
+                .system(o.system.as_str())
+                .map_or(0, |s| s.recovery_steps.len());
+            let left = (0..steps)
+                .filter(|n| !ticked(o.system.as_str(), *n))
+                .count();
+            (all + steps, open + left)
+        });
+        if open > 0 {
+            points.push(
+                t.counted(lang, "confirm.close_incident.steps", open)
+                    .replace("{total}", &count(all)),
+            );
+        }
+    }
+    Ok(points)
+}
+
+async fn ask_close(state: &AppState, viewer: &Viewer, l: &Loaded) -> Result<Response> {
+    let id = l.incident.id;
+    if l.incident.state == store_incidents::CLOSED {
+        return Ok(Redirect::to(&format!("/incidents/{id}/report")).into_response());
+    }
+    let lang = &viewer.lang;
+    let t = |key: &str| state.templates.text(lang, key);
+    let mut points = unfinished(state, l, lang).await?;
+    if points.is_empty() {
+        points.push(t("confirm.close_incident.complete"));
+    }
+    super::super::confirm::ask(
+        state,
+        viewer,
+        super::super::confirm::Confirm {
+            title: t("confirm.close_incident.title").replace("{title}", &l.incident.title),
+            lead: t("confirm.close_incident.lead"),
+            points,
+            action: format!("/incidents/{id}/close"),
+            hidden: Vec::new(),
+            button: "incident.close",
+            back: format!("/incidents/{id}#stand-down"),
+        },
+    )
+}
+
+/// Asks before the incident is closed: what is still unfinished.
+pub(super) async fn close_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let l = load_incident(&state, &viewer, id).await?;
+    if !l.may_lead {
+        return Err(Error::Forbidden);
+    }
+    ask_close(&state, &viewer, &l).await
+}
+
+/// Closes the incident once the confirmation was seen (without it, asks): the record is kept
+/// as it is, and the report is made from it.
 pub(super) async fn close(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<i64>,
     headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response> {
-    advance(&state, &viewer, &headers, id, store_incidents::CLOSED).await
+    if !super::super::confirm::confirmed(&pairs) {
+        let l = load_incident(&state, &viewer, id).await?;
+        if !l.may_lead {
+            return Err(Error::Forbidden);
+        }
+        return ask_close(&state, &viewer, &l).await;
+    }
+    let response = advance(&state, &viewer, &headers, id, store_incidents::CLOSED).await?;
+    if response.status() == StatusCode::SEE_OTHER
+        && response
+            .headers()
+            .get(axum::http::header::LOCATION)
+            .is_some_and(|l| l.as_bytes().ends_with(b"/report"))
+    {
+        super::super::confirm::tell(
+            &viewer,
+            super::super::confirm::Flash::new("flash.incident_closed"),
+        )
+        .await?;
+    }
+    Ok(response)
 }
 
 /// The incident report: per system marked down, how long it was out against its RTO, and the

@@ -52,9 +52,9 @@ pub fn router() -> Router<AppState> {
         .route("/incidents/{id}/systems", post(mark))
         .route("/incidents/{id}/ticks", post(tick))
         .route("/incidents/{id}/notes", post(note))
-        .route("/incidents/{id}/alert", post(alert))
+        .route("/incidents/{id}/alert", get(alert_form).post(alert))
         .route("/incidents/{id}/stand-down", post(stand_down))
-        .route("/incidents/{id}/close", post(close))
+        .route("/incidents/{id}/close", get(close_form).post(close))
         .route("/incidents/{id}/report", get(report))
         .route("/incidents/{id}/actions", post(new_action))
 }
