@@ -1850,7 +1850,11 @@ async fn participants_see_an_inject_only_once_the_facilitator_has_played_it() {
 
     // Recorded in the audit log, on the timeline and in the report.
     let (_, audit) = app.page("/audit").await;
-    assert_eq!(audit.matches("inject-play").count(), 1, "{audit}");
+    assert_eq!(
+        audit.matches("Indspil vist for deltagerne").count(),
+        1,
+        "{audit}"
+    );
     let (_, page) = owner.page(&run).await;
     assert!(
         page.contains(&format!("Indspil, Minut 0: {first}")),

@@ -410,6 +410,11 @@ async fn sweep(lang: &str) {
         pages.push((&coordinator, format!("{plan}/systems/{system}")));
     }
     pages.push((&coordinator, format!("{plan}/systems/esdh/edit")));
+    // The confirmation steps of irreversible acts.
+    pages.push((&coordinator, format!("{run}/close")));
+    pages.push((&approver, format!("{plan}/approve")));
+    pages.push((&lead, format!("{incident}/close")));
+    pages.push((&lead, format!("{incident}/alert")));
     pages.push((&lead, incident.clone()));
     pages.push((&lead, format!("{incident}/report")));
     pages.push((&admin, "/admin/accounts".to_string()));

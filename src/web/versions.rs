@@ -498,14 +498,25 @@ impl Shown<'_> {
             .map_or_else(|| code.to_string(), str::to_string)
     }
 
-    /// `incident 3` is "Hændelse 3", `person:anne.phone` "Person anne: Telefon", a plan or
-    /// system field its name; an account's username stays as it is.
+    /// `incident 3` is "Hændelse 3", `occurrence 7 inject 2` "Gennemførelse 7, indspil 2",
+    /// `person:anne.phone` "Person anne: Telefon", a plan or system field its name; an
+    /// account's username stays as it is.
     fn field(&self, field: &str) -> String {
-        if let Some((kind, n)) = field.split_once(' ')
-            && n.bytes().all(|b| b.is_ascii_digit())
-            && let Some(text) = self.text(&format!("audit.subject.{kind}"))
-        {
-            return text.replace("{n}", n);
+        let words: Vec<&str> = field.split(' ').collect();
+        let subjects: Option<Vec<String>> = words
+            .chunks(2)
+            .enumerate()
+            .map(|(i, pair)| match pair {
+                [kind, n] if n.bytes().all(|b| b.is_ascii_digit()) => {
+                    let text = self.text(&format!("audit.subject.{kind}"))?;
+                    let text = text.replace("{n}", n);
+                    Some(if i == 0 { text } else { text.to_lowercase() })
+                }
+                _ => None,
+            })
+            .collect();
+        if let Some(subjects) = subjects.filter(|_| words.len() >= 2) {
+            return subjects.join(", ");
         }
         for kind in ["person", "role"] {
             if let Some((id, name)) = field
