@@ -290,7 +290,7 @@ async fn approve(
             )
             .await?;
             Ok(
-                Redirect::to(&format!("/plans/{id}/versions?approved={}", v.number))
+                Redirect::to(&format!("/plans/{id}/versions"))
                     .into_response(),
             )
         }
