@@ -527,7 +527,14 @@ async fn every_page_passes_the_wcag_rules_of_axe_core_on_a_desktop_and_a_phone()
         return;
     };
     let started = Instant::now();
-    let app = TestApp::spawn().await;
+    // Two plans, so that the front page lists them.
+    let folder = tempfile::tempdir().unwrap();
+    helpers::copy_dir(
+        &helpers::example_plan(),
+        &folder.path().join("example-kommune"),
+    );
+    helpers::mini_plan_in(folder.path(), "mini");
+    let app = TestApp::spawn_on(helpers::sqlite_db(), folder.path()).await;
     let base = app.address.clone();
 
     // Something on every page: version 1, a draft that differs from it, a planned drill, an
@@ -689,6 +696,28 @@ async fn every_page_passes_the_wcag_rules_of_axe_core_on_a_desktop_and_a_phone()
         }
         println!("swept {shown} as {user:?} ({})", response_status);
         swept += 1;
+        if path.ends_with("/systems/vmware/edit") {
+            // The form sent back with its errors beside the fields.
+            let rto = c.find(Locator::Css("#rto")).await.unwrap();
+            rto.clear().await.unwrap();
+            rto.send_keys("fire timer og lidt").await.unwrap();
+            c.find(Locator::Css(".form-end button[value=save]"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            wait_for(&c, "[aria-invalid=true]").await;
+            sweep_page(
+                &c,
+                &axe,
+                "/plans/example-kommune/systems/vmware/edit (with errors)",
+                &mut problems,
+                &mut allowed,
+            )
+            .await;
+            swept += 1;
+        }
     }
     // The offline runbook, as it is kept on a USB stick.
     let file = files.path().join("beredskabsplan-example-kommune.html");
