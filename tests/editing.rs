@@ -396,6 +396,18 @@ async fn a_one_word_edit_of_a_workaround_marks_only_that_word_and_names_who_made
             .await;
         assert_eq!(marked(&page, "ins"), ["4h", "Skybaserede"], "{backend}");
         assert!(page.contains("(3 ændringer)"), "{backend}");
+
+        // In the reader's language.
+        let english = app.signed_in("michael-skov").await;
+        english.get("/lang/en").await;
+        let (_, page) = english
+            .page("/plans/example-kommune/versions/diff?from=1&to=draft")
+            .await;
+        assert!(page.contains("<span class=\"sr\">deleted: </span>Skybaserede</del>"));
+        assert!(page.contains("<span class=\"sr\">added: </span>Cloudbaserede</ins>"));
+        assert!(page.contains("Changed by Jesper Møller, "), "{backend}");
+        assert!(page.contains("Last changed by Lars Nielsen, "), "{backend}");
+        assert!(page.contains("(3 changes)"), "{backend}");
     }
 }
 
