@@ -683,14 +683,21 @@ async fn every_page_passes_the_wcag_rules_of_axe_core_on_a_desktop_and_a_phone()
             path.clone()
         };
         sweep_page(&c, &axe, &shown, &mut problems, &mut allowed).await;
-        if path.contains("/versions/diff") {
+        let shot = if path.contains("/versions/diff") {
+            Some("diff")
+        } else if path.ends_with("/versions") {
+            Some("versions")
+        } else {
+            None
+        };
+        if let Some(name) = shot {
             // To look at: the word diff on a desktop and on a phone.
             let shots = helpers::repo().join("target/screenshots");
             std::fs::create_dir_all(&shots).unwrap();
             for width in [1280u32, 375] {
                 c.set_window_rect(0, 0, width, 1000).await.unwrap();
                 let png = c.screenshot().await.unwrap();
-                std::fs::write(shots.join(format!("diff-{width}.png")), png).unwrap();
+                std::fs::write(shots.join(format!("{name}-{width}.png")), png).unwrap();
             }
             c.set_window_rect(0, 0, 1280, 1000).await.unwrap();
         }

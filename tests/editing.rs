@@ -311,6 +311,15 @@ fn marked(page: &str, tag: &str) -> Vec<String> {
         .collect()
 }
 
+/// The row of a diff page for the field labelled `label`.
+fn line_of(page: &str, label: &str) -> String {
+    let start = format!("<th scope=\"row\">{label}</th>");
+    let at = page
+        .find(&start)
+        .unwrap_or_else(|| panic!("{label} in {page}"));
+    page[at..].split("</tr>").next().unwrap().to_string()
+}
+
 #[tokio::test]
 async fn a_one_word_edit_of_a_workaround_marks_only_that_word_and_names_who_made_it() {
     for (app, backend) in helpers::apps().await {
@@ -408,6 +417,42 @@ async fn a_one_word_edit_of_a_workaround_marks_only_that_word_and_names_who_made
         assert!(page.contains("Changed by Jesper Møller, "), "{backend}");
         assert!(page.contains("Last changed by Lars Nielsen, "), "{backend}");
         assert!(page.contains("(3 changes)"), "{backend}");
+
+        // Version 2, then one more edit: between versions 1 and 2 the three edits, between
+        // version 2 and the draft the last one only; the comparison starts at version 2.
+        let response = approver
+            .post_form("/plans/example-kommune/approve", &[("comment", "")])
+            .await;
+        assert_eq!(response.status().as_u16(), 303, "{backend}");
+        let mut fields = app.system_form(PLAN, "vmware").await;
+        set(&mut fields, "rto", "45m");
+        let response = app
+            .submit("/plans/example-kommune/systems/vmware/edit", &fields)
+            .await;
+        assert_eq!(response.status().as_u16(), 303, "{backend}");
+        let (_, page) = app.page("/plans/example-kommune/versions").await;
+        let fields = form_fields(&page, "/plans/example-kommune/versions/diff");
+        let value = |name: &str| fields.iter().find(|(k, _)| k == name).unwrap().1.clone();
+        assert_eq!((value("from"), value("to")), ("2".into(), "draft".into()));
+        let (_, page) = app
+            .page("/plans/example-kommune/versions/diff?from=1&to=2")
+            .await;
+        assert_eq!(
+            marked(&page, "ins"),
+            ["1h 30m", "Cloudbaserede"],
+            "{backend}"
+        );
+        assert!(line_of(&page, "RTO").contains("Senest ændret af Lars Nielsen, "));
+        assert!(line_of(&page, "RTO").contains("(3 ændringer)"), "{backend}");
+        let (_, page) = app
+            .page("/plans/example-kommune/versions/diff?from=2&to=draft")
+            .await;
+        assert_eq!(marked(&page, "ins"), ["45m"], "{backend}");
+        let rto = line_of(&page, "RTO");
+        assert!(
+            rto.contains("Ændret af Jesper Møller, ") && !rto.contains("ændringer"),
+            "{rto}"
+        );
     }
 }
 
