@@ -248,7 +248,8 @@ async fn approval_versions_diff_and_the_audit_log() {
             page.contains("Fra Version 1 til Kladde: 1 ændret felt"),
             "{page}"
         );
-        assert!(page.contains("<th scope=\"row\">RTO</th><td class=\"pre\"><del>3h</del></td><td class=\"pre\"><ins>2h</ins>"), "{page}");
+        // A short value reads old → new.
+        assert!(page.contains("<th scope=\"row\">RTO</th><td><div class=\"pre\"><del><span class=\"sr\">slettet: </span>3h</del> <span aria-hidden=\"true\">→</span> <ins><span class=\"sr\">tilføjet: </span>2h</ins></div>"), "{page}");
         let (_, page) = app.page("/plans/example-kommune/versions").await;
         assert!(page.contains("Årlig godkendelse"));
         // The comparison is preset to the latest approved version against the draft.
@@ -307,6 +308,160 @@ async fn approval_versions_diff_and_the_audit_log() {
         );
         let (status, _) = coordinator.page("/audit?from=28-11-2026").await;
         assert_eq!(status, 400);
+    }
+}
+
+/// The `<del>` and `<ins>` of a page, without their hidden "slettet:"/"tilføjet:" labels.
+fn marked(page: &str, tag: &str) -> Vec<String> {
+    page.split(&format!("<{tag}>"))
+        .skip(1)
+        .filter_map(|rest| rest.split(&format!("</{tag}>")).next())
+        .map(|inner| inner.rsplit("</span>").next().unwrap_or(inner).to_string())
+        .collect()
+}
+
+/// The row of a diff page for the field labelled `label`.
+fn line_of(page: &str, label: &str) -> String {
+    let start = format!("<th scope=\"row\">{label}</th>");
+    let at = page
+        .find(&start)
+        .unwrap_or_else(|| panic!("{label} in {page}"));
+    page[at..].split("</tr>").next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_one_word_edit_of_a_workaround_marks_only_that_word_and_names_who_made_it() {
+    for (app, backend) in helpers::apps().await {
+        let approver = app.signed_in("mette-holm").await;
+        let response = approver
+            .post_form("/plans/example-kommune/approve", &[("comment", "")])
+            .await;
+        assert_eq!(response.status().as_u16(), 303, "{backend}");
+
+        // One word of the workaround, by the owner; the RTO three times, the last by the
+        // coordinator.
+        app.login_as("jesper-moeller").await;
+        let coordinator = app.signed_in("lars-nielsen").await;
+        for (editor, rto, workaround) in [
+            (&app, "3h", Some(("Skybaserede", "Cloudbaserede"))),
+            (&app, "2h", None),
+            (&coordinator, "90m", None),
+        ] {
+            let mut fields = editor.system_form(PLAN, "vmware").await;
+            set(&mut fields, "rto", rto);
+            if let Some((old, new)) = workaround {
+                let text = fields
+                    .iter()
+                    .find(|(k, _)| k == "workaround")
+                    .unwrap()
+                    .1
+                    .clone();
+                assert!(text.contains(old));
+                set(&mut fields, "workaround", &text.replace(old, new));
+            }
+            let response = editor
+                .submit("/plans/example-kommune/systems/vmware/edit", &fields)
+                .await;
+            assert_eq!(response.status().as_u16(), 303, "{backend}");
+        }
+
+        let (status, page) = app
+            .page("/plans/example-kommune/versions/diff?from=1&to=draft")
+            .await;
+        assert_eq!(status, 200, "{backend}");
+        assert_eq!(
+            marked(&page, "del"),
+            ["4h", "Skybaserede"],
+            "{backend}: {page}"
+        );
+        assert_eq!(
+            marked(&page, "ins"),
+            ["1h 30m", "Cloudbaserede"],
+            "{backend}"
+        );
+        assert!(page.contains("<span class=\"sr\">slettet: </span>Skybaserede</del>"));
+        // The rest of the paragraph is there once, unmarked.
+        assert_eq!(
+            page.matches("så længe netværk og internet virker").count(),
+            1
+        );
+
+        // Who changed each field and when: names, not usernames; the latest of several edits.
+        let today = chrono::Utc::now().date_naive();
+        let line = |start: &str| {
+            let at = page
+                .find(start)
+                .unwrap_or_else(|| panic!("{start} in {page}"));
+            page[at..].split("</p>").next().unwrap().to_string()
+        };
+        let workaround = line("Ændret af ");
+        assert!(
+            workaround.starts_with("Ændret af Jesper Møller, "),
+            "{workaround}"
+        );
+        let year = chrono::Datelike::year(&today).to_string();
+        assert!(workaround.contains(&year), "{workaround}");
+        let rto = line("Senest ændret af ");
+        assert!(rto.starts_with("Senest ændret af Lars Nielsen, "), "{rto}");
+        assert!(rto.ends_with("(3 ændringer)"), "{rto}");
+        assert!(!page.contains("jesper-moeller") && !page.contains("lars-nielsen"));
+
+        // The same on the versions page, and with the sides the other way round.
+        let (_, page) = app.page("/plans/example-kommune/versions").await;
+        assert!(page.contains("Ændret af Jesper Møller, "), "{backend}");
+        let (_, page) = app
+            .page("/plans/example-kommune/versions/diff?from=draft&to=1")
+            .await;
+        assert_eq!(marked(&page, "ins"), ["4h", "Skybaserede"], "{backend}");
+        assert!(page.contains("(3 ændringer)"), "{backend}");
+
+        // In the reader's language.
+        let english = app.signed_in("michael-skov").await;
+        english.get("/lang/en").await;
+        let (_, page) = english
+            .page("/plans/example-kommune/versions/diff?from=1&to=draft")
+            .await;
+        assert!(page.contains("<span class=\"sr\">deleted: </span>Skybaserede</del>"));
+        assert!(page.contains("<span class=\"sr\">added: </span>Cloudbaserede</ins>"));
+        assert!(page.contains("Changed by Jesper Møller, "), "{backend}");
+        assert!(page.contains("Last changed by Lars Nielsen, "), "{backend}");
+        assert!(page.contains("(3 changes)"), "{backend}");
+
+        // Version 2, then one more edit: between versions 1 and 2 the three edits, between
+        // version 2 and the draft the last one only; the comparison starts at version 2.
+        let response = approver
+            .post_form("/plans/example-kommune/approve", &[("comment", "")])
+            .await;
+        assert_eq!(response.status().as_u16(), 303, "{backend}");
+        let mut fields = app.system_form(PLAN, "vmware").await;
+        set(&mut fields, "rto", "45m");
+        let response = app
+            .submit("/plans/example-kommune/systems/vmware/edit", &fields)
+            .await;
+        assert_eq!(response.status().as_u16(), 303, "{backend}");
+        let (_, page) = app.page("/plans/example-kommune/versions").await;
+        let fields = form_fields(&page, "/plans/example-kommune/versions/diff");
+        let value = |name: &str| fields.iter().find(|(k, _)| k == name).unwrap().1.clone();
+        assert_eq!((value("from"), value("to")), ("2".into(), "draft".into()));
+        let (_, page) = app
+            .page("/plans/example-kommune/versions/diff?from=1&to=2")
+            .await;
+        assert_eq!(
+            marked(&page, "ins"),
+            ["1h 30m", "Cloudbaserede"],
+            "{backend}"
+        );
+        assert!(line_of(&page, "RTO").contains("Senest ændret af Lars Nielsen, "));
+        assert!(line_of(&page, "RTO").contains("(3 ændringer)"), "{backend}");
+        let (_, page) = app
+            .page("/plans/example-kommune/versions/diff?from=2&to=draft")
+            .await;
+        assert_eq!(marked(&page, "ins"), ["45m"], "{backend}");
+        let rto = line_of(&page, "RTO");
+        assert!(
+            rto.contains("Ændret af Jesper Møller, ") && !rto.contains("ændringer"),
+            "{rto}"
+        );
     }
 }
 

@@ -132,8 +132,15 @@ async fn unknown_pages_get_a_404_page() {
         "/plans/NOT%20A%20SLUG",
         "/no/such/page",
     ] {
-        let (status, page) = app.page(path).await;
-        assert_eq!(status, 404, "{path}");
+        let response = app.get(path).await;
+        assert_eq!(response.status().as_u16(), 404, "{path}");
+        // A page, not its source as text.
+        let kind = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(kind, "text/html; charset=utf-8", "{path}");
+        let page = response.text().await.unwrap();
         assert!(page.contains("Siden findes ikke"), "{path}: {page}");
     }
 }

@@ -257,6 +257,110 @@ pub fn person_changes(before: Option<&super::Person>, after: &super::Person) -> 
     out
 }
 
+/// Whether a field holds running text (a paragraph, or numbered lines) that reads best compared
+/// word by word; the others (horizons, names, ids, dates) are short and read as "old → new".
+pub fn is_text(field: &str) -> bool {
+    matches!(
+        field,
+        "description"
+            | "workaround"
+            | "recovery_steps"
+            | "verification"
+            | "impact"
+            | "purpose"
+            | "scope"
+            | "audience"
+            | "activation_criteria"
+            | "stand_down_criteria"
+            | "call_tree"
+            | "channels"
+            | "resources"
+            | "backups"
+            | "return_to_normal"
+            | "incident_handling"
+            | "responsibilities"
+    )
+}
+
+/// What a piece of a word-by-word comparison is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PieceKind {
+    /// On both sides.
+    Same,
+    /// Only before.
+    Deleted,
+    /// Only after.
+    Inserted,
+}
+
+/// A run of text of one kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Piece {
+    pub kind: PieceKind,
+    pub text: String,
+}
+
+/// `before` and `after` compared word by word (words as Unicode segments them, so punctuation
+/// stands apart), as runs: reading the same and deleted runs gives `before`, the same and
+/// inserted runs give `after`. A space between two replaced words joins the replacement, so
+/// "Jens Hansen" → "Anne Berg" is one deletion and one insertion rather than two of each.
+pub fn words(before: &str, after: &str) -> Vec<Piece> {
+    use similar::{Algorithm, ChangeTag, TextDiff};
+    let diff = TextDiff::configure()
+        .algorithm(Algorithm::Patience)
+        .timeout(std::time::Duration::from_millis(200))
+        .diff_unicode_words(before, after);
+    let tokens: Vec<(ChangeTag, &str)> = diff
+        .iter_all_changes()
+        .map(|c| (c.tag(), c.value()))
+        .collect();
+    let mut out: Vec<Piece> = Vec::new();
+    let (mut deleted, mut inserted) = (String::new(), String::new());
+    let flush = |out: &mut Vec<Piece>, deleted: &mut String, inserted: &mut String| {
+        for (kind, text) in [
+            (PieceKind::Deleted, deleted),
+            (PieceKind::Inserted, inserted),
+        ] {
+            if !text.is_empty() {
+                out.push(Piece {
+                    kind,
+                    text: std::mem::take(text),
+                });
+            }
+        }
+    };
+    for (i, (tag, text)) in tokens.iter().enumerate() {
+        match tag {
+            ChangeTag::Delete => deleted.push_str(text),
+            ChangeTag::Insert => inserted.push_str(text),
+            ChangeTag::Equal => {
+                let inside_replacement = text.trim().is_empty()
+                    && !deleted.is_empty()
+                    && !inserted.is_empty()
+                    && tokens
+                        .get(i + 1)
+                        .is_some_and(|(next, _)| *next != ChangeTag::Equal);
+                if inside_replacement {
+                    deleted.push_str(text);
+                    inserted.push_str(text);
+                    continue;
+                }
+                flush(&mut out, &mut deleted, &mut inserted);
+                match out.last_mut() {
+                    Some(last) if last.kind == PieceKind::Same => last.text.push_str(text),
+                    _ => out.push(Piece {
+                        kind: PieceKind::Same,
+                        text: text.to_string(),
+                    }),
+                }
+            }
+        }
+    }
+    flush(&mut out, &mut deleted, &mut inserted);
+    out
+}
+
 /// Ids present on either side, sorted and without repeats.
 fn union<'a>(a: impl Iterator<Item = &'a str>, b: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
     let mut ids: Vec<&str> = a.chain(b).collect();
@@ -270,6 +374,59 @@ mod tests {
     use super::*;
     use crate::domain::Duration;
     use crate::domain::analysis::tests::plan;
+
+    fn read(pieces: &[Piece], skip: PieceKind) -> String {
+        pieces
+            .iter()
+            .filter(|p| p.kind != skip)
+            .map(|p| p.text.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn a_changed_word_is_the_only_piece_marked() {
+        let before = "Ring til Atea på 70 10 20 30, og log på med lokale konti.";
+        let after = "Ring til KMD på 70 10 20 30, og log på med lokale konti.";
+        let pieces = words(before, after);
+        let changed: Vec<(PieceKind, &str)> = pieces
+            .iter()
+            .filter(|p| p.kind != PieceKind::Same)
+            .map(|p| (p.kind, p.text.as_str()))
+            .collect();
+        assert_eq!(
+            changed,
+            [(PieceKind::Deleted, "Atea"), (PieceKind::Inserted, "KMD")]
+        );
+        assert_eq!(read(&pieces, PieceKind::Inserted), before);
+        assert_eq!(read(&pieces, PieceKind::Deleted), after);
+    }
+
+    #[test]
+    fn a_replaced_phrase_is_one_deletion_and_one_insertion() {
+        let pieces = words("Kontakt Jens Hansen i dag.", "Kontakt Anne Berg i dag.");
+        let changed: Vec<&str> = pieces
+            .iter()
+            .filter(|p| p.kind != PieceKind::Same)
+            .map(|p| p.text.as_str())
+            .collect();
+        assert_eq!(changed, ["Jens Hansen", "Anne Berg"]);
+        // Punctuation is its own word, æøå are letters, and lines stay lines.
+        let before = "1. Genstart serveren (drift, 1h)\n2. Kontrollér log på Økonomi.";
+        let after = "1. Genstart serverne (drift, 1h)\n2. Kontrollér log på Økonomi!";
+        let pieces = words(before, after);
+        assert_eq!(read(&pieces, PieceKind::Inserted), before);
+        assert_eq!(read(&pieces, PieceKind::Deleted), after);
+        assert!(
+            pieces
+                .iter()
+                .any(|p| p.kind == PieceKind::Inserted && p.text == "!")
+        );
+        assert!(
+            words("", "Ny tekst")
+                .iter()
+                .all(|p| p.kind == PieceKind::Inserted)
+        );
+    }
 
     #[test]
     fn equal_plans_have_no_differences() {

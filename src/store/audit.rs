@@ -30,7 +30,7 @@ pub struct AuditEvent {
 }
 
 /// A field as recorded: system fields as they are, people and roles with their id.
-fn field_name(change: &Change) -> String {
+pub fn field_name(change: &Change) -> String {
     match &change.subject {
         Subject::Plan | Subject::System(_) => change.field.to_string(),
         Subject::Person(id) => format!("person:{id}.{}", change.field),
@@ -128,20 +128,44 @@ pub async fn query(db: &impl ConnectionTrait, filter: &AuditFilter) -> Result<Ve
         .apply_if(filter.limit, |q, n| q.limit(n))
         .all(db)
         .await?;
-    Ok(rows
+    Ok(rows.into_iter().map(event).collect())
+}
+
+/// The edits of a plan's fields (from the pages, the API and the import; not approvals) made
+/// after `after` and up to `until` (either open), newest first: who changed what, for a diff.
+pub async fn plan_edits(
+    db: &impl ConnectionTrait,
+    plan: &PlanId,
+    after: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+) -> Result<Vec<AuditEvent>> {
+    use audit_events::Column as C;
+    Ok(audit_events::Entity::find()
+        .filter(C::PlanId.eq(plan.as_str()))
+        .filter(C::Action.ne("approve"))
+        .apply_if(after, |q, v| q.filter(C::At.gt(v)))
+        .apply_if(until, |q, v| q.filter(C::At.lte(v)))
+        .order_by_desc(C::At)
+        .order_by_desc(C::Id)
+        .all(db)
+        .await?
         .into_iter()
-        .map(|r| AuditEvent {
-            id: r.id,
-            at: r.at,
-            actor: r.actor,
-            plan_id: r.plan_id,
-            system_id: r.system_id,
-            action: r.action,
-            field: r.field,
-            before: r.before,
-            after: r.after,
-        })
+        .map(event)
         .collect())
+}
+
+fn event(r: audit_events::Model) -> AuditEvent {
+    AuditEvent {
+        id: r.id,
+        at: r.at,
+        actor: r.actor,
+        plan_id: r.plan_id,
+        system_id: r.system_id,
+        action: r.action,
+        field: r.field,
+        before: r.before,
+        after: r.after,
+    }
 }
 
 /// Everyone who appears in the log, for the filter's choices.

@@ -187,7 +187,8 @@ pub(super) async fn error_pages(
     };
     match rendered {
         Ok(page) => {
-            let mut page = (status, page).into_response();
+            // As HTML: the body of the error response was text.
+            let mut page = (status, Html(page)).into_response();
             if let Some(after) = response.headers().get(header::RETRY_AFTER) {
                 page.headers_mut()
                     .insert(header::RETRY_AFTER, after.clone());

@@ -13,10 +13,16 @@ use serde_json::{Value, json};
 use super::auth::Viewer;
 use super::pages::{load, page};
 use super::{AppState, Error, Result, local};
-use crate::domain::diff::{Change, Subject, plan_changes};
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::diff::{Change, Subject, is_text, plan_changes, words};
 use crate::domain::{Plan, PlanId};
 use crate::render::findings::Words;
-use crate::store::{self, audit::AuditFilter, edits::Approved};
+use crate::store::accounts::Names;
+use crate::store::audit::{AuditEvent, AuditFilter};
+use crate::store::{self, edits::Approved};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -36,18 +42,68 @@ fn side(text: &str) -> Option<Option<i32>> {
     }
 }
 
-async fn plan_at(state: &AppState, plan: &Plan, version: Option<i32>) -> Result<Plan> {
+/// The plan as it was in `version` (the draft for `None`), and when that version was approved.
+async fn plan_at(
+    state: &AppState,
+    plan: &Plan,
+    version: Option<i32>,
+) -> Result<(Plan, Option<DateTime<Utc>>)> {
     match version {
-        None => Ok(plan.clone()),
+        None => Ok((plan.clone(), None)),
         Some(n) => store::edits::version_plan(&state.db, &plan.id, n)
             .await?
-            .map(|(_, p)| p)
+            .map(|(v, p)| (p, Some(v.approved_at)))
             .ok_or(Error::NotFound),
     }
 }
 
-/// Changes grouped by what they concern, for the diff template.
-fn grouped(state: &AppState, lang: &str, plan: &Plan, changes: &[Change]) -> Vec<Value> {
+/// Who changed each field between two versions, from the audit log: the latest edit of each
+/// (system, field) and how many there were.
+#[derive(Default)]
+struct Edits(HashMap<(Option<String>, String), (AuditEvent, usize)>);
+
+impl Edits {
+    /// The edits made between two sides, each the time its version was approved or `None` for
+    /// the draft (now), in either order.
+    async fn between(
+        state: &AppState,
+        plan: &PlanId,
+        a: Option<DateTime<Utc>>,
+        b: Option<DateTime<Utc>>,
+    ) -> Result<Edits> {
+        let (after, until) = match (a, b) {
+            (Some(a), Some(b)) => (a.min(b), Some(a.max(b))),
+            (Some(t), None) | (None, Some(t)) => (t, None),
+            (None, None) => return Ok(Edits::default()),
+        };
+        let mut edits = Edits::default();
+        // Newest first, so the first seen of each field is its latest edit.
+        for e in store::audit::plan_edits(&state.db, plan, Some(after), until).await? {
+            edits
+                .0
+                .entry((e.system_id.clone(), e.field.clone()))
+                .or_insert((e, 0))
+                .1 += 1;
+        }
+        Ok(edits)
+    }
+
+    fn of(&self, change: &Change) -> Option<&(AuditEvent, usize)> {
+        let system = change.subject.system().map(str::to_string);
+        self.0.get(&(system, store::audit::field_name(change)))
+    }
+}
+
+/// Changes grouped by what they concern, for the diff template: text fields compared word by
+/// word, short ones as old → new, each with who changed it last and when.
+fn grouped(
+    state: &AppState,
+    lang: &str,
+    plan: &Plan,
+    changes: &[Change],
+    edits: &Edits,
+    names: &Names,
+) -> Vec<Value> {
     let mut groups: Vec<(Subject, Vec<Value>)> = Vec::new();
     for c in changes {
         // The field by its name in the reader's language; the key where there is none.
@@ -55,7 +111,20 @@ fn grouped(state: &AppState, lang: &str, plan: &Plan, changes: &[Change]) -> Vec
             .templates
             .locales
             .get(lang, &format!("diff.label.{}", c.field.replace('.', "_")));
-        let row = json!({"field": c.field, "label": label, "before": c.before, "after": c.after});
+        let edit = edits.of(c);
+        let imported = edit.is_some_and(|(e, _)| e.actor == store::IMPORT_ACTOR);
+        let row = json!({
+            "field": c.field,
+            "label": label,
+            "text": is_text(c.field),
+            "pieces": if is_text(c.field) { words(&c.before, &c.after) } else { Vec::new() },
+            "before": c.before,
+            "after": c.after,
+            "by": edit.map(|(e, _)| names.of(&e.actor)),
+            "imported": imported,
+            "when": edit.map(|(e, _)| super::local(state, e.at, lang)),
+            "edits": edit.map_or(0, |(_, n)| *n),
+        });
         match groups.last_mut() {
             Some((subject, rows)) if *subject == c.subject => rows.push(row),
             _ => groups.push((c.subject.clone(), vec![row])),
@@ -97,10 +166,14 @@ async fn list_versions(
     let latest = versions.first();
     let draft_changed = latest.is_none_or(|v| v.plan_revision != revisions.revision);
     // The draft against the latest approved version (or against nothing, before the first).
-    let changes = match latest {
-        Some(v) => plan_changes(&plan_at(&state, &plan, Some(v.number)).await?, &plan),
-        None => Vec::new(),
+    let (changes, edits) = match latest {
+        Some(v) => (
+            plan_changes(&plan_at(&state, &plan, Some(v.number)).await?.0, &plan),
+            Edits::between(&state, &plan.id, Some(v.approved_at), None).await?,
+        ),
+        None => (Vec::new(), Edits::default()),
     };
+    let names = state.names().await?;
     let lang = &viewer.lang;
     let rows: Vec<Value> = versions
         .iter()
@@ -132,7 +205,7 @@ async fn list_versions(
             "versions": rows,
             "latest": latest.map(|v| v.number),
             "draft_changed": draft_changed,
-            "changes": grouped(&state, &viewer.lang, &plan, &changes),
+            "changes": grouped(&state, &viewer.lang, &plan, &changes, &edits, &names),
             "change_count": changes.len(),
             "may_approve": user.actor.may_approve(),
             "choices": choices,
@@ -158,9 +231,11 @@ async fn show_diff(
     let (Some(from), Some(to)) = (side(&q.from), side(&q.to)) else {
         return Err(Error::NotFound);
     };
-    let before = plan_at(&state, &plan, from).await?;
-    let after = plan_at(&state, &plan, to).await?;
+    let (before, from_at) = plan_at(&state, &plan, from).await?;
+    let (after, to_at) = plan_at(&state, &plan, to).await?;
     let changes = plan_changes(&before, &after);
+    let edits = Edits::between(&state, &plan.id, from_at, to_at).await?;
+    let names = state.names().await?;
     let t = |key: &str| state.templates.text(&viewer.lang, key);
     let label = |v: Option<i32>| {
         v.map_or_else(
@@ -176,7 +251,7 @@ async fn show_diff(
             "plan": {"id": plan.id, "name": plan.name},
             "from": label(from),
             "to": label(to),
-            "changes": grouped(&state, &viewer.lang, &after, &changes),
+            "changes": grouped(&state, &viewer.lang, &after, &changes, &edits, &names),
             "change_count": changes.len(),
         }),
     )
@@ -213,7 +288,7 @@ async fn ask_approve(
     let changed = match latest {
         Some(v) => {
             let mut systems: Vec<String> =
-                plan_changes(&plan_at(state, plan, Some(v.number)).await?, plan)
+                plan_changes(&plan_at(state, plan, Some(v.number)).await?.0, plan)
                     .into_iter()
                     .filter_map(|c| match c.subject {
                         Subject::System(id) => Some(id),
