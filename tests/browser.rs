@@ -646,7 +646,7 @@ async fn every_page_passes_the_wcag_rules_of_axe_core_on_a_desktop_and_a_phone()
     let response = approver
         .post_form(
             "/plans/example-kommune/approve",
-            &[("comment", "Version 1")],
+            &[("comment", "Version 1"), ("confirmed", "1")],
         )
         .await;
     assert_eq!(response.status().as_u16(), 303);

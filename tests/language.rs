@@ -322,7 +322,7 @@ async fn sweep(lang: &str) {
     let response = approver
         .post_form(
             &format!("/plans/{PLAN}/approve"),
-            &[("comment", "Version 1")],
+            &[("comment", "Version 1"), ("confirmed", "1")],
         )
         .await;
     assert_eq!(response.status().as_u16(), 303);
