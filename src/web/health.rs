@@ -229,7 +229,10 @@ async fn picture(
         .iter()
         .map(|s| json!({"id": s.id, "name": s.name, "selected": focus == Some(s.id.as_str())}))
         .collect();
-    options.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    options.sort_by_cached_key(|o| {
+        crate::render::i18n::sort_key(o["name"].as_str().unwrap_or_default())
+    });
+    let neighbours = picture::neighbourhoods(&systems, &link);
     let page = page(
         &state,
         &viewer,
@@ -241,6 +244,7 @@ async fn picture(
             "shown": systems.len(),
             "total": plan.systems.len(),
             "options": options,
+            "neighbours": neighbours,
         }),
     )?;
     Ok(tag.on(page))

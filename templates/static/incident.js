@@ -20,7 +20,20 @@
     fetch(part, { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
       .then(function (html) {
+        // What the reader opened, closed or is typing stays as it was.
+        var folds = Array.prototype.map.call(live.querySelectorAll("details[id]"),
+          function (d) { return [d.id, d.open]; });
+        var picker = document.getElementById("mark-system");
+        var typed = picker ? picker.value : "";
+        var focused = picker && document.activeElement === picker;
         live.innerHTML = html;
+        folds.forEach(function (f) {
+          var d = document.getElementById(f[0]);
+          if (d) { d.open = f[1]; }
+        });
+        picker = document.getElementById("mark-system");
+        if (picker && typed) { picker.value = typed; }
+        if (picker && focused) { picker.focus(); }
         mark();
       })
       .catch(function () {})
@@ -50,6 +63,7 @@
         return r.json().then(function (j) { window.alert(j.error || r.statusText); },
           function () { window.alert(r.status + " " + r.statusText); });
       }
+      form.reset();
     }).then(refresh, refresh);
   });
 
