@@ -22,10 +22,10 @@ const FILL: [&str; 4] = ["#f4c7c9", "#f6d8b8", "#dde3e9", "#f3f4f6"];
 /// share it, so a deep plan gets narrower boxes with names over more lines, not a wider picture.
 const TARGET_W: usize = 1100;
 /// The width of a box: as wide as the columns allow, within these bounds.
-const MIN_BOX_W: usize = 112;
+const MIN_BOX_W: usize = 120;
 const MAX_BOX_W: usize = 200;
 /// Between two columns: room for the curves and their arrowheads.
-const GAP: usize = 26;
+const GAP: usize = 24;
 /// Between two rows.
 const ROW_GAP: usize = 12;
 const MARGIN: usize = 8;
@@ -34,7 +34,7 @@ const NAME_LINE: usize = 15;
 const PAD: usize = 7;
 /// The widest a character of the name's font is taken to be, in tenths of a pixel: generous, so
 /// a wrapped line stays inside its box in any sans-serif the reader has.
-const CHAR_W_TENTHS: usize = 74;
+const CHAR_W_TENTHS: usize = 80;
 /// Barycentre sweeps over the layers; a handful settles small plans.
 const SWEEPS: usize = 4;
 
@@ -81,31 +81,59 @@ pub fn shown<'p>(plan: &'p Plan, focus: Option<&str>) -> Option<Vec<&'p System>>
     )
 }
 
-/// A name in lines of at most `chars` characters, broken between words (a word longer than a
-/// line is broken inside it); all of it, so no name is cut off.
+/// A name in lines of at most `chars` characters, broken between words; a word longer than a
+/// line is broken after a hyphen or a slash in it if it has one, else inside it with a hyphen
+/// added. Every character of the name stays, so no name is cut off.
 fn wrap(text: &str, chars: usize) -> Vec<String> {
     let chars = chars.max(4);
+    let mut pieces: Vec<(String, bool)> = Vec::new(); // (piece, a space before it)
+    for word in text.split_whitespace() {
+        let mut first = true;
+        let mut rest: Vec<char> = word.chars().collect();
+        while rest.len() > chars {
+            // After the last hyphen or slash that leaves a piece that fits; else before the last
+            // consonant that starts a syllable (one followed by a vowel: virtualise-ring),
+            // with a hyphen; else where the line ends.
+            let vowel = |c: char| "aeiouyæøåéAEIOUYÆØÅÉ".contains(c);
+            let cut = rest[..chars]
+                .iter()
+                .rposition(|c| matches!(c, '-' | '/'))
+                .filter(|&at| at >= 2)
+                .map(|at| (at + 1, false))
+                .or_else(|| {
+                    (3..chars - 1)
+                        .rev()
+                        .find(|&at| {
+                            rest[at].is_alphabetic()
+                                && !vowel(rest[at])
+                                && rest.get(at + 1).is_some_and(|c| vowel(*c))
+                                && rest.len() - at >= 3
+                        })
+                        .map(|at| (at, true))
+                })
+                .unwrap_or((chars - 1, true));
+            let tail = rest.split_off(cut.0);
+            let mut piece: String = rest.into_iter().collect();
+            if cut.1 {
+                piece.push('-');
+            }
+            pieces.push((piece, first));
+            first = false;
+            rest = tail;
+        }
+        pieces.push((rest.into_iter().collect(), first));
+    }
     let mut lines: Vec<String> = Vec::new();
     let mut line = String::new();
-    for word in text.split_whitespace() {
-        let mut word: Vec<char> = word.chars().collect();
-        while word.len() > chars {
-            if !line.is_empty() {
-                lines.push(std::mem::take(&mut line));
-            }
-            let rest = word.split_off(chars);
-            lines.push(word.into_iter().collect());
-            word = rest;
-        }
-        let word: String = word.into_iter().collect();
+    for (piece, spaced) in pieces {
         let len = line.chars().count();
-        if len > 0 && len + 1 + word.chars().count() > chars {
+        let joined = len + usize::from(spaced) + piece.chars().count();
+        if len > 0 && joined > chars {
             lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
+        } else if len > 0 && spaced {
             line.push(' ');
         }
-        line.push_str(&word);
+        line.push_str(&piece);
     }
     if !line.is_empty() || lines.is_empty() {
         lines.push(line);
@@ -302,9 +330,7 @@ pub fn svg(
             }
         }
     }
-    let rows = order.iter().map(Vec::len).max().unwrap_or(1);
-    // The columns share the target width; the names wrap to the boxes' width, and every box is
-    // as tall as the longest name needs.
+    // The columns share the target width; the names wrap to the boxes' width.
     let box_w = (TARGET_W.saturating_sub(MARGIN * 2 + (columns - 1) * GAP) / columns)
         .clamp(MIN_BOX_W, MAX_BOX_W);
     let per_line = (box_w - PAD * 2) * 10 / CHAR_W_TENTHS;
@@ -312,14 +338,29 @@ pub fn svg(
         .iter()
         .map(|s| wrap(shown_name(s), per_line))
         .collect();
-    let lines = names.iter().map(Vec::len).max().unwrap_or(1);
-    let box_h = PAD + lines * NAME_LINE + 16;
-    let (column, row_h) = (box_w + GAP, box_h + ROW_GAP);
-    // Each column is centred against the tallest.
-    let top = |v: usize| MARGIN + (rows - order[layer[v]].len()) * row_h / 2 + row[v] * row_h;
+    // Each box as tall as its name needs; each column stacked and centred against the tallest.
+    let box_h: Vec<usize> = names
+        .iter()
+        .map(|n| PAD + n.len() * NAME_LINE + 16)
+        .collect();
+    let mut tops = vec![0usize; systems.len()];
+    let stacked: Vec<usize> = order
+        .iter()
+        .map(|column| {
+            let mut y = 0;
+            for &v in column {
+                tops[v] = y;
+                y += box_h[v] + ROW_GAP;
+            }
+            y.saturating_sub(ROW_GAP)
+        })
+        .collect();
+    let tallest = stacked.iter().copied().max().unwrap_or(0);
+    let column = box_w + GAP;
+    let top = |v: usize| MARGIN + (tallest - stacked[layer[v]]) / 2 + tops[v];
     let left = |v: usize| MARGIN + layer[v] * column;
     let width = MARGIN * 2 + (columns - 1) * column + box_w;
-    let height = MARGIN * 2 + (rows - 1) * row_h + box_h;
+    let height = MARGIN * 2 + tallest;
     let title = html_escape(title);
     // With links inside it is a group of links, not an image (an image's parts are not
     // interactive); without, an image named by its title.
@@ -330,8 +371,8 @@ pub fn svg(
     out.push_str(r##"<g fill="none" stroke="#8c959f" stroke-width="1.3">"##);
     for (v, ds) in deps.iter().enumerate() {
         for &d in ds {
-            let (x1, y1) = (left(d) + box_w, top(d) + box_h / 2);
-            let (x2, y2) = (left(v), top(v) + box_h / 2);
+            let (x1, y1) = (left(d) + box_w, top(d) + box_h[d] / 2);
+            let (x2, y2) = (left(v), top(v) + box_h[v] / 2);
             let (c1, c2) = if x2 > x1 {
                 let bend = (x2 - x1) / 2;
                 (x1 + bend, x2 - bend)
@@ -370,11 +411,12 @@ pub fn svg(
             ));
         }
         let node = format!(
-            r##"<g class="system" id="dep-{id}"><title>{full} ({id}){sep}{rto}</title><rect x="{x}" y="{y}" width="{box_w}" height="{box_h}" rx="6" fill="{fill}" stroke="{stroke}" stroke-width="{width}"/>{label}<text x="{tx}" y="{ty2}" font-size="11" fill="#424a53">{rto}</text></g>"##,
+            r##"<g class="system" id="dep-{id}"><title>{full} ({id}){sep}{rto}</title><rect x="{x}" y="{y}" width="{box_w}" height="{h}" rx="6" fill="{fill}" stroke="{stroke}" stroke-width="{width}"/>{label}<text x="{tx}" y="{ty2}" font-size="11" fill="#424a53">{rto}</text></g>"##,
             full = html_escape(name),
             sep = if rto.is_empty() { "" } else { " · " },
             rto = html_escape(&rto),
-            ty2 = y + box_h - 7,
+            h = box_h[v],
+            ty2 = y + box_h[v] - 7,
         );
         match link {
             Some(link) => out.push_str(&format!(
@@ -402,9 +444,18 @@ mod tests {
     }
 
     #[test]
-    fn a_word_longer_than_a_line_is_broken_inside_it() {
-        let lines = wrap("Skoleadministrationssystemet", 10);
-        assert_eq!(lines.concat(), "Skoleadministrationssystemet");
-        assert!(lines.iter().all(|l| l.chars().count() <= 10), "{lines:?}");
+    fn a_word_longer_than_a_line_breaks_after_its_hyphen_or_inside_it_with_one() {
+        assert_eq!(
+            wrap("eksempel-kommune.dk (hjemmeside)", 13),
+            vec!["eksempel-", "kommune.dk", "(hjemmeside)"]
+        );
+        assert_eq!(
+            wrap("Virtualiseringsplatform", 13),
+            vec!["Virtualise-", "ringsplatform"]
+        );
+        assert_eq!(
+            wrap("Xxxxxxxxxxxxxxxxxx", 10),
+            vec!["Xxxxxxxxx-", "xxxxxxxxx"]
+        );
     }
 }
