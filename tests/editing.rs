@@ -239,7 +239,7 @@ async fn approval_versions_diff_and_the_audit_log() {
             page.contains("Fra Version 1 til Kladde: 1 ændret felt"),
             "{page}"
         );
-        assert!(page.contains("<th scope=\"row\">RTO</th><td class=\"pre\"><del>3h</del></td><td class=\"pre\"><ins>2h</ins>"), "{page}");
+        assert!(page.contains("<th scope=\"row\">RTO</th><td class=\"pre\" data-label=\"Før\"><del>3h</del></td><td class=\"pre\" data-label=\"Efter\"><ins>2h</ins>"), "{page}");
         let (_, page) = app.page("/plans/example-kommune/versions").await;
         assert!(page.contains("Årlig godkendelse"));
         // The comparison is preset to the latest approved version against the draft.

@@ -11,6 +11,15 @@
   // A system's checklist opened with ?system=… stays open.
   var open = new URLSearchParams(window.location.search).get("system");
   var part = "/incidents/" + id + "?part=live" + (open ? "&system=" + encodeURIComponent(open) : "");
+  // Folds the reader opened or closed (by id); the others keep what the server chose.
+  var chosen = {};
+  live.addEventListener("click", function (event) {
+    var summary = event.target.closest ? event.target.closest("summary") : null;
+    var fold = summary ? summary.parentElement : null;
+    if (fold && fold.id) {
+      setTimeout(function () { chosen[fold.id] = fold.open; }, 0);
+    }
+  });
   var busy = false;
   var again = false;
 
@@ -20,16 +29,14 @@
     fetch(part, { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
       .then(function (html) {
-        // What the reader opened, closed or is typing stays as it was.
-        var folds = Array.prototype.map.call(live.querySelectorAll("details[id]"),
-          function (d) { return [d.id, d.open]; });
+        // What the reader opened or closed, and is typing, stays as it was.
         var picker = document.getElementById("mark-system");
         var typed = picker ? picker.value : "";
         var focused = picker && document.activeElement === picker;
         live.innerHTML = html;
-        folds.forEach(function (f) {
-          var d = document.getElementById(f[0]);
-          if (d) { d.open = f[1]; }
+        Object.keys(chosen).forEach(function (fold) {
+          var d = document.getElementById(fold);
+          if (d) { d.open = chosen[fold]; }
         });
         picker = document.getElementById("mark-system");
         if (picker && typed) { picker.value = typed; }
