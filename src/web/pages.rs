@@ -212,6 +212,27 @@ impl SavedQuery {
     }
 }
 
+/// The system a picker's text names: its id, or the name it is shown by (case and the spaces
+/// around it do not count). A name two systems share picks neither.
+pub(super) fn pick_system<'p>(plan: &'p Plan, typed: &str) -> Option<&'p crate::domain::System> {
+    let typed = typed.trim();
+    if typed.is_empty() {
+        return None;
+    }
+    if let Some(system) = plan.system(typed) {
+        return Some(system);
+    }
+    let wanted = typed.to_lowercase();
+    let mut named = plan
+        .systems
+        .iter()
+        .filter(|s| s.name.trim().to_lowercase() == wanted);
+    match (named.next(), named.next()) {
+        (Some(one), None) => Some(one),
+        _ => None,
+    }
+}
+
 pub(super) fn finding_view(f: &Finding) -> Value {
     json!({
         "code": f.code.as_str(),

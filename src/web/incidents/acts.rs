@@ -52,7 +52,8 @@ pub(super) async fn mark(
     let f = Fields(pairs);
     let typed = f.get("system");
     let typed = typed.trim();
-    let Some(system) = pick(&l.plan, typed).map(|s| s.id.to_string()) else {
+    let Some(system) = crate::web::pages::pick_system(&l.plan, typed).map(|s| s.id.to_string())
+    else {
         let text = if typed.is_empty() {
             state.templates.text(&viewer.lang, "incident.choose_system")
         } else {
