@@ -621,6 +621,21 @@ async fn the_first_screen_says_what_is_down_and_the_next_step_and_a_recovered_sy
     );
     // With nothing down, marking a system down is open at once.
     assert!(page.contains("<details class=\"mark-another\" id=\"mark-another\" open><summary>Marker et system som nede</summary>"));
+
+    // In English, the same.
+    app.get("/lang/en?next=/").await;
+    let (_, page) = app.page(&incident).await;
+    assert!(page.contains("No system is down."));
+    assert!(page.contains("<h2 id=\"recovered\">Back in service</h2>"));
+    assert!(
+        page.contains("<strong>Active Directory</strong>: down 5 h"),
+        "{page}"
+    );
+    assert!(
+        page.contains(" – RTO 4 h <strong class=\"bad\">RTO missed</strong>"),
+        "{page}"
+    );
+    assert!(page.contains("<summary>Mark a system down</summary>"));
 }
 
 #[tokio::test]
