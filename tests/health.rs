@@ -448,7 +448,10 @@ async fn the_dependency_picture_is_well_formed_svg_with_every_system_and_a_subgr
     assert_eq!(status, 200);
     assert_eq!(picture_systems(&page), all);
     // Horizons as the reader writes them (AD's RTO is 4h).
-    assert!(page.contains("ad · RTO 4 t."), "{page}");
+    assert!(
+        page.contains("<title>Active Directory (ad) · RTO 4 t.</title>"),
+        "{page}"
+    );
     assert!(!page.contains("RTO 4h"));
     // Each box links to its system's page; the one with a finding is outlined in red.
     assert!(
@@ -475,10 +478,30 @@ async fn the_dependency_picture_is_well_formed_svg_with_every_system_and_a_subgr
     }
     assert!(!part.contains(&"website".to_string()) && !part.contains(&"noedkald".to_string()));
     assert!(part.len() < all.len());
-    let (status, _) = app
+    // The picker takes the name shown as well as the id; anything else is named, over the whole
+    // picture.
+    let (status, by_name) = app
+        .page("/plans/example-kommune/picture?system=active+directory")
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(picture_systems(&by_name), part);
+    assert!(by_name.contains("value=\"Active Directory\""));
+    let (status, page) = app
         .page("/plans/example-kommune/picture?system=findes-ikke")
         .await;
-    assert_eq!(status, 404);
+    assert_eq!(status, 422);
+    assert!(page.contains("Der er intet system “findes-ikke” i planen: her er hele planen."));
+    assert_eq!(picture_systems(&page), all);
+    // The list of systems is in the order of their names, as a Danish reader expects.
+    let list = &page[page.find("<datalist id=\"picture-systems\">").unwrap()..];
+    let names: Vec<String> = list[..list.find("</datalist>").unwrap()]
+        .split("<option value=\"")
+        .skip(1)
+        .filter_map(|o| o.split_once('"').map(|(n, _)| helpers::unescape(n)))
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort_by_key(|n| beredskab::render::i18n::sort_key(n));
+    assert!(names.len() == all.len() && names == sorted, "{names:?}");
 
     // The offline runbook carries the picture, without links to the server.
     let (_, file) = app.page("/plans/example-kommune/runbook.html").await;

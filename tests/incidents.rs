@@ -33,6 +33,24 @@ async fn open(app: &TestApp, title: &str, started: &str, down: &[&str]) -> reqwe
         .await
 }
 
+/// The names the incident page's picker of systems to mark down offers, in its order.
+fn picker_names(page: &str) -> Vec<String> {
+    let picker = &page[page
+        .find("<datalist id=\"mark-systems\">")
+        .expect("the picker")..];
+    let picker = &picker[..picker.find("</datalist>").unwrap()];
+    picker
+        .split("<option value=\"")
+        .skip(1)
+        .filter_map(|o| o.split_once('"').map(|(name, _)| helpers::unescape(name)))
+        .collect()
+}
+
+/// Now on the server's clock: the local time of the plan's people.
+fn local_now() -> chrono::DateTime<chrono_tz::Tz> {
+    chrono::Utc::now().with_timezone(&chrono_tz::Europe::Copenhagen)
+}
+
 fn position(page: &str, needle: &str) -> usize {
     page.find(needle)
         .unwrap_or_else(|| panic!("{needle} is not on the page"))
@@ -93,13 +111,7 @@ async fn an_incident_is_opened_worked_stood_down_closed_once_and_reported() {
         );
         assert!(page.contains("RTO overskredet"));
         // The picker of systems to mark down is in the order of the names it shows.
-        let picker = &page[page.find("id=\"mark-system\"").unwrap()..];
-        let picker = &picker[..picker.find("</select>").unwrap()];
-        let names: Vec<String> = picker
-            .split("</option>")
-            .filter_map(|o| o.rsplit_once('>').map(|(_, name)| helpers::unescape(name)))
-            .filter(|n| !n.is_empty())
-            .collect();
+        let names = picker_names(&page);
         let mut sorted = names.clone();
         sorted.sort_by_key(|n| beredskab::render::i18n::sort_key(n));
         assert!(names.len() > 30 && names == sorted, "{names:?}");
@@ -176,7 +188,7 @@ async fn an_incident_is_opened_worked_stood_down_closed_once_and_reported() {
             "{backend}: {audit}"
         );
         // People are named by their names, not their usernames.
-        assert!(audit.contains("<td>Anne Kjær</td>"), "{audit}");
+        assert!(audit.contains(">Anne Kjær</td>"), "{audit}");
 
         // A note with HTML in it is shown as text.
         let r = app
@@ -336,7 +348,7 @@ async fn the_offline_runbook_holds_every_system_and_refers_to_nothing_outside_it
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
         let id = name.trim_end_matches(".toml");
         assert!(
-            html.contains(&format!("<section class=\"system\" id=\"sys-{id}\"")),
+            html.contains(&format!("<div class=\"system-body\" id=\"sys-{id}\">")),
             "{id}"
         );
     }
@@ -547,6 +559,187 @@ async fn closing_an_incident_asks_first_naming_the_stand_down_items_and_systems_
 }
 
 #[tokio::test]
+async fn the_picker_marks_a_system_down_by_its_name_or_its_id_and_names_what_it_does_not_know() {
+    let app = approved_app(helpers::sqlite_db()).await;
+    let incident = location(&open(&app, "AD svarer ikke", "", &["ad"]).await);
+    let (_, page) = app.page(&incident).await;
+    // Type-to-filter without script: a text field with the systems as its list, by name.
+    assert!(page.contains("<input id=\"mark-system\" name=\"system\" list=\"mark-systems\""));
+    assert!(page.contains("<option value=\"KMD WorkZone (ESDH)\">esdh</option>"));
+    assert!(
+        !picker_names(&page).contains(&"Active Directory".to_string()),
+        "a system down is not offered again"
+    );
+    let mark = format!("{incident}/systems");
+    // By the name it is shown by (case and spaces around it do not count), and by its id.
+    let r = app
+        .post_form(
+            &mark,
+            &[("system", " kmd workzone (esdh) "), ("state", "down")],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let r = app
+        .post_form(&mark, &[("system", "vmware"), ("state", "down")])
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let (_, page) = app.page(&incident).await;
+    assert!(page.contains("3 systemer nede"), "{page}");
+    assert!(page.contains("KMD WorkZone (ESDH) markeret som nede"));
+    assert!(page.contains("Virtualiseringsplatform (VMware vSphere) markeret som nede"));
+    // An unknown name is refused, named, with what to do instead.
+    let r = app
+        .post_form(&mark, &[("system", "Sharepoint"), ("state", "down")])
+        .await;
+    assert_eq!(r.status().as_u16(), 422);
+    let text = r.text().await.unwrap();
+    assert_eq!(
+        text,
+        "Der er intet system “Sharepoint” i planen. Vælg et system på listen, eller skriv dets navn eller id."
+    );
+    let r = app
+        .post_form(&mark, &[("system", "  "), ("state", "down")])
+        .await;
+    assert_eq!(r.status().as_u16(), 422);
+    assert_eq!(
+        r.text().await.unwrap(),
+        "Vælg et system på listen, eller skriv dets navn eller id."
+    );
+    let (_, page) = app.page(&incident).await;
+    assert!(page.contains("3 systemer nede"), "nothing changed");
+}
+
+#[tokio::test]
+async fn the_first_screen_says_what_is_down_and_the_next_step_and_a_recovered_system_stays_listed()
+{
+    let app = approved_app(helpers::sqlite_db()).await;
+    // Five hours ago AD went down (RTO 4 h).
+    let started = (local_now() - chrono::Duration::hours(5))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let incident = location(&open(&app, "AD svarer ikke", &started, &["ad"]).await);
+    let (_, page) = app.page(&incident).await;
+    // First what is down with its clock, then its next step and its workaround, open; the
+    // control to mark another system down comes after the recovery order, folded.
+    let now = position(&page, "<section class=\"now\"");
+    let clock = position(
+        &page,
+        "<ul class=\"down-now\"><li class=\"clock-red\"><a href=\"#sys-ad\">Active Directory</a>",
+    );
+    let next = position(&page, "Næste trin: Active Directory");
+    let workaround = position(
+        &page,
+        "<details open class=\"workaround\" id=\"next-workaround\">",
+    );
+    let order = position(&page, "<h2 id=\"order\">");
+    let another = position(
+        &page,
+        "<details class=\"mark-another\" id=\"mark-another\"><summary>Marker et andet system som nede</summary>",
+    );
+    assert!(
+        now < clock && clock < next && next < workaround && workaround < order && order < another
+    );
+    assert!(page.contains("Trin 1 af "), "{page}");
+    // Ticking the first step makes the second the next.
+    let r = app
+        .post_form(
+            &format!("{incident}/ticks"),
+            &[("system", "ad"), ("step", "0"), ("done", "1")],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let (_, page) = app.page(&incident).await;
+    assert!(page.contains("Trin 2 af "), "{page}");
+    assert!(!page.contains("Tilbage i drift"));
+
+    // Back: it leaves the list of what is down and is listed as back, with its time out
+    // against its RTO, over it marked.
+    let r = app
+        .post_form(
+            &format!("{incident}/systems"),
+            &[("system", "ad"), ("state", "recovered")],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let (_, page) = app.page(&incident).await;
+    assert!(page.contains("Intet system er nede."));
+    assert!(!page.contains("<ul class=\"down-now\">"));
+    let back = &page[position(&page, "<h2 id=\"recovered\">Tilbage i drift</h2>")..];
+    let back = &back[..back.find("</ul>").unwrap()];
+    assert!(
+        back.contains("<strong>Active Directory</strong>: nede 5 t."),
+        "{back}"
+    );
+    assert!(
+        back.contains(" – RTO 4 t. <strong class=\"bad\">RTO overskredet</strong>"),
+        "{back}"
+    );
+    // With nothing down, marking a system down is open at once.
+    assert!(page.contains("<details class=\"mark-another\" id=\"mark-another\" open><summary>Marker et system som nede</summary>"));
+
+    // In English, the same.
+    app.get("/lang/en?next=/").await;
+    let (_, page) = app.page(&incident).await;
+    assert!(page.contains("No system is down."));
+    assert!(page.contains("<h2 id=\"recovered\">Back in service</h2>"));
+    assert!(
+        page.contains("<strong>Active Directory</strong>: down 5 h"),
+        "{page}"
+    );
+    assert!(
+        page.contains(" – RTO 4 h <strong class=\"bad\">RTO missed</strong>"),
+        "{page}"
+    );
+    assert!(page.contains("<summary>Mark a system down</summary>"));
+}
+
+#[tokio::test]
+async fn the_report_says_when_the_incident_was_opened_stood_down_and_closed_and_how_long_it_lasted()
+{
+    let app = approved_app(helpers::sqlite_db()).await;
+    let started_at = local_now() - chrono::Duration::minutes(190);
+    let started = started_at.format("%Y-%m-%dT%H:%M").to_string();
+    let incident = location(&open(&app, "Strømsvigt", &started, &["ad"]).await);
+    let report = format!("{incident}/report");
+    let dd = |page: &str, id: &str| {
+        let from = position(page, &format!("<dd id=\"{id}\">")) + id.len() + 10;
+        page[from..from + page[from..].find("</dd>").unwrap()].to_string()
+    };
+    // The time typed in is the time shown: local time, both.
+    let day = beredskab::render::i18n::date(started_at.date_naive(), "da");
+    let typed = format!("{day} {}", started_at.format("%H:%M"));
+    let (status, page) = app.page(&report).await;
+    assert_eq!(status, 200);
+    assert_eq!(dd(&page, "report-started"), typed);
+    assert_eq!(dd(&page, "report-stood-down"), "ikke endnu");
+    assert_eq!(dd(&page, "report-closed"), "ikke endnu");
+    assert!(
+        dd(&page, "report-lasted").starts_with("3 t. 10 min.")
+            && dd(&page, "report-lasted").ends_with(" indtil nu"),
+        "{}",
+        dd(&page, "report-lasted")
+    );
+
+    app.post_form(&format!("{incident}/stand-down"), &[]).await;
+    app.post_form(&format!("{incident}/close"), &[]).await;
+    let (_, page) = app.page(&report).await;
+    let today = local_now();
+    for id in ["report-stood-down", "report-closed"] {
+        let shown = dd(&page, id);
+        assert!(
+            shown.starts_with(&beredskab::render::i18n::date(today.date_naive(), "da")),
+            "{id}: {shown}"
+        );
+    }
+    assert_eq!(dd(&page, "report-started"), typed);
+    let lasted = dd(&page, "report-lasted");
+    assert!(
+        lasted == "3 t. 10 min." || lasted == "3 t. 11 min.",
+        "{lasted}"
+    );
+}
+
+#[tokio::test]
 async fn alerting_the_call_tree_a_second_time_asks_first_saying_when_and_to_how_many() {
     let app = approved_app(helpers::sqlite_db()).await;
     let incident = location(&open(&app, "Ransomware", "", &["filservere"]).await);
@@ -628,4 +821,33 @@ async fn alerting_the_call_tree_a_second_time_asks_first_saying_when_and_to_how_
     let response = app.post_form(&alert, &[("confirmed", "1")]).await;
     assert_eq!(response.status().as_u16(), 303);
     assert_eq!(alerts().await, 2 * first);
+}
+
+#[tokio::test]
+async fn the_offline_runbook_folds_each_system_and_prints_them_whole() {
+    let app = approved_app(helpers::sqlite_db()).await;
+    let html = std::fs::read_to_string(app.runbook_dir.join("beredskabsplan-example-kommune.html"))
+        .expect("the runbook written on approval");
+    let systems = std::fs::read_dir(helpers::example_plan().join("systems"))
+        .unwrap()
+        .count();
+    // Closed on screen: the name and the horizons are what shows.
+    assert_eq!(
+        html.matches("<details class=\"system-fold\"><summary><h3 id=\"sys-")
+            .count(),
+        systems
+    );
+    assert!(!html.contains("<details class=\"system-fold\" open"));
+    // The contents point into each fold, which the browser opens for the link.
+    let ad = position(&html, "<div class=\"system-body\" id=\"sys-ad\">");
+    assert!(position(&html, "<a href=\"#sys-ad\">Active Directory</a>") < ad);
+    let fold = html[..ad].rfind("<details class=\"system-fold\">").unwrap();
+    assert!(!html[fold..ad].contains("</details>"));
+    // Printed, every fold is shown whole (by CSS: the file has no script).
+    assert!(html.contains("details.system-fold::details-content"));
+    assert!(!html.contains("<script"));
+    // Each system's neighbourhood, as a list whose links stay in the file.
+    assert!(
+        html.contains("<li id=\"nb-ad\"><a href=\"#sys-ad\"><strong>Active Directory</strong></a>")
+    );
 }

@@ -5,7 +5,10 @@
 //!
 //! The layout is the classic layered one (longest-path layers, then a few barycentre sweeps to
 //! untangle the order within each layer), written here because the layout crate tried
-//! (`layout-rs`) drew the 36-system example plan 5,673 × 2,626 px, too spread out to read.
+//! (`layout-rs`) drew the 36-system example plan 5,673 × 2,626 px, too spread out to read. The
+//! columns share the width of a page (names wrap, whole, to the width of their box), and the
+//! page scales the picture down only when it has more columns than fit; beside it,
+//! `neighbourhoods` gives the same graph as a list for a phone and a screen reader.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -15,11 +18,23 @@ use crate::domain::{Finding, Plan, System, SystemId};
 
 /// Fill colours of criticality 1–4, light enough for black text.
 const FILL: [&str; 4] = ["#f4c7c9", "#f6d8b8", "#dde3e9", "#f3f4f6"];
-const BOX_W: usize = 190;
-const BOX_H: usize = 42;
-const COLUMN: usize = BOX_W + 70;
-const ROW: usize = BOX_H + 16;
+/// The width the picture is laid out for: the page's content box on a desktop screen. Columns
+/// share it, so a deep plan gets narrower boxes with names over more lines, not a wider picture.
+const TARGET_W: usize = 1100;
+/// The width of a box: as wide as the columns allow, within these bounds.
+const MIN_BOX_W: usize = 120;
+const MAX_BOX_W: usize = 200;
+/// Between two columns: room for the curves and their arrowheads.
+const GAP: usize = 24;
+/// Between two rows.
+const ROW_GAP: usize = 12;
 const MARGIN: usize = 8;
+/// Lines of a box: the name's (12 px, semibold) and the RTO's below them.
+const NAME_LINE: usize = 15;
+const PAD: usize = 7;
+/// The widest a character of the name's font is taken to be, in tenths of a pixel: generous, so
+/// a wrapped line stays inside its box in any sans-serif the reader has.
+const CHAR_W_TENTHS: usize = 80;
 /// Barycentre sweeps over the layers; a handful settles small plans.
 const SWEEPS: usize = 4;
 
@@ -66,13 +81,125 @@ pub fn shown<'p>(plan: &'p Plan, focus: Option<&str>) -> Option<Vec<&'p System>>
     )
 }
 
-/// A label cut to fit a box.
-fn fit(text: &str, chars: usize) -> String {
-    if text.chars().count() <= chars {
-        text.to_string()
+/// A name in lines of at most `chars` characters, broken between words; a word longer than a
+/// line is broken after a hyphen or a slash in it if it has one, else inside it with a hyphen
+/// added. Every character of the name stays, so no name is cut off.
+fn wrap(text: &str, chars: usize) -> Vec<String> {
+    let chars = chars.max(4);
+    let mut pieces: Vec<(String, bool)> = Vec::new(); // (piece, a space before it)
+    for word in text.split_whitespace() {
+        let mut first = true;
+        let mut rest: Vec<char> = word.chars().collect();
+        while rest.len() > chars {
+            // After the last hyphen or slash that leaves a piece that fits; else before the last
+            // consonant that starts a syllable (one followed by a vowel: virtualise-ring),
+            // with a hyphen; else where the line ends.
+            let vowel = |c: char| "aeiouyæøåéAEIOUYÆØÅÉ".contains(c);
+            let cut = rest[..chars]
+                .iter()
+                .rposition(|c| matches!(c, '-' | '/'))
+                .filter(|&at| at >= 2)
+                .map(|at| (at + 1, false))
+                .or_else(|| {
+                    (3..chars - 1)
+                        .rev()
+                        .find(|&at| {
+                            rest[at].is_alphabetic()
+                                && !vowel(rest[at])
+                                && rest.get(at + 1).is_some_and(|c| vowel(*c))
+                                && rest.len() - at >= 3
+                        })
+                        .map(|at| (at, true))
+                })
+                .unwrap_or((chars - 1, true));
+            let tail = rest.split_off(cut.0);
+            let mut piece: String = rest.into_iter().collect();
+            if cut.1 {
+                piece.push('-');
+            }
+            pieces.push((piece, first));
+            first = false;
+            rest = tail;
+        }
+        pieces.push((rest.into_iter().collect(), first));
+    }
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for (piece, spaced) in pieces {
+        let len = line.chars().count();
+        let joined = len + usize::from(spaced) + piece.chars().count();
+        if len > 0 && joined > chars {
+            lines.push(std::mem::take(&mut line));
+        } else if len > 0 && spaced {
+            line.push(' ');
+        }
+        line.push_str(&piece);
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// Each system's neighbourhood, for the list beside the picture (on a phone, instead of it): what
+/// it depends on and what depends on it, by name, sorted as a Danish reader expects. `name_href`
+/// gives the link of a system's name; its neighbours link to their own entry of the list.
+pub fn neighbourhoods(
+    systems: &[&System],
+    name_href: &dyn Fn(&str) -> String,
+) -> serde_json::Value {
+    let shown: HashMap<&str, &System> = systems.iter().map(|s| (s.id.as_str(), *s)).collect();
+    let name = |id: &str| {
+        shown
+            .get(id)
+            .map_or(id.to_string(), |s| shown_name(s).to_string())
+    };
+    let mut needed_by: HashMap<&str, Vec<&str>> = HashMap::new();
+    for s in systems {
+        for d in &s.depends_on {
+            if shown.contains_key(d.as_str()) {
+                needed_by.entry(d.as_str()).or_default().push(s.id.as_str());
+            }
+        }
+    }
+    let entries = |ids: Vec<&str>| {
+        let mut ids = ids;
+        ids.sort_by_cached_key(|id| super::i18n::sort_key(&name(id)));
+        ids.into_iter()
+            .map(|id| serde_json::json!({"id": id, "name": name(id)}))
+            .collect::<Vec<_>>()
+    };
+    let mut sorted: Vec<&System> = systems.to_vec();
+    sorted.sort_by_cached_key(|s| super::i18n::sort_key(shown_name(s)));
+    serde_json::Value::Array(
+        sorted
+            .into_iter()
+            .map(|s| {
+                let id = s.id.as_str();
+                serde_json::json!({
+                    "id": id,
+                    "name": shown_name(s),
+                    "href": name_href(id),
+                    "depends_on": entries(
+                        s.depends_on
+                            .iter()
+                            .map(SystemId::as_str)
+                            .filter(|d| shown.contains_key(d))
+                            .collect()
+                    ),
+                    "needed_by": entries(needed_by.get(id).cloned().unwrap_or_default()),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// The name a system is shown by: its name, or its id when it has none.
+fn shown_name(s: &System) -> &str {
+    if s.name.trim().is_empty() {
+        s.id.as_str()
     } else {
-        let cut: String = text.chars().take(chars.saturating_sub(1)).collect();
-        format!("{cut}…")
+        s.name.as_str()
     }
 }
 
@@ -203,21 +330,49 @@ pub fn svg(
             }
         }
     }
-    let rows = order.iter().map(Vec::len).max().unwrap_or(1);
-    // Each column is centred against the tallest.
-    let top = |v: usize| MARGIN + (rows - order[layer[v]].len()) * ROW / 2 + row[v] * ROW;
-    let left = |v: usize| MARGIN + layer[v] * COLUMN;
-    let width = MARGIN * 2 + (columns - 1) * COLUMN + BOX_W;
-    let height = MARGIN * 2 + (rows - 1) * ROW + BOX_H;
+    // The columns share the target width; the names wrap to the boxes' width.
+    let box_w = (TARGET_W.saturating_sub(MARGIN * 2 + (columns - 1) * GAP) / columns)
+        .clamp(MIN_BOX_W, MAX_BOX_W);
+    let per_line = (box_w - PAD * 2) * 10 / CHAR_W_TENTHS;
+    let names: Vec<Vec<String>> = systems
+        .iter()
+        .map(|s| wrap(shown_name(s), per_line))
+        .collect();
+    // Each box as tall as its name needs; each column stacked and centred against the tallest.
+    let box_h: Vec<usize> = names
+        .iter()
+        .map(|n| PAD + n.len() * NAME_LINE + 16)
+        .collect();
+    let mut tops = vec![0usize; systems.len()];
+    let stacked: Vec<usize> = order
+        .iter()
+        .map(|column| {
+            let mut y = 0;
+            for &v in column {
+                tops[v] = y;
+                y += box_h[v] + ROW_GAP;
+            }
+            y.saturating_sub(ROW_GAP)
+        })
+        .collect();
+    let tallest = stacked.iter().copied().max().unwrap_or(0);
+    let column = box_w + GAP;
+    let top = |v: usize| MARGIN + (tallest - stacked[layer[v]]) / 2 + tops[v];
+    let left = |v: usize| MARGIN + layer[v] * column;
+    let width = MARGIN * 2 + (columns - 1) * column + box_w;
+    let height = MARGIN * 2 + tallest;
     let title = html_escape(title);
+    // With links inside it is a group of links, not an image (an image's parts are not
+    // interactive); without, an image named by its title.
+    let role = if link.is_some() { "group" } else { "img" };
     let mut out = format!(
-        r##"<svg class="picture" role="img" aria-label="{title}" viewBox="0 0 {width} {height}" width="{width}" height="{height}"><title>{title}</title>"##
+        r##"<svg class="picture" role="{role}" aria-label="{title}" viewBox="0 0 {width} {height}" width="{width}" height="{height}"><title>{title}</title>"##
     );
     out.push_str(r##"<g fill="none" stroke="#8c959f" stroke-width="1.3">"##);
     for (v, ds) in deps.iter().enumerate() {
         for &d in ds {
-            let (x1, y1) = (left(d) + BOX_W, top(d) + BOX_H / 2);
-            let (x2, y2) = (left(v), top(v) + BOX_H / 2);
+            let (x1, y1) = (left(d) + box_w, top(d) + box_h[d] / 2);
+            let (x2, y2) = (left(v), top(v) + box_h[v] / 2);
             let (c1, c2) = if x2 > x1 {
                 let bend = (x2 - x1) / 2;
                 (x1 + bend, x2 - bend)
@@ -241,23 +396,27 @@ pub fn svg(
             (false, false) => ("#57606a", 1),
         };
         let (x, y) = (left(v), top(v));
-        let name = if s.name.is_empty() {
-            id
-        } else {
-            s.name.as_str()
-        };
+        let name = shown_name(s);
         let rto = s
             .rto
-            .map(|r| format!(" · RTO {}", super::i18n::duration(r, lang)))
+            .map(|r| format!("RTO {}", super::i18n::duration(r, lang)))
             .unwrap_or_default();
+        let tx = x + PAD;
+        let mut label = String::new();
+        for (n, line) in names[v].iter().enumerate() {
+            label.push_str(&format!(
+                r##"<text x="{tx}" y="{ty}" font-size="12" font-weight="600">{line}</text>"##,
+                ty = y + PAD + 10 + n * NAME_LINE,
+                line = html_escape(line),
+            ));
+        }
         let node = format!(
-            r##"<g class="system" id="dep-{id}"><title>{full} ({id}){rto}</title><rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="6" fill="{fill}" stroke="{stroke}" stroke-width="{width}"/><text x="{tx}" y="{ty1}" font-size="13" font-weight="600">{name}</text><text x="{tx}" y="{ty2}" font-size="11" fill="#424a53">{id}{rto}</text></g>"##,
+            r##"<g class="system" id="dep-{id}"><title>{full} ({id}){sep}{rto}</title><rect x="{x}" y="{y}" width="{box_w}" height="{h}" rx="6" fill="{fill}" stroke="{stroke}" stroke-width="{width}"/>{label}<text x="{tx}" y="{ty2}" font-size="11" fill="#424a53">{rto}</text></g>"##,
             full = html_escape(name),
-            name = html_escape(&fit(name, 22)),
+            sep = if rto.is_empty() { "" } else { " · " },
             rto = html_escape(&rto),
-            tx = x + 8,
-            ty1 = y + 17,
-            ty2 = y + 33,
+            h = box_h[v],
+            ty2 = y + box_h[v] - 7,
         );
         match link {
             Some(link) => out.push_str(&format!(
@@ -269,4 +428,34 @@ pub fn svg(
     }
     out.push_str("</svg>");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn a_name_wraps_between_words_and_keeps_every_character() {
+        let name = "NemLog-in og MitID Erhverv (brugerstyring og føderation)";
+        let lines = wrap(name, 14);
+        assert!(lines.iter().all(|l| l.chars().count() <= 14), "{lines:?}");
+        assert_eq!(lines.join(" "), name);
+        assert_eq!(wrap("AD", 14), vec!["AD"]);
+    }
+
+    #[test]
+    fn a_word_longer_than_a_line_breaks_after_its_hyphen_or_inside_it_with_one() {
+        assert_eq!(
+            wrap("eksempel-kommune.dk (hjemmeside)", 13),
+            vec!["eksempel-", "kommune.dk", "(hjemmeside)"]
+        );
+        assert_eq!(
+            wrap("Virtualiseringsplatform", 13),
+            vec!["Virtualise-", "ringsplatform"]
+        );
+        assert_eq!(
+            wrap("Xxxxxxxxxxxxxxxxxx", 10),
+            vec!["Xxxxxxxxx-", "xxxxxxxxx"]
+        );
+    }
 }

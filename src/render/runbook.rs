@@ -134,6 +134,7 @@ pub fn offline(
     data["picture"] = json!(super::picture::svg(
         &systems, &findings, None, &title, None, lang
     ));
+    data["neighbours"] = super::picture::neighbourhoods(&systems, &|id| format!("#sys-{id}"));
     data["css"] = json!(super::static_text("app.css"));
     data["generated"] = json!(i18n::date(today, lang));
     templates.fragment("runbook_export", lang, data)

@@ -205,7 +205,17 @@ async fn picture(
     }
     let today = state.clock.today();
     let findings = state.plans.findings(&plan, today);
-    let focus = q.system.as_deref().filter(|s| !s.is_empty());
+    // The picker's text: a system's id or the name it is shown by; anything else is named in
+    // an error above the whole picture.
+    let typed = q.system.as_deref().map(str::trim).unwrap_or_default();
+    let picked = super::pages::pick_system(&plan, typed);
+    let unknown = (!typed.is_empty() && picked.is_none()).then(|| {
+        state
+            .templates
+            .text(&viewer.lang, "picture.unknown")
+            .replace("{input}", typed)
+    });
+    let focus = picked.map(|s| s.id.as_str());
     let systems = picture::shown(&plan, focus).ok_or(Error::NotFound)?;
     let title = match focus.and_then(|f| plan.system(f)) {
         Some(s) => format!(
@@ -225,15 +235,20 @@ async fn picture(
         Some(&link),
         &viewer.lang,
     );
-    let mut options: Vec<Value> = plan
-        .systems
-        .iter()
-        .map(|s| json!({"id": s.id, "name": s.name, "selected": focus == Some(s.id.as_str())}))
+    let options: Vec<Value> = super::incidents::by_name(plan.systems.iter())
+        .into_iter()
+        .map(|s| json!({"id": s.id, "name": s.name}))
         .collect();
-    options.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
-    let page = page(
+    let neighbours = picture::neighbourhoods(&systems, &link);
+    let status = if unknown.is_some() {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        axum::http::StatusCode::OK
+    };
+    let page = super::pages::page_with(
         &state,
         &viewer,
+        status,
         "picture",
         json!({
             "plan": {"id": plan.id, "name": plan.name},
@@ -242,6 +257,9 @@ async fn picture(
             "shown": systems.len(),
             "total": plan.systems.len(),
             "options": options,
+            "typed": if unknown.is_some() { typed } else { focus.and_then(|f| plan.system(f)).map_or("", |s| s.name.as_str()) },
+            "unknown": unknown,
+            "neighbours": neighbours,
         }),
     )?;
     Ok(tag.on(page))

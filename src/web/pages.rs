@@ -272,6 +272,27 @@ impl SavedQuery {
     }
 }
 
+/// The system a picker's text names: its id, or the name it is shown by (case and the spaces
+/// around it do not count). A name two systems share picks neither.
+pub(super) fn pick_system<'p>(plan: &'p Plan, typed: &str) -> Option<&'p crate::domain::System> {
+    let typed = typed.trim();
+    if typed.is_empty() {
+        return None;
+    }
+    if let Some(system) = plan.system(typed) {
+        return Some(system);
+    }
+    let wanted = typed.to_lowercase();
+    let mut named = plan
+        .systems
+        .iter()
+        .filter(|s| s.name.trim().to_lowercase() == wanted);
+    match (named.next(), named.next()) {
+        (Some(one), None) => Some(one),
+        _ => None,
+    }
+}
+
 /// A finding as the `finding_item` partial shows it, in the words' language; `linked` puts a
 /// link to the system it belongs to in front (where the list holds several systems' findings).
 pub(super) fn finding_view(words: &Words, plan: &Plan, f: &Finding, linked: bool) -> Value {

@@ -11,6 +11,15 @@
   // A system's checklist opened with ?system=… stays open.
   var open = new URLSearchParams(window.location.search).get("system");
   var part = "/incidents/" + id + "?part=live" + (open ? "&system=" + encodeURIComponent(open) : "");
+  // Folds the reader opened or closed (by id); the others keep what the server chose.
+  var chosen = {};
+  live.addEventListener("click", function (event) {
+    var summary = event.target.closest ? event.target.closest("summary") : null;
+    var fold = summary ? summary.parentElement : null;
+    if (fold && fold.id) {
+      setTimeout(function () { chosen[fold.id] = fold.open; }, 0);
+    }
+  });
   var busy = false;
   var again = false;
 
@@ -20,7 +29,18 @@
     fetch(part, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
       .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
       .then(function (html) {
+        // What the reader opened or closed, and is typing, stays as it was.
+        var picker = document.getElementById("mark-system");
+        var typed = picker ? picker.value : "";
+        var focused = picker && document.activeElement === picker;
         live.innerHTML = html;
+        Object.keys(chosen).forEach(function (fold) {
+          var d = document.getElementById(fold);
+          if (d) { d.open = chosen[fold]; }
+        });
+        picker = document.getElementById("mark-system");
+        if (picker && typed) { picker.value = typed; }
+        if (picker && focused) { picker.focus(); }
         mark();
       })
       .catch(function () {})
@@ -50,6 +70,7 @@
         return r.json().then(function (j) { window.alert(j.error || r.statusText); },
           function () { window.alert(r.status + " " + r.statusText); });
       }
+      form.reset();
     }).then(refresh, refresh);
   });
 

@@ -50,18 +50,28 @@ pub(super) async fn mark(
         return Err(Error::Forbidden);
     }
     let f = Fields(pairs);
-    let system = f.get("system").trim().to_string();
-    if l.plan.system(&system).is_none() {
-        let text = state
-            .templates
-            .text(&viewer.lang, "incident.unknown_system")
-            .replace("{id}", &system);
+    let typed = f.get("system");
+    let typed = typed.trim();
+    let Some(system) = crate::web::pages::pick_system(&l.plan, typed).map(|s| s.id.to_string())
+    else {
+        let text = if typed.is_empty() {
+            state.templates.text(&viewer.lang, "incident.choose_system")
+        } else {
+            format!(
+                "{} {}",
+                state
+                    .templates
+                    .text(&viewer.lang, "incident.unknown_system")
+                    .replace("{id}", typed),
+                state.templates.text(&viewer.lang, "incident.choose_system")
+            )
+        };
         return Ok(crate::web::refusal(
             &headers,
             StatusCode::UNPROCESSABLE_ENTITY,
             text,
         ));
-    }
+    };
     let down = f.get("state") != "recovered";
     let changed = state.mark_system(id, &system, down, &l.username).await?;
     answer(
@@ -443,7 +453,8 @@ pub(super) async fn report(
     let l = load_incident(&state, &viewer, id).await?;
     let lang = &viewer.lang;
     let outages: Vec<Outage> = store_incidents::outages(&state.db, id).await?;
-    let until = l.incident.closed_at.unwrap_or_else(Utc::now);
+    let now = state.clock.now();
+    let until = l.incident.closed_at.unwrap_or(now);
     let record = incident::closing_record(&l.plan, &outages, until);
     let met = record.iter().filter(|r| r.rto_met == Some(true)).count();
     let missed = record.iter().filter(|r| r.rto_met == Some(false)).count();
@@ -461,6 +472,28 @@ pub(super) async fn report(
             }))
             .collect::<Vec<_>>()
     );
+    // When it was opened, stood down and closed, and how long it lasted (so far, while open).
+    let i = &l.incident;
+    let not_yet = state.templates.text(lang, "incident.not_yet");
+    let when = |at: Option<DateTime<Utc>>| {
+        at.map_or_else(|| not_yet.clone(), |at| local(&state, at, lang))
+    };
+    let lasted = i18n::duration(
+        crate::domain::Duration::from_minutes(
+            u64::try_from((until - i.started_at).num_minutes()).unwrap_or(0),
+        ),
+        lang,
+    );
+    data["times"] = json!({
+        "started": when(Some(i.started_at)),
+        "stood_down": when(i.stood_down_at),
+        "closed": when(i.closed_at),
+        "lasted": if i.closed_at.is_some() {
+            lasted
+        } else {
+            state.templates.text(lang, "incident.so_far").replace("{duration}", &lasted)
+        },
+    });
     data["rto_met"] = json!(met);
     data["rto_missed"] = json!(missed);
     data["rto_unknown"] = json!(record.len() - met - missed);
@@ -488,9 +521,8 @@ pub(super) async fn report(
             .collect::<Vec<_>>()
     );
     data["systems"] = json!(
-        draft
-            .systems
-            .iter()
+        by_name(draft.systems.iter())
+            .into_iter()
             .map(|s| json!({"id": s.id, "name": s.name}))
             .collect::<Vec<_>>()
     );

@@ -126,19 +126,53 @@ pub(super) async fn incident_view(
             })
         })
         .collect();
+    // When each recovered system came back: the outages `situation` made its list from, in
+    // the same order.
+    let back: Vec<DateTime<Utc>> = outages
+        .iter()
+        .filter(|o| plan.system(o.system.as_str()).is_some())
+        .filter_map(|o| o.recovered_at)
+        .collect();
+    let (was_down, back_at) = (t("incident.was_down"), t("incident.back_at"));
     let recovered: Vec<Value> = situation
         .recovered
         .iter()
-        .map(|r| {
+        .zip(&back)
+        .map(|(r, at)| {
             json!({
                 "id": r.id,
                 "name": plan.system(r.id.as_str()).map_or(r.id.as_str(), |s| s.name.as_str()),
                 "took": i18n::duration(r.took, lang),
+                "was_down": was_down.replace("{took}", &i18n::duration(r.took, lang)),
+                "back_at": back_at.replace("{at}", &local(state, *at, lang)),
                 "rto": r.rto.map(|d| i18n::duration(d, lang)),
                 "met": r.rto_met,
             })
         })
         .collect();
+    // What to do next: the first unticked step of the first system down in the recovery order
+    // (what others depend on comes first), with its workaround.
+    let step_of = t("incident.step_of");
+    let next = situation.affected.iter().filter(|a| a.down).find_map(|a| {
+        let system = plan.system(a.id.as_str())?;
+        let (n, step) = system.recovery_steps.iter().enumerate().find(|(n, _)| {
+            !ticked.contains_key(&(a.id.to_string(), i32::try_from(*n).unwrap_or(i32::MAX)))
+        })?;
+        let meta = format!(
+            "{} · {}",
+            role_name(&step.role),
+            i18n::duration(step.duration, lang)
+        );
+        Some(json!({
+            "id": a.id,
+            "name": system.name,
+            "of": step_of
+                .replace("{n}", &(n + 1).to_string())
+                .replace("{total}", &system.recovery_steps.len().to_string()),
+            "step": step_view(a.id.as_str(), i32::try_from(n).unwrap_or(i32::MAX), &step.text, meta),
+            "workaround": system.workaround,
+        }))
+    });
     let system_name = |id: &Option<String>| {
         id.as_deref()
             .map(|s| plan.system(s).map_or(s.to_string(), |x| x.name.clone()))
@@ -215,6 +249,7 @@ pub(super) async fn incident_view(
         "affected_count": situation.affected.len(),
         "down_count": down_now.len(),
         "recovered": recovered,
+        "next": next,
         "timeline": timeline,
         "stand_down": stand_down,
         "return_to_normal": plan.sections.return_to_normal,
