@@ -132,12 +132,11 @@ async fn wrong_values_are_named_beside_their_field_and_the_input_is_kept() {
         .submit("/plans/example-kommune/systems/storage-san/edit", &fields)
         .await;
     assert_eq!(response.status().as_u16(), 422);
+    let body = response.text().await.unwrap();
     assert!(
-        response
-            .text()
-            .await
-            .unwrap()
-            .contains("Afhængighederne går i ring: storage-san → vmware")
+        body.contains("Det ville gøre planen ugyldig: Afhængighederne går i ring: ")
+            && body.contains("storage-san → vmware"),
+        "{body}"
     );
 }
 
@@ -334,7 +333,10 @@ async fn a_one_word_edit_of_a_workaround_marks_only_that_word_and_names_who_made
     for (app, backend) in helpers::apps().await {
         let approver = app.signed_in("mette-holm").await;
         let response = approver
-            .post_form("/plans/example-kommune/approve", &[("comment", "")])
+            .post_form(
+                "/plans/example-kommune/approve",
+                &[("comment", ""), ("confirmed", "1")],
+            )
             .await;
         assert_eq!(response.status().as_u16(), 303, "{backend}");
 
@@ -430,7 +432,10 @@ async fn a_one_word_edit_of_a_workaround_marks_only_that_word_and_names_who_made
         // Version 2, then one more edit: between versions 1 and 2 the three edits, between
         // version 2 and the draft the last one only; the comparison starts at version 2.
         let response = approver
-            .post_form("/plans/example-kommune/approve", &[("comment", "")])
+            .post_form(
+                "/plans/example-kommune/approve",
+                &[("comment", ""), ("confirmed", "1")],
+            )
             .await;
         assert_eq!(response.status().as_u16(), 303, "{backend}");
         let mut fields = app.system_form(PLAN, "vmware").await;

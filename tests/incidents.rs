@@ -184,7 +184,7 @@ async fn an_incident_is_opened_worked_stood_down_closed_once_and_reported() {
         let (status, audit) = coordinator.page("/audit").await;
         assert_eq!(status, 200, "{backend}: {audit}");
         assert!(
-            audit.contains("incident-tick") && audit.contains("incident-untick"),
+            audit.contains("Punkt krydset af") && audit.contains("Afkrydsning fjernet"),
             "{backend}: {audit}"
         );
         // People are named by their names, not their usernames.
@@ -721,7 +721,8 @@ async fn the_report_says_when_the_incident_was_opened_stood_down_and_closed_and_
     );
 
     app.post_form(&format!("{incident}/stand-down"), &[]).await;
-    app.post_form(&format!("{incident}/close"), &[]).await;
+    app.post_form(&format!("{incident}/close"), &[("confirmed", "1")])
+        .await;
     let (_, page) = app.page(&report).await;
     let today = local_now();
     for id in ["report-stood-down", "report-closed"] {

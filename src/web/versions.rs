@@ -364,10 +364,7 @@ async fn approve(
                 super::confirm::Flash::new("flash.version_approved").number(i64::from(v.number)),
             )
             .await?;
-            Ok(
-                Redirect::to(&format!("/plans/{id}/versions"))
-                    .into_response(),
-            )
+            Ok(Redirect::to(&format!("/plans/{id}/versions")).into_response())
         }
         Approved::NothingNew => {
             Ok(Redirect::to(&format!("/plans/{id}/versions?unchanged=1")).into_response())
