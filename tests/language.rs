@@ -369,7 +369,7 @@ async fn sweep(lang: &str) {
         format!("{plan}/sections/edit"),
         format!("{plan}/people"),
         format!("{plan}/versions"),
-        format!("{plan}/versions/diff?from=1&to=draft"),
+        format!("{plan}/versions/diff"),
         "/audit".to_string(),
         format!("{plan}/drills"),
         format!("{plan}/drills/new?scenario=ad-nede"),
@@ -431,6 +431,14 @@ async fn sweep(lang: &str) {
         assert_eq!(status, expected, "{path}: {body}");
         found.extend(problems(lang, &foreign, path, &body));
     }
+    // The comparison opened bare is the latest approved version against the draft.
+    let (_, diff) = fetch(&coordinator, &format!("{plan}/versions/diff")).await;
+    let (from, to) = if lang == "da" {
+        ("Fra Version 1 til Kladde", "Afhænger af")
+    } else {
+        ("From Version 1 to Draft", "Depends on")
+    };
+    assert!(diff.contains(from) && diff.contains(to), "{diff}");
     // The pages say what the analysis found, in the reader's words.
     let (_, esdh) = fetch(&coordinator, &format!("{plan}/systems/esdh")).await;
     let (_, aula) = fetch(&coordinator, &format!("{plan}/systems/aula")).await;

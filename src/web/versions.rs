@@ -216,8 +216,10 @@ async fn list_versions(
 
 #[derive(Deserialize)]
 struct DiffQuery {
-    from: String,
-    to: String,
+    /// A version's number or `draft`; without it, the latest approved version.
+    from: Option<String>,
+    /// A version's number or `draft` (the default).
+    to: Option<String>,
 }
 
 async fn show_diff(
@@ -228,7 +230,15 @@ async fn show_diff(
 ) -> Result<Response> {
     viewer.require()?;
     let plan = load(&state, &plan_id).await?;
-    let (Some(from), Some(to)) = (side(&q.from), side(&q.to)) else {
+    let latest = match &q.from {
+        Some(_) => None,
+        None => store::edits::versions(&state.db, &plan.id)
+            .await?
+            .first()
+            .map(|v| v.number.to_string()),
+    };
+    let from = q.from.as_deref().or(latest.as_deref()).unwrap_or("draft");
+    let (Some(from), Some(to)) = (side(from), side(q.to.as_deref().unwrap_or("draft"))) else {
         return Err(Error::NotFound);
     };
     let (before, from_at) = plan_at(&state, &plan, from).await?;
