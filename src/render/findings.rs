@@ -4,6 +4,7 @@
 //! (`depends_on[0]` is "Afhængighed 1"), and the standards' references and gaps of each
 //! completeness check.
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
 
 use crate::domain::Plan;
@@ -17,25 +18,17 @@ pub struct Words<'a> {
     locales: &'a Locales,
     lang: &'a str,
     plan: Option<&'a Plan>,
-    /// The plan's systems' names by id.
-    names: HashMap<&'a str, &'a str>,
+    /// The plan's systems' names by id, made at the first system named.
+    names: OnceCell<HashMap<&'a str, &'a str>>,
 }
 
 impl<'a> Words<'a> {
     pub fn new(locales: &'a Locales, lang: &'a str, plan: Option<&'a Plan>) -> Self {
-        let names = plan
-            .map(|p| {
-                p.systems
-                    .iter()
-                    .map(|s| (s.id.as_str(), s.name.as_str()))
-                    .collect()
-            })
-            .unwrap_or_default();
         Words {
             locales,
             lang,
             plan,
-            names,
+            names: OnceCell::new(),
         }
     }
 
@@ -86,6 +79,16 @@ impl<'a> Words<'a> {
     /// A system by its name, or by its id when the plan has none by that id.
     fn system(&self, id: &str) -> String {
         self.names
+            .get_or_init(|| {
+                self.plan
+                    .map(|p| {
+                        p.systems
+                            .iter()
+                            .map(|s| (s.id.as_str(), s.name.as_str()))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            })
             .get(id)
             .map_or_else(|| id.to_string(), |name| name.to_string())
     }
