@@ -19,7 +19,7 @@ use beredskab::scheduler::run as tick;
 use beredskab::store::{self, drills::Drill, outbox};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use helpers::smtp::SmtpServer;
-use helpers::{TestApp, form_fields, location, set};
+use helpers::{TestApp, form_fields, location, quoted_printable_text, set};
 use sea_orm::DatabaseConnection;
 
 fn utc(text: &str) -> DateTime<Utc> {
@@ -439,27 +439,6 @@ fn attachment(raw: &str, name: &str) -> String {
     } else {
         body.to_string()
     }
-}
-
-/// The message text with quoted-printable soft breaks and escapes undone, enough to search it.
-fn quoted_printable_text(raw: &str) -> String {
-    let joined = raw.replace("=\n", "");
-    let mut out = Vec::new();
-    let bytes = joined.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'='
-            && i + 2 < bytes.len()
-            && let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[tokio::test]

@@ -272,23 +272,7 @@ fn problems(lang: &str, foreign: &[String], what: &str, html: &str) -> Vec<Strin
 
 /// The text parts of a stored message, decoded.
 fn mail_text(raw: &str) -> String {
-    let joined = raw.replace("\r\n", "\n").replace("=\n", "");
-    let mut out = Vec::new();
-    let bytes = joined.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'='
-            && i + 2 < bytes.len()
-            && let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    let text = String::from_utf8_lossy(&out).into_owned();
+    let text = helpers::quoted_printable_text(&raw.replace("\r\n", "\n"));
     // Calendar attachments are base64 and in the calendar's own words; headers are not read.
     text.split("\n\n").skip(1).collect::<Vec<_>>().join("\n\n")
 }

@@ -683,3 +683,24 @@ impl TestApp {
         self.mail_with_id(prefix)
     }
 }
+
+/// The message text with quoted-printable soft breaks and escapes undone, enough to search it.
+pub fn quoted_printable_text(raw: &str) -> String {
+    let joined = raw.replace("=\n", "");
+    let mut out = Vec::new();
+    let bytes = joined.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'='
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
