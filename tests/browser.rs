@@ -1321,6 +1321,8 @@ async fn a_user_enrols_a_second_factor_from_the_page_and_signs_in_with_a_code() 
 
     // Signed out and in again: the code is asked for after the password.
     c.goto(&format!("{base}/account")).await.unwrap();
+    wait_for(&c, "form[action='/account/second-factor/disable']").await;
+    shots(&c, "account-second-factor").await;
     c.find(Locator::Css("form[action='/logout'] button"))
         .await
         .unwrap()

@@ -304,6 +304,10 @@ async fn second_factor_round(app: TestApp) {
         ]
     );
     assert_eq!(events[1].after, "8 left");
+    let admin = app.signed_in("admin").await;
+    let (_, audit) = admin.page("/audit").await;
+    assert!(audit.contains("Gendannelseskode brugt") && audit.contains("8 tilbage"));
+    assert!(audit.contains("Totrinsbekræftelse slået til"));
     for event in &events {
         for code in &recovery {
             assert!(!event.after.contains(code.as_str()) && !event.before.contains(code.as_str()));
@@ -336,4 +340,26 @@ async fn required_second_factor_sends_an_account_without_one_to_enrolment_first(
     let (status, _) = submit_code(&again, &code_at(&secret, unix_now() + 30)).await;
     assert_eq!(status, 303);
     assert_eq!(again.page("/plans/example-kommune").await.0, 200);
+}
+
+#[tokio::test]
+async fn wrong_codes_lock_the_username_like_wrong_passwords() {
+    let app = TestApp::spawn().await;
+    let user = app.signed_in("anne-kjaer").await;
+    let (secret, _) = enrol(&user, unix_now()).await;
+    let wrong = code_at(&secret, unix_now() + 900);
+    let client = app.second_client();
+    client.login("anne-kjaer", helpers::DEMO_PASSWORD).await;
+    for _ in 0..5 {
+        assert_eq!(submit_code(&client, &wrong).await.0, 401);
+    }
+    // Locked now: the code step ends, and the password is refused for the while.
+    let (status, page) = submit_code(&client, &code_at(&secret, unix_now() + 30)).await;
+    assert_eq!(status, 429);
+    assert!(page.contains("For mange mislykkede forsøg"));
+    assert_eq!(client.get("/login/code").await.status(), 303);
+    assert_eq!(
+        app.try_login("anne-kjaer", helpers::DEMO_PASSWORD).await,
+        429
+    );
 }

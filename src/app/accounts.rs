@@ -224,7 +224,9 @@ pub async fn bootstrap_accounts(
         if generated {
             println!(
                 "Administrator account {:?} created with password: {password}\n\
-                 (shown only now; set BEREDSKAB_ADMIN_PASSWORD to choose it yourself)",
+                 (shown only now; set BEREDSKAB_ADMIN_PASSWORD to choose it yourself)\n\
+                 It is a break-glass account: sign in and turn on two-step verification\n\
+                 on /account/second-factor.",
                 config.admin_user
             );
         }

@@ -261,7 +261,7 @@ impl App {
         }
         accounts::set_second_factor(&txn, account.id, Some((secret.to_string(), step)), hashes)
             .await?;
-        let after = format!("totp, {RECOVERY_CODES} recovery codes");
+        let after = "TOTP".to_string();
         records.push(entry(
             &account.username,
             "second-factor-enrol",
