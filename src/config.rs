@@ -109,6 +109,22 @@ pub struct Config {
     /// When set, `/metrics` answers only requests with `Authorization: Bearer <token>`
     /// (`BEREDSKAB_METRICS_TOKEN`).
     pub metrics_token: Option<Secret>,
+    /// A local account without a second factor must enrol one right after its password, and
+    /// can do nothing else until it has (`BEREDSKAB_REQUIRE_MFA`).
+    pub require_mfa: bool,
+    /// Which accounts may sign in with a password: `all`, or `break-glass-only`
+    /// (`BEREDSKAB_LOCAL_LOGIN`).
+    pub local_login: LocalLogin,
+}
+
+/// Which local accounts may sign in with a password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LocalLogin {
+    All,
+    /// Only accounts an administrator marked break-glass: for when sign-in goes through the
+    /// identity provider and local accounts are the way in while it is down.
+    BreakGlassOnly,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -159,6 +175,8 @@ impl Default for Config {
             runbook_dir: PathBuf::from("runbooks"),
             review_reminder_days: 14,
             metrics_token: None,
+            require_mfa: false,
+            local_login: LocalLogin::All,
         }
     }
 }
@@ -237,6 +255,8 @@ impl Config {
             "BEREDSKAB_RUNBOOK_DIR",
             "BEREDSKAB_REVIEW_REMINDER_DAYS",
             "BEREDSKAB_METRICS_TOKEN",
+            "BEREDSKAB_REQUIRE_MFA",
+            "BEREDSKAB_LOCAL_LOGIN",
         ] {
             let Some(value) = env(name) else { continue };
             let not_flag = || bad(name, &value, "expected true or false");
@@ -250,6 +270,16 @@ impl Config {
                 "BEREDSKAB_PLANS_DIR" => config.plans_dir = PathBuf::from(value),
                 "BEREDSKAB_IMPORT" => config.import = flag(&value).ok_or_else(not_flag)?,
                 "BEREDSKAB_DEMO" => config.demo = flag(&value).ok_or_else(not_flag)?,
+                "BEREDSKAB_REQUIRE_MFA" => {
+                    config.require_mfa = flag(&value).ok_or_else(not_flag)?
+                }
+                "BEREDSKAB_LOCAL_LOGIN" => {
+                    config.local_login = match value.as_str() {
+                        "all" => LocalLogin::All,
+                        "break-glass-only" => LocalLogin::BreakGlassOnly,
+                        _ => return Err(bad(name, &value, "expected all or break-glass-only")),
+                    }
+                }
                 "BEREDSKAB_SECURE_COOKIES" => {
                     config.secure_cookies = flag(&value).ok_or_else(not_flag)?
                 }
@@ -539,6 +569,38 @@ mod tests {
         assert!(
             bad.to_string().starts_with("BEREDSKAB_PUBLIC_URL="),
             "{bad}"
+        );
+    }
+
+    #[test]
+    fn local_sign_in_settings_come_from_file_and_environment() {
+        let config = Config::load(None, env(&[])).unwrap();
+        assert!(!config.require_mfa);
+        assert_eq!(config.local_login, LocalLogin::All);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(
+            &file,
+            "require_mfa = true\nlocal_login = \"break-glass-only\"\n",
+        )
+        .unwrap();
+        let config = Config::load(Some(&file), env(&[])).unwrap();
+        assert!(config.require_mfa);
+        assert_eq!(config.local_login, LocalLogin::BreakGlassOnly);
+        let config = Config::load(
+            Some(&file),
+            env(&[
+                ("BEREDSKAB_REQUIRE_MFA", "false"),
+                ("BEREDSKAB_LOCAL_LOGIN", "all"),
+            ]),
+        )
+        .unwrap();
+        assert!(!config.require_mfa);
+        assert_eq!(config.local_login, LocalLogin::All);
+        let err = Config::load(None, env(&[("BEREDSKAB_LOCAL_LOGIN", "some")])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#"BEREDSKAB_LOCAL_LOGIN="some": expected all or break-glass-only"#
         );
     }
 

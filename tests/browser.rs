@@ -1241,3 +1241,129 @@ async fn every_page_passes_the_wcag_rules_of_axe_core_on_a_desktop_and_a_phone()
         problems.join("\n")
     );
 }
+
+#[tokio::test]
+async fn a_user_enrols_a_second_factor_from_the_page_and_signs_in_with_a_code() {
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let base = app.address.clone();
+    login(&c, &base, "mette-holm").await;
+    c.goto(&format!("{base}/account")).await.unwrap();
+    c.find(Locator::Css("a[href='/account/second-factor']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "#totp-secret").await;
+    shots(&c, "second-factor-enrol").await;
+    // The whole page at a phone's width, to look at the key and the form below the QR code.
+    c.set_window_rect(0, 0, 375, 1900).await.unwrap();
+    screenshot(&c, "second-factor-enrol-375-whole").await;
+    // At a phone's width too, the QR code stays large enough to scan (at least 200 px) and
+    // the key stays on the screen.
+    for width in [1280u32, 375] {
+        c.set_window_rect(0, 0, width, 1000).await.unwrap();
+        let size = c
+            .execute(
+                "const q = document.querySelector('img.qr').getBoundingClientRect();
+                 const k = document.querySelector('#totp-secret').getBoundingClientRect();
+                 return [q.width, q.height, k.right];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let (w, h, right) = (
+            size[0].as_f64().unwrap(),
+            size[1].as_f64().unwrap(),
+            size[2].as_f64().unwrap(),
+        );
+        assert!(w >= 200.0 && h >= 200.0, "QR code {w}×{h} at {width} px");
+        assert!(
+            right <= f64::from(width),
+            "the key ends at {right} at {width} px"
+        );
+    }
+    c.set_window_rect(0, 0, 1280, 1000).await.unwrap();
+    let secret = text_of(&c, "#totp-secret").await.replace(' ', "");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let code_at = |time: u64| {
+        totp_rs::Builder::new()
+            .with_secret(totp_rs::Secret::try_from_base32(&secret).unwrap())
+            .build()
+            .unwrap()
+            .generate(time)
+            .to_string()
+    };
+    c.find(Locator::Css("#code"))
+        .await
+        .unwrap()
+        .send_keys(&code_at(now))
+        .await
+        .unwrap();
+    c.find(Locator::Css(
+        "form[action='/account/second-factor'] button[type=submit]",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    wait_for(&c, "#recovery-codes").await;
+    shots(&c, "second-factor-recovery-codes").await;
+    let codes = text_of(&c, "#recovery-codes").await;
+    assert_eq!(codes.lines().count(), 10, "{codes}");
+
+    // Signed out and in again: the code is asked for after the password.
+    c.goto(&format!("{base}/account")).await.unwrap();
+    wait_for(&c, "form[action='/account/second-factor/disable']").await;
+    shots(&c, "account-second-factor").await;
+    c.find(Locator::Css("form[action='/logout'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "#username").await;
+    c.find(Locator::Css("#username"))
+        .await
+        .unwrap()
+        .send_keys("mette-holm")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#password"))
+        .await
+        .unwrap()
+        .send_keys(helpers::DEMO_PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Css("form[action='/login'] button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "form[action='/login/code']").await;
+    shots(&c, "second-factor-sign-in").await;
+    c.find(Locator::Css("#code"))
+        .await
+        .unwrap()
+        .send_keys(&code_at(now + 30))
+        .await
+        .unwrap();
+    c.find(Locator::Css(
+        "form[action='/login/code'] button[type=submit]",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    wait_for(&c, "form[action='/logout']").await;
+    c.close().await.unwrap();
+}

@@ -73,13 +73,24 @@ impl App {
             after: describe(change.role, &change.person_id, change.active),
             ..entry(actor, "account-change", &before.username)
         };
+        let mut records = vec![record];
+        if change.break_glass != before.break_glass {
+            let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
+            records.push(audit::Entry {
+                before: yes_no(before.break_glass),
+                after: yes_no(change.break_glass),
+                ..entry(actor, "account-break-glass", &before.username)
+            });
+        }
         let txn = store::begin_write(&self.db).await?;
         let active = change.active;
         accounts::update(&txn, before.id, change).await?;
         if !active {
             accounts::sessions_of_account_end(&txn, before.id).await?;
         }
-        finish(txn, record).await
+        audit::write(&txn, records).await?;
+        txn.commit().await.map_err(store::StoreError::from)?;
+        Ok(())
     }
 
     /// Gives `account` a new password (hashed) and signs it out everywhere.
@@ -201,14 +212,21 @@ pub async fn bootstrap_accounts(
                 password_hash: hash_password(password.clone()).await?,
                 role: AccessRole::Administrator,
                 person_id: None,
+                break_glass: true,
             },
         )
         .await?;
-        tracing::info!(user = %config.admin_user, "created the administrator account");
+        tracing::info!(
+            user = %config.admin_user,
+            "created the administrator account, marked break-glass: sign in and set up two-step \
+             verification on /account/second-factor"
+        );
         if generated {
             println!(
                 "Administrator account {:?} created with password: {password}\n\
-                 (shown only now; set BEREDSKAB_ADMIN_PASSWORD to choose it yourself)",
+                 (shown only now; set BEREDSKAB_ADMIN_PASSWORD to choose it yourself)\n\
+                 It is a break-glass account: sign in and turn on two-step verification\n\
+                 on /account/second-factor.",
                 config.admin_user
             );
         }
@@ -249,6 +267,7 @@ async fn demo_accounts(db: &DatabaseConnection, password: &str) -> anyhow::Resul
                             password_hash: hash.clone(),
                             role,
                             person_id: Some(username.clone()),
+                            break_glass: false,
                         },
                     )
                     .await?;

@@ -23,6 +23,12 @@ pub struct Account {
     pub active: bool,
     pub has_api_token: bool,
     pub created_at: DateTime<Utc>,
+    /// A break-glass account keeps password sign-in when local sign-in is otherwise off.
+    #[serde(default)]
+    pub break_glass: bool,
+    /// Has a confirmed TOTP second factor.
+    #[serde(default)]
+    pub has_second_factor: bool,
 }
 
 fn account(row: accounts::Model) -> Result<(Account, String)> {
@@ -44,6 +50,8 @@ fn account(row: accounts::Model) -> Result<(Account, String)> {
             active: row.active,
             has_api_token: row.api_token_hash.is_some(),
             created_at: row.created_at,
+            break_glass: row.break_glass,
+            has_second_factor: row.totp_secret.is_some(),
         },
         row.password_hash,
     ))
@@ -57,6 +65,7 @@ pub struct NewAccount {
     pub password_hash: String,
     pub role: AccessRole,
     pub person_id: Option<String>,
+    pub break_glass: bool,
 }
 
 /// Creates an account; `None` if the username is taken.
@@ -75,6 +84,9 @@ pub async fn create(db: &impl ConnectionTrait, new: NewAccount) -> Result<Option
         active: Set(true),
         api_token_hash: Set(None),
         created_at: Set(Utc::now()),
+        break_glass: Set(new.break_glass),
+        totp_secret: Set(None),
+        totp_last_step: Set(None),
     };
     let id = accounts::Entity::insert(row).exec(db).await?.last_insert_id;
     Ok(Some(id))
@@ -160,6 +172,7 @@ pub struct AccountChange {
     pub role: AccessRole,
     pub person_id: Option<String>,
     pub active: bool,
+    pub break_glass: bool,
 }
 
 pub async fn update(db: &impl ConnectionTrait, id: i64, change: AccountChange) -> Result<bool> {
@@ -169,6 +182,7 @@ pub async fn update(db: &impl ConnectionTrait, id: i64, change: AccountChange) -
         role: Set(change.role.as_str().to_string()),
         person_id: Set(change.person_id),
         active: Set(change.active),
+        break_glass: Set(change.break_glass),
         ..Default::default()
     };
     match accounts::Entity::update(row).exec(db).await {
@@ -198,6 +212,103 @@ pub async fn set_language(db: &impl ConnectionTrait, id: i64, lang: &str) -> Res
     .exec(db)
     .await?;
     Ok(())
+}
+
+/// The account's TOTP secret (base32) and the last time step accepted, if it has a second
+/// factor.
+pub async fn second_factor(
+    db: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<(String, Option<i64>)>> {
+    Ok(accounts::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .and_then(|row| Some((row.totp_secret?, row.totp_last_step))))
+}
+
+/// Gives the account a second factor (its secret, and the step of the code that confirmed it)
+/// with new recovery codes (their hashes), or with `None` removes the factor and its codes.
+pub async fn set_second_factor(
+    db: &impl ConnectionTrait,
+    id: i64,
+    factor: Option<(String, i64)>,
+    recovery_hashes: Vec<String>,
+) -> Result<()> {
+    use super::entities::recovery_codes;
+    let (secret, step) = factor.map_or((None, None), |(s, n)| (Some(s), Some(n)));
+    accounts::Entity::update(accounts::ActiveModel {
+        id: Set(id),
+        totp_secret: Set(secret),
+        totp_last_step: Set(step),
+        ..Default::default()
+    })
+    .exec(db)
+    .await?;
+    recovery_codes::Entity::delete_many()
+        .filter(recovery_codes::Column::AccountId.eq(id))
+        .exec(db)
+        .await?;
+    if !recovery_hashes.is_empty() {
+        recovery_codes::Entity::insert_many(recovery_hashes.into_iter().map(|hash| {
+            recovery_codes::ActiveModel {
+                id: NotSet,
+                account_id: Set(id),
+                code_hash: Set(hash),
+                used_at: Set(None),
+            }
+        }))
+        .exec_without_returning(db)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Takes TOTP time step `step` for the account: `false` when that step or a later one was
+/// already taken, so that each code is accepted once (also across servers: one statement).
+pub async fn take_totp_step(db: &impl ConnectionTrait, id: i64, step: i64) -> Result<bool> {
+    use sea_orm::Condition;
+    use sea_orm::sea_query::Expr;
+    let result = accounts::Entity::update_many()
+        .col_expr(accounts::Column::TotpLastStep, Expr::value(step))
+        .filter(accounts::Column::Id.eq(id))
+        .filter(accounts::Column::TotpSecret.is_not_null())
+        .filter(
+            Condition::any()
+                .add(accounts::Column::TotpLastStep.is_null())
+                .add(accounts::Column::TotpLastStep.lt(step)),
+        )
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Uses the account's unused recovery code with this hash: `false` if there is none.
+pub async fn use_recovery_code(
+    db: &impl ConnectionTrait,
+    id: i64,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    use super::entities::recovery_codes;
+    use sea_orm::sea_query::Expr;
+    let result = recovery_codes::Entity::update_many()
+        .col_expr(recovery_codes::Column::UsedAt, Expr::value(now))
+        .filter(recovery_codes::Column::AccountId.eq(id))
+        .filter(recovery_codes::Column::CodeHash.eq(hash))
+        .filter(recovery_codes::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// How many of the account's recovery codes are still unused.
+pub async fn recovery_codes_left(db: &impl ConnectionTrait, id: i64) -> Result<u64> {
+    use super::entities::recovery_codes;
+    Ok(recovery_codes::Entity::find()
+        .filter(recovery_codes::Column::AccountId.eq(id))
+        .filter(recovery_codes::Column::UsedAt.is_null())
+        .count(db)
+        .await?)
 }
 
 /// Replaces the account's API token (by its hash); `None` revokes it.

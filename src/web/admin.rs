@@ -23,10 +23,18 @@ pub fn router() -> Router<AppState> {
             get(edit_account_form).post(edit_account),
         )
         .route("/admin/accounts/{id}/password", post(reset_password))
+        .route(
+            "/admin/accounts/{id}/second-factor/remove",
+            post(remove_second_factor),
+        )
         .route("/account", get(own_account))
         .route("/account/password", post(change_password))
         .route("/account/token", post(new_token))
         .route("/account/token/revoke", post(revoke_token))
+        .route(
+            "/account/second-factor/disable",
+            post(disable_second_factor),
+        )
 }
 
 /// Shortest password accepted.
@@ -73,6 +81,8 @@ struct AccountForm {
     password: String,
     /// A checkbox: present when ticked.
     active: Option<String>,
+    /// A checkbox: the account keeps password sign-in when only break-glass accounts do.
+    break_glass: Option<String>,
 }
 
 async fn accounts_page(
@@ -98,6 +108,8 @@ async fn accounts_page(
                 "role": format!("role.{}", a.role.as_str()),
                 "person": a.person_id,
                 "active": a.active,
+                "break_glass": a.break_glass,
+                "second_factor": a.has_second_factor,
             })).collect::<Vec<_>>(),
             "form": {"username": form.username, "display_name": form.display_name},
             "roles": role_choices(role),
@@ -185,6 +197,7 @@ async fn create_account(
                     .map_err(|e| Error::Internal(e.to_string()))?,
                 role,
                 person_id: person,
+                break_glass: false,
             },
         )
         .await?;
@@ -231,6 +244,8 @@ async fn account_page(
                 "username": account.username,
                 "name": account.display_name,
                 "active": account.active,
+                "break_glass": account.break_glass,
+                "second_factor": account.has_second_factor,
             },
             "roles": role_choices(account.role),
             "people": people_choices(state, account.person_id.as_deref()).await?,
@@ -259,6 +274,7 @@ async fn edit_account(
         role,
         person_id: Some(form.person.trim().to_string()).filter(|p| !p.is_empty()),
         active: form.active.is_some(),
+        break_glass: form.break_glass.is_some(),
     };
     // An administrator cannot lock themselves out.
     if before.id == user.account.id && (!change.active || role != AccessRole::Administrator) {
@@ -289,6 +305,24 @@ async fn reset_password(
     account_page(&state, &viewer, &account, json!(password)).await
 }
 
+/// Removes an account's second factor (its owner lost the phone and the recovery codes).
+async fn remove_second_factor(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let user = viewer.require_that(|a| a.may_manage_accounts())?;
+    let account = store::accounts::find(&state.db, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if account.has_second_factor {
+        state
+            .remove_second_factor(&user.actor.username, &account)
+            .await?;
+    }
+    Ok(Redirect::to(&format!("/admin/accounts/{id}")).into_response())
+}
+
 async fn own_account(State(state): State<AppState>, viewer: Viewer) -> Result<Response> {
     viewer.require()?;
     own_page(&state, &viewer, StatusCode::OK, Value::Null, Value::Null).await
@@ -302,6 +336,11 @@ async fn own_page(
     token: Value,
 ) -> Result<Response> {
     let user = viewer.require()?;
+    let recovery_left = if user.account.has_second_factor {
+        Some(store::accounts::recovery_codes_left(&state.db, user.account.id).await?)
+    } else {
+        None
+    };
     let body = page(
         state,
         viewer,
@@ -313,9 +352,12 @@ async fn own_page(
                 "role": format!("role.{}", user.account.role.as_str()),
                 "person": user.account.person_id,
                 "has_token": user.account.has_api_token,
+                "second_factor": user.account.has_second_factor,
+                "break_glass": user.account.break_glass,
             },
             "message": message,
             "token": token,
+            "recovery_left": recovery_left,
         }),
     )?;
     Ok((status, body).into_response())
@@ -376,6 +418,43 @@ async fn new_token(State(state): State<AppState>, viewer: Viewer) -> Result<Resp
         u.account.has_api_token = true;
     }
     own_page(&state, &viewer, StatusCode::OK, Value::Null, json!(token)).await
+}
+
+#[derive(Deserialize)]
+struct CodeForm {
+    #[serde(default)]
+    code: String,
+}
+
+/// Turns the user's own second factor off, with a current code or a recovery code.
+async fn disable_second_factor(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<CodeForm>,
+) -> Result<Response> {
+    let user = viewer.require()?;
+    if !user.account.has_second_factor {
+        return Ok(Redirect::to("/account").into_response());
+    }
+    if !state
+        .disable_second_factor(&user.account, &form.code)
+        .await?
+    {
+        return own_page(
+            &state,
+            &viewer,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!({"error": true, "key": "mfa.code_wrong"}),
+            Value::Null,
+        )
+        .await;
+    }
+    super::confirm::tell(
+        &viewer,
+        super::confirm::Flash::new("flash.second_factor_off"),
+    )
+    .await?;
+    Ok(Redirect::to("/account").into_response())
 }
 
 async fn revoke_token(State(state): State<AppState>, viewer: Viewer) -> Result<Response> {

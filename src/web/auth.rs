@@ -271,7 +271,10 @@ impl FromRequestParts<AppState> for Viewer {
                         None => None,
                     },
                 }
-                .filter(|u| u.account.active);
+                .filter(|u| u.account.active)
+                // While a second factor is required, a session of an account without one (made
+                // before the setting) counts for nothing: its next sign-in leads to enrolment.
+                .filter(|u| !state.config.require_mfa || u.account.has_second_factor);
             }
         }
         if user.is_none() {

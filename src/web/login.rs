@@ -13,7 +13,7 @@ use tower_sessions::Session;
 use super::auth::{self, Viewer};
 use super::i18n::LANGUAGES;
 use super::pages::page;
-use super::{AppState, Error, LANG_COOKIE, Result};
+use super::{AppState, Error, LANG_COOKIE, Result, second_factor};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -94,9 +94,19 @@ async fn login_form(
         &state,
         &viewer,
         "login",
-        json!({"next": next, "username": "", "error": Value::Null}),
+        json!({
+            "next": next,
+            "username": "",
+            "error": Value::Null,
+            "break_glass_only": break_glass_only(&state),
+        }),
     )?
     .into_response())
+}
+
+/// Whether password sign-in is open to break-glass accounts only.
+fn break_glass_only(state: &AppState) -> bool {
+    state.config.local_login == crate::config::LocalLogin::BreakGlassOnly
 }
 
 #[derive(Deserialize)]
@@ -121,7 +131,12 @@ async fn login(
                 &state,
                 &viewer,
                 "login",
-                json!({"next": next, "username": username, "error": error}),
+                json!({
+                    "next": next,
+                    "username": username,
+                    "error": error,
+                    "break_glass_only": break_glass_only(&state),
+                }),
             )?,
         )
             .into_response())
@@ -139,6 +154,23 @@ async fn login(
         return Ok(response);
     }
     match auth::check_login(&state, &username, &form.password).await? {
+        // With password sign-in for break-glass accounts only, any other account gets the answer
+        // a wrong password gets, so the page tells nobody which usernames exist.
+        Some(account) if break_glass_only(&state) && !account.break_glass => {
+            state.auth.throttle.failed(&username);
+            tracing::warn!(user = %username, "password sign-in refused: not a break-glass account");
+            refuse(
+                StatusCode::UNAUTHORIZED,
+                json!({"key": "login.wrong_break_glass"}),
+            )
+        }
+        // The second factor comes next; the throttle forgets the failures only once it is given.
+        Some(account) if account.has_second_factor => {
+            second_factor::await_code(&state, &session, &account, &next).await
+        }
+        Some(account) if state.config.require_mfa => {
+            second_factor::await_enrolment(&state, &session, &account, &next).await
+        }
         Some(account) => {
             state.auth.throttle.succeeded(&username);
             auth::sign_in(&session, account.id).await?;
@@ -148,7 +180,12 @@ async fn login(
         None => {
             state.auth.throttle.failed(&username);
             tracing::warn!(user = %username, "failed login");
-            refuse(StatusCode::UNAUTHORIZED, json!({"key": "login.wrong"}))
+            let key = if break_glass_only(&state) {
+                "login.wrong_break_glass"
+            } else {
+                "login.wrong"
+            };
+            refuse(StatusCode::UNAUTHORIZED, json!({"key": key}))
         }
     }
 }

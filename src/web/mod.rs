@@ -20,6 +20,7 @@ mod occurrences;
 mod overview;
 mod pages;
 mod runbook;
+mod second_factor;
 mod versions;
 
 use std::sync::Arc;
@@ -245,6 +246,7 @@ fn routes(state: AppState) -> Router {
     ));
     let app = pages::router()
         .merge(login::router())
+        .merge(second_factor::router())
         .merge(overview::router())
         .merge(edit::router())
         .merge(versions::router())

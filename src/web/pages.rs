@@ -62,6 +62,8 @@ pub(super) fn page(
                     "admin": a.may_manage_accounts(),
                     "audit": a.may_read_audit(),
                     "owner": user.owns_systems,
+                    // A break-glass account must not rest on a password alone.
+                    "enrol_hint": user.account.break_glass && !user.account.has_second_factor,
                 }),
             );
         }
@@ -248,6 +250,10 @@ async fn list_plans(State(state): State<AppState>, viewer: Viewer) -> Result<Res
     viewer.require()?;
     let plans = store::plan_summaries(&state.db).await?;
     if let [only] = plans.as_slice() {
+        // A message waiting for this page is for the one it sends on to.
+        if let Some(flash) = viewer.flash.clone() {
+            super::confirm::tell(&viewer, flash).await?;
+        }
         return Ok(Redirect::to(&format!("/plans/{}", only.id)).into_response());
     }
     let plans: Vec<Value> = plans

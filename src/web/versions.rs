@@ -623,7 +623,14 @@ impl Shown<'_> {
         {
             return text.replace("{n}", n);
         }
+        if action == "recovery-code-use"
+            && let Some(n) = value.strip_suffix(" left")
+            && let Some(text) = self.text("audit.value.codes_left")
+        {
+            return text.replace("{n}", n);
+        }
         let key = match action {
+            "account-break-glass" => format!("audit.value.{value}"),
             "incident-stand-down" | "incident-close" => format!("incident.state.{value}"),
             "action-status" => format!("action.{value}"),
             "incident-down" | "incident-recovered" => format!("audit.value.{value}"),

@@ -76,6 +76,28 @@ pub fn routes() -> Vec<(&'static str, &'static str, Body, &'static [&'static str
         ("POST", "/account/token/revoke", Form(&[]), SIGNED_IN),
         (
             "POST",
+            "/account/second-factor/disable",
+            Form(&[("code", "")]),
+            SIGNED_IN,
+        ),
+        (
+            "POST",
+            "/account/second-factor",
+            Form(&[("code", "")]),
+            SIGNED_IN,
+        ),
+        ("GET", "/account/second-factor", None, SIGNED_IN),
+        // Without a password given first, the second step sends back to the login page.
+        ("GET", "/login/code", None, EVERYONE),
+        ("POST", "/login/code", Form(&[("code", "")]), SIGNED_IN),
+        (
+            "POST",
+            "/admin/accounts/999/second-factor/remove",
+            Form(&[]),
+            ADMINS,
+        ),
+        (
+            "POST",
             "/admin/accounts/999",
             Form(&[("display_name", "")]),
             ADMINS,

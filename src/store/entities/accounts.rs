@@ -17,6 +17,10 @@ pub struct Model {
     pub active: bool,
     pub api_token_hash: Option<String>,
     pub created_at: DateTimeUtc,
+    pub break_glass: bool,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub totp_secret: Option<String>,
+    pub totp_last_step: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -19,9 +19,10 @@ pub mod audit_events;
 pub mod plan_versions;
 pub mod review_reminders;
 
-// Accounts, their sessions and calendar feeds.
+// Accounts, their sessions, calendar feeds and recovery codes.
 pub mod accounts;
 pub mod calendar_feeds;
+pub mod recovery_codes;
 pub mod sessions;
 
 // Scenarios and drills.
