@@ -15,6 +15,7 @@ mod m20261201_000009_review_reminders;
 mod m20261201_000010_calendar_feeds;
 mod m20261203_000011_outbox_order;
 mod m20261203_000012_inject_plays;
+mod m20261203_000013_sessions_tokens_throttle;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000010_calendar_feeds::Migration),
             Box::new(m20261203_000011_outbox_order::Migration),
             Box::new(m20261203_000012_inject_plays::Migration),
+            Box::new(m20261203_000013_sessions_tokens_throttle::Migration),
         ]
     }
 }

@@ -15,6 +15,7 @@ pub mod occurrences;
 pub mod plans;
 pub mod reports;
 pub mod runbook;
+pub mod sign_in;
 
 use std::sync::Arc;
 

@@ -110,6 +110,7 @@ async fn login(
     State(state): State<AppState>,
     session: Session,
     viewer: Viewer,
+    client: auth::Client,
     Form(form): Form<LoginForm>,
 ) -> Result<Response> {
     let username = form.username.trim().to_string();
@@ -126,9 +127,11 @@ async fn login(
         )
             .into_response())
     };
-    if let Some(wait) = state.auth.throttle.locked(&username) {
+    // The failures are counted in the database, so every server sharing it refuses alike.
+    if let Some(wait) = state.login_locked(&username).await? {
         // Whole seconds, rounded up: asking again after `Retry-After` is never too early.
-        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let millis = u64::try_from(wait.num_milliseconds()).unwrap_or(0).max(1);
+        let seconds = millis.div_ceil(1000);
         let mut response = refuse(
             StatusCode::TOO_MANY_REQUESTS,
             json!({"key": "login.throttled", "minutes": seconds.div_ceil(60)}),
@@ -140,13 +143,13 @@ async fn login(
     }
     match auth::check_login(&state, &username, &form.password).await? {
         Some(account) => {
-            state.auth.throttle.succeeded(&username);
-            auth::sign_in(&session, account.id).await?;
+            state.login_succeeded(&username).await?;
+            auth::sign_in(&session, account.id, &client).await?;
             tracing::info!(user = %account.username, "signed in");
             Ok(Redirect::to(&next).into_response())
         }
         None => {
-            state.auth.throttle.failed(&username);
+            state.login_failed(&username).await?;
             tracing::warn!(user = %username, "failed login");
             refuse(StatusCode::UNAUTHORIZED, json!({"key": "login.wrong"}))
         }

@@ -19,9 +19,11 @@ pub mod audit_events;
 pub mod plan_versions;
 pub mod review_reminders;
 
-// Accounts, their sessions and calendar feeds.
+// Accounts, their sessions, API tokens, failed logins and calendar feeds.
 pub mod accounts;
+pub mod api_tokens;
 pub mod calendar_feeds;
+pub mod login_failures;
 pub mod sessions;
 
 // Scenarios and drills.
