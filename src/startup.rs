@@ -108,13 +108,17 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let stop = self.stop;
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                // Live streams never end by themselves: end them, so shutdown can finish.
-                let _ = stop.send(true);
-            })
-            .await
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // Live streams never end by themselves: end them, so shutdown can finish.
+            let _ = stop.send(true);
+        })
+        .await
     }
 }
 

@@ -212,3 +212,144 @@ async fn the_administrator_removes_a_lost_second_factor() {
             .any(|e| e.action == "second-factor-remove" && e.field == "anne-kjaer")
     );
 }
+
+const FIREFOX: &str =
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0";
+const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1";
+
+/// Another browser on `app`'s server that says it is `agent`, signed in as `username`.
+async fn browser(app: &TestApp, agent: &str, username: &str) -> TestApp {
+    let mut other = app.second_client();
+    other.client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(agent)
+        .build()
+        .unwrap();
+    other.login_as(username).await;
+    other
+}
+
+/// The addresses the "Log ud" buttons of a page post to (`/account/sessions/<key>/end`), in
+/// order.
+fn session_ends(page: &str) -> Vec<String> {
+    page.split("action=\"/account/sessions/")
+        .skip(1)
+        .map(|s| format!("/account/sessions/{}", &s[..s.find('"').unwrap()]))
+        .collect()
+}
+
+#[tokio::test]
+async fn my_sessions_lists_where_i_am_signed_in_and_ends_one() {
+    let app = TestApp::spawn().await;
+    let laptop = browser(&app, FIREFOX, "lars-nielsen").await;
+    let phone = browser(&app, IPHONE, "lars-nielsen").await;
+    let other = browser(&app, FIREFOX, "mette-holm").await;
+    let (status, page) = laptop.page("/account").await;
+    assert_eq!(status, 200);
+    let page = helpers::unescape(&page);
+    assert!(page.contains("Mine sessioner"), "{page}");
+    // Both of Lars's sessions, not Mette's, each with browser, address and its own button.
+    assert!(page.contains("Firefox, Windows"));
+    assert!(page.contains("Safari, iOS"));
+    assert!(page.contains("<code>127.0.0.1</code>"));
+    let ends = session_ends(&page);
+    assert_eq!(ends.len(), 2, "{page}");
+    // The current one is marked, once.
+    assert_eq!(page.matches("Denne session").count(), 1);
+    let current_row = &page[page.find("<tr class=\"current\"").unwrap()..];
+    assert!(
+        current_row[..current_row.find("</tr>").unwrap()].contains("Firefox, Windows"),
+        "{current_row}"
+    );
+    // The phone's session, then: not the current one.
+    let (_, phone_page) = phone.page("/account").await;
+    let phone_key = {
+        let row = &phone_page[phone_page.find("<tr class=\"current\"").unwrap()..];
+        let row = &row[..row.find("</tr>").unwrap()];
+        session_ends(row).remove(0)
+    };
+    // Nobody else can end it, nor can it be ended without the form's CSRF token.
+    let refused = other.post_form(&phone_key, &[]).await;
+    assert_eq!(refused.status().as_u16(), 404);
+    let forged = laptop
+        .client
+        .post(format!("{}{phone_key}", laptop.address))
+        .form(&[("csrf", "wrong")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status().as_u16(), 403);
+    assert_eq!(phone.page("/account").await.0, 200);
+    // Lars ends it from the laptop: the phone is signed out, the laptop is not.
+    let ended = laptop.post_form(&phone_key, &[]).await;
+    assert_eq!(ended.status().as_u16(), 303);
+    assert_eq!(helpers::location(&ended), "/account");
+    assert_eq!(phone.get("/account").await.status().as_u16(), 303);
+    let (_, page) = laptop.page("/account").await;
+    assert_eq!(session_ends(&page).len(), 1);
+    // Ending the current one signs out here.
+    let ended = laptop.post_form(&session_ends(&page)[0], &[]).await;
+    assert_eq!(helpers::location(&ended), "/login");
+    assert_eq!(laptop.get("/account").await.status().as_u16(), 303);
+    assert_eq!(other.page("/account").await.0, 200);
+}
+
+#[tokio::test]
+async fn the_administrator_ends_all_access_of_a_leaver_in_one_act() {
+    let app = TestApp::spawn().await;
+    let token = app.api_token("jesper-moeller").await;
+    let second = app.api_token("jesper-moeller").await;
+    let laptop = browser(&app, FIREFOX, "jesper-moeller").await;
+    let phone = browser(&app, IPHONE, "jesper-moeller").await;
+    let colleague = browser(&app, FIREFOX, "lars-nielsen").await;
+    let api = |token: &str| {
+        app.client
+            .get(format!("{}/api/v1/plans", app.address))
+            .bearer_auth(token)
+            .send()
+    };
+    assert_eq!(api(&token).await.unwrap().status().as_u16(), 200);
+    let db = app.handle().db.clone();
+    let account = beredskab::store::accounts::find_by_username(&db, "jesper-moeller")
+        .await
+        .unwrap()
+        .unwrap()
+        .0;
+    let admin = app.signed_in("admin").await;
+    let path = format!("/admin/accounts/{}", account.id);
+    let (_, page) = admin.page(&path).await;
+    // Two browsers, and the session `api_token` signed in with to make each token.
+    assert!(
+        page.contains("Aktive sessioner: 4. API-nøgler: 2."),
+        "{page}"
+    );
+    // Only an administrator may.
+    let refused = colleague
+        .post_form(&format!("{path}/end-access"), &[])
+        .await;
+    assert_eq!(refused.status().as_u16(), 403);
+    let response = admin.post_form(&format!("{path}/end-access"), &[]).await;
+    assert_eq!(response.status().as_u16(), 200);
+    let page = helpers::unescape(&response.text().await.unwrap());
+    assert!(
+        page.contains("Sessioner afsluttet: 4. API-nøgler tilbagekaldt: 2."),
+        "{page}"
+    );
+    assert!(page.contains("Aktive sessioner: 0. API-nøgler: 0."));
+    for browser in [&laptop, &phone] {
+        assert_eq!(browser.get("/account").await.status().as_u16(), 303);
+    }
+    for token in [&token, &second] {
+        assert_eq!(api(token).await.unwrap().status().as_u16(), 401);
+    }
+    // Others keep theirs; the act is in the audit log, by whom and what it ended.
+    assert_eq!(colleague.page("/account").await.0, 200);
+    let (_, audit) = admin.page("/audit").await;
+    let audit = helpers::unescape(&audit);
+    assert!(
+        audit.contains("Kontoen logget ud overalt og dens API-nøgler tilbagekaldt"),
+        "{audit}"
+    );
+    assert!(audit.contains("4 sessions, 2 API tokens"));
+}

@@ -337,3 +337,197 @@ async fn the_openapi_document_matches_the_server() {
         }
     }
 }
+
+/// The token shown once on a page.
+fn shown_token(page: &str) -> String {
+    let start = page.find("bk_").expect("the new token on the page");
+    page[start..start + 3 + 64].to_string()
+}
+
+/// The tokens of `username` as stored.
+async fn stored_tokens(app: &TestApp, username: &str) -> Vec<beredskab::store::accounts::ApiToken> {
+    let db = &app.handle().db;
+    let (account, _) = beredskab::store::accounts::find_by_username(db, username)
+        .await
+        .unwrap()
+        .unwrap();
+    beredskab::store::accounts::tokens_of_account(db, account.id)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn tokens_are_named_expire_and_are_revoked_one_by_one() {
+    let start: chrono::DateTime<chrono::Utc> = "2027-03-01T09:00:00Z".parse().unwrap();
+    let app = TestApp::spawn_at(start).await;
+    let owner = app.signed_in("jesper-moeller").await;
+    // Out of range, or not a number: refused in Danish, with the input kept.
+    for days in ["366", "0", "tre"] {
+        let response = owner
+            .post_form(
+                "/account/token",
+                &[("name", "Rapport-script"), ("days", days)],
+            )
+            .await;
+        assert_eq!(response.status().as_u16(), 422, "{days}");
+        let page = helpers::unescape(&response.text().await.unwrap());
+        assert!(
+            page.contains("Skriv et helt antal dage fra 1 til 365."),
+            "{page}"
+        );
+        assert!(page.contains("value=\"Rapport-script\""));
+        assert!(!page.contains("bk_"));
+    }
+    let made = owner
+        .post_form(
+            "/account/token",
+            &[("name", "Rapport-script"), ("days", "2")],
+        )
+        .await;
+    assert_eq!(made.status().as_u16(), 200);
+    let short = shown_token(&made.text().await.unwrap());
+    // Without a choice: 90 days, and the default name.
+    let made = owner.post_form("/account/token", &[]).await;
+    let long = shown_token(&made.text().await.unwrap());
+    let tokens = stored_tokens(&app, "jesper-moeller").await;
+    assert_eq!(tokens.len(), 2);
+    assert_eq!(tokens[0].name, "API-nøgle");
+    assert_eq!(tokens[0].expires_at - start, chrono::Duration::days(90));
+    assert_eq!(tokens[1].name, "Rapport-script");
+    assert_eq!(tokens[1].expires_at - start, chrono::Duration::days(2));
+    assert!(tokens.iter().all(|t| t.last_used_at.is_none()));
+    // Neither token is shown again, nor stored as it is.
+    let (_, page) = owner.page("/account").await;
+    assert!(!page.contains("bk_"));
+    assert!(page.contains("Rapport-script"));
+
+    let call = |token: String| {
+        let request = app
+            .client
+            .get(format!("{}/api/v1/plans", app.address))
+            .bearer_auth(token);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+    assert_eq!(call(short.clone()).await.0, 200);
+    let used = stored_tokens(&app, "jesper-moeller").await[1].last_used_at;
+    assert_eq!(used, Some(start));
+    // A burst within the minute writes no new time; a call after it does.
+    app.handle()
+        .clock
+        .set(start + chrono::Duration::seconds(59));
+    assert_eq!(call(short.clone()).await.0, 200);
+    assert_eq!(
+        stored_tokens(&app, "jesper-moeller").await[1].last_used_at,
+        Some(start)
+    );
+    let later = start + chrono::Duration::seconds(61);
+    app.handle().clock.set(later);
+    assert_eq!(call(short.clone()).await.0, 200);
+    assert_eq!(
+        stored_tokens(&app, "jesper-moeller").await[1].last_used_at,
+        Some(later)
+    );
+
+    // Two days on, the short one has expired and says so; the other still works.
+    app.handle().clock.set(start + chrono::Duration::days(2));
+    let (status, body) = call(short.clone()).await;
+    assert_eq!(status, 401);
+    assert_eq!(
+        body,
+        json!({"error": "the API token expired on 2027-03-03; make a new one on /account"})
+    );
+    assert_eq!(call(long.clone()).await.0, 200);
+    let (_, page) = owner.page("/account").await;
+    assert!(
+        helpers::unescape(&page).contains("Udløb den 3. marts 2027"),
+        "{page}"
+    );
+
+    // Revoked, one by one: the revoked one is unknown now, like one never made.
+    let id = stored_tokens(&app, "jesper-moeller").await[0].id;
+    // Not someone else's.
+    let other = app.signed_in("lars-nielsen").await;
+    let refused = other
+        .post_form(&format!("/account/tokens/{id}/revoke"), &[])
+        .await;
+    assert_eq!(refused.status().as_u16(), 404);
+    assert_eq!(call(long.clone()).await.0, 200);
+    let revoked = owner
+        .post_form(&format!("/account/tokens/{id}/revoke"), &[])
+        .await;
+    assert_eq!(revoked.status().as_u16(), 303);
+    let (status, body) = call(long).await;
+    assert_eq!(status, 401);
+    assert_eq!(
+        body["error"],
+        "sign in, or send Authorization: Bearer <token>"
+    );
+    assert_eq!(call(format!("bk_{}", "0".repeat(64))).await.0, 401);
+    assert_eq!(stored_tokens(&app, "jesper-moeller").await.len(), 1);
+
+    // Making and revoking are in the audit log.
+    let admin = app.signed_in("admin").await;
+    let (_, audit) = admin.page("/audit").await;
+    let audit = helpers::unescape(&audit);
+    assert!(audit.contains("API-nøgle oprettet"));
+    assert!(
+        audit.contains("Rapport-script (until 2027-03-03)"),
+        "{audit}"
+    );
+    assert!(audit.contains("API-nøgle tilbagekaldt"));
+}
+
+#[tokio::test]
+async fn the_single_token_of_an_older_installation_keeps_working() {
+    use beredskab::store::entities::accounts;
+    use migration::MigratorTrait;
+    use sea_orm::{ActiveValue::Set, EntityTrait};
+    let db = helpers::sqlite_db();
+    let conn = beredskab::store::connect(&db.url).await.unwrap();
+    // The schema as it was, with one account holding one token.
+    let before = migration::Migrator::migrations().len() - 1;
+    migration::Migrator::up(&conn, Some(u32::try_from(before).unwrap()))
+        .await
+        .unwrap();
+    let token = format!("bk_{}", "7".repeat(64));
+    accounts::Entity::insert(accounts::ActiveModel {
+        username: Set("scripted".into()),
+        display_name: Set("Script".into()),
+        password_hash: Set(beredskab::app::accounts::hash_password("x".repeat(12))
+            .await
+            .unwrap()),
+        role: Set("viewer".into()),
+        person_id: Set(None),
+        language: Set(None),
+        active: Set(true),
+        api_token_hash: Set(Some(beredskab::app::accounts::token_hash(&token))),
+        created_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    })
+    .exec(&conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+    let migrated = chrono::Utc::now();
+    let app = TestApp::spawn_on(db, &helpers::plans()).await;
+    let response = app
+        .client
+        .get(format!("{}/api/v1/plans", app.address))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let tokens = stored_tokens(&app, "scripted").await;
+    assert_eq!(tokens.len(), 1);
+    assert_eq!(tokens[0].name, "API-nøgle");
+    let valid = tokens[0].expires_at - migrated;
+    assert!(
+        (chrono::Duration::days(90) - valid).num_seconds().abs() < 60,
+        "{valid:?}"
+    );
+}

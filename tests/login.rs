@@ -363,3 +363,107 @@ async fn wrong_codes_lock_the_username_like_wrong_passwords() {
         429
     );
 }
+
+/// Moves every recorded failed login `minutes` and `seconds` into the past, as if that much
+/// time had gone by (the servers' clocks are the system's).
+async fn age_failures(url: &str, minutes: i64, seconds: i64) {
+    use beredskab::store::entities::login_failures;
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel};
+    let db = beredskab::store::connect(url).await.unwrap();
+    let by = chrono::Duration::minutes(minutes) + chrono::Duration::seconds(seconds);
+    for row in login_failures::Entity::find().all(&db).await.unwrap() {
+        let at = row.failed_at - by;
+        let mut row = row.into_active_model();
+        row.failed_at = Set(at);
+        row.update(&db).await.unwrap();
+    }
+    db.close().await.unwrap();
+}
+
+fn retry_after(response: &reqwest::Response) -> u64 {
+    response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn failures_on_one_server_lock_the_username_on_another() {
+    let Some(db) = helpers::postgres_db().await else {
+        println!(
+            "TEST_POSTGRES_URL is not set: the two-server login throttle test needs PostgreSQL"
+        );
+        return;
+    };
+    let one = helpers::spawn_app(&db.url, &helpers::plans()).await;
+    let two = helpers::spawn_app(&db.url, &helpers::plans()).await;
+    for _ in 0..3 {
+        assert_eq!(one.try_login("lars-nielsen", "guess").await, 401);
+    }
+    for _ in 0..2 {
+        assert_eq!(two.try_login("Lars-Nielsen", "guess").await, 401);
+    }
+    // Five failures in all, on two servers: both refuse now, even the right password.
+    for server in [&one, &two] {
+        let response = server
+            .submit_login("lars-nielsen", helpers::DEMO_PASSWORD, &[])
+            .await;
+        assert_eq!(response.status().as_u16(), 429);
+        let seconds = retry_after(&response);
+        assert!((890..=900).contains(&seconds), "{seconds}");
+        let page = helpers::unescape(&response.text().await.unwrap());
+        assert!(page.contains("Prøv igen om 15 minutter."), "{page}");
+    }
+    // Three minutes later: twelve to go, in the header and in words.
+    age_failures(&db.url, 3, 0).await;
+    let response = two.submit_login("lars-nielsen", "guess", &[]).await;
+    assert_eq!(response.status().as_u16(), 429);
+    let seconds = retry_after(&response);
+    assert!((710..=720).contains(&seconds), "{seconds}");
+    assert!(
+        helpers::unescape(&response.text().await.unwrap()).contains("Prøv igen om 12 minutter.")
+    );
+    // Once the oldest failure has left the window, the right password signs in on either.
+    age_failures(&db.url, 12, 1).await;
+    assert_eq!(
+        one.try_login("lars-nielsen", helpers::DEMO_PASSWORD).await,
+        303
+    );
+    // The success forgot the failures: one more wrong password is just wrong, on the other.
+    assert_eq!(two.try_login("lars-nielsen", "guess").await, 401);
+    drop((one, two));
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn the_lock_says_a_minute_at_the_end_and_lifts_after_the_window() {
+    let db = helpers::sqlite_db();
+    let app = helpers::spawn_app(&db.url, &helpers::plans()).await;
+    for _ in 0..5 {
+        assert_eq!(app.try_login("anne-kjaer", "guess").await, 401);
+    }
+    age_failures(&db.url, 14, 30).await;
+    let response = app.submit_login("anne-kjaer", "guess", &[]).await;
+    assert_eq!(response.status().as_u16(), 429);
+    let seconds = retry_after(&response);
+    assert!((20..=30).contains(&seconds), "{seconds}");
+    assert!(helpers::unescape(&response.text().await.unwrap()).contains("Prøv igen om et minut."));
+    // In English too.
+    let english = app.signed_in("").await;
+    english.get("/lang/en").await;
+    let response = english.submit_login("anne-kjaer", "guess", &[]).await;
+    assert_eq!(response.status().as_u16(), 429);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Try again in a minute.")
+    );
+    age_failures(&db.url, 0, 31).await;
+    assert_eq!(
+        app.try_login("anne-kjaer", helpers::DEMO_PASSWORD).await,
+        303
+    );
+}

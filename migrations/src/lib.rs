@@ -16,6 +16,7 @@ mod m20261201_000010_calendar_feeds;
 mod m20261203_000011_outbox_order;
 mod m20261203_000012_inject_plays;
 mod m20261203_000013_second_factor;
+mod m20261203_000014_sessions_tokens_throttle;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000011_outbox_order::Migration),
             Box::new(m20261203_000012_inject_plays::Migration),
             Box::new(m20261203_000013_second_factor::Migration),
+            Box::new(m20261203_000014_sessions_tokens_throttle::Migration),
         ]
     }
 }

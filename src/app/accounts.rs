@@ -1,5 +1,5 @@
 //! Accounts: the administrator creates and changes them and resets passwords; a user changes
-//! their own password and makes or revokes their API token and calendar feed. Each act and its
+//! their own password and makes their calendar feed (API tokens and sessions: `sign_in`). Each act and its
 //! audit record are one transaction. Secrets come in hashed.
 
 use argon2::Argon2;
@@ -111,19 +111,6 @@ impl App {
         accounts::set_password_hash(&txn, account.id, hash).await?;
         let actor = &account.username;
         finish(txn, entry(actor, "password-change", actor)).await
-    }
-
-    /// A user's API token: a new one (its hash), or none.
-    pub async fn set_api_token(&self, account: &Account, hash: Option<String>) -> Result<()> {
-        let action = if hash.is_some() {
-            "api-token-create"
-        } else {
-            "api-token-revoke"
-        };
-        let txn = store::begin_write(&self.db).await?;
-        accounts::set_api_token_hash(&txn, account.id, hash).await?;
-        let actor = &account.username;
-        finish(txn, entry(actor, action, actor)).await
     }
 
     /// The language a user chose (pages and mail to them).

@@ -16,6 +16,7 @@ pub mod plans;
 pub mod reports;
 pub mod runbook;
 pub mod second_factor;
+pub mod sign_in;
 
 use std::sync::Arc;
 

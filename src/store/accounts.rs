@@ -1,4 +1,4 @@
-//! Accounts and browser sessions.
+//! Accounts, their browser sessions and API tokens, and failed logins (the login throttle).
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
@@ -7,7 +7,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
 
-use super::entities::{accounts, sessions};
+use super::entities::{accounts, api_tokens, login_failures, sessions};
 use super::{Result, StoreError};
 use crate::domain::access::AccessRole;
 
@@ -21,7 +21,6 @@ pub struct Account {
     pub person_id: Option<String>,
     pub language: Option<String>,
     pub active: bool,
-    pub has_api_token: bool,
     pub created_at: DateTime<Utc>,
     /// A break-glass account keeps password sign-in when local sign-in is otherwise off.
     #[serde(default)]
@@ -48,7 +47,6 @@ fn account(row: accounts::Model) -> Result<(Account, String)> {
             person_id: row.person_id,
             language: row.language,
             active: row.active,
-            has_api_token: row.api_token_hash.is_some(),
             created_at: row.created_at,
             break_glass: row.break_glass,
             has_second_factor: row.totp_secret.is_some(),
@@ -111,16 +109,6 @@ pub async fn find_by_username(
 
 pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<Account>> {
     Ok(accounts::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .map(account)
-        .transpose()?
-        .map(|(a, _)| a))
-}
-
-pub async fn find_by_token_hash(db: &impl ConnectionTrait, hash: &str) -> Result<Option<Account>> {
-    Ok(accounts::Entity::find()
-        .filter(accounts::Column::ApiTokenHash.eq(hash))
         .one(db)
         .await?
         .map(account)
@@ -311,22 +299,6 @@ pub async fn recovery_codes_left(db: &impl ConnectionTrait, id: i64) -> Result<u
         .await?)
 }
 
-/// Replaces the account's API token (by its hash); `None` revokes it.
-pub async fn set_api_token_hash(
-    db: &impl ConnectionTrait,
-    id: i64,
-    hash: Option<String>,
-) -> Result<()> {
-    accounts::Entity::update(accounts::ActiveModel {
-        id: Set(id),
-        api_token_hash: Set(hash),
-        ..Default::default()
-    })
-    .exec(db)
-    .await?;
-    Ok(())
-}
-
 /// Replaces the account's calendar feed token (by its hash), in one statement; `None` ends the
 /// feed.
 pub async fn set_calendar_token_hash(
@@ -386,13 +358,23 @@ pub async fn find_by_calendar_token_hash(
     Ok(find(db, feed.account_id).await?.filter(|a| a.active))
 }
 
+/// A live session as `session_load_with_account` reads it.
+#[derive(Debug)]
+pub struct LoadedSession {
+    pub data: String,
+    pub expires_at: i64,
+    pub last_used_at: Option<i64>,
+    /// The account its data names, with whether its person owns or deputises a system.
+    pub account: Option<(Account, bool)>,
+}
+
 /// A live session's data and expiry, with the account its data names (`"account": id`) as
 /// stored now, in one query: what every signed-in request needs first.
 pub async fn session_load_with_account(
     db: &impl ConnectionTrait,
     id: &str,
     now: i64,
-) -> Result<Option<(String, i64, Option<(Account, bool)>)>> {
+) -> Result<Option<LoadedSession>> {
     use sea_orm::{FromQueryResult, IdenStatic, Iterable};
     let backend = db.get_database_backend();
     let account_id = if backend == sea_orm::DbBackend::Postgres {
@@ -406,6 +388,7 @@ pub async fn session_load_with_account(
         .collect();
     let sql = format!(
         "SELECT s.data AS session_data, s.expires_at AS session_expires, \
+         s.last_used_at AS session_last_used, \
          EXISTS (SELECT 1 FROM systems y WHERE y.owner = a.person_id OR y.deputy = a.person_id) \
          AS owns_systems, {} \
          FROM sessions s LEFT JOIN accounts a ON a.id = {account_id} \
@@ -424,6 +407,7 @@ pub async fn session_load_with_account(
     };
     let data: String = row.try_get("", "session_data")?;
     let expires: i64 = row.try_get("", "session_expires")?;
+    let last_used: Option<i64> = row.try_get("", "session_last_used")?;
     let account = match accounts::Model::from_query_result_optional(&row, "a_")? {
         Some(model) => {
             let owns: bool = row.try_get("", "owns_systems")?;
@@ -431,7 +415,12 @@ pub async fn session_load_with_account(
         }
         None => None,
     };
-    Ok(Some((data, expires, account)))
+    Ok(Some(LoadedSession {
+        data,
+        expires_at: expires,
+        last_used_at: last_used,
+        account,
+    }))
 }
 
 /// Whether `person` owns or deputises for a system of any plan.
@@ -449,19 +438,47 @@ pub async fn owns_systems(db: &impl ConnectionTrait, person: &str) -> Result<boo
         > 0)
 }
 
+/// A session as written: its data and expiry, and what its owner is shown of it.
+#[derive(Debug, Clone, Default)]
+pub struct SessionRow {
+    pub id: String,
+    pub data: String,
+    pub expires_at: i64,
+    pub account_id: Option<i64>,
+    pub opened_at: Option<i64>,
+    pub client_addr: Option<String>,
+    pub user_agent: Option<String>,
+    /// Unix seconds: now.
+    pub now: i64,
+}
+
+fn session_model(row: SessionRow) -> sessions::ActiveModel {
+    sessions::ActiveModel {
+        id: Set(row.id),
+        data: Set(row.data),
+        expires_at: Set(row.expires_at),
+        account_id: Set(row.account_id),
+        opened_at: Set(row.opened_at),
+        last_used_at: Set(Some(row.now)),
+        client_addr: Set(row.client_addr),
+        user_agent: Set(row.user_agent),
+    }
+}
+
+/// Every column but the id: what a save writes.
+const SESSION_COLUMNS: [sessions::Column; 7] = [
+    sessions::Column::Data,
+    sessions::Column::ExpiresAt,
+    sessions::Column::AccountId,
+    sessions::Column::OpenedAt,
+    sessions::Column::LastUsedAt,
+    sessions::Column::ClientAddr,
+    sessions::Column::UserAgent,
+];
+
 /// Inserts a new session; `false` if the id is taken.
-pub async fn session_create(
-    db: &impl ConnectionTrait,
-    id: &str,
-    data: String,
-    expires_at: i64,
-) -> Result<bool> {
-    let row = sessions::ActiveModel {
-        id: Set(id.to_string()),
-        data: Set(data),
-        expires_at: Set(expires_at),
-    };
-    let inserted = sessions::Entity::insert(row)
+pub async fn session_create(db: &impl ConnectionTrait, row: SessionRow) -> Result<bool> {
+    let inserted = sessions::Entity::insert(session_model(row))
         .on_conflict(
             OnConflict::column(sessions::Column::Id)
                 .do_nothing()
@@ -472,26 +489,84 @@ pub async fn session_create(
     Ok(inserted > 0)
 }
 
-pub async fn session_save(
-    db: &impl ConnectionTrait,
-    id: &str,
-    data: String,
-    expires_at: i64,
-) -> Result<()> {
-    let row = sessions::ActiveModel {
-        id: Set(id.to_string()),
-        data: Set(data),
-        expires_at: Set(expires_at),
-    };
-    sessions::Entity::insert(row)
+pub async fn session_save(db: &impl ConnectionTrait, row: SessionRow) -> Result<()> {
+    sessions::Entity::insert(session_model(row))
         .on_conflict(
             OnConflict::column(sessions::Column::Id)
-                .update_columns([sessions::Column::Data, sessions::Column::ExpiresAt])
+                .update_columns(SESSION_COLUMNS)
                 .to_owned(),
         )
         .exec_without_returning(db)
         .await?;
     Ok(())
+}
+
+/// Seconds between two updates of a session's or a token's last use.
+pub const TOUCH_SECONDS: i64 = 60;
+
+/// Records that session `id` was used at `now` (unix seconds), unless that was recorded less
+/// than a minute ago; the condition is in the statement, so several servers agree.
+pub async fn session_touch(db: &impl ConnectionTrait, id: &str, now: i64) -> Result<()> {
+    sessions::Entity::update_many()
+        .col_expr(sessions::Column::LastUsedAt, now.into())
+        .filter(sessions::Column::Id.eq(id))
+        .filter(
+            sea_orm::Condition::any()
+                .add(sessions::Column::LastUsedAt.is_null())
+                .add(sessions::Column::LastUsedAt.lte(now - TOUCH_SECONDS)),
+        )
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// A signed-in session as its owner sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    pub id: String,
+    pub opened_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub client_addr: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// The live sessions of an account, the one used last first.
+pub async fn sessions_of_account(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    now: i64,
+) -> Result<Vec<SessionInfo>> {
+    Ok(sessions::Entity::find()
+        .filter(sessions::Column::AccountId.eq(account_id))
+        .filter(sessions::Column::ExpiresAt.gt(now))
+        .order_by_desc(sessions::Column::LastUsedAt)
+        .order_by_desc(sessions::Column::OpenedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| SessionInfo {
+            id: s.id,
+            opened_at: s.opened_at,
+            last_used_at: s.last_used_at,
+            client_addr: s.client_addr,
+            user_agent: s.user_agent,
+        })
+        .collect())
+}
+
+/// Ends session `id` if it belongs to `account_id`; whether it did.
+pub async fn session_of_account_end(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    id: &str,
+) -> Result<bool> {
+    Ok(sessions::Entity::delete_many()
+        .filter(sessions::Column::Id.eq(id))
+        .filter(sessions::Column::AccountId.eq(account_id))
+        .exec(db)
+        .await?
+        .rows_affected
+        > 0)
 }
 
 pub async fn session_delete(db: &impl ConnectionTrait, id: &str) -> Result<()> {
@@ -510,20 +585,206 @@ pub async fn sessions_expire(db: &impl ConnectionTrait, now: i64) -> Result<u64>
         .rows_affected)
 }
 
-/// Ends every session of an account (after a password change or deactivation).
-pub async fn sessions_of_account_end(db: &impl ConnectionTrait, account_id: i64) -> Result<()> {
-    // Session data is JSON holding `"account":<id>`; a LIKE on it is exact enough because the
-    // id is followed by a delimiter.
+/// Ends every session of an account (after a password change or deactivation); returns how
+/// many.
+pub async fn sessions_of_account_end(db: &impl ConnectionTrait, account_id: i64) -> Result<u64> {
+    let mut ended = sessions::Entity::delete_many()
+        .filter(sessions::Column::AccountId.eq(account_id))
+        .exec(db)
+        .await?
+        .rows_affected;
+    // Sessions signed in before the account was a column of its own hold it only in their
+    // JSON data (`"account":<id>`); a LIKE on it is exact enough because the id is followed by
+    // a delimiter.
     for pattern in [
         format!("%\"account\":{account_id},%"),
         format!("%\"account\":{account_id}}}%"),
     ] {
-        sessions::Entity::delete_many()
+        ended += sessions::Entity::delete_many()
             .filter(sessions::Column::Data.like(pattern))
             .exec(db)
-            .await?;
+            .await?
+            .rows_affected;
     }
+    Ok(ended)
+}
+
+/// A personal API token as its owner sees it (never the token itself: only its hash is kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    pub id: i64,
+    pub account_id: i64,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+fn api_token(row: api_tokens::Model) -> ApiToken {
+    ApiToken {
+        id: row.id,
+        account_id: row.account_id,
+        name: row.name,
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+        last_used_at: row.last_used_at,
+    }
+}
+
+/// A new token of `account_id`, by its hash.
+pub struct NewToken {
+    pub account_id: i64,
+    pub name: String,
+    pub hash: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+pub async fn token_create(db: &impl ConnectionTrait, new: NewToken) -> Result<i64> {
+    let row = api_tokens::ActiveModel {
+        id: NotSet,
+        account_id: Set(new.account_id),
+        name: Set(new.name),
+        token_hash: Set(new.hash),
+        created_at: Set(new.created_at),
+        expires_at: Set(new.expires_at),
+        last_used_at: Set(None),
+    };
+    Ok(api_tokens::Entity::insert(row)
+        .exec(db)
+        .await?
+        .last_insert_id)
+}
+
+/// The tokens of an account, newest first.
+pub async fn tokens_of_account(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+) -> Result<Vec<ApiToken>> {
+    Ok(api_tokens::Entity::find()
+        .filter(api_tokens::Column::AccountId.eq(account_id))
+        .order_by_desc(api_tokens::Column::CreatedAt)
+        .order_by_desc(api_tokens::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(api_token)
+        .collect())
+}
+
+/// Revokes token `id` if it belongs to `account_id`; the token revoked.
+pub async fn token_revoke(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    id: i64,
+) -> Result<Option<ApiToken>> {
+    let Some(row) = api_tokens::Entity::find_by_id(id)
+        .filter(api_tokens::Column::AccountId.eq(account_id))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    api_tokens::Entity::delete_by_id(id).exec(db).await?;
+    Ok(Some(api_token(row)))
+}
+
+/// Revokes every token of an account; returns how many.
+pub async fn tokens_of_account_revoke(db: &impl ConnectionTrait, account_id: i64) -> Result<u64> {
+    Ok(api_tokens::Entity::delete_many()
+        .filter(api_tokens::Column::AccountId.eq(account_id))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// The token with this hash and its account.
+pub async fn find_by_token_hash(
+    db: &impl ConnectionTrait,
+    hash: &str,
+) -> Result<Option<(ApiToken, Account)>> {
+    let Some(token) = api_tokens::Entity::find()
+        .filter(api_tokens::Column::TokenHash.eq(hash))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(find(db, token.account_id)
+        .await?
+        .map(|account| (api_token(token), account)))
+}
+
+/// Records that token `id` was used at `now`, unless that was recorded less than a minute
+/// before (the condition is in the statement, so several servers agree).
+pub async fn token_touch(db: &impl ConnectionTrait, id: i64, now: DateTime<Utc>) -> Result<()> {
+    api_tokens::Entity::update_many()
+        .col_expr(api_tokens::Column::LastUsedAt, now.into())
+        .filter(api_tokens::Column::Id.eq(id))
+        .filter(
+            sea_orm::Condition::any()
+                .add(api_tokens::Column::LastUsedAt.is_null())
+                .add(
+                    api_tokens::Column::LastUsedAt
+                        .lte(now - chrono::Duration::seconds(TOUCH_SECONDS)),
+                ),
+        )
+        .exec(db)
+        .await?;
     Ok(())
+}
+
+/// When `username` (lowercased) failed to sign in at or after `since`, oldest first.
+pub async fn login_failures_since(
+    db: &impl ConnectionTrait,
+    username: &str,
+    since: DateTime<Utc>,
+) -> Result<Vec<DateTime<Utc>>> {
+    Ok(login_failures::Entity::find()
+        .filter(login_failures::Column::Username.eq(username))
+        .filter(login_failures::Column::FailedAt.gt(since))
+        .order_by_asc(login_failures::Column::FailedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|f| f.failed_at)
+        .collect())
+}
+
+pub async fn login_failure_add(
+    db: &impl ConnectionTrait,
+    username: &str,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    login_failures::Entity::insert(login_failures::ActiveModel {
+        id: NotSet,
+        username: Set(username.to_string()),
+        failed_at: Set(at),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// Forgets the failures of `username` (after it signed in).
+pub async fn login_failures_clear(db: &impl ConnectionTrait, username: &str) -> Result<()> {
+    login_failures::Entity::delete_many()
+        .filter(login_failures::Column::Username.eq(username))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Removes failures at or before `before`; returns how many.
+pub async fn login_failures_expire(
+    db: &impl ConnectionTrait,
+    before: DateTime<Utc>,
+) -> Result<u64> {
+    Ok(login_failures::Entity::delete_many()
+        .filter(login_failures::Column::FailedAt.lte(before))
+        .exec(db)
+        .await?
+        .rows_affected)
 }
 
 /// The language chosen by each account linked to a plan person, by person id.

@@ -1,5 +1,6 @@
 //! People and roles: accounts (administrator only), each with one role and optionally linked to
-//! a person of the plans, and every user's own account page (language, password, API token).
+//! a person of the plans, and every user's own account page (password, API tokens, sessions).
+//! An administrator ends every session and revokes every token of an account that leaves.
 
 use axum::Router;
 use axum::extract::{Form, Path, State};
@@ -10,8 +11,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::auth::{self, Viewer};
+use super::i18n;
 use super::pages::page;
 use super::{AppState, Error, Result};
+use crate::app::sign_in::{TOKEN_DAYS_DEFAULT, TOKEN_DAYS_MAX};
 use crate::domain::access::AccessRole;
 use crate::store::{self, accounts::AccountChange};
 
@@ -27,10 +30,12 @@ pub fn router() -> Router<AppState> {
             "/admin/accounts/{id}/second-factor/remove",
             post(remove_second_factor),
         )
+        .route("/admin/accounts/{id}/end-access", post(end_access))
         .route("/account", get(own_account))
         .route("/account/password", post(change_password))
         .route("/account/token", post(new_token))
-        .route("/account/token/revoke", post(revoke_token))
+        .route("/account/tokens/{id}/revoke", post(revoke_token))
+        .route("/account/sessions/{key}/end", post(end_session))
         .route(
             "/account/second-factor/disable",
             post(disable_second_factor),
@@ -234,6 +239,18 @@ async fn account_page(
     account: &store::accounts::Account,
     new_password: Value,
 ) -> Result<Response> {
+    account_page_with(state, viewer, account, new_password, Value::Null).await
+}
+
+async fn account_page_with(
+    state: &AppState,
+    viewer: &Viewer,
+    account: &store::accounts::Account,
+    new_password: Value,
+    ended: Value,
+) -> Result<Response> {
+    let sessions = state.sessions(account).await?.len();
+    let tokens = state.tokens(account).await?.len();
     Ok(page(
         state,
         viewer,
@@ -250,9 +267,36 @@ async fn account_page(
             "roles": role_choices(account.role),
             "people": people_choices(state, account.person_id.as_deref()).await?,
             "new_password": new_password,
+            "access": {"sessions": sessions, "tokens": tokens},
+            "ended": ended,
         }),
     )?
     .into_response())
+}
+
+/// Ends every session and revokes every API token of the account (someone who leaves).
+async fn end_access(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let user = viewer.require_that(|a| a.may_manage_accounts())?;
+    let account = store::accounts::find(&state.db, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let ended = state.end_access(&user.actor.username, &account).await?;
+    if account.id == user.account.id {
+        // Their own sessions ended with the rest, this one included.
+        return Ok(Redirect::to("/login").into_response());
+    }
+    account_page_with(
+        &state,
+        &viewer,
+        &account,
+        Value::Null,
+        json!({"sessions": ended.sessions, "tokens": ended.tokens}),
+    )
+    .await
 }
 
 async fn edit_account(
@@ -328,6 +372,12 @@ async fn own_account(State(state): State<AppState>, viewer: Viewer) -> Result<Re
     own_page(&state, &viewer, StatusCode::OK, Value::Null, Value::Null).await
 }
 
+/// The key a session is known by on the account page: part of the hash of its id, so that the
+/// page never shows a session's secret id.
+fn session_key(id: &str) -> String {
+    auth::token_hash(id)[..16].to_string()
+}
+
 async fn own_page(
     state: &AppState,
     viewer: &Viewer,
@@ -335,12 +385,64 @@ async fn own_page(
     message: Value,
     token: Value,
 ) -> Result<Response> {
+    own_page_with(state, viewer, status, message, token, &TokenForm::default()).await
+}
+
+async fn own_page_with(
+    state: &AppState,
+    viewer: &Viewer,
+    status: StatusCode,
+    message: Value,
+    token: Value,
+    form: &TokenForm,
+) -> Result<Response> {
     let user = viewer.require()?;
     let recovery_left = if user.account.has_second_factor {
         Some(store::accounts::recovery_codes_left(&state.db, user.account.id).await?)
     } else {
         None
     };
+    let lang = viewer.lang.as_str();
+    let now = state.clock.now();
+    let when = |at: chrono::DateTime<chrono::Utc>| i18n::local_time(state.clock.local(at), lang);
+    let tokens: Vec<Value> = state
+        .tokens(&user.account)
+        .await?
+        .into_iter()
+        .map(|t| {
+            json!({
+                "id": t.id,
+                "name": t.name,
+                "created": when(t.created_at),
+                "expires": i18n::date(state.clock.local(t.expires_at).date_naive(), lang),
+                "expired": t.expires_at <= now,
+                "last_used": t.last_used_at.map(when),
+            })
+        })
+        .collect();
+    let current = match &viewer.session {
+        Some(s) => auth::session_id(s).await,
+        None => None,
+    };
+    let at = |secs: Option<i64>| {
+        secs.and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+            .map(when)
+    };
+    let sessions: Vec<Value> = state
+        .sessions(&user.account)
+        .await?
+        .into_iter()
+        .map(|s| {
+            json!({
+                "key": session_key(&s.id),
+                "current": current.as_deref() == Some(s.id.as_str()),
+                "opened": at(s.opened_at),
+                "last_used": at(s.last_used_at),
+                "addr": s.client_addr,
+                "agent": s.user_agent,
+            })
+        })
+        .collect();
     let body = page(
         state,
         viewer,
@@ -351,13 +453,20 @@ async fn own_page(
                 "name": user.account.display_name,
                 "role": format!("role.{}", user.account.role.as_str()),
                 "person": user.account.person_id,
-                "has_token": user.account.has_api_token,
                 "second_factor": user.account.has_second_factor,
                 "break_glass": user.account.break_glass,
             },
             "message": message,
             "token": token,
             "recovery_left": recovery_left,
+            "tokens": tokens,
+            "sessions": sessions,
+            "token_form": {
+                "name": form.name,
+                "days": if form.days.trim().is_empty() { TOKEN_DAYS_DEFAULT.to_string() } else { form.days.clone() },
+                "max": TOKEN_DAYS_MAX,
+                "error": form.error,
+            },
         }),
     )?;
     Ok((status, body).into_response())
@@ -407,17 +516,16 @@ async fn change_password(
     .await
 }
 
-async fn new_token(State(state): State<AppState>, viewer: Viewer) -> Result<Response> {
-    let user = viewer.require()?;
-    let token = format!("bk_{}", auth::random_hex(32));
-    state
-        .set_api_token(&user.account, Some(auth::token_hash(&token)))
-        .await?;
-    let mut viewer = viewer.clone();
-    if let Some(u) = viewer.user.as_mut() {
-        u.account.has_api_token = true;
-    }
-    own_page(&state, &viewer, StatusCode::OK, Value::Null, json!(token)).await
+/// The form that makes a token: its name and how many days it is valid for.
+#[derive(Deserialize, Default)]
+struct TokenForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    days: String,
+    /// Set by the handler, never read from the form: why it was refused.
+    #[serde(skip)]
+    error: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -457,8 +565,86 @@ async fn disable_second_factor(
     Ok(Redirect::to("/account").into_response())
 }
 
-async fn revoke_token(State(state): State<AppState>, viewer: Viewer) -> Result<Response> {
+async fn new_token(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(mut form): Form<TokenForm>,
+) -> Result<Response> {
     let user = viewer.require()?;
-    state.set_api_token(&user.account, None).await?;
+    let days = form.days.trim();
+    let days = if days.is_empty() {
+        Some(TOKEN_DAYS_DEFAULT)
+    } else {
+        days.parse::<i64>().ok()
+    };
+    // A token made without a name (by a script, say) gets the default one.
+    let name = match form.name.trim() {
+        "" => state
+            .templates
+            .text(&viewer.lang, "account.token_default_name"),
+        name => name.to_string(),
+    };
+    let token = format!("bk_{}", auth::random_hex(32));
+    let made = match days {
+        Some(days) => {
+            state
+                .create_token(&user.account, &name, days, auth::token_hash(&token))
+                .await
+        }
+        None => Err(crate::app::Error::Invalid("account.token_days_range")),
+    };
+    match made {
+        Ok(_) => own_page(&state, &viewer, StatusCode::OK, Value::Null, json!(token)).await,
+        Err(crate::app::Error::Invalid(key)) => {
+            form.error = Some(key.to_string());
+            own_page_with(
+                &state,
+                &viewer,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Value::Null,
+                Value::Null,
+                &form,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let user = viewer.require()?;
+    state.revoke_token(&user.account, id).await?;
+    Ok(Redirect::to("/account").into_response())
+}
+
+/// Ends one of the account's own sessions ("Log ud" in "my sessions"); the current one signs
+/// out here as the header's button would.
+async fn end_session(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(key): Path<String>,
+) -> Result<Response> {
+    let user = viewer.require()?;
+    let found = state
+        .sessions(&user.account)
+        .await?
+        .into_iter()
+        .find(|s| session_key(&s.id) == key)
+        .ok_or(Error::NotFound)?;
+    let current = match &viewer.session {
+        Some(s) => auth::session_id(s).await,
+        None => None,
+    };
+    if current.as_deref() == Some(found.id.as_str()) {
+        if let Some(session) = &viewer.session {
+            auth::sign_out(session).await?;
+        }
+        return Ok(Redirect::to("/login").into_response());
+    }
+    state.end_session(&user.account, &found.id).await?;
     Ok(Redirect::to("/account").into_response())
 }

@@ -1,13 +1,14 @@
-//! Accounts in the browser and the API: password hashing, sessions stored in the database,
-//! the signed-in user, CSRF tokens, login throttling, and the accounts created at start.
+//! Accounts in the browser and the API: password hashing, sessions stored in the database
+//! (with where each was signed in from), the signed-in user, bearer tokens, CSRF tokens, and
+//! the accounts created at start. The login throttle is in the database (`app::sign_in`).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use axum::body::Body;
-use axum::extract::{Form, FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, Form, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
@@ -20,6 +21,7 @@ use tower_sessions::session_store::{self, SessionStore};
 use super::{AppState, Error};
 use crate::app::accounts::verify_password;
 pub use crate::app::accounts::{hash_password, random_hex, random_password, token_hash};
+use crate::app::sign_in::TokenCheck;
 use crate::domain::access::Actor;
 use crate::domain::edit::{char_code, forbidden_control};
 use crate::store::{self, accounts::Account};
@@ -27,6 +29,10 @@ use crate::store::{self, accounts::Account};
 /// Session keys.
 const ACCOUNT_KEY: &str = "account";
 const CSRF_KEY: &str = "csrf";
+/// Session keys set at sign-in: when (unix seconds), from which address and which browser.
+const OPENED_KEY: &str = "opened";
+const ADDR_KEY: &str = "addr";
+const AGENT_KEY: &str = "agent";
 /// The form field (or header) that carries the CSRF token.
 pub const CSRF_FIELD: &str = "csrf";
 const CSRF_HEADER: &str = "x-csrf-token";
@@ -34,7 +40,6 @@ const CSRF_HEADER: &str = "x-csrf-token";
 /// Login state shared by all requests.
 #[derive(Debug)]
 pub struct Auth {
-    pub throttle: Throttle,
     /// A hash of a random password, verified for unknown usernames so that a login's timing
     /// does not tell whether the account exists.
     dummy_hash: String,
@@ -43,7 +48,6 @@ pub struct Auth {
 impl Auth {
     pub async fn new() -> anyhow::Result<Self> {
         Ok(Auth {
-            throttle: Throttle::default(),
             dummy_hash: hash_password(random_password()).await?,
         })
     }
@@ -89,13 +93,32 @@ fn stored_data(record: &Record) -> session_store::Result<String> {
     serde_json::to_string(&data).map_err(|e| session_store::Error::Encode(e.to_string()))
 }
 
+/// The record as a row: its data, and what its owner is shown of it in columns of their own.
+fn session_row(record: &Record) -> session_store::Result<store::accounts::SessionRow> {
+    let text = |key: &str| {
+        record
+            .data
+            .get(key)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    Ok(store::accounts::SessionRow {
+        id: record.id.to_string(),
+        data: stored_data(record)?,
+        expires_at: record.expiry_date.unix_timestamp(),
+        account_id: record.data.get(ACCOUNT_KEY).and_then(|v| v.as_i64()),
+        opened_at: record.data.get(OPENED_KEY).and_then(|v| v.as_i64()),
+        client_addr: text(ADDR_KEY),
+        user_agent: text(AGENT_KEY),
+        now: time::OffsetDateTime::now_utc().unix_timestamp(),
+    })
+}
+
 #[async_trait]
 impl SessionStore for DbSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         loop {
-            let data = stored_data(record)?;
-            let expires = record.expiry_date.unix_timestamp();
-            if store::accounts::session_create(&self.db, &record.id.to_string(), data, expires)
+            if store::accounts::session_create(&self.db, session_row(record)?)
                 .await
                 .map_err(backend)?
             {
@@ -106,26 +129,32 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let data = stored_data(record)?;
-        store::accounts::session_save(
-            &self.db,
-            &record.id.to_string(),
-            data,
-            record.expiry_date.unix_timestamp(),
-        )
-        .await
-        .map_err(backend)
+        store::accounts::session_save(&self.db, session_row(record)?)
+            .await
+            .map_err(backend)
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let Some((data, expires_at, account)) =
-            store::accounts::session_load_with_account(&self.db, &id.to_string(), now)
-                .await
-                .map_err(backend)?
+        let Some(store::accounts::LoadedSession {
+            data,
+            expires_at,
+            last_used_at,
+            account,
+        }) = store::accounts::session_load_with_account(&self.db, &id.to_string(), now)
+            .await
+            .map_err(backend)?
         else {
             return Ok(None);
         };
+        // "Last used" on the account page: written at most once a minute, not per request, and
+        // only a note: a database that takes no writes still serves what it can read.
+        if account.is_some()
+            && last_used_at.is_none_or(|at| now - at >= store::accounts::TOUCH_SECONDS)
+            && let Err(e) = store::accounts::session_touch(&self.db, &id.to_string(), now).await
+        {
+            tracing::warn!(error = %e, "recording a session's last use");
+        }
         let mut data: HashMap<String, serde_json::Value> =
             serde_json::from_str(&data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
         // The account as stored now travels with this request's record (never stored with it:
@@ -341,17 +370,19 @@ async fn with_ownership(state: &AppState, account: Account) -> Result<SignedIn, 
     })
 }
 
-/// The account of an `Authorization: Bearer <token>` header, if it names an active one.
+/// The account of an `Authorization: Bearer <token>` header, if it names an active one; an
+/// expired token is refused with the day it expired.
 async fn bearer_user(headers: &HeaderMap, state: &AppState) -> Result<Option<SignedIn>, Error> {
     let Some(token) = bearer_token(headers) else {
         return Ok(None);
     };
-    Ok(
-        store::accounts::find_by_token_hash(&state.db, &token_hash(token))
-            .await?
-            .filter(|a| a.active)
-            .map(signed_in),
-    )
+    match state.check_token(&token_hash(token)).await? {
+        TokenCheck::Valid(account) => Ok(Some(signed_in(account))),
+        TokenCheck::Expired(at) => Err(Error::TokenExpired {
+            on: state.clock.local(at).date_naive(),
+        }),
+        TokenCheck::Unknown => Ok(None),
+    }
 }
 
 pub(super) fn session_error(e: tower_sessions::session::Error) -> Error {
@@ -386,13 +417,111 @@ pub async fn csrf_token(session: &Session) -> Result<String, Error> {
     Ok(token)
 }
 
-/// Starts a signed-in session under a new id (no session fixation), with a new CSRF token.
-pub async fn sign_in(session: &Session, account_id: i64) -> Result<(), Error> {
+/// Where a request comes from: the client's address and its browser in a few words.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub addr: Option<String>,
+    pub agent: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(a)| a.ip());
+        let agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(short_agent)
+            .filter(|a| !a.is_empty());
+        Ok(Client {
+            addr: peer.map(|p| client_addr(p, &parts.headers).to_string()),
+            agent,
+        })
+    }
+}
+
+/// The client's address: the peer's, or, when the peer is a reverse proxy on this machine
+/// (a loopback address), the address it says it saw (the last `X-Forwarded-For` entry).
+fn client_addr(peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+    if !peer.is_loopback() {
+        return peer;
+    }
+    // The right-most entry is the one the proxy added; what is left of it the client wrote.
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .next_back()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .and_then(|a| a.trim().parse::<IpAddr>().ok())
+        .unwrap_or(peer)
+}
+
+/// A `User-Agent` in a few words: the browser and the system (`Firefox, Windows`), or the
+/// program's name (`curl`).
+pub fn short_agent(agent: &str) -> String {
+    const BROWSERS: [(&str, &str); 6] = [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("Chromium/", "Chromium"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+    ];
+    const SYSTEMS: [(&str, &str); 7] = [
+        ("Windows", "Windows"),
+        ("Android", "Android"),
+        ("iPhone", "iOS"),
+        ("iPad", "iPadOS"),
+        ("CrOS", "ChromeOS"),
+        ("Mac OS X", "macOS"),
+        ("Linux", "Linux"),
+    ];
+    let browser = BROWSERS
+        .iter()
+        .find(|(mark, _)| agent.contains(mark))
+        .map(|(_, name)| *name);
+    let system = SYSTEMS
+        .iter()
+        .find(|(mark, _)| agent.contains(mark))
+        .map(|(_, name)| *name);
+    match (browser, system) {
+        (Some(b), Some(s)) => format!("{b}, {s}"),
+        (Some(b), None) => b.to_string(),
+        _ => agent
+            .split(['/', ' '])
+            .next()
+            .unwrap_or("")
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(40)
+            .collect(),
+    }
+}
+
+/// Starts a signed-in session under a new id (no session fixation), with a new CSRF token,
+/// remembering when and where from (shown on the account page).
+pub async fn sign_in(session: &Session, account_id: i64, client: &Client) -> Result<(), Error> {
     session.cycle_id().await.map_err(session_error)?;
     session
         .insert(ACCOUNT_KEY, account_id)
         .await
         .map_err(session_error)?;
+    let opened = time::OffsetDateTime::now_utc().unix_timestamp();
+    session
+        .insert(OPENED_KEY, opened)
+        .await
+        .map_err(session_error)?;
+    for (key, value) in [(ADDR_KEY, &client.addr), (AGENT_KEY, &client.agent)] {
+        if let Some(value) = value {
+            session.insert(key, value).await.map_err(session_error)?;
+        }
+    }
     session
         .insert(CSRF_KEY, random_hex(32))
         .await
@@ -508,44 +637,6 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
             == 0
 }
 
-/// Failed logins per username; after `LIMIT` within `WINDOW`, further attempts are refused
-/// until the oldest failure is older than `WINDOW`.
-#[derive(Debug, Default)]
-pub struct Throttle {
-    failures: Mutex<HashMap<String, Vec<Instant>>>,
-}
-
-impl Throttle {
-    pub const LIMIT: usize = 5;
-    pub const WINDOW: Duration = Duration::from_secs(15 * 60);
-
-    /// `Some(wait)` when the username is locked out for `wait` more.
-    pub fn locked(&self, username: &str) -> Option<Duration> {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let list = map.get_mut(&username.to_lowercase())?;
-        let now = Instant::now();
-        list.retain(|t| now.duration_since(*t) < Self::WINDOW);
-        if list.len() >= Self::LIMIT {
-            list.first()
-                .map(|oldest| Self::WINDOW - now.duration_since(*oldest))
-        } else {
-            None
-        }
-    }
-
-    pub fn failed(&self, username: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        map.entry(username.to_lowercase())
-            .or_default()
-            .push(Instant::now());
-    }
-
-    pub fn succeeded(&self, username: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        map.remove(&username.to_lowercase());
-    }
-}
-
 /// Checks a login. `Ok(None)` for a wrong username or password (the same answer for both).
 pub async fn check_login(
     state: &AppState,
@@ -562,16 +653,58 @@ pub async fn check_login(
         .map(|(account, _)| account))
 }
 
-/// Sessions that expired are removed once an hour.
-pub fn spawn_session_cleanup(db: DatabaseConnection) {
+/// Sessions that expired, and failed logins that no longer count, are removed once an hour.
+pub fn spawn_session_cleanup(app: crate::app::App) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
             tick.tick().await;
             let now = time::OffsetDateTime::now_utc().unix_timestamp();
-            if let Err(e) = store::accounts::sessions_expire(&db, now).await {
+            if let Err(e) = store::accounts::sessions_expire(&app.db, now).await {
                 tracing::warn!(error = %e, "removing expired sessions");
+            }
+            if let Err(e) = app.login_failures_expire().await {
+                tracing::warn!(error = %e, "removing old failed logins");
             }
         }
     });
+}
+
+/// The id of the request's session, if it has one.
+pub async fn session_id(session: &Session) -> Option<String> {
+    session.id().map(|id| id.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_agents_read_as_browser_and_system() {
+        let firefox =
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0";
+        assert_eq!(short_agent(firefox), "Firefox, Windows");
+        let edge = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0";
+        assert_eq!(short_agent(edge), "Edge, Windows");
+        let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1";
+        assert_eq!(short_agent(iphone), "Safari, iOS");
+        let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+        assert_eq!(short_agent(chrome), "Chrome, Linux");
+        assert_eq!(short_agent("curl/8.5.0"), "curl");
+        assert_eq!(short_agent(""), "");
+    }
+
+    #[test]
+    fn a_local_proxy_names_the_client_and_others_cannot() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            "203.0.113.9, 198.51.100.7".parse().unwrap(),
+        );
+        let local: IpAddr = "127.0.0.1".parse().unwrap();
+        let remote: IpAddr = "192.0.2.1".parse().unwrap();
+        assert_eq!(client_addr(local, &headers).to_string(), "198.51.100.7");
+        assert_eq!(client_addr(remote, &headers), remote);
+        assert_eq!(client_addr(local, &HeaderMap::new()), local);
+    }
 }

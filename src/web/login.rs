@@ -120,6 +120,7 @@ async fn login(
     State(state): State<AppState>,
     session: Session,
     viewer: Viewer,
+    client: auth::Client,
     Form(form): Form<LoginForm>,
 ) -> Result<Response> {
     let username = form.username.trim().to_string();
@@ -141,9 +142,11 @@ async fn login(
         )
             .into_response())
     };
-    if let Some(wait) = state.auth.throttle.locked(&username) {
+    // The failures are counted in the database, so every server sharing it refuses alike.
+    if let Some(wait) = state.login_locked(&username).await? {
         // Whole seconds, rounded up: asking again after `Retry-After` is never too early.
-        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let millis = u64::try_from(wait.num_milliseconds()).unwrap_or(0).max(1);
+        let seconds = millis.div_ceil(1000);
         let mut response = refuse(
             StatusCode::TOO_MANY_REQUESTS,
             json!({"key": "login.throttled", "minutes": seconds.div_ceil(60)}),
@@ -157,7 +160,7 @@ async fn login(
         // With password sign-in for break-glass accounts only, any other account gets the answer
         // a wrong password gets, so the page tells nobody which usernames exist.
         Some(account) if break_glass_only(&state) && !account.break_glass => {
-            state.auth.throttle.failed(&username);
+            state.login_failed(&username).await?;
             tracing::warn!(user = %username, "password sign-in refused: not a break-glass account");
             refuse(
                 StatusCode::UNAUTHORIZED,
@@ -172,13 +175,13 @@ async fn login(
             second_factor::await_enrolment(&state, &session, &account, &next).await
         }
         Some(account) => {
-            state.auth.throttle.succeeded(&username);
-            auth::sign_in(&session, account.id).await?;
+            state.login_succeeded(&username).await?;
+            auth::sign_in(&session, account.id, &client).await?;
             tracing::info!(user = %account.username, "signed in");
             Ok(Redirect::to(&next).into_response())
         }
         None => {
-            state.auth.throttle.failed(&username);
+            state.login_failed(&username).await?;
             tracing::warn!(user = %username, "failed login");
             let key = if break_glass_only(&state) {
                 "login.wrong_break_glass"

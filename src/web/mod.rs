@@ -39,7 +39,7 @@ use crate::render::{self, i18n};
 #[derive(Clone)]
 pub struct AppState {
     pub app: App,
-    /// Login throttling and the timing-safe login check.
+    /// The timing-safe login check.
     auth: Arc<auth::Auth>,
     /// Rendered incident pages, by revision and minute.
     fragments: Arc<cache::Fragments>,
@@ -72,6 +72,9 @@ pub enum Error {
     Forbidden,
     #[error("missing or wrong CSRF token")]
     CsrfRejected,
+    /// A bearer token that expired on this day.
+    #[error("the API token expired on {on}")]
+    TokenExpired { on: chrono::NaiveDate },
     #[error("request body too large")]
     TooLarge,
     /// A text field holds a control character no text may hold (`forbidden_control`).
@@ -154,6 +157,18 @@ impl IntoResponse for Error {
                 return axum::response::Redirect::to(&to).into_response();
             }
             Error::Forbidden => (StatusCode::FORBIDDEN, "error.forbidden"),
+            Error::TokenExpired { on } => {
+                let mut response = (
+                    StatusCode::UNAUTHORIZED,
+                    axum::Json(serde_json::json!({"error": token_expired_text(*on)})),
+                )
+                    .into_response();
+                response.headers_mut().insert(
+                    axum::http::header::WWW_AUTHENTICATE,
+                    axum::http::HeaderValue::from_static("Bearer"),
+                );
+                return response;
+            }
             Error::CsrfRejected => (StatusCode::FORBIDDEN, "error.csrf"),
             Error::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "error.too_large"),
             Error::Invalid(key) => (StatusCode::UNPROCESSABLE_ENTITY, *key),
@@ -191,6 +206,11 @@ impl Error {
     }
 }
 
+/// What a client with an expired token is told (in English, like every API error).
+pub(super) fn token_expired_text(on: chrono::NaiveDate) -> String {
+    format!("the API token expired on {on}; make a new one on /account")
+}
+
 /// What a database outage means for the request, in one line.
 pub(super) fn outage_text(outage: store::Outage) -> &'static str {
     match outage {
@@ -224,7 +244,7 @@ pub async fn router(
     app: App,
     stopping: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<Router> {
-    auth::spawn_session_cleanup(app.db.clone());
+    auth::spawn_session_cleanup(app.clone());
     Ok(routes(AppState {
         auth: Arc::new(auth::Auth::new().await?),
         fragments: Arc::new(cache::Fragments::default()),

@@ -132,6 +132,7 @@ async fn check_code(
     State(state): State<AppState>,
     session: Session,
     viewer: Viewer,
+    client: auth::Client,
     Form(form): Form<CodeForm>,
 ) -> Result<Response> {
     let Some((p, account)) = pending(&state, &session, SIGN_IN_KEY).await? else {
@@ -146,12 +147,14 @@ async fn check_code(
     };
     // Wrong codes count against the username like wrong passwords, so that the six digits
     // cannot be tried through by signing in again and again.
-    if let Some(wait) = state.auth.throttle.locked(&p.username) {
+    if let Some(wait) = state.login_locked(&p.username).await? {
         session
             .remove_value(SIGN_IN_KEY)
             .await
             .map_err(session_error)?;
-        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        // Whole seconds, rounded up, as the login page says it.
+        let millis = u64::try_from(wait.num_milliseconds()).unwrap_or(0).max(1);
+        let seconds = millis.div_ceil(1000);
         let mut response = refuse(
             StatusCode::TOO_MANY_REQUESTS,
             json!({"key": "login.throttled", "minutes": seconds.div_ceil(60)}),
@@ -163,12 +166,12 @@ async fn check_code(
     }
     match state.check_second_factor(&account, &form.code).await? {
         Some(accepted) => {
-            state.auth.throttle.succeeded(&p.username);
+            state.login_succeeded(&p.username).await?;
             session
                 .remove_value(SIGN_IN_KEY)
                 .await
                 .map_err(session_error)?;
-            auth::sign_in(&session, account.id).await?;
+            auth::sign_in(&session, account.id, &client).await?;
             if let Accepted::Recovery { left } = accepted {
                 let left = usize::try_from(left).unwrap_or(0);
                 tell(&viewer, Flash::new("flash.recovery_code_used").count(left)).await?;
@@ -178,7 +181,7 @@ async fn check_code(
             Ok(Redirect::to(&p.next).into_response())
         }
         None => {
-            state.auth.throttle.failed(&p.username);
+            state.login_failed(&p.username).await?;
             tracing::warn!(user = %p.username, "wrong second factor");
             refuse(StatusCode::UNAUTHORIZED, json!({"key": "mfa.code_wrong"}))
         }
@@ -276,6 +279,7 @@ async fn enrol(
     State(state): State<AppState>,
     session: Session,
     viewer: Viewer,
+    client: auth::Client,
     Form(form): Form<CodeForm>,
 ) -> Result<Response> {
     let (account, forced) = enroller(&state, &session, &viewer).await?;
@@ -316,8 +320,8 @@ async fn enrol(
                 .remove_value(ENROL_KEY)
                 .await
                 .map_err(session_error)?;
-            state.auth.throttle.succeeded(&account.username);
-            auth::sign_in(&session, account.id).await?;
+            state.login_succeeded(&account.username).await?;
+            auth::sign_in(&session, account.id, &client).await?;
             tracing::info!(user = %account.username, "signed in after enrolling a second factor");
             next.clone()
         }

@@ -385,6 +385,23 @@ pub async fn spawn_app_with(
     plans_dir: &Path,
     adjust: impl FnOnce(&mut beredskab::config::Config),
 ) -> TestApp {
+    let zone = beredskab::config::Config::default().time_zone;
+    spawn_app_on_clock(
+        database_url,
+        plans_dir,
+        adjust,
+        beredskab::app::Clock::system(zone),
+    )
+    .await
+}
+
+/// `spawn_app_with` on `clock` (a fixed one moves by hand: `app.clock.set`).
+pub async fn spawn_app_on_clock(
+    database_url: &str,
+    plans_dir: &Path,
+    adjust: impl FnOnce(&mut beredskab::config::Config),
+    clock: beredskab::app::Clock,
+) -> TestApp {
     let mail_dir = tempfile::tempdir().unwrap().keep();
     let runbook_dir = tempfile::tempdir().unwrap().keep();
     let config = beredskab::config::Config {
@@ -401,7 +418,6 @@ pub async fn spawn_app_with(
     };
     let mut config = config;
     adjust(&mut config);
-    let clock = beredskab::app::Clock::system(config.time_zone);
     let app = beredskab::startup::Application::build_with(config, clock, Jobs::ByHand)
         .await
         .unwrap();
@@ -440,6 +456,22 @@ impl TestApp {
         let mut app = spawn_app_with(&db.url, plans_dir, adjust).await;
         app._db = Some(db);
         app
+    }
+
+    /// A server on a fresh SQLite database with the example plan, whose clock stands still
+    /// at `at` until the test moves it (`app.clock.set`).
+    pub async fn spawn_at(at: chrono::DateTime<chrono::Utc>) -> TestApp {
+        let db = sqlite_db();
+        let zone = beredskab::config::Config::default().time_zone;
+        let clock = beredskab::app::Clock::fixed(zone, at);
+        let mut app = spawn_app_on_clock(&db.url, &plans(), |_| {}, clock).await;
+        app._db = Some(db);
+        app
+    }
+
+    /// The running server's application: its database and clock.
+    pub fn handle(&self) -> &beredskab::app::App {
+        self.app.as_ref().expect("a server in this process")
     }
 
     /// A server on a fresh SQLite database with the example plan.

@@ -73,7 +73,15 @@ pub fn routes() -> Vec<(&'static str, &'static str, Body, &'static [&'static str
             SIGNED_IN,
         ),
         ("POST", "/account/token", Form(&[]), SIGNED_IN),
-        ("POST", "/account/token/revoke", Form(&[]), SIGNED_IN),
+        // Another account's token or session, or none: allowed, and then told it does not exist.
+        ("POST", "/account/tokens/999/revoke", Form(&[]), SIGNED_IN),
+        (
+            "POST",
+            "/account/sessions/0000000000000000/end",
+            Form(&[]),
+            SIGNED_IN,
+        ),
+        ("POST", "/admin/accounts/999/end-access", Form(&[]), ADMINS),
         (
             "POST",
             "/account/second-factor/disable",

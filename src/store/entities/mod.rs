@@ -19,9 +19,11 @@ pub mod audit_events;
 pub mod plan_versions;
 pub mod review_reminders;
 
-// Accounts, their sessions, calendar feeds and recovery codes.
+// Accounts, their sessions, API tokens, failed logins, recovery codes and calendar feeds.
 pub mod accounts;
+pub mod api_tokens;
 pub mod calendar_feeds;
+pub mod login_failures;
 pub mod recovery_codes;
 pub mod sessions;
 

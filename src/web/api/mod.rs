@@ -202,6 +202,9 @@ impl From<super::Error> for ApiError {
                 "sign in, or send Authorization: Bearer <token>",
             ),
             E::Forbidden => ApiError::new(StatusCode::FORBIDDEN, "your role does not allow this"),
+            E::TokenExpired { on } => {
+                ApiError::new(StatusCode::UNAUTHORIZED, super::token_expired_text(on))
+            }
             E::CsrfRejected => {
                 ApiError::new(StatusCode::FORBIDDEN, "missing or wrong X-CSRF-Token")
             }
