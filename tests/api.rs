@@ -488,8 +488,12 @@ async fn the_single_token_of_an_older_installation_keeps_working() {
     use sea_orm::{ActiveValue::Set, EntityTrait};
     let db = helpers::sqlite_db();
     let conn = beredskab::store::connect(&db.url).await.unwrap();
-    // The schema as it was, with one account holding one token.
-    let before = migration::Migrator::migrations().len() - 1;
+    // The schema as it was before tokens got a table of their own, with one account holding
+    // one token.
+    let before = migration::Migrator::migrations()
+        .iter()
+        .position(|m| m.name() == "m20261203_000014_sessions_tokens_throttle")
+        .unwrap();
     migration::Migrator::up(&conn, Some(u32::try_from(before).unwrap()))
         .await
         .unwrap();

@@ -17,6 +17,7 @@ mod m20261203_000011_outbox_order;
 mod m20261203_000012_inject_plays;
 mod m20261203_000013_second_factor;
 mod m20261203_000014_sessions_tokens_throttle;
+mod m20261203_000015_system_owner_index;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000012_inject_plays::Migration),
             Box::new(m20261203_000013_second_factor::Migration),
             Box::new(m20261203_000014_sessions_tokens_throttle::Migration),
+            Box::new(m20261203_000015_system_owner_index::Migration),
         ]
     }
 }

@@ -179,6 +179,15 @@ pub fn token_hash(token: &str) -> String {
     crate::render::hex(&Sha256::digest(token.as_bytes()))
 }
 
+/// Whether two secrets are equal, in a time that does not tell how much of them matched.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
 /// Creates the first administrator in an empty accounts table and, with `demo`, an account for
 /// every person in the stored plans. Passwords that were generated are printed to standard
 /// output, once.

@@ -10,7 +10,6 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction};
-use sha2::{Digest, Sha256};
 use totp_rs::{Builder, Secret, Totp};
 
 use super::{App, Error, Result};
@@ -94,16 +93,10 @@ fn matching_step(totp: &Totp, code: &str, now: DateTime<Utc>, after: Option<i64>
     let origin = step_of(now);
     (origin.saturating_sub(1)..=origin + 1)
         .filter(|step| after.is_none_or(|last| i64::try_from(*step).is_ok_and(|s| s > last)))
-        .find(|step| constant_time_eq(&totp.generate(step * STEP).to_string(), code))
+        .find(|step| {
+            super::accounts::constant_time_eq(&totp.generate(step * STEP).to_string(), code)
+        })
         .and_then(|step| i64::try_from(step).ok())
-}
-
-fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
 }
 
 /// What was typed: six digits (spaces allowed) are an authenticator code; anything else is
@@ -129,7 +122,7 @@ fn typed(input: &str) -> Option<Typed> {
 
 /// A recovery code's stored form.
 fn recovery_hash(compact: &str) -> String {
-    crate::render::hex(&Sha256::digest(compact.as_bytes()))
+    super::accounts::token_hash(compact)
 }
 
 /// Ten new recovery codes, as shown (`abcd-efgh-ijkm-npqr`).

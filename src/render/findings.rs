@@ -77,7 +77,7 @@ impl<'a> Words<'a> {
     }
 
     /// A system by its name, or by its id when the plan has none by that id.
-    fn system(&self, id: &str) -> String {
+    pub fn system(&self, id: &str) -> String {
         self.names
             .get_or_init(|| {
                 self.plan

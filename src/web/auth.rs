@@ -588,7 +588,7 @@ pub async fn csrf_guard(request: Request, next: Next) -> Response {
         .map(|(_, v)| v.clone());
     let given = header_token.or(form_token);
     match (expected, given) {
-        (Some(expected), Some(given)) if constant_time_eq(&expected, &given) => {
+        (Some(expected), Some(given)) if crate::app::accounts::constant_time_eq(&expected, &given) => {
             if !checked_elsewhere(parts.uri.path())
                 && let Some((field, c)) = pairs
                     .iter()
@@ -627,14 +627,6 @@ fn checked_elsewhere(path: &str) -> bool {
             | ["", "plans", _, "sections", "edit"]
             | ["", "login"]
     )
-}
-
-fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
 }
 
 /// Checks a login. `Ok(None)` for a wrong username or password (the same answer for both).

@@ -272,12 +272,7 @@ fn fix_path(plan: &PlanId, fix: Fix, missing: &[completeness::Gap]) -> String {
         Fix::People => format!("/plans/{plan}/people"),
         Fix::Drills => format!("/plans/{plan}/drills"),
         Fix::Systems => match missing {
-            [one] if one.system().is_some() => {
-                format!(
-                    "/plans/{plan}/systems/{}",
-                    one.system().map_or("", |s| s.as_str())
-                )
-            }
+            [one] if let Some(system) = one.system() => format!("/plans/{plan}/systems/{system}"),
             _ => format!("/plans/{plan}?only=findings"),
         },
     }

@@ -144,17 +144,7 @@ async fn login(
     };
     // The failures are counted in the database, so every server sharing it refuses alike.
     if let Some(wait) = state.login_locked(&username).await? {
-        // Whole seconds, rounded up: asking again after `Retry-After` is never too early.
-        let millis = u64::try_from(wait.num_milliseconds()).unwrap_or(0).max(1);
-        let seconds = millis.div_ceil(1000);
-        let mut response = refuse(
-            StatusCode::TOO_MANY_REQUESTS,
-            json!({"key": "login.throttled", "minutes": seconds.div_ceil(60)}),
-        )?;
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-        return Ok(response);
+        return locked_out(wait, refuse);
     }
     match auth::check_login(&state, &username, &form.password).await? {
         // With password sign-in for break-glass accounts only, any other account gets the answer
@@ -191,6 +181,25 @@ async fn login(
             refuse(StatusCode::UNAUTHORIZED, json!({"key": key}))
         }
     }
+}
+
+/// The answer to a username locked by failed sign-ins: 429 with `Retry-After` and the page
+/// `refuse` renders, saying in minutes when to try again.
+pub(super) fn locked_out(
+    wait: chrono::Duration,
+    refuse: impl FnOnce(StatusCode, Value) -> Result<Response>,
+) -> Result<Response> {
+    // Whole seconds, rounded up: asking again after `Retry-After` is never too early.
+    let millis = u64::try_from(wait.num_milliseconds()).unwrap_or(0).max(1);
+    let seconds = millis.div_ceil(1000);
+    let mut response = refuse(
+        StatusCode::TOO_MANY_REQUESTS,
+        json!({"key": "login.throttled", "minutes": seconds.div_ceil(60)}),
+    )?;
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    Ok(response)
 }
 
 async fn logout(session: Session) -> Result<Response> {

@@ -316,7 +316,7 @@ pub(super) fn finding_view(words: &Words, plan: &Plan, f: &Finding, linked: bool
         "text": text,
         "field": field,
         "href": system.map(|s| format!("/plans/{}/systems/{s}", plan.id)),
-        "system": system.map(|s| plan.system(s.as_str()).map_or(s.as_str(), |x| x.name.as_str())),
+        "system": system.map(|s| words.system(s.as_str())),
     })
 }
 /// The plan with this id at its current revision (from the cache when it is current).

@@ -8,7 +8,7 @@
 
 use axum::Router;
 use axum::extract::{Form, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
@@ -152,17 +152,7 @@ async fn check_code(
             .remove_value(SIGN_IN_KEY)
             .await
             .map_err(session_error)?;
-        // Whole seconds, rounded up, as the login page says it.
-        let millis = u64::try_from(wait.num_milliseconds()).unwrap_or(0).max(1);
-        let seconds = millis.div_ceil(1000);
-        let mut response = refuse(
-            StatusCode::TOO_MANY_REQUESTS,
-            json!({"key": "login.throttled", "minutes": seconds.div_ceil(60)}),
-        )?;
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-        return Ok(response);
+        return super::login::locked_out(wait, refuse);
     }
     match state.check_second_factor(&account, &form.code).await? {
         Some(accepted) => {

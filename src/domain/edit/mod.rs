@@ -95,13 +95,19 @@ pub enum Problem {
     ControlCharacter {
         code: String,
     },
-    /// An edit that would give the plan a new error: the analysis' finding (shown in the
-    /// reader's language) and its message.
+    /// An edit that would give the plan a new error: the analysis' finding, shown in the
+    /// reader's language (serialised as its English `message`).
     Finding {
-        message: String,
-        #[serde(skip)]
+        #[serde(rename = "message", serialize_with = "finding_message")]
         finding: Box<crate::domain::Finding>,
     },
+}
+
+fn finding_message<S: serde::Serializer>(
+    finding: &crate::domain::Finding,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&finding.message)
 }
 
 /// A problem and the form field it belongs to (`rto`, `step-2-duration`).

@@ -298,7 +298,6 @@ fn new_errors(plan: &Plan, edited: &System) -> Result<(), Vec<FieldError>> {
         .map(|f| FieldError {
             field: form_field(f.field.as_deref().unwrap_or("name")),
             problem: Problem::Finding {
-                message: f.message.clone(),
                 finding: Box::new(f),
             },
         })
@@ -420,7 +419,7 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].0, "depends_on");
         assert!(
-            matches!(&found[0].1, Problem::Finding { message, .. } if message.contains("dependency cycle"))
+            matches!(&found[0].1, Problem::Finding { finding } if finding.message.contains("dependency cycle"))
         );
     }
 

@@ -121,7 +121,7 @@ pub(super) fn problem_text(state: &AppState, lang: &str, problem: &Problem) -> S
         }
         Problem::SelfDependency => t("problem.self_dependency"),
         Problem::ImpactLevel { input } => t("problem.impact_level").replace("{input}", input),
-        Problem::Finding { finding, .. } => t("problem.finding").replace(
+        Problem::Finding { finding } => t("problem.finding").replace(
             "{message}",
             &Words::new(&state.templates.locales, lang, None).finding(finding),
         ),
