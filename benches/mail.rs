@@ -168,7 +168,7 @@ fn mail(c: &mut Criterion) {
         "Beredskab <beredskab@eksempel-kommune.dk>".parse().unwrap();
     let now: chrono::DateTime<Utc> = "2027-12-31T00:00:00Z".parse().unwrap();
     let ids: Vec<i64> = runtime.block_on(async {
-        let all = outbox::recent(&s.db, 100_000).await.unwrap();
+        let all = outbox::recent(&s.db, None, 100_000).await.unwrap();
         assert!(all.len() >= MESSAGES, "{} messages queued", all.len());
         all.iter().map(|m| m.id).collect()
     });

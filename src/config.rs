@@ -115,6 +115,47 @@ pub struct Config {
     /// Which accounts may sign in with a password: `all`, or `break-glass-only`
     /// (`BEREDSKAB_LOCAL_LOGIN`).
     pub local_login: LocalLogin,
+    /// Identity-provider groups and the memberships they give, beside those the administration
+    /// page keeps (`[[group_mappings]]` in `--config` only).
+    pub group_mappings: Vec<GroupMappingEntry>,
+}
+
+impl Config {
+    /// What is wrong with a row of `group_mappings`, naming it.
+    fn group_mapping_problem(&self) -> Option<String> {
+        self.group_mappings.iter().enumerate().find_map(|(i, row)| {
+            let at = format!("group_mappings[{i}]");
+            if row.group.trim().is_empty() {
+                Some(format!("{at}: group is empty"))
+            } else if row.plan.trim().is_empty() {
+                Some(format!(
+                    "{at}: plan is empty (a plan's id, or \"*\" for every plan)"
+                ))
+            } else if row.roles.is_empty() {
+                Some(format!("{at}: roles is empty"))
+            } else if row
+                .roles
+                .contains(&crate::domain::access::AccessRole::Administrator)
+            {
+                Some(format!(
+                    "{at}: administrator is not a role in a plan; an administrator gives it on \
+                     the account's page"
+                ))
+            } else {
+                None
+            }
+        })
+    }
+}
+
+/// One row of the group mapping in the configuration file: the members of `group` get `roles`
+/// in `plan` (a plan's id, or `*` for every plan).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupMappingEntry {
+    pub group: String,
+    pub plan: String,
+    pub roles: Vec<crate::domain::access::AccessRole>,
 }
 
 /// Which local accounts may sign in with a password.
@@ -177,6 +218,7 @@ impl Default for Config {
             metrics_token: None,
             require_mfa: false,
             local_login: LocalLogin::All,
+            group_mappings: Vec::new(),
         }
     }
 }
@@ -213,10 +255,17 @@ impl Config {
                     path: path.to_path_buf(),
                     source,
                 })?;
-                toml::from_str(&text).map_err(|e| ConfigError::File {
+                let config: Config = toml::from_str(&text).map_err(|e| ConfigError::File {
                     path: path.to_path_buf(),
                     message: e.message().to_string(),
-                })?
+                })?;
+                if let Some(message) = config.group_mapping_problem() {
+                    return Err(ConfigError::File {
+                        path: path.to_path_buf(),
+                        message,
+                    });
+                }
+                config
             }
         };
         if let Some(url) = env("DATABASE_URL") {
@@ -570,6 +619,40 @@ mod tests {
             bad.to_string().starts_with("BEREDSKAB_PUBLIC_URL="),
             "{bad}"
         );
+    }
+
+    #[test]
+    fn group_mappings_come_from_the_file_and_are_checked() {
+        use crate::domain::access::AccessRole;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(
+            &file,
+            "[[group_mappings]]\ngroup = \"GG-Beredskab\"\nplan = \"*\"\nroles = [\"viewer\"]\n\n\
+             [[group_mappings]]\ngroup = \"GG-IT-chef\"\nplan = \"kommune\"\n\
+             roles = [\"approver\", \"incident-lead\"]\n",
+        )
+        .unwrap();
+        let config = Config::load(Some(&file), env(&[])).unwrap();
+        assert_eq!(config.group_mappings.len(), 2);
+        assert_eq!(
+            config.group_mappings[1].roles,
+            [AccessRole::Approver, AccessRole::IncidentLead]
+        );
+        std::fs::write(
+            &file,
+            "[[group_mappings]]\ngroup = \"x\"\nplan = \"*\"\nroles = [\"administrator\"]\n",
+        )
+        .unwrap();
+        let err = Config::load(Some(&file), env(&[])).unwrap_err().to_string();
+        assert!(err.contains("group_mappings[0]: administrator"), "{err}");
+        std::fs::write(
+            &file,
+            "[[group_mappings]]\ngroup = \"x\"\nplan = \"*\"\nroles = [\"boss\"]\n",
+        )
+        .unwrap();
+        let err = Config::load(Some(&file), env(&[])).unwrap_err().to_string();
+        assert!(err.contains("boss"), "{err}");
     }
 
     #[test]

@@ -65,7 +65,7 @@ async fn the_administrator_manages_accounts() {
             &format!("/admin/accounts/{id}"),
             &[
                 ("display_name", "Ny Ejer"),
-                ("role", "system-owner"),
+                ("membership", "*|system-owner"),
                 ("person", "mikkel-friis"),
             ],
         )
@@ -122,7 +122,7 @@ async fn only_break_glass_accounts_sign_in_with_a_password_when_local_sign_in_is
     assert!(!form.contains("name=\"break_glass\" type=\"checkbox\" value=\"1\" checked"));
     let fields = [
         ("display_name", "Mette Holm"),
-        ("role", "approver"),
+        ("membership", "example-kommune|approver"),
         ("person", "mette-holm"),
         ("active", "1"),
         ("break_glass", "1"),

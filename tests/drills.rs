@@ -224,7 +224,7 @@ async fn mail_waits_while_the_smtp_server_is_down_and_goes_once_it_is_back() {
 
     smtp.stop();
     assert_eq!(deliver_due(&conn, &mail, &from(), now).await.unwrap(), 0);
-    let waiting: Vec<outbox::Message> = outbox::recent(&conn, 1000)
+    let waiting: Vec<outbox::Message> = outbox::recent(&conn, None, 1000)
         .await
         .unwrap()
         .into_iter()
@@ -537,7 +537,7 @@ async fn a_cancellation_never_reaches_a_recipient_before_the_invitation_it_cance
                 .unwrap(),
             0
         );
-        let waiting = outbox::recent(&conn, 1000).await.unwrap();
+        let waiting = outbox::recent(&conn, None, 1000).await.unwrap();
         let cancels: Vec<_> = waiting
             .iter()
             .filter(|m| {
@@ -711,7 +711,7 @@ async fn a_finished_evaluation_is_not_reminded() {
 /// The overdue reminders queued for an action item.
 async fn overdue_reminders(conn: &DatabaseConnection, item: i64) -> Vec<outbox::Message> {
     let prefix = format!("action.{item}.overdue.");
-    outbox::recent(conn, 1000)
+    outbox::recent(conn, None, 1000)
         .await
         .unwrap()
         .into_iter()
@@ -1200,7 +1200,7 @@ async fn the_coordinator_changes_a_drill_with_errors_named_beside_their_fields()
 /// The review reminders queued for a system of the example plan.
 async fn review_reminders(conn: &DatabaseConnection, system: &str) -> Vec<outbox::Message> {
     let prefix = format!("review.example-kommune.{system}.");
-    outbox::recent(conn, 1000)
+    outbox::recent(conn, None, 1000)
         .await
         .unwrap()
         .into_iter()
@@ -1275,7 +1275,7 @@ async fn a_mail_text_part_is_written_as_given_and_its_html_part_escaped() {
     tick(&ctx, utc("2026-11-27T10:00:00Z")).await.unwrap();
     ctx.clock.set(utc("2026-11-28T10:00:00Z"));
     assert!(ctx.update_drill("tester", &old, &new).await.unwrap());
-    let update = outbox::recent(&conn, 1000)
+    let update = outbox::recent(&conn, None, 1000)
         .await
         .unwrap()
         .into_iter()
@@ -1621,7 +1621,7 @@ async fn invited_drill(app: &TestApp, scenario: &str) -> (String, usize) {
     let drill = location(&response);
     app.run_jobs().await;
     let db = &app.app.as_ref().unwrap().db;
-    let invited = outbox::recent(db, 500)
+    let invited = outbox::recent(db, None, 500)
         .await
         .unwrap()
         .iter()
@@ -1674,7 +1674,7 @@ async fn cancelling_a_drill_asks_first_saying_how_many_get_a_cancellation() {
         "the message shows once"
     );
     let db = &app.app.as_ref().unwrap().db;
-    let cancellations = outbox::recent(db, 500)
+    let cancellations = outbox::recent(db, None, 500)
         .await
         .unwrap()
         .iter()

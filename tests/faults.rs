@@ -773,7 +773,7 @@ async fn two_servers_on_one_postgresql_send_each_invitation_once_and_fire_each_o
     );
     assert!(occurrences.len() >= 52, "{} occurrences", occurrences.len());
     // What was queued: each (occurrence, kind, recipient) once…
-    let queued = beredskab::store::outbox::recent(&conn, 10_000)
+    let queued = beredskab::store::outbox::recent(&conn, None, 10_000)
         .await
         .unwrap();
     let mut keys: Vec<_> = queued

@@ -427,7 +427,9 @@ async fn the_call_tree_is_alerted_findings_become_action_items_and_pocket_plans_
     // The links lead to this server: the public address follows the port it listens on.
     let link = format!("{}{incident}", app.address);
     let db = &app.app.as_ref().unwrap().db;
-    let queued = beredskab::store::outbox::recent(db, 100).await.unwrap();
+    let queued = beredskab::store::outbox::recent(db, None, 100)
+        .await
+        .unwrap();
     let sent: Vec<_> = queued.iter().filter(|m| m.kind == "alert").collect();
     assert_eq!(sent.len(), call_tree);
     assert!(
@@ -749,7 +751,7 @@ async fn alerting_the_call_tree_a_second_time_asks_first_saying_when_and_to_how_
     let alerts = || {
         let db = db.clone();
         async move {
-            beredskab::store::outbox::recent(&db, 500)
+            beredskab::store::outbox::recent(&db, None, 500)
                 .await
                 .unwrap()
                 .iter()

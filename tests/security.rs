@@ -450,7 +450,9 @@ async fn script_stored_in_every_text_field_comes_out_escaped_everywhere() {
     }
     // The mail: subjects and both bodies of every message queued.
     let conn = beredskab::store::connect(&url).await.unwrap();
-    let messages = beredskab::store::outbox::recent(&conn, 1000).await.unwrap();
+    let messages = beredskab::store::outbox::recent(&conn, None, 1000)
+        .await
+        .unwrap();
     assert!(
         messages.iter().any(|m| m.kind == "invitation")
             && messages.iter().any(|m| m.kind == "alert"),

@@ -8,7 +8,7 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use sha2::{Digest, Sha256};
 
 use super::{App, Result};
-use crate::domain::access::{AccessRole, demo_role};
+use crate::domain::access::{Membership, demo_role};
 use crate::store::accounts::{self, Account, AccountChange, Names, NewAccount};
 use crate::store::{self, audit};
 
@@ -22,18 +22,41 @@ fn entry(actor: &str, action: &str, username: &str) -> audit::Entry {
     }
 }
 
-/// An account's role, person and state as the audit log shows them.
-fn describe(
-    role: crate::domain::access::AccessRole,
+/// An account's roles, person and state as the audit log shows them: `administrator`, or each
+/// membership as `role@plan` (`*` for every plan).
+pub fn describe(
+    administrator: bool,
+    memberships: &[Membership],
     person: &Option<String>,
     active: bool,
 ) -> String {
+    let roles = if administrator {
+        "administrator".to_string()
+    } else {
+        memberships_text(memberships)
+    };
     format!(
-        "{} {}{}",
-        role.as_str(),
+        "{roles} {}{}",
         person.clone().unwrap_or_default(),
         if active { "" } else { " (inactive)" }
     )
+    .trim()
+    .to_string()
+}
+
+/// Memberships as `role@plan, …` (`*`: every plan; a group's in brackets after it).
+pub fn memberships_text(memberships: &[Membership]) -> String {
+    memberships
+        .iter()
+        .map(|m| {
+            let plan = m.plan.as_deref().unwrap_or("*");
+            match &m.group {
+                Some(g) => format!("{}@{plan} [{g}]", m.role.as_str()),
+                None => format!("{}@{plan}", m.role.as_str()),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl App {
@@ -45,11 +68,7 @@ impl App {
     /// Creates an account; `None` (nothing written) if its username is taken.
     pub async fn create_account(&self, actor: &str, new: NewAccount) -> Result<Option<i64>> {
         let record = audit::Entry {
-            after: format!(
-                "{} {}",
-                new.role.as_str(),
-                new.person_id.clone().unwrap_or_default()
-            ),
+            after: describe(new.administrator, &new.memberships, &new.person_id, true),
             ..entry(actor, "account-create", &new.username)
         };
         let txn = store::begin_write(&self.db).await?;
@@ -69,8 +88,18 @@ impl App {
         change: AccountChange,
     ) -> Result<()> {
         let record = audit::Entry {
-            before: describe(before.role, &before.person_id, before.active),
-            after: describe(change.role, &change.person_id, change.active),
+            before: describe(
+                before.administrator,
+                &before.memberships,
+                &before.person_id,
+                before.active,
+            ),
+            after: describe(
+                change.administrator,
+                &merged(&before.memberships, &change.memberships),
+                &change.person_id,
+                change.active,
+            ),
             ..entry(actor, "account-change", &before.username)
         };
         let mut records = vec![record];
@@ -125,6 +154,20 @@ impl App {
         let actor = &account.username;
         finish(txn, entry(actor, "calendar-feed-create", actor)).await
     }
+}
+
+/// The memberships an account holds after an administrator gives it `given`: those, and the
+/// ones its groups gave it, which stay.
+fn merged(before: &[Membership], given: &[Membership]) -> Vec<Membership> {
+    let mut all: Vec<Membership> = given
+        .iter()
+        .filter(|m| m.group.is_none())
+        .chain(before.iter().filter(|m| m.group.is_some()))
+        .cloned()
+        .collect();
+    all.sort();
+    all.dedup();
+    all
 }
 
 /// Writes the audit record and commits.
@@ -206,7 +249,8 @@ pub async fn bootstrap_accounts(
                 username: config.admin_user.clone(),
                 display_name: "Administrator".to_string(),
                 password_hash: hash_password(password.clone()).await?,
-                role: AccessRole::Administrator,
+                administrator: true,
+                memberships: Vec::new(),
                 person_id: None,
                 break_glass: true,
             },
@@ -237,38 +281,55 @@ pub async fn bootstrap_accounts(
     Ok(())
 }
 
-/// One account per plan person (username = person id), with the role their plan gives them and
-/// one demo password, printed.
+/// One account per plan person (username = person id), with the role each plan gives them as
+/// a membership of that plan, and one demo password, printed.
 async fn demo_accounts(db: &DatabaseConnection, password: &str) -> anyhow::Result<()> {
     let hash = hash_password(password.to_string()).await?;
-    let mut lines = Vec::new();
+    // Each person's memberships across the plans, in the order the people are met.
+    let mut people: Vec<(String, String, Vec<Membership>)> = Vec::new();
     for id in store::plan_ids(db).await? {
         let Some(plan) = store::load_plan(db, &id).await? else {
             continue;
         };
         for person in &plan.people {
             let username = person.id.to_string();
-            let role = demo_role(&plan, &username);
-            match store::accounts::find_by_username(db, &username).await? {
-                Some((account, _)) => {
-                    store::accounts::set_password_hash(db, account.id, hash.clone()).await?;
-                    lines.push(format!("  {username:<24} {}", account.role.as_str()));
-                }
-                None => {
-                    store::accounts::create(
-                        db,
-                        store::accounts::NewAccount {
-                            username: username.clone(),
-                            display_name: person.name.clone(),
-                            password_hash: hash.clone(),
-                            role,
-                            person_id: Some(username.clone()),
-                            break_glass: false,
-                        },
-                    )
-                    .await?;
-                    lines.push(format!("  {username:<24} {}", role.as_str()));
-                }
+            let membership = Membership {
+                plan: Some(plan.id.to_string()),
+                role: demo_role(&plan, &username),
+                group: None,
+            };
+            match people.iter_mut().find(|(u, _, _)| *u == username) {
+                Some((_, _, held)) => held.push(membership),
+                None => people.push((username, person.name.clone(), vec![membership])),
+            }
+        }
+    }
+    let mut lines = Vec::new();
+    for (username, name, held) in people {
+        match store::accounts::find_by_username(db, &username).await? {
+            Some((account, _)) => {
+                store::accounts::set_password_hash(db, account.id, hash.clone()).await?;
+                let shown = describe(account.administrator, &account.memberships, &None, true);
+                lines.push(format!("  {username:<24} {shown}"));
+            }
+            None => {
+                lines.push(format!(
+                    "  {username:<24} {}",
+                    describe(false, &held, &None, true)
+                ));
+                store::accounts::create(
+                    db,
+                    store::accounts::NewAccount {
+                        username: username.clone(),
+                        display_name: name,
+                        password_hash: hash.clone(),
+                        administrator: false,
+                        memberships: held,
+                        person_id: Some(username),
+                        break_glass: false,
+                    },
+                )
+                .await?;
             }
         }
     }

@@ -42,7 +42,7 @@ impl App {
             down: &down,
             by: &by,
         };
-        let messages = self.messages(&languages, &people, &notice, |p| {
+        let messages = self.messages(&incident.plan_id, &languages, &people, &notice, |p| {
             format!("alert.{}.{stamp}.{}@beredskab", incident.id, p.id)
         })?;
         let changed = store_incidents::alert(&self.db, incident.id, actor, messages, now).await?;

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod drills;
 pub mod editing;
 pub mod incidents;
+pub mod memberships;
 pub mod notify;
 pub mod occurrences;
 pub mod plans;

@@ -239,6 +239,7 @@ impl App {
     /// resent message is recognised.
     pub fn messages(
         &self,
+        plan: &str,
         languages: &Languages,
         people: &[&Person],
         notice: &Notice,
@@ -259,6 +260,7 @@ impl App {
             out.push(NewMessage {
                 message_id: message_id(person),
                 kind: notice.kind().to_string(),
+                plan_id: Some(plan.to_string()),
                 occurrence_id: notice.occurrence_id(),
                 to_address: person.email.trim().to_string(),
                 to_name: person.name.clone(),
@@ -286,6 +288,7 @@ impl App {
         let uid = occurrence.uid.trim_end_matches("@beredskab");
         // Unique per kind, calendar sequence and person; the same again if it is resent.
         self.messages(
+            plan.id.as_str(),
             languages,
             &people,
             &Notice::Drill {
@@ -322,7 +325,9 @@ impl App {
             overdue,
         };
         Ok(self
-            .messages(languages, &[owner], &notice, |_| message_id.clone())?
+            .messages(plan.id.as_str(), languages, &[owner], &notice, |_| {
+                message_id.clone()
+            })?
             .pop())
     }
 
@@ -345,7 +350,7 @@ impl App {
             version,
             changed,
         };
-        self.messages(languages, &coordinators, &notice, |p| {
+        self.messages(plan.id.as_str(), languages, &coordinators, &notice, |p| {
             format!("exercise.{}.{version}.{}@beredskab", plan.id, p.id)
         })
     }

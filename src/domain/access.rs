@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{Plan, System};
 
-/// The role of an account. One per account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// A role. Administrator is the installation's (accounts, every plan); the others are held per
+/// plan, through memberships, any set of them at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum AccessRole {
     /// Manages accounts and may edit everything; does not approve.
@@ -33,6 +34,15 @@ impl AccessRole {
         AccessRole::Viewer,
     ];
 
+    /// The roles held per plan.
+    pub const IN_PLAN: [AccessRole; 5] = [
+        AccessRole::Approver,
+        AccessRole::Coordinator,
+        AccessRole::SystemOwner,
+        AccessRole::IncidentLead,
+        AccessRole::Viewer,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             AccessRole::Administrator => "administrator",
@@ -47,24 +57,70 @@ impl AccessRole {
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|r| r.as_str() == text)
     }
+
+    /// A role held per plan (not administrator).
+    pub fn parse_in_plan(text: &str) -> Option<Self> {
+        Self::parse(text).filter(|r| *r != AccessRole::Administrator)
+    }
 }
 
-/// The account a request acts for, as far as the rules need it.
+/// A role an account holds in one plan or in every plan.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Membership {
+    /// The plan's id; `None` for every plan, today's and later ones.
+    pub plan: Option<String>,
+    pub role: AccessRole,
+    /// The identity-provider group it comes from (renewed at each sign-in from the groups);
+    /// `None` when an administrator gave it.
+    #[serde(default)]
+    pub group: Option<String>,
+}
+
+impl Membership {
+    /// Whether it counts in plan `plan`.
+    pub fn covers(&self, plan: &str) -> bool {
+        self.plan.as_deref().is_none_or(|p| p == plan)
+    }
+}
+
+/// The roles `memberships` give in plan `plan`, each once, in the order of `AccessRole`.
+pub fn roles_in(memberships: &[Membership], plan: &str) -> Vec<AccessRole> {
+    let mut roles: Vec<AccessRole> = memberships
+        .iter()
+        .filter(|m| m.covers(plan))
+        .map(|m| m.role)
+        .collect();
+    roles.sort();
+    roles.dedup();
+    roles
+}
+
+/// The account a request acts for, as far as the rules need it: in the plan the request is
+/// about, the roles its memberships give it there (none outside a plan).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
     pub username: String,
-    pub role: AccessRole,
+    /// The installation's administrator: every plan, every role but approver.
+    pub administrator: bool,
+    /// The roles held in the plan the request is about.
+    pub roles: Vec<AccessRole>,
     /// The plan person this account is, if any: ownership of system sections follows it.
     pub person: Option<String>,
 }
 
 impl Actor {
-    /// Edits every section of every plan.
+    fn has(&self, role: AccessRole) -> bool {
+        self.roles.contains(&role)
+    }
+
+    /// Sees the plan at all: holds a role in it, or administers the installation.
+    pub fn reads_plan(&self) -> bool {
+        self.administrator || !self.roles.is_empty()
+    }
+
+    /// Edits every section of the plan.
     pub fn edits_whole_plan(&self) -> bool {
-        matches!(
-            self.role,
-            AccessRole::Administrator | AccessRole::Coordinator
-        )
+        self.administrator || self.has(AccessRole::Coordinator)
     }
 
     /// Owner or deputy of the system, through the linked person.
@@ -78,8 +134,14 @@ impl Actor {
             .any(|p| p.as_str() == me)
     }
 
+    /// Edits only the systems whose owner or deputy is their person: a system owner of the
+    /// plan who does not keep the whole plan.
+    pub fn edits_own_systems_only(&self) -> bool {
+        !self.edits_whole_plan() && self.has(AccessRole::SystemOwner)
+    }
+
     pub fn may_edit_system(&self, system: &System) -> bool {
-        self.edits_whole_plan() || (self.role == AccessRole::SystemOwner && self.owns(system))
+        self.edits_whole_plan() || (self.has(AccessRole::SystemOwner) && self.owns(system))
     }
 
     /// Plan sections, call tree, channels and people.
@@ -88,38 +150,33 @@ impl Actor {
     }
 
     pub fn may_approve(&self) -> bool {
-        self.role == AccessRole::Approver
+        self.has(AccessRole::Approver)
     }
 
     pub fn may_manage_accounts(&self) -> bool {
-        self.role == AccessRole::Administrator
+        self.administrator
     }
 
     /// Opens an incident (activates the plan), alerts the call tree, stands down and closes.
     pub fn may_lead_incident(&self) -> bool {
-        matches!(
-            self.role,
-            AccessRole::IncidentLead | AccessRole::Coordinator | AccessRole::Administrator
-        )
+        self.edits_whole_plan() || self.has(AccessRole::IncidentLead)
     }
 
-    /// Works an open incident: marks systems, ticks steps, adds notes. Everyone but viewers.
+    /// Works an open incident: marks systems, ticks steps, adds notes. Everyone in the plan
+    /// but those who only read.
     pub fn may_work_incident(&self) -> bool {
-        self.role != AccessRole::Viewer
+        self.administrator || self.roles.iter().any(|r| *r != AccessRole::Viewer)
     }
 
     /// Sees the whole drill programme and every review deadline in their calendar feed: those
     /// who keep or approve the plan.
     pub fn sees_whole_programme(&self) -> bool {
-        self.edits_whole_plan() || self.role == AccessRole::Approver
+        self.edits_whole_plan() || self.has(AccessRole::Approver)
     }
 
     /// The audit log shows who did what: for those who keep, approve or administer the plan.
     pub fn may_read_audit(&self) -> bool {
-        matches!(
-            self.role,
-            AccessRole::Administrator | AccessRole::Approver | AccessRole::Coordinator
-        )
+        self.edits_whole_plan() || self.has(AccessRole::Approver)
     }
 }
 
@@ -161,7 +218,11 @@ mod tests {
     fn actor(role: AccessRole, person: Option<&str>) -> Actor {
         Actor {
             username: "u".into(),
-            role,
+            administrator: role == AccessRole::Administrator,
+            roles: vec![role]
+                .into_iter()
+                .filter(|r| *r != AccessRole::Administrator)
+                .collect(),
             person: person.map(str::to_string),
         }
     }
@@ -189,6 +250,50 @@ mod tests {
             );
             assert_eq!(AccessRole::parse(role.as_str()), Some(role));
         }
+    }
+
+    #[test]
+    fn memberships_count_in_their_plan_or_in_every_plan() {
+        let m = |plan: Option<&str>, role| Membership {
+            plan: plan.map(str::to_string),
+            role,
+            group: None,
+        };
+        let held = [
+            m(Some("a"), AccessRole::Approver),
+            m(Some("a"), AccessRole::IncidentLead),
+            m(None, AccessRole::Viewer),
+            m(Some("b"), AccessRole::SystemOwner),
+            m(Some("a"), AccessRole::Approver),
+        ];
+        assert_eq!(
+            roles_in(&held, "a"),
+            [
+                AccessRole::Approver,
+                AccessRole::IncidentLead,
+                AccessRole::Viewer
+            ]
+        );
+        assert_eq!(
+            roles_in(&held, "b"),
+            [AccessRole::SystemOwner, AccessRole::Viewer]
+        );
+        assert_eq!(roles_in(&held, "c"), [AccessRole::Viewer]);
+        assert!(roles_in(&held[..2], "c").is_empty());
+        let approver_and_lead = Actor {
+            username: "u".into(),
+            administrator: false,
+            roles: roles_in(&held[..2], "a"),
+            person: None,
+        };
+        assert!(approver_and_lead.may_approve() && approver_and_lead.may_lead_incident());
+        assert!(!approver_and_lead.may_edit_plan());
+        let outsider = Actor {
+            roles: roles_in(&held[..2], "b"),
+            ..approver_and_lead
+        };
+        assert!(!outsider.reads_plan() && !outsider.may_work_incident());
+        assert_eq!(AccessRole::parse_in_plan("administrator"), None);
     }
 
     #[test]

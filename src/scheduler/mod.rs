@@ -192,7 +192,7 @@ pub async fn review_reminders(app: &App, now: DateTime<Utc>) -> Result<usize> {
                 system,
                 due,
             };
-            let messages = app.messages(&languages, &people, &notice, |p| {
+            let messages = app.messages(plan.id.as_str(), &languages, &people, &notice, |p| {
                 format!(
                     "review.{}.{}.{due_key}.{}.{}@beredskab",
                     plan.id,

@@ -7,9 +7,11 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
 
-use super::entities::{accounts, api_tokens, login_failures, sessions};
+use super::entities::{
+    accounts, api_tokens, group_mappings, login_failures, memberships, sessions,
+};
 use super::{Result, StoreError};
-use crate::domain::access::AccessRole;
+use crate::domain::access::{AccessRole, Membership};
 
 /// A stored account. The password hash never leaves the store except for verification.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -17,7 +19,11 @@ pub struct Account {
     pub id: i64,
     pub username: String,
     pub display_name: String,
-    pub role: AccessRole,
+    /// The installation's administrator (`accounts.role` is `administrator`, else `member`).
+    pub administrator: bool,
+    /// The plans it may see, and its roles in each.
+    #[serde(default)]
+    pub memberships: Vec<Membership>,
     pub person_id: Option<String>,
     pub language: Option<String>,
     pub active: bool,
@@ -30,20 +36,27 @@ pub struct Account {
     pub has_second_factor: bool,
 }
 
-fn account(row: accounts::Model) -> Result<(Account, String)> {
-    let Some(role) = AccessRole::parse(&row.role) else {
+/// What `accounts.role` holds: the installation's administrator, or a member of plans.
+const ADMINISTRATOR: &str = "administrator";
+const MEMBER: &str = "member";
+/// `memberships.plan_id` and `group_mappings.plan_id` of every plan.
+const EVERY_PLAN: &str = "*";
+
+fn account(row: accounts::Model, memberships: Vec<Membership>) -> Result<(Account, String)> {
+    if row.role != ADMINISTRATOR && row.role != MEMBER {
         return Err(StoreError::Corrupt {
             table: "accounts",
             key: row.username,
             reason: format!("unknown role {:?}", row.role),
         });
-    };
+    }
     Ok((
         Account {
             id: row.id,
             username: row.username,
             display_name: row.display_name,
-            role,
+            administrator: row.role == ADMINISTRATOR,
+            memberships,
             person_id: row.person_id,
             language: row.language,
             active: row.active,
@@ -55,13 +68,170 @@ fn account(row: accounts::Model) -> Result<(Account, String)> {
     ))
 }
 
+/// A stored membership row as the domain's membership; `None` for a role that is not a plan's.
+fn membership(plan_id: &str, role: &str, source: &str) -> Option<Membership> {
+    Some(Membership {
+        plan: (plan_id != EVERY_PLAN).then(|| plan_id.to_string()),
+        role: AccessRole::parse_in_plan(role)?,
+        group: (!source.is_empty()).then(|| source.to_string()),
+    })
+}
+
+/// The memberships of these accounts, by account, in a stable order.
+async fn memberships_of(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<std::collections::HashMap<i64, Vec<Membership>>> {
+    let mut by_account: std::collections::HashMap<i64, Vec<Membership>> = Default::default();
+    let rows = memberships::Entity::find()
+        .filter(memberships::Column::AccountId.is_in(ids))
+        .order_by_asc(memberships::Column::Id)
+        .all(db)
+        .await?;
+    for row in rows {
+        if let Some(m) = membership(&row.plan_id, &row.role, &row.source) {
+            by_account.entry(row.account_id).or_default().push(m);
+        }
+    }
+    for list in by_account.values_mut() {
+        list.sort();
+        list.dedup();
+    }
+    Ok(by_account)
+}
+
+/// The row's account with its memberships, and its password hash.
+async fn with_memberships(
+    db: &impl ConnectionTrait,
+    row: accounts::Model,
+) -> Result<(Account, String)> {
+    let held = memberships_of(db, [row.id]).await?.remove(&row.id);
+    account(row, held.unwrap_or_default())
+}
+
+/// Replaces the account's memberships of one kind: those an administrator gave (`group`
+/// `None` in each), or those that came from identity-provider groups.
+pub async fn set_memberships(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    from_groups: bool,
+    held: &[Membership],
+) -> Result<()> {
+    let kind = if from_groups {
+        memberships::Column::Source.ne("")
+    } else {
+        memberships::Column::Source.eq("")
+    };
+    memberships::Entity::delete_many()
+        .filter(memberships::Column::AccountId.eq(account_id))
+        .filter(kind)
+        .exec(db)
+        .await?;
+    let mut rows: Vec<&Membership> = held
+        .iter()
+        .filter(|m| m.group.is_some() == from_groups && m.role != AccessRole::Administrator)
+        .collect();
+    rows.sort();
+    rows.dedup();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    memberships::Entity::insert_many(rows.into_iter().map(|m| memberships::ActiveModel {
+        id: NotSet,
+        account_id: Set(account_id),
+        plan_id: Set(m.plan.clone().unwrap_or_else(|| EVERY_PLAN.to_string())),
+        role: Set(m.role.as_str().to_string()),
+        source: Set(m.group.clone().unwrap_or_default()),
+    }))
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// A row of the group mapping: members of identity-provider group `group` get `role` in `plan`
+/// (`None`: every plan).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct GroupMapping {
+    pub group: String,
+    pub plan: Option<String>,
+    pub role: AccessRole,
+}
+
+/// The group mapping an administrator keeps, ordered by group, plan and role, each with its id.
+pub async fn group_mappings(db: &impl ConnectionTrait) -> Result<Vec<(i64, GroupMapping)>> {
+    let rows = group_mappings::Entity::find()
+        .order_by_asc(group_mappings::Column::GroupName)
+        .order_by_asc(group_mappings::Column::PlanId)
+        .order_by_asc(group_mappings::Column::Role)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let m = membership(&row.plan_id, &row.role, "")?;
+            Some((
+                row.id,
+                GroupMapping {
+                    group: row.group_name,
+                    plan: m.plan,
+                    role: m.role,
+                },
+            ))
+        })
+        .collect())
+}
+
+/// Adds a row to the group mapping; `false` if it was there already.
+pub async fn group_mapping_add(db: &impl ConnectionTrait, mapping: &GroupMapping) -> Result<bool> {
+    let plan = mapping
+        .plan
+        .clone()
+        .unwrap_or_else(|| EVERY_PLAN.to_string());
+    let exists = group_mappings::Entity::find()
+        .filter(group_mappings::Column::GroupName.eq(&mapping.group))
+        .filter(group_mappings::Column::PlanId.eq(&plan))
+        .filter(group_mappings::Column::Role.eq(mapping.role.as_str()))
+        .one(db)
+        .await?
+        .is_some();
+    if exists {
+        return Ok(false);
+    }
+    group_mappings::Entity::insert(group_mappings::ActiveModel {
+        id: NotSet,
+        group_name: Set(mapping.group.clone()),
+        plan_id: Set(plan),
+        role: Set(mapping.role.as_str().to_string()),
+    })
+    .exec(db)
+    .await?;
+    Ok(true)
+}
+
+/// Removes row `id` of the group mapping, returning it; `None` if there was no such row.
+pub async fn group_mapping_remove(
+    db: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<GroupMapping>> {
+    let found = group_mappings(db)
+        .await?
+        .into_iter()
+        .find(|(i, _)| *i == id);
+    if found.is_some() {
+        group_mappings::Entity::delete_by_id(id).exec(db).await?;
+    }
+    Ok(found.map(|(_, m)| m))
+}
+
 /// A new account.
 #[derive(Debug, Clone)]
 pub struct NewAccount {
     pub username: String,
     pub display_name: String,
     pub password_hash: String,
-    pub role: AccessRole,
+    pub administrator: bool,
+    /// Memberships an administrator gives (see `set_memberships` for those from groups).
+    pub memberships: Vec<Membership>,
     pub person_id: Option<String>,
     pub break_glass: bool,
 }
@@ -76,7 +246,12 @@ pub async fn create(db: &impl ConnectionTrait, new: NewAccount) -> Result<Option
         username: Set(new.username),
         display_name: Set(new.display_name),
         password_hash: Set(new.password_hash),
-        role: Set(new.role.as_str().to_string()),
+        role: Set(if new.administrator {
+            ADMINISTRATOR
+        } else {
+            MEMBER
+        }
+        .to_string()),
         person_id: Set(new.person_id),
         language: Set(None),
         active: Set(true),
@@ -87,6 +262,7 @@ pub async fn create(db: &impl ConnectionTrait, new: NewAccount) -> Result<Option
         totp_last_step: Set(None),
     };
     let id = accounts::Entity::insert(row).exec(db).await?.last_insert_id;
+    set_memberships(db, id, false, &new.memberships).await?;
     Ok(Some(id))
 }
 
@@ -99,21 +275,21 @@ pub async fn find_by_username(
     db: &impl ConnectionTrait,
     username: &str,
 ) -> Result<Option<(Account, String)>> {
-    accounts::Entity::find()
+    match accounts::Entity::find()
         .filter(accounts::Column::Username.eq(username))
         .one(db)
         .await?
-        .map(account)
-        .transpose()
+    {
+        Some(row) => Ok(Some(with_memberships(db, row).await?)),
+        None => Ok(None),
+    }
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<Account>> {
-    Ok(accounts::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .map(account)
-        .transpose()?
-        .map(|(a, _)| a))
+    match accounts::Entity::find_by_id(id).one(db).await? {
+        Some(row) => Ok(Some(with_memberships(db, row).await?.0)),
+        None => Ok(None),
+    }
 }
 
 /// The names people are shown by: each account's display name, by username.
@@ -144,12 +320,16 @@ pub async fn names(db: &impl ConnectionTrait) -> Result<Names> {
 }
 
 pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<Account>> {
-    accounts::Entity::find()
+    let rows = accounts::Entity::find()
         .order_by_asc(accounts::Column::Username)
         .all(db)
-        .await?
-        .into_iter()
-        .map(|row| account(row).map(|(a, _)| a))
+        .await?;
+    let mut held = memberships_of(db, rows.iter().map(|r| r.id)).await?;
+    rows.into_iter()
+        .map(|row| {
+            let memberships = held.remove(&row.id).unwrap_or_default();
+            account(row, memberships).map(|(a, _)| a)
+        })
         .collect()
 }
 
@@ -157,7 +337,9 @@ pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<Account>> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountChange {
     pub display_name: String,
-    pub role: AccessRole,
+    pub administrator: bool,
+    /// The memberships an administrator gives; those from groups stay as they are.
+    pub memberships: Vec<Membership>,
     pub person_id: Option<String>,
     pub active: bool,
     pub break_glass: bool,
@@ -167,14 +349,22 @@ pub async fn update(db: &impl ConnectionTrait, id: i64, change: AccountChange) -
     let row = accounts::ActiveModel {
         id: Set(id),
         display_name: Set(change.display_name),
-        role: Set(change.role.as_str().to_string()),
+        role: Set(if change.administrator {
+            ADMINISTRATOR
+        } else {
+            MEMBER
+        }
+        .to_string()),
         person_id: Set(change.person_id),
         active: Set(change.active),
         break_glass: Set(change.break_glass),
         ..Default::default()
     };
     match accounts::Entity::update(row).exec(db).await {
-        Ok(_) => Ok(true),
+        Ok(_) => {
+            set_memberships(db, id, false, &change.memberships).await?;
+            Ok(true)
+        }
         Err(sea_orm::DbErr::RecordNotUpdated) => Ok(false),
         Err(e) => Err(e.into()),
     }
@@ -377,10 +567,17 @@ pub async fn session_load_with_account(
 ) -> Result<Option<LoadedSession>> {
     use sea_orm::{FromQueryResult, IdenStatic, Iterable};
     let backend = db.get_database_backend();
-    let account_id = if backend == sea_orm::DbBackend::Postgres {
-        "(s.data::jsonb ->> 'account')::bigint"
+    // The account's memberships come along as a JSON array of [plan, role, source].
+    let (account_id, held) = if backend == sea_orm::DbBackend::Postgres {
+        (
+            "(s.data::jsonb ->> 'account')::bigint",
+            "COALESCE(json_agg(json_build_array(m.plan_id, m.role, m.source)), '[]'::json)::text",
+        )
     } else {
-        "json_extract(s.data, '$.account')"
+        (
+            "json_extract(s.data, '$.account')",
+            "json_group_array(json_array(m.plan_id, m.role, m.source))",
+        )
     };
     let (p1, p2) = (super::db::param(backend, 1), super::db::param(backend, 2));
     let columns: Vec<String> = accounts::Column::iter()
@@ -390,7 +587,8 @@ pub async fn session_load_with_account(
         "SELECT s.data AS session_data, s.expires_at AS session_expires, \
          s.last_used_at AS session_last_used, \
          EXISTS (SELECT 1 FROM systems y WHERE y.owner = a.person_id OR y.deputy = a.person_id) \
-         AS owns_systems, {} \
+         AS owns_systems, \
+         (SELECT {held} FROM memberships m WHERE m.account_id = a.id) AS memberships, {} \
          FROM sessions s LEFT JOIN accounts a ON a.id = {account_id} \
          WHERE s.id = {p1} AND s.expires_at > {p2}",
         columns.join(", ")
@@ -411,7 +609,24 @@ pub async fn session_load_with_account(
     let account = match accounts::Model::from_query_result_optional(&row, "a_")? {
         Some(model) => {
             let owns: bool = row.try_get("", "owns_systems")?;
-            Some((account(model)?.0, owns))
+            let held: Option<String> = row.try_get("", "memberships")?;
+            let rows: Vec<[String; 3]> = held
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(|e| StoreError::Corrupt {
+                    table: "memberships",
+                    key: model.username.clone(),
+                    reason: e.to_string(),
+                })?
+                .unwrap_or_default();
+            let mut memberships: Vec<Membership> = rows
+                .iter()
+                .filter_map(|[plan, role, source]| membership(plan, role, source))
+                .collect();
+            memberships.sort();
+            memberships.dedup();
+            Some((account(model, memberships)?.0, owns))
         }
         None => None,
     };

@@ -108,6 +108,9 @@ pub struct AuditFilter {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     pub limit: Option<u64>,
+    /// Only records of these plans (records of no plan, such as account changes, are left
+    /// out); `None`: every record.
+    pub within: Option<Vec<String>>,
 }
 
 /// Matching records, newest first.
@@ -116,6 +119,7 @@ pub async fn query(db: &impl ConnectionTrait, filter: &AuditFilter) -> Result<Ve
     let start = |d: NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
     let rows = audit_events::Entity::find()
         .apply_if(filter.plan.clone(), |q, v| q.filter(C::PlanId.eq(v)))
+        .apply_if(filter.within.clone(), |q, v| q.filter(C::PlanId.is_in(v)))
         .apply_if(filter.actor.clone(), |q, v| q.filter(C::Actor.eq(v)))
         .apply_if(filter.system.clone(), |q, v| q.filter(C::SystemId.eq(v)))
         .apply_if(filter.from.and_then(start), |q, v| q.filter(C::At.gte(v)))
@@ -168,9 +172,13 @@ fn event(r: audit_events::Model) -> AuditEvent {
     }
 }
 
-/// Everyone who appears in the log, for the filter's choices.
-pub async fn actors(db: &impl ConnectionTrait) -> Result<Vec<String>> {
+/// Everyone who appears in the log (of the plans `within`, when given), for the filter's
+/// choices.
+pub async fn actors(db: &impl ConnectionTrait, within: Option<&[String]>) -> Result<Vec<String>> {
     let mut names: Vec<String> = audit_events::Entity::find()
+        .apply_if(within.map(<[String]>::to_vec), |q, v| {
+            q.filter(audit_events::Column::PlanId.is_in(v))
+        })
         .select_only()
         .column(audit_events::Column::Actor)
         .distinct()

@@ -28,6 +28,8 @@ pub struct NewMessage {
     pub message_id: String,
     /// `invitation`, `reminder`, `cancellation`, …
     pub kind: String,
+    /// The plan it is about: only those who may see the plan see it in the outbox.
+    pub plan_id: Option<String>,
     pub occurrence_id: Option<i64>,
     pub to_address: String,
     pub to_name: String,
@@ -55,6 +57,7 @@ pub async fn queue(
                 id: NotSet,
                 message_id: Set(m.message_id),
                 kind: Set(m.kind),
+                plan_id: Set(m.plan_id),
                 occurrence_id: Set(m.occurrence_id),
                 to_address: Set(m.to_address),
                 to_name: Set(m.to_name),
@@ -220,8 +223,18 @@ pub async fn mark_failed(db: &impl ConnectionTrait, id: i64, error: &str) -> Res
 }
 
 /// The newest messages first.
-pub async fn recent(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<Message>> {
-    Ok(outbox::Entity::find()
+/// The newest `limit` messages, of the plans `plans` when given (those of no plan are left out
+/// then), newest first.
+pub async fn recent(
+    db: &impl ConnectionTrait,
+    plans: Option<&[String]>,
+    limit: u64,
+) -> Result<Vec<Message>> {
+    let mut query = outbox::Entity::find();
+    if let Some(plans) = plans {
+        query = query.filter(outbox::Column::PlanId.is_in(plans.iter().cloned()));
+    }
+    Ok(query
         .order_by_desc(outbox::Column::Id)
         .limit(limit)
         .all(db)

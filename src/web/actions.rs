@@ -135,10 +135,11 @@ async fn action_status(
     Path(id): Path<i64>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response> {
-    let user = viewer.require()?;
+    viewer.require()?;
     let item = store::actions::find(&state.db, id)
         .await?
         .ok_or(Error::NotFound)?;
+    let user = viewer.require_in(&item.plan_id)?;
     if !(user.actor.may_edit_plan() || user.actor.person.as_deref() == Some(item.owner.as_str())) {
         return Err(Error::Forbidden);
     }

@@ -1,5 +1,6 @@
-//! People and roles: accounts (administrator only), each with one role and optionally linked to
-//! a person of the plans, and every user's own account page (password, API tokens, sessions).
+//! People and roles: accounts (administrator only), each the installation's administrator or a
+//! member of plans with roles in each (`memberships`), optionally linked to a person of the
+//! plans, and every user's own account page (password, API tokens, sessions).
 //! An administrator ends every session and revokes every token of an account that leaves.
 
 use axum::Router;
@@ -12,10 +13,11 @@ use serde_json::{Value, json};
 
 use super::auth::{self, Viewer};
 use super::i18n;
+use super::memberships;
 use super::pages::page;
 use super::{AppState, Error, Result};
 use crate::app::sign_in::{TOKEN_DAYS_DEFAULT, TOKEN_DAYS_MAX};
-use crate::domain::access::AccessRole;
+use crate::domain::access::{AccessRole, Membership};
 use crate::store::{self, accounts::AccountChange};
 
 pub fn router() -> Router<AppState> {
@@ -78,16 +80,15 @@ struct AccountForm {
     username: String,
     #[serde(default)]
     display_name: String,
+    /// On the new-account form: a role (administrator, or a role in `plan`).
     #[serde(default)]
     role: String,
+    #[serde(default)]
+    plan: String,
     #[serde(default)]
     person: String,
     #[serde(default)]
     password: String,
-    /// A checkbox: present when ticked.
-    active: Option<String>,
-    /// A checkbox: the account keeps password sign-in when only break-glass accounts do.
-    break_glass: Option<String>,
 }
 
 async fn accounts_page(
@@ -101,6 +102,8 @@ async fn accounts_page(
     let accounts = store::accounts::list(&state.db).await?;
     let role = AccessRole::parse(&form.role).unwrap_or(AccessRole::Viewer);
     let person = Some(form.person.as_str()).filter(|p| !p.is_empty());
+    let plans = memberships::plans(state).await?;
+    let lang = viewer.lang.as_str();
     let body = page(
         state,
         viewer,
@@ -110,7 +113,7 @@ async fn accounts_page(
                 "id": a.id,
                 "username": a.username,
                 "name": a.display_name,
-                "role": format!("role.{}", a.role.as_str()),
+                "roles": memberships::roles_text(state, lang, &plans, a.administrator, &a.memberships),
                 "person": a.person_id,
                 "active": a.active,
                 "break_glass": a.break_glass,
@@ -118,6 +121,7 @@ async fn accounts_page(
             })).collect::<Vec<_>>(),
             "form": {"username": form.username, "display_name": form.display_name},
             "roles": role_choices(role),
+            "plans": memberships::plan_select(state, lang, &plans),
             "people": people_choices(state, person).await?,
             "errors": errors,
             "created": created,
@@ -169,6 +173,22 @@ async fn create_account(
     let Some(role) = AccessRole::parse(&form.role) else {
         return Err(Error::NotFound);
     };
+    // The first membership: the role in the chosen plan (`*`: every plan); more are given on
+    // the account's page.
+    let administrator = role == AccessRole::Administrator;
+    let first = if administrator {
+        Vec::new()
+    } else {
+        // Without a plan (a form of an older page, a script): every plan.
+        let plan = Some(form.plan.trim())
+            .filter(|p| !p.is_empty())
+            .unwrap_or("*");
+        memberships::parse(
+            [format!("{plan}|{}", role.as_str())],
+            &memberships::plans(&state).await?,
+        )
+        .map_err(|_| Error::NotFound)?
+    };
     let invalid = |errors: Value| {
         accounts_page(
             &state,
@@ -200,7 +220,8 @@ async fn create_account(
                 password_hash: auth::hash_password(password.clone())
                     .await
                     .map_err(|e| Error::Internal(e.to_string()))?,
-                role,
+                administrator,
+                memberships: first,
                 person_id: person,
                 break_glass: false,
             },
@@ -251,6 +272,7 @@ async fn account_page_with(
 ) -> Result<Response> {
     let sessions = state.sessions(account).await?.len();
     let tokens = state.tokens(account).await?.len();
+    let plans = memberships::plans(state).await?;
     Ok(page(
         state,
         viewer,
@@ -263,8 +285,9 @@ async fn account_page_with(
                 "active": account.active,
                 "break_glass": account.break_glass,
                 "second_factor": account.has_second_factor,
+                "administrator": account.administrator,
             },
-            "roles": role_choices(account.role),
+            "memberships": memberships::grid(state, &viewer.lang, &plans, &account.memberships),
             "people": people_choices(state, account.person_id.as_deref()).await?,
             "new_password": new_password,
             "access": {"sessions": sessions, "tokens": tokens},
@@ -299,29 +322,62 @@ async fn end_access(
     .await
 }
 
+/// The account page's form: its fields, and a `membership` box (`plan|role`) per role given.
+#[derive(Default)]
+struct EditForm {
+    display_name: String,
+    person: String,
+    active: bool,
+    break_glass: bool,
+    administrator: bool,
+    memberships: Vec<String>,
+}
+
+impl EditForm {
+    fn read(pairs: Vec<(String, String)>) -> Self {
+        let mut form = EditForm::default();
+        for (key, value) in pairs {
+            match key.as_str() {
+                "display_name" => form.display_name = value,
+                "person" => form.person = value,
+                "active" => form.active = true,
+                "break_glass" => form.break_glass = true,
+                "administrator" => form.administrator = true,
+                "membership" => form.memberships.push(value),
+                _ => {}
+            }
+        }
+        form
+    }
+}
+
 async fn edit_account(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<i64>,
-    Form(form): Form<AccountForm>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response> {
     let user = viewer.require_that(|a| a.may_manage_accounts())?;
     let before = store::accounts::find(&state.db, id)
         .await?
         .ok_or(Error::NotFound)?;
-    let role = AccessRole::parse(&form.role).ok_or(Error::NotFound)?;
+    let form = EditForm::read(pairs);
+    let given: Vec<Membership> =
+        memberships::parse(form.memberships, &memberships::plans(&state).await?)
+            .map_err(|_| Error::NotFound)?;
     let change = AccountChange {
         display_name: Some(form.display_name.trim())
             .filter(|n| !n.is_empty())
             .unwrap_or(&before.display_name)
             .to_string(),
-        role,
+        administrator: form.administrator,
+        memberships: given,
         person_id: Some(form.person.trim().to_string()).filter(|p| !p.is_empty()),
-        active: form.active.is_some(),
-        break_glass: form.break_glass.is_some(),
+        active: form.active,
+        break_glass: form.break_glass,
     };
     // An administrator cannot lock themselves out.
-    if before.id == user.account.id && (!change.active || role != AccessRole::Administrator) {
+    if before.id == user.account.id && (!change.active || !change.administrator) {
         return Err(Error::Forbidden);
     }
     state
@@ -451,7 +507,13 @@ async fn own_page_with(
             "account": {
                 "username": user.account.username,
                 "name": user.account.display_name,
-                "role": format!("role.{}", user.account.role.as_str()),
+                "roles": memberships::roles_text(
+                    state,
+                    lang,
+                    &memberships::plans(state).await?,
+                    user.account.administrator,
+                    &user.account.memberships,
+                ),
                 "person": user.account.person_id,
                 "second_factor": user.account.has_second_factor,
                 "break_glass": user.account.break_glass,

@@ -22,7 +22,7 @@ use super::{AppState, Error};
 use crate::app::accounts::verify_password;
 pub use crate::app::accounts::{hash_password, random_hex, random_password, token_hash};
 use crate::app::sign_in::TokenCheck;
-use crate::domain::access::Actor;
+use crate::domain::access::{Actor, roles_in};
 use crate::domain::edit::{char_code, forbidden_control};
 use crate::store::{self, accounts::Account};
 
@@ -185,9 +185,61 @@ impl SessionStore for DbSessionStore {
 #[derive(Debug, Clone)]
 pub struct SignedIn {
     pub account: Account,
+    /// The account in the plan the request is about (its path's, or the one a handler put it
+    /// in with `in_plan`): outside a plan it holds no role.
     pub actor: Actor,
     /// Owns or deputises for a system of some plan: the navigation offers "my systems".
     pub owns_systems: bool,
+}
+
+impl SignedIn {
+    /// The account as it stands in plan `plan`: with its roles there; `None` when it may not
+    /// see the plan (no membership of it, and not the administrator).
+    pub fn in_plan(&self, plan: &str) -> Option<SignedIn> {
+        let actor = Actor {
+            roles: roles_in(&self.account.memberships, plan),
+            ..self.actor.clone()
+        };
+        actor.reads_plan().then(|| SignedIn {
+            actor,
+            ..self.clone()
+        })
+    }
+
+    /// The account with every role it holds in any plan: for what leads across plans (the
+    /// navigation's links, whose pages show each plan as its roles there allow).
+    pub fn anywhere(&self) -> Actor {
+        let mut roles: Vec<_> = self.account.memberships.iter().map(|m| m.role).collect();
+        roles.sort();
+        roles.dedup();
+        Actor {
+            roles,
+            ..self.actor.clone()
+        }
+    }
+
+    /// Of `plans`, those in which the account may do what `allowed` says; `None` for the
+    /// administrator, who sees every plan and what belongs to none.
+    pub fn plans_where(
+        &self,
+        plans: impl IntoIterator<Item = String>,
+        allowed: impl Fn(&Actor) -> bool,
+    ) -> Option<Vec<String>> {
+        if self.account.administrator {
+            return None;
+        }
+        Some(
+            plans
+                .into_iter()
+                .filter(|p| self.in_plan(p).is_some_and(|u| allowed(&u.actor)))
+                .collect(),
+        )
+    }
+
+    /// Whether the account may see plan `plan` at all.
+    pub fn reads_plan(&self, plan: &str) -> bool {
+        self.account.administrator || self.account.memberships.iter().any(|m| m.covers(plan))
+    }
 }
 
 pub(super) fn signed_in(account: Account) -> SignedIn {
@@ -195,11 +247,20 @@ pub(super) fn signed_in(account: Account) -> SignedIn {
         owns_systems: false,
         actor: Actor {
             username: account.username.clone(),
-            role: account.role,
+            administrator: account.administrator,
+            roles: Vec::new(),
             person: account.person_id.clone(),
         },
         account,
     }
+}
+
+/// The plan a path is about: `/plans/{plan}/…` and `/api/v1/plans/{plan}/…`.
+fn plan_of_path(path: &str) -> Option<&str> {
+    let rest = path
+        .strip_prefix("/api/v1/plans/")
+        .or_else(|| path.strip_prefix("/plans/"))?;
+    rest.split('/').next().filter(|id| !id.is_empty())
 }
 
 /// The viewer a request's handler resolved, kept for the error page of that request, which
@@ -225,14 +286,28 @@ pub struct Viewer {
     pub session: Option<Session>,
     /// The message an act left for this page (`confirm::Flash`), taken out of the session.
     pub flash: Option<super::confirm::Flash>,
+    /// The request's path names a plan the signed-in account has no membership of: it is
+    /// answered as if there were no such plan.
+    pub outside: bool,
 }
 
 impl Viewer {
-    /// The signed-in user, or a redirect to the login page.
+    /// The signed-in user, or a redirect to the login page; 404 when the path names a plan
+    /// they may not see.
     pub fn require(&self) -> Result<&SignedIn, Error> {
-        self.user.as_ref().ok_or_else(|| Error::LoginRequired {
+        let user = self.user.as_ref().ok_or_else(|| Error::LoginRequired {
             next: self.path.clone(),
-        })
+        })?;
+        if self.outside {
+            return Err(Error::NotFound);
+        }
+        Ok(user)
+    }
+
+    /// The signed-in user as they stand in plan `plan` (of an incident, drill, …): 404 when
+    /// they may not see it, so that its name is not told.
+    pub fn require_in(&self, plan: &str) -> Result<SignedIn, Error> {
+        self.require()?.in_plan(plan).ok_or(Error::NotFound)
     }
 
     /// The signed-in user if `allowed` says yes; 403 otherwise.
@@ -326,6 +401,15 @@ impl FromRequestParts<AppState> for Viewer {
             }
             _ => None,
         };
+        // In a plan's pages the account has the roles it holds there; one without any sees
+        // nothing of the plan.
+        let mut outside = false;
+        if let (Some(u), Some(plan)) = (&user, plan_of_path(parts.uri.path())) {
+            match u.in_plan(plan) {
+                Some(scoped) => user = Some(scoped),
+                None => outside = true,
+            }
+        }
         let lang = user
             .as_ref()
             .and_then(|u| u.account.language.clone())
@@ -338,6 +422,7 @@ impl FromRequestParts<AppState> for Viewer {
             path,
             session,
             flash,
+            outside,
         };
         if let Some(seen) = parts.extensions.get::<SeenViewer>() {
             let _ = seen.0.set(viewer.clone());

@@ -210,12 +210,17 @@ async fn feed(State(state): State<AppState>, Path(file): Path<String>) -> Result
         .language
         .clone()
         .unwrap_or_else(|| state.config.language.clone());
-    let user = auth::signed_in(account);
+    let signed_in = auth::signed_in(account);
+    let user = &signed_in;
     let review_word = state.templates.text(&lang, "calendar.review");
     let mut cal = Calendar::new();
     cal.name(&format!("beredskab · {}", user.account.display_name.trim()));
     let base = state.config.public_url();
     for id in store::plan_ids(&state.db).await? {
+        // Each plan as the account stands in it; plans it may not see are left out.
+        let Some(user) = user.in_plan(id.as_str()) else {
+            continue;
+        };
         let Some(plan) = state.plans.plan(&state.db, &id).await? else {
             continue;
         };

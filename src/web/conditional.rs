@@ -52,7 +52,10 @@ impl Tag {
         let actor = viewer
             .user
             .as_ref()
-            .map(|u| format!("{:?}|{:?}", u.actor.role, u.actor.person))
+            .map(|u| {
+                let a = &u.actor;
+                format!("{}|{:?}|{:?}", a.administrator, a.roles, a.person)
+            })
             .unwrap_or_default();
         let mut parts = vec![today.as_str(), &revision, &version, &coverage, &actor];
         parts.extend_from_slice(what);

@@ -10,12 +10,13 @@ use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::auth::Viewer;
+use super::auth::{SignedIn, Viewer};
 use super::edit::{Fields, problem_text};
 use super::i18n;
 use super::pages::{load, page, page_with};
 use super::{AppState, Error, Result};
 use crate::app::drills::schedule_text;
+use crate::domain::access::Actor;
 use crate::domain::drill::{DrillForm, Schedule};
 use crate::domain::{Plan, ScenarioId};
 use crate::store::{self, drills::Drill, outbox};
@@ -286,10 +287,7 @@ async fn edit_form(
     viewer: Viewer,
     Path(id): Path<i64>,
 ) -> Result<Response> {
-    viewer.require_that(|a| a.may_edit_plan())?;
-    let drill = store::drills::find(&state.db, id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let (drill, _) = drill_in(&state, &viewer, id, Actor::may_edit_plan).await?;
     if !changeable(&drill, state.clock.now()) {
         return Err(Error::NotFound);
     }
@@ -305,10 +303,7 @@ async fn update(
     Path(id): Path<i64>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response> {
-    let user = viewer.require_that(|a| a.may_edit_plan())?;
-    let old = store::drills::find(&state.db, id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let (old, user) = drill_in(&state, &viewer, id, Actor::may_edit_plan).await?;
     let now = state.clock.now();
     if !changeable(&old, now) {
         return Err(Error::NotFound);
@@ -366,10 +361,7 @@ async fn show(
     viewer: Viewer,
     Path(id): Path<i64>,
 ) -> Result<Response> {
-    let user = viewer.require()?;
-    let drill = store::drills::find(&state.db, id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let (drill, user) = drill_in(&state, &viewer, id, Actor::reads_plan).await?;
     let plan = load(&state, &drill.plan_id).await?;
     let lang = &viewer.lang;
     let name = |id: &str| plan.person(id).map_or(id.to_string(), |p| p.name.clone());
@@ -432,8 +424,14 @@ async fn show(
 }
 
 async fn outbox_page(State(state): State<AppState>, viewer: Viewer) -> Result<Response> {
-    viewer.require_that(|a| a.may_edit_plan())?;
-    let messages = outbox::recent(&state.db, 500).await?;
+    let user = viewer.require()?;
+    // The mail of the plans the user keeps.
+    let plans = store::plan_ids(&state.db).await?;
+    let kept = user.plans_where(plans.iter().map(|p| p.to_string()), Actor::may_edit_plan);
+    if kept.as_ref().is_some_and(Vec::is_empty) {
+        return Err(Error::Forbidden);
+    }
+    let messages = outbox::recent(&state.db, kept.as_deref(), 500).await?;
     page(
         &state,
         &viewer,
@@ -477,12 +475,28 @@ fn cancellation_recipients(
         .count()
 }
 
-/// The drill, its plan, and how many a cancellation mails; for the coordinator only.
-async fn to_cancel(state: &AppState, viewer: &Viewer, id: i64) -> Result<(Drill, usize)> {
-    viewer.require_that(|a| a.may_edit_plan())?;
+/// Drill `id` and the signed-in user as they stand in its plan, if `allowed` lets them: 404
+/// for a drill of a plan they may not see, 403 for one they may see but not change.
+async fn drill_in(
+    state: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    allowed: impl FnOnce(&Actor) -> bool,
+) -> Result<(Drill, SignedIn)> {
+    viewer.require()?;
     let drill = store::drills::find(&state.db, id)
         .await?
         .ok_or(Error::NotFound)?;
+    let user = viewer.require_in(&drill.plan_id)?;
+    if !allowed(&user.actor) {
+        return Err(Error::Forbidden);
+    }
+    Ok((drill, user))
+}
+
+/// The drill, its plan, and how many a cancellation mails; for the coordinator only.
+async fn to_cancel(state: &AppState, viewer: &Viewer, id: i64) -> Result<(Drill, usize)> {
+    let (drill, _) = drill_in(state, viewer, id, Actor::may_edit_plan).await?;
     let plan = load(state, &drill.plan_id).await?;
     let occurrences = store::drills::occurrences(&state.db, id).await?;
     let n = cancellation_recipients(&plan, &drill, &occurrences, state.clock.now());
@@ -554,10 +568,7 @@ async fn reschedule(
     Path(id): Path<i64>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response> {
-    let user = viewer.require_that(|a| a.may_edit_plan())?;
-    let drill = store::drills::find(&state.db, id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let (drill, user) = drill_in(&state, &viewer, id, Actor::may_edit_plan).await?;
     let plan = load(&state, &drill.plan_id).await?;
     if drill.cancelled || !matches!(drill.schedule, Schedule::Once { .. }) {
         return Err(Error::NotFound);

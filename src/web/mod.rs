@@ -15,6 +15,7 @@ mod encoded;
 mod health;
 mod incidents;
 mod login;
+mod memberships;
 mod monitoring;
 mod occurrences;
 mod overview;
@@ -271,6 +272,7 @@ fn routes(state: AppState) -> Router {
         .merge(edit::router())
         .merge(versions::router())
         .merge(admin::router())
+        .merge(memberships::router())
         .merge(drills::router())
         .merge(occurrences::router())
         .merge(actions::router())

@@ -58,13 +58,14 @@ struct Run {
 }
 
 async fn load_run(state: &AppState, viewer: &Viewer, id: i64) -> Result<Run> {
-    let user = viewer.require()?;
+    viewer.require()?;
     let occurrence = store::drills::occurrence(&state.db, id)
         .await?
         .ok_or(Error::NotFound)?;
     let drill = store::drills::find(&state.db, occurrence.drill_id)
         .await?
         .ok_or(Error::NotFound)?;
+    let user = viewer.require_in(&drill.plan_id)?;
     let plan = load(state, &drill.plan_id).await?;
     let me = user.actor.person.as_deref();
     let facilitates = me.is_some() && drill.facilitator.as_deref() == me;

@@ -116,7 +116,7 @@ async fn show_plan(
     // which rows this user may edit; it is rendered once for each combination and then served from memory.
     let scope = if user.actor.edits_whole_plan() {
         "all".to_string()
-    } else if user.actor.role == crate::domain::access::AccessRole::SystemOwner {
+    } else if user.actor.edits_own_systems_only() {
         format!("owner:{}", user.actor.person.as_deref().unwrap_or(""))
     } else {
         "none".to_string()

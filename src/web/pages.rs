@@ -42,6 +42,25 @@ pub fn router() -> Router<AppState> {
 
 /// Renders page `name` for `viewer`: adds who is signed in, what they may do, and the CSRF
 /// token for the page's forms.
+/// The roles the header names: those in this page's plan, or outside a plan administrator or
+/// every role held anywhere.
+fn roles_named(state: &AppState, lang: &str, user: &super::auth::SignedIn) -> String {
+    use crate::domain::access::AccessRole;
+    let mut roles = if user.actor.roles.is_empty() {
+        user.anywhere().roles
+    } else {
+        user.actor.roles.clone()
+    };
+    if user.account.administrator {
+        roles.insert(0, AccessRole::Administrator);
+    }
+    roles
+        .iter()
+        .map(|r| state.templates.text(lang, &format!("role.{}", r.as_str())))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub(super) fn page(
     state: &AppState,
     viewer: &Viewer,
@@ -50,17 +69,18 @@ pub(super) fn page(
 ) -> Result<Html<String>> {
     if let Value::Object(map) = &mut data {
         if let Some(user) = &viewer.user {
-            let a = &user.actor;
+            // The links of the navigation lead to pages across plans: shown for what the
+            // account may do in any of its plans.
+            let anywhere = user.anywhere();
             map.insert(
                 "user".into(),
                 json!({
                     "username": user.account.username,
                     "name": user.account.display_name,
-                    "role": format!("role.{}", a.role.as_str()),
-                    "edits_plan": a.may_edit_plan(),
-                    "approves": a.may_approve(),
-                    "admin": a.may_manage_accounts(),
-                    "audit": a.may_read_audit(),
+                    "role": roles_named(state, &viewer.lang, user),
+                    "edits_plan": anywhere.may_edit_plan(),
+                    "admin": anywhere.may_manage_accounts(),
+                    "audit": anywhere.may_read_audit(),
                     "owner": user.owns_systems,
                     // A break-glass account must not rest on a password alone.
                     "enrol_hint": user.account.break_glass && !user.account.has_second_factor,
@@ -247,8 +267,14 @@ async fn rejection(response: Response) -> (Response, Option<ErrorDetail>) {
 }
 
 async fn list_plans(State(state): State<AppState>, viewer: Viewer) -> Result<Response> {
-    viewer.require()?;
-    let plans = store::plan_summaries(&state.db).await?;
+    let user = viewer.require()?;
+    // The plans the account may see; the others are not named.
+    let all = store::plan_summaries(&state.db).await?;
+    let stored = all.len();
+    let plans: Vec<_> = all
+        .into_iter()
+        .filter(|p| user.reads_plan(p.id.as_str()))
+        .collect();
     if let [only] = plans.as_slice() {
         // A message waiting for this page is for the one it sends on to.
         if let Some(flash) = viewer.flash.clone() {
@@ -256,11 +282,18 @@ async fn list_plans(State(state): State<AppState>, viewer: Viewer) -> Result<Res
         }
         return Ok(Redirect::to(&format!("/plans/{}", only.id)).into_response());
     }
+    let none = plans.is_empty() && stored > 0;
     let plans: Vec<Value> = plans
         .iter()
         .map(|p| json!({"id": p.id, "name": p.name, "organisation": p.organisation}))
         .collect();
-    Ok(page(&state, &viewer, "plans", json!({"plans": plans}))?.into_response())
+    Ok(page(
+        &state,
+        &viewer,
+        "plans",
+        json!({"plans": plans, "no_access": none}),
+    )?
+    .into_response())
 }
 
 /// After a save: how many fields changed.
@@ -549,9 +582,13 @@ pub(super) fn version_view(
 /// The systems the signed-in person owns or deputises for, in every plan, with what needs their
 /// attention: an overdue review, findings.
 async fn my_systems(State(state): State<AppState>, viewer: Viewer) -> Result<Html<String>> {
-    let user = viewer.require()?;
+    let signed_in = viewer.require()?;
     let mut plans = Vec::new();
     for id in store::plan_ids(&state.db).await? {
+        // Each plan as the account stands in it; plans it may not see are left out.
+        let Some(user) = signed_in.in_plan(id.as_str()) else {
+            continue;
+        };
         let Some(plan) = state.plans.plan(&state.db, &id).await? else {
             continue;
         };

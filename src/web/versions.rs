@@ -413,7 +413,19 @@ fn audit_filter(q: &AuditQuery) -> std::result::Result<AuditFilter, &'static str
         from: date(&q.from, "from")?,
         to: date(&q.to, "to")?,
         limit: None,
+        within: None,
     })
+}
+
+/// The plans whose audit records the user may read (`None`: every record), or 403 when none.
+async fn audit_plans(state: &AppState, viewer: &Viewer) -> Result<Option<Vec<String>>> {
+    let user = viewer.require()?;
+    let plans = store::plan_ids(&state.db).await?;
+    let within = user.plans_where(plans.iter().map(|p| p.to_string()), |a| a.may_read_audit());
+    if within.as_ref().is_some_and(Vec::is_empty) {
+        return Err(Error::Forbidden);
+    }
+    Ok(within)
 }
 
 /// Shown on the page; the CSV has all.
@@ -424,18 +436,27 @@ async fn audit_log(
     viewer: Viewer,
     Query(q): Query<AuditQuery>,
 ) -> Result<Response> {
-    viewer.require_that(|a| a.may_read_audit())?;
-    let (filter, bad_date) = match audit_filter(&q) {
+    let within = audit_plans(&state, &viewer).await?;
+    let (mut filter, bad_date) = match audit_filter(&q) {
         Ok(f) => (f, None),
         Err(field) => (AuditFilter::default(), Some(field)),
     };
+    filter.within = within.clone();
     let mut shown = filter.clone();
     shown.limit = Some(AUDIT_PAGE_ROWS);
     let events = store::audit::query(&state.db, &shown).await?;
-    let actors = store::audit::actors(&state.db).await?;
+    let actors = store::audit::actors(&state.db, within.as_deref()).await?;
     let words = Words::new(&state.templates.locales, &viewer.lang, None);
     let names = state.names().await?;
-    let plans = store::plan_summaries(&state.db).await?;
+    let plans: Vec<_> = store::plan_summaries(&state.db)
+        .await?
+        .into_iter()
+        .filter(|p| {
+            within
+                .as_ref()
+                .is_none_or(|w| w.iter().any(|id| id == p.id.as_str()))
+        })
+        .collect();
     let query = serde_urlencoded_pairs(&q);
     let status = if bad_date.is_some() {
         StatusCode::BAD_REQUEST
@@ -509,14 +530,15 @@ async fn audit_csv(
     viewer: Viewer,
     Query(q): Query<AuditQuery>,
 ) -> Result<Response> {
-    viewer.require_that(|a| a.may_read_audit())?;
-    let Ok(filter) = audit_filter(&q) else {
+    let within = audit_plans(&state, &viewer).await?;
+    let Ok(mut filter) = audit_filter(&q) else {
         return Ok((
             StatusCode::BAD_REQUEST,
             "from/to: expected a date like 2026-11-28\n",
         )
             .into_response());
     };
+    filter.within = within;
     let events = store::audit::query(&state.db, &filter).await?;
     let mut out = csv::Writer::from_writer(Vec::new());
     let write = |out: &mut csv::Writer<Vec<u8>>, row: [String; 8]| {

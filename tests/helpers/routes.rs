@@ -25,8 +25,10 @@ pub const SIGNED_IN: &[&str] = &[
 pub const PLAN_EDITORS: &[&str] = &["administrator", "coordinator"];
 /// jesper-moeller owns vmware.
 pub const VMWARE_EDITORS: &[&str] = &["administrator", "coordinator", "system-owner"];
-/// Allowed, and then told the drill does not exist; the others are refused before that.
-pub const PLAN_EDITORS_404: &[&str] = PLAN_EDITORS;
+/// A drill, incident or occurrence that does not exist is not found for everyone signed in:
+/// the plan it would belong to decides who may do what (tests/memberships.rs tries real ones of
+/// a plan and of another).
+pub const PLAN_EDITORS_404: &[&str] = SIGNED_IN;
 pub const INCIDENT_LEADS: &[&str] = &["administrator", "coordinator", "incident-lead"];
 pub const AUDIT_READERS: &[&str] = &["administrator", "approver", "coordinator"];
 pub const APPROVERS: &[&str] = &["approver"];
@@ -324,7 +326,7 @@ pub fn routes() -> Vec<(&'static str, &'static str, Body, &'static [&'static str
             "POST",
             "/incidents/999/actions",
             Form(&[("title", "x")]),
-            INCIDENT_LEADS,
+            PLAN_EDITORS_404,
         ),
         ("GET", "/plans/example-kommune/dashboard", None, SIGNED_IN),
         ("GET", "/plans/example-kommune/report/2025", None, SIGNED_IN),
@@ -368,6 +370,14 @@ pub fn routes() -> Vec<(&'static str, &'static str, Body, &'static [&'static str
             ADMINS,
         ),
         ("GET", "/admin/accounts/999", None, ADMINS),
+        ("GET", "/admin/groups", None, ADMINS),
+        (
+            "POST",
+            "/admin/groups",
+            Form(&[("group", ""), ("plan", "*"), ("role", "viewer")]),
+            ADMINS,
+        ),
+        ("POST", "/admin/groups/999/remove", Form(&[]), ADMINS),
         ("GET", "/api/v1/plans", None, SIGNED_IN),
         ("GET", "/api/v1/plans/example-kommune", None, SIGNED_IN),
         (
@@ -430,6 +440,11 @@ pub fn routes() -> Vec<(&'static str, &'static str, Body, &'static [&'static str
 }
 
 pub async fn request(app: &TestApp, method: &str, path: &str, body: &Body) -> u16 {
+    respond(app, method, path, body).await.status().as_u16()
+}
+
+/// The response to `method path` with `body`, as `request` sends it.
+pub async fn respond(app: &TestApp, method: &str, path: &str, body: &Body) -> reqwest::Response {
     let url = format!("{}{path}", app.address);
     let csrf = match body {
         Body::None => String::new(),
@@ -455,7 +470,7 @@ pub async fn request(app: &TestApp, method: &str, path: &str, body: &Body) -> u1
                 .body(json)
         }
     };
-    request.send().await.unwrap().status().as_u16()
+    request.send().await.unwrap()
 }
 
 async fn system_json(app: &TestApp, system: &str) -> String {

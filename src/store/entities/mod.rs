@@ -19,11 +19,14 @@ pub mod audit_events;
 pub mod plan_versions;
 pub mod review_reminders;
 
-// Accounts, their sessions, API tokens, failed logins, recovery codes and calendar feeds.
+// Accounts, their memberships of plans, the group mappings, sessions, API tokens, failed
+// logins, recovery codes and calendar feeds.
 pub mod accounts;
 pub mod api_tokens;
 pub mod calendar_feeds;
+pub mod group_mappings;
 pub mod login_failures;
+pub mod memberships;
 pub mod recovery_codes;
 pub mod sessions;
 

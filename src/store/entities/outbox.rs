@@ -8,6 +8,7 @@ pub struct Model {
     #[sea_orm(unique)]
     pub message_id: String,
     pub kind: String,
+    pub plan_id: Option<String>,
     pub occurrence_id: Option<i64>,
     #[sea_orm(column_type = "Text")]
     pub to_address: String,

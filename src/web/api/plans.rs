@@ -18,10 +18,11 @@ pub(super) async fn list_plans(
     State(state): State<AppState>,
     viewer: Viewer,
 ) -> ApiResult<Response> {
-    user(&viewer)?;
+    let user = user(&viewer)?;
     let plans: Vec<PlanSummary> = store::plan_summaries(&state.db)
         .await?
         .into_iter()
+        .filter(|p| user.reads_plan(p.id.as_str()))
         .map(|p| PlanSummary {
             id: p.id.to_string(),
             name: p.name,

@@ -536,10 +536,14 @@ pub(super) async fn new_action(
     Path(id): Path<i64>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response> {
-    let user = viewer.require_that(|a| a.may_lead_incident())?;
+    viewer.require()?;
     let incident = store_incidents::find(&state.db, id)
         .await?
         .ok_or(Error::NotFound)?;
+    let user = viewer.require_in(&incident.plan_id)?;
+    if !user.actor.may_lead_incident() {
+        return Err(Error::Forbidden);
+    }
     let draft = load(&state, &incident.plan_id).await?;
     let source = crate::web::actions::ActionSource {
         title: &incident.title,

@@ -95,10 +95,11 @@ struct Loaded {
 }
 
 async fn load_incident(state: &AppState, viewer: &Viewer, id: i64) -> Result<Loaded> {
-    let user = viewer.require()?;
+    viewer.require()?;
     let incident = store_incidents::find(&state.db, id)
         .await?
         .ok_or(Error::NotFound)?;
+    let user = viewer.require_in(&incident.plan_id)?;
     let plan = plan_of(state, &incident).await?;
     Ok(Loaded {
         username: user.actor.username.clone(),

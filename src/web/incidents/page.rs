@@ -327,9 +327,11 @@ pub(super) async fn live(
     Path(id): Path<i64>,
 ) -> Result<Response> {
     viewer.require()?;
-    let first = store_incidents::revision(&state.db, id)
+    let incident = store_incidents::find(&state.db, id)
         .await?
         .ok_or(Error::NotFound)?;
+    viewer.require_in(&incident.plan_id)?;
+    let first = incident.revision;
     let db = state.db.clone();
     let stopping = state.stopping.clone();
     let stream = futures_util::stream::unfold(
