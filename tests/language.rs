@@ -402,6 +402,7 @@ async fn sweep(lang: &str) {
     pages.push((&lead, incident.clone()));
     pages.push((&lead, format!("{incident}/report")));
     pages.push((&admin, "/admin/accounts".to_string()));
+    pages.push((&admin, "/admin/groups".to_string()));
     pages.push((&admin, "/outbox".to_string()));
     let mut found = problems(lang, &foreign, "the refused edit", &refused);
     for (client, path) in &pages {
