@@ -13,6 +13,7 @@ pub mod edit;
 pub mod health;
 pub mod incident;
 pub mod plan;
+pub mod sms;
 
 pub use analysis::{Assessment, Code, Finding, Severity};
 pub use duration::Duration;
