@@ -18,6 +18,7 @@ mod m20261203_000012_inject_plays;
 mod m20261203_000013_second_factor;
 mod m20261203_000014_sessions_tokens_throttle;
 mod m20261203_000015_system_owner_index;
+mod m20261204_000017_identity_provider;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000013_second_factor::Migration),
             Box::new(m20261203_000014_sessions_tokens_throttle::Migration),
             Box::new(m20261203_000015_system_owner_index::Migration),
+            Box::new(m20261204_000017_identity_provider::Migration),
         ]
     }
 }
