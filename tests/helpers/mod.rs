@@ -1,6 +1,7 @@
 //! Shared by the integration tests: plan folders to work on and fresh databases to work in.
 #![allow(dead_code)] // each test file uses its own part of this module
 
+pub mod oidc;
 pub mod routes;
 pub mod smtp;
 
