@@ -3,8 +3,8 @@
 //! and subject, each refusal with its page (forged state, replayed code, an ID token expired,
 //! not yet valid, for another audience, from another issuer, unsigned, with a broken signature
 //! or another nonce, an unknown person without just-in-time accounts, no group that gives
-//! access), RP-initiated logout, and a provider that is down at start. The browser flow is in
-//! `browser.rs`'s sibling below (`the_whole_flow_in_chromium`).
+//! access), RP-initiated logout, and a provider that is down at start; and the whole flow in
+//! headless Chromium (`helpers::chromium`: skipped without it unless `REQUIRE_BROWSER=1`).
 //!
 //! Without Node.js and `oidc-provider` (`OIDC_PROVIDER_DIR`) the tests print one line and pass,
 //! unless `REQUIRE_OIDC=1`.
@@ -59,8 +59,18 @@ async fn a_person_signs_in_through_the_provider_and_gets_an_account_linked_to_th
     let Some((provider, app)) = provider_and_app(&[], |_| {}).await else {
         return;
     };
-    // The login page offers the provider first.
-    let (_, page) = app.page("/login?next=/plans/example-kommune").await;
+    // The login page offers the provider first, and its forms may lead on to the provider
+    // (the logout's answer goes there).
+    let response = app.get("/login?next=/plans/example-kommune").await;
+    let policy = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        policy.contains(&format!("form-action 'self' {};", provider.issuer)),
+        "{policy}"
+    );
+    let page = response.text().await.unwrap();
     let button = page
         .find("id=\"login-provider\"")
         .expect("the provider's button");
@@ -447,4 +457,88 @@ async fn a_provider_down_at_start_is_discovered_later_and_local_login_works_mean
     let response = oidc::sign_in(&app, &provider, "carl").await;
     assert_eq!(response.status().as_u16(), 303);
     assert_eq!(app.get("/account").await.status().as_u16(), 200);
+}
+
+/// Waits (up to 10 s) until the page shows `css`.
+async fn wait_for(c: &fantoccini::Client, css: &str) -> fantoccini::elements::Element {
+    c.wait()
+        .at_most(std::time::Duration::from_secs(10))
+        .for_element(fantoccini::Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
+}
+
+/// At the provider's login page: signs in as `user` (any password).
+async fn provider_login(c: &fantoccini::Client, user: &str) {
+    wait_for(c, "input[name=login]")
+        .await
+        .send_keys(user)
+        .await
+        .unwrap();
+    wait_for(c, "input[name=password]")
+        .await
+        .send_keys("any password")
+        .await
+        .unwrap();
+    wait_for(c, "button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_whole_flow_in_chromium_signs_in_logs_out_at_the_provider_and_refuses_without_groups() {
+    let Some(provider) = oidc::start(&[]) else {
+        return;
+    };
+    let Some((_driver, c)) = helpers::chromium::browser().await else {
+        return;
+    };
+    let app = oidc::spawn_app(&provider.issuer, |_| {}).await;
+    let base = app.address.clone();
+
+    c.goto(&format!("{base}/login?next=/plans/example-kommune"))
+        .await
+        .unwrap();
+    let button = wait_for(&c, "#login-provider").await;
+    assert_eq!(button.text().await.unwrap(), "Log ind med Eksempel Kommune");
+    button.click().await.unwrap();
+    // At the provider.
+    provider_login(&c, "anne").await;
+    // Back, signed in, on the page asked for.
+    wait_for(&c, "form[action='/logout']").await;
+    let url = c.current_url().await.unwrap();
+    assert_eq!(url.origin().ascii_serialization(), base);
+    assert!(url.path().starts_with("/plans/example-kommune"), "{url}");
+
+    // Logging out goes on to the provider's logout (the page's form-action lets it), and from
+    // there back to the login page.
+    wait_for(&c, "form[action='/logout'] button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "button[name=logout]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "#login-provider").await;
+    let url = c.current_url().await.unwrap();
+    assert_eq!(url.as_str(), format!("{base}/login"));
+
+    // Someone whose groups give no access gets the page that says so, and is not signed in.
+    wait_for(&c, "#login-provider").await.click().await.unwrap();
+    provider_login(&c, "bo").await;
+    let heading = wait_for(&c, "h1").await;
+    assert_eq!(
+        heading.text().await.unwrap(),
+        "Du har ikke adgang til nogen beredskabsplan – kontakt IT"
+    );
+    assert!(
+        c.find(fantoccini::Locator::Css("form[action='/logout']"))
+            .await
+            .is_err()
+    );
 }

@@ -10,7 +10,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use super::TestApp;
+use super::{TestApp, which};
 
 /// The client the test servers are at the provider, and its secret.
 pub const CLIENT_ID: &str = "beredskab";
@@ -30,14 +30,6 @@ impl Drop for Provider {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn which(program: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")?
-        .to_str()?
-        .split(':')
-        .map(|dir| std::path::Path::new(dir).join(program))
-        .find(|p| p.is_file())
 }
 
 /// Node.js and the folder holding `oidc-provider`, or `None` after saying why the test is
