@@ -269,7 +269,7 @@ impl Oidc {
         let nonce = Nonce::new(pending.nonce.clone());
         let checked = {
             let verifier = self.verifier(&client);
-            id_token.claims(&verifier, &nonce).map(|c| c.clone())
+            id_token.claims(&verifier, &nonce).cloned()
         };
         let claims = match checked {
             Ok(claims) => claims,
@@ -282,7 +282,7 @@ impl Oidc {
                 let verifier = self.verifier(&client);
                 id_token
                     .claims(&verifier, &nonce)
-                    .map(|c| c.clone())
+                    .cloned()
                     .map_err(refused)?
             }
             Err(e) => return Err(refused(e)),
@@ -429,49 +429,57 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 /// The HTTP client the provider is called with: no redirects followed (a provider's answer is
 /// never a redirect; following one would let it point us anywhere), a time limit, a size limit,
 /// and TLS that trusts the system's certificates.
-struct HttpClient(reqwest::Client);
+struct HttpClient(
+    hyper_util::client::legacy::Client<
+        hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+        http_body_util::Full<bytes::Bytes>,
+    >,
+);
 
 #[derive(Debug, thiserror::Error)]
 enum HttpError {
     #[error(transparent)]
-    Reqwest(#[from] reqwest::Error),
+    Client(#[from] hyper_util::client::legacy::Error),
+    #[error("no answer within {} seconds", CALL_TIMEOUT.as_secs())]
+    Timeout,
     #[error("{0}")]
     Other(String),
 }
 
 impl HttpClient {
     fn new() -> anyhow::Result<HttpClient> {
-        // reqwest brings no TLS crypto of its own here: rustls with ring, as lettre uses.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        Ok(HttpClient(
-            reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .timeout(CALL_TIMEOUT)
-                .connect_timeout(CALL_TIMEOUT)
-                .user_agent(concat!("beredskab/", env!("CARGO_PKG_VERSION")))
-                .build()?,
-        ))
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_native_roots(rustls::crypto::ring::default_provider())?
+            .https_or_http()
+            .enable_http1()
+            .build();
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build(https);
+        Ok(HttpClient(client))
     }
 
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
-        let request = reqwest::Request::try_from(request)?;
-        let mut response = self.0.execute(request).await?;
-        let mut builder = http::Response::builder().status(response.status());
-        for (name, value) in response.headers() {
-            builder = builder.header(name, value);
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await? {
-            if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
-                return Err(HttpError::Other(format!(
-                    "the answer is larger than {MAX_RESPONSE_BYTES} bytes"
-                )));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        builder
-            .body(body)
-            .map_err(|e| HttpError::Other(e.to_string()))
+        use http_body_util::BodyExt;
+        let (mut parts, body) = request.into_parts();
+        parts.headers.insert(
+            http::header::USER_AGENT,
+            http::HeaderValue::from_static(concat!("beredskab/", env!("CARGO_PKG_VERSION"))),
+        );
+        let request = http::Request::from_parts(parts, http_body_util::Full::from(body));
+        let exchange = async {
+            let response = self.0.request(request).await?;
+            let (parts, body) = response.into_parts();
+            let body = http_body_util::Limited::new(body, MAX_RESPONSE_BYTES)
+                .collect()
+                .await
+                .map_err(|e| HttpError::Other(format!("reading the answer: {e}")))?
+                .to_bytes();
+            Ok::<_, HttpError>(http::Response::from_parts(parts, body.to_vec()))
+        };
+        tokio::time::timeout(CALL_TIMEOUT, exchange)
+            .await
+            .map_err(|_| HttpError::Timeout)?
     }
 }
 
