@@ -110,7 +110,9 @@ pub struct Config {
     /// (`BEREDSKAB_METRICS_TOKEN`).
     pub metrics_token: Option<Secret>,
     /// A local account without a second factor must enrol one right after its password, and
-    /// can do nothing else until it has (`BEREDSKAB_REQUIRE_MFA`).
+    /// can do nothing else until it has (`BEREDSKAB_REQUIRE_MFA`). On by default when sign-in
+    /// through an identity provider is configured (`oidc_issuer`): then the local accounts are
+    /// the break-glass ones, and the provider gives everyone else their second factor.
     pub require_mfa: bool,
     /// Which accounts may sign in with a password: `all`, or `break-glass-only`
     /// (`BEREDSKAB_LOCAL_LOGIN`).
@@ -118,6 +120,33 @@ pub struct Config {
     /// Identity-provider groups and the memberships they give, beside those the administration
     /// page keeps (`[[group_mappings]]` in `--config` only).
     pub group_mappings: Vec<GroupMappingEntry>,
+    /// The OpenID Connect provider people sign in with, by its issuer address, whose
+    /// `/.well-known/openid-configuration` is read (`BEREDSKAB_OIDC_ISSUER`); none: local
+    /// accounts only.
+    #[serde(deserialize_with = "issuer_url")]
+    pub oidc_issuer: Option<String>,
+    /// This server's client id at the provider (`BEREDSKAB_OIDC_CLIENT_ID`).
+    pub oidc_client_id: Option<String>,
+    /// Its client secret (`BEREDSKAB_OIDC_CLIENT_SECRET`); none for a public client, which
+    /// PKCE protects alone.
+    pub oidc_client_secret: Option<Secret>,
+    /// The provider's name on the button "Log ind med …", such as "Kalundborg Kommune"
+    /// (`BEREDSKAB_OIDC_NAME`); none: "Log ind med kommunens login".
+    pub oidc_name: Option<String>,
+    /// The ID token claim an account's username comes from (`BEREDSKAB_OIDC_USERNAME_CLAIM`).
+    pub oidc_username_claim: String,
+    /// The claim that lists the person's groups (`BEREDSKAB_OIDC_GROUPS_CLAIM`).
+    pub oidc_groups_claim: String,
+    /// The claim whose value is matched with the e-mail address of a person in the plans, to
+    /// link a new account to them (`BEREDSKAB_OIDC_EMAIL_CLAIM`).
+    pub oidc_email_claim: String,
+    /// The scopes asked for, separated by spaces; `openid` is always asked for
+    /// (`BEREDSKAB_OIDC_SCOPES`).
+    pub oidc_scopes: String,
+    /// Whether a person the provider signs in for the first time gets an account at once (just
+    /// in time); off: only people who have signed in before get in
+    /// (`BEREDSKAB_OIDC_CREATE_ACCOUNTS`).
+    pub oidc_create_accounts: bool,
 }
 
 impl Config {
@@ -219,6 +248,15 @@ impl Default for Config {
             require_mfa: false,
             local_login: LocalLogin::All,
             group_mappings: Vec::new(),
+            oidc_issuer: None,
+            oidc_client_id: None,
+            oidc_client_secret: None,
+            oidc_name: None,
+            oidc_username_claim: "preferred_username".to_string(),
+            oidc_groups_claim: "groups".to_string(),
+            oidc_email_claim: "email".to_string(),
+            oidc_scopes: "openid profile email".to_string(),
+            oidc_create_accounts: true,
         }
     }
 }
@@ -248,6 +286,9 @@ impl Config {
         file: Option<&Path>,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Config, ConfigError> {
+        // Whether the second factor was chosen: if not, configuring an identity provider
+        // turns it on.
+        let mut mfa_chosen = false;
         let mut config = match file {
             None => Config::default(),
             Some(path) => {
@@ -265,6 +306,9 @@ impl Config {
                         message,
                     });
                 }
+                mfa_chosen = text
+                    .parse::<toml::Table>()
+                    .is_ok_and(|t| t.contains_key("require_mfa"));
                 config
             }
         };
@@ -306,6 +350,15 @@ impl Config {
             "BEREDSKAB_METRICS_TOKEN",
             "BEREDSKAB_REQUIRE_MFA",
             "BEREDSKAB_LOCAL_LOGIN",
+            "BEREDSKAB_OIDC_ISSUER",
+            "BEREDSKAB_OIDC_CLIENT_ID",
+            "BEREDSKAB_OIDC_CLIENT_SECRET",
+            "BEREDSKAB_OIDC_NAME",
+            "BEREDSKAB_OIDC_USERNAME_CLAIM",
+            "BEREDSKAB_OIDC_GROUPS_CLAIM",
+            "BEREDSKAB_OIDC_EMAIL_CLAIM",
+            "BEREDSKAB_OIDC_SCOPES",
+            "BEREDSKAB_OIDC_CREATE_ACCOUNTS",
         ] {
             let Some(value) = env(name) else { continue };
             let not_flag = || bad(name, &value, "expected true or false");
@@ -320,7 +373,21 @@ impl Config {
                 "BEREDSKAB_IMPORT" => config.import = flag(&value).ok_or_else(not_flag)?,
                 "BEREDSKAB_DEMO" => config.demo = flag(&value).ok_or_else(not_flag)?,
                 "BEREDSKAB_REQUIRE_MFA" => {
-                    config.require_mfa = flag(&value).ok_or_else(not_flag)?
+                    config.require_mfa = flag(&value).ok_or_else(not_flag)?;
+                    mfa_chosen = true;
+                }
+                "BEREDSKAB_OIDC_ISSUER" => {
+                    config.oidc_issuer = Some(issuer(&value).map_err(|m| bad(name, &value, m))?)
+                }
+                "BEREDSKAB_OIDC_CLIENT_ID" => config.oidc_client_id = Some(value),
+                "BEREDSKAB_OIDC_CLIENT_SECRET" => config.oidc_client_secret = Some(value.into()),
+                "BEREDSKAB_OIDC_NAME" => config.oidc_name = Some(value),
+                "BEREDSKAB_OIDC_USERNAME_CLAIM" => config.oidc_username_claim = value,
+                "BEREDSKAB_OIDC_GROUPS_CLAIM" => config.oidc_groups_claim = value,
+                "BEREDSKAB_OIDC_EMAIL_CLAIM" => config.oidc_email_claim = value,
+                "BEREDSKAB_OIDC_SCOPES" => config.oidc_scopes = value,
+                "BEREDSKAB_OIDC_CREATE_ACCOUNTS" => {
+                    config.oidc_create_accounts = flag(&value).ok_or_else(not_flag)?
                 }
                 "BEREDSKAB_LOCAL_LOGIN" => {
                     config.local_login = match value.as_str() {
@@ -438,6 +505,10 @@ impl Config {
                 "expected a number of days from 1 to 365",
             ));
         }
+        config.check_oidc()?;
+        if config.oidc_issuer.is_some() && !mfa_chosen {
+            config.require_mfa = true;
+        }
         if !crate::render::i18n::LANGUAGES.contains(&config.language.as_str()) {
             return Err(bad(
                 "BEREDSKAB_LANGUAGE",
@@ -450,7 +521,72 @@ impl Config {
 }
 
 impl Config {
-    /// The address of `path` (which starts with `/`) on this server, for links in mail and
+    /// Whether people can sign in through an OpenID Connect provider.
+    pub fn oidc_enabled(&self) -> bool {
+        self.oidc_issuer.is_some()
+    }
+
+    /// The scopes to ask the provider for: the configured ones, `openid` first and once.
+    pub fn oidc_scope_list(&self) -> Vec<String> {
+        let mut scopes = vec!["openid".to_string()];
+        for scope in self.oidc_scopes.split_whitespace() {
+            if !scopes.iter().any(|s| s == scope) {
+                scopes.push(scope.to_string());
+            }
+        }
+        scopes
+    }
+
+    /// The provider settings go together: an issuer needs a client id, and the claims named
+    /// must be names.
+    fn check_oidc(&self) -> Result<(), ConfigError> {
+        let bad = |name: &'static str, value: &str, message: &str| ConfigError::Env {
+            name,
+            value: value.to_string(),
+            message: message.to_string(),
+        };
+        match (&self.oidc_issuer, &self.oidc_client_id) {
+            (Some(issuer), None) => {
+                return Err(bad(
+                    "BEREDSKAB_OIDC_ISSUER",
+                    issuer,
+                    "needs BEREDSKAB_OIDC_CLIENT_ID too",
+                ));
+            }
+            (None, Some(id)) => {
+                return Err(bad(
+                    "BEREDSKAB_OIDC_CLIENT_ID",
+                    id,
+                    "needs BEREDSKAB_OIDC_ISSUER too",
+                ));
+            }
+            (Some(_), Some(id)) if id.trim().is_empty() => {
+                return Err(bad("BEREDSKAB_OIDC_CLIENT_ID", id, "must not be empty"));
+            }
+            _ => {}
+        }
+        for (name, value) in [
+            ("BEREDSKAB_OIDC_USERNAME_CLAIM", &self.oidc_username_claim),
+            ("BEREDSKAB_OIDC_GROUPS_CLAIM", &self.oidc_groups_claim),
+            ("BEREDSKAB_OIDC_EMAIL_CLAIM", &self.oidc_email_claim),
+        ] {
+            if value.trim().is_empty() || value.chars().any(char::is_whitespace) {
+                return Err(bad(
+                    name,
+                    value,
+                    "expected the name of a claim, such as email",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The address the provider sends people back to after they signed in there.
+    pub fn oidc_redirect_uri(&self) -> String {
+        self.link("/auth/oidc/callback")
+    }
+
+    /// The address `path` (which starts with `/`) on this server, for links in mail and
     /// calendar feeds.
     pub fn link(&self, path: &str) -> String {
         format!("{}{path}", self.public_url())
@@ -495,6 +631,37 @@ fn base_url(value: &str) -> Result<String, &'static str> {
         }
         _ => Err("expected an address like https://beredskab.kommune.dk"),
     }
+}
+
+/// An issuer: an `https` address (or `http` on this machine, for trying out and tests), kept
+/// as written: the provider's metadata must name exactly this issuer.
+fn issuer(value: &str) -> Result<String, &'static str> {
+    let url = url::Url::parse(value)
+        .map_err(|_| "expected an address like https://login.microsoftonline.com/<tenant>/v2.0")?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => {
+            return Err("expected an address like https://login.microsoftonline.com/<tenant>/v2.0");
+        }
+    };
+    match url.scheme() {
+        "https" => Ok(value.to_string()),
+        "http" if loopback => Ok(value.to_string()),
+        "http" => Err("the identity provider must be reached over https"),
+        _ => Err("expected an address like https://login.microsoftonline.com/<tenant>/v2.0"),
+    }
+}
+
+/// `oidc_issuer` from a file.
+fn issuer_url<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    issuer(&text)
+        .map(Some)
+        .map_err(|m| serde::de::Error::custom(format!("{text:?}: {m}")))
 }
 
 /// A file value read with its type's `FromStr`.
@@ -684,6 +851,124 @@ mod tests {
         assert_eq!(
             err.to_string(),
             r#"BEREDSKAB_LOCAL_LOGIN="some": expected all or break-glass-only"#
+        );
+    }
+
+    #[test]
+    fn an_identity_provider_is_configured_from_file_or_environment() {
+        let config = Config::load(None, env(&[])).unwrap();
+        assert!(!config.oidc_enabled());
+        assert_eq!(config.oidc_username_claim, "preferred_username");
+        assert_eq!(config.oidc_groups_claim, "groups");
+        assert_eq!(config.oidc_email_claim, "email");
+        assert!(config.oidc_create_accounts);
+        assert_eq!(config.oidc_scope_list(), ["openid", "profile", "email"]);
+        let config = Config::load(
+            None,
+            env(&[
+                (
+                    "BEREDSKAB_OIDC_ISSUER",
+                    "https://login.microsoftonline.com/t/v2.0",
+                ),
+                ("BEREDSKAB_OIDC_CLIENT_ID", "beredskab"),
+                ("BEREDSKAB_OIDC_CLIENT_SECRET", "oidc-secret-5"),
+                ("BEREDSKAB_OIDC_NAME", "Kalundborg Kommune"),
+                ("BEREDSKAB_OIDC_USERNAME_CLAIM", "upn"),
+                ("BEREDSKAB_OIDC_GROUPS_CLAIM", "roles"),
+                ("BEREDSKAB_OIDC_EMAIL_CLAIM", "mail"),
+                ("BEREDSKAB_OIDC_SCOPES", "profile email profile"),
+                ("BEREDSKAB_OIDC_CREATE_ACCOUNTS", "false"),
+                ("BEREDSKAB_PUBLIC_URL", "https://beredskab.kommune.dk/"),
+            ]),
+        )
+        .unwrap();
+        assert!(config.oidc_enabled());
+        assert_eq!(
+            config.oidc_issuer.as_deref(),
+            Some("https://login.microsoftonline.com/t/v2.0")
+        );
+        assert_eq!(config.oidc_client_id.as_deref(), Some("beredskab"));
+        assert_eq!(
+            config.oidc_client_secret.as_ref().unwrap().expose(),
+            "oidc-secret-5"
+        );
+        assert_eq!(config.oidc_name.as_deref(), Some("Kalundborg Kommune"));
+        assert_eq!(config.oidc_username_claim, "upn");
+        assert_eq!(config.oidc_groups_claim, "roles");
+        assert_eq!(config.oidc_email_claim, "mail");
+        assert_eq!(config.oidc_scope_list(), ["openid", "profile", "email"]);
+        assert!(!config.oidc_create_accounts);
+        assert_eq!(
+            config.oidc_redirect_uri(),
+            "https://beredskab.kommune.dk/auth/oidc/callback"
+        );
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("oidc-secret-5"), "{shown}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(
+            &file,
+            "oidc_issuer = \"http://127.0.0.1:9000\"\noidc_client_id = \"b\"\noidc_create_accounts = false\n",
+        )
+        .unwrap();
+        let config = Config::load(Some(&file), env(&[])).unwrap();
+        assert_eq!(config.oidc_issuer.as_deref(), Some("http://127.0.0.1:9000"));
+        assert!(!config.oidc_create_accounts);
+    }
+
+    #[test]
+    fn a_second_factor_is_required_by_default_with_an_identity_provider() {
+        let with = [
+            ("BEREDSKAB_OIDC_ISSUER", "https://idp.kommune.dk"),
+            ("BEREDSKAB_OIDC_CLIENT_ID", "beredskab"),
+        ];
+        assert!(Config::load(None, env(&with)).unwrap().require_mfa);
+        let mut chosen = with.to_vec();
+        chosen.push(("BEREDSKAB_REQUIRE_MFA", "false"));
+        assert!(!Config::load(None, env(&chosen)).unwrap().require_mfa);
+        // Chosen in the file counts as chosen too.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "require_mfa = false\n").unwrap();
+        assert!(!Config::load(Some(&file), env(&with)).unwrap().require_mfa);
+        assert!(!Config::load(None, env(&[])).unwrap().require_mfa);
+    }
+
+    #[test]
+    fn identity_provider_settings_that_cannot_work_are_refused() {
+        let err =
+            Config::load(None, env(&[("BEREDSKAB_OIDC_ISSUER", "https://idp.dk")])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#"BEREDSKAB_OIDC_ISSUER="https://idp.dk": needs BEREDSKAB_OIDC_CLIENT_ID too"#
+        );
+        let err = Config::load(None, env(&[("BEREDSKAB_OIDC_CLIENT_ID", "b")])).unwrap_err();
+        assert!(
+            err.to_string().contains("needs BEREDSKAB_OIDC_ISSUER"),
+            "{err}"
+        );
+        let err = Config::load(
+            None,
+            env(&[
+                ("BEREDSKAB_OIDC_ISSUER", "http://idp.kommune.dk"),
+                ("BEREDSKAB_OIDC_CLIENT_ID", "b"),
+            ]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("over https"), "{err}");
+        let err = Config::load(
+            None,
+            env(&[
+                ("BEREDSKAB_OIDC_ISSUER", "https://idp.kommune.dk"),
+                ("BEREDSKAB_OIDC_CLIENT_ID", "b"),
+                ("BEREDSKAB_OIDC_GROUPS_CLAIM", "my groups"),
+            ]),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().starts_with("BEREDSKAB_OIDC_GROUPS_CLAIM="),
+            "{err}"
         );
     }
 

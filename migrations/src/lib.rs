@@ -19,6 +19,7 @@ mod m20261203_000013_second_factor;
 mod m20261203_000014_sessions_tokens_throttle;
 mod m20261203_000015_system_owner_index;
 mod m20261204_000016_memberships;
+mod m20261204_000017_identity_provider;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000014_sessions_tokens_throttle::Migration),
             Box::new(m20261203_000015_system_owner_index::Migration),
             Box::new(m20261204_000016_memberships::Migration),
+            Box::new(m20261204_000017_identity_provider::Migration),
         ]
     }
 }

@@ -17,6 +17,7 @@ pub mod drills;
 pub mod edits;
 pub mod entities;
 pub mod health;
+pub mod identities;
 pub mod incidents;
 pub mod outbox;
 mod plan_rows;

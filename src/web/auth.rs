@@ -14,6 +14,7 @@ use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use sea_orm::DatabaseConnection;
+use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
@@ -33,6 +34,8 @@ const CSRF_KEY: &str = "csrf";
 const OPENED_KEY: &str = "opened";
 const ADDR_KEY: &str = "addr";
 const AGENT_KEY: &str = "agent";
+/// Session key of a session signed in through an identity provider (`IdpSession`).
+const IDP_KEY: &str = "idp";
 /// The form field (or header) that carries the CSRF token.
 pub const CSRF_FIELD: &str = "csrf";
 const CSRF_HEADER: &str = "x-csrf-token";
@@ -375,10 +378,16 @@ impl FromRequestParts<AppState> for Viewer {
                         None => None,
                     },
                 }
-                .filter(|u| u.account.active)
+                .filter(|u| u.account.active);
                 // While a second factor is required, a session of an account without one (made
                 // before the setting) counts for nothing: its next sign-in leads to enrolment.
-                .filter(|u| !state.config.require_mfa || u.account.has_second_factor);
+                // A session signed in through the identity provider had its factor there.
+                if state.config.require_mfa
+                    && user.as_ref().is_some_and(|u| !u.account.has_second_factor)
+                    && idp_session(session).await?.is_none()
+                {
+                    user = None;
+                }
             }
         }
         if user.is_none() {
@@ -612,6 +621,34 @@ pub async fn sign_in(session: &Session, account_id: i64, client: &Client) -> Res
         .await
         .map_err(session_error)?;
     session.save().await.map_err(session_error)
+}
+
+/// What a session signed in through an identity provider keeps of it: the protocol, and the ID
+/// token it was signed in with, to end the provider's session on logout (`id_token_hint`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IdpSession {
+    pub protocol: String,
+    pub id_token: String,
+}
+
+/// Starts a signed-in session for an account the identity provider vouched for (`sign_in`),
+/// marked as such: it needs no local second factor, and logging out ends the provider's too.
+pub async fn sign_in_through_provider(
+    session: &Session,
+    account_id: i64,
+    client: &Client,
+    idp: IdpSession,
+) -> Result<(), Error> {
+    session.insert(IDP_KEY, idp).await.map_err(session_error)?;
+    sign_in(session, account_id, client).await
+}
+
+/// The identity-provider sign-in of the session, if it was signed in that way.
+pub async fn idp_session(session: &Session) -> Result<Option<IdpSession>, Error> {
+    session
+        .get::<IdpSession>(IDP_KEY)
+        .await
+        .map_err(session_error)
 }
 
 /// Ends the session: its record is deleted, so the old cookie is worth nothing.

@@ -99,6 +99,7 @@ async fn login_form(
             "username": "",
             "error": Value::Null,
             "break_glass_only": break_glass_only(&state),
+            "provider": provider_button(&state, &next),
         }),
     )?
     .into_response())
@@ -137,6 +138,7 @@ async fn login(
                     "username": username,
                     "error": error,
                     "break_glass_only": break_glass_only(&state),
+                    "provider": provider_button(&state, &next),
                 }),
             )?,
         )
@@ -202,7 +204,30 @@ pub(super) fn locked_out(
     Ok(response)
 }
 
-async fn logout(session: Session) -> Result<Response> {
+/// Ends the session; one signed in through the identity provider goes on to end the
+/// provider's session too, where the provider offers that (RP-initiated logout), and comes
+/// back to the login page from there.
+async fn logout(State(state): State<AppState>, session: Session) -> Result<Response> {
+    let idp = auth::idp_session(&session).await?;
     auth::sign_out(&session).await?;
+    if let (Some(idp), Some(oidc)) = (idp, &state.oidc)
+        && idp.protocol == "oidc"
+        && let Some(url) = oidc.logout_url(&idp.id_token).await
+    {
+        tracing::info!("signed out: on to the identity provider's logout");
+        return Ok(Redirect::to(&url).into_response());
+    }
     Ok(Redirect::to("/login").into_response())
+}
+
+/// The button to sign in through the identity provider, if one is configured: its name and
+/// where it leads (with the page to come back to).
+fn provider_button(state: &AppState, next: &str) -> Value {
+    if state.oidc.is_none() {
+        return Value::Null;
+    }
+    json!({
+        "name": state.config.oidc_name.clone(),
+        "href": format!("/auth/oidc/login?next={}", crate::render::url_escape(next)),
+    })
 }

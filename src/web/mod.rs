@@ -18,6 +18,7 @@ mod login;
 mod memberships;
 mod monitoring;
 mod occurrences;
+mod oidc;
 mod overview;
 mod pages;
 mod runbook;
@@ -46,6 +47,8 @@ pub struct AppState {
     fragments: Arc<cache::Fragments>,
     /// Turns true when the server is shutting down, so that live streams end.
     stopping: tokio::sync::watch::Receiver<bool>,
+    /// The OpenID Connect provider people sign in with, when one is configured.
+    oidc: Option<Arc<app::oidc::Oidc>>,
 }
 
 /// Handlers reach the application's parts (`state.db`, `state.plans`, `state.clock`, …)
@@ -91,6 +94,12 @@ pub enum Error {
     /// What the user gave cannot be used; the locale key says why (422 with that text).
     #[error("invalid: {0}")]
     Invalid(&'static str),
+    /// A sign-in through the identity provider refused; the page with the locale key says why.
+    #[error("sign-in refused: {key}")]
+    SignInRefused {
+        status: StatusCode,
+        key: &'static str,
+    },
     #[error("{0}")]
     Internal(String),
 }
@@ -173,6 +182,7 @@ impl IntoResponse for Error {
             Error::CsrfRejected => (StatusCode::FORBIDDEN, "error.csrf"),
             Error::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "error.too_large"),
             Error::Invalid(key) => (StatusCode::UNPROCESSABLE_ENTITY, *key),
+            Error::SignInRefused { status, key } => (*status, *key),
             Error::ControlCharacter { field, code } => {
                 let mut response =
                     (StatusCode::UNPROCESSABLE_ENTITY, self.to_string()).into_response();
@@ -246,10 +256,17 @@ pub async fn router(
     stopping: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<Router> {
     auth::spawn_session_cleanup(app.clone());
+    let oidc = app::oidc::Oidc::from_config(&app.config, app.clock.clone())?.map(Arc::new);
+    if let Some(oidc) = oidc.clone() {
+        // In the background: a provider that is down does not hold up the start, and local
+        // accounts sign in meanwhile.
+        tokio::spawn(async move { oidc.discover().await });
+    }
     Ok(routes(AppState {
         auth: Arc::new(auth::Auth::new().await?),
         fragments: Arc::new(cache::Fragments::default()),
         stopping,
+        oidc,
         app,
     }))
 }
@@ -267,6 +284,7 @@ fn routes(state: AppState) -> Router {
     ));
     let app = pages::router()
         .merge(login::router())
+        .merge(oidc::router())
         .merge(second_factor::router())
         .merge(overview::router())
         .merge(edit::router())
@@ -289,7 +307,10 @@ fn routes(state: AppState) -> Router {
         ))
         .layer(sessions)
         .layer(axum::middleware::from_fn(request_limits))
-        .layer(axum::middleware::from_fn(security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            content_security_policy(&state),
+            security_headers,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             monitoring::track,
@@ -357,8 +378,31 @@ async fn request_limits(request: axum::extract::Request, next: axum::middleware:
     next.run(request).await
 }
 
+/// The pages' content security policy. Forms post to this site only, and, with an identity
+/// provider, lead on to it: the logout form's answer sends the browser to the provider's logout,
+/// which browsers check against `form-action` too.
+fn content_security_policy(state: &AppState) -> axum::http::HeaderValue {
+    let provider = state
+        .config
+        .oidc_issuer
+        .as_deref()
+        .and_then(|issuer| url::Url::parse(issuer).ok())
+        .map(|url| url.origin().ascii_serialization())
+        .filter(|origin| origin != "null")
+        .map_or(String::new(), |origin| format!(" {origin}"));
+    let policy = format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'{provider}; frame-ancestors 'none'; base-uri 'none'"
+    );
+    axum::http::HeaderValue::from_str(&policy).unwrap_or_else(|_| {
+        axum::http::HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        )
+    })
+}
+
 /// Headers every response carries: no framing, no MIME sniffing, no inline script or style.
 async fn security_headers(
+    axum::extract::State(policy): axum::extract::State<axum::http::HeaderValue>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
@@ -367,12 +411,7 @@ async fn security_headers(
     let headers = response.headers_mut();
     // A handler may set a stricter policy of its own (the self-contained report file).
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
-        headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-            ),
-        );
+        headers.insert(header::CONTENT_SECURITY_POLICY, policy);
     }
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,

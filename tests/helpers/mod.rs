@@ -1,6 +1,8 @@
 //! Shared by the integration tests: plan folders to work on and fresh databases to work in.
 #![allow(dead_code)] // each test file uses its own part of this module
 
+pub mod chromium;
+pub mod oidc;
 pub mod routes;
 pub mod smtp;
 
@@ -50,6 +52,15 @@ pub fn run_bounded(
     };
     let read = |f: &tempfile::NamedTempFile| fs::read_to_string(f.path()).unwrap_or_default();
     (code, read(&out), read(&err))
+}
+
+/// The program `program` on the `PATH`, if it is there.
+pub fn which(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|dir| Path::new(dir).join(program))
+        .find(|p| p.is_file())
 }
 
 /// The folder of the repository.

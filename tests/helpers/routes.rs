@@ -62,6 +62,10 @@ pub fn routes() -> Vec<(&'static str, &'static str, Body, &'static [&'static str
         ("GET", "/healthz", None, EVERYONE),
         ("GET", "/metrics", None, EVERYONE),
         ("GET", "/login", None, EVERYONE),
+        // Sign-in through the identity provider: 404 here, where none is configured
+        // (tests/oidc.rs has a provider).
+        ("GET", "/auth/oidc/login", None, EVERYONE),
+        ("GET", "/auth/oidc/callback", None, EVERYONE),
         ("GET", "/static/app.css", None, EVERYONE),
         ("GET", "/favicon.ico", None, EVERYONE),
         ("GET", "/lang/en", None, EVERYONE),

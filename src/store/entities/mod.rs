@@ -20,7 +20,9 @@ pub mod plan_versions;
 pub mod review_reminders;
 
 // Accounts, their memberships of plans, the group mappings, sessions, API tokens, failed
-// logins, recovery codes and calendar feeds.
+// logins, recovery codes, calendar feeds and the identities they sign in with at an identity
+// provider.
+pub mod account_identities;
 pub mod accounts;
 pub mod api_tokens;
 pub mod calendar_feeds;
