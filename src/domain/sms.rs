@@ -167,7 +167,7 @@ mod tests {
         let euro = format!("{}€", "a".repeat(152));
         let parts = encode(&euro).parts;
         assert_eq!(length(&euro), 154);
-        assert_eq!(parts, [euro.clone()], "154 septets fit one message");
+        assert_eq!(parts, [euro], "154 septets fit one message");
         let euro = format!("{}€{}", "a".repeat(152), "b".repeat(10));
         let parts = encode(&euro).parts;
         assert_eq!(
