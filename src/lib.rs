@@ -4,6 +4,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod http_client;
 pub mod mail;
 pub mod metrics;
 pub mod plan_files;

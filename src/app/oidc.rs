@@ -27,16 +27,13 @@ use tokio::sync::RwLock;
 use super::Clock;
 use super::identity::Identity;
 use crate::config::Config;
+use crate::http_client::{HttpClient, HttpError};
 
 /// The provider's metadata, with the end-session endpoint of RP-initiated logout.
 type Metadata = openidconnect::ProviderMetadataWithLogout;
 
 /// How long discovered metadata and keys are used before they are fetched again.
 const METADATA_MAX_AGE: Duration = Duration::from_secs(6 * 3600);
-/// How long a call to the provider may take.
-const CALL_TIMEOUT: Duration = Duration::from_secs(10);
-/// The most a provider's answer may hold, in bytes.
-const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 /// How far the provider's clock may be from ours.
 const CLOCK_SKEW: chrono::Duration = chrono::Duration::seconds(60);
 
@@ -424,63 +421,6 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     text
-}
-
-/// The HTTP client the provider is called with: no redirects followed (a provider's answer is
-/// never a redirect; following one would let it point us anywhere), a time limit, a size limit,
-/// and TLS that trusts the system's certificates.
-struct HttpClient(
-    hyper_util::client::legacy::Client<
-        hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
-        http_body_util::Full<bytes::Bytes>,
-    >,
-);
-
-#[derive(Debug, thiserror::Error)]
-enum HttpError {
-    #[error(transparent)]
-    Client(#[from] hyper_util::client::legacy::Error),
-    #[error("no answer within {} seconds", CALL_TIMEOUT.as_secs())]
-    Timeout,
-    #[error("{0}")]
-    Other(String),
-}
-
-impl HttpClient {
-    fn new() -> anyhow::Result<HttpClient> {
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(rustls::crypto::ring::default_provider())?
-            .https_or_http()
-            .enable_http1()
-            .build();
-        let client =
-            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .build(https);
-        Ok(HttpClient(client))
-    }
-
-    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
-        use http_body_util::BodyExt;
-        let (mut parts, body) = request.into_parts();
-        parts.headers.insert(
-            http::header::USER_AGENT,
-            http::HeaderValue::from_static(concat!("beredskab/", env!("CARGO_PKG_VERSION"))),
-        );
-        let request = http::Request::from_parts(parts, http_body_util::Full::from(body));
-        let exchange = async {
-            let response = self.0.request(request).await?;
-            let (parts, body) = response.into_parts();
-            let body = http_body_util::Limited::new(body, MAX_RESPONSE_BYTES)
-                .collect()
-                .await
-                .map_err(|e| HttpError::Other(format!("reading the answer: {e}")))?
-                .to_bytes();
-            Ok::<_, HttpError>(http::Response::from_parts(parts, body.to_vec()))
-        };
-        tokio::time::timeout(CALL_TIMEOUT, exchange)
-            .await
-            .map_err(|_| HttpError::Timeout)?
-    }
 }
 
 impl<'c> AsyncHttpClient<'c> for HttpClient {
