@@ -51,10 +51,19 @@ fn each_module_names_only_the_modules_below_it() {
         ("plan_files", &["domain"]),
         ("store", &["domain", "plan_files"]),
         ("render", &["domain"]),
+        ("http_client", &[]),
         ("mail", &["config", "metrics", "store"]),
         (
             "app",
-            &["config", "domain", "mail", "metrics", "render", "store"],
+            &[
+                "config",
+                "domain",
+                "http_client",
+                "mail",
+                "metrics",
+                "render",
+                "store",
+            ],
         ),
         ("scheduler", &["app", "domain", "store"]),
         (
