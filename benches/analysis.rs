@@ -80,6 +80,7 @@ fn synthetic_plan() -> Plan {
         approver_role: role.clone(),
         review_interval: Duration::parse("52w").unwrap(),
         exercise_interval: Duration::parse("52w").unwrap(),
+        alert_escalation_minutes: 10,
         sections: PlanSections::default(),
         roles: vec![Role {
             id: role,

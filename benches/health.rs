@@ -98,13 +98,14 @@ async fn seed(db: &sea_orm::DatabaseConnection, systems: &[String]) {
                     opened_by: "bench".into(),
                     down: down.clone(),
                 },
+                |_| Vec::new(),
                 start,
             )
             .await
             .unwrap();
             for (k, system) in down.iter().enumerate() {
                 let back = start + chrono::Duration::minutes(60 + 45 * k as i64);
-                store::incidents::mark(db, id, system, false, "bench", back)
+                store::incidents::mark(db, id, system, false, "bench", Vec::new(), back)
                     .await
                     .unwrap();
             }
@@ -113,6 +114,7 @@ async fn seed(db: &sea_orm::DatabaseConnection, systems: &[String]) {
                 id,
                 store::incidents::CLOSED,
                 "bench",
+                Vec::new(),
                 start + chrono::Duration::hours(12),
             )
             .await

@@ -164,8 +164,14 @@ fn mail(c: &mut Criterion) {
         ..beredskab::config::Config::default()
     };
     let mailer = beredskab::mail::Mailer::from_config(&config).unwrap();
-    let from: lettre::message::Mailbox =
-        "Beredskab <beredskab@eksempel-kommune.dk>".parse().unwrap();
+    let senders = beredskab::delivery::Senders::from_config(
+        &beredskab::config::Config {
+            mail_from: "Beredskab <beredskab@eksempel-kommune.dk>".parse().unwrap(),
+            ..config.clone()
+        },
+        mailer,
+    )
+    .unwrap();
     let now: chrono::DateTime<Utc> = "2027-12-31T00:00:00Z".parse().unwrap();
     let ids: Vec<i64> = runtime.block_on(async {
         let all = outbox::recent(&s.db, None, 100_000).await.unwrap();
@@ -196,7 +202,7 @@ fn mail(c: &mut Criterion) {
                     txn.commit().await.unwrap();
                     let before = server.messages().len();
                     let started = Instant::now();
-                    let sent = beredskab::mail::deliver_due(&s.db, &mailer, &from, now)
+                    let sent = beredskab::delivery::deliver_due(&s.db, &senders, now)
                         .await
                         .unwrap();
                     let took = started.elapsed();

@@ -147,7 +147,27 @@ pub struct Config {
     /// in time); off: only people who have signed in before get in
     /// (`BEREDSKAB_OIDC_CREATE_ACCOUNTS`).
     pub oidc_create_accounts: bool,
+    /// The SMS gateway alerts are also sent by (`BEREDSKAB_SMS_PROVIDER`); none: mail only.
+    pub sms_provider: Option<SmsProvider>,
+    /// The gateway's address for sending (`BEREDSKAB_SMS_URL`); GatewayAPI's by default.
+    pub sms_url: String,
+    /// The API token the gateway gave (`BEREDSKAB_SMS_TOKEN`).
+    pub sms_token: Option<Secret>,
+    /// The sender shown on the phone: up to 11 letters and digits, or up to 15 digits
+    /// (`BEREDSKAB_SMS_SENDER`).
+    pub sms_sender: String,
 }
+
+/// The SMS gateways beredskab can send through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmsProvider {
+    /// GatewayAPI (gatewayapi.com), a Danish gateway.
+    Gatewayapi,
+}
+
+/// GatewayAPI's address for sending SMS.
+pub const GATEWAYAPI_URL: &str = "https://gatewayapi.com/rest/mtsms";
 
 impl Config {
     /// What is wrong with a row of `group_mappings`, naming it.
@@ -257,6 +277,10 @@ impl Default for Config {
             oidc_email_claim: "email".to_string(),
             oidc_scopes: "openid profile email".to_string(),
             oidc_create_accounts: true,
+            sms_provider: None,
+            sms_url: GATEWAYAPI_URL.to_string(),
+            sms_token: None,
+            sms_sender: "Beredskab".to_string(),
         }
     }
 }
@@ -359,6 +383,10 @@ impl Config {
             "BEREDSKAB_OIDC_EMAIL_CLAIM",
             "BEREDSKAB_OIDC_SCOPES",
             "BEREDSKAB_OIDC_CREATE_ACCOUNTS",
+            "BEREDSKAB_SMS_PROVIDER",
+            "BEREDSKAB_SMS_URL",
+            "BEREDSKAB_SMS_TOKEN",
+            "BEREDSKAB_SMS_SENDER",
         ] {
             let Some(value) = env(name) else { continue };
             let not_flag = || bad(name, &value, "expected true or false");
@@ -389,6 +417,16 @@ impl Config {
                 "BEREDSKAB_OIDC_CREATE_ACCOUNTS" => {
                     config.oidc_create_accounts = flag(&value).ok_or_else(not_flag)?
                 }
+                "BEREDSKAB_SMS_PROVIDER" => {
+                    config.sms_provider = match value.as_str() {
+                        "gatewayapi" => Some(SmsProvider::Gatewayapi),
+                        "" | "none" => None,
+                        _ => return Err(bad(name, &value, "expected gatewayapi")),
+                    }
+                }
+                "BEREDSKAB_SMS_URL" => config.sms_url = value,
+                "BEREDSKAB_SMS_TOKEN" => config.sms_token = Some(value.into()),
+                "BEREDSKAB_SMS_SENDER" => config.sms_sender = value,
                 "BEREDSKAB_LOCAL_LOGIN" => {
                     config.local_login = match value.as_str() {
                         "all" => LocalLogin::All,
@@ -506,6 +544,7 @@ impl Config {
             ));
         }
         config.check_oidc()?;
+        config.check_sms()?;
         if config.oidc_issuer.is_some() && !mfa_chosen {
             config.require_mfa = true;
         }
@@ -577,6 +616,55 @@ impl Config {
                     "expected the name of a claim, such as email",
                 ));
             }
+        }
+        Ok(())
+    }
+
+    /// The SMS settings go together: a provider needs a token and an http(s) address, and the
+    /// sender must be one a phone shows.
+    fn check_sms(&self) -> Result<(), ConfigError> {
+        let bad = |name: &'static str, value: &str, message: &str| ConfigError::Env {
+            name,
+            value: value.to_string(),
+            message: message.to_string(),
+        };
+        let sender = self.sms_sender.as_str();
+        let digits = sender.chars().all(|c| c.is_ascii_digit());
+        let fits = if digits {
+            (1..=15).contains(&sender.len())
+        } else {
+            (1..=11).contains(&sender.chars().count())
+                && sender
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == ' ')
+        };
+        if !fits {
+            return Err(bad(
+                "BEREDSKAB_SMS_SENDER",
+                sender,
+                "expected up to 11 letters (a-z, A-Z) and digits, or up to 15 digits",
+            ));
+        }
+        if self.sms_provider.is_none() {
+            return Ok(());
+        }
+        if self
+            .sms_token
+            .as_ref()
+            .is_none_or(|t| t.expose().trim().is_empty())
+        {
+            return Err(bad(
+                "BEREDSKAB_SMS_PROVIDER",
+                "gatewayapi",
+                "needs BEREDSKAB_SMS_TOKEN too",
+            ));
+        }
+        if !(self.sms_url.starts_with("https://") || self.sms_url.starts_with("http://")) {
+            return Err(bad(
+                "BEREDSKAB_SMS_URL",
+                &self.sms_url,
+                "expected an http(s) address",
+            ));
         }
         Ok(())
     }

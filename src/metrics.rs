@@ -30,6 +30,7 @@ pub struct Metrics {
     mail_delivered: Counter,
     mail_retried: Counter,
     mail_failed: Counter,
+    deliveries: Family<Labels, Counter>,
     outbox: Family<Labels, Gauge>,
     outbox_oldest_due: Gauge<f64, AtomicU64>,
     scheduler_passes: Counter,
@@ -75,6 +76,12 @@ impl Metrics {
             "mail_retried",
             "Deliveries that failed for a reason that passes (server down, busy) and will be tried again",
             mail_retried.clone(),
+        );
+        let deliveries = Family::<Labels, Counter>::default();
+        registry.register(
+            "outbox_deliveries",
+            "Delivery attempts by this process, by channel (mail, sms, teams, webhook) and outcome (delivered, retry, failed)",
+            deliveries.clone(),
         );
         let mail_failed = Counter::default();
         registry.register(
@@ -141,6 +148,7 @@ impl Metrics {
             mail_delivered,
             mail_retried,
             mail_failed,
+            deliveries,
             outbox,
             outbox_oldest_due,
             scheduler_passes,
@@ -168,13 +176,22 @@ impl Metrics {
             .observe(elapsed.as_secs_f64());
     }
 
-    /// The outcome of one delivery attempt.
-    pub fn mail(&self, outcome: MailOutcome) {
-        match outcome {
-            MailOutcome::Delivered => self.mail_delivered.inc(),
-            MailOutcome::Retry => self.mail_retried.inc(),
-            MailOutcome::Failed => self.mail_failed.inc(),
+    /// The outcome of one delivery attempt on `channel` (`mail`, `sms`, …).
+    pub fn delivery(&self, channel: &'static str, outcome: Outcome) {
+        let (counter, name) = match outcome {
+            Outcome::Delivered => (&self.mail_delivered, "delivered"),
+            Outcome::Retry => (&self.mail_retried, "retry"),
+            Outcome::Failed => (&self.mail_failed, "failed"),
         };
+        if channel == "mail" {
+            counter.inc();
+        }
+        self.deliveries
+            .get_or_create(&vec![
+                ("channel", channel.to_string()),
+                ("outcome", name.to_string()),
+            ])
+            .inc();
     }
 
     /// The scheduler's pass interval, for its lag.
@@ -200,9 +217,12 @@ impl Metrics {
 
     /// The text a scrape gets, with the figures read at scrape time filled in.
     pub fn render(&self, outbox: &OutboxFigures, now: chrono::DateTime<chrono::Utc>) -> String {
-        for (state, count) in &outbox.by_state {
+        for (channel, state, count) in &outbox.by_state {
             self.outbox
-                .get_or_create(&vec![("state", state.clone())])
+                .get_or_create(&vec![
+                    ("channel", channel.to_string()),
+                    ("state", state.clone()),
+                ])
                 .set(*count);
         }
         self.outbox_oldest_due
@@ -228,7 +248,7 @@ impl Metrics {
 pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MailOutcome {
+pub enum Outcome {
     Delivered,
     Retry,
     Failed,
@@ -237,8 +257,8 @@ pub enum MailOutcome {
 /// The outbox as the database holds it at scrape time.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct OutboxFigures {
-    /// Every state, with 0 where no message has it.
-    pub by_state: Vec<(String, i64)>,
+    /// Every channel and state, with 0 where no message has it.
+    pub by_state: Vec<(&'static str, String, i64)>,
     pub oldest_due_age: Duration,
 }
 
@@ -270,7 +290,8 @@ mod tests {
         let m = Metrics::new();
         m.request("/plans/{plan}", "GET", 200, Duration::from_millis(3));
         m.request("/plans/{plan}", "GET", 200, Duration::from_millis(30));
-        m.mail(MailOutcome::Retry);
+        m.delivery("mail", Outcome::Retry);
+        m.delivery("sms", Outcome::Delivered);
         m.scheduler_every(Duration::from_secs(60));
         let now = chrono::Utc::now();
         m.scheduler_pass(
@@ -280,7 +301,7 @@ mod tests {
         );
         let text = m.render(
             &OutboxFigures {
-                by_state: vec![("queued".into(), 3), ("failed".into(), 1)],
+                by_state: vec![("mail", "queued".into(), 3), ("sms", "failed".into(), 1)],
                 oldest_due_age: Duration::from_secs(12),
             },
             now,
@@ -292,7 +313,13 @@ mod tests {
             || text.contains(r#"beredskab_http_request_duration_seconds_bucket{route="/plans/{plan}",le="0.004"} 1"#), "{text}");
         assert!(text.contains("beredskab_mail_retried_total 1"), "{text}");
         assert!(
-            text.contains(r#"beredskab_outbox_messages{state="queued"} 3"#),
+            text.contains(r#"beredskab_outbox_messages{channel="mail",state="queued"} 3"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"beredskab_outbox_deliveries_total{channel="sms",outcome="delivered"} 1"#
+            ),
             "{text}"
         );
         assert!(

@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 
 use crate::app::{App, Clock};
 use crate::config::Config;
+use crate::delivery::Senders;
 use crate::mail::Mailer;
 use crate::store::{self, StoreError};
 use crate::{plan_files, scheduler, web};
@@ -30,7 +31,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     app: App,
-    mailer: Mailer,
+    senders: Senders,
     /// Tells the live streams the server is stopping.
     stop: tokio::sync::watch::Sender<bool>,
 }
@@ -61,14 +62,13 @@ impl Application {
         if let Some(warning) = config.public_url_warning() {
             tracing::warn!("{warning}");
         }
-        let mailer = Mailer::from_config(&config)?;
+        let senders = Senders::from_config(&config, Mailer::from_config(&config)?)?;
         crate::app::accounts::bootstrap_accounts(&db, &config).await?;
         let app = App::new(db, config, clock)?;
         if jobs == Jobs::Running {
-            crate::mail::spawn_worker(
+            crate::delivery::spawn_worker(
                 app.db.clone(),
-                mailer.clone(),
-                app.config.mail_from.clone(),
+                senders.clone(),
                 app.outbox.clone(),
                 app.metrics.clone(),
             );
@@ -80,7 +80,7 @@ impl Application {
             listener,
             router,
             app,
-            mailer,
+            senders,
             stop,
         })
     }
@@ -98,7 +98,7 @@ impl Application {
     pub fn background(&self) -> Background {
         Background {
             app: self.app.clone(),
-            mailer: self.mailer.clone(),
+            senders: self.senders.clone(),
         }
     }
 
@@ -126,7 +126,7 @@ impl Application {
 #[derive(Clone)]
 pub struct Background {
     app: App,
-    mailer: Mailer,
+    senders: Senders,
 }
 
 impl Background {
@@ -138,9 +138,10 @@ impl Background {
         Ok((queued, sent))
     }
 
-    /// One pass of the mail worker at `now`: sends what is due until nothing is.
+    /// One pass of the outbox worker at `now`: sends what is due, by every channel, until
+    /// nothing is.
     pub async fn deliver_mail(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
-        crate::mail::deliver_due(&self.app.db, &self.mailer, &self.app.config.mail_from, now).await
+        crate::delivery::deliver_due(&self.app.db, &self.senders, now).await
     }
 }
 

@@ -14,7 +14,23 @@ mod helpers;
 use beredskab::app::{App, Clock};
 use beredskab::domain::drill::Schedule;
 use beredskab::domain::{PlanId, ScenarioId};
-use beredskab::mail::{Mailer, deliver_due};
+use beredskab::mail::Mailer;
+
+/// The outbox worker's pass with mail alone.
+async fn deliver_due(
+    db: &sea_orm::DatabaseConnection,
+    mailer: &Mailer,
+    from: &lettre::message::Mailbox,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<usize, beredskab::store::StoreError> {
+    let senders = beredskab::delivery::Senders {
+        mailer: mailer.clone(),
+        from: from.clone(),
+        sms: None,
+        http: std::sync::Arc::new(beredskab::http_client::HttpClient::new().unwrap()),
+    };
+    beredskab::delivery::deliver_due(db, &senders, now).await
+}
 use beredskab::scheduler::run as tick;
 use beredskab::store::{self, drills::Drill, outbox};
 use chrono::{DateTime, NaiveDateTime, Utc};

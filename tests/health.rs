@@ -153,18 +153,26 @@ async fn incident(conn: &DatabaseConnection, title: &str, at: &str, took: Option
             opened_by: "anne-kjaer".into(),
             down: vec!["ad".into()],
         },
+        |_| Vec::new(),
         start,
     )
     .await
     .unwrap();
     if let Some(minutes) = took {
         let back = start + chrono::Duration::minutes(minutes);
-        store::incidents::mark(conn, id, "ad", false, "anne-kjaer", back)
+        store::incidents::mark(conn, id, "ad", false, "anne-kjaer", Vec::new(), back)
             .await
             .unwrap();
-        store::incidents::advance(conn, id, store::incidents::CLOSED, "anne-kjaer", back)
-            .await
-            .unwrap();
+        store::incidents::advance(
+            conn,
+            id,
+            store::incidents::CLOSED,
+            "anne-kjaer",
+            Vec::new(),
+            back,
+        )
+        .await
+        .unwrap();
     }
     id
 }

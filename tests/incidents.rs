@@ -444,11 +444,11 @@ async fn the_call_tree_is_alerted_findings_become_action_items_and_pocket_plans_
         sent[0].body_text
     );
     let (_, page) = app.page(&incident).await;
-    assert!(page.contains(&format!("Varslingstræet varslet ({call_tree} mails)")));
+    assert!(page.contains(&format!("Varslingstræet varslet ({call_tree} personer)")));
     // Beside the button: when, by whom and to how many it went.
     assert!(page.contains(" af Anne Kjær: "), "{page}");
     assert!(
-        page.contains(&format!(": {call_tree} mails.</strong>")),
+        page.contains(&format!(": {call_tree} personer.</strong>")),
         "{page}"
     );
     // Only those who lead incidents alert.
@@ -782,7 +782,7 @@ async fn alerting_the_call_tree_a_second_time_asks_first_saying_when_and_to_how_
     let (_, page) = app.page(&incident).await;
     assert!(
         page.contains(&format!(
-            "Varslingstræet er varslet: {first} personer får en mail."
+            "Varslingstræet er varslet: {first} personer. Siden viser, hvem der har kvitteret."
         )),
         "{page}"
     );
@@ -793,11 +793,11 @@ async fn alerting_the_call_tree_a_second_time_asks_first_saying_when_and_to_how_
     let question = response.text().await.unwrap();
     assert!(question.contains("Varslingstræet er allerede varslet i denne hændelse."));
     assert!(
-        question.contains(&format!(" af Anne Kjær: {first} mails.")),
+        question.contains(&format!(" af Anne Kjær: {first} personer.")),
         "{question}"
     );
     assert!(
-        question.contains(&format!("får {first} personer en mail mere.")),
+        question.contains(&format!("{first} personer har ikke kvitteret endnu.")),
         "{question}"
     );
     assert_eq!(

@@ -54,6 +54,17 @@ fn each_module_names_only_the_modules_below_it() {
         ("http_client", &[]),
         ("mail", &["config", "metrics", "store"]),
         (
+            "delivery",
+            &[
+                "config",
+                "domain",
+                "http_client",
+                "mail",
+                "metrics",
+                "store",
+            ],
+        ),
+        (
             "app",
             &[
                 "config",

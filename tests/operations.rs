@@ -89,9 +89,12 @@ async fn metrics_count_requests_by_route_and_show_the_outbox_and_the_scheduler()
         let (by_state, _) = beredskab::store::outbox::depth(&conn, chrono::Utc::now())
             .await
             .unwrap();
-        for (state, n) in by_state {
+        for (channel, state, n) in by_state {
+            let channel = channel.as_str();
             assert_eq!(
-                get(&format!(r#"beredskab_outbox_messages{{state="{state}"}}"#)),
+                get(&format!(
+                    r#"beredskab_outbox_messages{{channel="{channel}",state="{state}"}}"#
+                )),
                 n as f64
             );
         }

@@ -20,6 +20,7 @@ mod m20261203_000014_sessions_tokens_throttle;
 mod m20261203_000015_system_owner_index;
 mod m20261204_000016_memberships;
 mod m20261204_000017_identity_provider;
+mod m20261204_000018_alerting;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000015_system_owner_index::Migration),
             Box::new(m20261204_000016_memberships::Migration),
             Box::new(m20261204_000017_identity_provider::Migration),
+            Box::new(m20261204_000018_alerting::Migration),
         ]
     }
 }

@@ -1,6 +1,9 @@
 //! Approval: the IT-chef approves the draft as a new version.
 
+use serde_json::json;
+
 use super::App;
+use super::alerting::webhook_message;
 use crate::domain::PlanId;
 use crate::store;
 use crate::store::edits::Approved;
@@ -15,10 +18,27 @@ impl App {
         comment: &str,
     ) -> super::Result<Approved> {
         let languages = self.languages().await?;
+        let endpoints = self.webhook_endpoints(id.as_str()).await?;
+        let now = self.clock.now();
         let rendering = super::drills::Rendering::default();
         let stored =
             store::edits::approve(&self.db, id, actor, comment, |plan, version, changed| {
-                rendering.keep(self.exercise_again_messages(plan, &languages, version, changed))
+                let mut messages = rendering
+                    .keep(self.exercise_again_messages(plan, &languages, version, changed))?;
+                let data = json!({
+                    "plan": {"id": plan.id, "name": plan.name},
+                    "version": version,
+                    "approved_by": actor,
+                    "changed_systems": changed.keys().collect::<Vec<_>>(),
+                    "url": self.config.link(&format!("/plans/{}/versions/{version}", plan.id)),
+                });
+                let topic = format!("plan:{}", plan.id);
+                messages.extend(
+                    endpoints
+                        .iter()
+                        .map(|e| webhook_message(e, "version.approved", &topic, &data, now)),
+                );
+                Ok(messages)
             })
             .await;
         let approved = rendering.result(stored)?;

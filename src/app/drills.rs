@@ -7,6 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::App;
+use super::alerting::webhook_message;
 use super::notify::Languages;
 use crate::domain::Plan;
 use crate::domain::drill::Schedule;
@@ -77,11 +78,46 @@ fn drill_entry(actor: &str, drill: &Drill, action: &str) -> store::audit::Entry 
 }
 
 impl App {
+    /// What a webhook event tells of drill `id`.
+    pub(super) fn drill_data(&self, id: i64, drill: &Drill) -> serde_json::Value {
+        serde_json::json!({
+            "drill": {
+                "id": id,
+                "title": drill.title,
+                "plan": drill.plan_id,
+                "kind": drill.scenario.kind.as_str(),
+                "url": self.config.link(&format!("/drills/{id}")),
+            },
+        })
+    }
+
     /// Plans `drill` (its id is given by the store) and wakes the scheduler, which creates its
     /// occurrences; audited in the same transaction. Returns the new drill's id.
     pub async fn plan_drill(&self, actor: &str, drill: &Drill) -> Result<i64, StoreError> {
+        let endpoints = self
+            .webhook_endpoints(&drill.plan_id)
+            .await
+            .map_err(|e| match e {
+                super::Error::Store(e) => e,
+                other => StoreError::Corrupt {
+                    table: "webhook_endpoints",
+                    key: drill.plan_id.clone(),
+                    reason: other.to_string(),
+                },
+            })?;
         let txn = store::begin_write(&self.db).await?;
         let id = store::drills::create(&txn, drill).await?;
+        let data = self.drill_data(id, drill);
+        let now = self.clock.now();
+        store::outbox::queue(
+            &txn,
+            endpoints
+                .iter()
+                .map(|e| webhook_message(e, "drill.planned", &format!("drill:{id}"), &data, now))
+                .collect(),
+            now,
+        )
+        .await?;
         store::audit::write(
             &txn,
             vec![store::audit::Entry {
@@ -99,6 +135,7 @@ impl App {
         .await?;
         txn.commit().await?;
         self.scheduler.notify_one();
+        self.mail_queued();
         Ok(id)
     }
 

@@ -3,56 +3,65 @@
 //! stand-down and closing. Each act is one transaction with its timeline entry, at the app's
 //! clock.
 
-use super::notify::Notice;
+use serde_json::json;
+
+use super::alerting::webhook_message;
 use super::{App, Result};
-use crate::domain::Plan;
-use crate::store::incidents::{self as store_incidents, Changed, Incident, NewIncident};
+use crate::store::incidents::{self as store_incidents, Changed, NewIncident};
+use crate::store::outbox::NewMessage;
 
 impl App {
-    /// Alerts every person of the plan's call tree by mail that incident `incident` is on,
-    /// naming the systems down, and records it on the incident's timeline; one transaction.
-    pub async fn alert_call_tree(
-        &self,
-        plan: &Plan,
-        incident: &Incident,
-        actor: &str,
-    ) -> Result<Changed> {
-        let languages = self.languages().await?;
-        let by = self.names().await?.of(actor);
-        let outages = store_incidents::outages(&self.db, incident.id).await?;
-        let down: Vec<String> = outages
-            .iter()
-            .filter(|o| o.recovered_at.is_none())
-            .map(|o| {
-                plan.system(o.system.as_str())
-                    .map_or(o.system.to_string(), |s| s.name.clone())
-            })
-            .collect();
-        let now = self.clock.now();
-        let stamp = now.timestamp_millis();
-        let people: Vec<_> = plan
-            .call_tree
-            .iter()
-            .filter_map(|c| plan.person(c.person.as_str()))
-            .collect();
-        let notice = Notice::IncidentAlert {
-            id: incident.id,
-            title: &incident.title,
-            criterion: &incident.criterion,
-            down: &down,
-            by: &by,
-        };
-        let messages = self.messages(&incident.plan_id, &languages, &people, &notice, |p| {
-            format!("alert.{}.{stamp}.{}@beredskab", incident.id, p.id)
-        })?;
-        let changed = store_incidents::alert(&self.db, incident.id, actor, messages, now).await?;
-        self.mail_queued();
-        Ok(changed)
-    }
-
     /// Opens an incident; returns its id.
     pub async fn open_incident(&self, new: NewIncident) -> Result<i64> {
-        Ok(store_incidents::open(&self.db, new, self.clock.now()).await?)
+        let endpoints = self.webhook_endpoints(&new.plan_id).await?;
+        let now = self.clock.now();
+        let (title, plan, down) = (new.title.clone(), new.plan_id.clone(), new.down.clone());
+        let link = |id: i64| self.config.link(&format!("/incidents/{id}"));
+        let events = |id: i64| {
+            let data = json!({
+                "incident": {"id": id, "title": title, "plan": plan, "url": link(id)},
+                "systems_down": down,
+            });
+            endpoints
+                .iter()
+                .map(|e| {
+                    webhook_message(e, "incident.opened", &format!("incident:{id}"), &data, now)
+                })
+                .collect()
+        };
+        let id = store_incidents::open(&self.db, new, events, now).await?;
+        self.mail_queued();
+        Ok(id)
+    }
+
+    /// The events of incident `incident` to its plan's webhook endpoints.
+    async fn incident_events(
+        &self,
+        incident: i64,
+        kind: &str,
+        system: Option<&str>,
+    ) -> Result<Vec<NewMessage>> {
+        let Some(i) = store_incidents::find(&self.db, incident).await? else {
+            return Ok(Vec::new());
+        };
+        let mut data = json!({
+            "incident": {
+                "id": i.id,
+                "title": i.title,
+                "plan": i.plan_id,
+                "url": self.config.link(&format!("/incidents/{}", i.id)),
+            },
+        });
+        if let Some(system) = system {
+            let plan = self.plan_named(&i.plan_id).await?;
+            let name = plan
+                .as_ref()
+                .and_then(|p| p.system(system).map(|s| s.name.clone()))
+                .unwrap_or_else(|| system.to_string());
+            data["system"] = json!({"id": system, "name": name});
+        }
+        self.webhook_events(&i.plan_id, kind, &format!("incident:{}", i.id), data)
+            .await
     }
 
     /// Marks `system` down (or recovered, `down` false).
@@ -63,7 +72,20 @@ impl App {
         down: bool,
         actor: &str,
     ) -> Result<Changed> {
-        Ok(store_incidents::mark(&self.db, id, system, down, actor, self.clock.now()).await?)
+        let kind = if down {
+            "incident.system_down"
+        } else {
+            "incident.system_recovered"
+        };
+        let events = self.incident_events(id, kind, Some(system)).await?;
+        let queued = !events.is_empty();
+        let changed =
+            store_incidents::mark(&self.db, id, system, down, actor, events, self.clock.now())
+                .await?;
+        if queued {
+            self.mail_queued();
+        }
+        Ok(changed)
     }
 
     /// Ticks (or un-ticks, `done` false) recovery step `step` of `system`; an empty system is
@@ -89,6 +111,18 @@ impl App {
 
     /// Moves the incident on to state `to` (standing down, closed).
     pub async fn advance_incident(&self, id: i64, to: &str, actor: &str) -> Result<Changed> {
-        Ok(store_incidents::advance(&self.db, id, to, actor, self.clock.now()).await?)
+        let kind = if to == store_incidents::CLOSED {
+            "incident.closed"
+        } else {
+            "incident.stand_down"
+        };
+        let events = self.incident_events(id, kind, None).await?;
+        let queued = !events.is_empty();
+        let changed =
+            store_incidents::advance(&self.db, id, to, actor, events, self.clock.now()).await?;
+        if queued {
+            self.mail_queued();
+        }
+        Ok(changed)
     }
 }

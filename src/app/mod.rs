@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod actions;
+pub mod alerting;
 pub mod approval;
 pub mod clock;
 pub mod drills;

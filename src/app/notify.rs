@@ -13,7 +13,7 @@ use crate::domain::{Person, Plan, System};
 use crate::mail::ics;
 use crate::render::{RenderError, i18n};
 use crate::store::drills::{Drill, Occurrence, Send};
-use crate::store::outbox::NewMessage;
+use crate::store::outbox::{Channel, NewMessage};
 
 /// The languages people chose for their accounts, and the default for everyone else.
 pub struct Languages {
@@ -78,6 +78,12 @@ pub enum Notice<'a> {
         down: &'a [String],
         /// Who alerted.
         by: &'a str,
+        /// The person's acknowledgement link.
+        ack: Option<&'a str>,
+        /// A test of the call tree, not a real incident.
+        test: bool,
+        /// The person who did not answer, when this alert is in their place.
+        escalated_from: Option<&'a str>,
     },
 }
 
@@ -185,12 +191,18 @@ impl Notice<'_> {
                 criterion,
                 down,
                 by,
+                ack,
+                test,
+                escalated_from,
             } => json!({
                 "title": title,
                 "criterion": criterion,
                 "down": down.join(", "),
                 "by": by,
                 "link": config.link(&format!("/incidents/{id}")),
+                "ack": ack,
+                "test": test,
+                "escalated_from": escalated_from,
             }),
         }
     }
@@ -258,6 +270,10 @@ impl App {
             data["name"] = json!(person.name);
             let body = self.templates.mail(notice.templates(), lang, data)?;
             out.push(NewMessage {
+                channel: Channel::Mail,
+                topic: None,
+                alert_recipient_id: None,
+                endpoint_id: None,
                 message_id: message_id(person),
                 kind: notice.kind().to_string(),
                 plan_id: Some(plan.to_string()),

@@ -8,7 +8,49 @@ use crate::store::{self, drills::Drill};
 impl App {
     /// Starts occurrence `id`; `false` if it was started or closed already.
     pub async fn start_occurrence(&self, id: i64) -> Result<bool> {
-        Ok(store::drills::start(&self.db, id, self.clock.now()).await?)
+        self.occurrence_act(id, "drill.started", async |txn, now| {
+            store::drills::start(txn, id, now).await
+        })
+        .await
+    }
+
+    /// Does `act` to occurrence `id` in a transaction with the webhook event `kind` of its
+    /// drill, queued only when the act took.
+    async fn occurrence_act(
+        &self,
+        id: i64,
+        kind: &str,
+        act: impl AsyncFnOnce(
+            &sea_orm::DatabaseTransaction,
+            chrono::DateTime<chrono::Utc>,
+        ) -> Result<bool, store::StoreError>,
+    ) -> Result<bool> {
+        let now = self.clock.now();
+        let occurrence = store::drills::occurrence(&self.db, id).await?;
+        let drill = match &occurrence {
+            Some(o) => store::drills::find(&self.db, o.drill_id).await?,
+            None => None,
+        };
+        let events = match &drill {
+            Some(drill) => {
+                let mut data = self.drill_data(drill.id, drill);
+                data["occurrence"] = serde_json::json!({"id": id});
+                self.webhook_events(&drill.plan_id, kind, &format!("drill:{}", drill.id), data)
+                    .await?
+            }
+            None => Vec::new(),
+        };
+        let txn = store::begin_write(&self.db).await?;
+        if !act(&txn, now).await? {
+            return Ok(false);
+        }
+        let queued = !events.is_empty();
+        store::outbox::queue(&txn, events, now).await?;
+        txn.commit().await.map_err(store::StoreError::from)?;
+        if queued {
+            self.mail_queued();
+        }
+        Ok(true)
     }
 
     /// Saves what was recorded for `system`; `false` if the occurrence is closed.
@@ -57,6 +99,9 @@ impl App {
 
     /// Closes occurrence `id`; `false` if it was closed already.
     pub async fn close_occurrence(&self, id: i64, actor: &str) -> Result<bool> {
-        Ok(store::drills::close(&self.db, id, actor, self.clock.now()).await?)
+        self.occurrence_act(id, "drill.closed", async |txn, now| {
+            store::drills::close(txn, id, actor, now).await
+        })
+        .await
     }
 }

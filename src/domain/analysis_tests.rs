@@ -75,6 +75,7 @@ pub(crate) fn plan() -> Plan {
         approver_role: RoleId::parse("chief").unwrap(),
         review_interval: d("52w"),
         exercise_interval: d("52w"),
+        alert_escalation_minutes: 10,
         sections: PlanSections::default(),
         roles: vec![role("chief"), role("coordinator"), role("tech")],
         people: vec![person("owner", &["tech"]), person("boss", &["chief"])],
@@ -432,4 +433,34 @@ fn a_very_deep_chain_is_analysed_without_recursion() {
     assert_eq!(a.affected.len(), 200_000);
     assert_eq!(a.recovery_order[0].as_str(), "s0");
     assert!(check(&p, today()).is_empty());
+}
+
+#[test]
+fn a_phone_number_no_sms_can_reach_is_a_warning_about_that_person() {
+    let mut p = plan();
+    p.people[0].phone = "72 36 41 00".into();
+    assert!(
+        findings(&p, Code::InvalidPhone).is_empty(),
+        "8 Danish digits"
+    );
+    p.people[0].phone = "+46 8 123 456 78".into();
+    assert!(
+        findings(&p, Code::InvalidPhone).is_empty(),
+        "a Swedish number"
+    );
+    p.people[0].phone = "lokal 4100".into();
+    let found = findings(&p, Code::InvalidPhone);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].field.as_deref(), Some("people[0].phone"));
+    assert_eq!(found[0].code.severity(), Severity::Warning);
+    assert!(
+        found[0].message.contains("\"lokal 4100\""),
+        "{}",
+        found[0].message
+    );
+    p.people[0].phone = String::new();
+    assert!(
+        findings(&p, Code::InvalidPhone).is_empty(),
+        "no number is not a wrong one"
+    );
 }

@@ -312,6 +312,9 @@ pub struct Plan {
     /// intervals). Snapshots taken before the field existed read it as the default.
     #[serde(default = "Plan::default_exercise_interval")]
     pub exercise_interval: Duration,
+    /// Minutes to wait for an alerted person's acknowledgement before their deputy is alerted.
+    #[serde(default = "Plan::default_alert_escalation_minutes")]
+    pub alert_escalation_minutes: u32,
     pub sections: PlanSections,
     pub roles: Vec<Role>,
     pub people: Vec<Person>,
@@ -321,6 +324,11 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Ten minutes: the wait for an acknowledgement when the plan names none.
+    pub fn default_alert_escalation_minutes() -> u32 {
+        10
+    }
+
     /// A year: the exercise interval when the plan names none.
     pub fn default_exercise_interval() -> Duration {
         Duration::from_minutes(52 * 7 * 24 * 60)

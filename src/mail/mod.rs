@@ -1,21 +1,17 @@
-//! Mail: the outbox worker that sends queued messages over SMTP (or writes them to a folder),
-//! and the iCalendar invitations attached to drill mail.
+//! Mail: the transport that hands messages to the SMTP server (or writes them to a folder), the
+//! MIME message of an outbox row, and the iCalendar invitations attached to drill mail.
 
 pub mod ics;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use sea_orm::DatabaseConnection;
 
 use crate::config::{Config, MailTransport, SmtpSecurity};
-use crate::metrics::MailOutcome;
-use crate::store::{self, outbox};
+use crate::store::outbox;
 
 /// Where mail goes.
 #[derive(Clone)]
@@ -126,121 +122,4 @@ pub fn build(from: &Mailbox, m: &outbox::Message) -> Result<Message, String> {
         }
     };
     message.map_err(|e| e.to_string())
-}
-
-/// Wait before the next attempt: 5 s, doubling, at most 5 minutes, so an SMTP server that is
-/// down for an hour gets its mail within minutes of coming back.
-pub fn backoff(attempts: i32) -> chrono::Duration {
-    let exp = u32::try_from(attempts.clamp(1, 7) - 1).unwrap_or(0);
-    chrono::Duration::seconds((5 * 2_i64.pow(exp)).min(300))
-}
-
-/// How long a claimed message stays claimed; a worker that died while sending loses it then.
-const LEASE: chrono::Duration = chrono::Duration::minutes(5);
-
-/// Messages handed over at the same time, each on its own SMTP connection (the transport's
-/// pool keeps up to ten): one connection waits for the server's reply to every message.
-const PARALLEL: usize = 8;
-
-/// Sends what is due at `now` until nothing is; returns how many messages were handed over.
-pub async fn deliver_due(
-    db: &DatabaseConnection,
-    mailer: &Mailer,
-    from: &Mailbox,
-    now: chrono::DateTime<Utc>,
-) -> Result<usize, store::StoreError> {
-    let outcomes = deliver_due_outcomes(db, mailer, from, now).await?;
-    Ok(outcomes
-        .iter()
-        .filter(|o| **o == MailOutcome::Delivered)
-        .count())
-}
-
-/// Sends what is due at `now` until nothing is; the outcome of each attempt.
-async fn deliver_due_outcomes(
-    db: &DatabaseConnection,
-    mailer: &Mailer,
-    from: &Mailbox,
-    now: chrono::DateTime<Utc>,
-) -> Result<Vec<MailOutcome>, store::StoreError> {
-    let mut outcomes = Vec::new();
-    loop {
-        let batch = outbox::claim(db, now, now + LEASE, 64).await?;
-        if batch.is_empty() {
-            return Ok(outcomes);
-        }
-        let permits = Arc::new(tokio::sync::Semaphore::new(PARALLEL));
-        let mut tasks = tokio::task::JoinSet::new();
-        for m in batch {
-            let (db, mailer, from, permits) =
-                (db.clone(), mailer.clone(), from.clone(), permits.clone());
-            tasks.spawn(async move {
-                let _permit = permits.acquire_owned().await;
-                deliver_one(&db, &mailer, &from, &m, now).await
-            });
-        }
-        while let Some(done) = tasks.join_next().await {
-            match done {
-                Ok(Ok(outcome)) => outcomes.push(outcome),
-                Ok(Err(e)) => return Err(e),
-                Err(e) => tracing::error!(error = %e, "mail task"),
-            }
-        }
-    }
-}
-
-/// Sends one claimed message and records the outcome.
-async fn deliver_one(
-    db: &DatabaseConnection,
-    mailer: &Mailer,
-    from: &Mailbox,
-    m: &outbox::Message,
-    now: chrono::DateTime<Utc>,
-) -> Result<MailOutcome, store::StoreError> {
-    let result = match build(from, m) {
-        Ok(message) => mailer.send(message).await,
-        Err(e) => Err(SendError {
-            permanent: true,
-            message: e,
-        }),
-    };
-    match result {
-        Ok(()) => {
-            outbox::mark_sent(db, m.id, Utc::now()).await?;
-            Ok(MailOutcome::Delivered)
-        }
-        Err(e) if e.permanent => {
-            tracing::warn!(to = %m.to_address, error = %e.message, "mail refused");
-            outbox::mark_failed(db, m.id, &e.message).await?;
-            Ok(MailOutcome::Failed)
-        }
-        Err(e) => {
-            tracing::info!(to = %m.to_address, error = %e.message, attempt = m.attempts, "mail not sent, will retry");
-            outbox::mark_retry(db, m.id, &e.message, now + backoff(m.attempts)).await?;
-            Ok(MailOutcome::Retry)
-        }
-    }
-}
-
-/// Runs the outbox worker: sends what is due, then waits for new mail (`wake`) or the next
-/// retry, whichever comes first.
-pub fn spawn_worker(
-    db: DatabaseConnection,
-    mailer: Mailer,
-    from: Mailbox,
-    wake: Arc<tokio::sync::Notify>,
-    metrics: Arc<crate::metrics::Metrics>,
-) {
-    tokio::spawn(async move {
-        loop {
-            match deliver_due_outcomes(&db, &mailer, &from, Utc::now()).await {
-                Ok(outcomes) => outcomes.into_iter().for_each(|o| metrics.mail(o)),
-                Err(e) => tracing::error!(error = %e, "outbox worker"),
-            }
-            tokio::select! {
-                () = wake.notified() => {}
-                () = tokio::time::sleep(Duration::from_secs(5)) => {}
-            }
-        }
-    });
 }

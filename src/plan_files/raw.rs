@@ -71,6 +71,9 @@ pub struct PlanFile {
     /// A year when left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exercise_interval: Option<String>,
+    /// Ten when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert_escalation_minutes: Option<u32>,
     #[serde(default)]
     pub sections: SectionsFile,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -322,6 +325,9 @@ impl PlanFile {
             approver_role: approver_role?,
             review_interval: review_interval?,
             exercise_interval: exercise_interval?,
+            alert_escalation_minutes: self
+                .alert_escalation_minutes
+                .unwrap_or_else(Plan::default_alert_escalation_minutes),
             sections: PlanSections {
                 purpose: s.purpose,
                 scope: s.scope,
@@ -350,6 +356,9 @@ impl PlanFile {
             approver_role: plan.approver_role.to_string(),
             review_interval: plan.review_interval.to_string(),
             exercise_interval: Some(plan.exercise_interval.to_string()),
+            alert_escalation_minutes: (plan.alert_escalation_minutes
+                != Plan::default_alert_escalation_minutes())
+            .then_some(plan.alert_escalation_minutes),
             sections: SectionsFile {
                 purpose: s.purpose.clone(),
                 scope: s.scope.clone(),

@@ -26,6 +26,7 @@ pub async fn run(app: &App, now: DateTime<Utc>) -> Result<usize> {
     queued += evaluation_reminders(app, &drills, now).await?;
     queued += action_reminders(app, &drills, now).await?;
     queued += review_reminders(app, now).await?;
+    queued += app.escalate_unanswered(now).await?;
     if queued > 0 {
         app.mail_queued();
     }

@@ -52,8 +52,14 @@ pub enum Changed {
     Gone,
 }
 
-/// Opens an incident with the systems down from its start, in one transaction; returns its id.
-pub async fn open(db: &DatabaseConnection, new: NewIncident, now: DateTime<Utc>) -> Result<i64> {
+/// Opens an incident with the systems down from its start, and queues the messages `events`
+/// makes of its id (the webhooks' events), in one transaction; returns its id.
+pub async fn open(
+    db: &DatabaseConnection,
+    new: NewIncident,
+    events: impl FnOnce(i64) -> Vec<NewMessage>,
+    now: DateTime<Utc>,
+) -> Result<i64> {
     let txn = super::begin_write(db).await?;
     let id = incidents::Entity::insert(incidents::ActiveModel {
         id: NotSet,
@@ -96,6 +102,7 @@ pub async fn open(db: &DatabaseConnection, new: NewIncident, now: DateTime<Utc>)
         }],
     )
     .await?;
+    outbox::queue(&txn, events(id), now).await?;
     txn.commit().await?;
     Ok(id)
 }
@@ -161,7 +168,7 @@ pub async fn events(db: &impl ConnectionTrait, id: i64) -> Result<Vec<Event>> {
         .await?)
 }
 
-async fn event(
+pub(super) async fn event(
     txn: &DatabaseTransaction,
     incident: i64,
     at: DateTime<Utc>,
@@ -186,7 +193,7 @@ async fn event(
 
 /// Starts a change: raises the revision of an incident that is not closed (taking its row lock,
 /// so changes to one incident queue up). The incident as it was, or why not.
-async fn begin(
+pub(super) async fn begin(
     db: &DatabaseConnection,
     id: i64,
 ) -> Result<std::result::Result<(DatabaseTransaction, Incident), Changed>> {
@@ -210,7 +217,7 @@ async fn begin(
 }
 
 /// The audit record of a change to an incident.
-fn entry(
+pub(super) fn entry(
     incident: &Incident,
     actor: &str,
     action: &str,
@@ -235,6 +242,7 @@ pub async fn mark(
     system: &str,
     down: bool,
     actor: &str,
+    events: Vec<NewMessage>,
     now: DateTime<Utc>,
 ) -> Result<Changed> {
     let (txn, incident) = match begin(db, id).await? {
@@ -278,6 +286,7 @@ pub async fn mark(
         vec![entry(&incident, actor, &action, Some(system), kind.into())],
     )
     .await?;
+    outbox::queue(&txn, events, now).await?;
     txn.commit().await?;
     Ok(Changed::Done)
 }
@@ -386,36 +395,13 @@ pub async fn note(
     Ok(Changed::Done)
 }
 
-/// Records that the call tree was alerted and queues the mail, in one transaction.
-pub async fn alert(
-    db: &DatabaseConnection,
-    id: i64,
-    actor: &str,
-    messages: Vec<NewMessage>,
-    now: DateTime<Utc>,
-) -> Result<Changed> {
-    let (txn, incident) = match begin(db, id).await? {
-        Ok(x) => x,
-        Err(why) => return Ok(why),
-    };
-    let count = messages.len().to_string();
-    outbox::queue(&txn, messages, now).await?;
-    event(&txn, id, now, actor, "alert", None, &count).await?;
-    audit::write(
-        &txn,
-        vec![entry(&incident, actor, "incident-alert", None, count)],
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(Changed::Done)
-}
-
 /// Moves the incident to standing down (nedlukning) or closes it; each happens once.
 pub async fn advance(
     db: &DatabaseConnection,
     id: i64,
     to: &str,
     actor: &str,
+    events: Vec<NewMessage>,
     now: DateTime<Utc>,
 ) -> Result<Changed> {
     let (txn, incident) = match begin(db, id).await? {
@@ -444,6 +430,7 @@ pub async fn advance(
         vec![entry(&incident, actor, &action, None, to.to_string())],
     )
     .await?;
+    outbox::queue(&txn, events, now).await?;
     txn.commit().await?;
     Ok(Changed::Done)
 }

@@ -9,6 +9,7 @@
 
 pub mod accounts;
 pub mod actions;
+pub mod alerts;
 pub mod audit;
 pub mod backup;
 mod db;
@@ -23,6 +24,7 @@ pub mod outbox;
 mod plan_rows;
 mod plans;
 pub mod reviews;
+pub mod webhooks;
 
 pub use db::{DEFAULT_DATABASE_URL, Outage, Result, StoreError, begin_write, connect, migrate};
 pub use plans::{

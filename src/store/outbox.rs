@@ -1,8 +1,8 @@
-//! The mail outbox: messages are written in the transaction of the event that causes them and
+//! The outbox of every channel (mail, SMS, Teams, webhooks): messages are written in the transaction of the event that causes them and
 //! sent by a worker. A message is claimed with an atomic update before it is sent, so two
 //! workers (in one process or several against one PostgreSQL) never send the same message; a
 //! claim that was never finished (a crash) expires and the message is sent again, with the same
-//! Message-ID.
+//! Message-ID (or idempotency key, or webhook id).
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -21,23 +21,90 @@ pub const SENDING: &str = "sending";
 pub const SENT: &str = "sent";
 pub const FAILED: &str = "failed";
 
+/// The way a message goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Channel {
+    Mail,
+    Sms,
+    /// A Microsoft Teams workflow that posts an Adaptive Card to a channel.
+    Teams,
+    /// An endpoint of another system, signed per Standard Webhooks.
+    Webhook,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 4] = [
+        Channel::Mail,
+        Channel::Sms,
+        Channel::Teams,
+        Channel::Webhook,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Mail => "mail",
+            Channel::Sms => "sms",
+            Channel::Teams => "teams",
+            Channel::Webhook => "webhook",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == text)
+    }
+}
+
 /// A message to queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewMessage {
-    /// Without angle brackets: `abc@beredskab`.
+    pub channel: Channel,
+    /// Without angle brackets: `abc@beredskab`. Also the SMS gateway's idempotency key and the
+    /// webhook's `webhook-id`.
     pub message_id: String,
     /// `invitation`, `reminder`, `cancellation`, …
     pub kind: String,
     /// The plan it is about: only those who may see the plan see it in the outbox.
     pub plan_id: Option<String>,
     pub occurrence_id: Option<i64>,
+    /// What it is about (`occurrence:12`, `incident:5`): messages to one recipient about one
+    /// topic are handed over in the order they were queued.
+    pub topic: Option<String>,
+    /// The mail address, the phone number (E.164), or the URL of the endpoint.
     pub to_address: String,
     pub to_name: String,
+    /// The mail's subject; the event type of a webhook.
     pub subject: String,
+    /// The mail's text part, the SMS text, or the JSON body posted.
     pub body_text: String,
     pub body_html: String,
     /// An iCalendar attachment.
     pub ics: Option<String>,
+    /// The person alerted (`alert_recipients`), when it is an incident alert.
+    pub alert_recipient_id: Option<i64>,
+    /// The webhook endpoint it goes to.
+    pub endpoint_id: Option<i64>,
+}
+
+impl NewMessage {
+    /// A message of `channel` with nothing but its id and recipient: fill in the rest.
+    pub fn to(channel: Channel, message_id: String, to_address: String) -> NewMessage {
+        NewMessage {
+            channel,
+            message_id,
+            kind: String::new(),
+            plan_id: None,
+            occurrence_id: None,
+            topic: None,
+            to_address,
+            to_name: String::new(),
+            subject: String::new(),
+            body_text: String::new(),
+            body_html: String::new(),
+            ics: None,
+            alert_recipient_id: None,
+            endpoint_id: None,
+        }
+    }
 }
 
 /// A message as stored.
@@ -58,7 +125,13 @@ pub async fn queue(
                 message_id: Set(m.message_id),
                 kind: Set(m.kind),
                 plan_id: Set(m.plan_id),
+                topic: Set(m
+                    .topic
+                    .or_else(|| m.occurrence_id.map(|o| format!("occurrence:{o}")))),
                 occurrence_id: Set(m.occurrence_id),
+                channel: Set(m.channel.as_str().to_string()),
+                alert_recipient_id: Set(m.alert_recipient_id),
+                endpoint_id: Set(m.endpoint_id),
                 to_address: Set(m.to_address),
                 to_name: Set(m.to_name),
                 subject: Set(m.subject),
@@ -112,15 +185,16 @@ fn due(now: DateTime<Utc>) -> Condition {
         )
 }
 
-/// In turn: no earlier message to the same recipient about the same occurrence (the same
-/// calendar entry) is still waiting or being sent. An invitation and the cancellation after it
-/// are then handed to the mail server in the order they were queued, whatever retries and
-/// restarts come between, so a calendar never ends with the cancelled drill. Messages about no
-/// occurrence (alerts, review reminders) have no order among themselves.
+/// In turn: no earlier message to the same recipient about the same topic (the same calendar
+/// entry, the same incident) is still waiting or being sent. An invitation and the cancellation
+/// after it are then handed to the mail server in the order they were queued, whatever retries
+/// and restarts come between, so a calendar never ends with the cancelled drill; a status page
+/// never hears "recovered" before "down". Messages about no topic (review reminders) have no
+/// order among themselves.
 fn in_turn() -> Expr {
     Expr::cust(format!(
         "NOT EXISTS (SELECT 1 FROM outbox AS earlier \
-         WHERE earlier.occurrence_id = outbox.occurrence_id \
+         WHERE earlier.topic = outbox.topic \
          AND earlier.to_address = outbox.to_address \
          AND earlier.id < outbox.id \
          AND earlier.state IN ('{QUEUED}', '{SENDING}'))"
@@ -222,7 +296,6 @@ pub async fn mark_failed(db: &impl ConnectionTrait, id: i64, error: &str) -> Res
     Ok(())
 }
 
-/// The newest messages first.
 /// The newest `limit` messages, of the plans `plans` when given (those of no plan are left out
 /// then), newest first.
 pub async fn recent(
@@ -250,28 +323,34 @@ pub async fn of_occurrence(db: &impl ConnectionTrait, occurrence: i64) -> Result
         .await?)
 }
 
-/// How many messages are in each state (every state named, 0 where none is), and since when
-/// the oldest message that is due for sending has been waiting (`None` when none is).
+/// How many messages of each channel are in each state (every pair named, 0 where none is),
+/// and since when the oldest message that is due for sending has been waiting (`None` when
+/// none is).
 pub async fn depth(
     db: &impl ConnectionTrait,
     now: DateTime<Utc>,
-) -> Result<(Vec<(String, i64)>, Option<DateTime<Utc>>)> {
-    let counted: Vec<(String, i64)> = outbox::Entity::find()
+) -> Result<(Vec<(Channel, String, i64)>, Option<DateTime<Utc>>)> {
+    let counted: Vec<(String, String, i64)> = outbox::Entity::find()
         .select_only()
+        .column(outbox::Column::Channel)
         .column(outbox::Column::State)
         .column_as(outbox::Column::Id.count(), "n")
+        .group_by(outbox::Column::Channel)
         .group_by(outbox::Column::State)
         .into_tuple()
         .all(db)
         .await?;
-    let by_state = [QUEUED, SENDING, SENT, FAILED]
+    let by_state = Channel::ALL
         .iter()
-        .map(|state| {
-            let n = counted
-                .iter()
-                .find(|(s, _)| s == state)
-                .map_or(0, |(_, n)| *n);
-            (state.to_string(), n)
+        .flat_map(|channel| {
+            let counted = &counted;
+            [QUEUED, SENDING, SENT, FAILED].iter().map(move |state| {
+                let n = counted
+                    .iter()
+                    .find(|(c, s, _)| c == channel.as_str() && s == state)
+                    .map_or(0, |(_, _, n)| *n);
+                (*channel, state.to_string(), n)
+            })
         })
         .collect();
     let oldest: Option<DateTime<Utc>> = outbox::Entity::find()

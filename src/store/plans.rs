@@ -107,6 +107,7 @@ async fn write_plan(
         approver_role: plan.approver_role.to_string(),
         review_interval_minutes: minutes(plan.review_interval),
         exercise_interval_minutes: minutes(plan.exercise_interval),
+        alert_escalation_minutes: i32::try_from(plan.alert_escalation_minutes).unwrap_or(i32::MAX),
         purpose: s.purpose.clone(),
         scope: s.scope.clone(),
         audience: s.audience.clone(),
@@ -302,6 +303,8 @@ pub async fn load_plan(db: &impl ConnectionTrait, id: &PlanId) -> Result<Option<
         approver_role: dec.id(&row.approver_role, RoleId::parse)?,
         review_interval: dec.duration(row.review_interval_minutes)?,
         exercise_interval: dec.duration(row.exercise_interval_minutes)?,
+        alert_escalation_minutes: u32::try_from(row.alert_escalation_minutes)
+            .unwrap_or_else(|_| Plan::default_alert_escalation_minutes()),
         name: row.name,
         organisation: row.organisation,
         sections: PlanSections {

@@ -25,6 +25,10 @@ pub(super) fn confirmed(pairs: &[(String, String)]) -> bool {
     pairs.iter().any(|(k, v)| k == FIELD && v == "1")
 }
 
+/// A choice of radio buttons on a confirmation page: its field, its legend (a finished text)
+/// and its options (value, finished label), the first chosen.
+pub(super) type Choice = (&'static str, String, Vec<(String, String)>);
+
 /// A confirmation page: the question, the consequences, and the form that acts.
 pub(super) struct Confirm {
     /// The page's heading, a finished text.
@@ -37,6 +41,8 @@ pub(super) struct Confirm {
     pub action: String,
     /// Fields posted again with the confirmation (a comment written on the page before).
     pub hidden: Vec<(String, String)>,
+    /// A choice to make with the confirmation.
+    pub choice: Option<Choice>,
     /// The locale key of the confirming button.
     pub button: &'static str,
     /// The page to go back to without acting.
@@ -60,6 +66,11 @@ pub(super) fn ask(
             "points": c.points,
             "action": c.action,
             "hidden": c.hidden.iter().map(|(name, value)| json!({"name": name, "value": value})).collect::<Vec<_>>(),
+            "choice": c.choice.map(|(name, legend, options)| json!({
+                "name": name,
+                "legend": legend,
+                "options": options.iter().enumerate().map(|(i, (value, label))| json!({"value": value, "label": label, "checked": i == 0, "id": format!("{name}-{i}")})).collect::<Vec<_>>(),
+            })),
             "button": c.button,
             "back": c.back,
         }),

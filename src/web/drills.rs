@@ -439,8 +439,10 @@ async fn outbox_page(State(state): State<AppState>, viewer: Viewer) -> Result<Re
         json!({
             "messages": messages.iter().map(|m| json!({
                 "id": m.id,
-                "to": m.to_address,
-                "subject": m.subject,
+                "to": if m.to_name.is_empty() { m.to_address.clone() } else { format!("{} <{}>", m.to_name, m.to_address) },
+                "channel": format!("alert.channel_{}", m.channel),
+                // A text message has no subject: its text is what was sent.
+                "subject": if m.subject.is_empty() { m.body_text.clone() } else { m.subject.clone() },
                 "kind": m.kind,
                 "state": m.state,
                 "state_key": format!("outbox.state.{}", m.state),
@@ -533,6 +535,7 @@ fn ask_cancel(state: &AppState, viewer: &Viewer, drill: &Drill, n: usize) -> Res
             points: vec![t("confirm.cancel.final")],
             action: format!("/drills/{}/cancel", drill.id),
             hidden: Vec::new(),
+            choice: None,
             button: "drill.cancel",
             back: format!("/drills/{}", drill.id),
         },

@@ -1,6 +1,7 @@
 //! The web application: `beredskab serve`. Server-rendered pages that work without JavaScript,
 //! from handlebars templates compiled into the binary.
 
+mod acknowledge;
 mod actions;
 mod admin;
 mod api;
@@ -24,6 +25,7 @@ mod pages;
 mod runbook;
 mod second_factor;
 mod versions;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -284,6 +286,7 @@ fn routes(state: AppState) -> Router {
     ));
     let app = pages::router()
         .merge(login::router())
+        .merge(acknowledge::router())
         .merge(oidc::router())
         .merge(second_factor::router())
         .merge(overview::router())
@@ -299,6 +302,7 @@ fn routes(state: AppState) -> Router {
         .merge(health::router())
         .merge(calendar::router())
         .merge(monitoring::router())
+        .merge(webhooks::router())
         .nest("/api/v1", api::router())
         .layer(axum::middleware::from_fn(auth::csrf_guard))
         .layer(axum::middleware::from_fn_with_state(

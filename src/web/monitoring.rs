@@ -54,7 +54,10 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response 
     let now = state.clock.now();
     let outbox = match store::outbox::depth(&state.db, now).await {
         Ok((by_state, oldest)) => OutboxFigures {
-            by_state,
+            by_state: by_state
+                .into_iter()
+                .map(|(channel, state, n)| (channel.as_str(), state, n))
+                .collect(),
             oldest_due_age: oldest
                 .and_then(|at| (now - at).to_std().ok())
                 .unwrap_or_default(),

@@ -444,6 +444,7 @@ async fn ask_close(state: &AppState, viewer: &Viewer, r: &Run) -> Result<Respons
             points,
             action: format!("/occurrences/{id}/close"),
             hidden: Vec::new(),
+            choice: None,
             button: "drill.close",
             back: format!("/occurrences/{id}"),
         },

@@ -330,6 +330,7 @@ async fn ask_approve(
             points,
             action: format!("/plans/{}/approve", plan.id),
             hidden: vec![("comment".into(), comment.to_string())],
+            choice: None,
             button: "versions.approve",
             back: format!("/plans/{}/versions", plan.id),
         },

@@ -2,6 +2,7 @@
 #![allow(dead_code)] // each test file uses its own part of this module
 
 pub mod chromium;
+pub mod http_peer;
 pub mod oidc;
 pub mod routes;
 pub mod smtp;
@@ -478,6 +479,11 @@ impl TestApp {
         let mut app = spawn_app_on_clock(&db.url, &plans(), |_| {}, clock).await;
         app._db = Some(db);
         app
+    }
+
+    /// Gives the server `db` to own, dropped after it stops.
+    pub fn keep_db(&mut self, db: TestDb) {
+        self._db = Some(db);
     }
 
     /// The running server's application: its database and clock.

@@ -55,6 +55,9 @@ pub enum Body {
 /// A calendar feed address that was never issued.
 const FEED: &str = "/calendar/0000000000000000000000000000000000000000000000000000000000000000.ics";
 
+/// An acknowledgement link that was never sent.
+const ACK: &str = "/k/999/AAAAAAAAAAAAAAAAAAAAAA";
+
 /// (method, path, body, who may).
 pub fn routes() -> Vec<(&'static str, &'static str, Body, &'static [&'static str])> {
     use Body::*;
@@ -289,6 +292,30 @@ pub fn routes() -> Vec<(&'static str, &'static str, Body, &'static [&'static str
             PLAN_EDITORS,
         ),
         ("GET", "/outbox", None, PLAN_EDITORS),
+        ("GET", "/plans/example-kommune/webhooks", None, PLAN_EDITORS),
+        (
+            "POST",
+            "/plans/example-kommune/webhooks",
+            Form(&[("kind", "webhook"), ("url", "not an address")]),
+            PLAN_EDITORS,
+        ),
+        (
+            "POST",
+            "/plans/example-kommune/webhooks/999/test",
+            Form(&[]),
+            PLAN_EDITORS,
+        ),
+        (
+            "POST",
+            "/plans/example-kommune/webhooks/999/remove",
+            Form(&[]),
+            PLAN_EDITORS,
+        ),
+        // An acknowledgement link that was never sent: not found, whoever asks.
+        ("GET", ACK, None, EVERYONE),
+        // Posting needs the session the link's page opened (tests/alerting.rs answers through
+        // real links without signing in); without one it is refused as a forged form.
+        ("POST", ACK, Form(&[("answer", "coming")]), SIGNED_IN),
         ("POST", "/drills/999/cancel", Form(&[]), PLAN_EDITORS_404),
         ("GET", "/drills/999/cancel", None, PLAN_EDITORS_404),
         ("GET", "/drills/999/edit", None, PLAN_EDITORS_404),

@@ -59,10 +59,12 @@ pub enum Code {
     /// Not exercised in a drill within the plan's exercise interval, or not since an approved
     /// version changed it significantly (see [`crate::domain::coverage`]).
     NotExercised,
+    /// A person's phone number that cannot be written as E.164: no SMS can reach them.
+    InvalidPhone,
 }
 
 impl Code {
-    pub const ALL: [Code; 17] = [
+    pub const ALL: [Code; 18] = [
         Code::UnknownDependency,
         Code::DependencyCycle,
         Code::DuplicateSystem,
@@ -80,6 +82,7 @@ impl Code {
         Code::ReviewOverdue,
         Code::RtoBeyondUnacceptableImpact,
         Code::NotExercised,
+        Code::InvalidPhone,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -101,6 +104,7 @@ impl Code {
             Code::ReviewOverdue => "review-overdue",
             Code::RtoBeyondUnacceptableImpact => "rto-beyond-unacceptable-impact",
             Code::NotExercised => "not-exercised",
+            Code::InvalidPhone => "invalid-phone",
         }
     }
 
@@ -111,7 +115,8 @@ impl Code {
             | Code::NoRecoverySteps
             | Code::ReviewOverdue
             | Code::RtoBeyondUnacceptableImpact
-            | Code::NotExercised => Severity::Warning,
+            | Code::NotExercised
+            | Code::InvalidPhone => Severity::Warning,
             _ => Severity::Error,
         }
     }

@@ -16,6 +16,7 @@ pub fn check(plan: &Plan, today: NaiveDate) -> Vec<Finding> {
     // Each family walks the systems in plan order; the sort below orders the findings by
     // severity, system, code and field, and keeps findings alike in that order.
     people_and_roles(&mut out, plan, &known);
+    phones(&mut out, plan);
     duplicate_systems(&mut out, &graph);
     dependency_cycles(&mut out, plan, &graph);
     dependencies(&mut out, plan, &graph);
@@ -408,6 +409,35 @@ fn suppliers(out: &mut Vec<Finding>, plan: &Plan) {
                 ),
             );
         }
+    }
+}
+
+/// A person whose phone number no SMS can be sent to (not E.164, nor eight Danish digits):
+/// found when the plan is written, not when an alert fails at night.
+fn phones(out: &mut Vec<Finding>, plan: &Plan) {
+    for (i, person) in plan.people.iter().enumerate() {
+        let phone = person.phone.trim();
+        if phone.is_empty() || crate::domain::sms::e164(phone).is_some() {
+            continue;
+        }
+        out.push(
+            Finding::new(
+                Code::InvalidPhone,
+                vec![],
+                Some(format!("people[{i}].phone")),
+                format!(
+                    "{}: the phone number {phone:?} cannot be used for SMS (write 8 digits, or + and the country code)",
+                    person.id
+                ),
+            )
+            .says(
+                "invalid-phone",
+                [
+                    ("person", Arg::Id(person.name.clone())),
+                    ("phone", Arg::Id(phone.to_string())),
+                ],
+            ),
+        );
     }
 }
 

@@ -40,12 +40,14 @@ pub mod drill_timeline;
 pub mod drills;
 pub mod scenarios;
 
-// Incidents.
+// Incidents, and who was alerted about them.
+pub mod alert_recipients;
 pub mod incident_events;
 pub mod incident_systems;
 pub mod incident_ticks;
 pub mod incidents;
 
-// Follow-up: action items, and the mail outbox.
+// Follow-up: action items, the outbox of every channel, and the webhook endpoints.
 pub mod action_items;
 pub mod outbox;
+pub mod webhook_endpoints;

@@ -30,6 +30,14 @@ pub struct Model {
     pub last_error: String,
     pub created_at: DateTimeUtc,
     pub sent_at: Option<DateTimeUtc>,
+    /// What it is about: messages to one recipient about one topic go in the order queued.
+    pub topic: Option<String>,
+    /// `mail`, `sms`, `teams` or `webhook`.
+    pub channel: String,
+    /// The person alerted, when it is an incident alert.
+    pub alert_recipient_id: Option<i64>,
+    /// The webhook endpoint, when it goes to one.
+    pub endpoint_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,6 +13,7 @@ pub struct Model {
     pub approver_role: String,
     pub review_interval_minutes: i64,
     pub exercise_interval_minutes: i64,
+    pub alert_escalation_minutes: i32,
     #[sea_orm(column_type = "Text")]
     pub purpose: String,
     #[sea_orm(column_type = "Text")]

@@ -193,22 +193,44 @@ async fn ask_alert(
     let lang = &viewer.lang;
     let t = |key: &str| state.templates.text(lang, key);
     let id = l.incident.id;
-    let people = l
+    let answered: std::collections::BTreeSet<String> = store::alerts::of_incident(&state.db, id)
+        .await?
+        .into_iter()
+        .filter(|r| r.acknowledged_at.is_some())
+        .map(|r| r.person_id)
+        .collect();
+    let everyone = l.plan.call_tree.len();
+    let unanswered = l
         .plan
         .call_tree
         .iter()
-        .filter_map(|c| l.plan.person(c.person.as_str()))
-        .filter(|p| !p.email.trim().is_empty())
+        .filter(|c| !answered.contains(c.person.as_str()))
         .count();
+    let count = |key: &str, n: usize| t(key).replace("{n}", &n.to_string());
     super::super::confirm::ask(
         state,
         viewer,
         super::super::confirm::Confirm {
             title: t("confirm.alert.title"),
             lead: t("confirm.alert.lead").replace("{before}", &before),
-            points: vec![state.templates.counted(lang, "confirm.alert.again", people)],
+            points: vec![
+                state
+                    .templates
+                    .counted(lang, "confirm.alert.again", unanswered),
+            ],
             action: format!("/incidents/{id}/alert"),
             hidden: Vec::new(),
+            choice: Some((
+                "who",
+                t("confirm.alert.who"),
+                vec![
+                    (
+                        "unanswered".into(),
+                        count("confirm.alert.unanswered", unanswered),
+                    ),
+                    ("all".into(), count("confirm.alert.everyone", everyone)),
+                ],
+            )),
             button: "incident.alert",
             back: format!("/incidents/{id}#call-tree"),
         },
@@ -256,17 +278,15 @@ pub(super) async fn alert(
         }
         return ask_alert(&state, &viewer, &l, before).await;
     }
-    let changed = state
-        .alert_call_tree(&l.plan, &l.incident, &l.username)
+    let audience = if pairs.iter().any(|(k, v)| k == "who" && v == "all") {
+        Audience::Everyone
+    } else {
+        Audience::Unanswered
+    };
+    let (changed, n) = state
+        .alert_call_tree(&l.plan, &l.incident, &l.username, audience)
         .await?;
     if changed == Changed::Done && !crate::web::by_script(&headers) {
-        let n = l
-            .plan
-            .call_tree
-            .iter()
-            .filter_map(|c| l.plan.person(c.person.as_str()))
-            .filter(|p| !p.email.trim().is_empty())
-            .count();
         super::super::confirm::tell(
             &viewer,
             super::super::confirm::Flash::new("flash.alerted").count(n),
@@ -392,6 +412,7 @@ async fn ask_close(state: &AppState, viewer: &Viewer, l: &Loaded) -> Result<Resp
             points,
             action: format!("/incidents/{id}/close"),
             hidden: Vec::new(),
+            choice: None,
             button: "incident.close",
             back: format!("/incidents/{id}#stand-down"),
         },

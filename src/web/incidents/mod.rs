@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 use super::auth::Viewer;
 use super::edit::Fields;
 use super::{AppState, Error, Result, i18n, local};
+use crate::app::alerting::Audience;
 use crate::domain::incident::{self, Clock, Outage};
 use crate::domain::{Plan, PlanId};
 use crate::render::tel;

@@ -179,6 +179,7 @@ pub(super) async fn incident_view(
             .unwrap_or_default()
     };
     let events = store_incidents::events(&state.db, i.id).await?;
+    let (alerted, acknowledged) = alert_status(state, plan, i.id, lang).await?;
     // The latest alert of the call tree, said beside the button: when, by whom, how many.
     let last_alert = events.iter().rev().find(|e| e.kind == "alert").map(|e| {
         let n = e.text.parse::<usize>().unwrap_or(0);
@@ -206,6 +207,16 @@ pub(super) async fn incident_view(
                         .replace("{n}", &n.to_string())
                 }
                 "alert" => state.templates.counted(lang, "incident.ev.alert", e.text.parse().unwrap_or(0)),
+                "ack" => {
+                    let (answer, note) = e.text.split_once(": ").unwrap_or((e.text.as_str(), ""));
+                    let said = t(&format!("incident.ev.ack_{answer}"));
+                    if note.is_empty() { said } else { format!("{said}: {note}") }
+                }
+                "escalate" => {
+                    let (from, to) = e.text.split_once(" -> ").unwrap_or(("", ""));
+                    let name = |id: &str| plan.person(id).map_or(id.to_string(), |p| p.name.clone());
+                    t("incident.ev.escalate").replace("{from}", &name(from)).replace("{to}", &name(to))
+                }
                 kind => t(&format!("incident.ev.{kind}")).replace("{system}", &system_name(&e.system_id)),
             };
             json!({"at": local(state, e.at, lang), "author": names.of(&e.author), "text": text, "note": e.kind == "note"})
@@ -258,7 +269,9 @@ pub(super) async fn incident_view(
             .into_iter()
             .map(|s| json!({"id": s.id, "name": s.name}))
             .collect::<Vec<_>>(),
-        "call_tree": plan.call_tree.iter().filter_map(|c| plan.person(c.person.as_str())).map(|p| json!({"name": p.name, "title": p.title, "phone": p.phone, "tel": tel(&p.phone), "email": p.email})).collect::<Vec<_>>(),
+        "call_tree": plan.call_tree.iter().filter_map(|c| plan.person(c.person.as_str())).map(|p| json!({"name": p.name, "title": p.title, "phone": p.phone, "tel": tel(&p.phone), "email": p.email, "alert": alerted.get(p.id.as_str())})).collect::<Vec<_>>(),
+        "deputies": alerted.iter().filter(|(id, _)| !plan.call_tree.iter().any(|c| c.person.as_str() == *id)).map(|(_, v)| v).collect::<Vec<_>>(),
+        "acknowledged": acknowledged,
         "may_work": may,
         "may_lead": l.may_lead && open,
         "labels": {
@@ -368,4 +381,82 @@ pub(super) async fn live(
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response())
+}
+
+/// Who was alerted and how it went, per person (the latest alert of each): by which channels,
+/// whether each was delivered (handed to the provider), failed or is still waiting, and their
+/// answer; with "7 af 12 har kvitteret".
+async fn alert_status(
+    state: &AppState,
+    plan: &Plan,
+    id: i64,
+    lang: &str,
+) -> Result<(std::collections::BTreeMap<String, Value>, Option<String>)> {
+    use crate::store::alerts;
+    use crate::store::outbox::{FAILED, SENT};
+    let t = |key: &str| state.templates.text(lang, key);
+    let recipients = alerts::of_incident(&state.db, id).await?;
+    if recipients.is_empty() {
+        return Ok((Default::default(), None));
+    }
+    let messages = alerts::messages(&state.db, id).await?;
+    let mut people = std::collections::BTreeMap::new();
+    for r in &recipients {
+        let channels: Vec<Value> = messages
+            .iter()
+            .filter(|m| m.alert_recipient_id == Some(r.id))
+            .map(|m| {
+                let (state_key, at) = match m.state.as_str() {
+                    SENT => ("alert.delivered", m.sent_at),
+                    FAILED => ("alert.failed", None),
+                    _ => ("alert.waiting", None),
+                };
+                json!({
+                    "channel": t(&format!("alert.channel_{}", m.channel)),
+                    "state": m.state,
+                    "said": t(state_key),
+                    "at": at.map(|at| local(state, at, lang)),
+                    "error": (m.state == FAILED).then(|| m.last_error.clone()),
+                })
+            })
+            .collect();
+        let no_channel = channels.is_empty();
+        let mail_only = state.config.sms_provider.is_some()
+            && !no_channel
+            && !r.channels.split(',').any(|c| c == "sms");
+        let name = plan
+            .person(&r.person_id)
+            .map_or(r.person_id.clone(), |p| p.name.clone());
+        let answer = r.answer.as_ref().map(|a| t(&format!("alert.answer_{a}")));
+        let escalated_from = r.escalated_from.as_deref().map(|from| {
+            plan.person(from)
+                .map_or(from.to_string(), |p| p.name.clone())
+        });
+        people.insert(
+            r.person_id.clone(),
+            json!({
+                "name": name,
+                "channels": channels,
+                "no_channel": no_channel,
+                // SMS is configured, but this person's number cannot take one (or there is none).
+                "mail_only": mail_only,
+                "answer": answer,
+                "coming": r.answer.as_deref() == Some(alerts::COMING),
+                "answered_at": r.acknowledged_at.map(|at| local(state, at, lang)),
+                "note": r.note,
+                "escalated": r.escalated_at.map(|at| local(state, at, lang)),
+                "escalated_from": escalated_from,
+            }),
+        );
+    }
+    let answered = recipients
+        .iter()
+        .filter(|r| r.acknowledged_at.is_some())
+        .map(|r| r.person_id.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    let said = t("alert.acknowledged")
+        .replace("{n}", &answered.to_string())
+        .replace("{total}", &people.len().to_string());
+    Ok((people, Some(said)))
 }

@@ -1,0 +1,258 @@
+//! Who was alerted about an incident, by which channels, and whether and how they answered:
+//! each person alerted has a row with the hash of their acknowledgement link's secret. An
+//! alert, an acknowledgement and an escalation are each one transaction with the incident's
+//! timeline entry (and, for the first and the last, the messages queued).
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+};
+
+use super::entities::{alert_recipients, incidents, outbox as outbox_rows};
+use super::incidents::{CLOSED, Changed, OPEN, begin, entry, event};
+use super::outbox::{self, NewMessage};
+use super::{Result, audit};
+
+pub type Recipient = alert_recipients::Model;
+
+/// The answers an acknowledgement gives.
+pub const COMING: &str = "coming";
+pub const CANNOT: &str = "cannot";
+
+/// A person to alert, with the messages that alert them.
+#[derive(Debug, Clone)]
+pub struct NewRecipient {
+    pub person: String,
+    /// SHA-256 (hex) of the secret in their acknowledgement link.
+    pub token_hash: String,
+    /// The channels their messages go by: `sms,mail`.
+    pub channels: String,
+    /// The person not acknowledging whom this one is alerted in place of.
+    pub escalated_from: Option<String>,
+    pub messages: Vec<NewMessage>,
+}
+
+/// Inserts the recipients and queues their messages, each message pointing at its recipient's
+/// row; in the caller's transaction.
+async fn insert(
+    txn: &impl ConnectionTrait,
+    incident: i64,
+    round: i64,
+    recipients: Vec<NewRecipient>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let mut messages = Vec::new();
+    for r in recipients {
+        let id = alert_recipients::Entity::insert(alert_recipients::ActiveModel {
+            id: NotSet,
+            incident_id: Set(incident),
+            round: Set(round),
+            person_id: Set(r.person),
+            token_hash: Set(r.token_hash),
+            channels: Set(r.channels),
+            escalated_from: Set(r.escalated_from),
+            created_at: Set(now),
+            acknowledged_at: Set(None),
+            answer: Set(None),
+            note: Set(String::new()),
+            escalated_at: Set(None),
+        })
+        .exec(txn)
+        .await?
+        .last_insert_id;
+        messages.extend(r.messages.into_iter().map(|mut m| {
+            m.alert_recipient_id = Some(id);
+            m
+        }));
+    }
+    outbox::queue(txn, messages, now).await
+}
+
+/// Records that the call tree was alerted (round `round`, the alert's time in milliseconds):
+/// the people, their messages, and `others` (the Teams channel, webhooks), the timeline entry
+/// and the audit record, in one transaction.
+pub async fn alert(
+    db: &DatabaseConnection,
+    id: i64,
+    actor: &str,
+    round: i64,
+    recipients: Vec<NewRecipient>,
+    others: Vec<NewMessage>,
+    now: DateTime<Utc>,
+) -> Result<Changed> {
+    let (txn, incident) = match begin(db, id).await? {
+        Ok(x) => x,
+        Err(why) => return Ok(why),
+    };
+    let count = recipients.len().to_string();
+    insert(&txn, id, round, recipients, now).await?;
+    outbox::queue(&txn, others, now).await?;
+    event(&txn, id, now, actor, "alert", None, &count).await?;
+    audit::write(
+        &txn,
+        vec![entry(&incident, actor, "incident-alert", None, count)],
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Changed::Done)
+}
+
+/// Everyone alerted about incident `id`, in the order they were alerted.
+pub async fn of_incident(db: &impl ConnectionTrait, id: i64) -> Result<Vec<Recipient>> {
+    Ok(alert_recipients::Entity::find()
+        .filter(alert_recipients::Column::IncidentId.eq(id))
+        .order_by_asc(alert_recipients::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// The messages that alerted the people of incident `id`.
+pub async fn messages(db: &impl ConnectionTrait, id: i64) -> Result<Vec<outbox::Message>> {
+    let recipients: Vec<i64> = of_incident(db, id).await?.iter().map(|r| r.id).collect();
+    Ok(outbox_rows::Entity::find()
+        .filter(outbox_rows::Column::AlertRecipientId.is_in(recipients))
+        .order_by_asc(outbox_rows::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// The recipient whose link holds the secret hashing to `token_hash`, and the incident.
+pub async fn by_token(
+    db: &impl ConnectionTrait,
+    token_hash: &str,
+) -> Result<Option<(Recipient, incidents::Model)>> {
+    let Some(r) = alert_recipients::Entity::find()
+        .filter(alert_recipients::Column::TokenHash.eq(token_hash))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(incidents::Entity::find_by_id(r.incident_id)
+        .one(db)
+        .await?
+        .map(|i| (r, i)))
+}
+
+/// How an acknowledgement went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Acknowledged {
+    Done,
+    /// This link was used already: the answer stands as first given.
+    Already,
+    Closed,
+}
+
+/// Records recipient `recipient`'s answer once (`name` on the timeline), in one transaction.
+pub async fn acknowledge(
+    db: &DatabaseConnection,
+    recipient: &Recipient,
+    name: &str,
+    answer: &str,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<Acknowledged> {
+    let (txn, incident) = match begin(db, recipient.incident_id).await? {
+        Ok(x) => x,
+        Err(_) => return Ok(Acknowledged::Closed),
+    };
+    let took = alert_recipients::Entity::update_many()
+        .col_expr(alert_recipients::Column::AcknowledgedAt, Expr::value(now))
+        .col_expr(alert_recipients::Column::Answer, Expr::value(answer))
+        .col_expr(alert_recipients::Column::Note, Expr::value(note))
+        .filter(alert_recipients::Column::Id.eq(recipient.id))
+        .filter(alert_recipients::Column::AcknowledgedAt.is_null())
+        .exec(&txn)
+        .await?
+        .rows_affected
+        == 1;
+    if !took {
+        return Ok(Acknowledged::Already);
+    }
+    let text = if note.is_empty() {
+        answer.to_string()
+    } else {
+        format!("{answer}: {note}")
+    };
+    event(&txn, incident.id, now, name, "ack", None, &text).await?;
+    audit::write(
+        &txn,
+        vec![entry(&incident, name, "incident-ack", None, text)],
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Acknowledged::Done)
+}
+
+/// People alerted first-hand (not as someone's deputy) about incidents still open, who have
+/// neither acknowledged nor been escalated: the candidates for escalation.
+pub async fn unanswered(db: &impl ConnectionTrait) -> Result<Vec<(Recipient, incidents::Model)>> {
+    let rows = alert_recipients::Entity::find()
+        .filter(alert_recipients::Column::AcknowledgedAt.is_null())
+        .filter(alert_recipients::Column::EscalatedAt.is_null())
+        .filter(alert_recipients::Column::EscalatedFrom.is_null())
+        .order_by_asc(alert_recipients::Column::Id)
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.incident_id).collect();
+    let open: Vec<incidents::Model> = incidents::Entity::find()
+        .filter(incidents::Column::Id.is_in(ids))
+        .filter(incidents::Column::State.eq(OPEN))
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let incident = open.iter().find(|i| i.id == r.incident_id)?.clone();
+            Some((r, incident))
+        })
+        .collect())
+}
+
+/// Escalates `recipient` once: marks them escalated and alerts `deputy` in their place, with
+/// the timeline entry, in one transaction. `false` when they were escalated (or answered, or
+/// the incident closed) meanwhile, by this server or another.
+pub async fn escalate(
+    db: &DatabaseConnection,
+    recipient: &Recipient,
+    deputy: NewRecipient,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let (txn, incident) = match begin(db, recipient.incident_id).await? {
+        Ok(x) => x,
+        Err(_) => return Ok(false),
+    };
+    if incident.state == CLOSED {
+        return Ok(false);
+    }
+    let took = alert_recipients::Entity::update_many()
+        .col_expr(alert_recipients::Column::EscalatedAt, Expr::value(now))
+        .filter(alert_recipients::Column::Id.eq(recipient.id))
+        .filter(alert_recipients::Column::EscalatedAt.is_null())
+        .filter(alert_recipients::Column::AcknowledgedAt.is_null())
+        .exec(&txn)
+        .await?
+        .rows_affected
+        == 1;
+    if !took {
+        return Ok(false);
+    }
+    let text = format!("{} -> {}", recipient.person_id, deputy.person);
+    insert(&txn, incident.id, recipient.round, vec![deputy], now).await?;
+    event(&txn, incident.id, now, "", "escalate", None, &text).await?;
+    audit::write(
+        &txn,
+        vec![entry(
+            &incident,
+            "scheduler",
+            "incident-escalate",
+            None,
+            text,
+        )],
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(true)
+}
