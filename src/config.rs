@@ -943,6 +943,50 @@ mod tests {
     }
 
     #[test]
+    fn an_sms_gateway_is_configured_with_its_token_and_a_sender_a_phone_shows() {
+        let config = Config::load(None, env(&[])).unwrap();
+        assert_eq!(config.sms_provider, None);
+        assert_eq!(config.sms_url, GATEWAYAPI_URL);
+        assert_eq!(config.sms_sender, "Beredskab");
+        let config = Config::load(
+            None,
+            env(&[
+                ("BEREDSKAB_SMS_PROVIDER", "gatewayapi"),
+                ("BEREDSKAB_SMS_TOKEN", "sms-token-7"),
+                ("BEREDSKAB_SMS_SENDER", "Kalundborg"),
+                ("BEREDSKAB_SMS_URL", "https://gatewayapi.eu/rest/mtsms"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.sms_provider, Some(SmsProvider::Gatewayapi));
+        assert_eq!(config.sms_token.as_ref().unwrap().expose(), "sms-token-7");
+        assert!(!format!("{config:?}").contains("sms-token-7"));
+        let refused =
+            |vars: &[(&str, &str)]| Config::load(None, env(vars)).unwrap_err().to_string();
+        assert_eq!(
+            refused(&[("BEREDSKAB_SMS_PROVIDER", "gatewayapi")]),
+            r#"BEREDSKAB_SMS_PROVIDER="gatewayapi": needs BEREDSKAB_SMS_TOKEN too"#
+        );
+        assert_eq!(
+            refused(&[("BEREDSKAB_SMS_PROVIDER", "twilio")]),
+            r#"BEREDSKAB_SMS_PROVIDER="twilio": expected gatewayapi"#
+        );
+        assert!(
+            refused(&[("BEREDSKAB_SMS_SENDER", "Kalundborg Kommune")])
+                .starts_with(r#"BEREDSKAB_SMS_SENDER="Kalundborg Kommune": expected up to 11"#)
+        );
+        assert!(Config::load(None, env(&[("BEREDSKAB_SMS_SENDER", "4572364100")])).is_ok());
+        assert!(
+            refused(&[
+                ("BEREDSKAB_SMS_PROVIDER", "gatewayapi"),
+                ("BEREDSKAB_SMS_TOKEN", "t"),
+                ("BEREDSKAB_SMS_URL", "gatewayapi.com/rest/mtsms"),
+            ])
+            .contains("expected an http(s) address")
+        );
+    }
+
+    #[test]
     fn an_identity_provider_is_configured_from_file_or_environment() {
         let config = Config::load(None, env(&[])).unwrap();
         assert!(!config.oidc_enabled());
