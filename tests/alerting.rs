@@ -223,6 +223,8 @@ async fn the_call_tree_gets_sms_and_mail_at_once_each_with_a_link_of_its_own() {
         page.contains("intet brugbart mobilnummer: kun mail"),
         "Julie has no number"
     );
+    // The timeline tells the deliveries together.
+    assert!(page.contains("Leveret – SMS: 11, Mail: 12."), "{page}");
 
     // The link works without signing in, shows the title and nothing more of the plan.
     let stranger = app.second_client();
@@ -487,6 +489,7 @@ async fn a_gateway_that_is_away_or_busy_gets_each_sms_once_and_in_order_when_it_
     assert!(failed[0].last_error.contains("Invalid recipient"));
     let (_, page) = app.page(&incident).await;
     assert!(page.contains("fejlet"), "the page shows the failure");
+    assert!(page.contains("Ikke leveret – SMS til "), "{page}");
     let (_, outbox_page) = app.signed_in("lars-nielsen").await.page("/outbox").await;
     assert!(outbox_page.contains("SMS · alert"));
     assert!(outbox_page.contains("Invalid recipient"));

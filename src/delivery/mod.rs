@@ -186,11 +186,13 @@ async fn deliver_one(
     let outcome = match result {
         Ok(()) => {
             outbox::mark_sent(db, m.id, Utc::now()).await?;
+            store::alerts::record_delivery(db, m, true, now).await?;
             Outcome::Delivered
         }
         Err(e) if e.permanent => {
             tracing::warn!(channel = channel.as_str(), to = %m.to_address, error = %e.message, "message refused");
             outbox::mark_failed(db, m.id, &e.message).await?;
+            store::alerts::record_delivery(db, m, false, now).await?;
             Outcome::Failed
         }
         Err(e) => {

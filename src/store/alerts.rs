@@ -256,3 +256,29 @@ pub async fn escalate(
     txn.commit().await?;
     Ok(true)
 }
+
+/// Records on the incident's timeline that an alert message was handed over (`delivered`) or
+/// refused for good, raising the incident's revision so that open pages show it. Nothing for a
+/// message that alerts nobody, or once the incident is closed.
+pub async fn record_delivery(
+    db: &DatabaseConnection,
+    message: &outbox::Message,
+    delivered: bool,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let Some(recipient) = message.alert_recipient_id else {
+        return Ok(());
+    };
+    let Some(r) = alert_recipients::Entity::find_by_id(recipient).one(db).await? else {
+        return Ok(());
+    };
+    let (txn, _) = match begin(db, r.incident_id).await? {
+        Ok(x) => x,
+        Err(_) => return Ok(()),
+    };
+    let outcome = if delivered { "delivered" } else { "failed" };
+    let text = format!("{}:{outcome}:{}", message.channel, r.person_id);
+    event(&txn, r.incident_id, now, "", "delivery", None, &text).await?;
+    txn.commit().await?;
+    Ok(())
+}

@@ -189,9 +189,14 @@ pub(super) async fn incident_view(
             .replace("{at}", &local(state, e.at, lang))
             .replace("{by}", &names.of(&e.author))
     });
-    let timeline: Vec<Value> = events
-        .iter()
-        .map(|e| {
+    let timeline: Vec<Value> = delivery_runs(&events)
+        .into_iter()
+        .map(|run| match run {
+            Run::Deliveries(run) => {
+                let first = run[0];
+                json!({"at": local(state, first.at, lang), "author": "", "text": deliveries_said(state, plan, lang, &run), "note": false})
+            }
+            Run::One(e) => {
             let text = match e.kind.as_str() {
                 "note" => e.text.clone(),
                 "open" => t("incident.ev.open").replace("{title}", &e.text),
@@ -220,6 +225,7 @@ pub(super) async fn incident_view(
                 kind => t(&format!("incident.ev.{kind}")).replace("{system}", &system_name(&e.system_id)),
             };
             json!({"at": local(state, e.at, lang), "author": names.of(&e.author), "text": text, "note": e.kind == "note"})
+            }
         })
         .collect();
     let stand_down: Vec<Value> = STAND_DOWN_ITEMS
@@ -460,3 +466,77 @@ async fn alert_status(
         .replace("{total}", &people.len().to_string());
     Ok((people, Some(said)))
 }
+
+/// An entry of the timeline as shown: one event, or the deliveries of alert messages that
+/// followed one another within a minute, told together.
+enum Run<'e> {
+    One(&'e store_incidents::Event),
+    Deliveries(Vec<&'e store_incidents::Event>),
+}
+
+fn delivery_runs(events: &[store_incidents::Event]) -> Vec<Run<'_>> {
+    let mut runs: Vec<Run<'_>> = Vec::new();
+    for e in events {
+        if e.kind == "delivery" {
+            if let Some(Run::Deliveries(run)) = runs.last_mut()
+                && e.at - run[0].at < chrono::Duration::minutes(1)
+            {
+                run.push(e);
+                continue;
+            }
+            runs.push(Run::Deliveries(vec![e]));
+        } else {
+            runs.push(Run::One(e));
+        }
+    }
+    runs
+}
+
+/// "Leveret – SMS: 11, Mail: 12. Ikke leveret – SMS til Julie Frederiksen."
+fn deliveries_said(
+    state: &AppState,
+    plan: &Plan,
+    lang: &str,
+    run: &[&store_incidents::Event],
+) -> String {
+    let t = |key: &str| state.templates.text(lang, key);
+    // SMS first, as a reader in an outage looks for it.
+    let mut delivered: Vec<(usize, String, usize)> = Vec::new();
+    let mut failed = Vec::new();
+    for e in run {
+        let mut parts = e.text.splitn(3, ':');
+        let (channel, outcome, person) = (
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or(""),
+        );
+        let order = ["sms", "mail", "teams", "webhook"]
+            .iter()
+            .position(|c| *c == channel)
+            .unwrap_or(4);
+        let channel = t(&format!("alert.channel_{channel}"));
+        if outcome == "delivered" {
+            match delivered.iter_mut().find(|(_, c, _)| *c == channel) {
+                Some((_, _, n)) => *n += 1,
+                None => delivered.push((order, channel, 1)),
+            }
+        } else {
+            let name = plan.person(person).map_or(person.to_string(), |p| p.name.clone());
+            failed.push(t("incident.ev.failed_to").replace("{channel}", &channel).replace("{name}", &name));
+        }
+    }
+    let mut said = Vec::new();
+    delivered.sort();
+    if !delivered.is_empty() {
+        let counts: Vec<String> = delivered
+            .iter()
+            .map(|(_, c, n)| format!("{c}: {n}"))
+            .collect();
+        said.push(t("incident.ev.delivered").replace("{what}", &counts.join(", ")));
+    }
+    if !failed.is_empty() {
+        said.push(t("incident.ev.not_delivered").replace("{what}", &failed.join(", ")));
+    }
+    said.join(" ")
+}
+
