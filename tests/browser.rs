@@ -988,6 +988,41 @@ async fn every_page_passes_the_wcag_rules_of_axe_core_on_a_desktop_and_a_phone()
         .await;
     assert_eq!(response.status().as_u16(), 303);
     let incident = helpers::location(&response);
+    // The call tree alerted (an acknowledgement link to sweep), and a Teams channel and a
+    // webhook on the plan's page of receivers.
+    let lead = app.signed_in("anne-kjaer").await;
+    lead.post_form(&format!("{incident}/alert"), &[]).await;
+    let ack = beredskab::store::outbox::recent(&app.handle().db, None, 100)
+        .await
+        .unwrap()
+        .iter()
+        .find_map(|m| {
+            let at = m.body_text.find("/k/")?;
+            Some(m.body_text[at..].split_whitespace().next()?.to_string())
+        })
+        .expect("an acknowledgement link in the alert");
+    for (kind, url) in [
+        (
+            "teams",
+            "https://prod-12.westeurope.logic.azure.com/workflows/abc",
+        ),
+        (
+            "webhook",
+            "https://status.eksempel-kommune.dk/hooks/beredskab",
+        ),
+    ] {
+        let response = coordinator
+            .post_form(
+                "/plans/example-kommune/webhooks",
+                &[
+                    ("kind", kind),
+                    ("url", url),
+                    ("description", "IT-beredskab"),
+                ],
+            )
+            .await;
+        assert_eq!(response.status().as_u16(), 303);
+    }
     let admin = app.signed_in("admin").await;
     let (_, page) = admin.page("/admin/accounts").await;
     let account = page
@@ -1005,6 +1040,7 @@ async fn every_page_passes_the_wcag_rules_of_axe_core_on_a_desktop_and_a_phone()
             .replace("/incidents/999", &incident)
             .replace("/admin/accounts/999", &format!("/admin/accounts/{account}"))
             .replace("diff?from=draft&to=draft", "diff?from=1&to=draft")
+            .replace("/k/999/AAAAAAAAAAAAAAAAAAAAAA", &ack)
     };
     let mut pages: Vec<(&str, String)> = helpers::routes::routes()
         .into_iter()
@@ -1280,4 +1316,75 @@ async fn a_user_enrols_a_second_factor_from_the_page_and_signs_in_with_a_code() 
     .unwrap();
     wait_for(&c, "form[action='/logout']").await;
     c.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_alerted_person_acknowledges_from_the_link_on_a_phone_and_the_lead_sees_it() {
+    let Some((_driver, c)) = browser_with(&["--window-size=375,740"]).await else {
+        return;
+    };
+    let gateway = helpers::http_peer::HttpPeer::start(helpers::http_peer::gatewayapi_ok()).await;
+    let url = gateway.url("/rest/mtsms");
+    let app = TestApp::spawn_on_with(helpers::sqlite_db(), &helpers::plans(), |config| {
+        config.sms_provider = Some(beredskab::config::SmsProvider::Gatewayapi);
+        config.sms_url = url;
+        config.sms_token = Some("token".into());
+    })
+    .await;
+    let approver = app.signed_in("mette-holm").await;
+    approver
+        .post_form(
+            "/plans/example-kommune/approve",
+            &[("comment", "Version 1"), ("confirmed", "1")],
+        )
+        .await;
+    app.login_as("anne-kjaer").await;
+    let r = app
+        .post_form(
+            "/plans/example-kommune/incidents",
+            &[
+                ("title", "Exchange Online svarer ikke"),
+                ("criterion", ""),
+                ("started", ""),
+                ("down", "ad"),
+            ],
+        )
+        .await;
+    let incident = helpers::location(&r);
+    app.post_form(&format!("{incident}/alert"), &[]).await;
+    app.deliver_mail().await;
+    // Lars Nielsen's SMS, opened on his phone: no account, no sign-in.
+    let sms = gateway
+        .received()
+        .into_iter()
+        .find(|r| r.json()["recipients"][0]["msisdn"] == 4572364102_u64)
+        .unwrap();
+    let text = sms.json()["message"].as_str().unwrap().to_string();
+    let link = text.rsplit(' ').next().unwrap().to_string();
+    c.goto(&link).await.unwrap();
+    wait_for(&c, "button[value='coming']").await;
+    shots(&c, "acknowledge").await;
+    c.find(Locator::Css("#note"))
+        .await
+        .unwrap()
+        .send_keys("Fremme om 20 minutter")
+        .await
+        .unwrap();
+    c.find(Locator::Css("button[value='coming']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "#ack-given").await;
+    assert!(text_of(&c, "#ack-given").await.contains("du er på vej"));
+    shots(&c, "acknowledged").await;
+    // The incident lead's page says who has answered.
+    login(&c, &app.address, "anne-kjaer").await;
+    c.goto(&format!("{}{incident}#call-tree", app.address))
+        .await
+        .unwrap();
+    wait_for(&c, "#ack-count").await;
+    assert_eq!(text_of(&c, "#ack-count").await, "1 af 12 har kvitteret");
+    shots(&c, "incident-call-tree").await;
 }

@@ -269,7 +269,10 @@ pub async fn record_delivery(
     let Some(recipient) = message.alert_recipient_id else {
         return Ok(());
     };
-    let Some(r) = alert_recipients::Entity::find_by_id(recipient).one(db).await? else {
+    let Some(r) = alert_recipients::Entity::find_by_id(recipient)
+        .one(db)
+        .await?
+    else {
         return Ok(());
     };
     let (txn, _) = match begin(db, r.incident_id).await? {
