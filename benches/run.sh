@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "run.sh: cargo bench (criterion)" >&2
-read -r -a benches <<<"${BENCHES:-analysis store mail}"
+read -r -a benches <<<"${BENCHES:-analysis store mail alerting}"
 cargo bench --locked $(printf -- '--bench %s ' "${benches[@]}") >&2
 
 # Criterion keeps each benchmark's samples (iterations and total time per sample): the median

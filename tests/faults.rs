@@ -28,6 +28,11 @@ impl Server {
     }
 
     fn start_with(database_url: &str, flags: &[&str]) -> Server {
+        Server::start_env(database_url, flags, &[])
+    }
+
+    /// `start_with` with more environment.
+    fn start_env(database_url: &str, flags: &[&str], env: &[(&str, &str)]) -> Server {
         let dirs = tempfile::tempdir().unwrap();
         let stderr = std::fs::File::create(dirs.path().join("stderr")).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_beredskab"))
@@ -42,6 +47,7 @@ impl Server {
             .env("BEREDSKAB_RUNBOOK_DIR", dirs.path().join("runbooks"))
             .env("NO_COLOR", "1")
             .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(stderr)
             .spawn()
@@ -807,5 +813,81 @@ async fn two_servers_on_one_postgresql_send_each_invitation_once_and_fire_each_o
         "two servers: {} occurrences, {} messages queued and sent once each",
         occurrences.len(),
         sent.len()
+    );
+}
+
+#[tokio::test]
+async fn a_server_killed_while_it_sends_sms_loses_none_and_sends_again_at_most_those_in_flight() {
+    use helpers::http_peer::{HttpPeer, gatewayapi_ok};
+    let gateway = HttpPeer::start(gatewayapi_ok()).await;
+    // Slow answers: the worker has texts in flight when it is killed.
+    gateway.slow(Duration::from_millis(800));
+    let url = gateway.url("/rest/mtsms");
+    let env = [
+        ("BEREDSKAB_SMS_PROVIDER", "gatewayapi"),
+        ("BEREDSKAB_SMS_URL", url.as_str()),
+        ("BEREDSKAB_SMS_TOKEN", "token"),
+    ];
+    let db = helpers::sqlite_db();
+    let mut server = Server::start_env(&db.url, &["--demo"], &env);
+    let app = helpers::client_of(&server.address);
+    let incident = open_incident(&app).await;
+    let r = app.post_form(&format!("{incident}/alert"), &[]).await;
+    assert_eq!(r.status().as_u16(), 303);
+    let people = std::fs::read_to_string(helpers::example_plan().join("plan.toml"))
+        .unwrap()
+        .matches("[[call_tree]]")
+        .count();
+    // Killed once the gateway has some texts and has answered none of them.
+    let waited = Instant::now();
+    while gateway.received().is_empty() {
+        assert!(
+            waited.elapsed() < Duration::from_secs(20),
+            "no SMS reached the gateway"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    server.kill();
+    let in_flight = gateway.received().len();
+    assert!(in_flight < people, "killed before everything was sent");
+
+    // The claims of the texts in flight would expire in 5 minutes: that time is taken as
+    // passed. Then a new server sends what was never sent, and the interrupted ones again.
+    gateway.slow(Duration::ZERO);
+    let conn = beredskab::store::connect(&db.url).await.unwrap();
+    use sea_orm::ConnectionTrait;
+    conn.execute_unprepared(
+        "UPDATE outbox SET claimed_until = '2000-01-01 00:00:00+00:00' WHERE state = 'sending'",
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    let _server = Server::start_env(&db.url, &["--demo"], &env);
+    let waited = Instant::now();
+    let numbers = || {
+        gateway
+            .received()
+            .iter()
+            .map(|r| r.json()["recipients"][0]["msisdn"].as_u64().unwrap())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    while numbers().len() < people {
+        assert!(
+            waited.elapsed() < Duration::from_secs(30),
+            "after the restart only {} of {people} numbers got their SMS",
+            numbers().len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let total = gateway.received().len();
+    let again = total - people;
+    assert!(
+        again <= in_flight,
+        "{again} sent twice, but only {in_flight} were in flight at the kill"
+    );
+    println!(
+        "SIGKILL with {in_flight} SMS in flight: all {people} people got theirs, {again} twice"
     );
 }

@@ -53,6 +53,8 @@ pub fn gatewayapi_ok() -> Answer {
 struct Shared {
     received: Mutex<Vec<Request>>,
     answer: Mutex<Answer>,
+    /// How long each answer takes.
+    delay: Mutex<std::time::Duration>,
 }
 
 pub struct HttpPeer {
@@ -72,6 +74,10 @@ async fn handle(
         headers,
         body: String::from_utf8_lossy(&body).to_string(),
     });
+    let delay = *shared.delay.lock().unwrap();
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     let answer = shared.answer.lock().unwrap().clone();
     match answer {
         // Each answer closes its connection, so that a stopped peer is really away.
@@ -104,6 +110,7 @@ impl HttpPeer {
         let shared = Arc::new(Shared {
             received: Mutex::new(Vec::new()),
             answer: Mutex::new(answer),
+            delay: Mutex::new(std::time::Duration::ZERO),
         });
         let mut peer = HttpPeer {
             address,
@@ -130,6 +137,11 @@ impl HttpPeer {
 
     pub fn answer(&self, answer: Answer) {
         *self.shared.answer.lock().unwrap() = answer;
+    }
+
+    /// Each answer from now on takes `delay` (the request is recorded at once).
+    pub fn slow(&self, delay: std::time::Duration) {
+        *self.shared.delay.lock().unwrap() = delay;
     }
 
     pub fn received(&self) -> Vec<Request> {
