@@ -35,6 +35,14 @@ fn plans_dir() -> std::path::PathBuf {
         &text[end + 1..]
     );
     std::fs::write(&file, text).unwrap();
+    // The second inject of the AD scenario goes to the participants by SMS and mail.
+    let scenario = plan.join("scenarios/ad-nede.toml");
+    let text = std::fs::read_to_string(&scenario).unwrap().replacen(
+        "minute = 15\n",
+        "minute = 15\nsend = [\"sms\", \"mail\"]\n",
+        1,
+    );
+    std::fs::write(&scenario, text).unwrap();
     dir
 }
 
@@ -746,4 +754,57 @@ async fn the_teams_channel_gets_the_alert_as_an_adaptive_card() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+#[tokio::test]
+async fn an_inject_marked_to_be_sent_reaches_the_participants_at_its_minute_once() {
+    let gateway = HttpPeer::start(gatewayapi_ok()).await;
+    let app = server(&gateway).await;
+    let coordinator = app.signed_in("lars-nielsen").await;
+    let occurrence = coordinator.planned_occurrence("ad-nede").await;
+    let id = occurrence.trim_start_matches("/occurrences/").to_string();
+    let response = coordinator
+        .post_form(&format!("{occurrence}/start"), &[])
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let texts = || {
+        gateway
+            .received()
+            .into_iter()
+            .filter(|r| r.json()["message"].as_str().unwrap().starts_with("ØVELSE"))
+            .count()
+    };
+    // Minute 14: nothing yet (the first inject is only for the facilitator's screen).
+    later(&app, Duration::minutes(14));
+    app.run_jobs().await;
+    assert_eq!(texts(), 0);
+    assert!(app.mail_with_id(&format!("inject.{id}.")).is_empty());
+    // Minute 15: the second inject, to every participant, by SMS and mail.
+    later(&app, Duration::minutes(1));
+    app.run_jobs().await;
+    let mails = app.mail_with_id(&format!("inject.{id}.2."));
+    assert!(mails.len() >= 2, "{} mails", mails.len());
+    let text = helpers::quoted_printable_text(&mails[0]);
+    assert!(
+        text.contains("Det er en øvelse, ikke en rigtig hændelse"),
+        "{text}"
+    );
+    assert!(text.contains("repadmin mod DC04"));
+    let sent = texts();
+    assert!(sent >= 2, "{sent} SMS");
+    let sms = gateway.received().pop().unwrap().json();
+    let message = sms["message"].as_str().unwrap();
+    assert!(
+        message.ends_with(&format!("{}{occurrence}", app.address)),
+        "{message}"
+    );
+    // Once: the next passes send it again to nobody.
+    later(&app, Duration::minutes(20));
+    app.run_jobs().await;
+    app.run_jobs().await;
+    assert_eq!(texts(), sent);
+    assert_eq!(
+        app.mail_with_id(&format!("inject.{id}.2.")).len(),
+        mails.len()
+    );
 }

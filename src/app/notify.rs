@@ -69,6 +69,14 @@ pub enum Notice<'a> {
         version: i32,
         changed: &'a BTreeMap<String, Vec<String>>,
     },
+    /// An inject of a running drill, sent to its participants.
+    Inject {
+        drill: &'a Drill,
+        occurrence: i64,
+        /// Its number in the scenario, from 1.
+        number: usize,
+        text: &'a str,
+    },
     /// An incident: the call tree is alerted.
     IncidentAlert {
         id: i64,
@@ -109,6 +117,7 @@ impl Notice<'_> {
             Notice::ReviewDue { .. } => "review",
             Notice::ExerciseAgain { .. } => "exercise",
             Notice::IncidentAlert { .. } => "alert",
+            Notice::Inject { .. } => "inject",
         }
     }
 
@@ -124,6 +133,7 @@ impl Notice<'_> {
         match self {
             Notice::Drill { occurrence, .. } => Some(occurrence.id),
             Notice::Action { item, .. } => item.occurrence_id,
+            Notice::Inject { occurrence, .. } => Some(*occurrence),
             _ => None,
         }
     }
@@ -184,6 +194,17 @@ impl Notice<'_> {
                     "fields": fields.join(", "),
                 })).collect::<Vec<_>>(),
                 "link": config.link(&format!("/plans/{}?only=exercise", plan.id)),
+            }),
+            Notice::Inject {
+                drill,
+                occurrence,
+                number,
+                text,
+            } => json!({
+                "title": drill.title,
+                "number": number,
+                "text": text,
+                "link": config.link(&format!("/occurrences/{occurrence}")),
             }),
             Notice::IncidentAlert {
                 id,

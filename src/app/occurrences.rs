@@ -1,8 +1,12 @@
 //! A drill as it runs: the facilitator starts it (the injects count from then), participants
 //! record each system and take notes, the facilitator closes it. At the app's clock.
 
+use super::notify::Notice;
 use super::{App, Result};
+use crate::domain::drill::InjectChannel;
 use crate::domain::drill::SystemRecord;
+use crate::domain::{Person, sms};
+use crate::store::outbox::{Channel, NewMessage};
 use crate::store::{self, drills::Drill};
 
 impl App {
@@ -93,8 +97,124 @@ impl App {
             after: inject.text.clone(),
             ..Default::default()
         };
+        let messages = self.inject_messages(drill, id, index).await?;
+        let queued = !messages.is_empty();
         let index = i32::try_from(index).map_err(|_| super::Error::NotFound)?;
-        Ok(store::drills::play_inject(&self.db, id, index, actor, self.clock.now(), entry).await?)
+        let played = store::drills::play_inject(
+            &self.db,
+            id,
+            index,
+            actor,
+            self.clock.now(),
+            entry,
+            messages,
+        )
+        .await?;
+        if queued && played == Some(true) {
+            self.mail_queued();
+        }
+        Ok(played)
+    }
+
+    /// The SMS and mail of inject `index` of `drill` to its participants, by the channels the
+    /// inject names (SMS only with a gateway configured and a usable number).
+    async fn inject_messages(
+        &self,
+        drill: &Drill,
+        occurrence: i64,
+        index: usize,
+    ) -> Result<Vec<NewMessage>> {
+        let Some(inject) = drill.scenario.injects.get(index) else {
+            return Ok(Vec::new());
+        };
+        if inject.send.is_empty() {
+            return Ok(Vec::new());
+        }
+        let Some(plan) = self.plan_named(&drill.plan_id).await? else {
+            return Ok(Vec::new());
+        };
+        let languages = self.languages().await?;
+        let people: Vec<&Person> = drill
+            .participants
+            .iter()
+            .filter_map(|id| plan.person(id))
+            .collect();
+        let number = index + 1;
+        let topic = format!("occurrence:{occurrence}");
+        let mut out = Vec::new();
+        if inject.send.contains(&InjectChannel::Sms) && self.config.sms_provider.is_some() {
+            let link = self.config.link(&format!("/occurrences/{occurrence}"));
+            for person in &people {
+                let Some(number_e164) = sms::e164(&person.phone) else {
+                    continue;
+                };
+                let lead = self
+                    .templates
+                    .text(languages.of(person.id.as_str()), "drill.inject_mail.sms")
+                    .replace("{title}", &drill.title)
+                    .replace("{text}", &inject.text);
+                let mut m = NewMessage::to(
+                    Channel::Sms,
+                    format!("inject.{occurrence}.{number}.{}.sms@beredskab", person.id),
+                    number_e164,
+                );
+                m.kind = "inject".into();
+                m.plan_id = Some(drill.plan_id.clone());
+                m.topic = Some(topic.clone());
+                m.to_name = person.name.clone();
+                // The whole inject, even over several parts: the participants act on it.
+                m.body_text = format!("{} {link}", lead.trim());
+                out.push(m);
+            }
+        }
+        if inject.send.contains(&InjectChannel::Mail) {
+            let notice = Notice::Inject {
+                drill,
+                occurrence,
+                number,
+                text: &inject.text,
+            };
+            out.extend(
+                self.messages(&drill.plan_id, &languages, &people, &notice, |p| {
+                    format!("inject.{occurrence}.{number}.{}@beredskab", p.id)
+                })?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// Plays, once, every inject that is to be sent (`send`) whose minute has come in a running
+    /// drill, counted from the facilitator's start; its messages go out with it. How many.
+    pub async fn play_timed_injects(&self, now: chrono::DateTime<chrono::Utc>) -> Result<usize> {
+        let mut played = 0;
+        for occurrence in store::drills::running(&self.db).await? {
+            let Some(started) = occurrence.started_at else {
+                continue;
+            };
+            let Some(drill) = store::drills::find(&self.db, occurrence.drill_id).await? else {
+                continue;
+            };
+            let done: Vec<i32> = store::drills::inject_plays(&self.db, occurrence.id)
+                .await?
+                .iter()
+                .map(|p| p.inject)
+                .collect();
+            for (index, inject) in drill.scenario.injects.iter().enumerate() {
+                let due = started + chrono::Duration::minutes(i64::from(inject.minute)) <= now;
+                let i = i32::try_from(index).unwrap_or(i32::MAX);
+                if inject.send.is_empty() || !due || done.contains(&i) {
+                    continue;
+                }
+                if self
+                    .play_inject(&drill, occurrence.id, index, "scheduler")
+                    .await?
+                    == Some(true)
+                {
+                    played += 1;
+                }
+            }
+        }
+        Ok(played)
     }
 
     /// Closes occurrence `id`; `false` if it was closed already.

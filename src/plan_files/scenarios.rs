@@ -6,7 +6,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::{Bounds, Located, file_finding, line_of, parse_toml, read_text, span_of, toml_entries};
-use crate::domain::drill::{DrillKind, Inject, Scenario};
+use crate::domain::drill::{DrillKind, Inject, InjectChannel, Scenario};
 use crate::domain::{Code, Duration, Plan, RoleId, ScenarioId, SystemId};
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -33,6 +33,9 @@ struct ScenarioFile {
 struct InjectFile {
     minute: u32,
     text: String,
+    /// `["sms", "mail"]`: sent to the participants at its minute.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    send: Vec<String>,
 }
 
 /// Every scenario of the plan folder `dir` that can be used, and a finding for each problem,
@@ -81,6 +84,20 @@ pub fn load(dir: &Path, plan: &Plan) -> (Vec<Scenario>, Vec<Located>) {
             );
             continue;
         };
+        let unknown_send = file.injects.iter().enumerate().find_map(|(i, inject)| {
+            inject
+                .send
+                .iter()
+                .find(|c| InjectChannel::parse(c).is_none())
+                .map(|c| (i, c.clone()))
+        });
+        if let Some((i, channel)) = unknown_send {
+            fail(
+                "injects",
+                format!("injects[{i}].send: unknown channel {channel:?}: use sms or mail"),
+            );
+            continue;
+        }
         let Some(kind) = DrillKind::parse(&file.kind) else {
             fail(
                 "kind",
@@ -145,6 +162,11 @@ pub fn load(dir: &Path, plan: &Plan) -> (Vec<Scenario>, Vec<Located>) {
                 .map(|i| Inject {
                     minute: i.minute,
                     text: i.text.trim().to_string(),
+                    send: i
+                        .send
+                        .iter()
+                        .filter_map(|c| InjectChannel::parse(c))
+                        .collect(),
                 })
                 .collect(),
         };
@@ -184,6 +206,14 @@ pub fn write(library: &[Scenario], dir: &Path) -> std::io::Result<()> {
                 .map(|i| InjectFile {
                     minute: i.minute,
                     text: i.text.clone(),
+                    send: i
+                        .send
+                        .iter()
+                        .map(|c| match c {
+                            InjectChannel::Sms => "sms".to_string(),
+                            InjectChannel::Mail => "mail".to_string(),
+                        })
+                        .collect(),
                 })
                 .collect(),
         };

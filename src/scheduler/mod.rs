@@ -27,6 +27,7 @@ pub async fn run(app: &App, now: DateTime<Utc>) -> Result<usize> {
     queued += action_reminders(app, &drills, now).await?;
     queued += review_reminders(app, now).await?;
     queued += app.escalate_unanswered(now).await?;
+    queued += app.play_timed_injects(now).await?;
     if queued > 0 {
         app.mail_queued();
     }

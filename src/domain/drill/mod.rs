@@ -12,5 +12,5 @@ mod schedule;
 
 pub use form::{DrillForm, PlannedDrill};
 pub use results::{SystemRecord, SystemResult, results};
-pub use scenario::{DrillKind, Inject, Scenario};
+pub use scenario::{DrillKind, Inject, InjectChannel, Scenario};
 pub use schedule::{MAX_PER_YEAR, Schedule, ScheduleError, local_to_utc, parse_cron, time_zone};

@@ -46,6 +46,28 @@ impl DrillKind {
 pub struct Inject {
     pub minute: u32,
     pub text: String,
+    /// Sent to the participants at its minute, by these channels, so that the drill feels
+    /// like the real thing; empty: only shown on the facilitator's screen.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub send: Vec<InjectChannel>,
+}
+
+/// How an inject reaches the participants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InjectChannel {
+    Sms,
+    Mail,
+}
+
+impl InjectChannel {
+    pub fn parse(text: &str) -> Option<InjectChannel> {
+        match text {
+            "sms" => Some(InjectChannel::Sms),
+            "mail" => Some(InjectChannel::Mail),
+            _ => None,
+        }
+    }
 }
 
 /// A scenario of the library: what goes wrong, and how the drill unfolds.
@@ -158,10 +180,12 @@ pub(super) mod tests {
                 Inject {
                     minute: 0,
                     text: "a".into(),
+                    send: vec![],
                 },
                 Inject {
                     minute: 30,
                     text: "b".into(),
+                    send: vec![],
                 },
             ],
         }
@@ -196,10 +220,12 @@ pub(super) mod tests {
         s.injects.push(Inject {
             minute: 10,
             text: "late".into(),
+            send: vec![],
         });
         s.injects.push(Inject {
             minute: 500,
             text: "after".into(),
+            send: vec![],
         });
         let problems = s.problems(&plan);
         let fields: Vec<&str> = problems.iter().map(|(f, _)| f.as_str()).collect();

@@ -16,7 +16,7 @@ pub use occurrences::{
 pub use programmes::{Drill, OccurrenceChange, cancel, create, find, list, reschedule, update};
 pub use record::{
     InjectPlay, LastExercise, TimelineEntry, add_note, close, inject_plays, last_exercised,
-    play_inject, record_system, records, save_evaluation, start, timeline,
+    play_inject, record_system, records, running, save_evaluation, start, timeline,
 };
 
 use sea_orm::{

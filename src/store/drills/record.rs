@@ -121,6 +121,7 @@ pub async fn play_inject(
     actor: &str,
     now: DateTime<Utc>,
     entry: audit::Entry,
+    messages: Vec<crate::store::outbox::NewMessage>,
 ) -> Result<Option<bool>> {
     let txn = begin_write(db).await?;
     if !still_open(&txn, occurrence).await? {
@@ -146,6 +147,7 @@ pub async fn play_inject(
         return Ok(Some(false));
     }
     audit::write(&txn, vec![entry]).await?;
+    crate::store::outbox::queue(&txn, messages, now).await?;
     txn.commit().await?;
     Ok(Some(true))
 }
@@ -268,4 +270,13 @@ pub async fn last_exercised(
         }
     }
     Ok(out)
+}
+
+/// Occurrences started and not closed: those whose timed injects may be due.
+pub async fn running(db: &impl ConnectionTrait) -> Result<Vec<crate::store::drills::Occurrence>> {
+    Ok(drill_occurrences::Entity::find()
+        .filter(drill_occurrences::Column::StartedAt.is_not_null())
+        .filter(drill_occurrences::Column::ClosedAt.is_null())
+        .all(db)
+        .await?)
 }
