@@ -81,6 +81,7 @@ fn synthetic_plan() -> Plan {
         review_interval: Duration::parse("52w").unwrap(),
         exercise_interval: Duration::parse("52w").unwrap(),
         alert_escalation_minutes: 10,
+        call_tree_target_minutes: 15,
         sections: PlanSections::default(),
         roles: vec![Role {
             id: role,

@@ -808,3 +808,100 @@ async fn an_inject_marked_to_be_sent_reaches_the_participants_at_its_minute_once
         mails.len()
     );
 }
+
+#[tokio::test]
+async fn a_call_tree_test_alerts_everyone_as_a_test_and_times_their_answers_against_the_target() {
+    let gateway = HttpPeer::start(Answer::Status(
+        422,
+        r#"{"code":"0x0216","message":"Invalid recipient"}"#.into(),
+    ))
+    .await;
+    let app = server(&gateway).await;
+    let coordinator = app.signed_in("lars-nielsen").await;
+    let (_, before) = coordinator
+        .page("/plans/example-kommune/completeness")
+        .await;
+    assert!(before.contains("en test af varslingstræet (kontakter og kanaler)"));
+    let occurrence = coordinator.planned_occurrence("test-varslingstraeet").await;
+    let id = occurrence.trim_start_matches("/occurrences/").to_string();
+    let response = coordinator
+        .post_form(&format!("{occurrence}/start"), &[])
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    app.deliver_mail().await;
+    // Everyone in the call tree, marked as a test, by SMS and mail.
+    let texts = gateway.received();
+    assert_eq!(texts.len(), 11);
+    assert!(
+        texts.iter().all(|r| r.json()["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("TEST af varslingstræet")),
+        "{}",
+        texts[0].body
+    );
+    let mails: Vec<String> = app
+        .mail_with_id(&format!("alert.d{id}."))
+        .iter()
+        .map(|m| helpers::quoted_printable_text(m))
+        .collect();
+    assert_eq!(mails.len(), 12);
+    assert!(mails[0].contains("Subject: TEST af "), "{}", mails[0]);
+    assert!(mails[0].contains("Dette er en test af varslingstræet, ikke en rigtig hændelse"));
+    let link_of = |address: &str| {
+        let mail = mails.iter().find(|m| m.contains(address)).unwrap();
+        let at = mail.find(&format!("/k/d{id}/")).unwrap();
+        mail[at..].split_whitespace().next().unwrap().to_string()
+    };
+    // The link says it is a test; Anne answers after 3 minutes, Lars after 20.
+    let anne = link_of("ankj@eksempel-kommune.dk");
+    let phone = app.second_client();
+    let (status, page) = phone.page(&anne).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Det er en test af varslingstræet"));
+    later(&app, Duration::minutes(3));
+    assert_eq!(
+        answer(&phone, &anne, &[("answer", "coming")])
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+    later(&app, Duration::minutes(17));
+    let lars = link_of("lani@eksempel-kommune.dk");
+    assert_eq!(
+        answer(&phone, &lars, &[("answer", "cannot"), ("note", "På ferie")])
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+    // A link of the test is not a link of an incident.
+    let secret = anne.rsplit('/').next().unwrap();
+    assert_eq!(phone.page(&format!("/k/{id}/{secret}")).await.0, 404);
+
+    // The report: each person's time against the plan's target of 15 minutes, who never
+    // answered, and whose number failed.
+    let response = coordinator
+        .post_form(&format!("{occurrence}/close"), &[("confirmed", "1")])
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let (_, report) = coordinator.page(&format!("{occurrence}/report")).await;
+    assert!(
+        report.contains("2 af 12 har kvitteret, 1 inden for målet på 15 min."),
+        "{report}"
+    );
+    assert!(report.contains("har ikke svaret"));
+    assert!(report.contains("over målet på 15 min."));
+    assert!(report.contains("SMS: HTTP 422"), "the failed numbers");
+    assert!(report.contains("På ferie"));
+    // Closed: the links take no answer any more.
+    let karen = link_of("kapo@eksempel-kommune.dk");
+    let (_, page) = phone.page(&karen).await;
+    assert!(page.contains("Testen er afsluttet"));
+    // It counts as a test of the contacts and channels.
+    let (_, after) = coordinator
+        .page("/plans/example-kommune/completeness")
+        .await;
+    assert!(!after.contains("en test af varslingstræet (kontakter og kanaler)"));
+}

@@ -26,6 +26,7 @@ enum Outbox {
 enum Plans {
     Table,
     AlertEscalationMinutes,
+    CallTreeTargetMinutes,
 }
 
 #[derive(DeriveIden)]
@@ -38,7 +39,9 @@ enum Incidents {
 enum AlertRecipients {
     Table,
     Id,
+    /// The incident it alerts about, or, for a test of the call tree, the drill occurrence.
     IncidentId,
+    OccurrenceId,
     /// The alert ("Varsl") it belongs to: the time it was sent, in milliseconds.
     Round,
     PersonId,
@@ -138,11 +141,20 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
+            .alter_table(
+                Table::alter()
+                    .table(Plans::Table)
+                    .add_column(integer(Plans::CallTreeTargetMinutes).default(15))
+                    .to_owned(),
+            )
+            .await?;
+        manager
             .create_table(
                 Table::create()
                     .table(AlertRecipients::Table)
                     .col(big_pk_auto(AlertRecipients::Id))
-                    .col(big_integer(AlertRecipients::IncidentId))
+                    .col(big_integer_null(AlertRecipients::IncidentId))
+                    .col(big_integer_null(AlertRecipients::OccurrenceId))
                     .col(big_integer(AlertRecipients::Round))
                     .col(string(AlertRecipients::PersonId))
                     .col(string(AlertRecipients::TokenHash).unique_key())
@@ -164,15 +176,23 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_alert_recipients_incident")
-                    .table(AlertRecipients::Table)
-                    .col(AlertRecipients::IncidentId)
-                    .to_owned(),
-            )
-            .await?;
+        for (name, column) in [
+            ("idx_alert_recipients_incident", AlertRecipients::IncidentId),
+            (
+                "idx_alert_recipients_occurrence",
+                AlertRecipients::OccurrenceId,
+            ),
+        ] {
+            manager
+                .create_index(
+                    Index::create()
+                        .name(name)
+                        .table(AlertRecipients::Table)
+                        .col(column)
+                        .to_owned(),
+                )
+                .await?;
+        }
         manager
             .create_table(
                 Table::create()
@@ -197,14 +217,16 @@ impl MigrationTrait for Migration {
         manager
             .drop_table(Table::drop().table(AlertRecipients::Table).to_owned())
             .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Plans::Table)
-                    .drop_column(Plans::AlertEscalationMinutes)
-                    .to_owned(),
-            )
-            .await?;
+        for column in [Plans::AlertEscalationMinutes, Plans::CallTreeTargetMinutes] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(Plans::Table)
+                        .drop_column(column)
+                        .to_owned(),
+                )
+                .await?;
+        }
         manager
             .drop_index(
                 Index::drop()

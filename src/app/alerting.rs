@@ -12,10 +12,22 @@ use super::accounts::token_hash;
 use super::notify::{Languages, Notice};
 use super::{App, Result};
 use crate::domain::{Person, Plan, sms};
-use crate::store::alerts::{self, Acknowledged, NewRecipient, Recipient};
+use crate::store::alerts::{self, Acknowledged, NewRecipient, Recipient, Target};
 use crate::store::incidents::{self as store_incidents, Changed, Incident};
 use crate::store::outbox::{Channel, NewMessage};
 use crate::store::webhooks::{self, Endpoint};
+
+/// What an acknowledgement link opens.
+pub struct Acknowledgement {
+    pub recipient: Recipient,
+    pub plan_id: String,
+    /// The incident's title, or the drill's.
+    pub title: String,
+    /// The incident or the drill is closed: no answer is taken.
+    pub closed: bool,
+    /// A test of the call tree.
+    pub test: bool,
+}
 
 /// Who a second alert goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,13 +38,37 @@ pub enum Audience {
     Unanswered,
 }
 
-/// What an alert says: the incident, what is down and who alerted.
-struct AlertText<'a> {
-    incident: &'a Incident,
+/// What an alert says (the incident, what is down and who alerted) and where it points.
+pub(super) struct AlertText {
+    /// In message ids: `5` for incident 5, `d12` for a test of the call tree in occurrence 12.
+    key: String,
+    /// The page the alert is about: `/incidents/5`, `/occurrences/12`.
+    page: String,
+    /// What orders its messages to one recipient: `incident:5`, `occurrence:12`.
+    topic: String,
+    plan_id: String,
+    title: String,
+    criterion: String,
     down: Vec<String>,
     by: String,
     /// A test of the call tree (a drill), said so in every message.
     test: bool,
+}
+
+impl AlertText {
+    fn of_incident(incident: &Incident, down: Vec<String>, by: String) -> AlertText {
+        AlertText {
+            key: incident.id.to_string(),
+            page: format!("/incidents/{}", incident.id),
+            topic: format!("incident:{}", incident.id),
+            plan_id: incident.plan_id.clone(),
+            title: incident.title.clone(),
+            criterion: incident.criterion.clone(),
+            down,
+            by,
+            test: false,
+        }
+    }
 }
 
 /// A new Standard Webhooks secret: `whsec_` and 32 random bytes in base64.
@@ -55,6 +91,42 @@ fn new_token() -> (String, String) {
 }
 
 impl App {
+    /// The people a test of the call tree (occurrence `occurrence` of `drill`) alerts, each
+    /// with a test message and a link of their own; `None` when the drill is of another kind.
+    pub(super) async fn call_tree_test(
+        &self,
+        occurrence: i64,
+        drill: &crate::store::drills::Drill,
+        actor: &str,
+    ) -> Result<Option<(i64, Vec<NewRecipient>)>> {
+        if drill.scenario.kind != crate::domain::drill::DrillKind::CallTreeTest {
+            return Ok(None);
+        }
+        let Some(plan) = self.plan_named(&drill.plan_id).await? else {
+            return Ok(None);
+        };
+        let languages = self.languages().await?;
+        let text = AlertText {
+            key: format!("d{occurrence}"),
+            page: format!("/occurrences/{occurrence}"),
+            topic: format!("occurrence:{occurrence}"),
+            plan_id: drill.plan_id.clone(),
+            title: drill.title.clone(),
+            criterion: String::new(),
+            down: Vec::new(),
+            by: self.names().await?.of(actor),
+            test: true,
+        };
+        let round = self.clock.now().timestamp_millis();
+        let recipients = plan
+            .call_tree
+            .iter()
+            .filter_map(|c| plan.person(c.person.as_str()))
+            .map(|p| self.recipient(&languages, &text, p, round, None))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Some((round, recipients)))
+    }
+
     /// The systems of `incident` still down, by name.
     async fn down_names(&self, plan: &Plan, incident: &Incident) -> Result<Vec<String>> {
         Ok(store_incidents::outages(&self.db, incident.id)
@@ -71,22 +143,21 @@ impl App {
     /// Person `person`'s alert: a new acknowledgement link, and a message by each channel
     /// they can be reached by (SMS when a gateway is configured and their number is usable,
     /// mail when they have an address).
-    fn recipient(
+    pub(super) fn recipient(
         &self,
         languages: &Languages,
-        text: &AlertText<'_>,
+        text: &AlertText,
         person: &Person,
         round: i64,
         escalated_from: Option<&Person>,
     ) -> Result<NewRecipient> {
-        let incident = text.incident;
         let (token, hash) = new_token();
         // Each alert of a person is a message of its own, even twice in one round (as
         // themselves and as someone's deputy).
         let tag = hash[..12].to_string();
-        let ack = self.config.link(&format!("/k/{}/{token}", incident.id));
+        let ack = self.config.link(&format!("/k/{}/{token}", text.key));
         let lang = languages.of(person.id.as_str());
-        let topic = format!("incident:{}", incident.id);
+        let topic = text.topic.clone();
         let mut messages = Vec::new();
         let mut channels = Vec::new();
         if self.config.sms_provider.is_some()
@@ -107,15 +178,15 @@ impl App {
             let lead = self
                 .templates
                 .text(lang, key)
-                .replace("{title}", &incident.title)
+                .replace("{title}", &text.title)
                 .replace("{down}", &down);
             let mut m = NewMessage::to(
                 Channel::Sms,
-                format!("sms.{}.{round}.{}.{tag}@beredskab", incident.id, person.id),
+                format!("sms.{}.{round}.{}.{tag}@beredskab", text.key, person.id),
                 number,
             );
             m.kind = "alert".into();
-            m.plan_id = Some(incident.plan_id.clone());
+            m.plan_id = Some(text.plan_id.clone());
             m.topic = Some(topic.clone());
             m.to_name = person.name.clone();
             m.body_text = sms::with_link(&lead, &ack);
@@ -123,17 +194,17 @@ impl App {
             channels.push("sms");
         }
         let notice = Notice::IncidentAlert {
-            id: incident.id,
-            title: &incident.title,
-            criterion: &incident.criterion,
+            page: &text.page,
+            title: &text.title,
+            criterion: &text.criterion,
             down: &text.down,
             by: &text.by,
             ack: Some(&ack),
             test: text.test,
             escalated_from: escalated_from.map(|p| p.name.as_str()),
         };
-        let mail = self.messages(&incident.plan_id, languages, &[person], &notice, |p| {
-            format!("alert.{}.{round}.{}.{tag}@beredskab", incident.id, p.id)
+        let mail = self.messages(&text.plan_id, languages, &[person], &notice, |p| {
+            format!("alert.{}.{round}.{}.{tag}@beredskab", text.key, p.id)
         })?;
         if !mail.is_empty() {
             channels.push("mail");
@@ -164,12 +235,11 @@ impl App {
     ) -> Result<(Changed, usize)> {
         let languages = self.languages().await?;
         let answered = self.answered(incident.id).await?;
-        let text = AlertText {
+        let text = AlertText::of_incident(
             incident,
-            down: self.down_names(plan, incident).await?,
-            by: self.names().await?.of(actor),
-            test: false,
-        };
+            self.down_names(plan, incident).await?,
+            self.names().await?.of(actor),
+        );
         let now = self.clock.now();
         let round = now.timestamp_millis();
         let people: Vec<&Person> = plan
@@ -201,13 +271,11 @@ impl App {
     }
 
     /// The Adaptive Card of an alert to each Teams channel of the incident's plan.
-    async fn teams_messages(&self, text: &AlertText<'_>, round: i64) -> Result<Vec<NewMessage>> {
-        let incident = text.incident;
-        let endpoints = webhooks::of_plan(&self.db, &incident.plan_id).await?;
+    async fn teams_messages(&self, text: &AlertText, round: i64) -> Result<Vec<NewMessage>> {
+        let endpoints = webhooks::of_plan(&self.db, &text.plan_id).await?;
         let lang = self.config.language.as_str();
         let t = |key: &str| self.templates.text(lang, key);
-        let mut facts =
-            vec![json!({"title": t("incident.criterion"), "value": incident.criterion})];
+        let mut facts = vec![json!({"title": t("incident.criterion"), "value": text.criterion})];
         if !text.down.is_empty() {
             facts.push(json!({"title": t("incident.down"), "value": text.down.join(", ")}));
         }
@@ -218,10 +286,10 @@ impl App {
             "alert.card_title"
         });
         let card = teams_card(
-            &heading.replace("{title}", &incident.title),
+            &heading.replace("{title}", &text.title),
             facts,
             &t("alert.card_open"),
-            &self.config.link(&format!("/incidents/{}", incident.id)),
+            &self.config.link(&text.page),
         );
         Ok(endpoints
             .iter()
@@ -229,14 +297,14 @@ impl App {
             .map(|e| {
                 let mut m = NewMessage::to(
                     Channel::Teams,
-                    format!("teams.{}.{round}.{}@beredskab", incident.id, e.id),
+                    format!("teams.{}.{round}.{}@beredskab", text.key, e.id),
                     e.url.clone(),
                 );
                 m.kind = "alert".into();
-                m.plan_id = Some(incident.plan_id.clone());
-                m.topic = Some(format!("incident:{}", incident.id));
+                m.plan_id = Some(text.plan_id.clone());
+                m.topic = Some(text.topic.clone());
                 m.to_name = e.description.clone();
-                m.subject = heading.replace("{title}", &incident.title);
+                m.subject = heading.replace("{title}", &text.title);
                 m.body_text = card.to_string();
                 m.endpoint_id = Some(e.id);
                 m
@@ -244,28 +312,52 @@ impl App {
             .collect())
     }
 
-    /// The incident and the person behind acknowledgement link `token` of incident
-    /// `incident`; `None` for a link that is not one (forged, or of another incident).
+    /// What acknowledgement link `token` of `target` opens; `None` for a link that is not one
+    /// (forged, or of another incident or drill).
     pub async fn acknowledgement(
         &self,
-        incident: i64,
+        target: Target,
         token: &str,
-    ) -> Result<Option<(Recipient, Incident)>> {
-        Ok(alerts::by_token(&self.db, &token_hash(token))
+    ) -> Result<Option<Acknowledgement>> {
+        let Some(recipient) = alerts::by_token(&self.db, &token_hash(token))
             .await?
-            .filter(|(r, _)| r.incident_id == incident))
+            .filter(|r| r.target() == Some(target))
+        else {
+            return Ok(None);
+        };
+        let (plan_id, title, closed) = match target {
+            Target::Incident(id) => match store_incidents::find(&self.db, id).await? {
+                Some(i) => (i.plan_id, i.title, i.state == store_incidents::CLOSED),
+                None => return Ok(None),
+            },
+            Target::Occurrence(id) => {
+                let Some(o) = crate::store::drills::occurrence(&self.db, id).await? else {
+                    return Ok(None);
+                };
+                let Some(drill) = crate::store::drills::find(&self.db, o.drill_id).await? else {
+                    return Ok(None);
+                };
+                (drill.plan_id, drill.title, o.closed_at.is_some())
+            }
+        };
+        Ok(Some(Acknowledgement {
+            recipient,
+            plan_id,
+            title,
+            closed,
+            test: matches!(target, Target::Occurrence(_)),
+        }))
     }
 
     /// Records the answer given through an acknowledgement link, once.
     pub async fn acknowledge(
         &self,
-        recipient: &Recipient,
+        link: &Acknowledgement,
         coming: bool,
         note: &str,
     ) -> Result<Acknowledged> {
-        let plan = self
-            .plan_named(&self.incident_plan(recipient.incident_id).await?)
-            .await?;
+        let recipient = &link.recipient;
+        let plan = self.plan_named(&link.plan_id).await?;
         let name = plan
             .as_ref()
             .and_then(|p| p.person(&recipient.person_id).map(|p| p.name.clone()))
@@ -280,13 +372,6 @@ impl App {
             alerts::acknowledge(&self.db, recipient, &name, answer, &note, self.clock.now())
                 .await?,
         )
-    }
-
-    async fn incident_plan(&self, id: i64) -> Result<String> {
-        Ok(store_incidents::find(&self.db, id)
-            .await?
-            .map(|i| i.plan_id)
-            .unwrap_or_default())
     }
 
     /// Escalates, once each, the people alerted at least the plan's `alert_escalation_minutes`
@@ -321,12 +406,11 @@ impl App {
                 .find(|e| e.kind == "alert")
                 .map(|e| e.author)
                 .unwrap_or_default();
-            let text = AlertText {
-                incident: &incident,
-                down: self.down_names(&plan, &incident).await?,
-                by: names.of(&alerted_by),
-                test: false,
-            };
+            let text = AlertText::of_incident(
+                &incident,
+                self.down_names(&plan, &incident).await?,
+                names.of(&alerted_by),
+            );
             let new = self.recipient(&languages, &text, deputy, recipient.round, Some(person))?;
             if alerts::escalate(&self.db, &recipient, new, now).await? {
                 escalated += 1;

@@ -79,7 +79,8 @@ pub enum Notice<'a> {
     },
     /// An incident: the call tree is alerted.
     IncidentAlert {
-        id: i64,
+        /// The page it is about: `/incidents/5`, or the drill occurrence of a test.
+        page: &'a str,
         title: &'a str,
         criterion: &'a str,
         /// The names of the systems down.
@@ -207,7 +208,7 @@ impl Notice<'_> {
                 "link": config.link(&format!("/occurrences/{occurrence}")),
             }),
             Notice::IncidentAlert {
-                id,
+                page,
                 title,
                 criterion,
                 down,
@@ -220,7 +221,7 @@ impl Notice<'_> {
                 "criterion": criterion,
                 "down": down.join(", "),
                 "by": by,
-                "link": config.link(&format!("/incidents/{id}")),
+                "link": config.link(page),
                 "ack": ack,
                 "test": test,
                 "escalated_from": escalated_from,

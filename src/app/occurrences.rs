@@ -6,16 +6,37 @@ use super::{App, Result};
 use crate::domain::drill::InjectChannel;
 use crate::domain::drill::SystemRecord;
 use crate::domain::{Person, sms};
+use crate::store::alerts::Target;
 use crate::store::outbox::{Channel, NewMessage};
 use crate::store::{self, drills::Drill};
 
 impl App {
-    /// Starts occurrence `id`; `false` if it was started or closed already.
-    pub async fn start_occurrence(&self, id: i64) -> Result<bool> {
-        self.occurrence_act(id, "drill.started", async |txn, now| {
-            store::drills::start(txn, id, now).await
-        })
-        .await
+    /// Starts occurrence `id`; `false` if it was started or closed already. A test of the call
+    /// tree alerts everyone in it at the start, in the same transaction.
+    pub async fn start_occurrence(&self, id: i64, actor: &str) -> Result<bool> {
+        let drill = match store::drills::occurrence(&self.db, id).await? {
+            Some(o) => store::drills::find(&self.db, o.drill_id).await?,
+            None => None,
+        };
+        let test = match &drill {
+            Some(drill) => self.call_tree_test(id, drill, actor).await?,
+            None => None,
+        };
+        let alerting = test.is_some();
+        let started = self
+            .occurrence_act(id, "drill.started", async |txn, now| {
+                let started = store::drills::start(txn, id, now).await?;
+                if started && let Some((round, recipients)) = test {
+                    store::alerts::insert(txn, Target::Occurrence(id), round, recipients, now)
+                        .await?;
+                }
+                Ok(started)
+            })
+            .await?;
+        if started && alerting {
+            self.mail_queued();
+        }
+        Ok(started)
     }
 
     /// Does `act` to occurrence `id` in a transaction with the webhook event `kind` of its

@@ -88,6 +88,8 @@ pub enum Gap {
     ApprovedVersion,
     /// No drill was held within the exercise interval.
     RecentDrill,
+    /// The call tree (its contacts and channels) was not tested within the exercise interval.
+    CallTreeTest,
     ReviewOverdue {
         system: SystemId,
     },
@@ -193,6 +195,8 @@ pub struct Facts<'a> {
     pub approved_versions: usize,
     /// Drills held within the plan's exercise interval.
     pub recent_drills: usize,
+    /// Tests of the call tree held within the plan's exercise interval.
+    pub recent_call_tree_tests: usize,
 }
 
 /// Every requirement, in the order of the regulation's annex and then the ISO controls.
@@ -240,6 +244,9 @@ pub fn checks(facts: &Facts<'_>) -> Vec<Check> {
                 person: c.person.clone(),
             }),
     );
+    if !plan.call_tree.is_empty() && facts.recent_call_tree_tests == 0 {
+        contacts.push(Gap::CallTreeTest);
+    }
     let mut criteria = Vec::new();
     if s.activation_criteria.is_empty() {
         criteria.push(Gap::Field {
@@ -304,7 +311,7 @@ pub fn checks(facts: &Facts<'_>) -> Vec<Check> {
             const { &[nis2(&["4.1.2(c)"])] },
             Fix::Sections,
             contacts,
-            plan.call_tree.len() + 2,
+            plan.call_tree.len() + 3,
         ),
         check(
             "activation",
@@ -405,6 +412,7 @@ mod tests {
             infeasible: &[],
             approved_versions: 1,
             recent_drills: 1,
+            recent_call_tree_tests: 1,
         };
         let checks = checks(&facts);
         let purpose = find(&checks, "purpose");
@@ -443,6 +451,7 @@ mod tests {
             infeasible: &[],
             approved_versions: 0,
             recent_drills: 0,
+            recent_call_tree_tests: 0,
         };
         let tests = checks(&facts)
             .into_iter()

@@ -30,6 +30,8 @@ pub struct HeldDrill {
     pub title: String,
     pub held_at: DateTime<Utc>,
     pub records: HashMap<String, SystemRecord>,
+    /// A test of the call tree: everyone in it alerted, their answers timed.
+    pub call_tree_test: bool,
 }
 
 /// An incident with the systems marked down in it.
@@ -489,6 +491,7 @@ mod tests {
                 ("mail".to_string(), record(None)),
                 ("gone".to_string(), record(Some(1))),
             ]),
+            call_tree_test: false,
         };
         let o = drill_outcome(&p, &drill);
         assert_eq!((o.met, o.missed, o.unknown), (1, 1, 2));

@@ -315,6 +315,10 @@ pub struct Plan {
     /// Minutes to wait for an alerted person's acknowledgement before their deputy is alerted.
     #[serde(default = "Plan::default_alert_escalation_minutes")]
     pub alert_escalation_minutes: u32,
+    /// Minutes within which everyone of the call tree should acknowledge an alert: what a test
+    /// of the call tree measures against.
+    #[serde(default = "Plan::default_call_tree_target_minutes")]
+    pub call_tree_target_minutes: u32,
     pub sections: PlanSections,
     pub roles: Vec<Role>,
     pub people: Vec<Person>,
@@ -327,6 +331,11 @@ impl Plan {
     /// Ten minutes: the wait for an acknowledgement when the plan names none.
     pub fn default_alert_escalation_minutes() -> u32 {
         10
+    }
+
+    /// A quarter of an hour: the call tree's target when the plan names none.
+    pub fn default_call_tree_target_minutes() -> u32 {
+        15
     }
 
     /// A year: the exercise interval when the plan names none.

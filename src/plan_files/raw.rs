@@ -74,6 +74,9 @@ pub struct PlanFile {
     /// Ten when left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alert_escalation_minutes: Option<u32>,
+    /// Fifteen when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_tree_target_minutes: Option<u32>,
     #[serde(default)]
     pub sections: SectionsFile,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -328,6 +331,9 @@ impl PlanFile {
             alert_escalation_minutes: self
                 .alert_escalation_minutes
                 .unwrap_or_else(Plan::default_alert_escalation_minutes),
+            call_tree_target_minutes: self
+                .call_tree_target_minutes
+                .unwrap_or_else(Plan::default_call_tree_target_minutes),
             sections: PlanSections {
                 purpose: s.purpose,
                 scope: s.scope,
@@ -359,6 +365,9 @@ impl PlanFile {
             alert_escalation_minutes: (plan.alert_escalation_minutes
                 != Plan::default_alert_escalation_minutes())
             .then_some(plan.alert_escalation_minutes),
+            call_tree_target_minutes: (plan.call_tree_target_minutes
+                != Plan::default_call_tree_target_minutes())
+            .then_some(plan.call_tree_target_minutes),
             sections: SectionsFile {
                 purpose: s.purpose.clone(),
                 scope: s.scope.clone(),

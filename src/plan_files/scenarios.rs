@@ -102,7 +102,7 @@ pub fn load(dir: &Path, plan: &Plan) -> (Vec<Scenario>, Vec<Located>) {
             fail(
                 "kind",
                 format!(
-                    "unknown kind {:?}: use dilemma, procedure, crisis-management or restore-test",
+                    "unknown kind {:?}: use dilemma, procedure, crisis-management, restore-test or call-tree-test",
                     file.kind
                 ),
             );

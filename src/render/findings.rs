@@ -154,6 +154,7 @@ impl<'a> Words<'a> {
             Gap::System { system } => self.system(system.as_str()),
             Gap::ApprovedVersion => t("approved_version").to_string(),
             Gap::RecentDrill => t("recent_drill").to_string(),
+            Gap::CallTreeTest => t("call_tree_test").to_string(),
             Gap::ReviewOverdue { system } => {
                 t("review_overdue").replace("{system}", &self.system(system.as_str()))
             }

@@ -10,7 +10,9 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
 };
 
-use super::entities::{alert_recipients, incidents, outbox as outbox_rows};
+use super::entities::{
+    alert_recipients, drill_occurrences, drills, incidents, outbox as outbox_rows,
+};
 use super::incidents::{CLOSED, Changed, OPEN, begin, entry, event};
 use super::outbox::{self, NewMessage};
 use super::{Result, audit};
@@ -20,6 +22,23 @@ pub type Recipient = alert_recipients::Model;
 /// The answers an acknowledgement gives.
 pub const COMING: &str = "coming";
 pub const CANNOT: &str = "cannot";
+
+/// What an alert is about: an incident, or a drill occurrence testing the call tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Incident(i64),
+    Occurrence(i64),
+}
+
+impl Recipient {
+    pub fn target(&self) -> Option<Target> {
+        match (self.incident_id, self.occurrence_id) {
+            (Some(id), _) => Some(Target::Incident(id)),
+            (None, Some(id)) => Some(Target::Occurrence(id)),
+            (None, None) => None,
+        }
+    }
+}
 
 /// A person to alert, with the messages that alert them.
 #[derive(Debug, Clone)]
@@ -36,9 +55,9 @@ pub struct NewRecipient {
 
 /// Inserts the recipients and queues their messages, each message pointing at its recipient's
 /// row; in the caller's transaction.
-async fn insert(
+pub async fn insert(
     txn: &impl ConnectionTrait,
-    incident: i64,
+    target: Target,
     round: i64,
     recipients: Vec<NewRecipient>,
     now: DateTime<Utc>,
@@ -47,7 +66,14 @@ async fn insert(
     for r in recipients {
         let id = alert_recipients::Entity::insert(alert_recipients::ActiveModel {
             id: NotSet,
-            incident_id: Set(incident),
+            incident_id: Set(match target {
+                Target::Incident(id) => Some(id),
+                Target::Occurrence(_) => None,
+            }),
+            occurrence_id: Set(match target {
+                Target::Occurrence(id) => Some(id),
+                Target::Incident(_) => None,
+            }),
             round: Set(round),
             person_id: Set(r.person),
             token_hash: Set(r.token_hash),
@@ -87,7 +113,7 @@ pub async fn alert(
         Err(why) => return Ok(why),
     };
     let count = recipients.len().to_string();
-    insert(&txn, id, round, recipients, now).await?;
+    insert(&txn, Target::Incident(id), round, recipients, now).await?;
     outbox::queue(&txn, others, now).await?;
     event(&txn, id, now, actor, "alert", None, &count).await?;
     audit::write(
@@ -101,16 +127,25 @@ pub async fn alert(
 
 /// Everyone alerted about incident `id`, in the order they were alerted.
 pub async fn of_incident(db: &impl ConnectionTrait, id: i64) -> Result<Vec<Recipient>> {
+    of(db, Target::Incident(id)).await
+}
+
+/// Everyone alerted about `target`, in the order they were alerted.
+pub async fn of(db: &impl ConnectionTrait, target: Target) -> Result<Vec<Recipient>> {
+    let column = match target {
+        Target::Incident(id) => alert_recipients::Column::IncidentId.eq(id),
+        Target::Occurrence(id) => alert_recipients::Column::OccurrenceId.eq(id),
+    };
     Ok(alert_recipients::Entity::find()
-        .filter(alert_recipients::Column::IncidentId.eq(id))
+        .filter(column)
         .order_by_asc(alert_recipients::Column::Id)
         .all(db)
         .await?)
 }
 
-/// The messages that alerted the people of incident `id`.
-pub async fn messages(db: &impl ConnectionTrait, id: i64) -> Result<Vec<outbox::Message>> {
-    let recipients: Vec<i64> = of_incident(db, id).await?.iter().map(|r| r.id).collect();
+/// The messages that alerted the people of `target`.
+pub async fn messages(db: &impl ConnectionTrait, target: Target) -> Result<Vec<outbox::Message>> {
+    let recipients: Vec<i64> = of(db, target).await?.iter().map(|r| r.id).collect();
     Ok(outbox_rows::Entity::find()
         .filter(outbox_rows::Column::AlertRecipientId.is_in(recipients))
         .order_by_asc(outbox_rows::Column::Id)
@@ -118,22 +153,12 @@ pub async fn messages(db: &impl ConnectionTrait, id: i64) -> Result<Vec<outbox::
         .await?)
 }
 
-/// The recipient whose link holds the secret hashing to `token_hash`, and the incident.
-pub async fn by_token(
-    db: &impl ConnectionTrait,
-    token_hash: &str,
-) -> Result<Option<(Recipient, incidents::Model)>> {
-    let Some(r) = alert_recipients::Entity::find()
+/// The recipient whose link holds the secret hashing to `token_hash`.
+pub async fn by_token(db: &impl ConnectionTrait, token_hash: &str) -> Result<Option<Recipient>> {
+    Ok(alert_recipients::Entity::find()
         .filter(alert_recipients::Column::TokenHash.eq(token_hash))
         .one(db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    Ok(incidents::Entity::find_by_id(r.incident_id)
-        .one(db)
-        .await?
-        .map(|i| (r, i)))
+        .await?)
 }
 
 /// How an acknowledgement went.
@@ -154,7 +179,15 @@ pub async fn acknowledge(
     note: &str,
     now: DateTime<Utc>,
 ) -> Result<Acknowledged> {
-    let (txn, incident) = match begin(db, recipient.incident_id).await? {
+    let text = if note.is_empty() {
+        answer.to_string()
+    } else {
+        format!("{answer}: {note}")
+    };
+    let Some(incident) = recipient.incident_id else {
+        return acknowledge_test(db, recipient, name, answer, note, &text, now).await;
+    };
+    let (txn, incident) = match begin(db, incident).await? {
         Ok(x) => x,
         Err(_) => return Ok(Acknowledged::Closed),
     };
@@ -171,11 +204,6 @@ pub async fn acknowledge(
     if !took {
         return Ok(Acknowledged::Already);
     }
-    let text = if note.is_empty() {
-        answer.to_string()
-    } else {
-        format!("{answer}: {note}")
-    };
     event(&txn, incident.id, now, name, "ack", None, &text).await?;
     audit::write(
         &txn,
@@ -186,17 +214,73 @@ pub async fn acknowledge(
     Ok(Acknowledged::Done)
 }
 
+/// The answer to a test of the call tree: recorded once, with a line on the drill's timeline,
+/// while the drill is not closed.
+async fn acknowledge_test(
+    db: &DatabaseConnection,
+    recipient: &Recipient,
+    name: &str,
+    answer: &str,
+    note: &str,
+    text: &str,
+    now: DateTime<Utc>,
+) -> Result<Acknowledged> {
+    let Some(occurrence) = recipient.occurrence_id else {
+        return Ok(Acknowledged::Closed);
+    };
+    let txn = super::begin_write(db).await?;
+    let Some(row) = drill_occurrences::Entity::find_by_id(occurrence)
+        .one(&txn)
+        .await?
+        .filter(|o| o.closed_at.is_none())
+    else {
+        return Ok(Acknowledged::Closed);
+    };
+    let plan = drills::Entity::find_by_id(row.drill_id)
+        .one(&txn)
+        .await?
+        .map(|d| d.plan_id);
+    let took = alert_recipients::Entity::update_many()
+        .col_expr(alert_recipients::Column::AcknowledgedAt, Expr::value(now))
+        .col_expr(alert_recipients::Column::Answer, Expr::value(answer))
+        .col_expr(alert_recipients::Column::Note, Expr::value(note))
+        .filter(alert_recipients::Column::Id.eq(recipient.id))
+        .filter(alert_recipients::Column::AcknowledgedAt.is_null())
+        .exec(&txn)
+        .await?
+        .rows_affected
+        == 1;
+    if !took {
+        return Ok(Acknowledged::Already);
+    }
+    audit::write(
+        &txn,
+        vec![audit::Entry {
+            actor: name.to_string(),
+            plan_id: plan,
+            action: "call-tree-test-ack".into(),
+            field: format!("occurrence {occurrence}"),
+            after: text.to_string(),
+            ..Default::default()
+        }],
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Acknowledged::Done)
+}
+
 /// People alerted first-hand (not as someone's deputy) about incidents still open, who have
 /// neither acknowledged nor been escalated: the candidates for escalation.
 pub async fn unanswered(db: &impl ConnectionTrait) -> Result<Vec<(Recipient, incidents::Model)>> {
     let rows = alert_recipients::Entity::find()
+        .filter(alert_recipients::Column::IncidentId.is_not_null())
         .filter(alert_recipients::Column::AcknowledgedAt.is_null())
         .filter(alert_recipients::Column::EscalatedAt.is_null())
         .filter(alert_recipients::Column::EscalatedFrom.is_null())
         .order_by_asc(alert_recipients::Column::Id)
         .all(db)
         .await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.incident_id).collect();
+    let ids: Vec<i64> = rows.iter().filter_map(|r| r.incident_id).collect();
     let open: Vec<incidents::Model> = incidents::Entity::find()
         .filter(incidents::Column::Id.is_in(ids))
         .filter(incidents::Column::State.eq(OPEN))
@@ -205,7 +289,7 @@ pub async fn unanswered(db: &impl ConnectionTrait) -> Result<Vec<(Recipient, inc
     Ok(rows
         .into_iter()
         .filter_map(|r| {
-            let incident = open.iter().find(|i| i.id == r.incident_id)?.clone();
+            let incident = open.iter().find(|i| Some(i.id) == r.incident_id)?.clone();
             Some((r, incident))
         })
         .collect())
@@ -220,7 +304,10 @@ pub async fn escalate(
     deputy: NewRecipient,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let (txn, incident) = match begin(db, recipient.incident_id).await? {
+    let Some(incident) = recipient.incident_id else {
+        return Ok(false);
+    };
+    let (txn, incident) = match begin(db, incident).await? {
         Ok(x) => x,
         Err(_) => return Ok(false),
     };
@@ -240,7 +327,14 @@ pub async fn escalate(
         return Ok(false);
     }
     let text = format!("{} -> {}", recipient.person_id, deputy.person);
-    insert(&txn, incident.id, recipient.round, vec![deputy], now).await?;
+    insert(
+        &txn,
+        Target::Incident(incident.id),
+        recipient.round,
+        vec![deputy],
+        now,
+    )
+    .await?;
     event(&txn, incident.id, now, "", "escalate", None, &text).await?;
     audit::write(
         &txn,
@@ -275,13 +369,17 @@ pub async fn record_delivery(
     else {
         return Ok(());
     };
-    let (txn, _) = match begin(db, r.incident_id).await? {
+    // A test of the call tree keeps no timeline of deliveries: its report reads the outbox.
+    let Some(incident) = r.incident_id else {
+        return Ok(());
+    };
+    let (txn, _) = match begin(db, incident).await? {
         Ok(x) => x,
         Err(_) => return Ok(()),
     };
     let outcome = if delivered { "delivered" } else { "failed" };
     let text = format!("{}:{outcome}:{}", message.channel, r.person_id);
-    event(&txn, r.incident_id, now, "", "delivery", None, &text).await?;
+    event(&txn, incident, now, "", "delivery", None, &text).await?;
     txn.commit().await?;
     Ok(())
 }

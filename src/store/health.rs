@@ -25,12 +25,16 @@ pub async fn held_drills(
     plan: &PlanId,
     closed_since: Option<DateTime<Utc>>,
 ) -> Result<Vec<HeldDrill>> {
-    let titles: HashMap<i64, String> = drills::Entity::find()
+    let titles: HashMap<i64, (String, bool)> = drills::Entity::find()
         .filter(drills::Column::PlanId.eq(plan.as_str()))
         .all(db)
         .await?
         .into_iter()
-        .map(|d| (d.id, d.title))
+        .map(|d| {
+            let test = serde_json::from_str::<crate::domain::drill::Scenario>(&d.definition)
+                .is_ok_and(|s| s.kind == crate::domain::drill::DrillKind::CallTreeTest);
+            (d.id, (d.title, test))
+        })
         .collect();
     let mut held: Vec<HeldDrill> = drill_occurrences::Entity::find()
         .filter(drill_occurrences::Column::DrillId.is_in(titles.keys().copied()))
@@ -43,9 +47,13 @@ pub async fn held_drills(
         .into_iter()
         .map(|o| HeldDrill {
             occurrence: o.id,
-            title: titles.get(&o.drill_id).cloned().unwrap_or_default(),
+            title: titles
+                .get(&o.drill_id)
+                .map(|(t, _)| t.clone())
+                .unwrap_or_default(),
             held_at: held_at(&o),
             records: HashMap::new(),
+            call_tree_test: titles.get(&o.drill_id).is_some_and(|(_, test)| *test),
         })
         .collect();
     held.sort_by_key(|d| (d.held_at, d.occurrence));

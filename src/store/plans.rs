@@ -108,6 +108,7 @@ async fn write_plan(
         review_interval_minutes: minutes(plan.review_interval),
         exercise_interval_minutes: minutes(plan.exercise_interval),
         alert_escalation_minutes: i32::try_from(plan.alert_escalation_minutes).unwrap_or(i32::MAX),
+        call_tree_target_minutes: i32::try_from(plan.call_tree_target_minutes).unwrap_or(i32::MAX),
         purpose: s.purpose.clone(),
         scope: s.scope.clone(),
         audience: s.audience.clone(),
@@ -305,6 +306,8 @@ pub async fn load_plan(db: &impl ConnectionTrait, id: &PlanId) -> Result<Option<
         exercise_interval: dec.duration(row.exercise_interval_minutes)?,
         alert_escalation_minutes: u32::try_from(row.alert_escalation_minutes)
             .unwrap_or_else(|_| Plan::default_alert_escalation_minutes()),
+        call_tree_target_minutes: u32::try_from(row.call_tree_target_minutes)
+            .unwrap_or_else(|_| Plan::default_call_tree_target_minutes()),
         name: row.name,
         organisation: row.organisation,
         sections: PlanSections {

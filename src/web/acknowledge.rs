@@ -1,5 +1,6 @@
-//! The acknowledgement link of an alert (`/k/{incident}/{secret}`): opened from the SMS or the
-//! mail without signing in, it shows the incident's title and two answers, "on my way" and
+//! The acknowledgement link of an alert (`/k/{incident}/{secret}`, or `/k/d{occurrence}/…` for
+//! a test of the call tree): opened from the SMS or the mail without signing in, it shows the
+//! incident's (or drill's) title and two answers, "on my way" and
 //! "I cannot", with an optional note. It does nothing else and shows nothing more of the plan;
 //! a link of another incident, a forged one or one already used is refused.
 
@@ -15,10 +16,11 @@ use tower_sessions::Session;
 use super::auth::{self, Viewer};
 use super::pages::page;
 use super::{AppState, Error, Result, local};
-use crate::store::alerts::{Acknowledged, COMING};
+use crate::app::alerting::Acknowledgement;
+use crate::store::alerts::{Acknowledged, COMING, Target};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/k/{incident}/{token}", get(show).post(answer))
+    Router::new().route("/k/{target}/{token}", get(show).post(answer))
 }
 
 /// The answer a link gave, as the page says it.
@@ -37,13 +39,21 @@ fn given(state: &AppState, lang: &str, r: &crate::store::alerts::Recipient) -> O
     )
 }
 
+/// The target a link's first part names: `5` an incident, `d12` a test of the call tree in
+/// drill occurrence 12.
+fn target(key: &str) -> Result<Target> {
+    let parsed = match key.strip_prefix('d') {
+        Some(occurrence) => occurrence.parse().ok().map(Target::Occurrence),
+        None => key.parse().ok().map(Target::Incident),
+    };
+    parsed.ok_or(Error::NotFound)
+}
+
 async fn render(
     state: &AppState,
     viewer: &Viewer,
     status: StatusCode,
-    title: &str,
-    given: Option<String>,
-    closed: bool,
+    link: &Acknowledgement,
     action: &str,
 ) -> Result<Response> {
     let mut response = page(
@@ -51,9 +61,10 @@ async fn render(
         viewer,
         "acknowledge",
         json!({
-            "incident": title,
-            "given": given,
-            "closed": closed,
+            "incident": link.title,
+            "test": link.test,
+            "given": given(state, &viewer.lang, &link.recipient),
+            "closed": link.closed,
             "action": action,
         }),
     )?
@@ -75,26 +86,15 @@ async fn show(
     State(state): State<AppState>,
     session: Session,
     mut viewer: Viewer,
-    Path((incident, token)): Path<(i64, String)>,
+    Path((key, token)): Path<(String, String)>,
 ) -> Result<Response> {
-    let (recipient, incident) = state
-        .acknowledgement(incident, &token)
+    let link = state
+        .acknowledgement(target(&key)?, &token)
         .await?
         .ok_or(Error::NotFound)?;
     viewer.csrf = Some(auth::csrf_token(&session).await?);
-    let action = format!("/k/{}/{token}", incident.id);
-    let given = given(&state, &viewer.lang, &recipient);
-    let closed = incident.state == crate::store::incidents::CLOSED;
-    render(
-        &state,
-        &viewer,
-        StatusCode::OK,
-        &incident.title,
-        given,
-        closed,
-        &action,
-    )
-    .await
+    let action = format!("/k/{key}/{token}");
+    render(&state, &viewer, StatusCode::OK, &link, &action).await
 }
 
 #[derive(Deserialize)]
@@ -108,11 +108,12 @@ async fn answer(
     State(state): State<AppState>,
     session: Session,
     mut viewer: Viewer,
-    Path((incident, token)): Path<(i64, String)>,
+    Path((key, token)): Path<(String, String)>,
     Form(form): Form<AnswerForm>,
 ) -> Result<Response> {
-    let (recipient, incident) = state
-        .acknowledgement(incident, &token)
+    let target = target(&key)?;
+    let link = state
+        .acknowledgement(target, &token)
         .await?
         .ok_or(Error::NotFound)?;
     let coming = match form.answer.as_str() {
@@ -121,26 +122,12 @@ async fn answer(
         _ => return Err(Error::Invalid("ack.choose")),
     };
     viewer.csrf = Some(auth::csrf_token(&session).await?);
-    let action = format!("/k/{}/{token}", incident.id);
-    let (status, closed) = match state.acknowledge(&recipient, coming, &form.note).await? {
-        Acknowledged::Done => (StatusCode::OK, false),
-        Acknowledged::Already => (StatusCode::CONFLICT, false),
-        Acknowledged::Closed => (StatusCode::CONFLICT, true),
+    let action = format!("/k/{key}/{token}");
+    let status = match state.acknowledge(&link, coming, &form.note).await? {
+        Acknowledged::Done => StatusCode::OK,
+        Acknowledged::Already | Acknowledged::Closed => StatusCode::CONFLICT,
     };
-    let now = state
-        .acknowledgement(incident.id, &token)
-        .await?
-        .map(|(r, _)| r)
-        .unwrap_or(recipient);
-    let given = given(&state, &viewer.lang, &now);
-    render(
-        &state,
-        &viewer,
-        status,
-        &incident.title,
-        given,
-        closed,
-        &action,
-    )
-    .await
+    // As it stands now: the answer given, or closed.
+    let now = state.acknowledgement(target, &token).await?.unwrap_or(link);
+    render(&state, &viewer, status, &now, &action).await
 }

@@ -302,6 +302,10 @@ async fn completeness_checks(
         infeasible: &infeasible,
         approved_versions,
         recent_drills: drills.iter().filter(|d| d.held_at >= since).count(),
+        recent_call_tree_tests: drills
+            .iter()
+            .filter(|d| d.call_tree_test && d.held_at >= since)
+            .count(),
     }))
 }
 

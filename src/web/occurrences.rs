@@ -121,6 +121,7 @@ async fn run(
         })
         .collect();
     let timeline = timeline_view(&state, &r, lang, now).await?;
+    let call_tree = call_tree_view(&state, &r, lang).await?;
     page(
         &state,
         &viewer,
@@ -155,6 +156,7 @@ async fn run(
             "may_play": r.may_close && !closed,
             "systems": systems,
             "timeline": timeline,
+            "call_tree": call_tree,
             "may_record": r.may_record && !closed,
             "may_close": r.may_close && !closed,
             "may_start": r.may_close && !closed && r.occurrence.started_at.is_none(),
@@ -218,6 +220,23 @@ async fn timeline_view(
         items.push((p.played_at, 1, json!({"text": format!("{}, {label}: {}", t("drill.inject"), i.text), "author": "", "event": true})));
     }
     let names = state.names().await?;
+    // A test of the call tree: each answer, when it came.
+    for a in store::alerts::of(&state.db, store::alerts::Target::Occurrence(o.id)).await? {
+        let (Some(at), Some(answer)) = (a.acknowledged_at, &a.answer) else {
+            continue;
+        };
+        let name = r
+            .plan
+            .person(&a.person_id)
+            .map_or(a.person_id.clone(), |p| p.name.clone());
+        let said = t(&format!("incident.ev.ack_{answer}"));
+        let text = if a.note.is_empty() {
+            said
+        } else {
+            format!("{said}: {}", a.note)
+        };
+        items.push((at, 2, json!({"text": text, "author": name, "event": true})));
+    }
     for e in store::drills::timeline(&state.db, o.id).await? {
         items.push((
             e.at,
@@ -260,7 +279,7 @@ async fn start(
     if r.occurrence.closed_at.is_some() {
         return Ok((StatusCode::CONFLICT, closed_text(&state, &viewer.lang)).into_response());
     }
-    state.start_occurrence(id).await?;
+    state.start_occurrence(id, &r.username).await?;
     Ok(Redirect::to(&format!("/occurrences/{id}")).into_response())
 }
 
@@ -560,6 +579,7 @@ async fn report_view(state: &AppState, viewer: &Viewer, id: i64) -> Result<(Run,
             .collect::<Vec<_>>()
     );
     data["timeline"] = json!(timeline_view(state, &r, &viewer.lang, state.clock.now()).await?);
+    data["call_tree"] = call_tree_view(state, &r, &viewer.lang).await?;
     Ok((r, data))
 }
 
@@ -647,4 +667,64 @@ async fn evaluate(
         .evaluate_occurrence(&r.username, &r.drill, id, [&well, &badly, &lessons])
         .await?;
     Ok(Redirect::to(&format!("/occurrences/{id}/report#evaluation")).into_response())
+}
+
+/// The results of a test of the call tree: per person, how long they took to acknowledge
+/// against the plan's target, who never answered, and whose number or address failed; `null`
+/// for a drill of another kind, or one not started.
+async fn call_tree_view(state: &AppState, r: &Run, lang: &str) -> Result<Value> {
+    use crate::store::alerts::{self, COMING, Target};
+    if r.drill.scenario.kind != crate::domain::drill::DrillKind::CallTreeTest {
+        return Ok(Value::Null);
+    }
+    let Some(started) = r.occurrence.started_at else {
+        return Ok(Value::Null);
+    };
+    let t = |key: &str| state.templates.text(lang, key);
+    let target = Target::Occurrence(r.occurrence.id);
+    let recipients = alerts::of(&state.db, target).await?;
+    let messages = alerts::messages(&state.db, target).await?;
+    let goal = i64::from(r.plan.call_tree_target_minutes);
+    let mut within = 0;
+    let people: Vec<Value> = recipients
+        .iter()
+        .map(|a| {
+            let name = r.plan.person(&a.person_id).map_or(a.person_id.clone(), |p| p.name.clone());
+            let minutes = a.acknowledged_at.map(|at| (at - started).num_minutes().max(0));
+            let in_time = minutes.map(|m| m <= goal);
+            if in_time == Some(true) {
+                within += 1;
+            }
+            let failed: Vec<String> = messages
+                .iter()
+                .filter(|m| m.alert_recipient_id == Some(a.id) && m.state == crate::store::outbox::FAILED)
+                .map(|m| format!("{}: {}", t(&format!("alert.channel_{}", m.channel)), m.last_error))
+                .collect();
+            json!({
+                "name": name,
+                "after": minutes.map(|m| super::i18n::duration(crate::domain::Duration::from_minutes(u64::try_from(m).unwrap_or(0)), lang)),
+                "after_minutes": minutes,
+                "within": in_time,
+                "coming": a.answer.as_deref() == Some(COMING),
+                "answer": a.answer.as_ref().map(|x| t(&format!("alert.answer_{x}"))),
+                "note": a.note,
+                "never": a.acknowledged_at.is_none(),
+                "no_channel": a.channels.is_empty(),
+                "failed": failed,
+            })
+        })
+        .collect();
+    let answered = recipients
+        .iter()
+        .filter(|a| a.acknowledged_at.is_some())
+        .count();
+    Ok(json!({
+        "target": super::i18n::duration(crate::domain::Duration::from_minutes(u64::from(r.plan.call_tree_target_minutes)), lang),
+        "summary": t("drill.call_tree.summary")
+            .replace("{answered}", &answered.to_string())
+            .replace("{total}", &recipients.len().to_string())
+            .replace("{within}", &within.to_string())
+            .replace("{target}", &super::i18n::duration(crate::domain::Duration::from_minutes(u64::from(r.plan.call_tree_target_minutes)), lang)),
+        "people": people,
+    }))
 }

@@ -17,14 +17,18 @@ pub enum DrillKind {
     CrisisManagement,
     /// A technical full restore test.
     RestoreTest,
+    /// Test af varslingstræet: everyone in the call tree is alerted with a test message, and
+    /// the time each takes to acknowledge is measured.
+    CallTreeTest,
 }
 
 impl DrillKind {
-    pub const ALL: [DrillKind; 4] = [
+    pub const ALL: [DrillKind; 5] = [
         DrillKind::Dilemma,
         DrillKind::Procedure,
         DrillKind::CrisisManagement,
         DrillKind::RestoreTest,
+        DrillKind::CallTreeTest,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -33,6 +37,7 @@ impl DrillKind {
             DrillKind::Procedure => "procedure",
             DrillKind::CrisisManagement => "crisis-management",
             DrillKind::RestoreTest => "restore-test",
+            DrillKind::CallTreeTest => "call-tree-test",
         }
     }
 
@@ -142,6 +147,10 @@ impl Scenario {
     /// (the systems down and everything that depends on them), and the people holding the
     /// roles it names. In the plan's order of people.
     pub fn default_participants(&self, plan: &Plan) -> Vec<PersonId> {
+        if self.kind == DrillKind::CallTreeTest {
+            // Everyone the call tree names, in its order.
+            return plan.call_tree.iter().map(|c| c.person.clone()).collect();
+        }
         let affected = analysis::assess(plan, Some(&self.systems_down))
             .map(|a| a.affected)
             .unwrap_or_else(|_| self.systems_down.clone());

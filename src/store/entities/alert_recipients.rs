@@ -5,7 +5,8 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub incident_id: i64,
+    pub incident_id: Option<i64>,
+    pub occurrence_id: Option<i64>,
     pub round: i64,
     pub person_id: String,
     #[sea_orm(unique)]

@@ -405,7 +405,7 @@ async fn alert_status(
     if recipients.is_empty() {
         return Ok((Default::default(), None));
     }
-    let messages = alerts::messages(&state.db, id).await?;
+    let messages = alerts::messages(&state.db, alerts::Target::Incident(id)).await?;
     let mut people = std::collections::BTreeMap::new();
     for r in &recipients {
         let channels: Vec<Value> = messages
