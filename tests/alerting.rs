@@ -259,7 +259,7 @@ async fn the_call_tree_gets_sms_and_mail_at_once_each_with_a_link_of_its_own() {
     let csrf = helpers::csrf_of(&form);
     let response = post_as(&stranger, &path_of(&link), &csrf, &[("answer", "cannot")]).await;
     assert_eq!(response.status().as_u16(), 409);
-    assert!(response.text().await.unwrap().contains("du er på vej"));
+    assert!(response.text().await.unwrap().contains("og er på vej"));
     // Forged, or of another incident: refused as if there were no such page.
     let forged = format!("/k/{id}/AAAAAAAAAAAAAAAAAAAAAA");
     assert_eq!(stranger.page(&forged).await.0, 404);

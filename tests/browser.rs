@@ -1377,7 +1377,7 @@ async fn an_alerted_person_acknowledges_from_the_link_on_a_phone_and_the_lead_se
         .await
         .unwrap();
     wait_for(&c, "#ack-given").await;
-    assert!(text_of(&c, "#ack-given").await.contains("du er på vej"));
+    assert!(text_of(&c, "#ack-given").await.contains("og er på vej"));
     shots(&c, "acknowledged").await;
     // The incident lead's page says who has answered.
     login(&c, &app.address, "anne-kjaer").await;

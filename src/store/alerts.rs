@@ -170,6 +170,26 @@ pub enum Acknowledged {
     Closed,
 }
 
+/// Sets the answer of recipient `id` unless it has one; whether it took.
+async fn record_answer(
+    txn: &impl ConnectionTrait,
+    id: i64,
+    answer: &str,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    Ok(alert_recipients::Entity::update_many()
+        .col_expr(alert_recipients::Column::AcknowledgedAt, Expr::value(now))
+        .col_expr(alert_recipients::Column::Answer, Expr::value(answer))
+        .col_expr(alert_recipients::Column::Note, Expr::value(note))
+        .filter(alert_recipients::Column::Id.eq(id))
+        .filter(alert_recipients::Column::AcknowledgedAt.is_null())
+        .exec(txn)
+        .await?
+        .rows_affected
+        == 1)
+}
+
 /// Records recipient `recipient`'s answer once (`name` on the timeline), in one transaction.
 pub async fn acknowledge(
     db: &DatabaseConnection,
@@ -191,16 +211,7 @@ pub async fn acknowledge(
         Ok(x) => x,
         Err(_) => return Ok(Acknowledged::Closed),
     };
-    let took = alert_recipients::Entity::update_many()
-        .col_expr(alert_recipients::Column::AcknowledgedAt, Expr::value(now))
-        .col_expr(alert_recipients::Column::Answer, Expr::value(answer))
-        .col_expr(alert_recipients::Column::Note, Expr::value(note))
-        .filter(alert_recipients::Column::Id.eq(recipient.id))
-        .filter(alert_recipients::Column::AcknowledgedAt.is_null())
-        .exec(&txn)
-        .await?
-        .rows_affected
-        == 1;
+    let took = record_answer(&txn, recipient.id, answer, note, now).await?;
     if !took {
         return Ok(Acknowledged::Already);
     }
@@ -240,16 +251,7 @@ async fn acknowledge_test(
         .one(&txn)
         .await?
         .map(|d| d.plan_id);
-    let took = alert_recipients::Entity::update_many()
-        .col_expr(alert_recipients::Column::AcknowledgedAt, Expr::value(now))
-        .col_expr(alert_recipients::Column::Answer, Expr::value(answer))
-        .col_expr(alert_recipients::Column::Note, Expr::value(note))
-        .filter(alert_recipients::Column::Id.eq(recipient.id))
-        .filter(alert_recipients::Column::AcknowledgedAt.is_null())
-        .exec(&txn)
-        .await?
-        .rows_affected
-        == 1;
+    let took = record_answer(&txn, recipient.id, answer, note, now).await?;
     if !took {
         return Ok(Acknowledged::Already);
     }

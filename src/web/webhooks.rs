@@ -110,11 +110,7 @@ async fn add(
     Path(plan_id): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response> {
-    let user = viewer.require()?;
-    if !user.actor.may_edit_plan() {
-        return Err(Error::Forbidden);
-    }
-    let plan = load(&state, &plan_id).await?;
+    let (plan, actor) = coordinator(&state, &viewer, &plan_id).await?;
     let f = Fields(pairs);
     let (kind, url, description) = (f.get("kind"), f.get("url"), f.get("description"));
     let form = EndpointForm {
@@ -122,13 +118,9 @@ async fn add(
         url: &url,
         description: &description,
     };
-    match state
-        .app
-        .add_endpoint(plan.id.as_str(), form, &user.actor.username)
-        .await
-    {
+    match state.app.add_endpoint(&plan, form, &actor).await {
         Ok(id) => {
-            Ok(Redirect::to(&format!("/plans/{}/webhooks#endpoint-{id}", plan.id)).into_response())
+            Ok(Redirect::to(&format!("/plans/{plan}/webhooks#endpoint-{id}")).into_response())
         }
         Err(crate::app::Error::Invalid(key)) => {
             let form = json!({"kind": kind, "url": url, "description": description});
@@ -151,19 +143,11 @@ async fn test(
     viewer: Viewer,
     Path((plan_id, id)): Path<(String, i64)>,
 ) -> Result<Response> {
-    let user = viewer.require()?;
-    if !user.actor.may_edit_plan() {
-        return Err(Error::Forbidden);
-    }
-    let plan = load(&state, &plan_id).await?;
-    if !state
-        .app
-        .test_endpoint(plan.id.as_str(), id, &user.actor.username)
-        .await?
-    {
+    let (plan, actor) = coordinator(&state, &viewer, &plan_id).await?;
+    if !state.app.test_endpoint(&plan, id, &actor).await? {
         return Err(Error::NotFound);
     }
-    Ok(Redirect::to(&format!("/plans/{}/webhooks#endpoint-{id}", plan.id)).into_response())
+    Ok(Redirect::to(&format!("/plans/{plan}/webhooks#endpoint-{id}")).into_response())
 }
 
 async fn remove(
@@ -171,17 +155,19 @@ async fn remove(
     viewer: Viewer,
     Path((plan_id, id)): Path<(String, i64)>,
 ) -> Result<Response> {
+    let (plan, actor) = coordinator(&state, &viewer, &plan_id).await?;
+    if !state.app.remove_endpoint(&plan, id, &actor).await? {
+        return Err(Error::NotFound);
+    }
+    Ok(Redirect::to(&format!("/plans/{plan}/webhooks")).into_response())
+}
+
+/// The plan's id and the signed-in coordinator's username; 403 for anyone else.
+async fn coordinator(state: &AppState, viewer: &Viewer, plan: &str) -> Result<(String, String)> {
     let user = viewer.require()?;
     if !user.actor.may_edit_plan() {
         return Err(Error::Forbidden);
     }
-    let plan = load(&state, &plan_id).await?;
-    if !state
-        .app
-        .remove_endpoint(plan.id.as_str(), id, &user.actor.username)
-        .await?
-    {
-        return Err(Error::NotFound);
-    }
-    Ok(Redirect::to(&format!("/plans/{}/webhooks", plan.id)).into_response())
+    let plan = load(state, plan).await?;
+    Ok((plan.id.to_string(), user.actor.username.clone()))
 }
