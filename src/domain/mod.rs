@@ -7,6 +7,7 @@ pub mod analysis;
 pub mod completeness;
 pub mod coverage;
 pub mod diff;
+pub mod dispensation;
 pub mod drill;
 pub mod duration;
 pub mod edit;

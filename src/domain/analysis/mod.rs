@@ -134,6 +134,21 @@ impl Serialize for Code {
     }
 }
 
+impl Code {
+    /// The code of its string form (`rto-inversion`).
+    pub fn parse(text: &str) -> Option<Code> {
+        Code::ALL.into_iter().find(|c| c.as_str() == text)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Code {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Code, D::Error> {
+        let text = String::deserialize(d)?;
+        Code::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown finding code {text:?}")))
+    }
+}
+
 /// A value a finding names, kept as data so that each reader sees it in their own language:
 /// a system by its name, a duration as `4 t.` or `4 h`, a date as `10. juni 2025`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
