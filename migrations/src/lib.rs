@@ -21,6 +21,7 @@ mod m20261203_000015_system_owner_index;
 mod m20261204_000016_memberships;
 mod m20261204_000017_identity_provider;
 mod m20261204_000018_alerting;
+mod m20261204_000019_dispensations;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000016_memberships::Migration),
             Box::new(m20261204_000017_identity_provider::Migration),
             Box::new(m20261204_000018_alerting::Migration),
+            Box::new(m20261204_000019_dispensations::Migration),
         ]
     }
 }

@@ -8,6 +8,7 @@ pub mod actions;
 pub mod alerting;
 pub mod approval;
 pub mod clock;
+pub mod dispensations;
 pub mod drills;
 pub mod editing;
 pub mod identity;
@@ -61,6 +62,9 @@ pub struct App {
 pub enum Error {
     #[error("not found")]
     NotFound,
+    /// The actor may not do this.
+    #[error("forbidden")]
+    Forbidden,
     /// What the user gave cannot be used; the locale key says why.
     #[error("invalid: {0}")]
     Invalid(&'static str),

@@ -140,6 +140,29 @@ impl Dispensation {
     }
 }
 
+/// Who may ask for a dispensation of `subject`: the coordinator for anything; a system owner
+/// for a finding about systems they own or deputise for, every one of them.
+pub fn may_request(actor: &super::access::Actor, plan: &Plan, subject: &Subject) -> bool {
+    if actor.edits_whole_plan() {
+        return true;
+    }
+    match subject {
+        Subject::Finding { systems, .. } => {
+            !systems.is_empty()
+                && systems.iter().all(|id| {
+                    plan.system(id.as_str())
+                        .is_some_and(|s| actor.may_edit_system(s))
+                })
+        }
+        _ => false,
+    }
+}
+
+/// Who may withdraw: its requester, or the coordinator.
+pub fn may_withdraw(actor: &super::access::Actor, d: &Dispensation) -> bool {
+    actor.edits_whole_plan() || actor.username == d.requested_by
+}
+
 /// Days before expiry that the requester, the owners and the approver are reminded.
 pub const REMINDER_DAYS: [u32; 3] = [30, 7, 1];
 

@@ -13,6 +13,7 @@ pub mod alerts;
 pub mod audit;
 pub mod backup;
 mod db;
+pub mod dispensations;
 mod drill_rows;
 pub mod drills;
 pub mod edits;

@@ -110,6 +110,7 @@ impl From<app::Error> for Error {
     fn from(e: app::Error) -> Self {
         match e {
             app::Error::NotFound => Error::NotFound,
+            app::Error::Forbidden => Error::Forbidden,
             app::Error::Invalid(key) => Error::Invalid(key),
             app::Error::Store(e) => Error::Store(e),
             app::Error::Render(e) => Error::Render(e),

@@ -16,6 +16,10 @@ pub mod systems;
 
 // Approved versions, the audit trail and review reminders.
 pub mod audit_events;
+// Dispensations, their decisions and the reminders before they expire.
+pub mod dispensation_decisions;
+pub mod dispensation_reminders;
+pub mod dispensations;
 pub mod plan_versions;
 pub mod review_reminders;
 
