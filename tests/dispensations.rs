@@ -211,3 +211,85 @@ async fn a_dispensation_is_asked_for_decided_by_the_approver_and_expires() {
         server.stop().await;
     }
 }
+
+#[tokio::test]
+async fn an_owner_asks_on_the_register_page_and_the_approver_decides_there() {
+    let app = helpers::TestApp::spawn().await;
+    let owner = app.signed_in("jesper-moeller").await;
+    let (status, page) = owner.page("/plans/example-kommune/dispensations").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Planen har ingen dispensationer."));
+    // Jesper is offered his own systems' warnings only.
+    assert!(page.contains("value=\"not-exercised|vmware\""), "{page}");
+    assert!(!page.contains("value=\"supplier-restore-exceeds-rto|esdh\""));
+    let until = (chrono::Local::now().date_naive() + chrono::Duration::days(90)).to_string();
+    let response = owner
+        .post_form(
+            "/plans/example-kommune/dispensations",
+            &[
+                ("finding", "supplier-restore-exceeds-rto|esdh"),
+                ("justification", "x"),
+                ("until", &until),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 403, "not his system");
+    let response = owner
+        .post_form(
+            "/plans/example-kommune/dispensations",
+            &[
+                ("finding", "not-exercised|vmware"),
+                ("justification", ""),
+                ("until", &until),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 422);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Skriv begrundelsen")
+    );
+    let response = owner
+        .post_form(
+            "/plans/example-kommune/dispensations",
+            &[
+                ("finding", "not-exercised|vmware"),
+                ("justification", "Øvelsen er flyttet til marts <b>"),
+                ("compensating", "Gendannelsen testes teknisk hver måned"),
+                ("until", &until),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let (_, page) = owner.page("/plans/example-kommune/dispensations").await;
+    assert!(page.contains("Anmodet"));
+    assert!(
+        page.contains("Øvelsen er flyttet til marts &lt;b&gt;"),
+        "shown as text"
+    );
+    assert!(!page.contains("/decision\""), "the owner does not decide");
+    let approver = app.signed_in("mette-holm").await;
+    let (_, page) = approver.page("/plans/example-kommune/dispensations").await;
+    let id = page[page.find("id=\"dispensation-").unwrap() + 17..]
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let response = approver
+        .post_form(
+            &format!("/plans/example-kommune/dispensations/{id}/decision"),
+            &[
+                ("decision", "approve"),
+                ("until", &until),
+                ("comment", "OK til marts"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let (_, page) = owner.page("/plans/example-kommune/dispensations").await;
+    assert!(page.contains("Godkendt"), "{page}");
+    assert!(page.contains("OK til marts"));
+}

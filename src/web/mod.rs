@@ -10,6 +10,7 @@ mod cache;
 mod calendar;
 mod conditional;
 mod confirm;
+mod dispensations;
 mod drills;
 mod edit;
 mod encoded;
@@ -304,6 +305,7 @@ fn routes(state: AppState) -> Router {
         .merge(calendar::router())
         .merge(monitoring::router())
         .merge(webhooks::router())
+        .merge(dispensations::router())
         .nest("/api/v1", api::router())
         .layer(axum::middleware::from_fn(auth::csrf_guard))
         .layer(axum::middleware::from_fn_with_state(

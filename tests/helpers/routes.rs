@@ -311,6 +311,31 @@ pub fn routes() -> Vec<(&'static str, &'static str, Body, &'static [&'static str
             Form(&[]),
             PLAN_EDITORS,
         ),
+        (
+            "GET",
+            "/plans/example-kommune/dispensations",
+            None,
+            SIGNED_IN,
+        ),
+        // Without a warning chosen: refused as input, for everyone signed in.
+        (
+            "POST",
+            "/plans/example-kommune/dispensations",
+            Form(&[]),
+            SIGNED_IN,
+        ),
+        (
+            "POST",
+            "/plans/example-kommune/dispensations/999/decision",
+            Form(&[("decision", "reject")]),
+            APPROVERS,
+        ),
+        (
+            "POST",
+            "/plans/example-kommune/dispensations/999/withdraw",
+            Form(&[]),
+            SIGNED_IN,
+        ),
         // An acknowledgement link that was never sent: not found, whoever asks.
         ("GET", ACK, None, EVERYONE),
         // Posting needs the session the link's page opened (tests/alerting.rs answers through
