@@ -261,7 +261,7 @@ impl App {
     }
 
     /// The people who acknowledged an alert of incident `id`.
-    async fn answered(&self, id: i64) -> Result<Vec<String>> {
+    pub async fn answered(&self, id: i64) -> Result<Vec<String>> {
         Ok(alerts::of_incident(&self.db, id)
             .await?
             .into_iter()

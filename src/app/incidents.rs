@@ -44,6 +44,11 @@ impl App {
         let Some(i) = store_incidents::find(&self.db, incident).await? else {
             return Ok(Vec::new());
         };
+        // Most plans have no endpoint: then nothing more is read for the event.
+        let endpoints = self.webhook_endpoints(&i.plan_id).await?;
+        if endpoints.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut data = json!({
             "incident": {
                 "id": i.id,
@@ -60,8 +65,11 @@ impl App {
                 .unwrap_or_else(|| system.to_string());
             data["system"] = json!({"id": system, "name": name});
         }
-        self.webhook_events(&i.plan_id, kind, &format!("incident:{}", i.id), data)
-            .await
+        let (topic, now) = (format!("incident:{}", i.id), self.clock.now());
+        Ok(endpoints
+            .iter()
+            .map(|e| webhook_message(e, kind, &topic, &data, now))
+            .collect())
     }
 
     /// Marks `system` down (or recovered, `down` false).

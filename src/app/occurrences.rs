@@ -14,17 +14,14 @@ impl App {
     /// Starts occurrence `id`; `false` if it was started or closed already. A test of the call
     /// tree alerts everyone in it at the start, in the same transaction.
     pub async fn start_occurrence(&self, id: i64, actor: &str) -> Result<bool> {
-        let drill = match store::drills::occurrence(&self.db, id).await? {
-            Some(o) => store::drills::find(&self.db, o.drill_id).await?,
-            None => None,
-        };
+        let drill = self.drill_of_occurrence(id).await?;
         let test = match &drill {
             Some(drill) => self.call_tree_test(id, drill, actor).await?,
             None => None,
         };
         let alerting = test.is_some();
         let started = self
-            .occurrence_act(id, "drill.started", async |txn, now| {
+            .occurrence_act(id, drill.as_ref(), "drill.started", async |txn, now| {
                 let started = store::drills::start(txn, id, now).await?;
                 if started && let Some((round, recipients)) = test {
                     store::alerts::insert(txn, Target::Occurrence(id), round, recipients, now)
@@ -39,11 +36,20 @@ impl App {
         Ok(started)
     }
 
-    /// Does `act` to occurrence `id` in a transaction with the webhook event `kind` of its
-    /// drill, queued only when the act took.
+    /// The drill occurrence `id` belongs to.
+    async fn drill_of_occurrence(&self, id: i64) -> Result<Option<Drill>> {
+        Ok(match store::drills::occurrence(&self.db, id).await? {
+            Some(o) => store::drills::find(&self.db, o.drill_id).await?,
+            None => None,
+        })
+    }
+
+    /// Does `act` to occurrence `id` of `drill` in a transaction with the webhook event `kind`
+    /// of the drill, queued only when the act took.
     async fn occurrence_act(
         &self,
         id: i64,
+        drill: Option<&Drill>,
         kind: &str,
         act: impl AsyncFnOnce(
             &sea_orm::DatabaseTransaction,
@@ -51,12 +57,7 @@ impl App {
         ) -> Result<bool, store::StoreError>,
     ) -> Result<bool> {
         let now = self.clock.now();
-        let occurrence = store::drills::occurrence(&self.db, id).await?;
-        let drill = match &occurrence {
-            Some(o) => store::drills::find(&self.db, o.drill_id).await?,
-            None => None,
-        };
-        let events = match &drill {
+        let events = match drill {
             Some(drill) => {
                 let mut data = self.drill_data(drill.id, drill);
                 data["occurrence"] = serde_json::json!({"id": id});
@@ -240,7 +241,8 @@ impl App {
 
     /// Closes occurrence `id`; `false` if it was closed already.
     pub async fn close_occurrence(&self, id: i64, actor: &str) -> Result<bool> {
-        self.occurrence_act(id, "drill.closed", async |txn, now| {
+        let drill = self.drill_of_occurrence(id).await?;
+        self.occurrence_act(id, drill.as_ref(), "drill.closed", async |txn, now| {
             store::drills::close(txn, id, actor, now).await
         })
         .await

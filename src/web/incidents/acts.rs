@@ -193,18 +193,13 @@ async fn ask_alert(
     let lang = &viewer.lang;
     let t = |key: &str| state.templates.text(lang, key);
     let id = l.incident.id;
-    let answered: std::collections::BTreeSet<String> = store::alerts::of_incident(&state.db, id)
-        .await?
-        .into_iter()
-        .filter(|r| r.acknowledged_at.is_some())
-        .map(|r| r.person_id)
-        .collect();
+    let answered = state.answered(id).await?;
     let everyone = l.plan.call_tree.len();
     let unanswered = l
         .plan
         .call_tree
         .iter()
-        .filter(|c| !answered.contains(c.person.as_str()))
+        .filter(|c| !answered.iter().any(|a| a == c.person.as_str()))
         .count();
     let count = |key: &str, n: usize| t(key).replace("{n}", &n.to_string());
     super::super::confirm::ask(
