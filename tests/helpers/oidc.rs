@@ -92,7 +92,8 @@ pub fn start_with(node: &std::path::Path, dir: &std::path::Path, env: &[(&str, &
         // Keep reading so that the provider never blocks on a full pipe.
         for _ in lines {}
     });
-    let line = rx.recv_timeout(Duration::from_secs(20));
+    // Node.js starting the provider takes seconds on a loaded machine (many tests at once).
+    let line = rx.recv_timeout(Duration::from_secs(60));
     let port = line
         .as_deref()
         .ok()
