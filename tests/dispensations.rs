@@ -222,7 +222,7 @@ async fn an_owner_asks_on_the_register_page_and_the_approver_decides_there() {
     // Jesper is offered his own systems' warnings only.
     assert!(page.contains("value=\"not-exercised|vmware\""), "{page}");
     assert!(!page.contains("value=\"supplier-restore-exceeds-rto|esdh\""));
-    let until = (chrono::Local::now().date_naive() + chrono::Duration::days(90)).to_string();
+    let until = (helpers::today() + chrono::Duration::days(90)).to_string();
     let response = owner
         .post_form(
             "/plans/example-kommune/dispensations",

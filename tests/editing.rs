@@ -704,7 +704,7 @@ async fn an_owner_confirms_a_review_with_one_click_and_it_is_audited() {
     assert_eq!(response.status().as_u16(), 303);
     let (_, system) = app.page(&helpers::location(&response)).await;
     assert!(system.contains("Gennemgangen er registreret."));
-    let today = beredskab::render::i18n::date(chrono::Local::now().date_naive(), "da");
+    let today = beredskab::render::i18n::date(helpers::today(), "da");
     assert!(
         system.contains(&format!("{today} (Henrik Dahl)")),
         "{system}"

@@ -31,7 +31,7 @@ const PLAN: &str = "example-kommune";
 async fn known_plan(conn: &DatabaseConnection) {
     let id = PlanId::parse(PLAN).unwrap();
     let mut plan = store::load_plan(conn, &id).await.unwrap().unwrap();
-    let today = chrono::Local::now().date_naive();
+    let today = helpers::today();
     for s in &mut plan.systems {
         s.last_reviewed = Some(today);
     }
@@ -235,7 +235,7 @@ async fn every_dashboard_figure_equals_what_the_database_holds_and_links_to_its_
         .await;
         held_drill(&conn, &earlier, &[("vmware", Some("1h"))]).await;
         // Actions: one open and past due, one open and not yet due, one done.
-        let today = chrono::Local::now().date_naive();
+        let today = helpers::today();
         let ago = |d: i64| (today - chrono::Duration::days(d)).to_string();
         let ahead = (today + chrono::Duration::days(30)).to_string();
         action(&conn, &this_year(48), &ago(1), None).await;
@@ -444,7 +444,7 @@ fn picture_systems(page: &str) -> Vec<String> {
 #[tokio::test]
 async fn the_dependency_picture_is_well_formed_svg_with_every_system_and_a_subgraph_per_system() {
     let app = TestApp::spawn().await;
-    let today = chrono::Local::now().date_naive();
+    let today = helpers::today();
     let plan = beredskab::plan_files::load(&helpers::example_plan(), today)
         .unwrap()
         .plan
@@ -593,7 +593,7 @@ async fn the_calendar_feed_parses_holds_what_concerns_its_user_and_refuses_a_wro
             .starts_with("text/calendar")
     );
     let events = parse_feed(&response.text().await.unwrap());
-    let today = chrono::Local::now().date_naive();
+    let today = helpers::today();
     let plan = beredskab::plan_files::load(&helpers::example_plan(), today)
         .unwrap()
         .plan

@@ -14,6 +14,12 @@ use std::sync::Once;
 use beredskab::startup::Jobs;
 use sea_orm::{ConnectionTrait, Database};
 
+/// Today where the plans are (Europe/Copenhagen, the default zone), as the server decides it:
+/// between 22:00 and 24:00 UTC the machine's own date is a day behind.
+pub fn today() -> chrono::NaiveDate {
+    beredskab::app::Clock::system(chrono_tz::Europe::Copenhagen).today()
+}
+
 /// Runs the `beredskab` binary with `args`, without a `DATABASE_URL` from the environment.
 pub fn beredskab(args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_beredskab"))
