@@ -82,6 +82,7 @@ fn synthetic_plan() -> Plan {
         exercise_interval: Duration::parse("52w").unwrap(),
         alert_escalation_minutes: 10,
         call_tree_target_minutes: 15,
+        dispensation_max_months: 12,
         sections: PlanSections::default(),
         roles: vec![Role {
             id: role,

@@ -142,10 +142,11 @@ async fn a_dispensation_is_asked_for_decided_by_the_approver_and_expires() {
             .await
             .unwrap();
         assert_eq!(all.len(), 1, "{backend}: the refused requests left nothing");
-        let accepted =
-            dispensation::accepted(std::slice::from_ref(&finding), &all, day("2027-06-01"));
-        assert_eq!(accepted[0].map(|d| d.id), Some(id));
-        assert!(dispensation::accepted(&[finding], &all, day("2027-06-02"))[0].is_none());
+        let mut findings = [finding];
+        dispensation::accept(&mut findings, &all, day("2027-06-01"));
+        assert_eq!(findings[0].accepted.map(|a| a.dispensation), Some(id));
+        dispensation::accept(&mut findings, &all, day("2027-06-02"));
+        assert!(findings[0].accepted.is_none());
         // Renewed: a second decision, the first kept.
         let d = app
             .decide_dispensation(&plan, &approver, id, Some(day("2027-11-01")), "Forlænget")
@@ -220,14 +221,17 @@ async fn an_owner_asks_on_the_register_page_and_the_approver_decides_there() {
     assert_eq!(status, 200);
     assert!(page.contains("Planen har ingen dispensationer."));
     // Jesper is offered his own systems' warnings only.
-    assert!(page.contains("value=\"not-exercised|vmware\""), "{page}");
-    assert!(!page.contains("value=\"supplier-restore-exceeds-rto|esdh\""));
+    assert!(
+        page.contains("value=\"finding:not-exercised|vmware\""),
+        "{page}"
+    );
+    assert!(!page.contains("value=\"finding:supplier-restore-exceeds-rto|esdh\""));
     let until = (helpers::today() + chrono::Duration::days(90)).to_string();
     let response = owner
         .post_form(
             "/plans/example-kommune/dispensations",
             &[
-                ("finding", "supplier-restore-exceeds-rto|esdh"),
+                ("subject", "finding:supplier-restore-exceeds-rto|esdh"),
                 ("justification", "x"),
                 ("until", &until),
             ],
@@ -238,7 +242,7 @@ async fn an_owner_asks_on_the_register_page_and_the_approver_decides_there() {
         .post_form(
             "/plans/example-kommune/dispensations",
             &[
-                ("finding", "not-exercised|vmware"),
+                ("subject", "finding:not-exercised|vmware"),
                 ("justification", ""),
                 ("until", &until),
             ],
@@ -256,7 +260,7 @@ async fn an_owner_asks_on_the_register_page_and_the_approver_decides_there() {
         .post_form(
             "/plans/example-kommune/dispensations",
             &[
-                ("finding", "not-exercised|vmware"),
+                ("subject", "finding:not-exercised|vmware"),
                 ("justification", "Øvelsen er flyttet til marts <b>"),
                 ("compensating", "Gendannelsen testes teknisk hver måned"),
                 ("until", &until),

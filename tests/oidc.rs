@@ -547,6 +547,12 @@ async fn the_whole_flow_in_chromium_signs_in_logs_out_at_the_provider_and_refuse
     // Someone whose groups give no access gets the page that says so, and is not signed in.
     wait_for(&c, "#login-provider").await.click().await.unwrap();
     provider_login(&c, "bo").await;
+    // The provider's own page has a heading too: wait until the browser is back with us.
+    let back = std::time::Instant::now();
+    while !c.current_url().await.unwrap().as_str().starts_with(&base) {
+        assert!(back.elapsed().as_secs() < 10, "still at the provider");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     let heading = wait_for(&c, "h1").await;
     assert_eq!(
         heading.text().await.unwrap(),

@@ -40,6 +40,13 @@ enum DispensationDecisions {
 }
 
 #[derive(DeriveIden)]
+enum Plans {
+    Table,
+    /// The longest a dispensation may be granted for, in months (12).
+    DispensationMaxMonths,
+}
+
+#[derive(DeriveIden)]
 enum DispensationReminders {
     Table,
     DispensationId,
@@ -121,10 +128,26 @@ impl MigrationTrait for Migration {
                     )
                     .to_owned(),
             )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Plans::Table)
+                    .add_column(integer(Plans::DispensationMaxMonths).default(12))
+                    .to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Plans::Table)
+                    .drop_column(Plans::DispensationMaxMonths)
+                    .to_owned(),
+            )
+            .await?;
         for table in [
             DispensationReminders::Table.into_iden(),
             DispensationDecisions::Table.into_iden(),

@@ -9,8 +9,10 @@ use chrono::NaiveDate;
 use serde_json::{Value, json};
 
 use super::App;
-use crate::domain::{Person, Plan, System};
+use crate::domain::dispensation::Dispensation;
+use crate::domain::{Finding, Person, Plan, System};
 use crate::mail::ics;
+use crate::render::findings::Words;
 use crate::render::{RenderError, i18n};
 use crate::store::drills::{Drill, Occurrence, Send};
 use crate::store::outbox::{Channel, NewMessage};
@@ -94,6 +96,38 @@ pub enum Notice<'a> {
         /// The person who did not answer, when this alert is in their place.
         escalated_from: Option<&'a str>,
     },
+    /// A dispensation asked for (to the approver), decided (to the requester and the owners
+    /// concerned), or about to expire (to all of them).
+    Dispensation {
+        plan: &'a Plan,
+        dispensation: &'a Dispensation,
+        what: DispensationNews,
+        /// The findings of the plan now, which name what it is from.
+        findings: &'a [Finding],
+    },
+}
+
+/// What a message about a dispensation tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DispensationNews {
+    Requested,
+    Approved,
+    Renewed,
+    Rejected,
+    /// It expires in this many days.
+    Expiring(u32),
+}
+
+impl DispensationNews {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DispensationNews::Requested => "requested",
+            DispensationNews::Approved => "approved",
+            DispensationNews::Renewed => "renewed",
+            DispensationNews::Rejected => "rejected",
+            DispensationNews::Expiring(_) => "expiring",
+        }
+    }
 }
 
 impl Send {
@@ -119,6 +153,7 @@ impl Notice<'_> {
             Notice::ExerciseAgain { .. } => "exercise",
             Notice::IncidentAlert { .. } => "alert",
             Notice::Inject { .. } => "inject",
+            Notice::Dispensation { .. } => "dispensation",
         }
     }
 
@@ -226,6 +261,30 @@ impl Notice<'_> {
                 "test": test,
                 "escalated_from": escalated_from,
             }),
+            Notice::Dispensation {
+                plan,
+                dispensation: d,
+                what,
+                findings,
+            } => {
+                let words = Words::new(&app.templates.locales, lang, Some(plan));
+                let decision = d.decision();
+                json!({
+                    "plan": plan.name,
+                    "id": d.id,
+                    "what": what.as_str(),
+                    "subject": words.dispensation_subject(d, findings),
+                    "justification": d.justification,
+                    "compensating": d.compensating,
+                    "until": d.expires_on().or(Some(d.requested_until)).map(|u| i18n::date(u, lang)),
+                    "days": match what {
+                        DispensationNews::Expiring(n) => Some(app.templates.counted(lang, "dispensation.mail.days", *n as usize)),
+                        _ => None,
+                    },
+                    "comment": decision.map(|x| x.comment.as_str()).filter(|c| !c.is_empty()),
+                    "link": config.link(&format!("/plans/{}/dispensations/{}", plan.id, d.id)),
+                })
+            }
         }
     }
 

@@ -287,6 +287,8 @@ impl super::App {
             self.clock.now(),
         ));
         analysis::sort_findings(&mut findings);
+        let dispensations = store::dispensations::of_plan(&self.db, plan.id.as_str()).await?;
+        crate::domain::dispensation::accept(&mut findings, &dispensations, today);
         let coverage = Arc::new(Coverage {
             key: format!("{today}|{stamp:x}"),
             findings,

@@ -10,7 +10,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use chrono::NaiveDate;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use serde_json::{Value, json};
 
 use crate::app::{App, Clock};
@@ -36,6 +37,9 @@ pub struct Cli {
     /// [default: sqlite://beredskab.db?mode=rwc]
     #[arg(long, global = true, env = "DATABASE_URL")]
     database_url: Option<String>,
+    /// Whether `--database-url` was given on the command line (not only in the environment).
+    #[arg(skip)]
+    database_given: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -43,7 +47,8 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Check a plan folder: exit 0 without errors (warnings allowed), 1 with errors, 2 if the
-    /// folder cannot be read.
+    /// folder cannot be read. With `--database-url`, the warnings an approved dispensation in
+    /// that database accepts are marked as accepted.
     Validate {
         /// The plan folder (holding plan.toml and systems/).
         dir: PathBuf,
@@ -173,7 +178,9 @@ enum Format {
 
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    cli.database_given = matches.value_source("database_url") == Some(ValueSource::CommandLine);
     match run(cli) {
         Ok(code) => code,
         // `beredskab analyse … | head`: the reader has all it wanted.
@@ -240,9 +247,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             today,
             language,
         } => {
-            let Some(loaded) = load(&dir, today)? else {
+            let Some(mut loaded) = load(&dir, today)? else {
                 return Ok(ExitCode::from(UNREADABLE));
             };
+            if cli.database_given
+                && let Some(plan) = &loaded.plan
+            {
+                let dispensations = block_on(async {
+                    let db = store::connect(&url)
+                        .await
+                        .with_context(|| connecting(&url))?;
+                    let found = store::dispensations::of_plan(&db, plan.id.as_str())
+                        .await
+                        .context("reading the plan's dispensations")?;
+                    db.close().await.ok();
+                    Ok(found)
+                })?;
+                accept(&mut loaded, &dispensations, today);
+            }
             print_findings(&loaded, format, &language)?;
             Ok(ExitCode::from(if loaded.has_errors() {
                 INVALID

@@ -50,9 +50,27 @@ impl Progress {
 }
 
 /// Reads a plan folder; `None` (after printing why) when the folder cannot be read at all.
+/// Today where the plans are (the default time zone; the server reads its own setting), unless
+/// the command line names the day.
+fn day(today: Option<NaiveDate>) -> NaiveDate {
+    today.unwrap_or_else(|| Clock::system(Config::default().time_zone).today())
+}
+
+/// Marks the warnings of `loaded` that one of `dispensations` accepts on the day.
+pub(super) fn accept(
+    loaded: &mut LoadedPlan,
+    dispensations: &[crate::domain::dispensation::Dispensation],
+    today: Option<NaiveDate>,
+) {
+    let mut findings: Vec<_> = loaded.findings.iter().map(|f| f.finding.clone()).collect();
+    crate::domain::dispensation::accept(&mut findings, dispensations, day(today));
+    for (located, f) in loaded.findings.iter_mut().zip(findings) {
+        located.finding.accepted = f.accepted;
+    }
+}
+
 pub(super) fn load(dir: &Path, today: Option<NaiveDate>) -> anyhow::Result<Option<LoadedPlan>> {
-    // Today where the plans are (the default time zone; the server reads its own setting).
-    let today = today.unwrap_or_else(|| Clock::system(Config::default().time_zone).today());
+    let today = day(today);
     let bar = Progress::new("reading system files");
     let loaded = plan_files::load_with_progress(dir, today, &mut |done, total| bar.at(done, total));
     bar.finish();
@@ -100,7 +118,7 @@ fn located_line(f: &Located, words: Option<&Words>) -> String {
 }
 
 pub(super) fn finding_json(f: &Located, words: Option<&Words>) -> Value {
-    json!({
+    let mut value = json!({
         "code": f.finding.code.as_str(),
         "system": f.finding.system().map(|s| s.as_str()),
         "systems": f.finding.systems.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
@@ -109,7 +127,11 @@ pub(super) fn finding_json(f: &Located, words: Option<&Words>) -> Value {
         "field": f.finding.field,
         "message": message(f, words),
         "values": f.finding.said.args,
-    })
+    });
+    if let Some(accepted) = f.finding.accepted {
+        value["accepted"] = json!(accepted);
+    }
+    value
 }
 
 /// The findings of a plan folder; with `lang` other than English, their messages in it.
@@ -141,17 +163,40 @@ pub(super) fn print_findings(
                     analysis::Severity::Error => "error",
                     analysis::Severity::Warning => "warning",
                 };
-                writeln!(out, "{kind}[{}] {}", f.finding.code, located_line(f, words))?;
+                let accepted = match (f.finding.accepted, words) {
+                    (None, _) => String::new(),
+                    (Some(_), Some(words)) => {
+                        format!(" — {}", words.accepted(&f.finding).unwrap_or_default())
+                    }
+                    (Some(a), None) => format!(
+                        " — accepted until {} (dispensation {})",
+                        a.until, a.dispensation
+                    ),
+                };
+                writeln!(
+                    out,
+                    "{kind}[{}] {}{accepted}",
+                    f.finding.code,
+                    located_line(f, words)
+                )?;
             }
             let errors = loaded.errors().count();
-            let warnings = loaded.warnings().count();
+            let accepted = loaded
+                .warnings()
+                .filter(|f| f.finding.accepted.is_some())
+                .count();
+            let warnings = loaded.warnings().count() - accepted;
             let systems = loaded.plan.as_ref().map_or(0, |p| p.systems.len());
-            writeln!(
+            write!(
                 out,
                 "{systems} systems: {errors} error{}, {warnings} warning{}",
                 plural(errors),
                 plural(warnings)
             )?;
+            if accepted > 0 {
+                write!(out, ", {accepted} accepted")?;
+            }
+            writeln!(out)?;
         }
     }
     Ok(())

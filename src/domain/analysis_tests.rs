@@ -77,6 +77,7 @@ pub(crate) fn plan() -> Plan {
         exercise_interval: d("52w"),
         alert_escalation_minutes: 10,
         call_tree_target_minutes: 15,
+        dispensation_max_months: 12,
         sections: PlanSections::default(),
         roles: vec![role("chief"), role("coordinator"), role("tech")],
         people: vec![person("owner", &["tech"]), person("boss", &["chief"])],

@@ -199,6 +199,23 @@ pub struct Facts<'a> {
     pub recent_call_tree_tests: usize,
 }
 
+/// The ids of every requirement, in the order `checks` gives them.
+pub const IDS: [&str; 13] = [
+    "purpose",
+    "roles",
+    "contacts",
+    "activation",
+    "order",
+    "recovery",
+    "resources",
+    "return",
+    "incidents",
+    "impact",
+    "tests",
+    "disruption",
+    "readiness",
+];
+
 /// Every requirement, in the order of the regulation's annex and then the ISO controls.
 pub fn checks(facts: &Facts<'_>) -> Vec<Check> {
     let plan = facts.plan;
@@ -415,6 +432,7 @@ mod tests {
             recent_call_tree_tests: 1,
         };
         let checks = checks(&facts);
+        assert_eq!(checks.iter().map(|c| c.id).collect::<Vec<_>>(), IDS);
         let purpose = find(&checks, "purpose");
         assert_eq!(purpose.status, Status::Partial);
         assert_eq!(

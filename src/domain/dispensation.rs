@@ -9,7 +9,7 @@
 use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use super::analysis::{Code, Finding, Severity};
+use super::analysis::{Accepted, Code, Finding, Severity};
 use super::{Plan, SystemId};
 
 /// What a dispensation is from.
@@ -80,6 +80,7 @@ pub struct Dispensation {
     /// In the order they were made.
     pub decisions: Vec<Decision>,
     pub withdrawn_on: Option<NaiveDate>,
+    pub withdrawn_by: Option<String>,
 }
 
 impl Dispensation {
@@ -235,22 +236,34 @@ pub fn check_request(
     Ok(())
 }
 
-/// For each finding, the dispensation that accepts it on `today` (the one holding longest, if
-/// several do).
-pub fn accepted<'d>(
-    findings: &[Finding],
+/// Marks each finding that an approved dispensation covers on `today` as accepted by it (the
+/// one holding longest, if several do); the others are left as they are.
+pub fn accept(findings: &mut [Finding], dispensations: &[Dispensation], today: NaiveDate) {
+    for f in findings {
+        f.accepted = dispensations
+            .iter()
+            .filter(|d| d.covers(f, today))
+            .filter_map(|d| Some((d.expires_on()?, d.id)))
+            .max()
+            .map(|(until, dispensation)| Accepted {
+                dispensation,
+                until,
+            });
+    }
+}
+
+/// The approved dispensation, on `today`, of the completeness requirement `check` (the one
+/// holding longest, if several do).
+pub fn of_requirement<'d>(
     dispensations: &'d [Dispensation],
+    check: &str,
     today: NaiveDate,
-) -> Vec<Option<&'d Dispensation>> {
-    findings
+) -> Option<&'d Dispensation> {
+    dispensations
         .iter()
-        .map(|f| {
-            dispensations
-                .iter()
-                .filter(|d| d.covers(f, today))
-                .max_by_key(|d| d.expires_on())
-        })
-        .collect()
+        .filter(|d| d.state(today) == State::Approved)
+        .filter(|d| matches!(&d.subject, Subject::Requirement { check: c } if c == check))
+        .max_by_key(|d| d.expires_on())
 }
 
 #[cfg(test)]
@@ -284,6 +297,7 @@ mod tests {
             requested_on: day("2026-12-04"),
             decisions: vec![],
             withdrawn_on: None,
+            withdrawn_by: None,
         }
     }
 
@@ -403,16 +417,23 @@ mod tests {
         let mut other = requested(inversion);
         other.id = 6;
         decide(&mut other, true, Some("2027-06-01"), "2026-12-05");
-        let findings = vec![
+        let mut findings = vec![
             finding(Code::SupplierRestoreExceedsRto, &["esdh"]),
             finding(Code::ReviewOverdue, &["esdh"]),
         ];
         let all = [short, long, other];
-        let got: Vec<Option<i64>> = accepted(&findings, &all, today)
+        accept(&mut findings, &all, today);
+        let got: Vec<Option<i64>> = findings
             .iter()
-            .map(|d| d.map(|d| d.id))
+            .map(|f| f.accepted.map(|a| a.dispensation))
             .collect();
         assert_eq!(got, [Some(5), None]);
+        assert!(!findings[0].is_open_warning() && findings[1].is_open_warning());
+        accept(&mut findings, &all, day("2027-06-02"));
+        assert_eq!(
+            findings[0].accepted, None,
+            "an open warning again the day after"
+        );
         assert!(!all[0].no_longer_needed(&findings, today));
         assert!(
             all[2].no_longer_needed(&findings, today),

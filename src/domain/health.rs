@@ -9,6 +9,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::analysis::{self, Code, Finding};
+use super::dispensation::{Dispensation, State as DispensationState};
 use super::drill::SystemRecord;
 use super::incident::{self, Outage, Recovery};
 use super::{Plan, SystemId};
@@ -177,6 +178,20 @@ pub struct Dashboard {
     pub overdue_actions: usize,
     /// Drills held this year, latest first.
     pub drills: Vec<DrillOutcome>,
+    /// Findings an approved dispensation accepts ("accepterede risici").
+    pub accepted: usize,
+    /// Approved dispensations that expire within [`EXPIRING_DAYS`].
+    pub expiring: usize,
+}
+
+/// Dispensations expiring within this many days are counted on the dashboard.
+pub const EXPIRING_DAYS: i64 = 30;
+
+/// Whether `d` is approved on `today` and expires within [`EXPIRING_DAYS`].
+pub fn expiring_soon(d: &Dispensation, today: NaiveDate) -> bool {
+    d.state(today) == DispensationState::Approved
+        && d.expires_on()
+            .is_some_and(|until| (until - today).num_days() <= EXPIRING_DAYS)
 }
 
 /// The dashboard of `plan` on `today`, from its findings (with exercise coverage), its action
@@ -186,6 +201,7 @@ pub fn dashboard(
     findings: &[Finding],
     actions: ActionCounts,
     drills: &[HeldDrill],
+    dispensations: &[Dispensation],
     today: NaiveDate,
 ) -> Dashboard {
     let review_overdue = systems_with(plan, findings, Code::ReviewOverdue);
@@ -205,6 +221,11 @@ pub fn dashboard(
         open_actions: actions.open,
         overdue_actions: actions.overdue,
         drills: held,
+        accepted: findings.iter().filter(|f| f.accepted.is_some()).count(),
+        expiring: dispensations
+            .iter()
+            .filter(|d| expiring_soon(d, today))
+            .count(),
     }
 }
 

@@ -319,6 +319,9 @@ pub struct Plan {
     /// of the call tree measures against.
     #[serde(default = "Plan::default_call_tree_target_minutes")]
     pub call_tree_target_minutes: u32,
+    /// The longest a dispensation may be granted for, in months.
+    #[serde(default = "Plan::default_dispensation_max_months")]
+    pub dispensation_max_months: u32,
     pub sections: PlanSections,
     pub roles: Vec<Role>,
     pub people: Vec<Person>,
@@ -336,6 +339,11 @@ impl Plan {
     /// A quarter of an hour: the call tree's target when the plan names none.
     pub fn default_call_tree_target_minutes() -> u32 {
         15
+    }
+
+    /// A year: the longest a dispensation may hold when the plan names nothing else.
+    pub fn default_dispensation_max_months() -> u32 {
+        super::dispensation::DEFAULT_MAX_MONTHS
     }
 
     /// A year: the exercise interval when the plan names none.

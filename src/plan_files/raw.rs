@@ -77,6 +77,9 @@ pub struct PlanFile {
     /// Fifteen when left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call_tree_target_minutes: Option<u32>,
+    /// Twelve when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispensation_max_months: Option<u32>,
     #[serde(default)]
     pub sections: SectionsFile,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -334,6 +337,9 @@ impl PlanFile {
             call_tree_target_minutes: self
                 .call_tree_target_minutes
                 .unwrap_or_else(Plan::default_call_tree_target_minutes),
+            dispensation_max_months: self
+                .dispensation_max_months
+                .unwrap_or_else(Plan::default_dispensation_max_months),
             sections: PlanSections {
                 purpose: s.purpose,
                 scope: s.scope,
@@ -368,6 +374,9 @@ impl PlanFile {
             call_tree_target_minutes: (plan.call_tree_target_minutes
                 != Plan::default_call_tree_target_minutes())
             .then_some(plan.call_tree_target_minutes),
+            dispensation_max_months: (plan.dispensation_max_months
+                != Plan::default_dispensation_max_months())
+            .then_some(plan.dispensation_max_months),
             sections: SectionsFile {
                 purpose: s.purpose.clone(),
                 scope: s.scope.clone(),

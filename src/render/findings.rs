@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use crate::domain::Plan;
 use crate::domain::analysis::{Arg, Finding};
 use crate::domain::completeness::{Gap, Reference, Standard};
+use crate::domain::dispensation::{Dispensation, Subject};
 
 use super::i18n::{self, Locales};
 
@@ -57,6 +58,41 @@ impl<'a> Words<'a> {
             );
         }
         text
+    }
+
+    /// What dispensation `d` is from: the finding's text while the analysis (`findings`) still
+    /// makes it, else its code and systems; a completeness requirement by its title; a policy
+    /// requirement as written.
+    pub fn dispensation_subject(&self, d: &Dispensation, findings: &[Finding]) -> String {
+        match &d.subject {
+            Subject::Finding { code, systems } => {
+                let names = self.list(systems.iter().map(|s| self.system(s.as_str())));
+                match findings
+                    .iter()
+                    .find(|f| f.code == *code && f.systems == *systems)
+                {
+                    Some(f) if names.is_empty() => self.finding(f),
+                    Some(f) => format!("{names}: {}", self.finding(f)),
+                    None if names.is_empty() => code.to_string(),
+                    None => format!("{names}: {code}"),
+                }
+            }
+            Subject::Requirement { check } => self
+                .locales
+                .get(self.lang, &format!("completeness.check.{check}.title"))
+                .map_or_else(|| check.clone(), str::to_string),
+            Subject::Policy { text } => text.clone(),
+        }
+    }
+
+    /// "accepteret til 1. juni 2027 (dispensation 4)", when a dispensation accepts it.
+    pub fn accepted(&self, f: &Finding) -> Option<String> {
+        let a = f.accepted?;
+        Some(
+            self.get("finding.accepted_until")
+                .replace("{date}", &i18n::date(a.until, self.lang))
+                .replace("{id}", &a.dispensation.to_string()),
+        )
     }
 
     fn arg(&self, arg: &Arg) -> String {

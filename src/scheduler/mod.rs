@@ -26,6 +26,7 @@ pub async fn run(app: &App, now: DateTime<Utc>) -> Result<usize> {
     queued += evaluation_reminders(app, &drills, now).await?;
     queued += action_reminders(app, &drills, now).await?;
     queued += review_reminders(app, now).await?;
+    queued += app.dispensation_reminders(now).await?;
     queued += app.escalate_unanswered(now).await?;
     queued += app.play_timed_injects(now).await?;
     if queued > 0 {

@@ -136,6 +136,7 @@ fn read(
             requested_on: row.requested_at.date_naive(),
             decisions,
             withdrawn_on: row.withdrawn_at.map(|at| at.date_naive()),
+            withdrawn_by: row.withdrawn_by,
         },
     ))
 }

@@ -109,6 +109,7 @@ async fn write_plan(
         exercise_interval_minutes: minutes(plan.exercise_interval),
         alert_escalation_minutes: i32::try_from(plan.alert_escalation_minutes).unwrap_or(i32::MAX),
         call_tree_target_minutes: i32::try_from(plan.call_tree_target_minutes).unwrap_or(i32::MAX),
+        dispensation_max_months: i32::try_from(plan.dispensation_max_months).unwrap_or(i32::MAX),
         purpose: s.purpose.clone(),
         scope: s.scope.clone(),
         audience: s.audience.clone(),
@@ -308,6 +309,8 @@ pub async fn load_plan(db: &impl ConnectionTrait, id: &PlanId) -> Result<Option<
             .unwrap_or_else(|_| Plan::default_alert_escalation_minutes()),
         call_tree_target_minutes: u32::try_from(row.call_tree_target_minutes)
             .unwrap_or_else(|_| Plan::default_call_tree_target_minutes()),
+        dispensation_max_months: u32::try_from(row.dispensation_max_months)
+            .unwrap_or_else(|_| Plan::default_dispensation_max_months()),
         name: row.name,
         organisation: row.organisation,
         sections: PlanSections {

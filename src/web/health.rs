@@ -15,6 +15,7 @@ use super::pages::{findings_of, load, page};
 use super::{AppState, Error, Result, local};
 use crate::app::reports::{self, AnnualError};
 use crate::domain::completeness::{self, Fix};
+use crate::domain::dispensation::{self, Dispensation};
 use crate::domain::health::{self, DrillOutcome};
 use crate::domain::{Plan, PlanId, SystemId};
 use crate::render::findings::Words;
@@ -79,7 +80,15 @@ async fn dashboard(
     let drills = store::health::held_drills(&state.db, &plan.id, Some(year_start)).await?;
     let mut incidents = store::incidents::list(&state.db, plan.id.as_str()).await?;
     incidents.sort_by_key(|i| std::cmp::Reverse((i.started_at, i.id)));
-    let d = health::dashboard(&plan, &coverage.findings, actions, &drills, today);
+    let dispensations = store::dispensations::of_plan(&state.db, plan.id.as_str()).await?;
+    let d = health::dashboard(
+        &plan,
+        &coverage.findings,
+        actions,
+        &drills,
+        &dispensations,
+        today,
+    );
     let recent: Vec<Value> = incidents
         .iter()
         .take(RECENT_INCIDENTS)
@@ -112,6 +121,8 @@ async fn dashboard(
             "not_exercised": d.not_exercised.len(),
             "open_actions": d.open_actions,
             "overdue_actions": d.overdue_actions,
+            "accepted": d.accepted,
+            "expiring": d.expiring,
             "drills_held": d.drills.len(),
             "rto_met": met,
             "rto_missed": missed,
@@ -316,12 +327,18 @@ fn check_rows(
     lang: &str,
     plan: &Plan,
     checks: &[completeness::Check],
+    dispensations: &[Dispensation],
     linked: bool,
 ) -> Vec<Value> {
     let words = Words::new(&state.templates.locales, lang, Some(plan));
+    let today = state.clock.today();
     checks
         .iter()
         .map(|c| {
+            // A requirement not met, with an approved dispensation: "dispenseret", not met.
+            let dispensed = (c.status != completeness::Status::Present)
+                .then(|| dispensation::of_requirement(dispensations, c.id, today))
+                .flatten();
             let missing: Vec<Value> = c
                 .missing
                 .iter()
@@ -337,13 +354,27 @@ fn check_rows(
                 "title": format!("completeness.check.{}.title", c.id),
                 "asks": format!("completeness.check.{}.asks", c.id),
                 "refs": words.references(c.refs),
-                "status": c.status,
-                "status_key": format!("completeness.status.{}", serde_json::to_value(c.status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()),
+                "status": if dispensed.is_some() { "dispensed".to_string() } else { status_name(c.status) },
+                "status_key": format!("completeness.status.{}", if dispensed.is_some() { "dispensed".to_string() } else { status_name(c.status) }),
+                "dispensed": dispensed.map(|d| json!({
+                    "text": state.templates.text(lang, "completeness.dispensed")
+                        .replace("{id}", &d.id.to_string())
+                        .replace("{date}", &d.expires_on().map(|u| super::i18n::date(u, lang)).unwrap_or_default()),
+                    "href": format!("/plans/{}/dispensations/{}", plan.id, d.id),
+                })),
                 "missing": missing,
                 "fix": fix_path(&plan.id, c.fix, &c.missing),
             })
         })
         .collect()
+}
+
+/// A status as the page's classes and locale keys name it: `present`, `partial`, `missing`.
+fn status_name(status: completeness::Status) -> String {
+    serde_json::to_value(status)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 async fn completeness(
@@ -361,17 +392,20 @@ async fn completeness(
     )
     .await?;
     let checks = completeness_checks(&state, &plan, versions.len(), &drills).await?;
-    let count = |s: completeness::Status| checks.iter().filter(|c| c.status == s).count();
+    let dispensations = store::dispensations::of_plan(&state.db, plan.id.as_str()).await?;
+    let rows = check_rows(&state, &viewer.lang, &plan, &checks, &dispensations, true);
+    let count = |s: &str| rows.iter().filter(|c| c["status"] == s).count();
     page(
         &state,
         &viewer,
         "completeness",
         json!({
             "plan": {"id": plan.id, "name": plan.name},
-            "checks": check_rows(&state, &viewer.lang, &plan, &checks, true),
-            "present": count(completeness::Status::Present),
-            "partial": count(completeness::Status::Partial),
-            "missing": count(completeness::Status::Missing),
+            "present": count("present"),
+            "partial": count("partial"),
+            "missing": count("missing"),
+            "dispensed": count("dispensed"),
+            "checks": rows,
         }),
     )
 }
@@ -391,6 +425,8 @@ async fn evidence(
     let versions = store::edits::versions(&state.db, &plan.id).await?;
     let drills = store::health::held_drills(&state.db, &plan.id, None).await?;
     let checks = completeness_checks(&state, &plan, versions.len(), &drills).await?;
+    let dispensations = store::dispensations::of_plan(&state.db, plan.id.as_str()).await?;
+    let coverage = findings_of(&state, &plan).await?;
     let incidents = store::health::incidents(&state.db, &plan.id).await?;
     let reviews = store::health::review_changes(&state.db, &plan.id).await?;
     let items = store::actions::list(
@@ -407,7 +443,8 @@ async fn evidence(
     data["css"] = json!(super::render::static_text("app.css"));
     data["generated"] = json!(super::i18n::date(state.clock.today(), &lang));
     data["evidence"] = json!({
-        "checks": check_rows(&state, &lang, &plan, &checks, false),
+        "checks": check_rows(&state, &lang, &plan, &checks, &dispensations, false),
+        "dispensations": super::dispensations::evidence(&state, &lang, &plan, &coverage.findings, &state.names().await?, &dispensations),
         "versions": versions.iter().map(|v| json!({
             "number": v.number,
             "approved": when(v.approved_at),

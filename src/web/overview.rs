@@ -209,12 +209,12 @@ async fn show_plan(
             .iter()
             .map(|s| {
                 let mine = by_system.get(s.id.as_str());
-                let n = |severity: Severity| {
-                    mine.map_or(0, |fs| {
-                        fs.iter().filter(|f| f.severity() == severity).count()
-                    })
+                let n = |which: fn(&Finding) -> bool| {
+                    mine.map_or(0, |fs| fs.iter().filter(|f| which(f)).count())
                 };
-                let (errors, warnings) = (n(Severity::Error), n(Severity::Warning));
+                let errors = n(|f| f.severity() == Severity::Error);
+                let warnings = n(Finding::is_open_warning);
+                let accepted = n(|f| f.accepted.is_some());
                 json!({
                     "id": s.id,
                     "name": s.name,
@@ -227,6 +227,7 @@ async fn show_plan(
                     "unexercised": unexercised(s),
                     "errors": (errors > 0).then(|| counted("overview.errors", errors)),
                     "warnings": (warnings > 0).then(|| counted("overview.warnings", warnings)),
+                    "accepted": (accepted > 0).then(|| counted("overview.accepted", accepted)),
                     "editable": user.actor.may_edit_system(s),
                 })
             })
@@ -293,6 +294,7 @@ async fn show_plan(
         .iter()
         .filter(|f| f.severity() == Severity::Error)
         .count();
+    let accepted_count = findings.iter().filter(|f| f.accepted.is_some()).count();
     let sorted = format!("sort={sort}&dir={}", if desc { "desc" } else { "asc" });
     let page_href =
         |page: &str| format!("{base}?{}", filter_query(&format!("{sorted}&page={page}")));
@@ -316,9 +318,10 @@ async fn show_plan(
                 &lang,
                 json!({
                     "plan_id": plan.id,
-                    // Coverage warnings are one line with a link to the systems, not one line each.
-                    "findings": findings.iter().filter(|f| f.code != analysis::Code::NotExercised).map(|f| finding_view(&words, &plan, f, true)).collect::<Vec<_>>(),
-                    "unexercised": findings.iter().filter(|f| f.code == analysis::Code::NotExercised).count(),
+                    // Open coverage warnings are one line with a link to the systems, not one line
+                    // each; accepted ones are listed with their dispensation.
+                    "findings": findings.iter().filter(|f| f.code != analysis::Code::NotExercised || f.accepted.is_some()).map(|f| finding_view(&words, &plan, f, true)).collect::<Vec<_>>(),
+                    "unexercised": findings.iter().filter(|f| f.code == analysis::Code::NotExercised && f.accepted.is_none()).count(),
                 }),
             )?;
             Ok::<_, Error>(Fragment::of(html))
@@ -354,7 +357,8 @@ async fn show_plan(
             "findings_html": FINDINGS_MARK,
             "columns": columns,
             "errors": errors,
-            "warnings": findings.len() - errors,
+            "warnings": findings.iter().filter(|f| f.is_open_warning()).count(),
+            "accepted": (accepted_count > 0).then(|| state.templates.counted(&lang, "overview.accepted", accepted_count)),
             "filter": {
                 "q": needle,
                 "crit": crit,

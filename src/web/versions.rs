@@ -518,7 +518,7 @@ fn serde_urlencoded_pairs(q: &AuditQuery) -> String {
 }
 
 /// A cell a spreadsheet would run as a formula is prefixed with `'`.
-fn cell(text: &str) -> String {
+pub(super) fn cell(text: &str) -> String {
     if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{text}")
     } else {

@@ -185,6 +185,17 @@ pub struct Finding {
     /// What it says as data, for each reader's language.
     #[serde(flatten)]
     pub said: Box<Said>,
+    /// The dispensation that accepts it, while one does (a warning only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<Accepted>,
+}
+
+/// A finding accepted by an approved dispensation, until the last day it holds: "accepteret til
+/// 1. juni 2027 (dispensation 4)". It is still a finding, counted apart from open warnings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Accepted {
+    pub dispensation: i64,
+    pub until: NaiveDate,
 }
 
 /// What a finding says as data: the key of its text among the locale strings
@@ -206,6 +217,7 @@ impl Finding {
             field,
             message,
             said: Box::default(),
+            accepted: None,
         }
     }
 
@@ -224,6 +236,11 @@ impl Finding {
 
     pub fn severity(&self) -> Severity {
         self.code.severity()
+    }
+
+    /// A warning no dispensation accepts: what is still to be done.
+    pub fn is_open_warning(&self) -> bool {
+        self.severity() == Severity::Warning && self.accepted.is_none()
     }
 
     /// The system whose section the finding belongs to.

@@ -31,8 +31,9 @@ use crate::domain::diff::{self, Change};
 use crate::domain::edit::EditedSections;
 use crate::domain::{Plan, PlanId, System};
 
-/// Closed drills (all plans), when the last one closed, and the plan's latest version number.
-pub type CoverageStamp = (i64, Option<DateTime<Utc>>, Option<i32>);
+/// Closed drills (all plans), when the last one closed, the plan's latest version number, and
+/// how many decisions and withdrawals its dispensations have had.
+pub type CoverageStamp = (i64, Option<DateTime<Utc>>, Option<i32>, i64);
 
 /// What a page needs to know on every request to serve a plan from memory: its revisions, its
 /// latest approved version, and the stamp of the closed drills (exercise coverage changes with
@@ -43,16 +44,20 @@ pub struct PlanState {
     pub latest: Option<VersionSummary>,
     /// Closed drill occurrences (all plans) and when the last one closed.
     pub closed: (i64, Option<DateTime<Utc>>),
+    /// Decisions on the plan's dispensations and withdrawals of them: grows with each.
+    pub dispensed: i64,
 }
 
 impl PlanState {
-    /// Changes whenever what exercise coverage is computed from may have changed: a drill
-    /// closed (anywhere) or a version of the plan approved.
+    /// Changes whenever what exercise coverage is computed from may have changed (a drill
+    /// closed anywhere, a version of the plan approved) or a dispensation was decided or
+    /// withdrawn.
     pub fn coverage_stamp(&self) -> CoverageStamp {
         (
             self.closed.0,
             self.closed.1,
             self.latest.as_ref().map(|v| v.number),
+            self.dispensed,
         )
     }
 }
@@ -65,7 +70,11 @@ pub async fn plan_state(db: &impl ConnectionTrait, plan: &PlanId) -> Result<Opti
          (SELECT COUNT(*) FROM drill_occurrences WHERE closed_at IS NOT NULL) AS closed, \
          (SELECT MAX(closed_at) FROM drill_occurrences WHERE closed_at IS NOT NULL) AS last_closed, \
          v.number, v.plan_revision, v.approved_by, v.approved_at, v.comment, \
-         COALESCE(NULLIF(TRIM(a.display_name), ''), v.approved_by) AS approver \
+         COALESCE(NULLIF(TRIM(a.display_name), ''), v.approved_by) AS approver, \
+         (SELECT COUNT(*) FROM dispensation_decisions dd JOIN dispensations ds \
+          ON ds.id = dd.dispensation_id WHERE ds.plan_id = p.id) \
+         + (SELECT COUNT(*) FROM dispensations ds WHERE ds.plan_id = p.id \
+          AND ds.withdrawn_at IS NOT NULL) AS dispensed \
          FROM plans p LEFT JOIN plan_versions v ON v.plan_id = p.id \
          AND v.number = (SELECT MAX(number) FROM plan_versions WHERE plan_id = p.id) \
          LEFT JOIN accounts a ON a.username = v.approved_by \
@@ -101,6 +110,7 @@ pub async fn plan_state(db: &impl ConnectionTrait, plan: &PlanId) -> Result<Opti
         },
         latest,
         closed: (row.try_get("", "closed")?, row.try_get("", "last_closed")?),
+        dispensed: row.try_get("", "dispensed")?,
     }))
 }
 

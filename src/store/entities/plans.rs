@@ -15,6 +15,7 @@ pub struct Model {
     pub exercise_interval_minutes: i64,
     pub alert_escalation_minutes: i32,
     pub call_tree_target_minutes: i32,
+    pub dispensation_max_months: i32,
     #[sea_orm(column_type = "Text")]
     pub purpose: String,
     #[sea_orm(column_type = "Text")]

@@ -1,4 +1,4 @@
-//! The JSON API under `/api/v1`: plans, systems, people, versions and findings, with the same
+//! The JSON API under `/api/v1`: plans, systems, people, versions, findings and dispensations, with the same
 //! rules as the pages. A request is signed in by the session cookie (then state-changing requests
 //! need the `X-CSRF-Token` header) or by `Authorization: Bearer <token>`. Errors are JSON
 //! `{"error": "…"}` with a 4xx status; the OpenAPI document is at `/api/v1/openapi.json`.
@@ -25,6 +25,7 @@ use crate::domain::edit::{FieldError, ImpactForm, StepForm, SystemForm};
 use crate::domain::{Plan, PlanId, System};
 use crate::store::{self, edits::Approved};
 
+mod dispensations;
 mod plans;
 mod systems;
 
@@ -57,6 +58,7 @@ fn asked_language(headers: &HeaderMap) -> &'static str {
     best.0
 }
 
+use dispensations::*;
 use plans::*;
 use systems::*;
 
@@ -74,6 +76,15 @@ pub fn router() -> Router<AppState> {
         .route("/plans/{plan}/versions", get(list_versions).post(approve))
         .route("/plans/{plan}/diff", get(diff))
         .route("/plans/{plan}/findings", get(findings))
+        .route(
+            "/plans/{plan}/dispensations",
+            get(list_dispensations).post(request_dispensation),
+        )
+        .route("/plans/{plan}/dispensations/{id}", get(get_dispensation))
+        .route(
+            "/plans/{plan}/dispensations/{id}/decision",
+            axum::routing::post(decide_dispensation),
+        )
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such API route") })
 }
 
@@ -83,7 +94,8 @@ pub fn router() -> Router<AppState> {
     servers((url = "/api/v1")),
     paths(
         list_plans, get_plan, list_systems, get_system, put_system, list_people, list_versions,
-        approve, diff, findings
+        approve, diff, findings, list_dispensations, get_dispensation, request_dispensation,
+        decide_dispensation
     ),
     components(schemas(ErrorBody, FieldProblem, ConflictBody)),
     modifiers(&BearerAuth),

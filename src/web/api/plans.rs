@@ -360,6 +360,21 @@ pub(super) struct FindingView {
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     #[schema(value_type = Object)]
     values: std::collections::BTreeMap<&'static str, analysis::Arg>,
+    /// The approved dispensation that accepts this warning, until the last day it holds;
+    /// absent when none does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    accepted: Option<AcceptedView>,
+}
+
+/// A finding accepted by a dispensation.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct AcceptedView {
+    /// The dispensation's id.
+    #[schema(example = 4)]
+    dispensation: i64,
+    /// The last day it holds.
+    #[schema(value_type = String, format = Date, example = "2027-06-01")]
+    until: chrono::NaiveDate,
 }
 
 #[utoipa::path(get, path = "/plans/{plan}/findings", tag = "findings",
@@ -413,6 +428,10 @@ pub(super) async fn findings(
                         _ => words.finding(f),
                     },
                     values: f.said.args.clone(),
+                    accepted: f.accepted.map(|a| AcceptedView {
+                        dispensation: a.dispensation,
+                        until: a.until,
+                    }),
                 })
                 .collect();
             state.plans.keep(&plan, &key, encoded_json(&list)?)
