@@ -236,12 +236,13 @@ impl App {
         };
         let languages = self.languages().await?;
         let decisions = d.decisions.len();
+        // Each reminder before expiry has its own id: `expiring-7`.
+        let what = match news {
+            DispensationNews::Expiring(days) => format!("expiring-{days}"),
+            other => other.as_str().to_string(),
+        };
         let messages = self.messages(plan.id.as_str(), &languages, &people, &notice, |p| {
-            format!(
-                "dispensation.{id}.{}.{decisions}.{}@beredskab",
-                news.as_str(),
-                p.id
-            )
+            format!("dispensation.{id}.{what}.{decisions}.{}@beredskab", p.id)
         })?;
         let n = messages.len();
         store::outbox::queue(txn, messages, self.clock.now()).await?;

@@ -94,6 +94,7 @@ async fn annual_data(app: &App, id: &PlanId, year: i32, lang: &str) -> Result<Va
     let incidents = store::health::incidents(db, id).await?;
     let actions = store::health::actions(db, id).await?;
     let reviews = store::health::review_changes(db, id).await?;
+    let dispensations = store::dispensations::of_plan(db, id.as_str()).await?;
     let start = start_of(NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(year_end));
     let changes = store::health::changes_between(db, id, start, end_of(year_end)).await?;
     // The findings as of the report's day, with exercise coverage as it stood then.
@@ -122,8 +123,24 @@ async fn annual_data(app: &App, id: &PlanId, year: i32, lang: &str) -> Result<Va
         incidents: &incidents,
         actions: &actions,
         reviews: &reviews,
+        dispensations: &dispensations,
         until,
     });
+    let words = crate::render::findings::Words::new(&templates.locales, lang, Some(&plan));
+    let dispensation_rows: Vec<Value> = a
+        .dispensations
+        .active
+        .iter()
+        .filter_map(|active| {
+            let d = dispensations.iter().find(|d| d.id == active.id)?;
+            Some(json!({
+                "id": d.id,
+                "subject": words.dispensation_subject(d, &findings),
+                "until": i18n::date(active.until, lang),
+                "crit": active.criticality,
+            }))
+        })
+        .collect();
 
     let t = |key: &str| templates.text(lang, key);
     let local = |at: DateTime<Utc>| i18n::local_time(app.clock.local(at), lang);
@@ -219,6 +236,15 @@ async fn annual_data(app: &App, id: &PlanId, year: i32, lang: &str) -> Result<Va
         "inversions": named(&a.inversions),
         "not_exercised": a.not_exercised.len(),
         "review_overdue": a.review_overdue.len(),
+        "dispensations": {
+            "granted": a.dispensations.granted,
+            "renewed": a.dispensations.renewed,
+            "rejected": a.dispensations.rejected,
+            "expired": a.dispensations.expired,
+            "active": dispensation_rows,
+            "by_criticality": a.dispensations.active_by_criticality.iter().enumerate().map(|(i, n)| json!({"crit": i + 1, "n": n})).collect::<Vec<_>>(),
+            "plan_wide": a.dispensations.active_plan_wide,
+        },
         "charts": {
             "drills": drill_chart,
             "incidents": incident_chart,

@@ -252,6 +252,105 @@ pub fn accept(findings: &mut [Finding], dispensations: &[Dispensation], today: N
     }
 }
 
+impl Dispensation {
+    /// The dispensation as it stood at the end of `day`: later decisions and a later
+    /// withdrawal left out.
+    pub fn as_of(&self, day: NaiveDate) -> Dispensation {
+        let mut d = self.clone();
+        d.decisions.retain(|x| x.on <= day);
+        if d.withdrawn_on.is_some_and(|on| on > day) {
+            d.withdrawn_on = None;
+            d.withdrawn_by = None;
+        }
+        d
+    }
+
+    /// The most critical level (1–4) of the systems it concerns; `None` for a requirement of
+    /// the plan as a whole.
+    pub fn criticality(&self, plan: &Plan) -> Option<u8> {
+        match &self.subject {
+            Subject::Finding { systems, .. } => systems
+                .iter()
+                .filter_map(|id| plan.system(id.as_str()))
+                .map(|s| s.criticality.level())
+                .min(),
+            _ => None,
+        }
+    }
+}
+
+/// One year of dispensations, for the annual report.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Year {
+    /// First approvals made during the year.
+    pub granted: usize,
+    pub renewed: usize,
+    pub rejected: usize,
+    /// Approvals whose expiry passed during the year.
+    pub expired: usize,
+    /// Approved at the end of the year (or on the report's day), soonest expiry first.
+    pub active: Vec<Active>,
+    /// The active ones by the most critical level of their systems, 1–4.
+    pub active_by_criticality: [usize; 4],
+    /// The active ones of the plan as a whole (a requirement, the policy).
+    pub active_plan_wide: usize,
+}
+
+/// A dispensation active at year end.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Active {
+    pub id: i64,
+    pub until: NaiveDate,
+    pub criticality: Option<u8>,
+}
+
+/// The dispensations of `year` up to `until` (year end, or today while the year runs).
+pub fn year(dispensations: &[Dispensation], plan: &Plan, year: i32, until: NaiveDate) -> Year {
+    use chrono::Datelike;
+    let in_year = |day: NaiveDate| day.year() == year && day <= until;
+    let mut out = Year::default();
+    for d in dispensations {
+        let d = d.as_of(until);
+        let mut approved_before = false;
+        for x in &d.decisions {
+            if in_year(x.on) {
+                match (x.approved, approved_before) {
+                    (false, _) => out.rejected += 1,
+                    (true, false) => out.granted += 1,
+                    (true, true) => out.renewed += 1,
+                }
+            }
+            approved_before |= x.approved;
+        }
+        match d.state(until) {
+            State::Expired => {
+                if d.expires_on()
+                    .is_some_and(|u| in_year(u + chrono::Duration::days(1)))
+                {
+                    out.expired += 1;
+                }
+            }
+            State::Approved => {
+                let criticality = d.criticality(plan);
+                match criticality {
+                    Some(level) => {
+                        out.active_by_criticality[usize::from(level.clamp(1, 4) - 1)] += 1
+                    }
+                    None => out.active_plan_wide += 1,
+                }
+                out.active.push(Active {
+                    id: d.id,
+                    until: d.expires_on().unwrap_or(until),
+                    criticality,
+                });
+            }
+            _ => {}
+        }
+    }
+    out.active.sort_by_key(|a| (a.until, a.id));
+    out
+}
+
 /// The approved dispensation, on `today`, of the completeness requirement `check` (the one
 /// holding longest, if several do).
 pub fn of_requirement<'d>(
@@ -438,6 +537,45 @@ mod tests {
         assert!(
             all[2].no_longer_needed(&findings, today),
             "the inversion is gone"
+        );
+    }
+
+    #[test]
+    fn a_year_counts_grants_renewals_rejections_expiries_and_what_is_active_at_its_end() {
+        let p = plan();
+        // Granted in 2026, renewed in 2027, active at the end of 2027.
+        let mut renewed = requested(of_esdh());
+        decide(&mut renewed, true, Some("2027-03-01"), "2026-12-05");
+        decide(&mut renewed, true, Some("2028-02-01"), "2027-02-20");
+        // Granted in 2027 and expired in it.
+        let mut expired = requested(of_esdh());
+        expired.id = 5;
+        decide(&mut expired, true, Some("2027-06-01"), "2027-01-10");
+        // Rejected in 2027.
+        let mut rejected = requested(of_esdh());
+        rejected.id = 6;
+        decide(&mut rejected, false, None, "2027-01-11");
+        // Granted in 2027, withdrawn in 2028: still active at the end of 2027.
+        let mut withdrawn = requested(Subject::Requirement {
+            check: "tests".into(),
+        });
+        withdrawn.id = 7;
+        decide(&mut withdrawn, true, Some("2028-06-01"), "2027-07-01");
+        withdrawn.withdrawn_on = Some(day("2028-01-15"));
+        let all = [renewed, expired, rejected, withdrawn];
+        let y = year(&all, &p, 2027, day("2027-12-31"));
+        assert_eq!((y.granted, y.renewed, y.rejected, y.expired), (2, 1, 1, 1));
+        assert_eq!(
+            y.active.iter().map(|a| a.id).collect::<Vec<_>>(),
+            [4, 7],
+            "soonest expiry first"
+        );
+        assert_eq!(y.active_plan_wide, 1);
+        assert_eq!(y.active_by_criticality.iter().sum::<usize>(), 1);
+        let y2026 = year(&all, &p, 2026, day("2026-12-31"));
+        assert_eq!(
+            (y2026.granted, y2026.renewed, y2026.active.len()),
+            (1, 0, 1)
         );
     }
 

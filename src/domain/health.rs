@@ -333,6 +333,7 @@ pub struct AnnualInputs<'a> {
     pub incidents: &'a [IncidentFacts],
     pub actions: &'a [ActionFacts],
     pub reviews: &'a [ReviewChange],
+    pub dispensations: &'a [Dispensation],
     /// The report's day: year end, or today while the year runs.
     pub until: NaiveDate,
 }
@@ -358,6 +359,7 @@ pub struct Annual {
     pub inversions: Vec<SystemId>,
     pub not_exercised: Vec<SystemId>,
     pub review_overdue: Vec<SystemId>,
+    pub dispensations: super::dispensation::Year,
 }
 
 fn quarter(at: DateTime<Utc>) -> usize {
@@ -478,6 +480,7 @@ pub fn annual(inputs: &AnnualInputs<'_>) -> Annual {
         inversions: systems_with(plan, findings, Code::RtoInversion),
         not_exercised: systems_with(plan, findings, Code::NotExercised),
         review_overdue: systems_with(plan, findings, Code::ReviewOverdue),
+        dispensations: super::dispensation::year(inputs.dispensations, plan, year, until),
     }
 }
 
@@ -578,6 +581,7 @@ mod tests {
             incidents: &[],
             actions: &actions,
             reviews: &[],
+            dispensations: &[],
             until: day("2026-12-31"),
         });
         assert_eq!(

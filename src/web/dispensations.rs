@@ -254,6 +254,33 @@ pub(super) fn evidence(
         .collect()
 }
 
+/// The approved dispensations the plan relies on today (those whose finding is gone left
+/// out), as the approver sees them before approving a version.
+pub(super) async fn relied_on(
+    state: &AppState,
+    lang: &str,
+    plan: &Arc<Plan>,
+) -> Result<Vec<Value>> {
+    let coverage = state.app.findings(plan).await?;
+    let today = state.clock.today();
+    let words = Words::new(&state.templates.locales, lang, Some(plan));
+    let all = crate::store::dispensations::of_plan(&state.db, plan.id.as_str()).await?;
+    Ok(all
+        .iter()
+        .filter(|d| {
+            d.state(today) == DState::Approved && !d.no_longer_needed(&coverage.findings, today)
+        })
+        .map(|d| {
+            json!({
+                "id": d.id,
+                "subject": words.dispensation_subject(d, &coverage.findings),
+                "until": d.expires_on().map(|u| i18n::date(u, lang)),
+                "href": format!("/plans/{}/dispensations/{}", plan.id, d.id),
+            })
+        })
+        .collect())
+}
+
 /// The register with the form to ask.
 async fn render(
     state: &AppState,

@@ -208,6 +208,11 @@ async fn list_versions(
             "changes": grouped(&state, &viewer.lang, &plan, &changes, &edits, &names),
             "change_count": changes.len(),
             "may_approve": user.actor.may_approve(),
+            "relied_on": if user.actor.may_approve() && draft_changed {
+                super::dispensations::relied_on(&state, lang, &plan).await?
+            } else {
+                Vec::new()
+            },
             "choices": choices,
         }),
     )

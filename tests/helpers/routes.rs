@@ -325,6 +325,19 @@ pub fn routes() -> Vec<(&'static str, &'static str, Body, &'static [&'static str
             SIGNED_IN,
         ),
         (
+            "GET",
+            "/plans/example-kommune/dispensations.csv",
+            None,
+            SIGNED_IN,
+        ),
+        // One that does not exist: not found for everyone signed in.
+        (
+            "GET",
+            "/plans/example-kommune/dispensations/999",
+            None,
+            SIGNED_IN,
+        ),
+        (
             "POST",
             "/plans/example-kommune/dispensations/999/decision",
             Form(&[("decision", "reject")]),
@@ -489,6 +502,34 @@ pub fn routes() -> Vec<(&'static str, &'static str, Body, &'static [&'static str
             "/api/v1/plans/example-kommune/findings",
             None,
             SIGNED_IN,
+        ),
+        (
+            "GET",
+            "/api/v1/plans/example-kommune/dispensations",
+            None,
+            SIGNED_IN,
+        ),
+        (
+            "GET",
+            "/api/v1/plans/example-kommune/dispensations/999",
+            None,
+            SIGNED_IN,
+        ),
+        // For vmware's warning with an empty justification: refused as input for those who may
+        // ask for vmware, forbidden for the others.
+        (
+            "POST",
+            "/api/v1/plans/example-kommune/dispensations",
+            Json(
+                r#"{"subject": {"kind": "finding", "code": "not-exercised", "systems": ["vmware"]}, "justification": "", "until": "2099-01-01"}"#,
+            ),
+            VMWARE_EDITORS,
+        ),
+        (
+            "POST",
+            "/api/v1/plans/example-kommune/dispensations/999/decision",
+            Json(r#"{"approve": false}"#),
+            APPROVERS,
         ),
         // Last: it ends the session the rows above use.
         ("POST", "/logout", Form(&[]), SIGNED_IN),
