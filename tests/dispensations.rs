@@ -65,7 +65,7 @@ async fn vmware_accepted(app: &beredskab::app::App) -> Option<(i64, NaiveDate)> 
         .iter()
         .find(|f| f.code == Code::NotExercised && f.systems[0].as_str() == "vmware")
         .expect("vmware is not exercised");
-    f.accepted.map(|a| (a.dispensation, a.until))
+    f.accepted().map(|a| (a.dispensation, a.until))
 }
 
 async fn audited(app: &beredskab::app::App, action: &str) -> usize {
@@ -263,7 +263,7 @@ async fn the_life_cycle_on_a_fixed_clock_on_both_databases() {
                 .findings
                 .iter()
                 .filter(|f| f.code == Code::SupplierRestoreExceedsRto)
-                .all(|f| f.accepted.is_none()),
+                .all(|f| f.accepted().is_none()),
             "{backend}: rejected"
         );
 

@@ -65,7 +65,7 @@ pub(super) fn accept(
     let mut findings: Vec<_> = loaded.findings.iter().map(|f| f.finding.clone()).collect();
     crate::domain::dispensation::accept(&mut findings, dispensations, day(today));
     for (located, f) in loaded.findings.iter_mut().zip(findings) {
-        located.finding.accepted = f.accepted;
+        located.finding.said.accepted = f.accepted();
     }
 }
 
@@ -128,7 +128,7 @@ pub(super) fn finding_json(f: &Located, words: Option<&Words>) -> Value {
         "message": message(f, words),
         "values": f.finding.said.args,
     });
-    if let Some(accepted) = f.finding.accepted {
+    if let Some(accepted) = f.finding.accepted() {
         value["accepted"] = json!(accepted);
     }
     value
@@ -163,7 +163,7 @@ pub(super) fn print_findings(
                     analysis::Severity::Error => "error",
                     analysis::Severity::Warning => "warning",
                 };
-                let accepted = match (f.finding.accepted, words) {
+                let accepted = match (f.finding.accepted(), words) {
                     (None, _) => String::new(),
                     (Some(_), Some(words)) => {
                         format!(" — {}", words.accepted(&f.finding).unwrap_or_default())
@@ -183,7 +183,7 @@ pub(super) fn print_findings(
             let errors = loaded.errors().count();
             let accepted = loaded
                 .warnings()
-                .filter(|f| f.finding.accepted.is_some())
+                .filter(|f| f.finding.accepted().is_some())
                 .count();
             let warnings = loaded.warnings().count() - accepted;
             let systems = loaded.plan.as_ref().map_or(0, |p| p.systems.len());

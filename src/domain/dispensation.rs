@@ -240,7 +240,7 @@ pub fn check_request(
 /// one holding longest, if several do); the others are left as they are.
 pub fn accept(findings: &mut [Finding], dispensations: &[Dispensation], today: NaiveDate) {
     for f in findings {
-        f.accepted = dispensations
+        f.said.accepted = dispensations
             .iter()
             .filter(|d| d.covers(f, today))
             .filter_map(|d| Some((d.expires_on()?, d.id)))
@@ -323,12 +323,11 @@ pub fn year(dispensations: &[Dispensation], plan: &Plan, year: i32, until: Naive
             approved_before |= x.approved;
         }
         match d.state(until) {
-            State::Expired => {
+            State::Expired
                 if d.expires_on()
-                    .is_some_and(|u| in_year(u + chrono::Duration::days(1)))
-                {
-                    out.expired += 1;
-                }
+                    .is_some_and(|u| in_year(u + chrono::Duration::days(1))) =>
+            {
+                out.expired += 1;
             }
             State::Approved => {
                 let criticality = d.criticality(plan);
@@ -524,13 +523,14 @@ mod tests {
         accept(&mut findings, &all, today);
         let got: Vec<Option<i64>> = findings
             .iter()
-            .map(|f| f.accepted.map(|a| a.dispensation))
+            .map(|f| f.accepted().map(|a| a.dispensation))
             .collect();
         assert_eq!(got, [Some(5), None]);
         assert!(!findings[0].is_open_warning() && findings[1].is_open_warning());
         accept(&mut findings, &all, day("2027-06-02"));
         assert_eq!(
-            findings[0].accepted, None,
+            findings[0].accepted(),
+            None,
             "an open warning again the day after"
         );
         assert!(!all[0].no_longer_needed(&findings, today));

@@ -221,7 +221,7 @@ pub fn dashboard(
         open_actions: actions.open,
         overdue_actions: actions.overdue,
         drills: held,
-        accepted: findings.iter().filter(|f| f.accepted.is_some()).count(),
+        accepted: findings.iter().filter(|f| f.accepted().is_some()).count(),
         expiring: dispensations
             .iter()
             .filter(|d| expiring_soon(d, today))

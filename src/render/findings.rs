@@ -87,7 +87,7 @@ impl<'a> Words<'a> {
 
     /// "accepteret til 1. juni 2027 (dispensation 4)", when a dispensation accepts it.
     pub fn accepted(&self, f: &Finding) -> Option<String> {
-        let a = f.accepted?;
+        let a = f.accepted()?;
         Some(
             self.get("finding.accepted_until")
                 .replace("{date}", &i18n::date(a.until, self.lang))

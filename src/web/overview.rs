@@ -214,7 +214,7 @@ async fn show_plan(
                 };
                 let errors = n(|f| f.severity() == Severity::Error);
                 let warnings = n(Finding::is_open_warning);
-                let accepted = n(|f| f.accepted.is_some());
+                let accepted = n(|f| f.accepted().is_some());
                 json!({
                     "id": s.id,
                     "name": s.name,
@@ -294,7 +294,7 @@ async fn show_plan(
         .iter()
         .filter(|f| f.severity() == Severity::Error)
         .count();
-    let accepted_count = findings.iter().filter(|f| f.accepted.is_some()).count();
+    let accepted_count = findings.iter().filter(|f| f.accepted().is_some()).count();
     let sorted = format!("sort={sort}&dir={}", if desc { "desc" } else { "asc" });
     let page_href =
         |page: &str| format!("{base}?{}", filter_query(&format!("{sorted}&page={page}")));
@@ -320,8 +320,8 @@ async fn show_plan(
                     "plan_id": plan.id,
                     // Open coverage warnings are one line with a link to the systems, not one line
                     // each; accepted ones are listed with their dispensation.
-                    "findings": findings.iter().filter(|f| f.code != analysis::Code::NotExercised || f.accepted.is_some()).map(|f| finding_view(&words, &plan, f, true)).collect::<Vec<_>>(),
-                    "unexercised": findings.iter().filter(|f| f.code == analysis::Code::NotExercised && f.accepted.is_none()).count(),
+                    "findings": findings.iter().filter(|f| f.code != analysis::Code::NotExercised || f.accepted().is_some()).map(|f| finding_view(&words, &plan, f, true)).collect::<Vec<_>>(),
+                    "unexercised": findings.iter().filter(|f| f.code == analysis::Code::NotExercised && f.accepted().is_none()).count(),
                 }),
             )?;
             Ok::<_, Error>(Fragment::of(html))

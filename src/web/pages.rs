@@ -351,7 +351,7 @@ pub(super) fn finding_view(words: &Words, plan: &Plan, f: &Finding, linked: bool
         "href": system.map(|s| format!("/plans/{}/systems/{s}", plan.id)),
         "system": system.map(|s| words.system(s.as_str())),
         "accepted": words.accepted(f),
-        "dispensation_href": f.accepted.map(|a| format!("/plans/{}/dispensations/{}", plan.id, a.dispensation)),
+        "dispensation_href": f.accepted().map(|a| format!("/plans/{}/dispensations/{}", plan.id, a.dispensation)),
     })
 }
 /// The plan with this id at its current revision (from the cache when it is current).

@@ -185,9 +185,6 @@ pub struct Finding {
     /// What it says as data, for each reader's language.
     #[serde(flatten)]
     pub said: Box<Said>,
-    /// The dispensation that accepts it, while one does (a warning only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub accepted: Option<Accepted>,
 }
 
 /// A finding accepted by an approved dispensation, until the last day it holds: "accepteret til
@@ -207,6 +204,10 @@ pub struct Said {
     pub key: &'static str,
     #[serde(rename = "values", skip_serializing_if = "BTreeMap::is_empty")]
     pub args: BTreeMap<&'static str, Arg>,
+    /// The dispensation that accepts it, while one does (a warning only): kept here, behind
+    /// the finding's one box, so that a finding stays small.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<Accepted>,
 }
 
 impl Finding {
@@ -217,7 +218,6 @@ impl Finding {
             field,
             message,
             said: Box::default(),
-            accepted: None,
         }
     }
 
@@ -230,6 +230,7 @@ impl Finding {
         self.said = Box::new(Said {
             key,
             args: args.into_iter().collect(),
+            accepted: self.said.accepted,
         });
         self
     }
@@ -238,9 +239,14 @@ impl Finding {
         self.code.severity()
     }
 
+    /// The dispensation that accepts it, while one does.
+    pub fn accepted(&self) -> Option<Accepted> {
+        self.said.accepted
+    }
+
     /// A warning no dispensation accepts: what is still to be done.
     pub fn is_open_warning(&self) -> bool {
-        self.severity() == Severity::Warning && self.accepted.is_none()
+        self.severity() == Severity::Warning && self.said.accepted.is_none()
     }
 
     /// The system whose section the finding belongs to.

@@ -428,7 +428,7 @@ pub(super) async fn findings(
                         _ => words.finding(f),
                     },
                     values: f.said.args.clone(),
-                    accepted: f.accepted.map(|a| AcceptedView {
+                    accepted: f.accepted().map(|a| AcceptedView {
                         dispensation: a.dispensation,
                         until: a.until,
                     }),
