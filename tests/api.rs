@@ -259,12 +259,34 @@ async fn malformed_requests_get_json_errors_never_a_500() {
 fn concrete(path: &str) -> String {
     path.replace("{plan}", "example-kommune")
         .replace("{system}", "vmware")
+        .replace("{id}", "1")
 }
 
 #[tokio::test]
 async fn the_openapi_document_matches_the_server() {
     let app = TestApp::spawn().await;
     let token = app.api_token("mette-holm").await;
+    // Dispensation 1, approved, for the routes that name one.
+    let coordinator = app.signed_in("lars-nielsen").await;
+    let until = (helpers::today() + chrono::Duration::days(30)).to_string();
+    let asked = coordinator
+        .post_form(
+            "/plans/example-kommune/dispensations",
+            &[
+                ("subject", "finding:supplier-restore-exceeds-rto|esdh"),
+                ("justification", "Kontrakten genforhandles"),
+                ("until", &until),
+            ],
+        )
+        .await;
+    assert_eq!(helpers::location(&asked), "/plans/example-kommune/dispensations/1");
+    let approver = app.signed_in("mette-holm").await;
+    approver
+        .post_form(
+            "/plans/example-kommune/dispensations/1/decision",
+            &[("decision", "approve"), ("until", &until)],
+        )
+        .await;
     let doc: Value = app
         .client
         .get(format!("{}/api/v1/openapi.json", app.address))

@@ -1023,6 +1023,28 @@ async fn every_page_passes_the_wcag_rules_of_axe_core_on_a_desktop_and_a_phone()
             .await;
         assert_eq!(response.status().as_u16(), 303);
     }
+    // A dispensation, approved: the register and its page have something to show.
+    let until = (helpers::today() + chrono::Duration::days(60)).to_string();
+    let response = coordinator
+        .post_form(
+            "/plans/example-kommune/dispensations",
+            &[
+                ("subject", "finding:supplier-restore-exceeds-rto|esdh"),
+                ("justification", "Kontrakten genforhandles i foråret"),
+                ("compensating", "Manuel sagsbehandling på papir, afprøvet hver måned"),
+                ("until", &until),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let dispensation = helpers::location(&response);
+    let response = approver
+        .post_form(
+            &format!("{dispensation}/decision"),
+            &[("decision", "approve"), ("until", &until), ("comment", "Til den nye kontrakt")],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
     let admin = app.signed_in("admin").await;
     let (_, page) = admin.page("/admin/accounts").await;
     let account = page
@@ -1041,6 +1063,7 @@ async fn every_page_passes_the_wcag_rules_of_axe_core_on_a_desktop_and_a_phone()
             .replace("/admin/accounts/999", &format!("/admin/accounts/{account}"))
             .replace("diff?from=draft&to=draft", "diff?from=1&to=draft")
             .replace("/k/999/AAAAAAAAAAAAAAAAAAAAAA", &ack)
+            .replace("/plans/example-kommune/dispensations/999", &dispensation)
     };
     let mut pages: Vec<(&str, String)> = helpers::routes::routes()
         .into_iter()
@@ -1124,6 +1147,10 @@ async fn every_page_passes_the_wcag_rules_of_axe_core_on_a_desktop_and_a_phone()
             Some("diff")
         } else if path.ends_with("/versions") {
             Some("versions")
+        } else if path.ends_with("/dispensations") {
+            Some("dispensations")
+        } else if path == &dispensation {
+            Some("dispensation")
         } else {
             None
         };

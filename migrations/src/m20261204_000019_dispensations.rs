@@ -113,6 +113,16 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // Every request reads the count of a plan's decisions (the findings' cache stamp).
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_dispensation_decisions_dispensation")
+                    .table(DispensationDecisions::Table)
+                    .col(DispensationDecisions::DispensationId)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .create_table(
                 Table::create()

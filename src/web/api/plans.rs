@@ -361,8 +361,7 @@ pub(super) struct FindingView {
     #[schema(value_type = Object)]
     values: std::collections::BTreeMap<&'static str, analysis::Arg>,
     /// The approved dispensation that accepts this warning, until the last day it holds;
-    /// absent when none does.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `null` when none does.
     accepted: Option<AcceptedView>,
 }
 
