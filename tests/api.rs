@@ -279,7 +279,10 @@ async fn the_openapi_document_matches_the_server() {
             ],
         )
         .await;
-    assert_eq!(helpers::location(&asked), "/plans/example-kommune/dispensations/1");
+    assert_eq!(
+        helpers::location(&asked),
+        "/plans/example-kommune/dispensations/1"
+    );
     let approver = app.signed_in("mette-holm").await;
     approver
         .post_form(

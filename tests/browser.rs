@@ -1031,7 +1031,10 @@ async fn every_page_passes_the_wcag_rules_of_axe_core_on_a_desktop_and_a_phone()
             &[
                 ("subject", "finding:supplier-restore-exceeds-rto|esdh"),
                 ("justification", "Kontrakten genforhandles i foråret"),
-                ("compensating", "Manuel sagsbehandling på papir, afprøvet hver måned"),
+                (
+                    "compensating",
+                    "Manuel sagsbehandling på papir, afprøvet hver måned",
+                ),
                 ("until", &until),
             ],
         )
@@ -1041,7 +1044,11 @@ async fn every_page_passes_the_wcag_rules_of_axe_core_on_a_desktop_and_a_phone()
     let response = approver
         .post_form(
             &format!("{dispensation}/decision"),
-            &[("decision", "approve"), ("until", &until), ("comment", "Til den nye kontrakt")],
+            &[
+                ("decision", "approve"),
+                ("until", &until),
+                ("comment", "Til den nye kontrakt"),
+            ],
         )
         .await;
     assert_eq!(response.status().as_u16(), 303);
