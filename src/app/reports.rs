@@ -400,3 +400,36 @@ fn compliance_chart(title: &str, points: &[Compliance], months: &[&str; 12]) -> 
     svg.push_str("</svg>");
     svg
 }
+
+impl App {
+    /// The draft of `plan` as a spreadsheet (XLSX) in `lang`: its systems with their findings
+    /// and when each was last exercised, recovery steps, people and roles.
+    pub async fn plan_sheet(
+        &self,
+        plan: &std::sync::Arc<crate::domain::Plan>,
+        lang: &str,
+    ) -> Result<Vec<u8>, crate::app::Error> {
+        let coverage = self.findings(plan).await?;
+        let exercised: HashMap<String, NaiveDate> = coverage
+            .exercised
+            .iter()
+            .map(|(id, e)| (id.clone(), self.clock.local(e.held_at).date_naive()))
+            .collect();
+        crate::render::sheet::workbook(
+            &self.templates.locales,
+            &crate::render::sheet::Input {
+                plan,
+                findings: &coverage.findings,
+                exercised: &exercised,
+                lang,
+            },
+        )
+        .map_err(|e| {
+            crate::render::RenderError {
+                template: "sheet".into(),
+                message: e.to_string(),
+            }
+            .into()
+        })
+    }
+}

@@ -127,6 +127,25 @@ enum Command {
         #[command(subcommand)]
         command: ReportCommand,
     },
+    /// A stored plan as a spreadsheet.
+    Sheet {
+        #[command(subcommand)]
+        command: SheetCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SheetCommand {
+    /// Write the draft's systems, recovery steps and people as an XLSX file.
+    Export {
+        #[arg(long)]
+        plan: String,
+        #[arg(long, value_name = "FILE.xlsx")]
+        out: PathBuf,
+        /// The language of headers and durations [default: da].
+        #[arg(long, default_value = "da", value_parser = ["da", "en"])]
+        language: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -428,6 +447,31 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             })
         }
+        Command::Sheet {
+            command:
+                SheetCommand::Export {
+                    plan,
+                    out,
+                    language,
+                },
+        } => {
+            let id = PlanId::parse(&plan).map_err(|e| anyhow::anyhow!("--plan: {e}"))?;
+            block_on(async {
+                let app = open_app(&url, Config::default().time_zone).await?;
+                let Some(plan) = app.plan(&id).await? else {
+                    anyhow::bail!("--plan: no plan {:?} in the database", id.as_str());
+                };
+                let bytes = app.plan_sheet(&plan, &language).await?;
+                write_bytes(&out, &bytes)?;
+                println!(
+                    "wrote {} ({} systems, {} KB)",
+                    out.display(),
+                    plan.systems.len(),
+                    bytes.len() / 1024
+                );
+                Ok(ExitCode::SUCCESS)
+            })
+        }
         Command::Runbook {
             command:
                 RunbookCommand::Export {
@@ -556,8 +600,13 @@ fn block_on<T>(future: impl std::future::Future<Output = anyhow::Result<T>>) -> 
 /// Writes `text` to `out` through a temporary file and a rename, so a reader never sees half a
 /// file.
 fn write_file(out: &std::path::Path, text: &str) -> anyhow::Result<()> {
-    let tmp = out.with_extension("html.tmp");
-    std::fs::write(&tmp, text)
+    write_bytes(out, text.as_bytes())
+}
+
+/// Writes `bytes` to `out` through a temporary file and a rename.
+fn write_bytes(out: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let tmp = out.with_extension("tmp");
+    std::fs::write(&tmp, bytes)
         .and_then(|()| std::fs::rename(&tmp, out))
         .with_context(|| format!("writing {}", out.display()))
 }

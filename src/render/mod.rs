@@ -6,6 +6,7 @@ pub mod findings;
 pub mod i18n;
 pub mod picture;
 pub mod runbook;
+pub mod sheet;
 
 use std::sync::Arc;
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::response::{Html, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -26,7 +26,35 @@ use super::pages::{
 };
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/plans/{plan}", get(show_plan))
+    Router::new()
+        .route("/plans/{plan}", get(show_plan))
+        .route("/plans/{plan}/plan.xlsx", get(spreadsheet))
+}
+
+/// The draft as a spreadsheet ("Hent som regneark"), in the reader's language.
+async fn spreadsheet(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(plan_id): Path<String>,
+) -> Result<Response> {
+    viewer.require()?;
+    let plan = super::pages::load(&state, &plan_id).await?;
+    let bytes = state.app.plan_sheet(&plan, &viewer.lang).await?;
+    let name = format!(
+        "attachment; filename=\"{}\"",
+        crate::render::sheet::file_name(&plan.id)
+    );
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (axum::http::header::CONTENT_DISPOSITION, name),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 #[derive(Deserialize, Default)]

@@ -324,6 +324,7 @@ pub fn routes() -> Vec<(&'static str, &'static str, Body, &'static [&'static str
             Form(&[]),
             SIGNED_IN,
         ),
+        ("GET", "/plans/example-kommune/plan.xlsx", None, SIGNED_IN),
         (
             "GET",
             "/plans/example-kommune/dispensations.csv",
