@@ -222,3 +222,204 @@ async fn the_command_line_writes_the_spreadsheet_in_english() {
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no plan \"no-such-plan\""));
     drop(db);
 }
+
+/// A database with the example plan imported (the server that imported it stopped).
+async fn database() -> helpers::TestDb {
+    let db = helpers::sqlite_db();
+    helpers::spawn_app(&db.url, &helpers::plans())
+        .await
+        .stop()
+        .await;
+    db
+}
+
+fn sheet(args: &[&str], url: &str) -> (Option<i32>, String, String) {
+    let mut all: Vec<&str> = vec!["sheet"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--database-url", url]);
+    let out = helpers::beredskab(&all);
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+#[tokio::test]
+async fn an_exported_sheet_imports_back_to_no_change_in_either_language() {
+    let db = database().await;
+    let dir = tempfile::tempdir().unwrap();
+    for lang in ["da", "en"] {
+        let file = dir.path().join(format!("plan-{lang}.xlsx"));
+        let file = file.to_str().unwrap();
+        let (code, _, err) = sheet(
+            &[
+                "export",
+                "--plan",
+                "example-kommune",
+                "--out",
+                file,
+                "--language",
+                lang,
+            ],
+            &db.url,
+        );
+        assert_eq!(code, Some(0), "{err}");
+        let (code, out, err) = sheet(
+            &[
+                "import",
+                file,
+                "--plan",
+                "example-kommune",
+                "--format",
+                "json",
+            ],
+            &db.url,
+        );
+        assert_eq!(code, Some(0), "{lang}: {out}{err}");
+        let preview: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let changed: Vec<&serde_json::Value> = preview["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["state"] != "unchanged")
+            .collect();
+        assert!(changed.is_empty(), "{lang}: {changed:?}");
+        assert_eq!(preview["errors"].as_array().unwrap().len(), 0);
+        assert_eq!(preview["applied"], false, "nothing to write");
+    }
+    drop(db);
+}
+
+#[tokio::test]
+async fn every_bad_cell_is_named_in_danish_and_nothing_is_written() {
+    let db = database().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("fejl.xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let ws = book.add_worksheet();
+    let rows: [[&str; 5]; 4] = [
+        ["System", "RTO", "Systemejer", "Afhænger af", "Kritikalitet"],
+        ["esdh", "tre timer", "", "", "2"],
+        ["vmware", "4 t.", "Ukendt Person", "", "9"],
+        [
+            "Nyt system",
+            "2 døgn",
+            "meho@eksempel-kommune.dk",
+            "findes-ikke",
+            "3",
+        ],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, text) in row.iter().enumerate() {
+            ws.write_string(r as u32, c as u16, *text).unwrap();
+        }
+    }
+    book.save(&file).unwrap();
+    let file = file.to_str().unwrap();
+    let (code, out, err) = sheet(&["import", file, "--plan", "example-kommune"], &db.url);
+    assert_eq!(code, Some(1), "{out}{err}");
+    for line in [
+        "række 2, kolonne RTO: »tre timer« er ikke en varighed",
+        "række 3, kolonne Systemejer: »Ukendt Person« er ikke en person i planen",
+        "række 3, kolonne Kritikalitet: »9« er ikke en kritikalitet",
+        "række 4, kolonne Afhænger af: »findes-ikke« er ikke et system",
+        "Intet er skrevet: ret fejlene først.",
+    ] {
+        assert!(out.contains(line), "{line} in:\n{out}");
+    }
+    // A cycle the sheet would make is an error of the analysis: refused.
+    let cycle = dir.path().join("ring.csv");
+    std::fs::write(&cycle, "System,Afhænger af\nad,esdh\n").unwrap();
+    let (code, out, _) = sheet(
+        &[
+            "import",
+            cycle.to_str().unwrap(),
+            "--plan",
+            "example-kommune",
+        ],
+        &db.url,
+    );
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("dependency-cycle"), "{out}");
+    assert!(out.contains("Intet er skrevet"));
+    // Not a spreadsheet at all.
+    let pdf = dir.path().join("plan.pdf");
+    std::fs::write(&pdf, b"%PDF-1.7\n\x00\x01\x02binary").unwrap();
+    let (code, _, err) = sheet(
+        &["import", pdf.to_str().unwrap(), "--plan", "example-kommune"],
+        &db.url,
+    );
+    assert_eq!(code, Some(2));
+    assert!(err.contains("not a spreadsheet"), "{err}");
+    // The plan is as it was: exporting again gives the same sheet as before the attempts.
+    let (code, out, _) = sheet(
+        &[
+            "import",
+            "--dry-run",
+            file,
+            "--plan",
+            "example-kommune",
+            "--sheet",
+            "Nope",
+        ],
+        &db.url,
+    );
+    assert_eq!(code, Some(2), "{out}");
+    drop(db);
+}
+
+#[tokio::test]
+async fn a_danish_excel_csv_is_applied_once_in_one_audited_transaction() {
+    let db = database().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("systemer.csv");
+    // Windows-1252, semicolons: as Danish Excel saves "CSV (semikolonsepareret)".
+    let text = "System;Navn;RTO;Systemejer;Afhænger af\r\nesdh;KMD WorkZone (ESDH);4 t.;Nanna Kristensen;ad\r\n;Løn til vikarer;2 døgn;meho@eksempel-kommune.dk;esdh\r\n";
+    let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(text);
+    std::fs::write(&file, &bytes).unwrap();
+    let file = file.to_str().unwrap();
+    let (code, out, err) = sheet(
+        &["import", "--dry-run", file, "--plan", "example-kommune"],
+        &db.url,
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("række 2: esdh ændres (rto"), "{out}");
+    assert!(out.contains("række 3: loen-til-vikarer er nyt"), "{out}");
+    assert!(out.contains("Prøvekørsel: intet er skrevet."));
+    let (code, out, _) = sheet(&["import", file, "--plan", "example-kommune"], &db.url);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("Skrevet til kladden."), "{out}");
+    let (_, again, _) = sheet(&["import", file, "--plan", "example-kommune"], &db.url);
+    assert!(
+        again.contains("Intet at skrive"),
+        "the same sheet again changes nothing: {again}"
+    );
+    let conn = sea_orm::Database::connect(&db.url).await.unwrap();
+    let audit = beredskab::store::audit::query(&conn, &Default::default())
+        .await
+        .unwrap();
+    let imported: Vec<_> = audit
+        .iter()
+        .filter(|e| e.action == "sheet-import")
+        .collect();
+    assert!(
+        imported
+            .iter()
+            .any(|e| e.field == "rto" && e.system_id.as_deref() == Some("esdh")),
+        "{imported:?}"
+    );
+    let plan = beredskab::store::load_plan(
+        &conn,
+        &beredskab::domain::PlanId::parse("example-kommune").unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let added = plan.system("loen-til-vikarer").expect("the new system");
+    assert_eq!(added.name, "Løn til vikarer");
+    assert_eq!(added.owner.as_ref().unwrap().as_str(), "mette-holm");
+    assert_eq!(added.depends_on[0].as_str(), "esdh");
+    conn.close().await.unwrap();
+    drop(db);
+}

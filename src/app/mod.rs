@@ -21,6 +21,7 @@ pub mod plans;
 pub mod reports;
 pub mod runbook;
 pub mod second_factor;
+pub mod sheets;
 pub mod sign_in;
 
 use std::sync::Arc;

@@ -136,6 +136,25 @@ enum Command {
 
 #[derive(Subcommand, Debug)]
 enum SheetCommand {
+    /// Read systems from an XLSX, ODS or CSV file into the draft (see the README for the
+    /// columns): the preview, then one transaction. Exit 1 when a cell cannot be used (nothing
+    /// is written), 2 when the file cannot be read.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        plan: String,
+        /// The sheet to read [default: the first].
+        #[arg(long)]
+        sheet: Option<String>,
+        /// Show the preview only; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// The language of the preview [default: da].
+        #[arg(long, default_value = "da", value_parser = ["da", "en"])]
+        language: String,
+    },
     /// Write the draft's systems, recovery steps and people as an XLSX file.
     Export {
         #[arg(long)]
@@ -445,6 +464,47 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 write_file(&out, &html)?;
                 println!("wrote {} ({} KB)", out.display(), html.len() / 1024);
                 Ok(ExitCode::SUCCESS)
+            })
+        }
+        Command::Sheet {
+            command:
+                SheetCommand::Import {
+                    file,
+                    plan,
+                    sheet,
+                    dry_run,
+                    format,
+                    language,
+                },
+        } => {
+            let id = PlanId::parse(&plan).map_err(|e| anyhow::anyhow!("--plan: {e}"))?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            block_on(async {
+                let app = open_app(&url, Config::default().time_zone).await?;
+                let Some(plan) = app.plan(&id).await? else {
+                    anyhow::bail!("--plan: no plan {:?} in the database", id.as_str());
+                };
+                let actor = crate::domain::access::Actor {
+                    username: store::IMPORT_ACTOR.to_string(),
+                    administrator: true,
+                    roles: Vec::new(),
+                    person: None,
+                };
+                match app
+                    .sheet_import(&plan, &actor, &bytes, sheet.as_deref(), !dry_run)
+                    .await
+                {
+                    Ok(done) => {
+                        print_sheet_import(&app, &plan, &done, format, &language, dry_run)?;
+                        Ok(ExitCode::from(if done.has_errors() { INVALID } else { 0 }))
+                    }
+                    Err(crate::app::sheets::SheetImportError::Sheet(e)) => {
+                        eprintln!("error: {}: {e}", file.display());
+                        Ok(ExitCode::from(UNREADABLE))
+                    }
+                    Err(crate::app::sheets::SheetImportError::App(e)) => Err(e.into()),
+                }
             })
         }
         Command::Sheet {

@@ -295,3 +295,104 @@ pub(super) fn print_assessment(
     }
     Ok(())
 }
+
+/// The preview of a spreadsheet's import, and whether it was written.
+pub(super) fn print_sheet_import(
+    app: &crate::app::App,
+    plan: &crate::domain::Plan,
+    done: &crate::app::sheets::SheetImport,
+    format: Format,
+    lang: &str,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    use crate::domain::sheet::RowChange;
+    let words = Words::new(&app.templates.locales, lang, Some(plan));
+    let t = |key: &str| app.templates.text(lang, key);
+    let p = &done.preview;
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            let value = json!({
+                "rows": p.rows,
+                "errors": p.errors.iter().map(|e| {
+                    let mut v = json!(e);
+                    v["message"] = json!(words.cell_error(e));
+                    v
+                }).collect::<Vec<_>>(),
+                "ignored_columns": p.ignored_columns,
+                "findings": done.new_findings.iter().map(|f| json!({
+                    "code": f.code.as_str(),
+                    "severity": match f.severity() { analysis::Severity::Error => "error", analysis::Severity::Warning => "warning" },
+                    "systems": ids(&f.systems),
+                    "message": words.finding(f),
+                })).collect::<Vec<_>>(),
+                "applied": done.applied,
+            });
+            writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
+        }
+        Format::Text => {
+            let (mut new, mut changed, mut unchanged) = (0, 0, 0);
+            for r in &p.rows {
+                let line = match &r.change {
+                    RowChange::New => {
+                        new += 1;
+                        t("sheet.preview.new")
+                    }
+                    RowChange::Changed { fields } => {
+                        changed += 1;
+                        t("sheet.preview.changed").replace("{fields}", &fields.join(", "))
+                    }
+                    RowChange::Unchanged => {
+                        unchanged += 1;
+                        t("sheet.preview.unchanged")
+                    }
+                };
+                writeln!(
+                    out,
+                    "{}",
+                    line.replace("{row}", &r.row.to_string())
+                        .replace("{system}", r.system.as_str())
+                )?;
+            }
+            for e in &p.errors {
+                writeln!(out, "{}", words.cell_error(e))?;
+            }
+            if !p.ignored_columns.is_empty() {
+                writeln!(
+                    out,
+                    "{}",
+                    t("sheet.preview.ignored").replace("{columns}", &p.ignored_columns.join(", "))
+                )?;
+            }
+            for f in &done.new_findings {
+                writeln!(
+                    out,
+                    "{}",
+                    t("sheet.preview.finding")
+                        .replace("{text}", &format!("{}: {}", f.code, words.finding(f)))
+                )?;
+            }
+            writeln!(
+                out,
+                "{}",
+                t("sheet.preview.summary")
+                    .replace("{rows}", &p.rows.len().to_string())
+                    .replace("{new}", &new.to_string())
+                    .replace("{changed}", &changed.to_string())
+                    .replace("{unchanged}", &unchanged.to_string())
+                    .replace("{errors}", &p.errors.len().to_string())
+            )?;
+            let last = if done.applied {
+                "sheet.preview.written"
+            } else if done.has_errors() {
+                "sheet.preview.refused"
+            } else if dry_run {
+                "sheet.preview.dry_run"
+            } else {
+                "sheet.preview.nothing"
+            };
+            writeln!(out, "{}", t(last))?;
+        }
+    }
+    Ok(())
+}

@@ -14,6 +14,7 @@ pub mod edit;
 pub mod health;
 pub mod incident;
 pub mod plan;
+pub mod sheet;
 pub mod sms;
 
 pub use analysis::{Assessment, Code, Finding, Severity};

@@ -12,6 +12,7 @@ mod files;
 mod locate;
 mod raw;
 pub mod scenarios;
+pub mod sheet;
 
 pub use files::MAX_FILE_BYTES;
 

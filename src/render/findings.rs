@@ -85,6 +85,15 @@ impl<'a> Words<'a> {
         }
     }
 
+    /// A spreadsheet cell that cannot be used: "række 14, kolonne RTO: »tre timer« er ikke en
+    /// varighed".
+    pub fn cell_error(&self, e: &crate::domain::sheet::CellError) -> String {
+        self.get(e.problem.key())
+            .replace("{row}", &e.row.to_string())
+            .replace("{column}", &e.column)
+            .replace("{value}", &e.value)
+    }
+
     /// "accepteret til 1. juni 2027 (dispensation 4)", when a dispensation accepts it.
     pub fn accepted(&self, f: &Finding) -> Option<String> {
         let a = f.accepted()?;

@@ -30,5 +30,5 @@ pub mod webhooks;
 pub use db::{DEFAULT_DATABASE_URL, Outage, Result, StoreError, begin_write, connect, migrate};
 pub use plans::{
     IMPORT_ACTOR, ImportOutcome, PlanRevisions, PlanSummary, import_plan, load_plan, plan_ids,
-    plan_revisions, plan_summaries,
+    plan_revisions, plan_summaries, replace_plan,
 };

@@ -43,6 +43,17 @@ pub enum ImportOutcome {
 /// Stores `plan`, replacing any stored plan with its id, in one transaction: all or nothing.
 /// Importing the same plan twice writes nothing the second time.
 pub async fn import_plan(db: &DatabaseConnection, plan: &Plan) -> Result<ImportOutcome> {
+    replace_plan(db, plan, IMPORT_ACTOR, "import").await
+}
+
+/// Writes `plan` over the stored one (or as a new plan) in one transaction, each changed field
+/// audited under `actor` as `action`: what a plan folder's import and a spreadsheet's do.
+pub async fn replace_plan(
+    db: &DatabaseConnection,
+    plan: &Plan,
+    actor: &str,
+    action: &str,
+) -> Result<ImportOutcome> {
     let txn = begin_write(db).await?;
     // On PostgreSQL concurrent imports and saves of one plan queue on its row before reading
     // it, as they queue for the write lock on SQLite. The row is updated in place, never
@@ -58,7 +69,7 @@ pub async fn import_plan(db: &DatabaseConnection, plan: &Plan) -> Result<ImportO
                 .map_or(0, |r| r.revision)
                 + 1;
             let changes = diff::plan_changes(&stored, plan);
-            audit::record(&txn, IMPORT_ACTOR, &plan.id, "import", &changes).await?;
+            audit::record(&txn, actor, &plan.id, action, &changes).await?;
             delete_plan_contents(&txn, &plan.id).await?;
             (ImportOutcome::Updated, revision)
         }

@@ -1,0 +1,547 @@
+//! Systems from a spreadsheet, without I/O: the header row matched to fields by name (Danish and
+//! English, as the export writes them and as municipalities name them), each row read into a
+//! system section (a new one, or the plan's own with the columns the sheet has replaced), every
+//! cell that cannot be read named by row and column, and what would change.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::diff;
+use super::{Criticality, Duration, PersonId, Plan, Supplier, System, SystemId};
+
+/// One cell as the reader found it (a formula by its cached value).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Empty,
+    Text(String),
+    Number(f64),
+    Date(NaiveDate),
+}
+
+impl Cell {
+    /// The cell as text: numbers without a needless `.0`, dates as ISO dates.
+    pub fn text(&self) -> String {
+        match self {
+            Cell::Empty => String::new(),
+            Cell::Text(t) => t.trim().to_string(),
+            Cell::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => format!("{}", *n as i64),
+            Cell::Number(n) => n.to_string(),
+            Cell::Date(d) => d.to_string(),
+        }
+    }
+}
+
+/// What a column holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    Id,
+    Name,
+    Description,
+    Criticality,
+    Owner,
+    Deputy,
+    Rto,
+    Rpo,
+    Mtpd,
+    DependsOn,
+    Supplier,
+    ContractRestore,
+    Workaround,
+    Verification,
+    LastReviewed,
+    /// Written by the export for the reader (findings, last exercised): not read back.
+    Shown,
+}
+
+/// The field a header names, in Danish or English, case and surrounding space aside.
+pub fn field_of(header: &str) -> Option<Field> {
+    let h = header.trim().trim_end_matches(':').trim().to_lowercase();
+    let field = match h.as_str() {
+        "system" | "id" | "system-id" | "systemid" | "system id" => Field::Id,
+        "navn" | "name" | "systemnavn" | "system name" => Field::Name,
+        "beskrivelse" | "description" => Field::Description,
+        "kritikalitet" | "criticality" => Field::Criticality,
+        "systemejer" | "ejer" | "owner" | "system owner" => Field::Owner,
+        "stedfortræder" | "deputy" => Field::Deputy,
+        "rto" => Field::Rto,
+        "rpo" => Field::Rpo,
+        "mtpd" => Field::Mtpd,
+        "afhænger af" | "afhængigheder" | "depends on" | "dependencies" => Field::DependsOn,
+        "leverandør" | "supplier" => Field::Supplier,
+        "leverandørens genetablering" | "supplier's restore time" | "contract restore" => {
+            Field::ContractRestore
+        }
+        "nødprocedure" | "workaround" => Field::Workaround,
+        "kontrol af at systemet kører igen"
+        | "kontrol af, at systemet kører igen"
+        | "checking the system is back"
+        | "verification" => Field::Verification,
+        "senest gennemgået" | "last reviewed" => Field::LastReviewed,
+        "senest øvet" | "last exercised" | "fund" | "findings" => Field::Shown,
+        _ => return None,
+    };
+    Some(field)
+}
+
+/// Why a cell cannot be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Problem {
+    NotDuration,
+    NotCriticality,
+    NotDate,
+    UnknownPerson,
+    UnknownSystem,
+    /// Neither an id nor a name to make one from.
+    NoId,
+    /// The same system on two rows.
+    DuplicateId,
+}
+
+impl Problem {
+    /// The locale key of its text (`sheet.problem.<key>`, with `{row}`, `{column}`, `{value}`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Problem::NotDuration => "sheet.problem.not_duration",
+            Problem::NotCriticality => "sheet.problem.not_criticality",
+            Problem::NotDate => "sheet.problem.not_date",
+            Problem::UnknownPerson => "sheet.problem.unknown_person",
+            Problem::UnknownSystem => "sheet.problem.unknown_system",
+            Problem::NoId => "sheet.problem.no_id",
+            Problem::DuplicateId => "sheet.problem.duplicate_id",
+        }
+    }
+}
+
+/// A cell that cannot be used: its row as the spreadsheet numbers it (the header is row 1),
+/// its column's header and what it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CellError {
+    pub row: usize,
+    pub column: String,
+    pub value: String,
+    pub problem: Problem,
+}
+
+/// What a row does to the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum RowChange {
+    New,
+    /// The fields that change, as the audit log names them.
+    Changed {
+        fields: Vec<String>,
+    },
+    Unchanged,
+}
+
+/// One row read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowOutcome {
+    pub row: usize,
+    pub system: SystemId,
+    #[serde(flatten)]
+    pub change: RowChange,
+}
+
+/// What importing the table would do: each row's outcome, every cell that cannot be used, the
+/// headers not read, and the plan as it would be.
+#[derive(Debug, Clone)]
+pub struct Preview {
+    pub rows: Vec<RowOutcome>,
+    pub errors: Vec<CellError>,
+    pub ignored_columns: Vec<String>,
+    pub plan: Plan,
+}
+
+impl Preview {
+    pub fn changes_anything(&self) -> bool {
+        self.rows.iter().any(|r| r.change != RowChange::Unchanged)
+    }
+}
+
+/// An id made from a name: lower case, æ ø å written out, anything else a hyphen.
+pub fn id_from_name(name: &str) -> Option<SystemId> {
+    let mut out = String::new();
+    for c in name.trim().to_lowercase().chars() {
+        match c {
+            'æ' => out.push_str("ae"),
+            'ø' => out.push_str("oe"),
+            'å' => out.push_str("aa"),
+            c if c.is_ascii_alphanumeric() => out.push(c),
+            _ if !out.ends_with('-') && !out.is_empty() => out.push('-'),
+            _ => {}
+        }
+    }
+    SystemId::parse(out.trim_end_matches('-')).ok()
+}
+
+/// A row read: its number, the system it makes, and the dependencies it names (column, text),
+/// resolved once every row is read.
+type ReadRow = (usize, System, Vec<(String, String)>);
+
+/// Reads `rows` (the first one the header) against `plan`: the systems the rows name are
+/// replaced by what the rows say in the columns the sheet has (other fields stay as they are),
+/// systems the plan lacks are added. The analysis of the result is the caller's.
+pub fn preview(plan: &Plan, rows: &[Vec<Cell>]) -> Preview {
+    let mut out = Preview {
+        rows: Vec::new(),
+        errors: Vec::new(),
+        ignored_columns: Vec::new(),
+        plan: plan.clone(),
+    };
+    let Some((header, body)) = rows.split_first() else {
+        return out;
+    };
+    let columns: Vec<(usize, String, Field)> = header
+        .iter()
+        .enumerate()
+        .filter_map(|(i, h)| {
+            let text = h.text();
+            match field_of(&text) {
+                Some(Field::Shown) => None,
+                Some(f) => Some((i, text, f)),
+                None => {
+                    if !text.is_empty() {
+                        out.ignored_columns.push(text);
+                    }
+                    None
+                }
+            }
+        })
+        .collect();
+    let by_name: HashMap<String, &SystemId> = plan
+        .systems
+        .iter()
+        .map(|s| (s.name.trim().to_lowercase(), &s.id))
+        .collect();
+    let person_of = |text: &str| -> Option<PersonId> {
+        let t = text.trim().to_lowercase();
+        plan.people
+            .iter()
+            .find(|p| {
+                p.id.as_str() == t
+                    || p.name.trim().to_lowercase() == t
+                    || p.email.trim().to_lowercase() == t
+            })
+            .map(|p| p.id.clone())
+    };
+    let mut seen: HashMap<SystemId, usize> = HashMap::new();
+    // Rows first read, dependencies resolved after, so a row may name a system added below it.
+    let mut read: Vec<ReadRow> = Vec::new();
+    for (n, cells) in body.iter().enumerate() {
+        let row = n + 2;
+        let get = |field: Field| {
+            columns
+                .iter()
+                .find(|(_, _, f)| *f == field)
+                .map(|(i, h, _)| (h.clone(), cells.get(*i).cloned().unwrap_or(Cell::Empty)))
+        };
+        if cells.iter().all(|c| c.text().is_empty()) {
+            continue;
+        }
+        let name = get(Field::Name).map(|(_, c)| c.text()).unwrap_or_default();
+        let id_text = get(Field::Id).map(|(_, c)| c.text()).unwrap_or_default();
+        let id = SystemId::parse(&id_text)
+            .ok()
+            .or_else(|| by_name.get(&id_text.to_lowercase()).map(|id| (*id).clone()))
+            .or_else(|| by_name.get(&name.to_lowercase()).map(|id| (*id).clone()))
+            .or_else(|| id_from_name(if name.is_empty() { &id_text } else { &name }));
+        let Some(id) = id else {
+            out.errors.push(CellError {
+                row,
+                column: get(Field::Id).map_or_else(|| "System".to_string(), |(h, _)| h),
+                value: id_text,
+                problem: Problem::NoId,
+            });
+            continue;
+        };
+        if seen.insert(id.clone(), row).is_some() {
+            out.errors.push(CellError {
+                row,
+                column: get(Field::Id).map_or_else(|| "System".to_string(), |(h, _)| h),
+                value: id.to_string(),
+                problem: Problem::DuplicateId,
+            });
+            continue;
+        }
+        let mut system = plan.system(id.as_str()).cloned().unwrap_or_else(|| System {
+            id: id.clone(),
+            name: if name.is_empty() {
+                id.to_string()
+            } else {
+                name.clone()
+            },
+            description: String::new(),
+            owner: None,
+            deputy: None,
+            criticality: Criticality::LEAST,
+            rto: None,
+            rpo: None,
+            mtpd: None,
+            depends_on: Vec::new(),
+            supplier: None,
+            workaround: String::new(),
+            recovery_steps: Vec::new(),
+            verification: String::new(),
+            last_reviewed: None,
+            reviewed_by: None,
+            review_interval: None,
+            impact: Vec::new(),
+        });
+        let mut fail = |column: &str, value: String, problem| {
+            out.errors.push(CellError {
+                row,
+                column: column.to_string(),
+                value,
+                problem,
+            });
+        };
+        let mut depends = Vec::new();
+        for (_, column, field) in &columns {
+            let cell = get(*field).map(|(_, c)| c).unwrap_or(Cell::Empty);
+            let text = cell.text();
+            let duration = |text: &str| -> Result<Option<Duration>, ()> {
+                match text {
+                    "" => Ok(None),
+                    t => Duration::parse(t).map(Some).map_err(|_| ()),
+                }
+            };
+            match field {
+                Field::Id | Field::Shown => {}
+                Field::Name => {
+                    if !text.is_empty() {
+                        system.name = text;
+                    }
+                }
+                Field::Description => system.description = text,
+                Field::Criticality => match text.parse::<i64>().ok().map(Criticality::new) {
+                    Some(Ok(c)) => system.criticality = c,
+                    _ => fail(column, text, Problem::NotCriticality),
+                },
+                Field::Owner | Field::Deputy => {
+                    let person = match text.as_str() {
+                        "" => None,
+                        t => match person_of(t) {
+                            Some(p) => Some(p),
+                            None => {
+                                fail(column, text.clone(), Problem::UnknownPerson);
+                                continue;
+                            }
+                        },
+                    };
+                    if *field == Field::Owner {
+                        system.owner = person;
+                    } else {
+                        system.deputy = person;
+                    }
+                }
+                Field::Rto | Field::Rpo | Field::Mtpd => match duration(&text) {
+                    Ok(d) => match field {
+                        Field::Rto => system.rto = d,
+                        Field::Rpo => system.rpo = d,
+                        _ => system.mtpd = d,
+                    },
+                    Err(()) => fail(column, text, Problem::NotDuration),
+                },
+                Field::DependsOn => {
+                    depends = text
+                        .split([',', ';', '\n'])
+                        .map(str::trim)
+                        .filter(|t| !t.is_empty())
+                        .map(|t| (column.clone(), t.to_string()))
+                        .collect();
+                }
+                Field::Supplier => match (text.is_empty(), system.supplier.as_mut()) {
+                    (true, _) => system.supplier = None,
+                    (false, Some(s)) => s.name = text,
+                    (false, None) => {
+                        system.supplier = Some(Supplier {
+                            name: text,
+                            ..Supplier::default()
+                        })
+                    }
+                },
+                Field::ContractRestore => match duration(&text) {
+                    Ok(d) => {
+                        if let Some(s) = system.supplier.as_mut() {
+                            s.contract_restore = d;
+                        }
+                    }
+                    Err(()) => fail(column, text, Problem::NotDuration),
+                },
+                Field::Workaround => system.workaround = text,
+                Field::Verification => system.verification = text,
+                Field::LastReviewed => match &cell {
+                    Cell::Empty => system.last_reviewed = None,
+                    Cell::Date(d) => system.last_reviewed = Some(*d),
+                    _ => match NaiveDate::parse_from_str(&text, "%Y-%m-%d") {
+                        Ok(d) => system.last_reviewed = Some(d),
+                        Err(_) => fail(column, text, Problem::NotDate),
+                    },
+                },
+            }
+        }
+        read.push((row, system, depends));
+    }
+    let has_dependencies = columns.iter().any(|(_, _, f)| *f == Field::DependsOn);
+    let known: HashMap<String, SystemId> = plan
+        .systems
+        .iter()
+        .map(|s| (s.id.to_string(), s.id.clone()))
+        .chain(
+            read.iter()
+                .map(|(_, s, _)| (s.id.to_string(), s.id.clone())),
+        )
+        .chain(
+            plan.systems
+                .iter()
+                .map(|s| (s.name.trim().to_lowercase(), s.id.clone())),
+        )
+        .chain(
+            read.iter()
+                .map(|(_, s, _)| (s.name.trim().to_lowercase(), s.id.clone())),
+        )
+        .collect();
+    for (row, mut system, depends) in read {
+        if has_dependencies {
+            system.depends_on = Vec::new();
+            for (column, name) in depends {
+                match known.get(&name).or_else(|| known.get(&name.to_lowercase())) {
+                    Some(id) if !system.depends_on.contains(id) => {
+                        system.depends_on.push(id.clone())
+                    }
+                    Some(_) => {}
+                    None => out.errors.push(CellError {
+                        row,
+                        column,
+                        value: name,
+                        problem: Problem::UnknownSystem,
+                    }),
+                }
+            }
+        }
+        let before = plan.system(system.id.as_str());
+        let change = match before {
+            None => RowChange::New,
+            Some(b) => {
+                let mut fields: Vec<String> = diff::system_changes(Some(b), Some(&system))
+                    .iter()
+                    .map(|c| c.field.to_string())
+                    .collect();
+                fields.dedup();
+                if fields.is_empty() {
+                    RowChange::Unchanged
+                } else {
+                    RowChange::Changed { fields }
+                }
+            }
+        };
+        out.rows.push(RowOutcome {
+            row,
+            system: system.id.clone(),
+            change,
+        });
+        match out.plan.systems.iter_mut().find(|s| s.id == system.id) {
+            Some(slot) => *slot = system,
+            None => out.plan.systems.push(system),
+        }
+    }
+    out.errors
+        .sort_by(|a, b| (a.row, &a.column).cmp(&(b.row, &b.column)));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::analysis::tests::plan;
+
+    fn text(t: &str) -> Cell {
+        Cell::Text(t.into())
+    }
+
+    #[test]
+    fn headers_are_read_in_danish_and_english() {
+        assert_eq!(field_of(" Systemejer "), Some(Field::Owner));
+        assert_eq!(field_of("Ejer:"), Some(Field::Owner));
+        assert_eq!(field_of("Depends on"), Some(Field::DependsOn));
+        assert_eq!(
+            field_of("Leverandørens genetablering"),
+            Some(Field::ContractRestore)
+        );
+        assert_eq!(field_of("Farve"), None);
+    }
+
+    #[test]
+    fn a_row_changes_the_fields_it_has_and_every_bad_cell_is_named() {
+        let p = plan();
+        let first = p.systems[0].clone();
+        let rows = vec![
+            vec![
+                text("System"),
+                text("RTO"),
+                text("Kritikalitet"),
+                text("Farve"),
+            ],
+            vec![
+                text(first.id.as_str()),
+                text("tre timer"),
+                Cell::Number(7.0),
+                text("rød"),
+            ],
+            vec![
+                text("Nyt system"),
+                text("4 t."),
+                Cell::Number(2.0),
+                Cell::Empty,
+            ],
+            vec![Cell::Empty, Cell::Empty, Cell::Empty, Cell::Empty],
+            vec![
+                text(first.id.as_str()),
+                text("4h"),
+                Cell::Number(1.0),
+                Cell::Empty,
+            ],
+        ];
+        let preview = preview(&p, &rows);
+        assert_eq!(preview.ignored_columns, ["Farve"]);
+        let problems: Vec<(usize, &str, Problem)> = preview
+            .errors
+            .iter()
+            .map(|e| (e.row, e.column.as_str(), e.problem))
+            .collect();
+        assert_eq!(
+            problems,
+            [
+                (2, "Kritikalitet", Problem::NotCriticality),
+                (2, "RTO", Problem::NotDuration),
+                (5, "System", Problem::DuplicateId),
+            ]
+        );
+        let added = preview
+            .plan
+            .system("nyt-system")
+            .expect("added by its name");
+        assert_eq!(added.rto, Some(Duration::from_minutes(240)));
+        assert_eq!(added.criticality.level(), 2);
+        assert!(preview.rows.iter().any(|r| r.change == RowChange::New));
+    }
+
+    #[test]
+    fn the_same_values_change_nothing() {
+        let p = plan();
+        let s = &p.systems[0];
+        let rows = vec![
+            vec![text("System"), text("Navn")],
+            vec![text(s.id.as_str()), text(&s.name)],
+        ];
+        let preview = preview(&p, &rows);
+        assert!(preview.errors.is_empty());
+        assert!(!preview.changes_anything());
+        assert_eq!(preview.plan, p);
+    }
+}
