@@ -72,6 +72,7 @@ fn each_module_names_only_the_modules_below_it() {
                 "http_client",
                 "mail",
                 "metrics",
+                "plan_files",
                 "render",
                 "store",
             ],
