@@ -423,3 +423,174 @@ async fn a_danish_excel_csv_is_applied_once_in_one_audited_transaction() {
     conn.close().await.unwrap();
     drop(db);
 }
+
+/// Posts `bytes` as file `name` from the import page's form, as a browser does.
+async fn upload(client: &TestApp, name: &str, bytes: &[u8]) -> (u16, String) {
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", client.csrf().await)
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string()),
+        )
+        .text("sheet", "");
+    let response = client
+        .client
+        .post(format!("{}/plans/example-kommune/import", client.address))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, helpers::unescape(&response.text().await.unwrap()))
+}
+
+const APPLY: &str = "/plans/example-kommune/import/apply";
+
+#[tokio::test]
+async fn the_import_page_previews_a_sheet_and_applies_only_what_it_showed() {
+    for (app, backend) in helpers::apps().await {
+        let id = beredskab::domain::PlanId::parse("example-kommune").unwrap();
+        let coordinator = app.signed_in("lars-nielsen").await;
+        let (_, overview) = coordinator.page("/plans/example-kommune").await;
+        assert!(overview.contains("href=\"/plans/example-kommune/import\""));
+        let (status, page) = coordinator.page("/plans/example-kommune/import").await;
+        assert_eq!(status, 200, "{backend}");
+        assert!(page.contains("Indlæs systemer fra regneark"));
+        assert!(page.contains("enctype=\"multipart/form-data\""));
+        // An upload without the session's CSRF token is refused before it is read.
+        let forged = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(b"System;RTO\nesdh;1 t.\n".to_vec()).file_name("x.csv"),
+        );
+        let response = coordinator
+            .client
+            .post(format!(
+                "{}/plans/example-kommune/import",
+                coordinator.address
+            ))
+            .multipart(forged)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 403, "{backend}");
+        // A system owner may not import the whole plan's systems.
+        let owner = app.signed_in("jesper-moeller").await;
+        let (status, _) = upload(&owner, "a.csv", b"System;RTO\nvmware;4 t.\n").await;
+        assert_eq!(status, 403, "{backend}");
+
+        // A bad cell, named in Danish; no way on to "apply".
+        let (status, page) = upload(
+            &coordinator,
+            "fejl.csv",
+            "System;RTO\nesdh;tre timer\n".as_bytes(),
+        )
+        .await;
+        assert_eq!(status, 422, "{backend}");
+        assert!(
+            page.contains("række 2, kolonne RTO: »tre timer« er ikke en varighed"),
+            "{page}"
+        );
+        assert!(page.contains("Intet er skrevet: ret fejlene først."));
+        assert!(!page.contains(APPLY));
+        // Not a spreadsheet; no file at all.
+        let (status, page) = upload(&coordinator, "plan.pdf", b"%PDF-1.7\n\x00\x01binary").await;
+        assert_eq!(status, 422);
+        assert!(page.contains("Filen er ikke et regneark"), "{page}");
+        let (status, page) = upload(&coordinator, "", b"").await;
+        assert_eq!(status, 422);
+        assert!(page.contains("Vælg en fil at indlæse"), "{page}");
+
+        // The README's example sheet, from the page's link: two new systems, previewed only.
+        let example = coordinator.get("/import/systemer-eksempel.csv").await;
+        assert_eq!(example.status(), 200);
+        let example = example.bytes().await.unwrap();
+        let (status, preview) = upload(&coordinator, "systemer-eksempel.csv", &example).await;
+        assert_eq!(status, 200, "{backend}: {preview}");
+        assert!(
+            preview.contains("2 rækker: 2 nye, 0 ændrede, 0 uændrede, 0 fejl."),
+            "{preview}"
+        );
+        assert!(preview.contains("<code>parkering</code>"));
+        assert!(preview.contains("Skriv til kladden (2 nye, 0 ændrede)"));
+        let plan = app.handle().plan(&id).await.unwrap().unwrap();
+        assert!(
+            plan.system("parkering").is_none(),
+            "nothing is written by the preview"
+        );
+        let example_apply = helpers::form_fields(&preview, APPLY);
+
+        // Meanwhile another sheet changes the draft, applied through the page.
+        let (_, other) = upload(
+            &coordinator,
+            "esdh.csv",
+            "System;RTO\nesdh;3 t.\n".as_bytes(),
+        )
+        .await;
+        assert!(other.contains("Ændres: rto"), "{other}");
+        let response = coordinator
+            .submit(APPLY, &helpers::form_fields(&other, APPLY))
+            .await;
+        assert_eq!(response.status(), 200);
+        let done = helpers::unescape(&response.text().await.unwrap());
+        assert!(
+            done.contains("Regnearket er skrevet til kladden."),
+            "{done}"
+        );
+        assert!(done.contains("href=\"/plans/example-kommune/versions\""));
+
+        // The first preview is stale now: nothing written, the new preview shown instead.
+        let response = coordinator.submit(APPLY, &example_apply).await;
+        assert_eq!(response.status(), 409, "{backend}");
+        let stale = helpers::unescape(&response.text().await.unwrap());
+        assert!(
+            stale.contains("Kladden er ændret, siden du så forhåndsvisningen"),
+            "{stale}"
+        );
+        let plan = app.handle().plan(&id).await.unwrap().unwrap();
+        assert!(plan.system("parkering").is_none());
+        assert_eq!(plan.system("esdh").unwrap().rto.unwrap().to_string(), "3h");
+        // Applying the fresh preview writes both systems, audited as the coordinator's.
+        let response = coordinator
+            .submit(APPLY, &helpers::form_fields(&stale, APPLY))
+            .await;
+        assert_eq!(response.status(), 200);
+        let plan = app.handle().plan(&id).await.unwrap().unwrap();
+        let parkering = plan.system("parkering").expect("imported");
+        assert_eq!(parkering.owner.as_ref().unwrap().as_str(), "anne-kjaer");
+        assert_eq!(
+            parkering.deputy.as_ref().unwrap().as_str(),
+            "jesper-moeller"
+        );
+        assert!(
+            plan.system("kantine")
+                .unwrap()
+                .depends_on
+                .iter()
+                .any(|d| d.as_str() == "ad")
+        );
+        let audit = beredskab::store::audit::query(&app.handle().db, &Default::default())
+            .await
+            .unwrap();
+        assert!(audit.iter().any(|e| e.action == "sheet-import"
+            && e.actor == "lars-nielsen"
+            && e.system_id.as_deref() == Some("parkering")));
+        // An applied upload is gone: applying it twice writes nothing twice.
+        let response = coordinator
+            .submit(APPLY, &helpers::form_fields(&stale, APPLY))
+            .await;
+        assert_eq!(response.status(), 410);
+        let gone = helpers::unescape(&response.text().await.unwrap());
+        assert!(gone.contains("gemmes ikke længere"), "{gone}");
+        // Another account cannot apply someone's upload.
+        let (_, again) = upload(
+            &coordinator,
+            "esdh.csv",
+            "System;RTO\nesdh;2 t.\n".as_bytes(),
+        )
+        .await;
+        let admin = app.signed_in("admin").await;
+        let mut fields = helpers::form_fields(&again, APPLY);
+        helpers::set(&mut fields, "csrf", &admin.csrf().await);
+        assert_eq!(admin.submit(APPLY, &fields).await.status(), 410);
+    }
+}

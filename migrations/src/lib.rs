@@ -22,6 +22,7 @@ mod m20261204_000016_memberships;
 mod m20261204_000017_identity_provider;
 mod m20261204_000018_alerting;
 mod m20261204_000019_dispensations;
+mod m20261207_000020_sheet_uploads;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000017_identity_provider::Migration),
             Box::new(m20261204_000018_alerting::Migration),
             Box::new(m20261204_000019_dispensations::Migration),
+            Box::new(m20261207_000020_sheet_uploads::Migration),
         ]
     }
 }

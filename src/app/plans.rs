@@ -68,10 +68,33 @@ impl PlanCache {
         id: &PlanId,
         revision: i64,
     ) -> Result<Option<Arc<Plan>>, StoreError> {
+        Ok(self.revised(db, id, revision).await?.map(|(_, plan)| plan))
+    }
+
+    /// The plan at its current revision, with that revision.
+    pub async fn current(
+        &self,
+        db: &sea_orm::DatabaseConnection,
+        id: &PlanId,
+    ) -> Result<Option<(i64, Arc<Plan>)>, StoreError> {
+        let Some(revisions) = store::plan_revisions(db, id).await? else {
+            return Ok(None);
+        };
+        self.revised(db, id, revisions.revision).await
+    }
+
+    /// As [`PlanCache::plan_at`], with the revision the plan is at (a later one if it was
+    /// changed since the caller read `revision`).
+    async fn revised(
+        &self,
+        db: &sea_orm::DatabaseConnection,
+        id: &PlanId,
+        revision: i64,
+    ) -> Result<Option<(i64, Arc<Plan>)>, StoreError> {
         if let Some(entry) = self.lock().get(id)
             && entry.revision == revision
         {
-            return Ok(Some(entry.plan.clone()));
+            return Ok(Some((revision, entry.plan.clone())));
         }
         // Loaded and checked in one transaction, so the plan is the one at that revision.
         let txn = sea_orm::TransactionTrait::begin(db).await?;
@@ -94,7 +117,7 @@ impl PlanCache {
                 kept: HashMap::new(),
             },
         );
-        Ok(Some(plan))
+        Ok(Some((revision, plan)))
     }
 
     /// Records a change this process saved at `revision`: when the cached plan is at the

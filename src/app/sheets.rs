@@ -3,10 +3,8 @@
 //! (`sheet-import`). Nothing is written while a cell cannot be used or the result has an error
 //! the plan did not have.
 
-use std::sync::Arc;
-
-use super::{App, Error};
-use crate::domain::Plan;
+use super::{App, Error, Result};
+use crate::domain::PlanId;
 use crate::domain::access::Actor;
 use crate::domain::analysis::{self, Finding, Severity};
 use crate::domain::sheet::{self, Preview};
@@ -18,7 +16,12 @@ pub struct SheetImport {
     pub preview: Preview,
     /// Findings of the plan as it would be that the plan does not have now: errors stop it.
     pub new_findings: Vec<Finding>,
+    /// The draft's revision the preview was made from.
+    pub revision: i64,
     pub applied: bool,
+    /// Not applied because the draft changed after the preview the user saw: this preview is
+    /// of the draft as it is now.
+    pub stale: bool,
 }
 
 impl SheetImport {
@@ -32,6 +35,15 @@ impl SheetImport {
     }
 }
 
+/// What to do with a sheet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SheetAct {
+    Preview,
+    Apply,
+    /// Apply, if the draft is still at the revision of the preview the user saw.
+    ApplyAt(i64),
+}
+
 /// Why a sheet was not read.
 #[derive(Debug, thiserror::Error)]
 pub enum SheetImportError {
@@ -41,24 +53,33 @@ pub enum SheetImportError {
     App(#[from] Error),
 }
 
+impl From<store::StoreError> for SheetImportError {
+    fn from(e: store::StoreError) -> Self {
+        SheetImportError::App(e.into())
+    }
+}
+
 impl App {
-    /// Reads `bytes` (sheet `sheet`, else the first) against the draft of `plan`; with `apply`,
-    /// and nothing in the way, writes the result in one transaction.
+    /// Reads `bytes` (sheet `sheet`, else the first) against the draft of `plan`; to apply,
+    /// with nothing in the way, writes the result in one transaction.
     pub async fn sheet_import(
         &self,
-        plan: &Arc<Plan>,
+        plan: &PlanId,
         actor: &Actor,
         bytes: &[u8],
         sheet: Option<&str>,
-        apply: bool,
+        act: SheetAct,
     ) -> std::result::Result<SheetImport, SheetImportError> {
         if !actor.edits_whole_plan() {
             return Err(Error::Forbidden.into());
         }
         let rows = crate::plan_files::sheet::read(bytes, sheet)?;
-        let preview = sheet::preview(plan, &rows);
+        let Some((revision, plan)) = self.plans.current(&self.db, plan).await? else {
+            return Err(Error::NotFound.into());
+        };
+        let preview = sheet::preview(&plan, &rows);
         let today = self.clock.today();
-        let before = self.plans.findings(plan, today);
+        let before = self.plans.findings(&plan, today);
         let mut new_findings: Vec<Finding> = analysis::check(&preview.plan, today)
             .into_iter()
             .filter(|f| {
@@ -68,22 +89,97 @@ impl App {
             })
             .collect();
         analysis::sort_findings(&mut new_findings);
+        let stale = matches!(act, SheetAct::ApplyAt(seen) if seen != revision);
         let mut outcome = SheetImport {
             preview,
             new_findings,
+            revision,
             applied: false,
+            stale,
         };
+        let apply = matches!(act, SheetAct::Apply | SheetAct::ApplyAt(_)) && !stale;
         if apply && !outcome.has_errors() && outcome.preview.changes_anything() {
-            store::replace_plan(
+            let written = store::replace_plan_at(
                 &self.db,
                 &outcome.preview.plan,
                 &actor.username,
                 "sheet-import",
+                revision,
             )
-            .await
-            .map_err(Error::from)?;
-            outcome.applied = true;
+            .await?;
+            outcome.applied = written.is_some();
+            outcome.stale = written.is_none();
         }
         Ok(outcome)
+    }
+
+    /// Keeps an uploaded sheet for its "apply"; the upload's id.
+    pub async fn keep_upload(
+        &self,
+        plan: &PlanId,
+        actor: &Actor,
+        file_name: &str,
+        sheet: Option<&str>,
+        content: Vec<u8>,
+    ) -> Result<String> {
+        let id = uuid::Uuid::new_v4().to_string();
+        store::uploads::put(
+            &self.db,
+            store::uploads::Upload {
+                id: id.clone(),
+                plan_id: plan.to_string(),
+                username: actor.username.clone(),
+                file_name: file_name.to_string(),
+                sheet: sheet.map(str::to_string),
+                content,
+                created_at: self.clock.now(),
+            },
+        )
+        .await?;
+        Ok(id)
+    }
+
+    /// The sheet `actor` uploaded as `id` for `plan`, if it is still kept.
+    pub async fn upload(
+        &self,
+        plan: &PlanId,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<Option<store::uploads::Upload>> {
+        Ok(store::uploads::get(
+            &self.db,
+            id,
+            plan.as_str(),
+            &actor.username,
+            self.clock.now(),
+        )
+        .await?)
+    }
+
+    /// Applies the sheet `actor` uploaded as `id`, if the draft is still at `seen`; the upload
+    /// is removed once applied. `None` if the upload is gone.
+    pub async fn apply_upload(
+        &self,
+        plan: &PlanId,
+        actor: &Actor,
+        id: &str,
+        seen: i64,
+    ) -> std::result::Result<Option<(store::uploads::Upload, SheetImport)>, SheetImportError> {
+        let Some(upload) = self.upload(plan, actor, id).await? else {
+            return Ok(None);
+        };
+        let done = self
+            .sheet_import(
+                plan,
+                actor,
+                &upload.content,
+                upload.sheet.as_deref(),
+                SheetAct::ApplyAt(seen),
+            )
+            .await?;
+        if done.applied {
+            store::uploads::remove(&self.db, id).await?;
+        }
+        Ok(Some((upload, done)))
     }
 }

@@ -491,13 +491,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     roles: Vec::new(),
                     person: None,
                 };
+                let act = if dry_run {
+                    crate::app::sheets::SheetAct::Preview
+                } else {
+                    crate::app::sheets::SheetAct::Apply
+                };
                 match app
-                    .sheet_import(&plan, &actor, &bytes, sheet.as_deref(), !dry_run)
+                    .sheet_import(&id, &actor, &bytes, sheet.as_deref(), act)
                     .await
                 {
                     Ok(done) => {
                         print_sheet_import(&app, &plan, &done, format, &language, dry_run)?;
-                        Ok(ExitCode::from(if done.has_errors() { INVALID } else { 0 }))
+                        Ok(ExitCode::from(if done.has_errors() || done.stale {
+                            INVALID
+                        } else {
+                            0
+                        }))
                     }
                     Err(crate::app::sheets::SheetImportError::Sheet(e)) => {
                         eprintln!("error: {}: {e}", file.display());

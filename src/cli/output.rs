@@ -384,6 +384,8 @@ pub(super) fn print_sheet_import(
             )?;
             let last = if done.applied {
                 "sheet.preview.written"
+            } else if done.stale {
+                "sheet.preview.stale"
             } else if done.has_errors() {
                 "sheet.preview.refused"
             } else if dry_run {

@@ -25,10 +25,11 @@ pub mod outbox;
 mod plan_rows;
 mod plans;
 pub mod reviews;
+pub mod uploads;
 pub mod webhooks;
 
 pub use db::{DEFAULT_DATABASE_URL, Outage, Result, StoreError, begin_write, connect, migrate};
 pub use plans::{
     IMPORT_ACTOR, ImportOutcome, PlanRevisions, PlanSummary, import_plan, load_plan, plan_ids,
-    plan_revisions, plan_summaries, replace_plan,
+    plan_revisions, plan_summaries, replace_plan, replace_plan_at,
 };

@@ -54,20 +54,45 @@ pub async fn replace_plan(
     actor: &str,
     action: &str,
 ) -> Result<ImportOutcome> {
+    Ok(replace(db, plan, actor, action, None)
+        .await?
+        .unwrap_or(ImportOutcome::Unchanged))
+}
+
+/// As [`replace_plan`], but only if the stored plan is still at `revision` (the one the new
+/// plan was made from): `None`, and nothing written, if anyone changed it since.
+pub async fn replace_plan_at(
+    db: &DatabaseConnection,
+    plan: &Plan,
+    actor: &str,
+    action: &str,
+    revision: i64,
+) -> Result<Option<ImportOutcome>> {
+    replace(db, plan, actor, action, Some(revision)).await
+}
+
+async fn replace(
+    db: &DatabaseConnection,
+    plan: &Plan,
+    actor: &str,
+    action: &str,
+    expected: Option<i64>,
+) -> Result<Option<ImportOutcome>> {
     let txn = begin_write(db).await?;
     // On PostgreSQL concurrent imports and saves of one plan queue on its row before reading
     // it, as they queue for the write lock on SQLite. The row is updated in place, never
     // deleted, so whoever waited on it goes on with the plan as this import leaves it.
     lock_plan(&txn, &plan.id).await?;
+    let current = plan_revisions(&txn, &plan.id).await?.map(|r| r.revision);
+    if expected.is_some() && current != expected {
+        return Ok(None);
+    }
     let existing = load_plan(&txn, &plan.id).await?;
     let (outcome, revision) = match existing {
-        Some(stored) if stored == *plan => return Ok(ImportOutcome::Unchanged),
+        Some(stored) if stored == *plan => return Ok(Some(ImportOutcome::Unchanged)),
         Some(stored) => {
             // Revisions only grow, so a form opened before the import cannot save over it.
-            let revision = plan_revisions(&txn, &plan.id)
-                .await?
-                .map_or(0, |r| r.revision)
-                + 1;
+            let revision = current.unwrap_or(0) + 1;
             let changes = diff::plan_changes(&stored, plan);
             audit::record(&txn, actor, &plan.id, action, &changes).await?;
             delete_plan_contents(&txn, &plan.id).await?;
@@ -77,7 +102,7 @@ pub async fn replace_plan(
     };
     write_plan(&txn, plan, revision, outcome == ImportOutcome::Created).await?;
     txn.commit().await?;
-    Ok(outcome)
+    Ok(Some(outcome))
 }
 
 /// The actor recorded in the audit log for changes that came from plan files.

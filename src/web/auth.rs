@@ -686,15 +686,23 @@ pub async fn csrf_guard(request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let (parts, body) = request.into_parts();
-    let bytes = match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
-        Ok(b) => b,
-        Err(_) => return Error::TooLarge.into_response(),
-    };
-    let is_form = parts
+    let content_type = parts
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        .unwrap_or("");
+    let is_form = content_type.starts_with("application/x-www-form-urlencoded");
+    let is_upload =
+        content_type.starts_with("multipart/form-data") && takes_upload(parts.uri.path());
+    let limit = if is_upload {
+        MAX_UPLOAD_BYTES
+    } else {
+        MAX_FORM_BYTES
+    };
+    let bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(b) => b,
+        Err(_) => return Error::TooLarge.into_response(),
+    };
     let pairs = if is_form {
         let probe = Request::from_parts(parts.clone(), Body::from(bytes.clone()));
         Form::<Vec<(String, String)>>::from_request(probe, &())
@@ -704,10 +712,14 @@ pub async fn csrf_guard(request: Request, next: Next) -> Response {
     } else {
         Vec::new()
     };
-    let form_token = pairs
-        .iter()
-        .find(|(k, _)| k == CSRF_FIELD)
-        .map(|(_, v)| v.clone());
+    let form_token = if is_upload {
+        upload_token(&parts, &bytes).await
+    } else {
+        pairs
+            .iter()
+            .find(|(k, _)| k == CSRF_FIELD)
+            .map(|(_, v)| v.clone())
+    };
     let given = header_token.or(form_token);
     match (expected, given) {
         (Some(expected), Some(given)) if crate::app::accounts::constant_time_eq(&expected, &given) => {
@@ -734,6 +746,32 @@ pub async fn csrf_guard(request: Request, next: Next) -> Response {
             .into_response(),
         _ => Error::CsrfRejected.into_response(),
     }
+}
+
+/// Largest file accepted by a form that uploads one, in bytes.
+pub const MAX_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
+
+/// The forms that upload a file (`multipart/form-data`): the spreadsheet import.
+pub fn takes_upload(path: &str) -> bool {
+    let parts: Vec<&str> = path.split('/').collect();
+    matches!(parts.as_slice(), ["", "plans", _, "import"])
+}
+
+/// The CSRF field of an upload form, which comes before its file.
+async fn upload_token(
+    parts: &axum::http::request::Parts,
+    bytes: &axum::body::Bytes,
+) -> Option<String> {
+    let probe = Request::from_parts(parts.clone(), Body::from(bytes.clone()));
+    let mut form = axum::extract::Multipart::from_request(probe, &())
+        .await
+        .ok()?;
+    while let Ok(Some(field)) = form.next_field().await {
+        if field.name() == Some(CSRF_FIELD) {
+            return field.text().await.ok();
+        }
+    }
+    None
 }
 
 /// The forms that need no control-character check here: the system and plan-section editors,

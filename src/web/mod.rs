@@ -25,6 +25,7 @@ mod overview;
 mod pages;
 mod runbook;
 mod second_factor;
+mod sheets;
 mod versions;
 mod webhooks;
 
@@ -306,6 +307,7 @@ fn routes(state: AppState) -> Router {
         .merge(monitoring::router())
         .merge(webhooks::router())
         .merge(dispensations::router())
+        .merge(sheets::router())
         .nest("/api/v1", api::router())
         .layer(axum::middleware::from_fn(auth::csrf_guard))
         .layer(axum::middleware::from_fn_with_state(

@@ -325,6 +325,23 @@ pub fn routes() -> Vec<(&'static str, &'static str, Body, &'static [&'static str
             SIGNED_IN,
         ),
         ("GET", "/plans/example-kommune/plan.xlsx", None, SIGNED_IN),
+        ("GET", "/plans/example-kommune/import", None, PLAN_EDITORS),
+        // Not a file upload: refused as input for those who may import (tests/sheets.rs
+        // uploads real sheets).
+        (
+            "POST",
+            "/plans/example-kommune/import",
+            Form(&[]),
+            PLAN_EDITORS,
+        ),
+        // An upload that was never kept: gone, for those who may import.
+        (
+            "POST",
+            "/plans/example-kommune/import/apply",
+            Form(&[("upload", "none"), ("revision", "1")]),
+            PLAN_EDITORS,
+        ),
+        ("GET", "/import/systemer-eksempel.csv", None, EVERYONE),
         (
             "GET",
             "/plans/example-kommune/dispensations.csv",

@@ -23,6 +23,9 @@ pub mod dispensations;
 pub mod plan_versions;
 pub mod review_reminders;
 
+// Spreadsheets uploaded for import, between preview and apply.
+pub mod sheet_uploads;
+
 // Accounts, their memberships of plans, the group mappings, sessions, API tokens, failed
 // logins, recovery codes, calendar feeds and the identities they sign in with at an identity
 // provider.
