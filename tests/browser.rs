@@ -1174,6 +1174,38 @@ async fn every_page_passes_the_wcag_rules_of_axe_core_on_a_desktop_and_a_phone()
         }
         println!("swept {shown} as {user:?} ({})", response_status);
         swept += 1;
+        if path.ends_with("/import") {
+            // A sheet with bad cells, then the README's example: each preview as it is shown.
+            let bad = files.path().join("fejl.csv");
+            std::fs::write(
+                &bad,
+                "System;RTO;Systemejer\nesdh;tre timer;Ukendt Person\n",
+            )
+            .unwrap();
+            let example = helpers::repo().join("docs/systemer-eksempel.csv");
+            for (file, name, shown) in [
+                (&bad, "import-errors", "#preview-errors"),
+                (&example, "import-preview", "#apply-form"),
+            ] {
+                c.goto(&format!("{base}{path}")).await.unwrap();
+                c.find(Locator::Css("#file"))
+                    .await
+                    .unwrap()
+                    .send_keys(file.to_str().unwrap())
+                    .await
+                    .unwrap();
+                c.find(Locator::Css("#import-form button[type=submit]"))
+                    .await
+                    .unwrap()
+                    .click()
+                    .await
+                    .unwrap();
+                wait_for(&c, shown).await;
+                sweep_page(&c, &axe, &format!("{path} ({name})"), &mut problems).await;
+                shots(&c, name).await;
+                swept += 1;
+            }
+        }
         if path.ends_with("/systems/vmware/edit") {
             // The form sent back with its errors beside the fields.
             let rto = c.find(Locator::Css("#rto")).await.unwrap();

@@ -507,7 +507,7 @@ async fn the_import_page_previews_a_sheet_and_applies_only_what_it_showed() {
         let (status, preview) = upload(&coordinator, "systemer-eksempel.csv", &example).await;
         assert_eq!(status, 200, "{backend}: {preview}");
         assert!(
-            preview.contains("2 rækker: 2 nye, 0 ændrede, 0 uændrede, 0 fejl."),
+            preview.contains("Rækker: 2 · nye: 2 · ændrede: 0 · uændrede: 0 · med fejl: 0"),
             "{preview}"
         );
         assert!(preview.contains("<code>parkering</code>"));

@@ -314,6 +314,7 @@ pub(super) fn print_sheet_import(
         Format::Json => {
             let value = json!({
                 "rows": p.rows,
+                "counts": p.counts(),
                 "errors": p.errors.iter().map(|e| {
                     let mut v = json!(e);
                     v["message"] = json!(words.cell_error(e));
@@ -331,21 +332,13 @@ pub(super) fn print_sheet_import(
             writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
         }
         Format::Text => {
-            let (mut new, mut changed, mut unchanged) = (0, 0, 0);
             for r in &p.rows {
                 let line = match &r.change {
-                    RowChange::New => {
-                        new += 1;
-                        t("sheet.preview.new")
-                    }
+                    RowChange::New => t("sheet.preview.new"),
                     RowChange::Changed { fields } => {
-                        changed += 1;
                         t("sheet.preview.changed").replace("{fields}", &fields.join(", "))
                     }
-                    RowChange::Unchanged => {
-                        unchanged += 1;
-                        t("sheet.preview.unchanged")
-                    }
+                    RowChange::Unchanged => t("sheet.preview.unchanged"),
                 };
                 writeln!(
                     out,
@@ -372,15 +365,16 @@ pub(super) fn print_sheet_import(
                         .replace("{text}", &format!("{}: {}", f.code, words.finding(f)))
                 )?;
             }
+            let c = p.counts();
             writeln!(
                 out,
                 "{}",
                 t("sheet.preview.summary")
-                    .replace("{rows}", &p.rows.len().to_string())
-                    .replace("{new}", &new.to_string())
-                    .replace("{changed}", &changed.to_string())
-                    .replace("{unchanged}", &unchanged.to_string())
-                    .replace("{errors}", &p.errors.len().to_string())
+                    .replace("{rows}", &c.rows.to_string())
+                    .replace("{new}", &c.new.to_string())
+                    .replace("{changed}", &c.changed.to_string())
+                    .replace("{unchanged}", &c.unchanged.to_string())
+                    .replace("{failing}", &c.failing.to_string())
             )?;
             let last = if done.applied {
                 "sheet.preview.written"

@@ -161,6 +161,37 @@ impl Preview {
     pub fn changes_anything(&self) -> bool {
         self.rows.iter().any(|r| r.change != RowChange::Unchanged)
     }
+
+    /// The rows counted by what they do; a row with a cell that cannot be used counts as
+    /// failing only, so the counts add up to the rows.
+    pub fn counts(&self) -> Counts {
+        let failing: std::collections::BTreeSet<usize> =
+            self.errors.iter().map(|e| e.row).collect();
+        let mut counts = Counts {
+            rows: self.rows.len(),
+            failing: failing.len(),
+            ..Counts::default()
+        };
+        for r in self.rows.iter().filter(|r| !failing.contains(&r.row)) {
+            match r.change {
+                RowChange::New => counts.new += 1,
+                RowChange::Changed { .. } => counts.changed += 1,
+                RowChange::Unchanged => counts.unchanged += 1,
+            }
+        }
+        counts
+    }
+}
+
+/// How many rows of a sheet do what.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub rows: usize,
+    pub new: usize,
+    pub changed: usize,
+    pub unchanged: usize,
+    /// Rows with a cell that cannot be used.
+    pub failing: usize,
 }
 
 /// An id made from a name: lower case, æ ø å written out, anything else a hyphen.

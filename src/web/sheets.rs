@@ -93,10 +93,7 @@ fn preview_view(
 ) -> Value {
     let words = Words::new(&state.templates.locales, lang, Some(plan));
     let p = &done.preview;
-    let count =
-        |wanted: fn(&RowChange) -> bool| p.rows.iter().filter(|r| wanted(&r.change)).count();
-    let new = count(|c| *c == RowChange::New);
-    let changed = count(|c| matches!(c, RowChange::Changed { .. }));
+    let c = p.counts();
     let moving: Vec<Value> = p
         .rows
         .iter()
@@ -132,12 +129,13 @@ fn preview_view(
         })
         .collect();
     json!({
-        "rows": p.rows.len(),
-        "new": new,
-        "changed": changed,
-        "unchanged": p.rows.len() - new - changed,
+        "rows": c.rows,
+        "new": c.new,
+        "changed": c.changed,
+        "unchanged": c.unchanged,
+        "failing": c.failing,
         "moving": moving,
-        "more_rows": (new + changed).saturating_sub(ROWS_SHOWN),
+        "more_rows": (c.new + c.changed).saturating_sub(ROWS_SHOWN),
         "errors": errors,
         "error_count": p.errors.len(),
         "more_errors": p.errors.len().saturating_sub(ROWS_SHOWN),
