@@ -191,14 +191,18 @@ enum ReportCommand {
 
 #[derive(Subcommand, Debug)]
 enum RunbookCommand {
-    /// Write the latest approved version of a stored plan as one self-contained HTML file.
+    /// Write the latest approved version of a stored plan as one self-contained HTML file, or
+    /// as a Word document for print (`--format docx`).
     Export {
         /// The plan's id.
         #[arg(long)]
         plan: String,
         /// The file to write.
-        #[arg(long, value_name = "FILE.html")]
+        #[arg(long, value_name = "FILE.html|FILE.docx")]
         out: PathBuf,
+        /// What to write: the offline HTML file, or a Word document laid out for print.
+        #[arg(long, value_enum, default_value_t = DocumentFormat::Html)]
+        format: DocumentFormat,
         /// Use the draft when no version is approved yet (it is marked as such in the file).
         #[arg(long)]
         draft: bool,
@@ -206,6 +210,15 @@ enum RunbookCommand {
         #[arg(long, default_value = "da", value_parser = ["da", "en"])]
         language: String,
     },
+}
+
+/// The form of a document the command line writes.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum DocumentFormat {
+    /// One self-contained HTML file.
+    Html,
+    /// A Word document (DOCX).
+    Docx,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -546,6 +559,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 RunbookCommand::Export {
                     plan,
                     out,
+                    format,
                     draft,
                     language,
                 },
@@ -561,13 +575,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         "plan {id} has no approved version yet: approve it first, or pass --draft"
                     );
                 }
-                let html = crate::render::runbook::offline(
-                    &app.templates,
-                    &shown.document(),
-                    &language,
-                    app.clock.today(),
-                )?;
-                write_file(&out, &html)?;
+                let today = app.clock.today();
+                let bytes = match format {
+                    DocumentFormat::Html => crate::render::runbook::offline(
+                        &app.templates,
+                        &shown.document(),
+                        &language,
+                        today,
+                    )?
+                    .into_bytes(),
+                    DocumentFormat::Docx => crate::render::runbook::docx(
+                        &app.templates,
+                        &shown.document(),
+                        &language,
+                        today,
+                    )?,
+                };
+                write_bytes(&out, &bytes)?;
                 println!(
                     "wrote {} ({}, {} systems, {} KB)",
                     out.display(),
@@ -576,7 +600,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         .as_ref()
                         .map_or("the draft".to_string(), |v| format!("version {}", v.number)),
                     shown.plan.systems.len(),
-                    html.len() / 1024
+                    bytes.len() / 1024
                 );
                 Ok(ExitCode::SUCCESS)
             })

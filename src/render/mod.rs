@@ -2,6 +2,7 @@
 //! pages, mail and documents are rendered with, by the web layer, the scheduler and the
 //! command line alike.
 
+pub mod document;
 pub mod findings;
 pub mod i18n;
 pub mod picture;

@@ -144,3 +144,298 @@ pub fn offline(
 pub fn file_name(plan: &PlanId) -> String {
     format!("beredskabsplan-{plan}.html")
 }
+
+/// The name of the Word file of a plan's runbook.
+pub fn docx_file_name(plan: &PlanId) -> String {
+    format!("beredskabsplan-{plan}.docx")
+}
+
+/// A person as the runbook names them: name, title, phone and e-mail.
+fn who(person: &Value) -> String {
+    let Some(name) = person["name"].as_str() else {
+        return "—".to_string();
+    };
+    let mut out = name.to_string();
+    if let Some(title) = person["title"].as_str().filter(|t| !t.is_empty()) {
+        out.push_str(&format!(", {title}"));
+    }
+    for key in ["phone", "email"] {
+        if let Some(v) = person[key].as_str().filter(|v| !v.is_empty()) {
+            out.push_str(&format!(" · {v}"));
+        }
+    }
+    out
+}
+
+fn text_of(v: &Value) -> &str {
+    v.as_str().unwrap_or("")
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.as_str().map(str::to_string))
+        .collect()
+}
+
+/// The runbook as a Word document laid out for print: a title page with the version and its
+/// approval, the table of contents, activation, the call tree, stand-down, each system in
+/// recovery order (horizons, people, workaround, steps, check, supplier, impact table), and the
+/// people.
+pub fn docx(templates: &Templates, shown: &Shown, lang: &str, today: NaiveDate) -> Result<Vec<u8>> {
+    use super::document::Document;
+    let d = data(shown, lang, true);
+    let t = |key: &str| templates.text(lang, key);
+    let plan_name = text_of(&d["plan"]["name"]);
+    let title = format!("{}: {plan_name}", t("runbook.title"));
+    let mut lines = vec![text_of(&d["plan"]["organisation"]).to_string()];
+    match d["version"].as_object() {
+        Some(v) => {
+            lines.push(
+                t("runbook.version")
+                    .replace("{number}", &v["number"].to_string())
+                    .replace("{by}", text_of(&v["approved_by"]))
+                    .replace("{on}", text_of(&v["approved_on"])),
+            );
+            if shown.draft_changed {
+                lines.push(t("runbook.draft_changed"));
+            }
+        }
+        None => lines.push(t("runbook.no_version")),
+    }
+    lines.push(t("document.printed").replace("{date}", &i18n::date(today, lang)));
+    let mut doc = Document::new(plan_name, &t("document.page"), &t("document.of"))
+        .title_page(&title, &lines)
+        .contents(&t("runbook.toc"));
+
+    doc = doc.heading(1, &t("runbook.activation"), false);
+    let activation = strings(&d["activation"]);
+    doc = if activation.is_empty() {
+        doc.paragraph(&t("runbook.none"))
+    } else {
+        doc.list(&activation, false)
+    };
+    if let Some(text) = d["incident_handling"].as_str().filter(|s| !s.is_empty()) {
+        doc = doc
+            .heading(2, &t("sections.incident_handling"), false)
+            .paragraphs(text);
+    }
+
+    doc = doc.heading(1, &t("runbook.call_tree"), true);
+    let calls: Vec<Vec<String>> = d["call_tree"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, c)| {
+            let by = c["called_by"]
+                .as_str()
+                .map_or(t("runbook.called_first"), |n| {
+                    t("runbook.called_by").replace("{name}", n)
+                });
+            let note = text_of(&c["note"]);
+            vec![
+                (i + 1).to_string(),
+                who(c),
+                if note.is_empty() {
+                    by
+                } else {
+                    format!("{by} · {note}")
+                },
+            ]
+        })
+        .collect();
+    doc = if calls.is_empty() {
+        doc.paragraph(&t("runbook.none"))
+    } else {
+        doc.table(
+            &[
+                t("document.number"),
+                t("document.person"),
+                t("document.called"),
+            ],
+            &calls,
+            &[1, 8, 5],
+        )
+    };
+    let channels: Vec<String> = d["channels"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            let purpose = text_of(&c["purpose"]);
+            let mut line = format!("{}: {}", text_of(&c["name"]), text_of(&c["detail"]));
+            if !purpose.is_empty() {
+                line.push_str(&format!(" ({purpose})"));
+            }
+            line
+        })
+        .collect();
+    if !channels.is_empty() {
+        doc = doc
+            .heading(2, &t("runbook.channels"), false)
+            .list(&channels, false);
+    }
+
+    doc = doc.heading(1, &t("runbook.stand_down"), true);
+    doc = doc.list(&strings(&d["stand_down"]), false);
+    for (key, field) in [
+        ("sections.return_to_normal", "return_to_normal"),
+        ("sections.backups", "backups"),
+    ] {
+        if let Some(text) = d[field].as_str().filter(|s| !s.is_empty()) {
+            doc = doc.heading(2, &t(key), false).paragraphs(text);
+        }
+    }
+
+    doc = doc
+        .heading(1, &t("runbook.systems"), true)
+        .paragraph(&t("runbook.systems_help"));
+    let none = t("system.none");
+    for (i, s) in d["systems"].as_array().into_iter().flatten().enumerate() {
+        let or_dash = |v: &Value| v.as_str().unwrap_or("—").to_string();
+        doc = doc
+            .heading(
+                2,
+                &format!("{}. {} ({})", i + 1, text_of(&s["name"]), text_of(&s["id"])),
+                i > 0,
+            )
+            .strong(&format!(
+                "{} {} · RTO {} · RPO {} · MTPD {}",
+                t("system.crit"),
+                s["crit"],
+                or_dash(&s["rto"]),
+                or_dash(&s["rpo"]),
+                or_dash(&s["mtpd"]),
+            ));
+        let depends: Vec<&str> = s["depends_on"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|x| text_of(&x["name"]))
+            .collect();
+        doc = doc.table(
+            &[t("document.what"), t("document.who")],
+            &[
+                vec![t("system.owner"), who(&s["owner"])],
+                vec![t("system.deputy"), who(&s["deputy"])],
+                vec![
+                    t("system.depends_on"),
+                    if depends.is_empty() {
+                        none.clone()
+                    } else {
+                        depends.join(", ")
+                    },
+                ],
+            ],
+            &[3, 10],
+        );
+        doc = doc.heading(3, &t("system.workaround"), false);
+        doc = match s["workaround"].as_str().filter(|w| !w.is_empty()) {
+            Some(w) => doc.paragraphs(w),
+            None => doc.paragraph(&none),
+        };
+        doc = doc.heading(3, &t("system.steps"), false);
+        let steps: Vec<String> = s["steps"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|st| {
+                format!(
+                    "{}\n{} · {}",
+                    super::paragraphs_of(text_of(&st["text"])).join("\n"),
+                    text_of(&st["role"]),
+                    text_of(&st["duration"])
+                )
+            })
+            .collect();
+        doc = if steps.is_empty() {
+            doc.paragraph(&t("system.no_steps"))
+        } else {
+            doc.list(&steps, true)
+                .meta(&t("system.steps_total").replace("{total}", text_of(&s["steps_total"])))
+        };
+        if let Some(v) = s["verification"].as_str().filter(|v| !v.is_empty()) {
+            doc = doc
+                .heading(3, &t("system.verification"), false)
+                .paragraphs(v);
+        }
+        doc = doc.heading(3, &t("system.supplier"), false);
+        doc = match s["supplier"].as_object() {
+            Some(x) => {
+                let mut line = text_of(&x["name"]).to_string();
+                for key in ["contact", "phone", "email"] {
+                    if let Some(v) = x[key].as_str().filter(|v| !v.is_empty()) {
+                        line.push_str(&format!(" · {v}"));
+                    }
+                }
+                let doc = doc.paragraph(&line);
+                match x["restore"].as_str() {
+                    Some(r) => doc.paragraph(&t("system.contract_restore").replace("{restore}", r)),
+                    None => doc,
+                }
+            }
+            None => doc.paragraph(&none),
+        };
+        doc = doc.heading(3, &t("system.impact"), false);
+        let impact: Vec<Vec<String>> = s["impact"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|row| {
+                vec![
+                    text_of(&row["after"]).to_string(),
+                    t(text_of(&row["level_key"])),
+                    text_of(&row["citizens"]).to_string(),
+                    text_of(&row["staff"]).to_string(),
+                ]
+            })
+            .collect();
+        doc = if impact.is_empty() {
+            doc.paragraph(&t("system.no_impact"))
+        } else {
+            doc.table(
+                &[
+                    t("system.impact_after"),
+                    t("system.impact_level"),
+                    t("system.impact_citizens"),
+                    t("system.impact_staff"),
+                ],
+                &impact,
+                &[2, 3, 6, 6],
+            )
+        };
+    }
+
+    doc = doc.heading(1, &t("runbook.people"), true);
+    let people: Vec<Vec<String>> = d["people"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            vec![
+                text_of(&p["name"]).to_string(),
+                text_of(&p["title"]).to_string(),
+                [text_of(&p["phone"]), text_of(&p["email"])]
+                    .iter()
+                    .filter(|v| !v.is_empty())
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                text_of(&p["roles"]).to_string(),
+            ]
+        })
+        .collect();
+    doc.table(
+        &[
+            t("document.person"),
+            t("document.title"),
+            t("document.contact"),
+            t("document.roles"),
+        ],
+        &people,
+        &[4, 4, 5, 4],
+    )
+    .finish()
+}

@@ -238,6 +238,9 @@ pub fn workbook(locales: &Locales, input: &Input<'_>) -> Result<Vec<u8>, XlsxErr
     book.save_to_buffer()
 }
 
+/// The content type of an XLSX file.
+pub const CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
 /// The file name of a plan's spreadsheet.
 pub fn file_name(plan: &crate::domain::PlanId) -> String {
     format!("beredskabsplan-{plan}.xlsx")

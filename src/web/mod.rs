@@ -440,6 +440,27 @@ fn local(state: &AppState, at: chrono::DateTime<chrono::Utc>, lang: &str) -> Str
 
 /// A self-contained HTML file as a download: its styles are inline (the point of the file), it
 /// has no script and loads nothing, and its policy says so.
+/// A file to save (a spreadsheet, a Word document) under `file_name`.
+pub(super) fn attachment(
+    file_name: &str,
+    content_type: &'static str,
+    bytes: Vec<u8>,
+) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
 pub(super) fn self_contained_download(file_name: &str, html: String) -> axum::response::Response {
     use axum::http::header;
     use axum::response::IntoResponse;

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, Response};
 use axum::routing::get;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -40,21 +40,11 @@ async fn spreadsheet(
     viewer.require()?;
     let plan = super::pages::load(&state, &plan_id).await?;
     let bytes = state.app.plan_sheet(&plan, &viewer.lang).await?;
-    let name = format!(
-        "attachment; filename=\"{}\"",
-        crate::render::sheet::file_name(&plan.id)
-    );
-    Ok((
-        [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-            ),
-            (axum::http::header::CONTENT_DISPOSITION, name),
-        ],
+    Ok(super::attachment(
+        &crate::render::sheet::file_name(&plan.id),
+        crate::render::sheet::CONTENT_TYPE,
         bytes,
-    )
-        .into_response())
+    ))
 }
 
 #[derive(Deserialize, Default)]

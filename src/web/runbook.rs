@@ -19,6 +19,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/plans/{plan}/runbook", get(show))
         .route("/plans/{plan}/runbook.html", get(download))
+        .route("/plans/{plan}/runbook.docx", get(word))
         .route("/plans/{plan}/pocket", get(pocket))
 }
 
@@ -153,4 +154,26 @@ async fn download(
         state.clock.today(),
     )?;
     Ok(super::self_contained_download(&file_name(&id), html))
+}
+
+/// The runbook as a Word document, for print and for the plan's review meetings.
+async fn word(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(plan_id): Path<String>,
+) -> Result<Response> {
+    viewer.require()?;
+    let id = PlanId::parse(&plan_id).map_err(|_| Error::NotFound)?;
+    let shown = state.runbook(&id).await?.ok_or(Error::NotFound)?;
+    let bytes = crate::render::runbook::docx(
+        &state.templates,
+        &shown.document(),
+        &viewer.lang,
+        state.clock.today(),
+    )?;
+    Ok(super::attachment(
+        &crate::render::runbook::docx_file_name(&id),
+        crate::render::document::CONTENT_TYPE,
+        bytes,
+    ))
 }

@@ -325,6 +325,12 @@ pub fn routes() -> Vec<(&'static str, &'static str, Body, &'static [&'static str
             SIGNED_IN,
         ),
         ("GET", "/plans/example-kommune/plan.xlsx", None, SIGNED_IN),
+        (
+            "GET",
+            "/plans/example-kommune/runbook.docx",
+            None,
+            SIGNED_IN,
+        ),
         ("GET", "/plans/example-kommune/import", None, PLAN_EDITORS),
         // Not a file upload: refused as input for those who may import (tests/sheets.rs
         // uploads real sheets).
