@@ -287,3 +287,80 @@ fn the_command_line_writes_the_draft_runbook_as_word_in_english() {
         36
     );
 }
+
+#[tokio::test]
+async fn the_annual_report_as_word_has_every_section_and_its_charts_as_pictures() {
+    let python = python_docx();
+    let office = office();
+    if python.is_none() && office.is_none() {
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let year = helpers::today().format("%Y").to_string();
+    let approver = app.signed_in("mette-holm").await;
+    let page = format!("/plans/example-kommune/report/{year}");
+    let (_, html) = approver.page(&page).await;
+    let link = format!("{page}/download.docx");
+    assert!(
+        html.contains(&format!("href=\"{link}\"")),
+        "the page links to it"
+    );
+    let response = approver.get(&link).await;
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains(&format!("aarsrapport-example-kommune-{year}.docx"))
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("aarsrapport.docx");
+    std::fs::write(&file, response.bytes().await.unwrap()).unwrap();
+    let sections = [
+        "Planen ved årets udgang",
+        "Ændringer og godkendelser",
+        "Øvelser og deres resultater mod RTO",
+        "Hændelser og reetableringstider mod RTO",
+        "Handlingspunkter",
+        "Gennemgang til tiden over året",
+        "Åbne risici",
+        "Dispensationer",
+    ];
+    if let Some(python) = &python {
+        let book = read(python, &file);
+        assert_eq!(styled(&book, "Title"), [format!("Årsrapport {year}")]);
+        assert_eq!(styled(&book, "Heading 1"), sections);
+        // The review chart, drawn as a picture at twice its size.
+        const PICTURES: &str = r#"
+import json, sys, docx
+d = docx.Document(sys.argv[1])
+out = []
+for shape in d.inline_shapes:
+    part = d.part.related_parts[shape._inline.graphic.graphicData.pic.blipFill.blip.embed]
+    out.append([part.content_type, part.image.px_width, part.image.px_height])
+print(json.dumps(out))
+"#;
+        let out = std::process::Command::new(python)
+            .args(["-c", PICTURES])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let pictures: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            pictures,
+            serde_json::json!([["image/png", 720, 360]]),
+            "the compliance chart (no drills or incidents this year)"
+        );
+    }
+    if let Some((soffice, pdftotext)) = &office {
+        let text = printed(soffice, pdftotext, &file);
+        for section in sections {
+            assert!(text.contains(section), "{section} in the PDF");
+        }
+    }
+}

@@ -265,6 +265,307 @@ pub fn file_name(plan: &PlanId, year: i32) -> String {
     format!("aarsrapport-{plan}-{year}.html")
 }
 
+/// The file name of a plan's annual report as a Word document.
+pub fn docx_file_name(plan: &PlanId, year: i32) -> String {
+    format!("aarsrapport-{plan}-{year}.docx")
+}
+
+/// The report as a Word document for the committee's agenda: what the page shows, section by
+/// section, with the charts as pictures and the tables as tables.
+pub fn annual_docx(templates: &Templates, d: &Value, lang: &str) -> render::Result<Vec<u8>> {
+    use render::document::Document;
+    let t = |key: &str| templates.text(lang, key);
+    let n = |v: &Value| usize::try_from(v.as_u64().unwrap_or(0)).unwrap_or(usize::MAX);
+    // `{{t key n=…}}` as the page says it: `{n}` counted, the other `{name}`s filled in.
+    let said = |key: &str, count: Option<&Value>, values: &[(&str, &Value)]| {
+        let mut text = match count {
+            Some(c) => templates.counted(lang, key, n(c)),
+            None => t(key),
+        };
+        for (name, value) in values {
+            let value = value
+                .as_str()
+                .map_or_else(|| value.to_string(), str::to_string);
+            text = text.replace(&format!("{{{name}}}"), &value);
+        }
+        text
+    };
+    let text = |v: &Value| v.as_str().unwrap_or("").to_string();
+    let rows = |v: &Value| v.as_array().cloned().unwrap_or_default();
+    // A label the page writes after a figure ("36 systemer, der …"), as a label of its own.
+    let label = |key: &str| {
+        let text = t(key);
+        let mut chars = text.chars();
+        chars.next().map_or(String::new(), |c| {
+            c.to_uppercase().chain(chars).collect::<String>()
+        })
+    };
+    let plan = &d["plan"];
+    let title = format!("{} {}", t("annual.title"), d["year"]);
+    let mut lines = vec![format!(
+        "{} · {}",
+        text(&plan["name"]),
+        text(&plan["organisation"])
+    )];
+    if d["running"] == true {
+        lines.push(said("annual.running", None, &[("until", &d["until"])]));
+    }
+    lines.push(said("annual.generated", None, &[("on", &d["generated"])]));
+    let mut doc = Document::new(&title, &t("document.page"), &t("document.of"))
+        .title_page(&title, &lines)
+        .contents(&t("runbook.toc"));
+
+    doc = doc
+        .heading(1, &t("annual.state"), false)
+        .paragraph(&if d["version"].is_null() {
+            said("annual.state_draft", None, &[("until", &d["until"])])
+        } else {
+            said(
+                "annual.state_version",
+                None,
+                &[("number", &d["version"]), ("until", &d["until"])],
+            )
+        });
+    let by_crit: Vec<String> = rows(&d["by_criticality"])
+        .iter()
+        .map(|c| format!("{}: {}", c["crit"], c["n"]))
+        .collect();
+    let compliance = &d["compliance"];
+    doc = doc.table(
+        &[t("document.item"), t("document.figure")],
+        &[
+            vec![t("annual.systems"), d["systems"].to_string()],
+            vec![t("overview.col.crit"), by_crit.join(" · ")],
+            vec![
+                t("annual.compliance"),
+                if compliance.is_null() {
+                    "–".to_string()
+                } else {
+                    format!(
+                        "{} / {} ({} %)",
+                        compliance["on_time"], compliance["total"], compliance["percent"]
+                    )
+                },
+            ],
+            vec![
+                label("dashboard.not_exercised"),
+                d["not_exercised"].to_string(),
+            ],
+        ],
+        &[3, 4],
+    );
+
+    doc = doc
+        .heading(1, &t("annual.changes"), false)
+        .paragraph(&format!(
+            "{}, {}",
+            said("annual.changes_saved", Some(&d["changes"]), &[]),
+            said(
+                "annual.versions_approved",
+                Some(&d["counts"]["versions"]),
+                &[]
+            )
+        ));
+    let versions: Vec<Vec<String>> = rows(&d["versions"])
+        .iter()
+        .map(|v| {
+            vec![
+                v["number"].to_string(),
+                text(&v["approved"]),
+                text(&v["approved_by"]),
+                text(&v["comment"]),
+            ]
+        })
+        .collect();
+    if !versions.is_empty() {
+        doc = doc.table(
+            &[
+                t("annual.version"),
+                t("annual.approved"),
+                t("annual.approved_by"),
+                t("annual.comment"),
+            ],
+            &versions,
+            &[2, 4, 3, 8],
+        );
+    }
+
+    let totals = &d["drill_totals"];
+    doc = doc.heading(1, &t("annual.drills"), false).paragraph(&said(
+        "annual.drills_text",
+        Some(&d["counts"]["drills"]),
+        &[
+            ("met", &totals["met"]),
+            ("missed", &totals["missed"]),
+            ("unknown", &totals["unknown"]),
+        ],
+    ));
+    let drills: Vec<Vec<String>> = rows(&d["drills"])
+        .iter()
+        .map(|r| {
+            vec![
+                text(&r["title"]),
+                text(&r["held"]),
+                r["met"].to_string(),
+                r["missed"].to_string(),
+                r["unknown"].to_string(),
+            ]
+        })
+        .collect();
+    if !drills.is_empty() {
+        doc = doc
+            .chart(
+                d["charts"]["drills"].as_str().unwrap_or(""),
+                &t("annual.chart.drills"),
+            )
+            .table(
+                &[
+                    t("dashboard.drill"),
+                    t("dashboard.held"),
+                    t("dashboard.met"),
+                    t("dashboard.missed"),
+                    t("dashboard.unknown"),
+                ],
+                &drills,
+                &[6, 4, 2, 2, 2],
+            );
+    }
+
+    doc = doc.heading(1, &t("annual.incidents"), false);
+    let incidents = rows(&d["incidents"]);
+    if incidents.is_empty() {
+        doc = doc.paragraph(&t("annual.no_incidents"));
+    } else {
+        doc = doc.chart(
+            d["charts"]["incidents"].as_str().unwrap_or(""),
+            &t("annual.chart.incidents"),
+        );
+        for i in &incidents {
+            let when = match i["closed"].as_str() {
+                Some(closed) => format!("{} – {closed}", text(&i["started"])),
+                None => text(&i["started"]),
+            };
+            let recoveries: Vec<String> = rows(&i["recoveries"])
+                .iter()
+                .map(|r| {
+                    let mut line = format!("{}: {}", text(&r["name"]), text(&r["took"]));
+                    if r["rto"].is_string() {
+                        line.push_str(&format!(
+                            " ({})",
+                            said("annual.against_rto", None, &[("rto", &r["rto"])])
+                        ));
+                    }
+                    if r["missed"] == true {
+                        line.push_str(&format!(" – {}", t("drill.rto_missed")));
+                    } else if r["met"] == true {
+                        line.push_str(&format!(" – {}", t("drill.rto_met")));
+                    }
+                    line
+                })
+                .collect();
+            doc = doc
+                .heading(2, &text(&i["title"]), false)
+                .meta(&when)
+                .list(&recoveries, false);
+        }
+    }
+
+    let actions = &d["actions"];
+    doc = doc.heading(1, &t("action.title"), false).table(
+        &[t("document.item"), t("document.figure")],
+        &[
+            vec![t("annual.actions_opened"), actions["opened"].to_string()],
+            vec![t("annual.actions_closed"), actions["closed"].to_string()],
+            vec![t("annual.actions_open"), actions["open_at_end"].to_string()],
+            vec![
+                t("annual.actions_overdue"),
+                actions["overdue_at_end"].to_string(),
+            ],
+        ],
+        &[3, 4],
+    );
+
+    doc = doc
+        .heading(1, &t("annual.reviews"), false)
+        .chart(
+            d["charts"]["compliance"].as_str().unwrap_or(""),
+            &t("annual.chart.compliance"),
+        )
+        .paragraph(&t("annual.compliance_help"));
+
+    doc = doc.heading(1, &t("annual.risks"), false);
+    for (key, field, count) in [
+        ("dashboard.infeasible", "infeasible", "infeasible"),
+        ("dashboard.inversions", "inversions", "inversions"),
+    ] {
+        let listed: Vec<String> = rows(&d[field])
+            .iter()
+            .map(|s| match s["rto"].as_str() {
+                Some(rto) => format!("{} ({}) · RTO {rto}", text(&s["name"]), text(&s["id"])),
+                None => format!("{} ({})", text(&s["name"]), text(&s["id"])),
+            })
+            .collect();
+        doc = doc.heading(2, &format!("{} ({})", t(key), d["counts"][count]), false);
+        doc = if listed.is_empty() {
+            doc.paragraph(&t("annual.none"))
+        } else {
+            doc.list(&listed, false)
+        };
+    }
+
+    let dispensations = &d["dispensations"];
+    doc = doc
+        .heading(1, &t("dispensation.title"), false)
+        .paragraph(&said(
+            "annual.dispensations",
+            None,
+            &[
+                ("granted", &dispensations["granted"]),
+                ("renewed", &dispensations["renewed"]),
+                ("rejected", &dispensations["rejected"]),
+                ("expired", &dispensations["expired"]),
+            ],
+        ));
+    let running = d["running"] == true;
+    let active: Vec<Vec<String>> = rows(&dispensations["active"])
+        .iter()
+        .map(|a| {
+            vec![
+                a["id"].to_string(),
+                text(&a["subject"]),
+                a["crit"]
+                    .as_u64()
+                    .map_or("–".to_string(), |c| c.to_string()),
+                text(&a["until"]),
+            ]
+        })
+        .collect();
+    doc = if active.is_empty() {
+        doc.paragraph(&t(if running {
+            "annual.no_dispensations_now"
+        } else {
+            "annual.no_dispensations"
+        }))
+    } else {
+        doc.strong(&t(if running {
+            "annual.dispensations_active_now"
+        } else {
+            "annual.dispensations_active"
+        }))
+        .table(
+            &[
+                t("dispensation.col.number"),
+                t("dispensation.col.subject"),
+                t("overview.col.crit"),
+                t("dispensation.col.until"),
+            ],
+            &active,
+            &[2, 10, 3, 4],
+        )
+    };
+    doc.finish()
+}
+
 fn percent(part: usize, total: usize) -> usize {
     (part * 100).checked_div(total).unwrap_or(100)
 }

@@ -169,7 +169,8 @@ enum SheetCommand {
 
 #[derive(Subcommand, Debug)]
 enum ReportCommand {
-    /// Write the annual report (årsrapport) of a year as one self-contained HTML file.
+    /// Write the annual report (årsrapport) of a year as one self-contained HTML file, or as a
+    /// Word document for the committee's agenda (`--format docx`).
     Annual {
         /// The plan's id.
         #[arg(long)]
@@ -178,8 +179,11 @@ enum ReportCommand {
         #[arg(long)]
         year: i32,
         /// The file to write.
-        #[arg(long, value_name = "FILE.html")]
+        #[arg(long, value_name = "FILE.html|FILE.docx")]
         out: PathBuf,
+        /// What to write: one HTML file, or a Word document.
+        #[arg(long, value_enum, default_value_t = DocumentFormat::Html)]
+        format: DocumentFormat,
         /// The language of the file [default: da].
         #[arg(long, default_value = "da", value_parser = ["da", "en"])]
         language: String,
@@ -453,6 +457,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     plan,
                     year,
                     out,
+                    format,
                     language,
                     time_zone,
                 },
@@ -473,9 +478,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         e @ AnnualError::Future { .. } => anyhow::anyhow!("--year: {e}"),
                         e => anyhow::anyhow!(e),
                     })?;
-                let html = reports::annual_file(&app.templates, data, &language)?;
-                write_file(&out, &html)?;
-                println!("wrote {} ({} KB)", out.display(), html.len() / 1024);
+                let bytes = match format {
+                    DocumentFormat::Html => {
+                        reports::annual_file(&app.templates, data, &language)?.into_bytes()
+                    }
+                    DocumentFormat::Docx => reports::annual_docx(&app.templates, &data, &language)?,
+                };
+                write_bytes(&out, &bytes)?;
+                println!("wrote {} ({} KB)", out.display(), bytes.len() / 1024);
                 Ok(ExitCode::SUCCESS)
             })
         }
@@ -688,12 +698,6 @@ fn block_on<T>(future: impl std::future::Future<Output = anyhow::Result<T>>) -> 
         .build()
         .context("starting the async runtime")?
         .block_on(future)
-}
-
-/// Writes `text` to `out` through a temporary file and a rename, so a reader never sees half a
-/// file.
-fn write_file(out: &std::path::Path, text: &str) -> anyhow::Result<()> {
-    write_bytes(out, text.as_bytes())
 }
 
 /// Writes `bytes` to `out` through a temporary file and a rename.

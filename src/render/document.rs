@@ -5,8 +5,9 @@
 
 use docx_rs::{
     AlignmentType, BreakType, Docx, FieldCharType, Footer, Hyperlink, HyperlinkType, InstrPAGEREF,
-    InstrText, LineSpacing, NumPages, PageMargin, PageNum, Paragraph, Pic, Run, RunFonts, Shading,
-    Style, StyleType, Tab, TabLeaderType, TabValueType, Table, TableCell, TableRow, WidthType,
+    InstrText, LineSpacing, LineSpacingType, NumPages, PageMargin, PageNum, Paragraph, Pic, Run,
+    RunFonts, Shading, Style, StyleType, Tab, TabLeaderType, TabValueType, Table, TableCell,
+    TableRow, WidthType,
 };
 
 use super::RenderError;
@@ -84,7 +85,12 @@ impl Document {
                     .cs("Calibri"),
             )
             .default_size(22)
-            .default_line_spacing(LineSpacing::new().after(100).line(264))
+            .default_line_spacing(
+                LineSpacing::new()
+                    .line_rule(LineSpacingType::Auto)
+                    .after(100)
+                    .line(264),
+            )
             .add_style(
                 Style::new("Title", StyleType::Paragraph)
                     .name("Title")
@@ -257,6 +263,16 @@ impl Document {
         self.add(Paragraph::new().add_run(Run::new().add_image(pic)))
     }
 
+    /// A chart drawn as SVG, as a picture: rendered at twice its size, shown at its size.
+    /// Left out (with its caption kept) if it cannot be drawn.
+    pub fn chart(self, svg: &str, caption: &str) -> Self {
+        let doc = match png_of(svg) {
+            Some((png, width, height)) => self.picture(png, width / 2, height / 2),
+            None => self,
+        };
+        doc.meta(caption)
+    }
+
     /// The finished file.
     pub fn finish(self) -> Result<Vec<u8>, RenderError> {
         let failed = |e: &dyn std::fmt::Display| RenderError {
@@ -277,6 +293,51 @@ impl Document {
         docx.build().pack(&mut stored).map_err(|e| failed(&e))?;
         deflated(stored.into_inner()).map_err(|e| failed(&e))
     }
+}
+
+/// The fonts of this machine, loaded once, and the sans-serif family charts are drawn in.
+fn fonts() -> &'static (std::sync::Arc<resvg::usvg::fontdb::Database>, String) {
+    static FONTS: std::sync::OnceLock<(std::sync::Arc<resvg::usvg::fontdb::Database>, String)> =
+        std::sync::OnceLock::new();
+    FONTS.get_or_init(|| {
+        let mut db = resvg::usvg::fontdb::Database::new();
+        db.load_system_fonts();
+        let family = [
+            "Carlito",
+            "Calibri",
+            "Liberation Sans",
+            "DejaVu Sans",
+            "Arial",
+        ]
+        .into_iter()
+        .find(|name| {
+            db.faces()
+                .any(|f| f.families.iter().any(|(family, _)| family == name))
+        })
+        .unwrap_or("sans-serif")
+        .to_string();
+        (std::sync::Arc::new(db), family)
+    })
+}
+
+/// An SVG drawn as PNG at twice its size: the bytes and the size in pixels.
+fn png_of(svg: &str) -> Option<(Vec<u8>, u32, u32)> {
+    let (fontdb, family) = fonts();
+    let options = resvg::usvg::Options {
+        fontdb: fontdb.clone(),
+        font_family: family.clone(),
+        ..Default::default()
+    };
+    let tree = resvg::usvg::Tree::from_str(svg, &options).ok()?;
+    let size = tree.size().to_int_size().scale_by(2.0)?;
+    let mut pixmap = resvg::tiny_skia::Pixmap::new(size.width(), size.height())?;
+    pixmap.fill(resvg::tiny_skia::Color::WHITE);
+    resvg::render(
+        &tree,
+        resvg::tiny_skia::Transform::from_scale(2.0, 2.0),
+        &mut pixmap.as_mut(),
+    );
+    Some((pixmap.encode_png().ok()?, size.width(), size.height()))
 }
 
 /// A table-of-contents style ("toc 1", "toc 2"), indented by `indent` twips.

@@ -31,6 +31,10 @@ pub fn router() -> Router<AppState> {
         .route("/plans/{plan}/report", get(this_year))
         .route("/plans/{plan}/report/{year}", get(annual))
         .route("/plans/{plan}/report/{year}/download", get(annual_download))
+        .route(
+            "/plans/{plan}/report/{year}/download.docx",
+            get(annual_word),
+        )
 }
 
 /// Systems by id with their names, for a list behind a figure.
@@ -182,6 +186,21 @@ async fn annual_download(
     Ok(super::self_contained_download(
         &reports::file_name(&id, year),
         html,
+    ))
+}
+
+/// The annual report as a Word document for the committee's agenda.
+async fn annual_word(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((plan_id, year)): Path<(String, i32)>,
+) -> Result<Response> {
+    let (id, data) = annual_of(&state, &viewer, &plan_id, year).await?;
+    let bytes = reports::annual_docx(&state.templates, &data, &viewer.lang)?;
+    Ok(super::attachment(
+        &reports::docx_file_name(&id, year),
+        crate::render::document::CONTENT_TYPE,
+        bytes,
     ))
 }
 

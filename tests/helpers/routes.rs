@@ -429,6 +429,12 @@ pub fn routes() -> Vec<(&'static str, &'static str, Body, &'static [&'static str
             None,
             SIGNED_IN,
         ),
+        (
+            "GET",
+            "/plans/example-kommune/report/2025/download.docx",
+            None,
+            SIGNED_IN,
+        ),
         ("GET", "/plans/example-kommune/picture", None, SIGNED_IN),
         (
             "GET",
