@@ -364,3 +364,117 @@ print(json.dumps(out))
         }
     }
 }
+
+#[tokio::test]
+async fn a_drills_and_an_incidents_reports_as_word_hold_their_systems_actions_and_timeline() {
+    let Some(python) = python_docx() else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let approver = app.signed_in("mette-holm").await;
+    let response = approver
+        .post_form(
+            "/plans/example-kommune/approve",
+            &[("comment", "Version 1"), ("confirmed", "1")],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let dir = tempfile::tempdir().unwrap();
+    let plan = example_plan();
+
+    // The after-action report of a drill of "AD nede", linked from its report page.
+    let coordinator = app.signed_in("lars-nielsen").await;
+    let run = coordinator.planned_occurrence("ad-nede").await;
+    let (_, page) = coordinator.page(&format!("{run}/report")).await;
+    assert!(page.contains(&format!("href=\"{run}/report.docx\"")));
+    let response = coordinator.get(&format!("{run}/report.docx")).await;
+    assert_eq!(response.status(), 200);
+    let file = dir.path().join("drill.docx");
+    std::fs::write(&file, response.bytes().await.unwrap()).unwrap();
+    let book = read(&python, &file);
+    assert!(
+        styled(&book, "Title")[0].starts_with("Evalueringsrapport: "),
+        "{:?}",
+        styled(&book, "Title")
+    );
+    assert_eq!(
+        styled(&book, "Heading 1"),
+        [
+            "Systemerne mod deres RTO",
+            "Indspil",
+            "Evaluering",
+            "Handlingspunkter",
+            "Tidslinje"
+        ]
+    );
+    let ad = plan.system("ad").unwrap();
+    let systems = &book["tables"][0];
+    assert_eq!(systems[0][0], "System");
+    assert!(
+        systems
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|row| row[0] == format!("{} (ad)", ad.name)),
+        "{systems}"
+    );
+
+    // An incident with ESDH down, its report linked from its page.
+    let lead = app.signed_in("anne-kjaer").await;
+    let response = lead
+        .post_form(
+            "/plans/example-kommune/incidents",
+            &[
+                ("title", "ESDH utilgængelig"),
+                ("criterion", ""),
+                ("started", ""),
+                ("down", "esdh"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let incident = helpers::location(&response);
+    let (_, page) = lead.page(&format!("{incident}/report")).await;
+    assert!(page.contains(&format!("href=\"{incident}/report.docx\"")));
+    let response = lead.get(&format!("{incident}/report.docx")).await;
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("haendelsesrapport-")
+    );
+    let file = dir.path().join("incident.docx");
+    std::fs::write(&file, response.bytes().await.unwrap()).unwrap();
+    let book = read(&python, &file);
+    assert_eq!(
+        styled(&book, "Title"),
+        ["Hændelsesrapport: ESDH utilgængelig"]
+    );
+    assert_eq!(
+        styled(&book, "Heading 1"),
+        [
+            "Forløb",
+            "Systemerne mod deres RTO",
+            "Handlingspunkter",
+            "Tidslinje"
+        ]
+    );
+    let esdh = plan.system("esdh").unwrap();
+    let tables = book["tables"].as_array().unwrap();
+    assert_eq!(tables[0][1][0], "Startede");
+    assert!(
+        tables[1]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|row| row[0] == format!("{} (esdh)", esdh.name)),
+        "{}",
+        tables[1]
+    );
+    let timeline = tables.last().unwrap().as_array().unwrap();
+    assert!(
+        timeline.len() > 1,
+        "the timeline has the opening: {timeline:?}"
+    );
+}

@@ -482,7 +482,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     DocumentFormat::Html => {
                         reports::annual_file(&app.templates, data, &language)?.into_bytes()
                     }
-                    DocumentFormat::Docx => reports::annual_docx(&app.templates, &data, &language)?,
+                    DocumentFormat::Docx => {
+                        crate::render::reports::annual(&app.templates, &data, &language)?
+                    }
                 };
                 write_bytes(&out, &bytes)?;
                 println!("wrote {} ({} KB)", out.display(), bytes.len() / 1024);

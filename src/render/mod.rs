@@ -6,6 +6,7 @@ pub mod document;
 pub mod findings;
 pub mod i18n;
 pub mod picture;
+pub mod reports;
 pub mod runbook;
 pub mod sheet;
 

@@ -196,7 +196,7 @@ async fn annual_word(
     Path((plan_id, year)): Path<(String, i32)>,
 ) -> Result<Response> {
     let (id, data) = annual_of(&state, &viewer, &plan_id, year).await?;
-    let bytes = reports::annual_docx(&state.templates, &data, &viewer.lang)?;
+    let bytes = crate::render::reports::annual(&state.templates, &data, &viewer.lang)?;
     Ok(super::attachment(
         &reports::docx_file_name(&id, year),
         crate::render::document::CONTENT_TYPE,

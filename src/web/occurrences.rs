@@ -37,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .route("/occurrences/{id}/report", get(report))
         .route("/occurrences/{id}/report.json", get(report_json))
         .route("/occurrences/{id}/report.html", get(report_html))
+        .route("/occurrences/{id}/report.docx", get(report_docx))
         .route("/occurrences/{id}/actions", axum::routing::post(new_action))
         .route(
             "/occurrences/{id}/evaluation",
@@ -613,6 +614,26 @@ async fn report_html(
         r.occurrence.starts_at.format("%Y-%m-%d")
     );
     Ok(super::self_contained_download(&name, html))
+}
+
+/// The report as a Word document, to file with the minutes.
+async fn report_docx(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let (r, data) = report_view(&state, &viewer, id).await?;
+    let bytes = crate::render::reports::drill(&state.templates, &data, &viewer.lang)?;
+    let name = format!(
+        "{}-{}.docx",
+        state.templates.text(&viewer.lang, "drill.report_file"),
+        r.occurrence.starts_at.format("%Y-%m-%d")
+    );
+    Ok(super::attachment(
+        &name,
+        crate::render::document::CONTENT_TYPE,
+        bytes,
+    ))
 }
 
 async fn report_json(

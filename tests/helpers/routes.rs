@@ -390,6 +390,7 @@ pub fn routes() -> Vec<(&'static str, &'static str, Body, &'static [&'static str
         ("GET", "/plans/example-kommune/actions", None, SIGNED_IN),
         // No such occurrence: signed in, everyone is told so; nobody else gets that far.
         ("GET", "/occurrences/999/report.html", None, SIGNED_IN),
+        ("GET", "/occurrences/999/report.docx", None, SIGNED_IN),
         ("POST", "/occurrences/999/start", Form(&[]), SIGNED_IN),
         ("GET", "/plans/example-kommune/runbook", None, SIGNED_IN),
         (
@@ -409,6 +410,7 @@ pub fn routes() -> Vec<(&'static str, &'static str, Body, &'static [&'static str
         ("GET", "/incidents/999", None, SIGNED_IN),
         ("GET", "/incidents/999/live", None, SIGNED_IN),
         ("GET", "/incidents/999/report", None, SIGNED_IN),
+        ("GET", "/incidents/999/report.docx", None, SIGNED_IN),
         (
             "POST",
             "/incidents/999/ticks",

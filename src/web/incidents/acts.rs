@@ -466,7 +466,32 @@ pub(super) async fn report(
     viewer: Viewer,
     Path(id): Path<i64>,
 ) -> Result<Response> {
-    let l = load_incident(&state, &viewer, id).await?;
+    let data = report_view(&state, &viewer, id).await?;
+    page(&state, &viewer, "incident_report", data).map(IntoResponse::into_response)
+}
+
+/// The incident report as a Word document, to file with the minutes.
+pub(super) async fn report_docx(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let data = report_view(&state, &viewer, id).await?;
+    let bytes = crate::render::reports::incident(&state.templates, &data, &viewer.lang)?;
+    let name = format!(
+        "{}-{id}.docx",
+        state.templates.text(&viewer.lang, "incident.report_file")
+    );
+    Ok(super::super::attachment(
+        &name,
+        crate::render::document::CONTENT_TYPE,
+        bytes,
+    ))
+}
+
+/// Everything the incident report shows.
+async fn report_view(state: &AppState, viewer: &Viewer, id: i64) -> Result<Value> {
+    let l = load_incident(state, viewer, id).await?;
     let lang = &viewer.lang;
     let outages: Vec<Outage> = store_incidents::outages(&state.db, id).await?;
     let now = state.clock.now();
@@ -474,7 +499,7 @@ pub(super) async fn report(
     let record = incident::closing_record(&l.plan, &outages, until);
     let met = record.iter().filter(|r| r.rto_met == Some(true)).count();
     let missed = record.iter().filter(|r| r.rto_met == Some(false)).count();
-    let mut data = incident_view(&state, &l, lang, None).await?;
+    let mut data = incident_view(state, &l, lang, None).await?;
     data["record"] = json!(
         record
             .iter()
@@ -492,7 +517,7 @@ pub(super) async fn report(
     let i = &l.incident;
     let not_yet = state.templates.text(lang, "incident.not_yet");
     let when = |at: Option<DateTime<Utc>>| {
-        at.map_or_else(|| not_yet.clone(), |at| local(&state, at, lang))
+        at.map_or_else(|| not_yet.clone(), |at| local(state, at, lang))
     };
     let lasted = i18n::duration(
         crate::domain::Duration::from_minutes(
@@ -513,7 +538,7 @@ pub(super) async fn report(
     data["rto_met"] = json!(met);
     data["rto_missed"] = json!(missed);
     data["rto_unknown"] = json!(record.len() - met - missed);
-    let draft = load(&state, &l.incident.plan_id).await?;
+    let draft = load(state, &l.incident.plan_id).await?;
     let items = store::actions::list(
         &state.db,
         store::actions::Filter {
@@ -542,7 +567,7 @@ pub(super) async fn report(
             .map(|s| json!({"id": s.id, "name": s.name}))
             .collect::<Vec<_>>()
     );
-    page(&state, &viewer, "incident_report", data).map(IntoResponse::into_response)
+    Ok(data)
 }
 
 /// A finding of the incident becomes an action item for a person of the plan.

@@ -57,6 +57,7 @@ pub fn router() -> Router<AppState> {
         .route("/incidents/{id}/stand-down", post(stand_down))
         .route("/incidents/{id}/close", get(close_form).post(close))
         .route("/incidents/{id}/report", get(report))
+        .route("/incidents/{id}/report.docx", get(acts::report_docx))
         .route("/incidents/{id}/actions", post(new_action))
 }
 
