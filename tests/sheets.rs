@@ -594,3 +594,174 @@ async fn the_import_page_previews_a_sheet_and_applies_only_what_it_showed() {
         assert_eq!(admin.submit(APPLY, &fields).await.status(), 410);
     }
 }
+
+/// LibreOffice, to write an ODS file as a spreadsheet program does, or why not.
+fn soffice() -> Option<std::path::PathBuf> {
+    let found = helpers::which("soffice").or_else(|| helpers::which("libreoffice"));
+    if found.is_none() {
+        assert!(
+            !std::env::var("REQUIRE_OFFICE").is_ok_and(|v| v == "1"),
+            "REQUIRE_OFFICE=1 but LibreOffice (soffice) is missing"
+        );
+        println!(
+            "skipped the ODS part: LibreOffice is missing (apt install libreoffice-calc-nogui)"
+        );
+    }
+    found
+}
+
+#[tokio::test]
+async fn formulas_merged_headers_empty_rows_odd_files_and_too_much_are_each_told() {
+    let db = database().await;
+    let dir = tempfile::tempdir().unwrap();
+    let plan = beredskab::plan_files::load(&helpers::example_plan(), helpers::today())
+        .unwrap()
+        .plan
+        .unwrap();
+    let crit = plan.system("esdh").unwrap().criticality.level();
+    let other = if crit == 4 { 3 } else { crit + 1 };
+    let preview = |file: &std::path::Path| {
+        sheet(
+            &[
+                "import",
+                "--dry-run",
+                file.to_str().unwrap(),
+                "--plan",
+                "example-kommune",
+            ],
+            &db.url,
+        )
+    };
+
+    // A formula counts by its cached value; a header merged across two columns leaves the
+    // second without a name, and what stands under it is said not to be read; empty rows are
+    // skipped.
+    let file = dir.path().join("formler.xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let ws = book.add_worksheet();
+    ws.write_string(0, 0, "System").unwrap();
+    ws.write_string(0, 1, "Kritikalitet").unwrap();
+    ws.merge_range(0, 2, 0, 3, "RTO", &rust_xlsxwriter::Format::new())
+        .unwrap();
+    ws.write_string(2, 0, "esdh").unwrap();
+    ws.write_formula(
+        2,
+        1,
+        rust_xlsxwriter::Formula::new(format!("={other}*1")).set_result(other.to_string()),
+    )
+    .unwrap();
+    let esdh_rto = plan.system("esdh").unwrap().rto.unwrap().to_string();
+    ws.write_string(2, 2, &esdh_rto).unwrap();
+    ws.write_string(2, 3, "ekstra").unwrap();
+    // vmware as the plan has it; its criticality left empty is kept.
+    let vmware = plan.system("vmware").unwrap();
+    ws.write_string(4, 0, "vmware").unwrap();
+    ws.write_string(4, 2, vmware.rto.unwrap().to_string())
+        .unwrap();
+    book.save(&file).unwrap();
+    let (code, out, err) = preview(&file);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("række 3: esdh ændres (criticality)"), "{out}");
+    assert!(out.contains("række 5: vmware er uændret"), "{out}");
+    assert!(out.contains("Kolonner, der ikke læses: D"), "{out}");
+    assert!(
+        out.contains("Rækker: 2 · nye: 0 · ændrede: 1 · uændrede: 1"),
+        "the empty rows are skipped: {out}"
+    );
+
+    // More than 100,000 rows.
+    let file = dir.path().join("mange.csv");
+    let mut text = String::from("System;RTO\n");
+    for i in 0..100_001 {
+        text.push_str(&format!("s{i};4 t.\n"));
+    }
+    std::fs::write(&file, text).unwrap();
+    let (code, _, err) = preview(&file);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("the sheet has 100001 rows; at most 100000 are read"),
+        "{err}"
+    );
+
+    // Password-protected (an encrypted workbook is an OLE container), and damaged.
+    let file = dir.path().join("kode.xlsx");
+    let mut ole = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+    ole.resize(4096, 0);
+    std::fs::write(&file, ole).unwrap();
+    let (code, _, err) = preview(&file);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("password-protected"), "{err}");
+    let file = dir.path().join("halv.xlsx");
+    let whole = std::fs::read(dir.path().join("formler.xlsx")).unwrap();
+    std::fs::write(&file, &whole[..whole.len() / 2]).unwrap();
+    let (code, _, err) = preview(&file);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("damaged"), "{err}");
+
+    // A zip bomb: a sheet that unpacks to 256 MB of spaces from a file of a few hundred KB.
+    if let Some(python) = openpyxl() {
+        let file = dir.path().join("bombe.xlsx");
+        let script = r#"
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr("[Content_Types].xml", "<Types/>")
+    with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as f:
+        block = b" " * (1 << 20)
+        for _ in range(256):
+            f.write(block)
+"#;
+        let out = std::process::Command::new(&python)
+            .args(["-c", script])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(std::fs::metadata(&file).unwrap().len() < 2 * 1024 * 1024);
+        let (code, _, err) = preview(&file);
+        assert_eq!(code, Some(2));
+        assert!(err.contains("unpacks to more than 200 MB"), "{err}");
+    }
+
+    // ODS as LibreOffice Calc saves it.
+    if let Some(soffice) = soffice() {
+        let csv = dir.path().join("ods-kilde.csv");
+        std::fs::write(&csv, "System,RTO\nesdh,3 t.\n").unwrap();
+        let mut convert = std::process::Command::new(soffice);
+        convert
+            .arg(format!(
+                "-env:UserInstallation=file://{}",
+                dir.path().join("profile").display()
+            ))
+            .args(["--headless", "--convert-to", "ods", "--outdir"])
+            .arg(dir.path())
+            .arg(&csv);
+        let (code, out, err) = helpers::run_bounded(convert, std::time::Duration::from_secs(120));
+        assert_eq!(code, Some(0), "LibreOffice: {out}{err}");
+        let ods = dir.path().join("ods-kilde.ods");
+        if ods.is_file() {
+            let (code, out, err) = preview(&ods);
+            assert_eq!(code, Some(0), "{out}{err}");
+            assert!(out.contains("række 2: esdh ændres (rto)"), "{out}");
+        } else {
+            // LibreOffice without Calc writes no spreadsheet.
+            assert!(
+                !std::env::var("REQUIRE_OFFICE").is_ok_and(|v| v == "1"),
+                "REQUIRE_OFFICE=1 but LibreOffice wrote no ODS (is libreoffice-calc-nogui installed?): {out}{err}"
+            );
+            println!(
+                "skipped the ODS part: LibreOffice Calc is missing (apt install libreoffice-calc-nogui)"
+            );
+        }
+    }
+    // Nothing of it was written.
+    let conn = sea_orm::Database::connect(&db.url).await.unwrap();
+    let audit = beredskab::store::audit::query(&conn, &Default::default())
+        .await
+        .unwrap();
+    assert!(!audit.iter().any(|e| e.action == "sheet-import"));
+    conn.close().await.unwrap();
+}

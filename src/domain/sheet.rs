@@ -194,6 +194,18 @@ pub struct Counts {
     pub failing: usize,
 }
 
+/// The spreadsheet's name of column `i` (from 0): A, B, …, Z, AA, AB, …
+fn column_letter(i: usize) -> String {
+    let mut n = i + 1;
+    let mut out = Vec::new();
+    while n > 0 {
+        let rest = (n - 1) % 26;
+        out.push(char::from(b'A' + u8::try_from(rest).unwrap_or(0)));
+        n = (n - 1) / 26;
+    }
+    out.iter().rev().collect()
+}
+
 /// An id made from a name: lower case, æ ø å written out, anything else a hyphen.
 pub fn id_from_name(name: &str) -> Option<SystemId> {
     let mut out = String::new();
@@ -238,6 +250,13 @@ pub fn preview(plan: &Plan, rows: &[Vec<Cell>]) -> Preview {
                 None => {
                     if !text.is_empty() {
                         out.ignored_columns.push(text);
+                    } else if body
+                        .iter()
+                        .any(|r| r.get(i).is_some_and(|c| !c.text().trim().is_empty()))
+                    {
+                        // Data under no header (a header cell merged across it): named by its
+                        // letter, so that it is not lost unseen.
+                        out.ignored_columns.push(column_letter(i));
                     }
                     None
                 }
@@ -349,6 +368,8 @@ pub fn preview(plan: &Plan, rows: &[Vec<Cell>]) -> Preview {
                     }
                 }
                 Field::Description => system.description = text,
+                // Empty: as it is (4 for a new system), as a system always has one.
+                Field::Criticality if text.is_empty() => {}
                 Field::Criticality => match text.parse::<i64>().ok().map(Criticality::new) {
                     Some(Ok(c)) => system.criticality = c,
                     _ => fail(column, text, Problem::NotCriticality),
@@ -505,6 +526,23 @@ mod tests {
             Some(Field::ContractRestore)
         );
         assert_eq!(field_of("Farve"), None);
+    }
+
+    #[test]
+    fn columns_are_named_by_their_letters() {
+        let letters: Vec<String> = [0, 2, 25, 26, 27, 701, 702].map(column_letter).into();
+        assert_eq!(letters, ["A", "C", "Z", "AA", "AB", "ZZ", "AAA"]);
+    }
+
+    #[test]
+    fn data_under_no_header_is_listed_as_not_read() {
+        let p = plan();
+        let id = p.systems[0].id.to_string();
+        let rows = vec![
+            vec![text("System"), text("RTO"), Cell::Empty, Cell::Empty],
+            vec![text(&id), text("4h"), text("merged away"), Cell::Empty],
+        ];
+        assert_eq!(preview(&p, &rows).ignored_columns, ["C"]);
     }
 
     #[test]

@@ -516,9 +516,8 @@ async fn report_view(state: &AppState, viewer: &Viewer, id: i64) -> Result<Value
     // When it was opened, stood down and closed, and how long it lasted (so far, while open).
     let i = &l.incident;
     let not_yet = state.templates.text(lang, "incident.not_yet");
-    let when = |at: Option<DateTime<Utc>>| {
-        at.map_or_else(|| not_yet.clone(), |at| local(state, at, lang))
-    };
+    let when =
+        |at: Option<DateTime<Utc>>| at.map_or_else(|| not_yet.clone(), |at| local(state, at, lang));
     let lasted = i18n::duration(
         crate::domain::Duration::from_minutes(
             u64::try_from((until - i.started_at).num_minutes()).unwrap_or(0),
