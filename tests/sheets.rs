@@ -292,7 +292,7 @@ async fn an_exported_sheet_imports_back_to_no_change_in_either_language() {
 }
 
 #[tokio::test]
-async fn every_bad_cell_is_named_in_danish_and_nothing_is_written() {
+async fn every_bad_cell_is_named_in_danish_and_nothing_is_written_unless_the_rest_is_asked_for() {
     let db = database().await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("fejl.xlsx");
@@ -343,6 +343,30 @@ async fn every_bad_cell_is_named_in_danish_and_nothing_is_written() {
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("dependency-cycle"), "{out}");
     assert!(out.contains("Intet er skrevet"));
+    // With --leave-out-errors the rows without errors are written, the others listed.
+    let mixed = dir.path().join("blandet.csv");
+    std::fs::write(&mixed, "System;RTO\nesdh;5 t.\nvmware;tre timer\n").unwrap();
+    let (code, out, _) = sheet(
+        &[
+            "import",
+            mixed.to_str().unwrap(),
+            "--plan",
+            "example-kommune",
+            "--leave-out-errors",
+        ],
+        &db.url,
+    );
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("Springes over: række 3, kolonne RTO: »tre timer«"),
+        "{out}"
+    );
+    assert!(
+        out.contains("1 række med fejl springes over og skrives ikke:"),
+        "{out}"
+    );
+    assert!(out.contains("række 2: esdh ændres (rto)"), "{out}");
+    assert!(out.contains("Skrevet til kladden."), "{out}");
     // Not a spreadsheet at all.
     let pdf = dir.path().join("plan.pdf");
     std::fs::write(&pdf, b"%PDF-1.7\n\x00\x01\x02binary").unwrap();
@@ -426,8 +450,16 @@ async fn a_danish_excel_csv_is_applied_once_in_one_audited_transaction() {
 
 /// Posts `bytes` as file `name` from the import page's form, as a browser does.
 async fn upload(client: &TestApp, name: &str, bytes: &[u8]) -> (u16, String) {
-    let form = reqwest::multipart::Form::new()
-        .text("csrf", client.csrf().await)
+    upload_with(client, name, bytes, false).await
+}
+
+/// As [`upload`], with "leave out the rows with errors" ticked when `leave_out`.
+async fn upload_with(client: &TestApp, name: &str, bytes: &[u8], leave_out: bool) -> (u16, String) {
+    let mut form = reqwest::multipart::Form::new().text("csrf", client.csrf().await);
+    if leave_out {
+        form = form.text("leave_out", "1");
+    }
+    let form = form
         .part(
             "file",
             reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string()),
@@ -581,6 +613,41 @@ async fn the_import_page_previews_a_sheet_and_applies_only_what_it_showed() {
         assert_eq!(response.status(), 410);
         let gone = helpers::unescape(&response.text().await.unwrap());
         assert!(gone.contains("gemmes ikke længere"), "{gone}");
+        // With "leave out the rows with errors" ticked, the good rows are written and the bad
+        // ones listed.
+        let (status, page) = upload_with(
+            &coordinator,
+            "blandet.csv",
+            "System;RTO\nesdh;1 t.\nvmware;tre timer\n".as_bytes(),
+            true,
+        )
+        .await;
+        assert_eq!(status, 200, "{backend}: {page}");
+        assert!(
+            page.contains("1 række med fejl springes over og skrives ikke:"),
+            "{page}"
+        );
+        assert!(page.contains("række 3, kolonne RTO: »tre timer« er ikke en varighed"));
+        let vmware_rto = app
+            .handle()
+            .plan(&id)
+            .await
+            .unwrap()
+            .unwrap()
+            .system("vmware")
+            .unwrap()
+            .rto;
+        let response = coordinator
+            .submit(APPLY, &helpers::form_fields(&page, APPLY))
+            .await;
+        assert_eq!(response.status(), 200);
+        let plan = app.handle().plan(&id).await.unwrap().unwrap();
+        assert_eq!(plan.system("esdh").unwrap().rto.unwrap().to_string(), "1h");
+        assert_eq!(
+            plan.system("vmware").unwrap().rto,
+            vmware_rto,
+            "the bad row is not written"
+        );
         // Another account cannot apply someone's upload.
         let (_, again) = upload(
             &coordinator,

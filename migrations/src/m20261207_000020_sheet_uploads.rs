@@ -17,6 +17,8 @@ enum SheetUploads {
     FileName,
     /// The sheet asked for, if not the first.
     Sheet,
+    /// Whether the rows with errors are left out.
+    LeaveOut,
     Content,
     CreatedAt,
 }
@@ -33,6 +35,7 @@ impl MigrationTrait for Migration {
                     .col(string(SheetUploads::Username))
                     .col(string(SheetUploads::FileName))
                     .col(string_null(SheetUploads::Sheet))
+                    .col(boolean(SheetUploads::LeaveOut).default(false))
                     .col(blob(SheetUploads::Content))
                     .col(timestamp_with_time_zone(SheetUploads::CreatedAt))
                     .to_owned(),

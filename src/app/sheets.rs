@@ -68,6 +68,7 @@ impl App {
         actor: &Actor,
         bytes: &[u8],
         sheet: Option<&str>,
+        leave_out: bool,
         act: SheetAct,
     ) -> std::result::Result<SheetImport, SheetImportError> {
         if !actor.edits_whole_plan() {
@@ -77,7 +78,11 @@ impl App {
         let Some((revision, plan)) = self.plans.current(&self.db, plan).await? else {
             return Err(Error::NotFound.into());
         };
-        let preview = sheet::preview(&plan, &rows);
+        let preview = if leave_out {
+            sheet::preview_leaving_out(&plan, &rows)
+        } else {
+            sheet::preview(&plan, &rows)
+        };
         let today = self.clock.today();
         let before = self.plans.findings(&plan, today);
         let mut new_findings: Vec<Finding> = analysis::check(&preview.plan, today)
@@ -120,6 +125,7 @@ impl App {
         actor: &Actor,
         file_name: &str,
         sheet: Option<&str>,
+        leave_out: bool,
         content: Vec<u8>,
     ) -> Result<String> {
         let id = uuid::Uuid::new_v4().to_string();
@@ -131,6 +137,7 @@ impl App {
                 username: actor.username.clone(),
                 file_name: file_name.to_string(),
                 sheet: sheet.map(str::to_string),
+                leave_out,
                 content,
                 created_at: self.clock.now(),
             },
@@ -174,6 +181,7 @@ impl App {
                 actor,
                 &upload.content,
                 upload.sheet.as_deref(),
+                upload.leave_out,
                 SheetAct::ApplyAt(seen),
             )
             .await?;

@@ -149,6 +149,10 @@ enum SheetCommand {
         /// Show the preview only; write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Leave out the rows with a cell that cannot be used (they are listed) and import the
+        /// rest, instead of writing nothing.
+        #[arg(long)]
+        leave_out_errors: bool,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         /// The language of the preview [default: da].
@@ -498,6 +502,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     plan,
                     sheet,
                     dry_run,
+                    leave_out_errors,
                     format,
                     language,
                 },
@@ -522,7 +527,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     crate::app::sheets::SheetAct::Apply
                 };
                 match app
-                    .sheet_import(&id, &actor, &bytes, sheet.as_deref(), act)
+                    .sheet_import(&id, &actor, &bytes, sheet.as_deref(), leave_out_errors, act)
                     .await
                 {
                     Ok(done) => {

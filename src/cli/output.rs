@@ -321,6 +321,11 @@ pub(super) fn print_sheet_import(
                     v
                 }).collect::<Vec<_>>(),
                 "ignored_columns": p.ignored_columns,
+                "left_out": p.left_out.iter().map(|e| {
+                    let mut v = json!(e);
+                    v["message"] = json!(words.cell_error(e));
+                    v
+                }).collect::<Vec<_>>(),
                 "findings": done.new_findings.iter().map(|f| json!({
                     "code": f.code.as_str(),
                     "severity": match f.severity() { analysis::Severity::Error => "error", analysis::Severity::Warning => "warning" },
@@ -350,6 +355,13 @@ pub(super) fn print_sheet_import(
             for e in &p.errors {
                 writeln!(out, "{}", words.cell_error(e))?;
             }
+            for e in &p.left_out {
+                writeln!(
+                    out,
+                    "{}",
+                    t("sheet.preview.left_out").replace("{text}", &words.cell_error(e))
+                )?;
+            }
             if !p.ignored_columns.is_empty() {
                 writeln!(
                     out,
@@ -366,6 +378,14 @@ pub(super) fn print_sheet_import(
                 )?;
             }
             let c = p.counts();
+            if c.left_out > 0 {
+                writeln!(
+                    out,
+                    "{}",
+                    app.templates
+                        .counted(lang, "sheet.preview.left_out_summary", c.left_out)
+                )?;
+            }
             writeln!(
                 out,
                 "{}",

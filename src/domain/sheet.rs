@@ -154,6 +154,8 @@ pub struct Preview {
     pub rows: Vec<RowOutcome>,
     pub errors: Vec<CellError>,
     pub ignored_columns: Vec<String>,
+    /// With the rows that have errors left out ([`preview_leaving_out`]): what they said.
+    pub left_out: Vec<CellError>,
     pub plan: Plan,
 }
 
@@ -170,6 +172,12 @@ impl Preview {
         let mut counts = Counts {
             rows: self.rows.len(),
             failing: failing.len(),
+            left_out: self
+                .left_out
+                .iter()
+                .map(|e| e.row)
+                .collect::<std::collections::BTreeSet<_>>()
+                .len(),
             ..Counts::default()
         };
         for r in self.rows.iter().filter(|r| !failing.contains(&r.row)) {
@@ -192,6 +200,8 @@ pub struct Counts {
     pub unchanged: usize,
     /// Rows with a cell that cannot be used.
     pub failing: usize,
+    /// Rows left out because they had one.
+    pub left_out: usize,
 }
 
 /// The spreadsheet's name of column `i` (from 0): A, B, …, Z, AA, AB, …
@@ -234,6 +244,7 @@ pub fn preview(plan: &Plan, rows: &[Vec<Cell>]) -> Preview {
         rows: Vec::new(),
         errors: Vec::new(),
         ignored_columns: Vec::new(),
+        left_out: Vec::new(),
         plan: plan.clone(),
     };
     let Some((header, body)) = rows.split_first() else {
@@ -507,6 +518,31 @@ pub fn preview(plan: &Plan, rows: &[Vec<Cell>]) -> Preview {
     out
 }
 
+/// Like [`preview`], with the rows that have a cell that cannot be used left out, what they
+/// said kept in `left_out`; a row that fails only once another is left out (it depends on a
+/// system only that row added) is left out too.
+pub fn preview_leaving_out(plan: &Plan, rows: &[Vec<Cell>]) -> Preview {
+    let mut rows = rows.to_vec();
+    let mut left_out = Vec::new();
+    loop {
+        let mut p = preview(plan, &rows);
+        if p.errors.is_empty() {
+            left_out.sort_by(|a: &CellError, b: &CellError| {
+                (a.row, &a.column).cmp(&(b.row, &b.column))
+            });
+            p.left_out = left_out;
+            return p;
+        }
+        for e in &p.errors {
+            // Row `e.row` of the sheet is `rows[e.row - 1]`; an empty row is skipped.
+            if let Some(cells) = e.row.checked_sub(1).and_then(|i| rows.get_mut(i)) {
+                cells.iter_mut().for_each(|c| *c = Cell::Empty);
+            }
+        }
+        left_out.append(&mut p.errors);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -526,6 +562,28 @@ mod tests {
             Some(Field::ContractRestore)
         );
         assert_eq!(field_of("Farve"), None);
+    }
+
+    #[test]
+    fn rows_with_errors_are_left_out_with_those_that_needed_them() {
+        let p = plan();
+        let id = p.systems[0].id.to_string();
+        let rows = vec![
+            vec![text("System"), text("RTO"), text("Afhænger af")],
+            vec![text("ny-a"), text("tre timer"), Cell::Empty],
+            vec![text("ny-b"), text("4h"), text("ny-a")],
+            vec![text(&id), text("2h"), Cell::Empty],
+        ];
+        let out = preview_leaving_out(&p, &rows);
+        assert!(out.errors.is_empty());
+        let left: Vec<(usize, Problem)> = out.left_out.iter().map(|e| (e.row, e.problem)).collect();
+        assert_eq!(
+            left,
+            [(2, Problem::NotDuration), (3, Problem::UnknownSystem)]
+        );
+        assert_eq!(out.rows.len(), 1, "only the row without errors");
+        assert!(out.plan.system("ny-a").is_none() && out.plan.system("ny-b").is_none());
+        assert_eq!(out.counts().left_out, 2);
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub async fn put(db: &impl ConnectionTrait, upload: Upload) -> Result<()> {
         username: Set(upload.username),
         file_name: Set(upload.file_name),
         sheet: Set(upload.sheet),
+        leave_out: Set(upload.leave_out),
         content: Set(upload.content),
         created_at: Set(upload.created_at),
     })

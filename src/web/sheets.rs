@@ -117,6 +117,12 @@ fn preview_view(
         .take(ROWS_SHOWN)
         .map(|e| words.cell_error(e))
         .collect();
+    let left_out: Vec<String> = p
+        .left_out
+        .iter()
+        .take(ROWS_SHOWN)
+        .map(|e| words.cell_error(e))
+        .collect();
     let findings: Vec<Value> = done
         .new_findings
         .iter()
@@ -134,6 +140,8 @@ fn preview_view(
         "changed": c.changed,
         "unchanged": c.unchanged,
         "failing": c.failing,
+        "left_out": left_out,
+        "left_out_rows": c.left_out,
         "moving": moving,
         "more_rows": (c.new + c.changed).saturating_sub(ROWS_SHOWN),
         "errors": errors,
@@ -159,10 +167,18 @@ async fn form(
     render(&state, &viewer, &plan, StatusCode::OK, Shown::default()).await
 }
 
-/// The file and the sheet name of the upload form.
-async fn read_form(form: Option<Multipart>) -> Option<(String, Vec<u8>, Option<String>)> {
+/// What the upload form sends.
+struct Upload {
+    file_name: String,
+    bytes: Vec<u8>,
+    sheet: Option<String>,
+    leave_out: bool,
+}
+
+/// The upload form's file, sheet name and choice to leave out the rows with errors.
+async fn read_form(form: Option<Multipart>) -> Option<Upload> {
     let mut form = form?;
-    let (mut file, mut sheet) = (None, None);
+    let (mut file, mut sheet, mut leave_out) = (None, None, false);
     while let Ok(Some(field)) = form.next_field().await {
         match field.name() {
             Some("file") => {
@@ -178,11 +194,17 @@ async fn read_form(form: Option<Multipart>) -> Option<(String, Vec<u8>, Option<S
                     .map(|s| s.trim().to_string())
                     .filter(|s| !s.is_empty());
             }
+            Some("leave_out") => leave_out = true,
             _ => {}
         }
     }
-    let (name, bytes) = file.filter(|(_, b)| !b.is_empty())?;
-    Some((name, bytes, sheet))
+    let (file_name, bytes) = file.filter(|(_, b)| !b.is_empty())?;
+    Some(Upload {
+        file_name,
+        bytes,
+        sheet,
+        leave_out,
+    })
 }
 
 /// What the page says when a sheet could not be read; other errors are the error page's.
@@ -217,15 +239,16 @@ async fn upload(
         .await
     };
     let form = Multipart::from_request(request, &()).await.ok();
-    let Some((file_name, bytes, sheet)) = read_form(form).await else {
+    let Some(form) = read_form(form).await else {
         return unreadable("import.no_file").await;
     };
     let done = match state
         .sheet_import(
             &plan.id,
             &user.actor,
-            &bytes,
-            sheet.as_deref(),
+            &form.bytes,
+            form.sheet.as_deref(),
+            form.leave_out,
             SheetAct::Preview,
         )
         .await
@@ -238,7 +261,14 @@ async fn upload(
     } else {
         Some(
             state
-                .keep_upload(&plan.id, &user.actor, &file_name, sheet.as_deref(), bytes)
+                .keep_upload(
+                    &plan.id,
+                    &user.actor,
+                    &form.file_name,
+                    form.sheet.as_deref(),
+                    form.leave_out,
+                    form.bytes,
+                )
                 .await?,
         )
     };
@@ -253,7 +283,7 @@ async fn upload(
         lang,
         &plan,
         &done,
-        kept.as_deref().map(|id| (id, file_name.as_str())),
+        kept.as_deref().map(|id| (id, form.file_name.as_str())),
     );
     let shown = Shown {
         message: None,

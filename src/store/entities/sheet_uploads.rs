@@ -9,6 +9,8 @@ pub struct Model {
     pub username: String,
     pub file_name: String,
     pub sheet: Option<String>,
+    /// Whether rows with errors are left out.
+    pub leave_out: bool,
     #[sea_orm(column_type = "Blob")]
     pub content: Vec<u8>,
     pub created_at: DateTimeUtc,
