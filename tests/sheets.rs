@@ -367,6 +367,63 @@ async fn every_bad_cell_is_named_in_danish_and_nothing_is_written_unless_the_res
     );
     assert!(out.contains("række 2: esdh ændres (rto)"), "{out}");
     assert!(out.contains("Skrevet til kladden."), "{out}");
+    // With --create-people the people the sheet names that the plan lacks are added.
+    let people = dir.path().join("personer.csv");
+    std::fs::write(
+        &people,
+        "System;Systemejer;Stedfortræder\nesdh;Ny Kollega;a.hansen@eksempel-kommune.dk\nvmware;ny kollega;\n",
+    )
+    .unwrap();
+    let (code, out, _) = sheet(
+        &[
+            "import",
+            people.to_str().unwrap(),
+            "--plan",
+            "example-kommune",
+            "--create-people",
+        ],
+        &db.url,
+    );
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("Ny person i planen: Ny Kollega (ny-kollega)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Ny person i planen: a hansen (a-hansen)"),
+        "{out}"
+    );
+    assert_eq!(
+        out.matches("Ny person i planen").count(),
+        2,
+        "one person named twice: {out}"
+    );
+    let conn = sea_orm::Database::connect(&db.url).await.unwrap();
+    let stored = beredskab::store::load_plan(
+        &conn,
+        &beredskab::domain::PlanId::parse("example-kommune").unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    conn.close().await.unwrap();
+    let owner = |s: &str| {
+        stored
+            .system(s)
+            .unwrap()
+            .owner
+            .as_ref()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        (owner("esdh"), owner("vmware")),
+        ("ny-kollega".into(), "ny-kollega".into())
+    );
+    let hansen = stored
+        .person("a-hansen")
+        .expect("made from the e-mail address");
+    assert_eq!(hansen.email, "a.hansen@eksempel-kommune.dk");
     // Not a spreadsheet at all.
     let pdf = dir.path().join("plan.pdf");
     std::fs::write(&pdf, b"%PDF-1.7\n\x00\x01\x02binary").unwrap();
@@ -450,14 +507,19 @@ async fn a_danish_excel_csv_is_applied_once_in_one_audited_transaction() {
 
 /// Posts `bytes` as file `name` from the import page's form, as a browser does.
 async fn upload(client: &TestApp, name: &str, bytes: &[u8]) -> (u16, String) {
-    upload_with(client, name, bytes, false).await
+    upload_with(client, name, bytes, &[]).await
 }
 
-/// As [`upload`], with "leave out the rows with errors" ticked when `leave_out`.
-async fn upload_with(client: &TestApp, name: &str, bytes: &[u8], leave_out: bool) -> (u16, String) {
+/// As [`upload`], with the check boxes `ticked` ticked.
+async fn upload_with(
+    client: &TestApp,
+    name: &str,
+    bytes: &[u8],
+    ticked: &[&'static str],
+) -> (u16, String) {
     let mut form = reqwest::multipart::Form::new().text("csrf", client.csrf().await);
-    if leave_out {
-        form = form.text("leave_out", "1");
+    for field in ticked {
+        form = form.text(*field, "1");
     }
     let form = form
         .part(
@@ -619,7 +681,7 @@ async fn the_import_page_previews_a_sheet_and_applies_only_what_it_showed() {
             &coordinator,
             "blandet.csv",
             "System;RTO\nesdh;1 t.\nvmware;tre timer\n".as_bytes(),
-            true,
+            &["leave_out"],
         )
         .await;
         assert_eq!(status, 200, "{backend}: {page}");
@@ -647,6 +709,25 @@ async fn the_import_page_previews_a_sheet_and_applies_only_what_it_showed() {
             plan.system("vmware").unwrap().rto,
             vmware_rto,
             "the bad row is not written"
+        );
+        // With "add the people the sheet names" ticked, they are listed and made.
+        let (status, page) = upload_with(
+            &coordinator,
+            "personer.csv",
+            "System;Systemejer\nesdh;Helt Ny Person\n".as_bytes(),
+            &["create_people"],
+        )
+        .await;
+        assert_eq!(status, 200, "{backend}: {page}");
+        assert!(page.contains("Personer, der oprettes i planen:"), "{page}");
+        let response = coordinator
+            .submit(APPLY, &helpers::form_fields(&page, APPLY))
+            .await;
+        assert_eq!(response.status(), 200);
+        let plan = app.handle().plan(&id).await.unwrap().unwrap();
+        assert_eq!(
+            plan.person("helt-ny-person").unwrap().name,
+            "Helt Ny Person"
         );
         // Another account cannot apply someone's upload.
         let (_, again) = upload(

@@ -19,6 +19,8 @@ enum SheetUploads {
     Sheet,
     /// Whether the rows with errors are left out.
     LeaveOut,
+    /// Whether the people the sheet names that the plan lacks are made.
+    CreatePeople,
     Content,
     CreatedAt,
 }
@@ -36,6 +38,7 @@ impl MigrationTrait for Migration {
                     .col(string(SheetUploads::FileName))
                     .col(string_null(SheetUploads::Sheet))
                     .col(boolean(SheetUploads::LeaveOut).default(false))
+                    .col(boolean(SheetUploads::CreatePeople).default(false))
                     .col(blob(SheetUploads::Content))
                     .col(timestamp_with_time_zone(SheetUploads::CreatedAt))
                     .to_owned(),

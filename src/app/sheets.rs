@@ -68,7 +68,7 @@ impl App {
         actor: &Actor,
         bytes: &[u8],
         sheet: Option<&str>,
-        leave_out: bool,
+        how: sheet::Reading,
         act: SheetAct,
     ) -> std::result::Result<SheetImport, SheetImportError> {
         if !actor.edits_whole_plan() {
@@ -78,11 +78,7 @@ impl App {
         let Some((revision, plan)) = self.plans.current(&self.db, plan).await? else {
             return Err(Error::NotFound.into());
         };
-        let preview = if leave_out {
-            sheet::preview_leaving_out(&plan, &rows)
-        } else {
-            sheet::preview(&plan, &rows)
-        };
+        let preview = sheet::read_rows(&plan, &rows, how);
         let today = self.clock.today();
         let before = self.plans.findings(&plan, today);
         let mut new_findings: Vec<Finding> = analysis::check(&preview.plan, today)
@@ -125,7 +121,7 @@ impl App {
         actor: &Actor,
         file_name: &str,
         sheet: Option<&str>,
-        leave_out: bool,
+        how: sheet::Reading,
         content: Vec<u8>,
     ) -> Result<String> {
         let id = uuid::Uuid::new_v4().to_string();
@@ -137,7 +133,8 @@ impl App {
                 username: actor.username.clone(),
                 file_name: file_name.to_string(),
                 sheet: sheet.map(str::to_string),
-                leave_out,
+                leave_out: how.leave_out,
+                create_people: how.create_people,
                 content,
                 created_at: self.clock.now(),
             },
@@ -181,7 +178,10 @@ impl App {
                 actor,
                 &upload.content,
                 upload.sheet.as_deref(),
-                upload.leave_out,
+                sheet::Reading {
+                    leave_out: upload.leave_out,
+                    create_people: upload.create_people,
+                },
                 SheetAct::ApplyAt(seen),
             )
             .await?;

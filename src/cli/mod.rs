@@ -153,6 +153,10 @@ enum SheetCommand {
         /// rest, instead of writing nothing.
         #[arg(long)]
         leave_out_errors: bool,
+        /// Add to the plan the people the sheet names (by name or e-mail) that it lacks,
+        /// instead of counting them as errors.
+        #[arg(long)]
+        create_people: bool,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         /// The language of the preview [default: da].
@@ -503,6 +507,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     sheet,
                     dry_run,
                     leave_out_errors,
+                    create_people,
                     format,
                     language,
                 },
@@ -527,7 +532,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     crate::app::sheets::SheetAct::Apply
                 };
                 match app
-                    .sheet_import(&id, &actor, &bytes, sheet.as_deref(), leave_out_errors, act)
+                    .sheet_import(
+                        &id,
+                        &actor,
+                        &bytes,
+                        sheet.as_deref(),
+                        crate::domain::sheet::Reading {
+                            leave_out: leave_out_errors,
+                            create_people,
+                        },
+                        act,
+                    )
                     .await
                 {
                     Ok(done) => {

@@ -321,6 +321,7 @@ pub(super) fn print_sheet_import(
                     v
                 }).collect::<Vec<_>>(),
                 "ignored_columns": p.ignored_columns,
+                "new_people": p.new_people,
                 "left_out": p.left_out.iter().map(|e| {
                     let mut v = json!(e);
                     v["message"] = json!(words.cell_error(e));
@@ -354,6 +355,17 @@ pub(super) fn print_sheet_import(
             }
             for e in &p.errors {
                 writeln!(out, "{}", words.cell_error(e))?;
+            }
+            for id in &p.new_people {
+                if let Some(person) = p.plan.person(id.as_str()) {
+                    writeln!(
+                        out,
+                        "{}",
+                        t("sheet.preview.new_person")
+                            .replace("{name}", &person.name)
+                            .replace("{id}", id.as_str())
+                    )?;
+                }
             }
             for e in &p.left_out {
                 writeln!(

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::diff;
-use super::{Criticality, Duration, PersonId, Plan, Supplier, System, SystemId};
+use super::{Criticality, Duration, Person, PersonId, Plan, Supplier, System, SystemId};
 
 /// One cell as the reader found it (a formula by its cached value).
 #[derive(Debug, Clone, PartialEq)]
@@ -156,7 +156,58 @@ pub struct Preview {
     pub ignored_columns: Vec<String>,
     /// With the rows that have errors left out ([`preview_leaving_out`]): what they said.
     pub left_out: Vec<CellError>,
+    /// People the sheet names that the plan lacks, made for it when that was asked for.
+    pub new_people: Vec<PersonId>,
     pub plan: Plan,
+}
+
+/// How a sheet is read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reading {
+    /// Leave out the rows with a cell that cannot be used ([`preview_leaving_out`]).
+    pub leave_out: bool,
+    /// Add to the plan the people the sheet names (by name or e-mail) that it lacks.
+    pub create_people: bool,
+}
+
+/// Reads `rows` against `plan` as `how` says.
+pub fn read_rows(plan: &Plan, rows: &[Vec<Cell>], how: Reading) -> Preview {
+    if how.leave_out {
+        leaving_out(plan, rows, how.create_people)
+    } else {
+        preview_as(plan, rows, how.create_people)
+    }
+}
+
+/// A person made from how a sheet names them: by e-mail (the name is its local part until
+/// someone writes it) or by name; the id from the name, made unique in the plan.
+fn person_named(text: &str, plan: &Plan, made: &[Person]) -> Option<Person> {
+    let text = text.trim();
+    let (name, email) = match text.split_once('@') {
+        Some((local, _)) => (local.replace(['.', '_'], " "), text.to_string()),
+        None => (text.to_string(), String::new()),
+    };
+    let base = id_from_name(&name)?.to_string();
+    let taken = |id: &str| {
+        plan.people.iter().any(|p| p.id.as_str() == id) || made.iter().any(|p| p.id.as_str() == id)
+    };
+    let id = (1..)
+        .map(|n| {
+            if n == 1 {
+                base.clone()
+            } else {
+                format!("{base}-{n}")
+            }
+        })
+        .find(|id| !taken(id))?;
+    Some(Person {
+        id: PersonId::parse(&id).ok()?,
+        name,
+        title: String::new(),
+        email,
+        phone: String::new(),
+        roles: Vec::new(),
+    })
 }
 
 impl Preview {
@@ -240,13 +291,20 @@ type ReadRow = (usize, System, Vec<(String, String)>);
 /// replaced by what the rows say in the columns the sheet has (other fields stay as they are),
 /// systems the plan lacks are added. The analysis of the result is the caller's.
 pub fn preview(plan: &Plan, rows: &[Vec<Cell>]) -> Preview {
+    preview_as(plan, rows, false)
+}
+
+/// [`preview`], making the people the sheet names that the plan lacks when `create_people`.
+fn preview_as(plan: &Plan, rows: &[Vec<Cell>], create_people: bool) -> Preview {
     let mut out = Preview {
         rows: Vec::new(),
         errors: Vec::new(),
         ignored_columns: Vec::new(),
         left_out: Vec::new(),
+        new_people: Vec::new(),
         plan: plan.clone(),
     };
+    let mut made: Vec<Person> = Vec::new();
     let Some((header, body)) = rows.split_first() else {
         return out;
     };
@@ -391,8 +449,25 @@ pub fn preview(plan: &Plan, rows: &[Vec<Cell>]) -> Preview {
                         t => match person_of(t) {
                             Some(p) => Some(p),
                             None => {
-                                fail(column, text.clone(), Problem::UnknownPerson);
-                                continue;
+                                let lower = t.trim().to_lowercase();
+                                let known = made.iter().find(|p| {
+                                    p.name.to_lowercase() == lower
+                                        || p.email.to_lowercase() == lower
+                                });
+                                match known.map(|p| p.id.clone()).or_else(|| {
+                                    let p = create_people
+                                        .then(|| person_named(t, plan, &made))
+                                        .flatten()?;
+                                    let id = p.id.clone();
+                                    made.push(p);
+                                    Some(id)
+                                }) {
+                                    Some(id) => Some(id),
+                                    None => {
+                                        fail(column, text.clone(), Problem::UnknownPerson);
+                                        continue;
+                                    }
+                                }
                             }
                         },
                     };
@@ -515,6 +590,8 @@ pub fn preview(plan: &Plan, rows: &[Vec<Cell>]) -> Preview {
     }
     out.errors
         .sort_by(|a, b| (a.row, &a.column).cmp(&(b.row, &b.column)));
+    out.new_people = made.iter().map(|p| p.id.clone()).collect();
+    out.plan.people.extend(made);
     out
 }
 
@@ -522,10 +599,14 @@ pub fn preview(plan: &Plan, rows: &[Vec<Cell>]) -> Preview {
 /// said kept in `left_out`; a row that fails only once another is left out (it depends on a
 /// system only that row added) is left out too.
 pub fn preview_leaving_out(plan: &Plan, rows: &[Vec<Cell>]) -> Preview {
+    leaving_out(plan, rows, false)
+}
+
+fn leaving_out(plan: &Plan, rows: &[Vec<Cell>], create_people: bool) -> Preview {
     let mut rows = rows.to_vec();
     let mut left_out = Vec::new();
     loop {
-        let mut p = preview(plan, &rows);
+        let mut p = preview_as(plan, &rows, create_people);
         if p.errors.is_empty() {
             left_out.sort_by(|a: &CellError, b: &CellError| {
                 (a.row, &a.column).cmp(&(b.row, &b.column))

@@ -25,6 +25,7 @@ pub async fn put(db: &impl ConnectionTrait, upload: Upload) -> Result<()> {
         file_name: Set(upload.file_name),
         sheet: Set(upload.sheet),
         leave_out: Set(upload.leave_out),
+        create_people: Set(upload.create_people),
         content: Set(upload.content),
         created_at: Set(upload.created_at),
     })

@@ -16,7 +16,7 @@ use super::pages::{load, page};
 use super::{AppState, Error, Result};
 use crate::app::sheets::{SheetAct, SheetImport, SheetImportError};
 use crate::domain::Plan;
-use crate::domain::sheet::RowChange;
+use crate::domain::sheet::{Reading, RowChange};
 use crate::render::findings::Words;
 
 pub fn router() -> Router<AppState> {
@@ -142,6 +142,7 @@ fn preview_view(
         "failing": c.failing,
         "left_out": left_out,
         "left_out_rows": c.left_out,
+        "new_people": p.new_people.iter().filter_map(|id| p.plan.person(id.as_str())).map(|person| json!({"id": person.id, "name": person.name, "email": person.email})).collect::<Vec<_>>(),
         "moving": moving,
         "more_rows": (c.new + c.changed).saturating_sub(ROWS_SHOWN),
         "errors": errors,
@@ -172,13 +173,13 @@ struct Upload {
     file_name: String,
     bytes: Vec<u8>,
     sheet: Option<String>,
-    leave_out: bool,
+    how: Reading,
 }
 
 /// The upload form's file, sheet name and choice to leave out the rows with errors.
 async fn read_form(form: Option<Multipart>) -> Option<Upload> {
     let mut form = form?;
-    let (mut file, mut sheet, mut leave_out) = (None, None, false);
+    let (mut file, mut sheet, mut how) = (None, None, Reading::default());
     while let Ok(Some(field)) = form.next_field().await {
         match field.name() {
             Some("file") => {
@@ -194,7 +195,8 @@ async fn read_form(form: Option<Multipart>) -> Option<Upload> {
                     .map(|s| s.trim().to_string())
                     .filter(|s| !s.is_empty());
             }
-            Some("leave_out") => leave_out = true,
+            Some("leave_out") => how.leave_out = true,
+            Some("create_people") => how.create_people = true,
             _ => {}
         }
     }
@@ -203,7 +205,7 @@ async fn read_form(form: Option<Multipart>) -> Option<Upload> {
         file_name,
         bytes,
         sheet,
-        leave_out,
+        how,
     })
 }
 
@@ -248,7 +250,7 @@ async fn upload(
             &user.actor,
             &form.bytes,
             form.sheet.as_deref(),
-            form.leave_out,
+            form.how,
             SheetAct::Preview,
         )
         .await
@@ -266,7 +268,7 @@ async fn upload(
                     &user.actor,
                     &form.file_name,
                     form.sheet.as_deref(),
-                    form.leave_out,
+                    form.how,
                     form.bytes,
                 )
                 .await?,

@@ -11,6 +11,8 @@ pub struct Model {
     pub sheet: Option<String>,
     /// Whether rows with errors are left out.
     pub leave_out: bool,
+    /// Whether the people the sheet names that the plan lacks are made.
+    pub create_people: bool,
     #[sea_orm(column_type = "Blob")]
     pub content: Vec<u8>,
     pub created_at: DateTimeUtc,
