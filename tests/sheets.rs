@@ -729,6 +729,49 @@ async fn the_import_page_previews_a_sheet_and_applies_only_what_it_showed() {
             plan.person("helt-ny-person").unwrap().name,
             "Helt Ny Person"
         );
+        // Columns whose headers say nothing: chosen on the page and kept for the next sheet.
+        const COLUMNS: &str = "/plans/example-kommune/import/columns";
+        let (status, page) = upload(
+            &coordinator,
+            "koder.csv",
+            "Kode;Genopretning\nesdh;6 t.\n".as_bytes(),
+        )
+        .await;
+        assert_eq!(status, 422, "{backend}: no column names the system");
+        assert!(
+            page.contains("Kolonner, der ikke læses: Kode, Genopretning"),
+            "{page}"
+        );
+        let mut fields = helpers::form_fields(&page, COLUMNS);
+        assert!(fields.contains(&("h1".to_string(), "Genopretning".to_string())));
+        helpers::set(&mut fields, "f0", "id");
+        helpers::set(&mut fields, "f1", "rto");
+        helpers::set(&mut fields, "remember", "1");
+        let response = coordinator.submit(COLUMNS, &fields).await;
+        assert_eq!(response.status(), 200);
+        let page = helpers::unescape(&response.text().await.unwrap());
+        assert!(
+            page.contains("Kolonnevalgene er gemt til næste regneark."),
+            "{page}"
+        );
+        assert!(page.contains("Ændres: rto"), "{page}");
+        let response = coordinator
+            .submit(APPLY, &helpers::form_fields(&page, APPLY))
+            .await;
+        assert_eq!(response.status(), 200);
+        let plan = app.handle().plan(&id).await.unwrap().unwrap();
+        assert_eq!(plan.system("esdh").unwrap().rto.unwrap().to_string(), "6h");
+        let (status, page) = upload(
+            &coordinator,
+            "koder.csv",
+            "Kode;Genopretning\nesdh;7 t.\n".as_bytes(),
+        )
+        .await;
+        assert_eq!(
+            status, 200,
+            "the next sheet is read with the kept columns: {page}"
+        );
+        assert!(page.contains("Ændres: rto"), "{page}");
         // Another account cannot apply someone's upload.
         let (_, again) = upload(
             &coordinator,

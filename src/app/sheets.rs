@@ -7,7 +7,7 @@ use super::{App, Error, Result};
 use crate::domain::PlanId;
 use crate::domain::access::Actor;
 use crate::domain::analysis::{self, Finding, Severity};
-use crate::domain::sheet::{self, Preview};
+use crate::domain::sheet::{self, Field, Mapping, Preview};
 use crate::plan_files::sheet::SheetError;
 use crate::store;
 
@@ -59,26 +59,71 @@ impl From<store::StoreError> for SheetImportError {
     }
 }
 
+/// How a sheet is read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SheetOptions<'a> {
+    /// The sheet's name, else the first.
+    pub sheet: Option<&'a str>,
+    pub how: sheet::Reading,
+    /// Columns chosen for this sheet, on top of those the plan keeps.
+    pub columns: Option<&'a Mapping>,
+}
+
+/// A mapping as an upload keeps it: header → field key or null.
+fn columns_json(m: &Mapping) -> String {
+    let map: serde_json::Map<String, serde_json::Value> =
+        m.0.iter()
+            .map(|(h, f)| {
+                (
+                    h.clone(),
+                    f.map_or(serde_json::Value::Null, |f| f.key().into()),
+                )
+            })
+            .collect();
+    serde_json::Value::Object(map).to_string()
+}
+
+/// The mapping an upload keeps; what cannot be read counts as nothing chosen.
+fn columns_of(json: &str) -> Mapping {
+    let map: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(json).unwrap_or_default();
+    Mapping(
+        map.into_iter()
+            .map(|(h, f)| (h, f.as_str().and_then(Field::from_key)))
+            .collect(),
+    )
+}
+
 impl App {
-    /// Reads `bytes` (sheet `sheet`, else the first) against the draft of `plan`; to apply,
-    /// with nothing in the way, writes the result in one transaction.
+    /// Reads `bytes` against the draft of `plan` as `options` say, the columns as the plan
+    /// keeps them chosen and as chosen for this sheet; to apply, with nothing in the way,
+    /// writes the result in one transaction.
     pub async fn sheet_import(
         &self,
         plan: &PlanId,
         actor: &Actor,
         bytes: &[u8],
-        sheet: Option<&str>,
-        how: sheet::Reading,
+        options: SheetOptions<'_>,
         act: SheetAct,
     ) -> std::result::Result<SheetImport, SheetImportError> {
         if !actor.edits_whole_plan() {
             return Err(Error::Forbidden.into());
         }
-        let rows = crate::plan_files::sheet::read(bytes, sheet)?;
+        let rows = crate::plan_files::sheet::read(bytes, options.sheet)?;
+        let kept = store::uploads::columns(&self.db, plan.as_str()).await?;
+        let kept = Mapping(
+            kept.into_iter()
+                .map(|(h, f)| (h, f.as_deref().and_then(Field::from_key)))
+                .collect(),
+        );
+        let columns = match options.columns {
+            Some(chosen) => kept.with(chosen),
+            None => kept,
+        };
         let Some((revision, plan)) = self.plans.current(&self.db, plan).await? else {
             return Err(Error::NotFound.into());
         };
-        let preview = sheet::read_rows(&plan, &rows, how);
+        let preview = sheet::read_rows(&plan, &rows, options.how, &columns);
         let today = self.clock.today();
         let before = self.plans.findings(&plan, today);
         let mut new_findings: Vec<Finding> = analysis::check(&preview.plan, today)
@@ -120,8 +165,7 @@ impl App {
         plan: &PlanId,
         actor: &Actor,
         file_name: &str,
-        sheet: Option<&str>,
-        how: sheet::Reading,
+        options: SheetOptions<'_>,
         content: Vec<u8>,
     ) -> Result<String> {
         let id = uuid::Uuid::new_v4().to_string();
@@ -132,9 +176,12 @@ impl App {
                 plan_id: plan.to_string(),
                 username: actor.username.clone(),
                 file_name: file_name.to_string(),
-                sheet: sheet.map(str::to_string),
-                leave_out: how.leave_out,
-                create_people: how.create_people,
+                sheet: options.sheet.map(str::to_string),
+                leave_out: options.how.leave_out,
+                create_people: options.how.create_people,
+                columns: options
+                    .columns
+                    .map_or_else(|| "{}".to_string(), columns_json),
                 content,
                 created_at: self.clock.now(),
             },
@@ -172,16 +219,13 @@ impl App {
         let Some(upload) = self.upload(plan, actor, id).await? else {
             return Ok(None);
         };
+        let columns = columns_of(&upload.columns);
         let done = self
             .sheet_import(
                 plan,
                 actor,
                 &upload.content,
-                upload.sheet.as_deref(),
-                sheet::Reading {
-                    leave_out: upload.leave_out,
-                    create_people: upload.create_people,
-                },
+                upload_options(&upload, &columns),
                 SheetAct::ApplyAt(seen),
             )
             .await?;
@@ -189,5 +233,61 @@ impl App {
             store::uploads::remove(&self.db, id).await?;
         }
         Ok(Some((upload, done)))
+    }
+
+    /// Reads the sheet `actor` uploaded as `id` again with its columns read as `chosen` says
+    /// (on top of what was chosen for it before); with `remember`, the plan keeps the choice
+    /// for the next sheet. `None` if the upload is gone.
+    pub async fn choose_columns(
+        &self,
+        plan: &PlanId,
+        actor: &Actor,
+        id: &str,
+        chosen: &Mapping,
+        remember: bool,
+    ) -> std::result::Result<Option<(store::uploads::Upload, SheetImport)>, SheetImportError> {
+        if !actor.edits_whole_plan() {
+            return Err(Error::Forbidden.into());
+        }
+        let Some(mut upload) = self.upload(plan, actor, id).await? else {
+            return Ok(None);
+        };
+        let columns = columns_of(&upload.columns).with(chosen);
+        upload.columns = columns_json(&columns);
+        store::uploads::set_columns(&self.db, id, upload.columns.clone()).await?;
+        if remember {
+            let entries: Vec<(String, Option<String>)> = chosen
+                .0
+                .iter()
+                .map(|(h, f)| (h.clone(), f.map(|f| f.key().to_string())))
+                .collect();
+            store::uploads::save_columns(&self.db, plan.as_str(), &entries).await?;
+            tracing::info!(plan = %plan, user = %actor.username, columns = entries.len(), "sheet columns kept");
+        }
+        let done = self
+            .sheet_import(
+                plan,
+                actor,
+                &upload.content,
+                upload_options(&upload, &columns),
+                SheetAct::Preview,
+            )
+            .await?;
+        Ok(Some((upload, done)))
+    }
+}
+
+/// How an upload is read again: as it was read first, its columns as `columns` say.
+fn upload_options<'a>(
+    upload: &'a store::uploads::Upload,
+    columns: &'a Mapping,
+) -> SheetOptions<'a> {
+    SheetOptions {
+        sheet: upload.sheet.as_deref(),
+        how: sheet::Reading {
+            leave_out: upload.leave_out,
+            create_people: upload.create_people,
+        },
+        columns: Some(columns),
     }
 }

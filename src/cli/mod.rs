@@ -536,10 +536,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         &id,
                         &actor,
                         &bytes,
-                        sheet.as_deref(),
-                        crate::domain::sheet::Reading {
-                            leave_out: leave_out_errors,
-                            create_people,
+                        crate::app::sheets::SheetOptions {
+                            sheet: sheet.as_deref(),
+                            how: crate::domain::sheet::Reading {
+                                leave_out: leave_out_errors,
+                                create_people,
+                            },
+                            columns: None,
                         },
                         act,
                     )

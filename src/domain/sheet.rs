@@ -56,6 +56,77 @@ pub enum Field {
     Shown,
 }
 
+impl Field {
+    /// The fields a column can be read as, in the order the import page offers them.
+    pub const READ: [Field; 15] = [
+        Field::Id,
+        Field::Name,
+        Field::Description,
+        Field::Criticality,
+        Field::Owner,
+        Field::Deputy,
+        Field::Rto,
+        Field::Rpo,
+        Field::Mtpd,
+        Field::DependsOn,
+        Field::Supplier,
+        Field::ContractRestore,
+        Field::Workaround,
+        Field::Verification,
+        Field::LastReviewed,
+    ];
+
+    /// Its name in forms, stored mappings and the locale (`sheet.col.<key>`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Field::Id => "id",
+            Field::Name => "name",
+            Field::Description => "description",
+            Field::Criticality => "criticality",
+            Field::Owner => "owner",
+            Field::Deputy => "deputy",
+            Field::Rto => "rto",
+            Field::Rpo => "rpo",
+            Field::Mtpd => "mtpd",
+            Field::DependsOn => "depends_on",
+            Field::Supplier => "supplier",
+            Field::ContractRestore => "contract_restore",
+            Field::Workaround => "workaround",
+            Field::Verification => "verification",
+            Field::LastReviewed => "last_reviewed",
+            Field::Shown => "shown",
+        }
+    }
+
+    /// The field of `key`, among those a column can be read as.
+    pub fn from_key(key: &str) -> Option<Field> {
+        Field::READ.into_iter().find(|f| f.key() == key)
+    }
+}
+
+/// Which field each column is read as, by its header, where the user chose otherwise than the
+/// header's name says (`None`: not read).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Mapping(pub HashMap<String, Option<Field>>);
+
+impl Mapping {
+    /// How a header is looked up: trimmed, lower case.
+    pub fn key(header: &str) -> String {
+        header.trim().to_lowercase()
+    }
+
+    /// What the user chose for `header`, if anything.
+    pub fn chosen(&self, header: &str) -> Option<Option<Field>> {
+        self.0.get(&Mapping::key(header)).copied()
+    }
+
+    /// `self` with the choices of `over` on top.
+    pub fn with(mut self, over: &Mapping) -> Mapping {
+        self.0.extend(over.0.iter().map(|(k, v)| (k.clone(), *v)));
+        self
+    }
+}
+
 /// The field a header names, in Danish or English, case and surrounding space aside.
 pub fn field_of(header: &str) -> Option<Field> {
     let h = header.trim().trim_end_matches(':').trim().to_lowercase();
@@ -158,6 +229,8 @@ pub struct Preview {
     pub left_out: Vec<CellError>,
     /// People the sheet names that the plan lacks, made for it when that was asked for.
     pub new_people: Vec<PersonId>,
+    /// Each named column and the field it was read as (`None`: not read).
+    pub columns: Vec<(String, Option<Field>)>,
     pub plan: Plan,
 }
 
@@ -170,12 +243,13 @@ pub struct Reading {
     pub create_people: bool,
 }
 
-/// Reads `rows` against `plan` as `how` says.
-pub fn read_rows(plan: &Plan, rows: &[Vec<Cell>], how: Reading) -> Preview {
+/// Reads `rows` against `plan` as `how` says, each column as `mapping` says or else as its
+/// header names it.
+pub fn read_rows(plan: &Plan, rows: &[Vec<Cell>], how: Reading, mapping: &Mapping) -> Preview {
     if how.leave_out {
-        leaving_out(plan, rows, how.create_people)
+        leaving_out(plan, rows, how.create_people, mapping)
     } else {
-        preview_as(plan, rows, how.create_people)
+        preview_as(plan, rows, how.create_people, mapping)
     }
 }
 
@@ -291,31 +365,46 @@ type ReadRow = (usize, System, Vec<(String, String)>);
 /// replaced by what the rows say in the columns the sheet has (other fields stay as they are),
 /// systems the plan lacks are added. The analysis of the result is the caller's.
 pub fn preview(plan: &Plan, rows: &[Vec<Cell>]) -> Preview {
-    preview_as(plan, rows, false)
+    preview_as(plan, rows, false, &Mapping::default())
 }
 
-/// [`preview`], making the people the sheet names that the plan lacks when `create_people`.
-fn preview_as(plan: &Plan, rows: &[Vec<Cell>], create_people: bool) -> Preview {
+/// [`preview`], making the people the sheet names that the plan lacks when `create_people`,
+/// and reading the columns as `mapping` says.
+fn preview_as(plan: &Plan, rows: &[Vec<Cell>], create_people: bool, mapping: &Mapping) -> Preview {
     let mut out = Preview {
         rows: Vec::new(),
         errors: Vec::new(),
         ignored_columns: Vec::new(),
         left_out: Vec::new(),
         new_people: Vec::new(),
+        columns: Vec::new(),
         plan: plan.clone(),
     };
     let mut made: Vec<Person> = Vec::new();
     let Some((header, body)) = rows.split_first() else {
         return out;
     };
+    let mut taken: Vec<Field> = Vec::new();
     let columns: Vec<(usize, String, Field)> = header
         .iter()
         .enumerate()
         .filter_map(|(i, h)| {
             let text = h.text();
-            match field_of(&text) {
+            let field = mapping
+                .chosen(&text)
+                .unwrap_or_else(|| field_of(&text))
+                // A field a column before already gives is not read twice.
+                .filter(|f| !taken.contains(f));
+            if !text.is_empty() {
+                out.columns
+                    .push((text.clone(), field.filter(|f| *f != Field::Shown)));
+            }
+            match field {
                 Some(Field::Shown) => None,
-                Some(f) => Some((i, text, f)),
+                Some(f) => {
+                    taken.push(f);
+                    Some((i, text, f))
+                }
                 None => {
                     if !text.is_empty() {
                         out.ignored_columns.push(text);
@@ -599,14 +688,14 @@ fn preview_as(plan: &Plan, rows: &[Vec<Cell>], create_people: bool) -> Preview {
 /// said kept in `left_out`; a row that fails only once another is left out (it depends on a
 /// system only that row added) is left out too.
 pub fn preview_leaving_out(plan: &Plan, rows: &[Vec<Cell>]) -> Preview {
-    leaving_out(plan, rows, false)
+    leaving_out(plan, rows, false, &Mapping::default())
 }
 
-fn leaving_out(plan: &Plan, rows: &[Vec<Cell>], create_people: bool) -> Preview {
+fn leaving_out(plan: &Plan, rows: &[Vec<Cell>], create_people: bool, mapping: &Mapping) -> Preview {
     let mut rows = rows.to_vec();
     let mut left_out = Vec::new();
     loop {
-        let mut p = preview_as(plan, &rows, create_people);
+        let mut p = preview_as(plan, &rows, create_people, mapping);
         if p.errors.is_empty() {
             left_out.sort_by(|a: &CellError, b: &CellError| {
                 (a.row, &a.column).cmp(&(b.row, &b.column))
@@ -665,6 +754,39 @@ mod tests {
         assert_eq!(out.rows.len(), 1, "only the row without errors");
         assert!(out.plan.system("ny-a").is_none() && out.plan.system("ny-b").is_none());
         assert_eq!(out.counts().left_out, 2);
+    }
+
+    #[test]
+    fn a_column_is_read_as_the_user_chose() {
+        let p = plan();
+        let id = p.systems[0].id.to_string();
+        let rows = vec![
+            vec![text("Kode"), text("Genopretning"), text("RTO")],
+            vec![text(&id), text("2h"), text("9h")],
+        ];
+        let before = preview(&p, &rows);
+        assert_eq!(before.ignored_columns, ["Kode", "Genopretning"]);
+        let mut chosen = Mapping::default();
+        chosen.0.insert(Mapping::key("Kode"), Some(Field::Id));
+        chosen
+            .0
+            .insert(Mapping::key(" GENOPRETNING"), Some(Field::Rto));
+        let after = read_rows(&p, &rows, Reading::default(), &chosen);
+        assert_eq!(
+            after.columns,
+            [
+                ("Kode".to_string(), Some(Field::Id)),
+                ("Genopretning".to_string(), Some(Field::Rto)),
+                ("RTO".to_string(), None),
+            ],
+            "the header RTO is not read twice"
+        );
+        assert_eq!(
+            after.plan.system(&id).unwrap().rto,
+            Some(Duration::parse("2h").unwrap())
+        );
+        assert_eq!(Field::from_key("depends_on"), Some(Field::DependsOn));
+        assert_eq!(Field::from_key("shown"), None);
     }
 
     #[test]

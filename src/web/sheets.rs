@@ -14,9 +14,9 @@ use super::auth::{MAX_UPLOAD_BYTES, Viewer};
 use super::edit::Fields;
 use super::pages::{load, page};
 use super::{AppState, Error, Result};
-use crate::app::sheets::{SheetAct, SheetImport, SheetImportError};
+use crate::app::sheets::{SheetAct, SheetImport, SheetImportError, SheetOptions};
 use crate::domain::Plan;
-use crate::domain::sheet::{Reading, RowChange};
+use crate::domain::sheet::{Field, Mapping, Reading, RowChange};
 use crate::render::findings::Words;
 
 pub fn router() -> Router<AppState> {
@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
         )
         .route("/plans/{plan}/import/apply", post(apply))
+        .route("/plans/{plan}/import/columns", post(columns))
         .route("/import/systemer-eksempel.csv", get(example))
 }
 
@@ -142,6 +143,16 @@ fn preview_view(
         "failing": c.failing,
         "left_out": left_out,
         "left_out_rows": c.left_out,
+        "columns": p.columns.iter().map(|(header, field)| json!({
+            "header": header,
+            "options": std::iter::once(json!({"key": "", "label": state.templates.text(lang, "import.not_read"), "selected": field.is_none()}))
+                .chain(Field::READ.iter().map(|f| json!({
+                    "key": f.key(),
+                    "label": state.templates.text(lang, &format!("sheet.col.{}", f.key())),
+                    "selected": *field == Some(*f),
+                })))
+                .collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
         "new_people": p.new_people.iter().filter_map(|id| p.plan.person(id.as_str())).map(|person| json!({"id": person.id, "name": person.name, "email": person.email})).collect::<Vec<_>>(),
         "moving": moving,
         "more_rows": (c.new + c.changed).saturating_sub(ROWS_SHOWN),
@@ -249,8 +260,11 @@ async fn upload(
             &plan.id,
             &user.actor,
             &form.bytes,
-            form.sheet.as_deref(),
-            form.how,
+            SheetOptions {
+                sheet: form.sheet.as_deref(),
+                how: form.how,
+                columns: None,
+            },
             SheetAct::Preview,
         )
         .await
@@ -258,22 +272,17 @@ async fn upload(
         Ok(done) => done,
         Err(e) => return unreadable(refused(e)?).await,
     };
-    let kept = if done.has_errors() || !done.preview.changes_anything() {
-        None
-    } else {
-        Some(
-            state
-                .keep_upload(
-                    &plan.id,
-                    &user.actor,
-                    &form.file_name,
-                    form.sheet.as_deref(),
-                    form.how,
-                    form.bytes,
-                )
-                .await?,
-        )
+    // Kept whatever the preview says: its columns may be chosen otherwise and read again.
+    let options = SheetOptions {
+        sheet: form.sheet.as_deref(),
+        how: form.how,
+        columns: None,
     };
+    let kept = Some(
+        state
+            .keep_upload(&plan.id, &user.actor, &form.file_name, options, form.bytes)
+            .await?,
+    );
     let status = if done.has_errors() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -333,8 +342,7 @@ async fn apply(
     }
     // The draft changed since the preview (or the sheet now conflicts with it): the preview
     // of the draft as it is now, with "apply" again if nothing is in the way.
-    let again = (!done.has_errors() && done.preview.changes_anything())
-        .then_some((upload.id.as_str(), upload.file_name.as_str()));
+    let again = Some((upload.id.as_str(), upload.file_name.as_str()));
     let status = if done.has_errors() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -344,12 +352,71 @@ async fn apply(
         message: Some((
             if done.stale {
                 "import.stale"
+            } else if done.has_errors() {
+                "sheet.preview.refused"
             } else {
                 "sheet.preview.nothing"
             },
             true,
         )),
         preview: Some(preview_view(&state, lang, &plan, &done, again)),
+    };
+    render(&state, &viewer, &plan, status, shown).await
+}
+
+/// The columns chosen on the preview: each header (`h0`, `h1`, …) read as its field (`f0`, …;
+/// empty: not read), kept for the next sheet with `remember`; the sheet read again with them.
+async fn columns(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(plan_id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response> {
+    let user = viewer.require_that(|a| a.edits_whole_plan())?;
+    let plan = load(&state, &plan_id).await?;
+    let f = Fields(pairs);
+    let mut chosen = Mapping::default();
+    for i in 0.. {
+        let header = f.get(&format!("h{i}"));
+        if header.is_empty() {
+            break;
+        }
+        let field = match f.get(&format!("f{i}")).as_str() {
+            "" => None,
+            key => Some(Field::from_key(key).ok_or(Error::Invalid("import.gone"))?),
+        };
+        chosen.0.insert(Mapping::key(&header), field);
+    }
+    let remember = f.get("remember") == "1";
+    let done = match state
+        .choose_columns(&plan.id, &user.actor, &f.get("upload"), &chosen, remember)
+        .await
+    {
+        Ok(done) => done,
+        Err(e) => return Err(Error::Invalid(refused(e)?)),
+    };
+    let Some((upload, done)) = done else {
+        let shown = Shown {
+            message: Some(("import.gone", true)),
+            preview: None,
+        };
+        return render(&state, &viewer, &plan, StatusCode::GONE, shown).await;
+    };
+    let status = if done.has_errors() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let lang = viewer.lang.as_str();
+    let shown = Shown {
+        message: remember.then_some(("import.columns_kept", false)),
+        preview: Some(preview_view(
+            &state,
+            lang,
+            &plan,
+            &done,
+            Some((upload.id.as_str(), upload.file_name.as_str())),
+        )),
     };
     render(&state, &viewer, &plan, status, shown).await
 }

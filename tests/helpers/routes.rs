@@ -347,6 +347,13 @@ pub fn routes() -> Vec<(&'static str, &'static str, Body, &'static [&'static str
             Form(&[("upload", "none"), ("revision", "1")]),
             PLAN_EDITORS,
         ),
+        // Columns chosen for an upload that was never kept: gone, for those who may import.
+        (
+            "POST",
+            "/plans/example-kommune/import/columns",
+            Form(&[("upload", "none")]),
+            PLAN_EDITORS,
+        ),
         ("GET", "/import/systemer-eksempel.csv", None, EVERYONE),
         (
             "GET",

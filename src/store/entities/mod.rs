@@ -23,7 +23,8 @@ pub mod dispensations;
 pub mod plan_versions;
 pub mod review_reminders;
 
-// Spreadsheets uploaded for import, between preview and apply.
+// Spreadsheets uploaded for import, between preview and apply, and the columns chosen for them.
+pub mod sheet_columns;
 pub mod sheet_uploads;
 
 // Accounts, their memberships of plans, the group mappings, sessions, API tokens, failed

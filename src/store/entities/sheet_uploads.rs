@@ -13,6 +13,8 @@ pub struct Model {
     pub leave_out: bool,
     /// Whether the people the sheet names that the plan lacks are made.
     pub create_people: bool,
+    /// The fields chosen for its columns (JSON: header → field key or null).
+    pub columns: String,
     #[sea_orm(column_type = "Blob")]
     pub content: Vec<u8>,
     pub created_at: DateTimeUtc,
