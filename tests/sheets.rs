@@ -956,3 +956,56 @@ with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
     assert!(!audit.iter().any(|e| e.action == "sheet-import"));
     conn.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn reading_a_sheet_tells_how_far_it_is_from_reading_to_analysing() {
+    let app = TestApp::spawn().await;
+    let handle = app.handle();
+    let mut text = String::from("System;RTO\n");
+    for i in 0..1_200 {
+        text.push_str(&format!("ny-{i};4 t.\n"));
+    }
+    let seen = std::sync::Mutex::new(Vec::new());
+    let progress = |p| seen.lock().unwrap().push(p);
+    let actor = beredskab::domain::access::Actor {
+        username: "lars-nielsen".to_string(),
+        administrator: true,
+        roles: Vec::new(),
+        person: None,
+    };
+    let done = handle
+        .sheet_import(
+            &beredskab::domain::PlanId::parse("example-kommune").unwrap(),
+            &actor,
+            text.as_bytes(),
+            beredskab::app::sheets::SheetOptions {
+                progress: Some(&progress),
+                ..Default::default()
+            },
+            beredskab::app::sheets::SheetAct::Preview,
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.preview.rows.len(), 1_200);
+    use beredskab::app::sheets::SheetProgress::{Analysing, Checking, Reading};
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [
+            Reading,
+            Checking { done: 0, of: 1_200 },
+            Checking {
+                done: 500,
+                of: 1_200
+            },
+            Checking {
+                done: 1_000,
+                of: 1_200
+            },
+            Checking {
+                done: 1_200,
+                of: 1_200
+            },
+            Analysing,
+        ]
+    );
+}

@@ -60,13 +60,26 @@ impl From<store::StoreError> for SheetImportError {
 }
 
 /// How a sheet is read.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Clone, Copy, Default)]
 pub struct SheetOptions<'a> {
     /// The sheet's name, else the first.
     pub sheet: Option<&'a str>,
     pub how: sheet::Reading,
     /// Columns chosen for this sheet, on top of those the plan keeps.
     pub columns: Option<&'a Mapping>,
+    /// Told how far the reading is (the command line's progress bar).
+    pub progress: Option<&'a (dyn Fn(SheetProgress) + Sync)>,
+}
+
+/// How far a sheet's reading is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SheetProgress {
+    /// Unpacking and reading the file.
+    Reading,
+    /// Checking the rows against the plan: `done` of `of`.
+    Checking { done: usize, of: usize },
+    /// Analysing the plan as the sheet would leave it.
+    Analysing,
 }
 
 /// A mapping as an upload keeps it: header → field key or null.
@@ -109,6 +122,12 @@ impl App {
         if !actor.edits_whole_plan() {
             return Err(Error::Forbidden.into());
         }
+        let tell = |p: SheetProgress| {
+            if let Some(progress) = options.progress {
+                progress(p);
+            }
+        };
+        tell(SheetProgress::Reading);
         let rows = crate::plan_files::sheet::read(bytes, options.sheet)?;
         let kept = store::uploads::columns(&self.db, plan.as_str()).await?;
         let kept = Mapping(
@@ -123,7 +142,10 @@ impl App {
         let Some((revision, plan)) = self.plans.current(&self.db, plan).await? else {
             return Err(Error::NotFound.into());
         };
-        let preview = sheet::read_rows(&plan, &rows, options.how, &columns);
+        let preview = sheet::read_rows(&plan, &rows, options.how, &columns, &|done, of| {
+            tell(SheetProgress::Checking { done, of })
+        });
+        tell(SheetProgress::Analysing);
         let today = self.clock.today();
         let before = self.plans.findings(&plan, today);
         let mut new_findings: Vec<Finding> = analysis::check(&preview.plan, today)
@@ -289,5 +311,6 @@ fn upload_options<'a>(
             create_people: upload.create_people,
         },
         columns: Some(columns),
+        progress: None,
     }
 }

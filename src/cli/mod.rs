@@ -531,7 +531,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 } else {
                     crate::app::sheets::SheetAct::Apply
                 };
-                match app
+                let bar = output::SheetBar::new(&app, &language);
+                let progress = |p| bar.show(p);
+                let outcome = app
                     .sheet_import(
                         &id,
                         &actor,
@@ -543,11 +545,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                                 create_people,
                             },
                             columns: None,
+                            progress: Some(&progress),
                         },
                         act,
                     )
-                    .await
-                {
+                    .await;
+                bar.done();
+                match outcome {
                     Ok(done) => {
                         print_sheet_import(&app, &plan, &done, format, &language, dry_run)?;
                         Ok(ExitCode::from(if done.has_errors() || done.stale {

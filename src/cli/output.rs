@@ -424,3 +424,61 @@ pub(super) fn print_sheet_import(
     }
     Ok(())
 }
+
+/// The progress of `sheet import` on standard error (drawn only on a terminal, as [`Progress`]):
+/// a spinner while the file is read, a bar over the rows while they are checked, a spinner
+/// while the plan is analysed.
+pub(super) struct SheetBar {
+    now: std::sync::Mutex<(Option<crate::app::sheets::SheetProgress>, Option<Progress>)>,
+    words: [String; 3],
+}
+
+impl SheetBar {
+    pub(super) fn new(app: &crate::app::App, lang: &str) -> SheetBar {
+        let t = |key: &str| app.templates.text(lang, key);
+        SheetBar {
+            now: std::sync::Mutex::new((None, None)),
+            words: [
+                t("sheet.progress.reading"),
+                t("sheet.progress.checking"),
+                t("sheet.progress.analysing"),
+            ],
+        }
+    }
+
+    pub(super) fn show(&self, p: crate::app::sheets::SheetProgress) {
+        use crate::app::sheets::SheetProgress;
+        let Ok(mut now) = self.now.lock() else {
+            return;
+        };
+        let same_step = matches!(
+            (now.0, p),
+            (
+                Some(SheetProgress::Checking { .. }),
+                SheetProgress::Checking { .. }
+            )
+        );
+        if !same_step {
+            if let Some(bar) = now.1.take() {
+                bar.finish();
+            }
+            now.1 = Some(match p {
+                SheetProgress::Reading => Progress::busy(&self.words[0]),
+                SheetProgress::Checking { .. } => Progress::new(&self.words[1]),
+                SheetProgress::Analysing => Progress::busy(&self.words[2]),
+            });
+        }
+        if let (SheetProgress::Checking { done, of }, Some(bar)) = (p, &now.1) {
+            bar.at(done, of);
+        }
+        now.0 = Some(p);
+    }
+
+    pub(super) fn done(&self) {
+        if let Ok(mut now) = self.now.lock()
+            && let Some(bar) = now.1.take()
+        {
+            bar.finish();
+        }
+    }
+}

@@ -244,14 +244,45 @@ pub struct Reading {
 }
 
 /// Reads `rows` against `plan` as `how` says, each column as `mapping` says or else as its
-/// header names it.
-pub fn read_rows(plan: &Plan, rows: &[Vec<Cell>], how: Reading, mapping: &Mapping) -> Preview {
+/// header names it; `progress(done, of)` is told how far the rows are, now and then.
+pub fn read_rows(
+    plan: &Plan,
+    rows: &[Vec<Cell>],
+    how: Reading,
+    mapping: &Mapping,
+    progress: &dyn Fn(usize, usize),
+) -> Preview {
+    let with = With {
+        create_people: how.create_people,
+        mapping,
+        progress,
+    };
     if how.leave_out {
-        leaving_out(plan, rows, how.create_people, mapping)
+        leaving_out(plan, rows, &with)
     } else {
-        preview_as(plan, rows, how.create_people, mapping)
+        preview_as(plan, rows, &with)
     }
 }
+
+/// How [`preview_as`] reads.
+struct With<'a> {
+    create_people: bool,
+    mapping: &'a Mapping,
+    progress: &'a dyn Fn(usize, usize),
+}
+
+impl With<'_> {
+    fn plain(mapping: &Mapping) -> With<'_> {
+        With {
+            create_people: false,
+            mapping,
+            progress: &|_, _| {},
+        }
+    }
+}
+
+/// Rows between two reports of progress.
+const PROGRESS_EVERY: usize = 500;
 
 /// A person made from how a sheet names them: by e-mail (the name is its local part until
 /// someone writes it) or by name; the id from the name, made unique in the plan.
@@ -365,12 +396,13 @@ type ReadRow = (usize, System, Vec<(String, String)>);
 /// replaced by what the rows say in the columns the sheet has (other fields stay as they are),
 /// systems the plan lacks are added. The analysis of the result is the caller's.
 pub fn preview(plan: &Plan, rows: &[Vec<Cell>]) -> Preview {
-    preview_as(plan, rows, false, &Mapping::default())
+    preview_as(plan, rows, &With::plain(&Mapping::default()))
 }
 
 /// [`preview`], making the people the sheet names that the plan lacks when `create_people`,
 /// and reading the columns as `mapping` says.
-fn preview_as(plan: &Plan, rows: &[Vec<Cell>], create_people: bool, mapping: &Mapping) -> Preview {
+fn preview_as(plan: &Plan, rows: &[Vec<Cell>], with: &With) -> Preview {
+    let (create_people, mapping) = (with.create_people, with.mapping);
     let mut out = Preview {
         rows: Vec::new(),
         errors: Vec::new(),
@@ -441,6 +473,9 @@ fn preview_as(plan: &Plan, rows: &[Vec<Cell>], create_people: bool, mapping: &Ma
     // Rows first read, dependencies resolved after, so a row may name a system added below it.
     let mut read: Vec<ReadRow> = Vec::new();
     for (n, cells) in body.iter().enumerate() {
+        if n % PROGRESS_EVERY == 0 {
+            (with.progress)(n, body.len());
+        }
         let row = n + 2;
         let get = |field: Field| {
             columns
@@ -679,6 +714,7 @@ fn preview_as(plan: &Plan, rows: &[Vec<Cell>], create_people: bool, mapping: &Ma
     }
     out.errors
         .sort_by(|a, b| (a.row, &a.column).cmp(&(b.row, &b.column)));
+    (with.progress)(body.len(), body.len());
     out.new_people = made.iter().map(|p| p.id.clone()).collect();
     out.plan.people.extend(made);
     out
@@ -688,14 +724,14 @@ fn preview_as(plan: &Plan, rows: &[Vec<Cell>], create_people: bool, mapping: &Ma
 /// said kept in `left_out`; a row that fails only once another is left out (it depends on a
 /// system only that row added) is left out too.
 pub fn preview_leaving_out(plan: &Plan, rows: &[Vec<Cell>]) -> Preview {
-    leaving_out(plan, rows, false, &Mapping::default())
+    leaving_out(plan, rows, &With::plain(&Mapping::default()))
 }
 
-fn leaving_out(plan: &Plan, rows: &[Vec<Cell>], create_people: bool, mapping: &Mapping) -> Preview {
+fn leaving_out(plan: &Plan, rows: &[Vec<Cell>], with: &With) -> Preview {
     let mut rows = rows.to_vec();
     let mut left_out = Vec::new();
     loop {
-        let mut p = preview_as(plan, &rows, create_people, mapping);
+        let mut p = preview_as(plan, &rows, with);
         if p.errors.is_empty() {
             left_out.sort_by(|a: &CellError, b: &CellError| {
                 (a.row, &a.column).cmp(&(b.row, &b.column))
@@ -771,7 +807,7 @@ mod tests {
         chosen
             .0
             .insert(Mapping::key(" GENOPRETNING"), Some(Field::Rto));
-        let after = read_rows(&p, &rows, Reading::default(), &chosen);
+        let after = read_rows(&p, &rows, Reading::default(), &chosen, &|_, _| {});
         assert_eq!(
             after.columns,
             [

@@ -263,7 +263,7 @@ async fn upload(
             SheetOptions {
                 sheet: form.sheet.as_deref(),
                 how: form.how,
-                columns: None,
+                ..SheetOptions::default()
             },
             SheetAct::Preview,
         )
@@ -276,7 +276,7 @@ async fn upload(
     let options = SheetOptions {
         sheet: form.sheet.as_deref(),
         how: form.how,
-        columns: None,
+        ..SheetOptions::default()
     };
     let kept = Some(
         state
