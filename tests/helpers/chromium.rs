@@ -3,6 +3,7 @@
 //! which makes their absence a failure.
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -10,11 +11,18 @@ use fantoccini::{Client, ClientBuilder};
 
 use super::which;
 
-/// chromedriver, stopped when dropped.
+/// chromedriver, stopped when dropped together with the Chromium it started: both are in a
+/// process group of their own, which is killed whole (a session not closed by its test would
+/// otherwise leave Chromium running for the rest of the run).
 pub struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -44,6 +52,7 @@ pub async fn browser_with(extra: &[&str]) -> Option<(Driver, Client)> {
         .unwrap()
         .port();
     let child = Command::new(driver)
+        .process_group(0)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -65,9 +65,13 @@ pub fn start(env: &[(&str, &str)]) -> Option<Provider> {
     Some(start_with(&node, &dir, env))
 }
 
-/// Starts a provider with Node.js `node` and the package under `dir`; waits (at most 20 s)
-/// for it to say it listens.
+/// Starts a provider with Node.js `node` and the package under `dir`; waits (at most 120 s)
+/// for it to say it listens. One provider starts at a time: a test file's tests start theirs
+/// at once, and a dozen Node.js processes loading oidc-provider together on two busy cores
+/// took longer than a minute each.
 pub fn start_with(node: &std::path::Path, dir: &std::path::Path, env: &[(&str, &str)]) -> Provider {
+    static STARTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = STARTING.lock().unwrap_or_else(|e| e.into_inner());
     let script = super::repo().join("tests/fixtures/oidc/provider.mjs");
     let errors = tempfile::NamedTempFile::new().unwrap();
     let mut command = Command::new(node);
@@ -93,7 +97,7 @@ pub fn start_with(node: &std::path::Path, dir: &std::path::Path, env: &[(&str, &
         for _ in lines {}
     });
     // Node.js starting the provider takes seconds on a loaded machine (many tests at once).
-    let line = rx.recv_timeout(Duration::from_secs(60));
+    let line = rx.recv_timeout(Duration::from_secs(120));
     let port = line
         .as_deref()
         .ok()
