@@ -12,22 +12,8 @@ use std::time::Duration;
 use helpers::TestApp;
 
 /// The Python interpreter with python-docx, or why not.
-fn python_docx() -> Option<PathBuf> {
-    let python = helpers::repo().join("target/ci-venv/bin/python");
-    let ok = python.is_file()
-        && std::process::Command::new(&python)
-            .args(["-c", "import docx"])
-            .output()
-            .is_ok_and(|o| o.status.success());
-    if ok {
-        return Some(python);
-    }
-    assert!(
-        !std::env::var("REQUIRE_PYTHON_DOCX").is_ok_and(|v| v == "1"),
-        "REQUIRE_PYTHON_DOCX=1 but target/ci-venv lacks python-docx"
-    );
-    println!("skipped: python-docx is not installed in target/ci-venv (pip install python-docx)");
-    None
+fn python_docx() -> Option<std::path::PathBuf> {
+    helpers::venv_python("docx", "python-docx", "REQUIRE_PYTHON_DOCX")
 }
 
 /// LibreOffice and pdftotext, or why not.

@@ -9,21 +9,7 @@ use helpers::TestApp;
 
 /// The Python interpreter with openpyxl, or why not.
 fn openpyxl() -> Option<std::path::PathBuf> {
-    let python = helpers::repo().join("target/ci-venv/bin/python");
-    let ok = python.is_file()
-        && std::process::Command::new(&python)
-            .args(["-c", "import openpyxl"])
-            .output()
-            .is_ok_and(|o| o.status.success());
-    if ok {
-        return Some(python);
-    }
-    assert!(
-        !std::env::var("REQUIRE_OPENPYXL").is_ok_and(|v| v == "1"),
-        "REQUIRE_OPENPYXL=1 but target/ci-venv lacks openpyxl"
-    );
-    println!("skipped: openpyxl is not installed in target/ci-venv (pip install openpyxl)");
-    None
+    helpers::venv_python("openpyxl", "openpyxl", "REQUIRE_OPENPYXL")
 }
 
 /// What openpyxl reads in the workbook `file`: per sheet its name, frozen cell, filter range,

@@ -58,6 +58,15 @@ struct Shown {
     preview: Option<Value>,
 }
 
+/// The page for an upload that is no longer kept (applied, a day old, or another account's).
+async fn gone(state: &AppState, viewer: &Viewer, plan: &Plan) -> Result<Response> {
+    let shown = Shown {
+        message: Some(("import.gone", true)),
+        preview: None,
+    };
+    render(state, viewer, plan, StatusCode::GONE, shown).await
+}
+
 async fn render(
     state: &AppState,
     viewer: &Viewer,
@@ -324,11 +333,7 @@ async fn apply(
         Err(e) => return Err(Error::Invalid(refused(e)?)),
     };
     let Some((upload, done)) = done else {
-        let shown = Shown {
-            message: Some(("import.gone", true)),
-            preview: None,
-        };
-        return render(&state, &viewer, &plan, StatusCode::GONE, shown).await;
+        return gone(&state, &viewer, &plan).await;
     };
     let lang = viewer.lang.as_str();
     if done.applied {
@@ -396,11 +401,7 @@ async fn columns(
         Err(e) => return Err(Error::Invalid(refused(e)?)),
     };
     let Some((upload, done)) = done else {
-        let shown = Shown {
-            message: Some(("import.gone", true)),
-            preview: None,
-        };
-        return render(&state, &viewer, &plan, StatusCode::GONE, shown).await;
+        return gone(&state, &viewer, &plan).await;
     };
     let status = if done.has_errors() {
         StatusCode::UNPROCESSABLE_ENTITY

@@ -759,3 +759,24 @@ pub fn quoted_printable_text(raw: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// The Python interpreter of `target/ci-venv` if it can import `module` (installed there by
+/// `.ci/run`), or why not: with `require` (`REQUIRE_…`) set to 1 its absence fails the test,
+/// else one line is printed and the test passes.
+pub fn venv_python(module: &str, package: &str, require: &str) -> Option<PathBuf> {
+    let python = repo().join("target/ci-venv/bin/python");
+    let ok = python.is_file()
+        && std::process::Command::new(&python)
+            .args(["-c", &format!("import {module}")])
+            .output()
+            .is_ok_and(|o| o.status.success());
+    if ok {
+        return Some(python);
+    }
+    assert!(
+        !std::env::var(require).is_ok_and(|v| v == "1"),
+        "{require}=1 but target/ci-venv lacks {package}"
+    );
+    println!("skipped: {package} is not installed in target/ci-venv (pip install {package})");
+    None
+}
