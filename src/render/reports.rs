@@ -113,6 +113,20 @@ fn timeline(doc: Document, say: &Say, items: &Value) -> Document {
     }
 }
 
+/// The heading of a drill's or incident's systems, with how many met their RTO.
+fn rto_heading(doc: Document, say: &Say, d: &Value) -> Document {
+    doc.heading(1, &say.t("document.systems"), false)
+        .paragraph(&say.said(
+            "drill.rto_summary",
+            None,
+            &[
+                ("met", &d["rto_met"]),
+                ("missed", &d["rto_missed"]),
+                ("unknown", &d["rto_unknown"]),
+            ],
+        ))
+}
+
 /// Per system, its RTO and how long it took, with whether the RTO held.
 fn rto_cell(say: &Say, took: &Value, met: &Value) -> String {
     let took = took.as_str().unwrap_or("—");
@@ -137,17 +151,8 @@ pub fn drill(templates: &Templates, d: &Value, lang: &str) -> Result<Vec<u8>> {
         lines.push(say.t("drill.not_closed"));
     }
     let mut doc = Document::new(&title, &say.t("document.page"), &say.t("document.of"))
-        .title_page(&title, &lines)
-        .heading(1, &say.t("document.systems"), false)
-        .paragraph(&say.said(
-            "drill.rto_summary",
-            None,
-            &[
-                ("met", &d["rto_met"]),
-                ("missed", &d["rto_missed"]),
-                ("unknown", &d["rto_unknown"]),
-            ],
-        ));
+        .title_page(&title, &lines);
+    doc = rto_heading(doc, &say, d);
     let systems: Vec<Vec<String>> = rows(&d["systems"])
         .iter()
         .map(|s| {
@@ -287,17 +292,8 @@ pub fn incident(templates: &Templates, d: &Value, lang: &str) -> Result<Vec<u8>>
                 vec![say.t("incident.report_lasted"), text(&times["lasted"])],
             ],
             &[3, 4],
-        )
-        .heading(1, &say.t("document.systems"), false)
-        .paragraph(&say.said(
-            "drill.rto_summary",
-            None,
-            &[
-                ("met", &d["rto_met"]),
-                ("missed", &d["rto_missed"]),
-                ("unknown", &d["rto_unknown"]),
-            ],
-        ));
+        );
+    doc = rto_heading(doc, &say, d);
     let record: Vec<Vec<String>> = rows(&d["record"])
         .iter()
         .map(|r| {
