@@ -74,9 +74,10 @@ async fn setup() -> Setup {
         ..beredskab::config::Config::default()
     };
     let mailer = beredskab::mail::Mailer::from_config(&config).unwrap();
-    let senders = beredskab::delivery::Senders::from_config(&config, mailer).unwrap();
     let clock = beredskab::app::Clock::system(config.time_zone);
     let app = beredskab::app::App::new(db, config, clock).unwrap();
+    let senders =
+        beredskab::delivery::Senders::from_config(&app.config, mailer, app.live.clone()).unwrap();
     Setup {
         _dir: dir,
         app,

@@ -170,6 +170,7 @@ fn mail(c: &mut Criterion) {
             ..config.clone()
         },
         mailer,
+        Default::default(),
     )
     .unwrap();
     let now: chrono::DateTime<Utc> = "2027-12-31T00:00:00Z".parse().unwrap();

@@ -6,6 +6,7 @@ pub mod config;
 pub mod delivery;
 pub mod domain;
 pub mod http_client;
+pub mod live;
 pub mod mail;
 pub mod metrics;
 pub mod plan_files;

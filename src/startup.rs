@@ -62,9 +62,10 @@ impl Application {
         if let Some(warning) = config.public_url_warning() {
             tracing::warn!("{warning}");
         }
-        let senders = Senders::from_config(&config, Mailer::from_config(&config)?)?;
+        let mailer = Mailer::from_config(&config)?;
         crate::app::accounts::bootstrap_accounts(&db, &config).await?;
         let app = App::new(db, config, clock)?;
+        let senders = Senders::from_config(&app.config, mailer, app.live.clone())?;
         if jobs == Jobs::Running {
             crate::delivery::spawn_worker(
                 app.db.clone(),
@@ -75,6 +76,7 @@ impl Application {
             scheduler::spawn(app.clone(), Duration::from_secs(60));
         }
         let (stop, stopping) = tokio::sync::watch::channel(false);
+        crate::live::spawn_listener(app.live.clone(), app.db.clone(), stopping.clone());
         let router = web::router(app.clone(), stopping).await?;
         Ok(Application {
             listener,

@@ -28,6 +28,7 @@ async fn deliver_due(
         from: from.clone(),
         sms: None,
         http: std::sync::Arc::new(beredskab::http_client::HttpClient::new().unwrap()),
+        live: Default::default(),
     };
     beredskab::delivery::deliver_due(db, &senders, now).await
 }

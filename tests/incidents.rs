@@ -337,6 +337,74 @@ async fn two_people_on_the_same_incident_see_each_others_ticks_within_two_second
 }
 
 #[tokio::test]
+async fn a_tick_through_one_server_reaches_the_pages_open_on_another_through_postgresql() {
+    let Some(db) = helpers::postgres_db().await else {
+        println!("TEST_POSTGRES_URL is not set: the two-server live update test needs PostgreSQL");
+        return;
+    };
+    let url = db.url.clone();
+    let one = approved_app(db).await;
+    let two = helpers::spawn_app(&url, &helpers::plans()).await;
+    two.login_as("sofie-andersen").await;
+    let incident = location(&open(&one, "Netværket er nede", "", &["ad"]).await);
+    let id: i64 = incident.rsplit('/').next().unwrap().parse().unwrap();
+
+    // Three pages follow the incident on the second server: one watcher serves them all.
+    let mut streams = Vec::new();
+    for _ in 0..3 {
+        let mut stream = two
+            .client
+            .get(format!("{}{incident}/live", two.address))
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .unwrap();
+        let first = next_change(&mut stream, 0, Duration::from_secs(2))
+            .await
+            .expect("the current revision");
+        streams.push((stream, first));
+    }
+    assert_eq!(two.handle().live.followers(id), 3);
+    assert_eq!(one.handle().live.followers(id), 0);
+
+    // A tick through the first server: every page on the second hears of it within a second,
+    // by PostgreSQL's notification (nothing on the second server read the incident meanwhile).
+    let r = one
+        .post_form(
+            &format!("{incident}/ticks"),
+            &[("system", "ad"), ("step", "0"), ("done", "1")],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    for (stream, first) in &mut streams {
+        let seen = next_change(stream, *first, Duration::from_secs(1)).await;
+        assert_eq!(
+            seen,
+            Some(*first + 1),
+            "the tick's revision within a second"
+        );
+    }
+    // A tick that changes nothing (the step is ticked already) notifies nobody: the
+    // transaction that raised the revision was rolled back, and its notification with it.
+    let r = one
+        .post_form(
+            &format!("{incident}/ticks"),
+            &[("system", "ad"), ("step", "0"), ("done", "1")],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let (stream, first) = &mut streams[0];
+    assert_eq!(
+        next_change(stream, *first + 1, Duration::from_millis(700)).await,
+        None
+    );
+    // Pages closed: the watcher forgets them.
+    drop(streams);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(two.handle().live.followers(id), 0);
+}
+
+#[tokio::test]
 async fn the_offline_runbook_holds_every_system_and_refers_to_nothing_outside_itself() {
     let app = approved_app(helpers::sqlite_db()).await;
     // Written on approval.

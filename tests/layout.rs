@@ -52,6 +52,7 @@ fn each_module_names_only_the_modules_below_it() {
         ("store", &["domain", "plan_files"]),
         ("render", &["domain"]),
         ("http_client", &[]),
+        ("live", &["store"]),
         ("mail", &["config", "metrics", "store"]),
         (
             "delivery",
@@ -59,6 +60,7 @@ fn each_module_names_only_the_modules_below_it() {
                 "config",
                 "domain",
                 "http_client",
+                "live",
                 "mail",
                 "metrics",
                 "store",
@@ -70,6 +72,7 @@ fn each_module_names_only_the_modules_below_it() {
                 "config",
                 "domain",
                 "http_client",
+                "live",
                 "mail",
                 "metrics",
                 "plan_files",

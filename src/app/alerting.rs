@@ -256,6 +256,7 @@ impl App {
         let n = recipients.len();
         let changed =
             alerts::alert(&self.db, incident.id, actor, round, recipients, teams, now).await?;
+        self.incident_changed(incident.id).await;
         self.mail_queued();
         Ok((changed, n))
     }
@@ -368,10 +369,14 @@ impl App {
             alerts::CANNOT
         };
         let note: String = note.trim().chars().take(500).collect();
-        Ok(
+        let incident = recipient.incident_id;
+        let acknowledged =
             alerts::acknowledge(&self.db, recipient, &name, answer, &note, self.clock.now())
-                .await?,
-        )
+                .await?;
+        if let Some(id) = incident {
+            self.incident_changed(id).await;
+        }
+        Ok(acknowledged)
     }
 
     /// Escalates, once each, the people alerted at least the plan's `alert_escalation_minutes`
@@ -413,6 +418,7 @@ impl App {
             );
             let new = self.recipient(&languages, &text, deputy, recipient.round, Some(person))?;
             if alerts::escalate(&self.db, &recipient, new, now).await? {
+                self.incident_changed(incident.id).await;
                 escalated += 1;
             }
         }

@@ -90,6 +90,7 @@ impl App {
         let changed =
             store_incidents::mark(&self.db, id, system, down, actor, events, self.clock.now())
                 .await?;
+        self.incident_changed(id).await;
         if queued {
             self.mail_queued();
         }
@@ -106,15 +107,18 @@ impl App {
         done: bool,
         actor: &str,
     ) -> Result<Changed> {
-        Ok(
+        let changed =
             store_incidents::tick(&self.db, id, system, step, done, actor, self.clock.now())
-                .await?,
-        )
+                .await?;
+        self.incident_changed(id).await;
+        Ok(changed)
     }
 
     /// A note on the incident's timeline.
     pub async fn note_incident(&self, id: i64, actor: &str, text: &str) -> Result<Changed> {
-        Ok(store_incidents::note(&self.db, id, actor, text, self.clock.now()).await?)
+        let changed = store_incidents::note(&self.db, id, actor, text, self.clock.now()).await?;
+        self.incident_changed(id).await;
+        Ok(changed)
     }
 
     /// Moves the incident on to state `to` (standing down, closed).
@@ -128,6 +132,7 @@ impl App {
         let queued = !events.is_empty();
         let changed =
             store_incidents::advance(&self.db, id, to, actor, events, self.clock.now()).await?;
+        self.incident_changed(id).await;
         if queued {
             self.mail_queued();
         }

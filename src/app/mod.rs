@@ -31,6 +31,7 @@ use tokio::sync::Notify;
 
 use crate::config::Config;
 use crate::domain::{Plan, PlanId};
+use crate::live::Live;
 use crate::metrics::Metrics;
 use crate::render::{self, Templates};
 use crate::store::{self, StoreError};
@@ -56,6 +57,8 @@ pub struct App {
     pub scheduler: Arc<Notify>,
     /// Request, mail and scheduler figures for `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// The incidents open pages follow, woken when they change.
+    pub live: Arc<Live>,
 }
 
 /// Why a use case did not happen.
@@ -89,6 +92,7 @@ impl App {
             outbox: Arc::new(Notify::new()),
             scheduler: Arc::new(Notify::new()),
             metrics: Arc::new(Metrics::new()),
+            live: Live::new(),
         })
     }
 
@@ -103,6 +107,11 @@ impl App {
             Ok(id) => self.plan(&id).await,
             Err(_) => Ok(None),
         }
+    }
+
+    /// After a change to an incident has committed: wakes the pages that follow it here.
+    pub async fn incident_changed(&self, id: i64) {
+        self.live.touch(&self.db, id).await;
     }
 
     /// Tells the mail worker there is mail to send.

@@ -17,6 +17,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::config::Config;
 use crate::http_client::HttpClient;
+use crate::live::Live;
 use crate::mail::{self, Mailer};
 use crate::metrics::Outcome;
 use crate::store::{self, outbox, outbox::Channel};
@@ -58,16 +59,23 @@ pub struct Senders {
     /// `None` when no SMS gateway is configured.
     pub sms: Option<Arc<sms::Gateway>>,
     pub http: Arc<HttpClient>,
+    /// Told when a delivery changed an incident's timeline.
+    pub live: Arc<Live>,
 }
 
 impl Senders {
-    pub fn from_config(config: &Config, mailer: Mailer) -> anyhow::Result<Senders> {
+    pub fn from_config(
+        config: &Config,
+        mailer: Mailer,
+        live: Arc<Live>,
+    ) -> anyhow::Result<Senders> {
         let http = Arc::new(HttpClient::new()?);
         Ok(Senders {
             mailer,
             from: config.mail_from.clone(),
             sms: sms::Gateway::from_config(config).map(Arc::new),
             http,
+            live,
         })
     }
 }
@@ -186,13 +194,17 @@ async fn deliver_one(
     let outcome = match result {
         Ok(()) => {
             outbox::mark_sent(db, m.id, Utc::now()).await?;
-            store::alerts::record_delivery(db, m, true, now).await?;
+            if let Some(incident) = store::alerts::record_delivery(db, m, true, now).await? {
+                senders.live.touch(db, incident).await;
+            }
             Outcome::Delivered
         }
         Err(e) if e.permanent => {
             tracing::warn!(channel = channel.as_str(), to = %m.to_address, error = %e.message, "message refused");
             outbox::mark_failed(db, m.id, &e.message).await?;
-            store::alerts::record_delivery(db, m, false, now).await?;
+            if let Some(incident) = store::alerts::record_delivery(db, m, false, now).await? {
+                senders.live.touch(db, incident).await;
+            }
             Outcome::Failed
         }
         Err(e) => {

@@ -355,33 +355,34 @@ pub async fn escalate(
 
 /// Records on the incident's timeline that an alert message was handed over (`delivered`) or
 /// refused for good, raising the incident's revision so that open pages show it. Nothing for a
-/// message that alerts nobody, or once the incident is closed.
+/// message that alerts nobody, or once the incident is closed. The incident whose timeline it
+/// wrote to.
 pub async fn record_delivery(
     db: &DatabaseConnection,
     message: &outbox::Message,
     delivered: bool,
     now: DateTime<Utc>,
-) -> Result<()> {
+) -> Result<Option<i64>> {
     let Some(recipient) = message.alert_recipient_id else {
-        return Ok(());
+        return Ok(None);
     };
     let Some(r) = alert_recipients::Entity::find_by_id(recipient)
         .one(db)
         .await?
     else {
-        return Ok(());
+        return Ok(None);
     };
     // A test of the call tree keeps no timeline of deliveries: its report reads the outbox.
     let Some(incident) = r.incident_id else {
-        return Ok(());
+        return Ok(None);
     };
     let (txn, _) = match begin(db, incident).await? {
         Ok(x) => x,
-        Err(_) => return Ok(()),
+        Err(_) => return Ok(None),
     };
     let outcome = if delivered { "delivered" } else { "failed" };
     let text = format!("{}:{outcome}:{}", message.channel, r.person_id);
     event(&txn, incident, now, "", "delivery", None, &text).await?;
     txn.commit().await?;
-    Ok(())
+    Ok(Some(incident))
 }

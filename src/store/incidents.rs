@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 
 use super::entities::{incident_events, incident_systems, incident_ticks, incidents};
@@ -17,6 +17,8 @@ use crate::domain::SystemId;
 use crate::domain::incident::Outage;
 
 pub const OPEN: &str = "open";
+/// The PostgreSQL channel told of every change: `'<incident id>:<revision>'`.
+pub const NOTIFY_CHANNEL: &str = "beredskab_incident";
 pub const STANDING_DOWN: &str = "standing-down";
 pub const CLOSED: &str = "closed";
 
@@ -212,7 +214,21 @@ pub(super) async fn begin(
     match find(&txn, id).await? {
         None => Ok(Err(Changed::Gone)),
         Some(_) if !raised => Ok(Err(Changed::Closed)),
-        Some(incident) => Ok(Ok((txn, incident))),
+        Some(incident) => {
+            // Delivered to every server's listener when (and only if) the change commits.
+            if txn.get_database_backend() == DatabaseBackend::Postgres {
+                txn.execute_raw(Statement::from_sql_and_values(
+                    DatabaseBackend::Postgres,
+                    "SELECT pg_notify($1, $2)",
+                    [
+                        NOTIFY_CHANNEL.into(),
+                        format!("{}:{}", incident.id, incident.revision).into(),
+                    ],
+                ))
+                .await?;
+            }
+            Ok(Ok((txn, incident)))
+        }
     }
 }
 

@@ -6,7 +6,6 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::Duration as StdDuration;
 
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};

@@ -337,9 +337,10 @@ pub(super) async fn show(
     page(&state, &viewer, "incident", data).map(IntoResponse::into_response)
 }
 
-/// Server-sent events: `changed` with the incident's revision whenever it changes (checked
-/// every half second in the database, so changes made through any server process are seen).
-/// The stream ends when the server shuts down; browsers reconnect on their own.
+/// Server-sent events: `changed` with the incident's revision whenever it changes. The stream
+/// waits on the server's one watcher (`live`), so an open page reads nothing from the database
+/// until the incident changes, through this server or another one. The stream ends when the
+/// server shuts down; browsers reconnect on their own.
 pub(super) async fn live(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -350,38 +351,25 @@ pub(super) async fn live(
         .await?
         .ok_or(Error::NotFound)?;
     viewer.require_in(&incident.plan_id)?;
-    let first = incident.revision;
-    let db = state.db.clone();
+    let revisions = state.live.follow(id, incident.revision);
     let stopping = state.stopping.clone();
     let stream = futures_util::stream::unfold(
-        (None::<i64>, first, stopping),
-        move |(sent, mut current, mut stopping)| {
-            let db = db.clone();
-            async move {
-                loop {
-                    if sent != Some(current) {
-                        let event = SseEvent::default()
-                            .event("changed")
-                            .data(current.to_string());
-                        return Some((
-                            Ok::<_, Infallible>(event),
-                            (Some(current), current, stopping),
-                        ));
-                    }
-                    tokio::select! {
-                        _ = stopping.changed() => return None,
-                        () = tokio::time::sleep(StdDuration::from_millis(500)) => {}
-                    }
-                    if *stopping.borrow() {
-                        return None;
-                    }
-                    match store_incidents::revision(&db, id).await {
-                        Ok(Some(r)) => current = r,
-                        Ok(None) => return None,
-                        Err(e) => tracing::warn!(error = %e, incident = id, "live updates"),
-                    }
+        (revisions, stopping, true),
+        |(mut revisions, mut stopping, first)| async move {
+            if !first {
+                tokio::select! {
+                    _ = stopping.changed() => return None,
+                    changed = revisions.changed() => changed.ok()?,
+                }
+                if *stopping.borrow() {
+                    return None;
                 }
             }
+            let current = *revisions.borrow_and_update();
+            let event = SseEvent::default()
+                .event("changed")
+                .data(current.to_string());
+            Some((Ok::<_, Infallible>(event), (revisions, stopping, false)))
         },
     );
     Ok(Sse::new(stream)
