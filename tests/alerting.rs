@@ -387,6 +387,12 @@ async fn an_unanswered_alert_is_escalated_once_to_the_deputy_after_the_plans_int
         "{page}"
     );
     assert!(page.contains("varslet i stedet for Karen Poulsen"));
+    // Alerted again as her deputy, Lars still shows the answer he gave to his own alert.
+    let lars_row = page
+        .split("<li")
+        .find(|item| item.contains("Lars Nielsen") && item.contains("varslet i stedet for"))
+        .unwrap_or_else(|| panic!("Lars's line: {page}"));
+    assert!(lars_row.contains("På vej"), "{lars_row}");
 
     // Once: the next passes escalate nobody again, nor the deputies themselves.
     let count = escalated.len();
@@ -394,6 +400,73 @@ async fn an_unanswered_alert_is_escalated_once_to_the_deputy_after_the_plans_int
     app.run_jobs().await;
     app.run_jobs().await;
     assert_eq!(escalations().await.len(), count);
+}
+
+#[tokio::test]
+async fn a_person_alerted_twice_is_escalated_once_and_not_after_answering_the_second_link() {
+    let gateway = HttpPeer::start(gatewayapi_ok()).await;
+    let app = server(&gateway).await;
+    let incident = open_incident(&app).await;
+    let id = incident_id(&incident);
+    app.post_form(&format!("{incident}/alert"), &[]).await;
+    app.deliver_mail().await;
+    let first = outbox(&app, "sms").await.len();
+    // A minute later everyone is alerted again; Lars Nielsen answers only the second link.
+    later(&app, Duration::minutes(1));
+    let r = app
+        .post_form(
+            &format!("{incident}/alert"),
+            &[("who", "all"), ("confirmed", "1")],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    app.deliver_mail().await;
+    let sms = outbox(&app, "sms").await;
+    let second: Vec<_> = sms[first..]
+        .iter()
+        .filter(|m| m.to_address == "+4572364102")
+        .collect();
+    assert_eq!(second.len(), 1, "Lars's second SMS");
+    let lars = app.second_client();
+    let response = answer(
+        &lars,
+        &path_of(&link_in(&second[0].body_text)),
+        &[("answer", "coming")],
+    )
+    .await;
+    assert_eq!(response.status().as_u16(), 200);
+
+    // Past the interval, and again later: each person who answered nothing is escalated once,
+    // however many alerts they got; Lars, who answered one of his, not at all.
+    later(&app, Duration::minutes(6));
+    app.run_jobs().await;
+    later(&app, Duration::minutes(30));
+    app.run_jobs().await;
+    let rows = beredskab::store::alerts::of_incident(&app.handle().db, id)
+        .await
+        .unwrap();
+    let escalated_for = |person: &str| {
+        rows.iter()
+            .filter(|r| r.escalated_from.as_deref() == Some(person))
+            .count()
+    };
+    assert_eq!(
+        escalated_for("lars-nielsen"),
+        0,
+        "he answered the second link"
+    );
+    assert_eq!(
+        escalated_for("karen-poulsen"),
+        1,
+        "once, not once per alert"
+    );
+    assert!(
+        rows.iter()
+            .filter(|r| r.person_id == "karen-poulsen" && r.escalated_from.is_none())
+            .count()
+            >= 2,
+        "Karen was alerted twice"
+    );
 }
 
 #[tokio::test]

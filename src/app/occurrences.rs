@@ -185,7 +185,7 @@ impl App {
                 m.topic = Some(topic.clone());
                 m.to_name = person.name.clone();
                 // The whole inject, even over several parts: the participants act on it.
-                m.body_text = format!("{} {link}", lead.trim());
+                m.body_text = format!("{} {link}", sms::plain(lead.trim()));
                 out.push(m);
             }
         }

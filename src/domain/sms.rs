@@ -100,23 +100,54 @@ pub fn length(text: &str) -> usize {
     }
 }
 
+/// `text` with the typographic characters that titles and notes are often written with (dashes,
+/// curly quotes, "…", non-breaking spaces) replaced by their GSM 7-bit look-alikes: one such
+/// character would otherwise send the whole text as UCS-2, where a message holds 70 characters
+/// instead of 160.
+pub fn plain(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\u{2010}'..='\u{2015}' | '\u{2212}' => out.push('-'),
+            '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{00B4}' | '\u{2032}' => {
+                out.push('\'')
+            }
+            '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{00AB}' | '\u{00BB}' | '\u{2033}' => {
+                out.push('"')
+            }
+            '\u{2026}' => out.push_str("..."),
+            '\u{00A0}' | '\u{2007}' | '\u{2009}' | '\u{202F}' => out.push(' '),
+            '\u{2022}' | '\u{00B7}' => out.push('*'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// A message of `lead` and `link`, the link last and whole, within one message when it can be:
-/// `lead` is shortened (ending in `…` when it was) so that lead, a space and the link fit 160
-/// septets; with a link too long for that, the whole text goes as a longer message.
+/// `lead` is made plain (`plain`) and shortened (ending in `...` when it was) so that lead, a
+/// space and the link fit 160 septets, or 70 characters when the lead still holds a character
+/// outside the GSM alphabet (an emoji, say); with a link too long for that, the whole text goes
+/// as a longer message, which the gateway sends in parts.
 pub fn with_link(lead: &str, link: &str) -> String {
-    let lead = lead.trim();
-    let budget = 160usize.saturating_sub(length(link) + 1);
-    if length(lead) <= budget || budget < 20 {
+    let lead = plain(lead.trim());
+    let single: usize = if encode(&format!("{lead} {link}")).gsm7 {
+        160
+    } else {
+        70
+    };
+    let budget = single.saturating_sub(length(link) + 1);
+    if length(&lead) <= budget || budget < 20 {
         return format!("{lead} {link}");
     }
-    // "…" is outside the GSM alphabet: end a shortened lead with "..." instead, so that the
-    // message stays in one 7-bit part.
+    // "…" is outside the GSM alphabet: end a shortened lead with "..." instead.
     let mut short = String::new();
     for c in lead.chars() {
-        if length(&short) + septets(c).unwrap_or(2) + 3 > budget {
+        short.push(c);
+        if length(&short) + 3 > budget {
+            short.pop();
             break;
         }
-        short.push(c);
     }
     format!("{}... {link}", short.trim_end())
 }
@@ -192,5 +223,35 @@ mod tests {
         assert!(text.ends_with(&format!("... {link}")), "{text}");
         assert!(length(&text) <= 160, "{}", length(&text));
         assert_eq!(encode(&text).parts.len(), 1);
+    }
+
+    #[test]
+    fn typographic_characters_keep_a_text_in_one_gsm_message() {
+        let link = "https://beredskab.kommune.dk/k/3f9a2c4e8b1d7f6a";
+        let text = with_link("Varsel: “AD” nede – kl. 03.10 … ring 7236 4102", link);
+        assert_eq!(
+            text,
+            format!("Varsel: \"AD\" nede - kl. 03.10 ... ring 7236 4102 {link}")
+        );
+        assert!(encode(&text).gsm7);
+        // A long title with a dash stays one 7-bit message, not three UCS-2 parts.
+        let lead = format!("Varsel: {}", "Lang titel – på hændelsen ".repeat(8));
+        let text = with_link(&lead, link);
+        let encoded = encode(&text);
+        assert!(encoded.gsm7, "{text}");
+        assert_eq!(encoded.parts.len(), 1, "{text}");
+        assert!(text.ends_with(&format!("... {link}")));
+    }
+
+    #[test]
+    fn a_text_that_must_be_ucs2_is_kept_to_70_characters() {
+        let link = "https://beredskab.kommune.dk/k/3f9a2c4e8b1d7f6a";
+        let lead = format!("Varsel 🔥: {}", "brand i serverrummet ".repeat(5));
+        let text = with_link(&lead, link);
+        let encoded = encode(&text);
+        assert!(!encoded.gsm7);
+        assert_eq!(encoded.parts.len(), 1, "{text}");
+        assert!(length(&text) <= 70, "{}", length(&text));
+        assert!(text.ends_with(&format!("... {link}")), "{text}");
     }
 }

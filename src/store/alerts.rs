@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder,
 };
 
 use super::entities::{
@@ -272,7 +273,9 @@ async fn acknowledge_test(
 }
 
 /// People alerted first-hand (not as someone's deputy) about incidents still open, who have
-/// neither acknowledged nor been escalated: the candidates for escalation.
+/// neither acknowledged any alert of the incident nor been escalated for it: the candidates for
+/// escalation, one row each (their first alert, from which the wait is counted). A person
+/// alerted a second time, who answers the second link, is no longer a candidate.
 pub async fn unanswered(db: &impl ConnectionTrait) -> Result<Vec<(Recipient, incidents::Model)>> {
     let rows = alert_recipients::Entity::find()
         .filter(alert_recipients::Column::IncidentId.is_not_null())
@@ -284,22 +287,53 @@ pub async fn unanswered(db: &impl ConnectionTrait) -> Result<Vec<(Recipient, inc
         .await?;
     let ids: Vec<i64> = rows.iter().filter_map(|r| r.incident_id).collect();
     let open: Vec<incidents::Model> = incidents::Entity::find()
-        .filter(incidents::Column::Id.is_in(ids))
+        .filter(incidents::Column::Id.is_in(ids.clone()))
         .filter(incidents::Column::State.eq(OPEN))
         .all(db)
         .await?;
+    let mut settled: std::collections::HashSet<(Option<i64>, String)> =
+        alert_recipients::Entity::find()
+            .filter(alert_recipients::Column::IncidentId.is_in(ids))
+            .filter(
+                Condition::any()
+                    .add(alert_recipients::Column::AcknowledgedAt.is_not_null())
+                    .add(alert_recipients::Column::EscalatedAt.is_not_null()),
+            )
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|r| (r.incident_id, r.person_id))
+            .collect();
     Ok(rows
         .into_iter()
         .filter_map(|r| {
             let incident = open.iter().find(|i| Some(i.id) == r.incident_id)?.clone();
-            Some((r, incident))
+            // One row per person and incident: the rest are settled by the first.
+            settled
+                .insert((r.incident_id, r.person_id.clone()))
+                .then_some((r, incident))
         })
         .collect())
 }
 
+/// Whether `person` answered an alert of incident `incident`, or was escalated for it.
+async fn settled(txn: &DatabaseTransaction, incident: i64, person: &str) -> Result<bool> {
+    Ok(alert_recipients::Entity::find()
+        .filter(alert_recipients::Column::IncidentId.eq(incident))
+        .filter(alert_recipients::Column::PersonId.eq(person))
+        .filter(
+            Condition::any()
+                .add(alert_recipients::Column::AcknowledgedAt.is_not_null())
+                .add(alert_recipients::Column::EscalatedAt.is_not_null()),
+        )
+        .count(txn)
+        .await?
+        > 0)
+}
+
 /// Escalates `recipient` once: marks them escalated and alerts `deputy` in their place, with
-/// the timeline entry, in one transaction. `false` when they were escalated (or answered, or
-/// the incident closed) meanwhile, by this server or another.
+/// the timeline entry, in one transaction. `false` when they were escalated (or answered any of
+/// the incident's alerts, or the incident closed) meanwhile, by this server or another.
 pub async fn escalate(
     db: &DatabaseConnection,
     recipient: &Recipient,
@@ -313,7 +347,9 @@ pub async fn escalate(
         Ok(x) => x,
         Err(_) => return Ok(false),
     };
-    if incident.state == CLOSED {
+    // Under the incident's row lock: an answer to any of their links, or an escalation by
+    // another server, settles it.
+    if incident.state == CLOSED || settled(&txn, incident.id, &recipient.person_id).await? {
         return Ok(false);
     }
     let took = alert_recipients::Entity::update_many()

@@ -58,8 +58,8 @@ impl Channel {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewMessage {
     pub channel: Channel,
-    /// Without angle brackets: `abc@beredskab`. Also the SMS gateway's idempotency key and the
-    /// webhook's `webhook-id`.
+    /// Without angle brackets: `abc@beredskab`. Also the SMS's `userref` (GatewayAPI takes no
+    /// idempotency key) and the webhook's `webhook-id`.
     pub message_id: String,
     /// `invitation`, `reminder`, `cancellation`, …
     pub kind: String,

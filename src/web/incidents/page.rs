@@ -421,7 +421,15 @@ async fn alert_status(
         let name = plan
             .person(&r.person_id)
             .map_or(r.person_id.clone(), |p| p.name.clone());
-        let answer = r.answer.as_ref().map(|a| t(&format!("alert.answer_{a}")));
+        // A person alerted more than once (again, or as someone's deputy) shows the channels of
+        // their latest alert, and the answer they gave to any of them.
+        let mine = || recipients.iter().filter(|o| o.person_id == r.person_id);
+        let answered_row = mine().find(|o| o.acknowledged_at.is_some()).unwrap_or(r);
+        let escalated_at = mine().find_map(|o| o.escalated_at);
+        let answer = answered_row
+            .answer
+            .as_ref()
+            .map(|a| t(&format!("alert.answer_{a}")));
         let escalated_from = r.escalated_from.as_deref().map(|from| {
             plan.person(from)
                 .map_or(from.to_string(), |p| p.name.clone())
@@ -435,10 +443,12 @@ async fn alert_status(
                 // SMS is configured, but this person's number cannot take one (or there is none).
                 "mail_only": mail_only,
                 "answer": answer,
-                "coming": r.answer.as_deref() == Some(alerts::COMING),
-                "answered_at": r.acknowledged_at.map(|at| clock_time(state, lang, at)),
-                "note": r.note,
-                "escalated": r.escalated_at.map(|at| clock_time(state, lang, at)),
+                "coming": answered_row.answer.as_deref() == Some(alerts::COMING),
+                "answered_at": answered_row
+                    .acknowledged_at
+                    .map(|at| clock_time(state, lang, at)),
+                "note": answered_row.note,
+                "escalated": escalated_at.map(|at| clock_time(state, lang, at)),
                 "escalated_from": escalated_from,
             }),
         );
