@@ -310,6 +310,15 @@ async fn the_administrator_ends_all_access_of_a_leaver_in_one_act() {
             .send()
     };
     assert_eq!(api(&token).await.unwrap().status().as_u16(), 200);
+    // The leaver's calendar feed, subscribed to in a calendar program that signs in to nothing.
+    let made = laptop
+        .post_form("/plans/example-kommune/calendar/feed", &[])
+        .await;
+    let made = made.text().await.unwrap();
+    let at = made.find("id=\"feed-url\">").expect("the feed address") + "id=\"feed-url\">".len();
+    let url = &made[at..at + made[at..].find('<').unwrap()];
+    let feed = url[url.find("/calendar/").unwrap()..].to_string();
+    assert_eq!(app.get(&feed).await.status().as_u16(), 200);
     let db = app.handle().db.clone();
     let account = beredskab::store::accounts::find_by_username(&db, "jesper-moeller")
         .await
@@ -343,13 +352,20 @@ async fn the_administrator_ends_all_access_of_a_leaver_in_one_act() {
     for token in [&token, &second] {
         assert_eq!(api(token).await.unwrap().status().as_u16(), 401);
     }
+    assert_eq!(
+        app.get(&feed).await.status().as_u16(),
+        404,
+        "the feed is closed"
+    );
     // Others keep theirs; the act is in the audit log, by whom and what it ended.
     assert_eq!(colleague.page("/account").await.0, 200);
     let (_, audit) = admin.page("/audit").await;
     let audit = helpers::unescape(&audit);
     assert!(
-        audit.contains("Kontoen logget ud overalt og dens API-nøgler tilbagekaldt"),
+        audit.contains(
+            "Kontoen logget ud overalt, dens API-nøgler tilbagekaldt og kalenderfeedet lukket"
+        ),
         "{audit}"
     );
-    assert!(audit.contains("4 sessions, 2 API tokens"));
+    assert!(audit.contains("4 sessions, 2 API tokens, 1 calendar feed"));
 }

@@ -22,6 +22,22 @@ async fn pages_need_a_login_and_wrong_passwords_are_refused() {
     let (status, page) = app.page("/plans/example-kommune").await;
     assert_eq!(status, 200);
     assert!(page.contains("Administrator"));
+    // Each sign-in and each refusal is in the audit log, the break-glass one marked.
+    let records = beredskab::store::audit::query(&app.handle().db, &Default::default())
+        .await
+        .unwrap();
+    let local = |action: &str, who: &str, after: &str| {
+        records
+            .iter()
+            .filter(|r| r.action == action && r.field == who && r.after == after)
+            .count()
+    };
+    assert_eq!(local("sign-in-local-refused", "admin", "password"), 1);
+    assert_eq!(local("sign-in-local-refused", "nobody", "password"), 1);
+    assert_eq!(local("sign-in-local", "admin", "break-glass"), 1);
+    let (_, audit) = app.page("/audit").await;
+    assert!(audit.contains("Log ind med adgangskode afvist"), "{audit}");
+    assert!(audit.contains("Logget ind med adgangskode"));
 }
 
 #[tokio::test]
@@ -292,7 +308,20 @@ async fn second_factor_round(app: TestApp) {
         actor: Some("mette-holm".into()),
         ..Default::default()
     };
-    let events = beredskab::store::audit::query(db, &filter).await.unwrap();
+    let (sign_ins, events): (Vec<_>, Vec<_>) = beredskab::store::audit::query(db, &filter)
+        .await
+        .unwrap()
+        .into_iter()
+        .partition(|e| e.action.starts_with("sign-in-local"));
+    // The sign-ins are audited with the rest: each wrong code, each one that held.
+    assert!(
+        sign_ins
+            .iter()
+            .filter(|e| e.action == "sign-in-local-refused" && e.after == "code")
+            .count()
+            >= 3
+    );
+    assert!(sign_ins.iter().any(|e| e.action == "sign-in-local"));
     let actions: Vec<&str> = events.iter().rev().map(|e| e.action.as_str()).collect();
     assert_eq!(
         actions,

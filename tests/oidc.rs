@@ -89,6 +89,25 @@ async fn a_person_signs_in_through_the_provider_and_gets_an_account_linked_to_th
     let (status, page) = app.page("/account").await;
     assert_eq!(status, 200);
     assert!(page.contains(ANNE), "{page}");
+    // Her password and second factor are the provider's: the page offers neither, says where
+    // they are kept, and a password change is refused.
+    assert!(!page.contains("action=\"/account/password\""), "{page}");
+    assert!(!page.contains("href=\"/account/second-factor\""));
+    assert!(
+        helpers::unescape(&page).contains("Du logger ind gennem Eksempel Kommune."),
+        "{page}"
+    );
+    let refused = app
+        .post_form(
+            "/account/password",
+            &[("current", ""), ("new", "en-helt-ny-adgangskode")],
+        )
+        .await;
+    assert_eq!(refused.status().as_u16(), 422);
+    assert!(
+        helpers::unescape(&refused.text().await.unwrap())
+            .contains("Kontoen har ingen adgangskode i beredskab")
+    );
     let (account, hash) = store::accounts::find_by_username(&app.handle().db, ANNE)
         .await
         .unwrap()

@@ -56,14 +56,43 @@ impl App {
             .flatten())
     }
 
-    /// Records a failed login of `username`.
-    pub async fn login_failed(&self, username: &str) -> Result<()> {
-        Ok(accounts::login_failure_add(&self.db, &key(username), self.clock.now()).await?)
+    /// Records a failed local login of `username` (as typed) for the throttle, and audits it
+    /// with `why` (`password`, `not-break-glass`, `code`), in one transaction.
+    pub async fn login_failed(&self, username: &str, why: &str) -> Result<()> {
+        let typed: String = username.trim().chars().take(100).collect();
+        let txn = store::begin_write(&self.db).await?;
+        accounts::login_failure_add(&txn, &key(username), self.clock.now()).await?;
+        let record = audit::Entry {
+            actor: typed.clone(),
+            action: "sign-in-local-refused".into(),
+            field: typed,
+            after: why.to_string(),
+            ..Default::default()
+        };
+        audit::write(&txn, vec![record]).await?;
+        txn.commit().await.map_err(store::StoreError::from)?;
+        Ok(())
     }
 
-    /// Forgets the failures of `username`, which just signed in.
-    pub async fn login_succeeded(&self, username: &str) -> Result<()> {
-        Ok(accounts::login_failures_clear(&self.db, &key(username)).await?)
+    /// Forgets the failures of `account`, which just signed in with its local password (and
+    /// second factor), and audits the sign-in, marked when the account is break-glass.
+    pub async fn login_succeeded(&self, account: &Account) -> Result<()> {
+        let txn = store::begin_write(&self.db).await?;
+        accounts::login_failures_clear(&txn, &key(&account.username)).await?;
+        let record = audit::Entry {
+            actor: account.username.clone(),
+            action: "sign-in-local".into(),
+            field: account.username.clone(),
+            after: if account.break_glass {
+                "break-glass".into()
+            } else {
+                String::new()
+            },
+            ..Default::default()
+        };
+        audit::write(&txn, vec![record]).await?;
+        txn.commit().await.map_err(store::StoreError::from)?;
+        Ok(())
     }
 
     /// Failed logins older than the window, which count no more: removed by the cleanup task.
@@ -187,17 +216,24 @@ impl App {
         }
     }
 
-    /// Ends every session and revokes every API token of `account` (someone who leaves), in one
-    /// transaction with its audit record.
+    /// Ends every session, revokes every API token and closes the calendar feed of `account`
+    /// (someone who leaves), in one transaction with its audit record.
     pub async fn end_access(&self, actor: &str, account: &Account) -> Result<Ended> {
         let txn = store::begin_write(&self.db).await?;
         let sessions = accounts::sessions_of_account_end(&txn, account.id).await?;
         let tokens = accounts::tokens_of_account_revoke(&txn, account.id).await?;
+        let feed = accounts::has_calendar_feed(&txn, account.id).await?;
+        if feed {
+            accounts::set_calendar_token_hash(&txn, account.id, None, self.clock.now()).await?;
+        }
         let record = audit::Entry {
             actor: actor.to_string(),
             action: "account-access-end".into(),
             field: account.username.clone(),
-            before: format!("{sessions} sessions, {tokens} API tokens"),
+            before: format!(
+                "{sessions} sessions, {tokens} API tokens, {} calendar feed",
+                u8::from(feed)
+            ),
             ..Default::default()
         };
         audit::write(&txn, vec![record]).await?;

@@ -34,6 +34,10 @@ pub struct Account {
     /// Has a confirmed TOTP second factor.
     #[serde(default)]
     pub has_second_factor: bool,
+    /// Has a local password: an account made at its first sign-in through the identity
+    /// provider has none (until an administrator gives it one).
+    #[serde(default)]
+    pub has_password: bool,
 }
 
 /// What `accounts.role` holds: the installation's administrator, or a member of plans.
@@ -63,6 +67,7 @@ fn account(row: accounts::Model, memberships: Vec<Membership>) -> Result<(Accoun
             created_at: row.created_at,
             break_glass: row.break_glass,
             has_second_factor: row.totp_secret.is_some(),
+            has_password: !row.password_hash.is_empty(),
         },
         row.password_hash,
     ))
@@ -586,7 +591,9 @@ pub async fn session_load_with_account(
     let sql = format!(
         "SELECT s.data AS session_data, s.expires_at AS session_expires, \
          s.last_used_at AS session_last_used, \
-         EXISTS (SELECT 1 FROM systems y WHERE y.owner = a.person_id OR y.deputy = a.person_id) \
+         EXISTS (SELECT 1 FROM systems y WHERE (y.owner = a.person_id OR y.deputy = a.person_id) \
+           AND (a.role = '{ADMINISTRATOR}' OR EXISTS (SELECT 1 FROM memberships v \
+             WHERE v.account_id = a.id AND (v.plan_id = y.plan_id OR v.plan_id = '{EVERY_PLAN}')))) \
          AS owns_systems, \
          (SELECT {held} FROM memberships m WHERE m.account_id = a.id) AS memberships, {} \
          FROM sessions s LEFT JOIN accounts a ON a.id = {account_id} \
@@ -638,19 +645,28 @@ pub async fn session_load_with_account(
     }))
 }
 
-/// Whether `person` owns or deputises for a system of any plan.
-pub async fn owns_systems(db: &impl ConnectionTrait, person: &str) -> Result<bool> {
+/// Whether the account's person owns or deputises for a system of a plan the account may see.
+pub async fn owns_systems(db: &impl ConnectionTrait, account: &Account) -> Result<bool> {
     use super::entities::systems;
     use sea_orm::Condition;
-    Ok(systems::Entity::find()
-        .filter(
-            Condition::any()
-                .add(systems::Column::Owner.eq(person))
-                .add(systems::Column::Deputy.eq(person)),
-        )
-        .count(db)
-        .await?
-        > 0)
+    let Some(person) = account.person_id.as_deref() else {
+        return Ok(false);
+    };
+    let mut query = systems::Entity::find().filter(
+        Condition::any()
+            .add(systems::Column::Owner.eq(person))
+            .add(systems::Column::Deputy.eq(person)),
+    );
+    // Only in the plans the account may see.
+    if !account.administrator && account.memberships.iter().all(|m| m.plan.is_some()) {
+        let plans: Vec<&str> = account
+            .memberships
+            .iter()
+            .filter_map(|m| m.plan.as_deref())
+            .collect();
+        query = query.filter(systems::Column::PlanId.is_in(plans));
+    }
+    Ok(query.count(db).await? > 0)
 }
 
 /// A session as written: its data and expiry, and what its owner is shown of it.

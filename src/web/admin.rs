@@ -517,7 +517,13 @@ async fn own_page_with(
                 "person": user.account.person_id,
                 "second_factor": user.account.has_second_factor,
                 "break_glass": user.account.break_glass,
+                "has_password": user.account.has_password,
             },
+            "provider": state
+                .config
+                .oidc_name
+                .clone()
+                .unwrap_or_else(|| state.templates.text(lang, "account.the_provider")),
             "message": message,
             "token": token,
             "recovery_left": recovery_left,
@@ -555,6 +561,10 @@ async fn change_password(
             Value::Null,
         )
     };
+    if !user.account.has_password {
+        // Signs in through the identity provider only: its password is kept there.
+        return refuse("account.no_local_password").await;
+    }
     if form.new.chars().count() < MIN_PASSWORD_CHARS {
         return refuse("account.password_short").await;
     }

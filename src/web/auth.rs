@@ -454,10 +454,7 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 
 /// The account signed in, with whether its person owns or deputises a system.
 async fn with_ownership(state: &AppState, account: Account) -> Result<SignedIn, Error> {
-    let owns = match account.person_id.as_deref() {
-        Some(person) => store::accounts::owns_systems(&state.db, person).await?,
-        None => false,
-    };
+    let owns = store::accounts::owns_systems(&state.db, &account).await?;
     Ok(SignedIn {
         owns_systems: owns,
         ..signed_in(account)

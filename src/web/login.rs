@@ -152,7 +152,7 @@ async fn login(
         // With password sign-in for break-glass accounts only, any other account gets the answer
         // a wrong password gets, so the page tells nobody which usernames exist.
         Some(account) if break_glass_only(&state) && !account.break_glass => {
-            state.login_failed(&username).await?;
+            state.login_failed(&username, "not-break-glass").await?;
             tracing::warn!(user = %username, "password sign-in refused: not a break-glass account");
             refuse(
                 StatusCode::UNAUTHORIZED,
@@ -167,13 +167,13 @@ async fn login(
             second_factor::await_enrolment(&state, &session, &account, &next).await
         }
         Some(account) => {
-            state.login_succeeded(&username).await?;
+            state.login_succeeded(&account).await?;
             auth::sign_in(&session, account.id, &client).await?;
             tracing::info!(user = %account.username, "signed in");
             Ok(Redirect::to(&next).into_response())
         }
         None => {
-            state.login_failed(&username).await?;
+            state.login_failed(&username, "password").await?;
             tracing::warn!(user = %username, "failed login");
             let key = if break_glass_only(&state) {
                 "login.wrong_break_glass"

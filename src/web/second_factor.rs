@@ -156,7 +156,7 @@ async fn check_code(
     }
     match state.check_second_factor(&account, &form.code).await? {
         Some(accepted) => {
-            state.login_succeeded(&p.username).await?;
+            state.login_succeeded(&account).await?;
             session
                 .remove_value(SIGN_IN_KEY)
                 .await
@@ -171,7 +171,7 @@ async fn check_code(
             Ok(Redirect::to(&p.next).into_response())
         }
         None => {
-            state.login_failed(&p.username).await?;
+            state.login_failed(&p.username, "code").await?;
             tracing::warn!(user = %p.username, "wrong second factor");
             refuse(StatusCode::UNAUTHORIZED, json!({"key": "mfa.code_wrong"}))
         }
@@ -310,7 +310,7 @@ async fn enrol(
                 .remove_value(ENROL_KEY)
                 .await
                 .map_err(session_error)?;
-            state.login_succeeded(&account.username).await?;
+            state.login_succeeded(&account).await?;
             auth::sign_in(&session, account.id, &client).await?;
             tracing::info!(user = %account.username, "signed in after enrolling a second factor");
             next.clone()
