@@ -680,6 +680,11 @@ async fn webhooks_get_each_event_in_order_signed_as_the_specification_says() {
     let incident = open_incident(&app).await;
     app.post_form(
         &format!("{incident}/systems"),
+        &[("system", "ad"), ("state", "down")],
+    )
+    .await;
+    app.post_form(
+        &format!("{incident}/systems"),
         &[("system", "filservere"), ("state", "recovered")],
     )
     .await;
@@ -696,6 +701,7 @@ async fn webhooks_get_each_event_in_order_signed_as_the_specification_says() {
         kinds,
         [
             "incident.opened",
+            "incident.system_down",
             "incident.system_recovered",
             "incident.stand_down",
             "incident.closed"
@@ -711,8 +717,9 @@ async fn webhooks_get_each_event_in_order_signed_as_the_specification_says() {
         );
         assert!(body["timestamp"].as_str().unwrap().ends_with('Z'));
     }
+    assert_eq!(got[1].json()["data"]["system"]["name"], "Active Directory");
     assert_eq!(
-        got[1].json()["data"]["system"]["name"],
+        got[2].json()["data"]["system"]["name"],
         "Filservere (fællesdrev)"
     );
     // A body changed on the way no longer verifies.
@@ -746,6 +753,57 @@ async fn webhooks_get_each_event_in_order_signed_as_the_specification_says() {
             );
         }
     }
+
+    // A drill planned, run and closed, and a version approved, are events too, signed alike.
+    let run = coordinator.planned_occurrence("ad-nede").await;
+    let started = coordinator.post_form(&format!("{run}/start"), &[]).await;
+    assert!(started.status().is_redirection(), "{}", started.status());
+    let closed = coordinator
+        .post_form(&format!("{run}/close"), &[("confirmed", "1")])
+        .await;
+    assert!(closed.status().is_redirection(), "{}", closed.status());
+    let mut fields = coordinator
+        .system_form("example-kommune", "filservere")
+        .await;
+    helpers::set(
+        &mut fields,
+        "verification",
+        "Åbn fællesdrevet fra en klient",
+    );
+    let edited = coordinator
+        .submit("/plans/example-kommune/systems/filservere/edit", &fields)
+        .await;
+    assert_eq!(edited.status().as_u16(), 303);
+    let approver = app.signed_in("mette-holm").await;
+    let approved = approver
+        .post_form(
+            "/plans/example-kommune/approve",
+            &[("comment", "Version 2"), ("confirmed", "1")],
+        )
+        .await;
+    assert_eq!(approved.status().as_u16(), 303);
+    app.deliver_mail().await;
+    let more: Vec<_> = receiver.received().into_iter().skip(got.len()).collect();
+    let kinds: Vec<String> = more
+        .iter()
+        .map(|r| r.json()["type"].as_str().unwrap().to_string())
+        .collect();
+    for kind in [
+        "drill.planned",
+        "drill.started",
+        "drill.closed",
+        "version.approved",
+    ] {
+        assert_eq!(
+            kinds.iter().filter(|k| *k == kind).count(),
+            1,
+            "{kind} once: {kinds:?}"
+        );
+    }
+    let position = |kind: &str| kinds.iter().position(|k| k == kind).unwrap();
+    assert!(position("drill.planned") < position("drill.started"));
+    assert!(position("drill.started") < position("drill.closed"));
+    assert!(more.iter().all(|r| verify(&secret, r)));
 
     // The test button, and the delivery log on the page; a receiver that refuses is kept.
     receiver.answer(Answer::Status(410, r#"{"error":"gone"}"#.into()));

@@ -21,10 +21,19 @@ impl App {
         let endpoints = self.webhook_endpoints(id.as_str()).await?;
         let now = self.clock.now();
         let rendering = super::drills::Rendering::default();
-        let stored =
-            store::edits::approve(&self.db, id, actor, comment, |plan, version, changed| {
-                let mut messages = rendering
-                    .keep(self.exercise_again_messages(plan, &languages, version, changed))?;
+        let stored = store::edits::approve(
+            &self.db,
+            id,
+            actor,
+            comment,
+            now,
+            |plan, version, changed| {
+                let mut messages = if changed.is_empty() {
+                    Vec::new()
+                } else {
+                    rendering
+                        .keep(self.exercise_again_messages(plan, &languages, version, changed))?
+                };
                 let data = json!({
                     "plan": {"id": plan.id, "name": plan.name},
                     "version": version,
@@ -39,8 +48,9 @@ impl App {
                         .map(|e| webhook_message(e, "version.approved", &topic, &data, now)),
                 );
                 Ok(messages)
-            })
-            .await;
+            },
+        )
+        .await;
         let approved = rendering.result(stored)?;
         self.mail_queued();
         if matches!(approved, Approved::Version(_)) {

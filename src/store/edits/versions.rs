@@ -115,6 +115,7 @@ pub async fn approve(
     plan: &PlanId,
     actor: &str,
     comment: &str,
+    now: DateTime<Utc>,
     notify: impl FnOnce(&Plan, i32, &BTreeMap<String, Vec<String>>) -> Result<Vec<NewMessage>>,
 ) -> Result<Approved> {
     let txn = begin_write(db).await?;
@@ -154,7 +155,7 @@ pub async fn approve(
         plan_revision: revisions.revision,
         snapshot,
         approved_by: actor.to_string(),
-        approved_at: Utc::now(),
+        approved_at: now,
         comment: comment.to_string(),
         exercise_after: if changed.is_empty() {
             None
@@ -178,14 +179,9 @@ pub async fn approve(
         }],
     )
     .await?;
-    if !changed.is_empty() {
-        outbox::queue(
-            &txn,
-            notify(&current, version.number, &changed)?,
-            Utc::now(),
-        )
-        .await?;
-    }
+    // What to tell of the approval (the webhook event always; the mail about systems to
+    // exercise again only when some changed significantly), queued with it.
+    outbox::queue(&txn, notify(&current, version.number, &changed)?, now).await?;
     txn.commit().await?;
     Ok(Approved::Version(summary(version)))
 }
