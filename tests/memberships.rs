@@ -101,20 +101,72 @@ async fn what_happens_in_another_plan_stays_out_of_lists_logs_feeds_and_the_outb
         )
         .await;
     assert_eq!(note.status().as_u16(), 303);
+    let due = (chrono::Local::now() + chrono::Duration::days(14))
+        .format("%Y-%m-%d")
+        .to_string();
+    let action = admin
+        .post_form(
+            &format!("{incident}/actions"),
+            &[
+                ("title", "Nødstrømsanlægget efterses"),
+                ("owner", "mette"),
+                ("due", &due),
+                ("system", "strom"),
+            ],
+        )
+        .await;
+    assert_eq!(action.status().as_u16(), 303);
+    let (_, actions) = admin.page(&format!("/plans/{OTHER}/actions")).await;
+    let at = actions.find("action=\"/actions/").expect("the action item") + "action=\"".len();
+    let action = actions[at..at + actions[at..].find('"').unwrap()].to_string();
 
-    // The coordinator of the example plan: the incident is not found, whatever is asked of it.
+    // The coordinator of the example plan: the incident is not found, whatever is asked of it,
+    // its downloads included.
     let lars = app.signed_in("lars-nielsen").await;
-    for path in ["", "/report", "/live", "/close", "/alert"] {
+    for path in ["", "/report", "/report.docx", "/live", "/close", "/alert"] {
         let (status, page) = lars.page(&format!("{incident}{path}")).await;
         assert_eq!(status, 404, "{incident}{path}");
         assert!(!page.contains("Strømmen"), "{incident}{path}");
     }
-    let refused = lars
-        .post_form(&format!("{incident}/notes"), &[("text", "Hej")])
-        .await;
-    assert_eq!(refused.status().as_u16(), 404);
+    let acts: [(&str, &[(&str, &str)]); 6] = [
+        ("/notes", &[("text", "Hej")]),
+        (
+            "/ticks",
+            &[("system", "strom"), ("step", "0"), ("done", "1")],
+        ),
+        ("/systems", &[("system", "strom"), ("state", "recovered")]),
+        ("/stand-down", &[]),
+        ("/close", &[("confirmed", "1")]),
+        (
+            "/actions",
+            &[("title", "Hej"), ("owner", "mette"), ("due", "2030-01-01")],
+        ),
+    ];
+    for (path, fields) in acts {
+        let refused = lars.post_form(&format!("{incident}{path}"), fields).await;
+        assert_eq!(refused.status().as_u16(), 404, "{incident}{path}");
+    }
+    // Its action item is not found either.
+    let refused = lars.post_form(&action, &[("done", "1")]).await;
+    assert_eq!(refused.status().as_u16(), 404, "{action}");
+    // Nothing of it was written: the incident stands as the administrator left it.
     let (_, page) = admin.page(&incident).await;
     assert!(!page.contains(">Hej<"), "nothing was written");
+    let (_, report) = admin.page(&format!("{incident}/report")).await;
+    assert!(report.contains("Nødstrømsanlægget efterses"));
+    assert!(!report.contains(">Hej<"));
+    let row = beredskab::store::incidents::find(
+        &app.handle().db,
+        incident.rsplit('/').next().unwrap().parse().unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(row.state, beredskab::store::incidents::OPEN);
+    let ticks = beredskab::store::incidents::ticks(&app.handle().db, row.id)
+        .await
+        .unwrap();
+    assert!(ticks.is_empty());
 
     // Lists: the plans page, the API, the outbox, the audit log with its filters.
     let (_, plans) = lars.page("/").await;
