@@ -404,6 +404,177 @@ async fn a_tick_through_one_server_reaches_the_pages_open_on_another_through_pos
     assert_eq!(two.handle().live.followers(id), 0);
 }
 
+/// Sends what a phone did offline, as its script does: JSON with the session's CSRF token.
+async fn send_offline(
+    app: &TestApp,
+    incident: &str,
+    actions: serde_json::Value,
+) -> serde_json::Value {
+    let csrf = app.csrf().await;
+    let response = app
+        .client
+        .post(format!("{}{incident}/offline", app.address))
+        .header("x-csrf-token", csrf)
+        .json(&serde_json::json!({ "actions": actions }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    response.json().await.unwrap()
+}
+
+fn outcomes(answer: &serde_json::Value) -> Vec<String> {
+    answer["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn actions_from_a_phone_that_was_offline_are_applied_once_at_the_time_they_happened() {
+    for db in helpers::databases().await {
+        let app = approved_app(db).await;
+        let incident = location(&open(&app, "Netværket er nede", "", &["ad"]).await);
+        let id: i64 = incident.rsplit('/').next().unwrap().parse().unwrap();
+        let now = chrono::Utc::now();
+        let ago = |minutes: i64| (now - chrono::Duration::minutes(minutes)).to_rfc3339();
+        let batch = serde_json::json!([
+            {"id": "a1b2c3d4-0001", "at": ago(5), "kind": "tick", "system": "ad", "step": 0},
+            {"id": "a1b2c3d4-0002", "at": ago(4), "kind": "note", "text": "Servicedesk ringet op fra bilen"},
+            {"id": "a1b2c3d4-0003", "at": ago(3), "kind": "tick", "system": "ad", "step": 1},
+            {"id": "a1b2c3d4-0004", "at": ago(2), "kind": "tick", "system": "sharepoint", "step": 0},
+        ]);
+        // Sent three times (the connection came and went): applied once.
+        let first = send_offline(&app, &incident, batch.clone()).await;
+        assert_eq!(
+            outcomes(&first),
+            ["applied", "applied", "applied", "refused"]
+        );
+        let refused = &first["results"][3]["error"];
+        assert_eq!(
+            refused, "Der er intet system “sharepoint” i planen.",
+            "{first}"
+        );
+        for _ in 0..2 {
+            let again = send_offline(&app, &incident, batch.clone()).await;
+            assert_eq!(outcomes(&again), ["repeat", "repeat", "repeat", "refused"]);
+        }
+        let db = &app.handle().db;
+        let ticks = beredskab::store::incidents::ticks(db, id).await.unwrap();
+        assert_eq!(ticks.len(), 2);
+        // The tick counts from when it happened on the phone, not from when it arrived.
+        let first_tick = ticks.iter().find(|t| t.step == 0).unwrap();
+        assert!(
+            (first_tick.ticked_at - (now - chrono::Duration::minutes(5)))
+                .num_seconds()
+                .abs()
+                <= 1
+        );
+        let events = beredskab::store::incidents::events(db, id).await.unwrap();
+        let notes: Vec<_> = events.iter().filter(|e| e.kind == "note").collect();
+        assert_eq!(notes.len(), 1, "the note once");
+        assert!(
+            notes[0].recorded_at.is_some(),
+            "recorded later than it happened"
+        );
+
+        // Meanwhile someone else ticked step 3 online; the phone's tick of it arrives after.
+        let other = app.signed_in("sofie-andersen").await;
+        let r = other
+            .post_form(
+                &format!("{incident}/ticks"),
+                &[("system", "ad"), ("step", "2"), ("done", "1")],
+            )
+            .await;
+        assert_eq!(r.status().as_u16(), 303);
+        let late = send_offline(
+            &app,
+            &incident,
+            serde_json::json!([{"id": "a1b2c3d4-0005", "at": ago(1), "kind": "tick", "system": "ad", "step": 2}]),
+        )
+        .await;
+        assert_eq!(outcomes(&late), ["late"]);
+        let tick = beredskab::store::incidents::ticks(db, id)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|t| t.step == 2)
+            .unwrap();
+        assert_eq!(tick.ticked_by, "sofie-andersen", "the server's tick stands");
+
+        // A phone whose clock is ahead is believed only up to now.
+        let ahead = send_offline(
+            &app,
+            &incident,
+            serde_json::json!([{"id": "a1b2c3d4-0006", "at": (now + chrono::Duration::hours(3)).to_rfc3339(), "kind": "note", "text": "Uret går forkert"}]),
+        )
+        .await;
+        assert_eq!(outcomes(&ahead), ["applied"]);
+        let events = beredskab::store::incidents::events(db, id).await.unwrap();
+        let wrong = events
+            .iter()
+            .find(|e| e.text == "Uret går forkert")
+            .unwrap();
+        assert!(wrong.at <= chrono::Utc::now());
+
+        // The timeline shows them in the order they happened, each marked as sent later, the
+        // late one as such; so does the report.
+        let (_, page) = app.page(&incident).await;
+        let page = helpers::unescape(&page);
+        let note = page
+            .find("Servicedesk ringet op fra bilen")
+            .expect("the note");
+        let step_one = page
+            .find("Active Directory: trin 1 udført")
+            .expect("the first tick");
+        assert!(step_one < note, "in the order they happened");
+        assert!(page.contains("gjort uden forbindelse, modtaget"), "{page}");
+        assert!(
+            page.contains("Active Directory: trin 3 udført (fra en telefon uden forbindelse) – modtaget, efter at det allerede var sket; intet blev ændret"),
+            "{page}"
+        );
+        let (_, report) = app.page(&format!("{incident}/report")).await;
+        assert!(helpers::unescape(&report).contains("gjort uden forbindelse, modtaget"));
+
+        // After the incident is closed, what a phone still sends is kept, and changes nothing.
+        app.post_form(&format!("{incident}/stand-down"), &[]).await;
+        app.post_form(&format!("{incident}/close"), &[("confirmed", "1")])
+            .await;
+        let closed = send_offline(
+            &app,
+            &incident,
+            serde_json::json!([
+                {"id": "a1b2c3d4-0007", "at": ago(0), "kind": "recovered", "system": "ad"},
+                {"id": "a1b2c3d4-0008", "at": ago(0), "kind": "note", "text": "AD kører igen her"},
+            ]),
+        )
+        .await;
+        assert_eq!(outcomes(&closed), ["late", "late"]);
+        let outages = beredskab::store::incidents::outages(db, id).await.unwrap();
+        assert!(
+            outages.iter().all(|o| o.recovered_at.is_none()),
+            "nothing recovered"
+        );
+        let (_, report) = app.page(&format!("{incident}/report")).await;
+        let report = helpers::unescape(&report);
+        assert!(report.contains("AD kører igen her (fra en telefon uden forbindelse) – modtaget, efter at hændelsen var lukket"), "{report}");
+        // Someone who may only read the incident cannot send.
+        let reader = app.signed_in("michael-skov").await;
+        let csrf = reader.csrf().await;
+        let refused = reader
+            .client
+            .post(format!("{}{incident}/offline", reader.address))
+            .header("x-csrf-token", csrf)
+            .json(&serde_json::json!({"actions": []}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status().as_u16(), 403);
+    }
+}
+
 #[tokio::test]
 async fn the_offline_runbook_holds_every_system_and_refers_to_nothing_outside_itself() {
     let app = approved_app(helpers::sqlite_db()).await;

@@ -23,6 +23,7 @@ mod m20261204_000017_identity_provider;
 mod m20261204_000018_alerting;
 mod m20261204_000019_dispensations;
 mod m20261207_000020_sheet_uploads;
+mod m20261208_000021_offline_actions;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000018_alerting::Migration),
             Box::new(m20261204_000019_dispensations::Migration),
             Box::new(m20261207_000020_sheet_uploads::Migration),
+            Box::new(m20261208_000021_offline_actions::Migration),
         ]
     }
 }

@@ -138,4 +138,46 @@ impl App {
         }
         Ok(changed)
     }
+
+    /// Applies actions taken on a phone while it was offline, each once by its id, in the order
+    /// given (the order they happened on the phone); what became of each.
+    pub async fn apply_offline(
+        &self,
+        id: i64,
+        actor: &str,
+        actions: &[store_incidents::OfflineAction],
+    ) -> Result<Vec<store_incidents::Offline>> {
+        let mut outcomes = Vec::with_capacity(actions.len());
+        let mut queued = false;
+        for action in actions {
+            let events = match &action.kind {
+                store_incidents::OfflineKind::Mark { system, down } => {
+                    let kind = if *down {
+                        "incident.system_down"
+                    } else {
+                        "incident.system_recovered"
+                    };
+                    self.incident_events(id, kind, Some(system)).await?
+                }
+                _ => Vec::new(),
+            };
+            queued |= !events.is_empty();
+            outcomes.push(
+                store_incidents::apply_offline(
+                    &self.db,
+                    id,
+                    actor,
+                    action,
+                    events,
+                    self.clock.now(),
+                )
+                .await?,
+            );
+        }
+        self.incident_changed(id).await;
+        if queued {
+            self.mail_queued();
+        }
+        Ok(outcomes)
+    }
 }

@@ -96,7 +96,14 @@ fn timeline(doc: Document, say: &Say, items: &Value) -> Document {
     let doc = doc.heading(1, &say.t("drill.timeline"), false);
     let lines: Vec<Vec<String>> = rows(items)
         .iter()
-        .map(|e| vec![text(&e["at"]), text(&e["author"]), text(&e["text"])])
+        .map(|e| {
+            // Done on a phone without a connection: when it arrived, beside when it happened.
+            let at = match e["synced"].as_str() {
+                Some(synced) => format!("{} ({synced})", text(&e["at"])),
+                None => text(&e["at"]),
+            };
+            vec![at, text(&e["author"]), text(&e["text"])]
+        })
         .collect();
     if lines.is_empty() {
         doc.paragraph(&say.t("drill.no_notes"))

@@ -179,6 +179,34 @@ pub(super) async fn event(
     system: Option<&str>,
     text: &str,
 ) -> Result<()> {
+    event_when(txn, incident, When::now(at), author, kind, system, text).await
+}
+
+/// When something happened, and when the server recorded it, if later: an action taken on a
+/// phone while it was offline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct When {
+    pub at: DateTime<Utc>,
+    pub recorded: Option<DateTime<Utc>>,
+}
+
+impl When {
+    /// Recorded as it happens.
+    pub fn now(at: DateTime<Utc>) -> When {
+        When { at, recorded: None }
+    }
+}
+
+async fn event_when(
+    txn: &DatabaseTransaction,
+    incident: i64,
+    when: When,
+    author: &str,
+    kind: &str,
+    system: Option<&str>,
+    text: &str,
+) -> Result<()> {
+    let at = when.at;
     incident_events::Entity::insert(incident_events::ActiveModel {
         id: NotSet,
         incident_id: Set(incident),
@@ -187,6 +215,7 @@ pub(super) async fn event(
         kind: Set(kind.to_string()),
         system_id: Set(system.map(str::to_string)),
         text: Set(text.to_string()),
+        recorded_at: Set(when.recorded),
     })
     .exec_without_returning(txn)
     .await?;
@@ -215,21 +244,27 @@ pub(super) async fn begin(
         None => Ok(Err(Changed::Gone)),
         Some(_) if !raised => Ok(Err(Changed::Closed)),
         Some(incident) => {
-            // Delivered to every server's listener when (and only if) the change commits.
-            if txn.get_database_backend() == DatabaseBackend::Postgres {
-                txn.execute_raw(Statement::from_sql_and_values(
-                    DatabaseBackend::Postgres,
-                    "SELECT pg_notify($1, $2)",
-                    [
-                        NOTIFY_CHANNEL.into(),
-                        format!("{}:{}", incident.id, incident.revision).into(),
-                    ],
-                ))
-                .await?;
-            }
+            notify(&txn, &incident).await?;
             Ok(Ok((txn, incident)))
         }
     }
+}
+
+/// On PostgreSQL, tells every server's listener of the incident's new revision when (and only
+/// if) the transaction commits.
+async fn notify(txn: &DatabaseTransaction, incident: &Incident) -> Result<()> {
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        txn.execute_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [
+                NOTIFY_CHANNEL.into(),
+                format!("{}:{}", incident.id, incident.revision).into(),
+            ],
+        ))
+        .await?;
+    }
+    Ok(())
 }
 
 /// The audit record of a change to an incident.
@@ -265,46 +300,63 @@ pub async fn mark(
         Ok(x) => x,
         Err(why) => return Ok(why),
     };
+    if !mark_in(&txn, &incident, system, down, actor, When::now(now)).await? {
+        return Ok(Changed::Unchanged);
+    }
+    outbox::queue(&txn, events, now).await?;
+    txn.commit().await?;
+    Ok(Changed::Done)
+}
+
+/// Marks `system` down or recovered at `when` in `txn`, with its timeline entry and audit
+/// record; `false` when it already was.
+async fn mark_in(
+    txn: &DatabaseTransaction,
+    incident: &Incident,
+    system: &str,
+    down: bool,
+    actor: &str,
+    when: When,
+) -> Result<bool> {
+    let (id, at) = (incident.id, when.at);
     let current = incident_systems::Entity::find_by_id((id, system.to_string()))
-        .one(&txn)
+        .one(txn)
         .await?;
     let changed = match (&current, down) {
         (None, true) => {
             incident_systems::Entity::insert(incident_systems::ActiveModel {
                 incident_id: Set(id),
                 system_id: Set(system.to_string()),
-                down_at: Set(now),
+                down_at: Set(at),
                 recovered_at: Set(None),
             })
-            .exec_without_returning(&txn)
+            .exec_without_returning(txn)
             .await?;
             true
         }
         // Down again after a recovery: the clock starts again.
         (Some(o), true) if o.recovered_at.is_some() => {
-            set_outage(&txn, id, system, now, None).await?;
+            set_outage(txn, id, system, at, None).await?;
             true
         }
         (Some(o), false) if o.recovered_at.is_none() => {
-            set_outage(&txn, id, system, o.down_at, Some(now)).await?;
+            set_outage(txn, id, system, o.down_at, Some(Ord::max(at, o.down_at))).await?;
             true
         }
         _ => false,
     };
     if !changed {
-        return Ok(Changed::Unchanged);
+        return Ok(false);
     }
     let kind = if down { "down" } else { "recovered" };
-    event(&txn, id, now, actor, kind, Some(system), "").await?;
+    event_when(txn, id, when, actor, kind, Some(system), "").await?;
     let action = format!("incident-{kind}");
     audit::write(
-        &txn,
-        vec![entry(&incident, actor, &action, Some(system), kind.into())],
+        txn,
+        vec![entry(incident, actor, &action, Some(system), kind.into())],
     )
     .await?;
-    outbox::queue(&txn, events, now).await?;
-    txn.commit().await?;
-    Ok(Changed::Done)
+    Ok(true)
 }
 
 async fn set_outage(
@@ -343,13 +395,33 @@ pub async fn tick(
         Ok(x) => x,
         Err(why) => return Ok(why),
     };
+    if !tick_in(&txn, &incident, system, step, done, actor, When::now(now)).await? {
+        // Dropping the transaction undoes the revision raised.
+        return Ok(Changed::Unchanged);
+    }
+    txn.commit().await?;
+    Ok(Changed::Done)
+}
+
+/// Ticks or un-ticks a step at `when` in `txn`, with its timeline entry and audit record;
+/// `false` when it already was (or was not).
+async fn tick_in(
+    txn: &DatabaseTransaction,
+    incident: &Incident,
+    system: &str,
+    step: i32,
+    done: bool,
+    actor: &str,
+    when: When,
+) -> Result<bool> {
+    let id = incident.id;
     let affected = if done {
         incident_ticks::Entity::insert(incident_ticks::ActiveModel {
             incident_id: Set(id),
             system_id: Set(system.to_string()),
             step: Set(step),
             ticked_by: Set(actor.to_string()),
-            ticked_at: Set(now),
+            ticked_at: Set(when.at),
         })
         .on_conflict(
             OnConflict::columns([
@@ -360,29 +432,28 @@ pub async fn tick(
             .do_nothing()
             .to_owned(),
         )
-        .exec_without_returning(&txn)
+        .exec_without_returning(txn)
         .await?
     } else {
         incident_ticks::Entity::delete_many()
             .filter(incident_ticks::Column::IncidentId.eq(id))
             .filter(incident_ticks::Column::SystemId.eq(system))
             .filter(incident_ticks::Column::Step.eq(step))
-            .exec(&txn)
+            .exec(txn)
             .await?
             .rows_affected
     };
     if affected == 0 {
-        // Dropping the transaction undoes the revision raised.
-        return Ok(Changed::Unchanged);
+        return Ok(false);
     }
     let kind = if done { "tick" } else { "untick" };
     let system = Some(system).filter(|s| !s.is_empty());
-    event(&txn, id, now, actor, kind, system, &step.to_string()).await?;
+    event_when(txn, id, when, actor, kind, system, &step.to_string()).await?;
     let action = format!("incident-{kind}");
     audit::write(
-        &txn,
+        txn,
         vec![entry(
-            &incident,
+            incident,
             actor,
             &action,
             system,
@@ -390,8 +461,7 @@ pub async fn tick(
         )],
     )
     .await?;
-    txn.commit().await?;
-    Ok(Changed::Done)
+    Ok(true)
 }
 
 /// Adds a note to the timeline.
@@ -449,4 +519,174 @@ pub async fn advance(
     outbox::queue(&txn, events, now).await?;
     txn.commit().await?;
     Ok(Changed::Done)
+}
+
+/// What an action taken on a phone while it was offline does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OfflineKind {
+    Tick {
+        system: String,
+        step: i32,
+        done: bool,
+    },
+    Note {
+        text: String,
+    },
+    Mark {
+        system: String,
+        down: bool,
+    },
+}
+
+impl OfflineKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            OfflineKind::Tick { done: true, .. } => "tick",
+            OfflineKind::Tick { done: false, .. } => "untick",
+            OfflineKind::Note { .. } => "note",
+            OfflineKind::Mark { down: true, .. } => "down",
+            OfflineKind::Mark { down: false, .. } => "recovered",
+        }
+    }
+}
+
+/// An action taken on a phone while it was offline: its id (made on the phone) and when it
+/// happened there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfflineAction {
+    pub id: String,
+    pub happened_at: DateTime<Utc>,
+    pub kind: OfflineKind,
+}
+
+/// What became of an action from a phone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Offline {
+    /// Done as if at the time it happened.
+    Applied,
+    /// What it would do had been done already, or the incident was closed meanwhile: kept on
+    /// the timeline only ("modtaget efter …").
+    Late,
+    /// Its id arrived before: nothing was done again.
+    Repeat,
+    /// No such incident.
+    Gone,
+}
+
+pub const OFFLINE_APPLIED: &str = "applied";
+pub const OFFLINE_LATE: &str = "late";
+
+/// How far before the incident's start a phone's clock is believed.
+const PHONE_CLOCK_SLACK: chrono::Duration = chrono::Duration::minutes(10);
+
+/// Applies an action from a phone once, in one transaction: by its id, however often it
+/// arrives. It counts from when it happened on the phone (bounded to between the incident's
+/// start, less a little for a phone's clock, and now), and the timeline notes when the server
+/// recorded it. An action that conflicts with what happened meanwhile is kept on the timeline
+/// as late, and changes nothing. `events` are queued when it applies.
+pub async fn apply_offline(
+    db: &DatabaseConnection,
+    id: i64,
+    actor: &str,
+    action: &OfflineAction,
+    events: Vec<NewMessage>,
+    now: DateTime<Utc>,
+) -> Result<Offline> {
+    use super::entities::incident_client_actions as client_actions;
+    let txn = super::begin_write(db).await?;
+    // The incident's row lock first, so two deliveries of one action queue up here; a late
+    // entry shows on a closed incident too.
+    let raised = incidents::Entity::update_many()
+        .col_expr(
+            incidents::Column::Revision,
+            Expr::col(incidents::Column::Revision).add(1),
+        )
+        .filter(incidents::Column::Id.eq(id))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    let Some(incident) = find(&txn, id).await?.filter(|_| raised == 1) else {
+        return Ok(Offline::Gone);
+    };
+    if client_actions::Entity::find_by_id(action.id.clone())
+        .one(&txn)
+        .await?
+        .is_some()
+    {
+        // Dropping the transaction undoes the revision raised.
+        return Ok(Offline::Repeat);
+    }
+    notify(&txn, &incident).await?;
+    let happened = Ord::max(
+        Ord::min(action.happened_at, now),
+        incident.started_at - PHONE_CLOCK_SLACK,
+    );
+    let when = When {
+        at: happened,
+        recorded: Some(now),
+    };
+    let open = incident.state != CLOSED;
+    let applied = open
+        && match &action.kind {
+            OfflineKind::Tick { system, step, done } => {
+                tick_in(&txn, &incident, system, *step, *done, actor, when).await?
+            }
+            OfflineKind::Mark { system, down } => {
+                mark_in(&txn, &incident, system, *down, actor, when).await?
+            }
+            OfflineKind::Note { text } => {
+                event_when(&txn, id, when, actor, "note", None, text).await?;
+                true
+            }
+        };
+    if applied {
+        outbox::queue(&txn, events, now).await?;
+    } else {
+        let (system, step, text) = match &action.kind {
+            OfflineKind::Tick { system, step, .. } => (Some(system.as_str()), *step, ""),
+            OfflineKind::Mark { system, .. } => (Some(system.as_str()), 0, ""),
+            OfflineKind::Note { text } => (None, 0, text.as_str()),
+        };
+        let late = serde_json::json!({
+            "kind": action.kind.name(),
+            "step": step,
+            "text": text,
+            "closed": !open,
+        });
+        let system = system.filter(|s| !s.is_empty());
+        event_when(&txn, id, when, actor, "late", system, &late.to_string()).await?;
+        audit::write(
+            &txn,
+            vec![entry(
+                &incident,
+                actor,
+                "incident-late",
+                system,
+                action.kind.name().to_string(),
+            )],
+        )
+        .await?;
+    }
+    client_actions::Entity::insert(client_actions::ActiveModel {
+        id: Set(action.id.clone()),
+        incident_id: Set(id),
+        username: Set(actor.to_string()),
+        kind: Set(action.kind.name().to_string()),
+        outcome: Set(if applied {
+            OFFLINE_APPLIED
+        } else {
+            OFFLINE_LATE
+        }
+        .to_string()),
+        happened_at: Set(happened),
+        recorded_at: Set(now),
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(if applied {
+        Offline::Applied
+    } else {
+        Offline::Late
+    })
 }

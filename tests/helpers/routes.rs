@@ -186,6 +186,12 @@ pub fn routes() -> Vec<(&'static str, &'static str, Body, &'static [&'static str
             Form(&[("text", "x")]),
             SIGNED_IN,
         ),
+        (
+            "POST",
+            "/incidents/999/offline",
+            Json(r#"{"actions":[]}"#),
+            SIGNED_IN,
+        ),
         ("POST", "/incidents/999/alert", Form(&[]), SIGNED_IN),
         ("POST", "/incidents/999/stand-down", Form(&[]), SIGNED_IN),
         ("POST", "/incidents/999/close", Form(&[]), SIGNED_IN),

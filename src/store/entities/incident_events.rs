@@ -12,6 +12,8 @@ pub struct Model {
     pub system_id: Option<String>,
     #[sea_orm(column_type = "Text")]
     pub text: String,
+    /// When the server recorded what happened at `at` on a phone that was offline.
+    pub recorded_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

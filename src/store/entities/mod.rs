@@ -50,6 +50,7 @@ pub mod scenarios;
 
 // Incidents, and who was alerted about them.
 pub mod alert_recipients;
+pub mod incident_client_actions;
 pub mod incident_events;
 pub mod incident_systems;
 pub mod incident_ticks;

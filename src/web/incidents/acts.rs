@@ -598,3 +598,146 @@ pub(super) async fn new_action(
     }
     Ok(Redirect::to(&format!("/incidents/{id}/report#actions")).into_response())
 }
+
+/// Actions a phone took while it was offline, as its script sends them when it is back.
+#[derive(Deserialize)]
+pub(super) struct OfflineBatch {
+    actions: Vec<OfflineInput>,
+}
+
+#[derive(Deserialize)]
+struct OfflineInput {
+    /// Made on the phone (a UUID).
+    id: String,
+    /// When it happened on the phone (RFC 3339).
+    at: String,
+    /// `tick`, `untick`, `note`, `down`, `recovered`.
+    kind: String,
+    #[serde(default)]
+    system: String,
+    #[serde(default)]
+    step: Option<i64>,
+    #[serde(default)]
+    text: String,
+}
+
+/// At most this many actions in one batch.
+const OFFLINE_BATCH_MAX: usize = 500;
+
+/// An action as sent, checked against the plan: what to apply, or why not (a locale key's text).
+fn offline_action(
+    state: &AppState,
+    lang: &str,
+    plan: &Plan,
+    input: &OfflineInput,
+) -> std::result::Result<store_incidents::OfflineAction, String> {
+    use store_incidents::OfflineKind;
+    let t = |key: &str| state.templates.text(lang, key);
+    let id = input.id.trim();
+    if !(8..=64).contains(&id.len())
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(t("incident.offline.bad_id"));
+    }
+    let happened_at = DateTime::parse_from_rfc3339(input.at.trim())
+        .map_err(|_| t("incident.offline.bad_time").replace("{input}", &input.at))?
+        .with_timezone(&Utc);
+    let system = input.system.trim();
+    let known = || {
+        plan.system(system)
+            .map(|_| system.to_string())
+            .ok_or_else(|| t("incident.unknown_system").replace("{id}", system))
+    };
+    let kind = match input.kind.as_str() {
+        "tick" | "untick" => {
+            let steps = if system.is_empty() {
+                Some(STAND_DOWN_ITEMS.len())
+            } else {
+                Some(
+                    plan.system(known()?.as_str())
+                        .map_or(0, |s| s.recovery_steps.len()),
+                )
+            };
+            let step = input
+                .step
+                .and_then(|n| usize::try_from(n).ok())
+                .filter(|n| steps.is_some_and(|steps| *n < steps))
+                .ok_or_else(|| {
+                    t("incident.unknown_step")
+                        .replace("{system}", system)
+                        .replace("{step}", &input.step.map_or(0, |n| n + 1).to_string())
+                })?;
+            OfflineKind::Tick {
+                system: system.to_string(),
+                step: i32::try_from(step).unwrap_or(i32::MAX),
+                done: input.kind == "tick",
+            }
+        }
+        "down" | "recovered" => OfflineKind::Mark {
+            system: known()?,
+            down: input.kind == "down",
+        },
+        "note" => {
+            let text = input.text.trim();
+            if text.is_empty() || text.chars().count() > crate::domain::edit::MAX_FIELD_CHARS {
+                return Err(t("incident.offline.bad_note"));
+            }
+            OfflineKind::Note {
+                text: text.to_string(),
+            }
+        }
+        other => return Err(t("incident.offline.bad_kind").replace("{kind}", other)),
+    };
+    Ok(store_incidents::OfflineAction {
+        id: id.to_string(),
+        happened_at,
+        kind,
+    })
+}
+
+/// Applies what a phone did while offline, each action once by its id: `{revision, results:
+/// [{id, outcome: applied | late | repeat | refused, error?}]}`. An action that cannot be
+/// read is refused on its own, with why; the others still apply.
+pub(super) async fn offline(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    axum::Json(batch): axum::Json<OfflineBatch>,
+) -> Result<Response> {
+    let l = load_incident(&state, &viewer, id).await?;
+    if !l.may_work {
+        return Err(Error::Forbidden);
+    }
+    if batch.actions.len() > OFFLINE_BATCH_MAX {
+        return Err(Error::TooLarge);
+    }
+    let mut results: Vec<Value> = Vec::with_capacity(batch.actions.len());
+    let mut valid = Vec::new();
+    for input in &batch.actions {
+        match offline_action(&state, &viewer.lang, &l.plan, input) {
+            Ok(action) => {
+                results.push(json!({"id": action.id}));
+                valid.push((results.len() - 1, action));
+            }
+            Err(error) => {
+                results.push(json!({"id": input.id, "outcome": "refused", "error": error}))
+            }
+        }
+    }
+    // In the order they happened on the phone.
+    valid.sort_by_key(|(_, a)| a.happened_at);
+    let actions: Vec<_> = valid.iter().map(|(_, a)| a.clone()).collect();
+    let outcomes = state.apply_offline(id, &l.username, &actions).await?;
+    for ((at, _), outcome) in valid.iter().zip(outcomes) {
+        results[*at]["outcome"] = json!(match outcome {
+            store_incidents::Offline::Applied => "applied",
+            store_incidents::Offline::Late => "late",
+            store_incidents::Offline::Repeat => "repeat",
+            store_incidents::Offline::Gone => "gone",
+        });
+    }
+    let revision = store_incidents::revision(&state.db, id).await?.unwrap_or(0);
+    Ok(axum::Json(json!({"revision": revision, "results": results})).into_response())
+}

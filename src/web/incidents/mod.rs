@@ -52,6 +52,7 @@ pub fn router() -> Router<AppState> {
         .route("/incidents/{id}/systems", post(mark))
         .route("/incidents/{id}/ticks", post(tick))
         .route("/incidents/{id}/notes", post(note))
+        .route("/incidents/{id}/offline", post(offline))
         .route("/incidents/{id}/alert", get(alert_form).post(alert))
         .route("/incidents/{id}/stand-down", post(stand_down))
         .route("/incidents/{id}/close", get(close_form).post(close))

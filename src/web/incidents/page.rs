@@ -189,6 +189,46 @@ pub(super) async fn incident_view(
             .replace("{at}", &local(state, e.at, lang))
             .replace("{by}", &names.of(&e.author))
     });
+    // What a timeline entry says, by its kind.
+    let said = |kind: &str, system_id: &Option<String>, text: &str| -> String {
+        match kind {
+            "note" => text.to_string(),
+            "open" => t("incident.ev.open").replace("{title}", text),
+            "tick" | "untick" => {
+                let what = if system_id.is_some() {
+                    system_name(system_id)
+                } else {
+                    t("incident.stand_down")
+                };
+                let n = text.parse::<i32>().map_or(0, |n| n + 1);
+                t(&format!("incident.ev.{kind}"))
+                    .replace("{system}", &what)
+                    .replace("{n}", &n.to_string())
+            }
+            "alert" => {
+                state
+                    .templates
+                    .counted(lang, "incident.ev.alert", text.parse().unwrap_or(0))
+            }
+            "ack" => {
+                let (answer, note) = text.split_once(": ").unwrap_or((text, ""));
+                let said = t(&format!("incident.ev.ack_{answer}"));
+                if note.is_empty() {
+                    said
+                } else {
+                    format!("{said}: {note}")
+                }
+            }
+            "escalate" => {
+                let (from, to) = text.split_once(" -> ").unwrap_or(("", ""));
+                let name = |id: &str| plan.person(id).map_or(id.to_string(), |p| p.name.clone());
+                t("incident.ev.escalate")
+                    .replace("{from}", &name(from))
+                    .replace("{to}", &name(to))
+            }
+            kind => t(&format!("incident.ev.{kind}")).replace("{system}", &system_name(system_id)),
+        }
+    };
     let timeline: Vec<Value> = delivery_runs(&events)
         .into_iter()
         .map(|run| match run {
@@ -197,34 +237,33 @@ pub(super) async fn incident_view(
                 json!({"at": local(state, first.at, lang), "author": "", "text": deliveries_said(state, plan, lang, &run), "note": false})
             }
             Run::One(e) => {
-            let text = match e.kind.as_str() {
-                "note" => e.text.clone(),
-                "open" => t("incident.ev.open").replace("{title}", &e.text),
-                "tick" | "untick" => {
-                    let what = if e.system_id.is_some() {
-                        system_name(&e.system_id)
+                let text = if e.kind == "late" {
+                    // An action from a phone that arrived after what it would do had happened.
+                    let late: Value = serde_json::from_str(&e.text).unwrap_or_default();
+                    let kind = late["kind"].as_str().unwrap_or("");
+                    let inner = if kind == "note" {
+                        late["text"].as_str().unwrap_or("").to_string()
                     } else {
-                        t("incident.stand_down")
+                        late["step"].as_i64().unwrap_or(0).to_string()
                     };
-                    let n = e.text.parse::<i32>().map_or(0, |n| n + 1);
-                    t(&format!("incident.ev.{}", e.kind))
-                        .replace("{system}", &what)
-                        .replace("{n}", &n.to_string())
-                }
-                "alert" => state.templates.counted(lang, "incident.ev.alert", e.text.parse().unwrap_or(0)),
-                "ack" => {
-                    let (answer, note) = e.text.split_once(": ").unwrap_or((e.text.as_str(), ""));
-                    let said = t(&format!("incident.ev.ack_{answer}"));
-                    if note.is_empty() { said } else { format!("{said}: {note}") }
-                }
-                "escalate" => {
-                    let (from, to) = e.text.split_once(" -> ").unwrap_or(("", ""));
-                    let name = |id: &str| plan.person(id).map_or(id.to_string(), |p| p.name.clone());
-                    t("incident.ev.escalate").replace("{from}", &name(from)).replace("{to}", &name(to))
-                }
-                kind => t(&format!("incident.ev.{kind}")).replace("{system}", &system_name(&e.system_id)),
-            };
-            json!({"at": local(state, e.at, lang), "author": names.of(&e.author), "text": text, "note": e.kind == "note"})
+                    let key = if late["closed"].as_bool().unwrap_or(false) {
+                        "incident.ev.late_closed"
+                    } else {
+                        "incident.ev.late"
+                    };
+                    t(key).replace("{what}", &said(kind, &e.system_id, &inner))
+                } else {
+                    said(&e.kind, &e.system_id, &e.text)
+                };
+                json!({
+                    "at": local(state, e.at, lang),
+                    "author": names.of(&e.author),
+                    "text": text,
+                    "note": e.kind == "note",
+                    "late": e.kind == "late",
+                    // Done on a phone while offline, and recorded when it was back.
+                    "synced": e.recorded_at.map(|at| t("incident.synced").replace("{at}", &local(state, at, lang))),
+                })
             }
         })
         .collect();
