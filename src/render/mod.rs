@@ -263,6 +263,24 @@ pub fn static_text(name: &str) -> String {
     text(&format!("static/{name}")).unwrap_or_default()
 }
 
+/// The favicon drawn as a `size` × `size` PNG on white, with a margin that keeps it whole where
+/// a phone crops the icon to a circle: the installed app's icon.
+pub fn icon_png(size: u32) -> Option<Vec<u8>> {
+    let (svg, _) = static_file("favicon.svg")?;
+    let tree = resvg::usvg::Tree::from_data(&svg, &resvg::usvg::Options::default()).ok()?;
+    let mut pixmap = resvg::tiny_skia::Pixmap::new(size, size)?;
+    pixmap.fill(resvg::tiny_skia::Color::WHITE);
+    let side = size as f32;
+    let scale = side * 0.7 / tree.size().width().max(tree.size().height());
+    let offset = side * 0.15;
+    resvg::render(
+        &tree,
+        resvg::tiny_skia::Transform::from_row(scale, 0.0, 0.0, scale, offset, offset),
+        &mut pixmap.as_mut(),
+    );
+    pixmap.encode_png().ok()
+}
+
 /// A static file's bytes and content type.
 pub fn static_file(name: &str) -> Option<(Vec<u8>, &'static str)> {
     let file = Assets::get(&format!("static/{name}"))?;

@@ -20,6 +20,7 @@ mod login;
 mod memberships;
 mod monitoring;
 mod occurrences;
+mod offline;
 mod oidc;
 mod overview;
 mod pages;
@@ -306,6 +307,7 @@ fn routes(state: AppState) -> Router {
         .merge(calendar::router())
         .merge(monitoring::router())
         .merge(webhooks::router())
+        .merge(offline::router())
         .merge(dispensations::router())
         .merge(sheets::router())
         .nest("/api/v1", api::router())

@@ -71,6 +71,11 @@ pub fn routes() -> Vec<(&'static str, &'static str, Body, &'static [&'static str
         ("GET", "/auth/oidc/callback", None, EVERYONE),
         ("GET", "/static/app.css", None, EVERYONE),
         ("GET", "/favicon.ico", None, EVERYONE),
+        ("GET", "/manifest.webmanifest", None, EVERYONE),
+        ("GET", "/sw.js", None, EVERYONE),
+        ("GET", "/icons/icon-192.png", None, EVERYONE),
+        ("GET", "/apple-touch-icon.png", None, EVERYONE),
+        ("GET", "/offline.json", None, SIGNED_IN),
         ("GET", "/lang/en", None, EVERYONE),
         ("GET", "/api/v1/openapi.json", None, EVERYONE),
         // A feed address that was never issued: nobody learns more than 404.

@@ -675,8 +675,11 @@ fn offline_action(
                 done: input.kind == "tick",
             }
         }
+        // By its id, or by its name as typed in the picker.
         "down" | "recovered" => OfflineKind::Mark {
-            system: known()?,
+            system: crate::web::pages::pick_system(plan, system)
+                .map(|s| s.id.to_string())
+                .ok_or_else(|| t("incident.unknown_system").replace("{id}", system))?,
             down: input.kind == "down",
         },
         "note" => {
