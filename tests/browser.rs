@@ -1454,3 +1454,310 @@ async fn an_alerted_person_acknowledges_from_the_link_on_a_phone_and_the_lead_se
     assert_eq!(text_of(&c, "#ack-count").await, "1 af 12 har kvitteret");
     shots(&c, "incident-call-tree").await;
 }
+
+/// Runs `script` (its last argument is the callback) in the page and returns what it gave.
+async fn run_async(c: &Client, script: &str) -> serde_json::Value {
+    c.execute_async(
+        &format!("const done = arguments[arguments.length - 1]; {script}"),
+        vec![],
+    )
+    .await
+    .unwrap()
+}
+
+/// Waits (up to 20 s) until the service worker keeps every path in `paths` (and no other page
+/// when `only`), as the phone's cache says.
+async fn wait_kept(c: &Client, paths: &[&str], only: bool) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let kept = run_async(
+            c,
+            "caches.keys().then(keys => Promise.all(keys.filter(k => k.startsWith('beredskab-') && k !== 'beredskab-meta')
+                .map(k => caches.open(k).then(cache => cache.keys()))))
+              .then(lists => done([].concat(...lists).map(r => new URL(r.url).pathname)
+                .filter(p => !p.startsWith('/static/'))))
+              .catch(e => done(['error: ' + e]));",
+        )
+        .await;
+        let kept: Vec<String> = kept
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap().to_string())
+            .collect();
+        let all = paths.iter().all(|p| kept.iter().any(|k| k == p));
+        if all && (!only || kept.len() == paths.len()) {
+            return kept;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "kept {kept:?}, waiting for {paths:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Submits the incident page's form matching `css`, as a tap on its button does.
+async fn submit(c: &Client, css: &str) {
+    let done = c
+        .execute(
+            "const f = document.querySelector(arguments[0]); if (!f) { return false; } f.requestSubmit(); return true;",
+            vec![serde_json::json!(css)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(done, serde_json::json!(true), "no form {css}");
+}
+
+#[tokio::test]
+async fn on_a_phone_an_incident_works_offline_and_is_synchronised_when_the_server_is_back() {
+    let Some((_driver, phone)) = browser_with(&["--window-size=375,740"]).await else {
+        return;
+    };
+    let db = helpers::sqlite_db();
+    let bind: std::net::SocketAddr = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let plans = helpers::plans();
+    let spawn = || helpers::spawn_app_with(&db.url, &plans, move |c| c.bind = bind);
+    let app = spawn().await;
+    let base = app.address.clone();
+    let approver = app.signed_in("mette-holm").await;
+    let approve = |comment: &'static str| {
+        let approver = approver.at(&base);
+        async move {
+            let r = approver
+                .post_form(
+                    "/plans/example-kommune/approve",
+                    &[("comment", comment), ("confirmed", "1")],
+                )
+                .await;
+            assert_eq!(r.status().as_u16(), 303);
+        }
+    };
+    approve("Version 1").await;
+    let lead = app.signed_in("anne-kjaer").await;
+    let r = lead
+        .post_form(
+            "/plans/example-kommune/incidents",
+            &[
+                ("title", "Netværket er nede på Rådhuset"),
+                ("criterion", ""),
+                ("started", ""),
+                ("down", "ad"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let incident = helpers::location(&r);
+    let id: i64 = incident.rsplit('/').next().unwrap().parse().unwrap();
+
+    // Installable: the manifest, its icons, a service worker in charge of the page.
+    let manifest: serde_json::Value = lead
+        .get("/manifest.webmanifest")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(manifest["display"], "standalone");
+    assert_eq!(manifest["start_url"], "/");
+    let icon = lead.get("/icons/icon-192.png").await.bytes().await.unwrap();
+    assert!(icon.starts_with(b"\x89PNG"));
+    login(&phone, &base, "anne-kjaer").await;
+    phone.goto(&format!("{base}{incident}")).await.unwrap();
+    let runbook = "/plans/example-kommune/runbook";
+    let pocket = "/plans/example-kommune/pocket";
+    wait_kept(&phone, &[&incident, runbook, pocket], true).await;
+
+    // The server goes away. The page opens from the phone, saying what it shows.
+    app.stop().await;
+    phone.refresh().await.unwrap();
+    wait_for(&phone, "#offline-banner").await;
+    let banner = text_of(&phone, "#offline-banner").await;
+    assert!(
+        banner.starts_with("Offline — viser hændelsen, som den var"),
+        "{banner}"
+    );
+    // The call tree's numbers still call.
+    assert!(
+        phone
+            .find(Locator::Css("a.call[href^='tel:']"))
+            .await
+            .is_ok()
+    );
+    screenshot(&phone, "incident-offline-375").await;
+    if let Some(axe) = axe_source() {
+        let mut problems = Vec::new();
+        sweep_page(&phone, &axe, "incident offline", &mut problems).await;
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+        resize(&phone, 375, 740).await;
+    }
+    // Two steps ticked and a note written offline: kept on the phone, marked as not sent.
+    submit(
+        &phone,
+        "form.live-form:has(input[name=system][value=ad]):has(input[name=step][value='0'])",
+    )
+    .await;
+    submit(
+        &phone,
+        "form.live-form:has(input[name=system][value=ad]):has(input[name=step][value='1'])",
+    )
+    .await;
+    phone
+        .execute(
+            "document.getElementById('note').value = 'Ringet til Atea fra mobilen';",
+            vec![],
+        )
+        .await
+        .unwrap();
+    submit(&phone, "#note-form").await;
+    wait_for(&phone, "li.pending").await;
+    let queued = run_async(&phone, "BeredskabQueue.all().then(a => done(a.length));").await;
+    assert_eq!(queued, serde_json::json!(3));
+    assert!(text_of(&phone, "#live").await.contains("ikke sendt endnu"));
+    screenshot(&phone, "incident-offline-pending-375").await;
+
+    // The server is back. Before the phone reaches it, someone else ticks step 2 online, on a
+    // page of their own that follows the incident.
+    let app = spawn().await;
+    let Some((_driver2, desk)) = browser().await else {
+        return;
+    };
+    login(&desk, &base, "sofie-andersen").await;
+    desk.goto(&format!("{base}{incident}")).await.unwrap();
+    wait_for(&desk, "#live").await;
+    let sofie = app.signed_in("sofie-andersen").await;
+    let r = sofie
+        .post_form(
+            &format!("{incident}/ticks"),
+            &[("system", "ad"), ("step", "1"), ("done", "1")],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    // The phone is online again: what it kept goes, once.
+    let back = Instant::now();
+    phone
+        .execute("window.dispatchEvent(new Event('online'));", vec![])
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = run_async(&phone, "BeredskabQueue.all().then(a => done(a.length));").await;
+        if left == serde_json::json!(0) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still kept on the phone: {left}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let handle = app.handle();
+    let ticks = beredskab::store::incidents::ticks(&handle.db, id)
+        .await
+        .unwrap();
+    let by = |step: i32| {
+        ticks
+            .iter()
+            .find(|t| t.step == step)
+            .map(|t| t.ticked_by.clone())
+    };
+    assert_eq!(by(0).as_deref(), Some("anne-kjaer"), "the phone's tick");
+    assert_eq!(
+        by(1).as_deref(),
+        Some("sofie-andersen"),
+        "the tick made first stands"
+    );
+    let events = beredskab::store::incidents::events(&handle.db, id)
+        .await
+        .unwrap();
+    assert_eq!(events.iter().filter(|e| e.kind == "note").count(), 1);
+    assert_eq!(events.iter().filter(|e| e.kind == "late").count(), 1);
+    let offline: Vec<_> = events.iter().filter(|e| e.recorded_at.is_some()).collect();
+    assert_eq!(
+        offline.len(),
+        3,
+        "each kept apart from when it was recorded"
+    );
+    assert!(offline.iter().all(|e| e.at < e.recorded_at.unwrap()));
+    // The other page sees the phone's tick within a second of its arrival.
+    desk.wait()
+        .at_most(
+            Duration::from_secs(1)
+                .saturating_sub(back.elapsed())
+                .max(Duration::from_millis(1500)),
+        )
+        .for_element(Locator::XPath("//*[contains(., 'udført af Anne Kjær')]"))
+        .await
+        .expect("the second page shows the phone's tick");
+    // The phone shows what the server has, the conflict included.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !text_of(&phone, "#live")
+        .await
+        .contains("modtaget, efter at det allerede var sket")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "{}",
+            text_of(&phone, "#live").await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    screenshot(&phone, "incident-synchronised-375").await;
+
+    // A new approval replaces the kept runbook: offline it names version 2.
+    let coordinator = app.signed_in("lars-nielsen").await;
+    let mut fields = coordinator.system_form("example-kommune", "print").await;
+    helpers::set(
+        &mut fields,
+        "verification",
+        "Udskriv en testside fra en klient",
+    );
+    let saved = coordinator
+        .submit("/plans/example-kommune/systems/print/edit", &fields)
+        .await;
+    assert_eq!(saved.status().as_u16(), 303);
+    approve("Version 2").await;
+    phone
+        .goto(&format!("{base}/plans/example-kommune"))
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let state = run_async(
+            &phone,
+            "caches.open('beredskab-meta').then(c => c.match('/__beredskab/state')).then(r => r ? r.json() : {}).then(s => done(s.pages ? s.pages['/plans/example-kommune/runbook'].version : ''));",
+        )
+        .await;
+        if state.as_str().is_some_and(|v| v.starts_with("v2")) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the runbook kept is {state}");
+        phone.refresh().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    app.stop().await;
+    phone.goto(&format!("{base}{runbook}")).await.unwrap();
+    wait_for(&phone, "#offline-banner").await;
+    let banner = text_of(&phone, "#offline-banner").await;
+    assert!(
+        banner.starts_with("Offline — viser godkendt version 2 fra"),
+        "{banner}"
+    );
+    screenshot(&phone, "runbook-offline-375").await;
+
+    // Removed from the plan: at the next contact the phone forgets the plan's pages.
+    let app = spawn().await;
+    let admin = app.signed_in("admin").await;
+    let (_, accounts) = admin.page("/admin/accounts").await;
+    let at = accounts.find(">anne-kjaer</a>").expect("the account");
+    let start = accounts[..at].rfind("/admin/accounts/").unwrap();
+    let path = accounts[start..at].trim_end_matches('"').to_string();
+    let (_, page) = admin.page(&path).await;
+    let fields: Vec<(String, String)> = helpers::form_fields(&page, &path)
+        .into_iter()
+        .filter(|(k, _)| k != "membership")
+        .collect();
+    assert_eq!(admin.submit(&path, &fields).await.status().as_u16(), 303);
+    phone.goto(&format!("{base}/account")).await.unwrap();
+    wait_kept(&phone, &[], true).await;
+    let _ = app;
+}

@@ -170,10 +170,16 @@ async fn offline_list(State(state): State<AppState>, viewer: Viewer) -> Result<R
             .as_bytes()
         )
     );
-    let assets: Vec<String> = ["app.css", "incident.js", "offline.js", "favicon.svg"]
-        .iter()
-        .map(|a| render::asset_path(a))
-        .collect();
+    let assets: Vec<String> = [
+        "app.css",
+        "queue.js",
+        "incident.js",
+        "offline.js",
+        "favicon.svg",
+    ]
+    .iter()
+    .map(|a| render::asset_path(a))
+    .collect();
     Ok((
         [(header::CACHE_CONTROL, "no-store")],
         axum::Json(json!({

@@ -13,7 +13,7 @@ var WAIT_MS = 4000;
 
 self.addEventListener("install", function () { self.skipWaiting(); });
 self.addEventListener("activate", function (event) {
-  event.waitUntil(self.clients.claim().then(function () { return refresh(true); }));
+  event.waitUntil(self.clients.claim().then(refresh));
 });
 
 var readState = function () {
@@ -32,13 +32,12 @@ var forget = function () {
   });
 };
 
-// Reads the list and brings what is kept up to date. At most every 15 s unless forced.
+// Reads the list and brings what is kept up to date, at every page the server answers (so a
+// sign-out, another person, or a plan left is seen at the next contact); what is kept is only
+// fetched again when its version changed.
 var running = null;
-var last = 0;
-var refresh = function (force) {
+var refresh = function () {
   if (running) { return running; }
-  if (!force && Date.now() - last < 15000) { return Promise.resolve(); }
-  last = Date.now();
   running = update().catch(function () {}).then(function () { running = null; });
   return running;
 };
@@ -136,7 +135,7 @@ var navigate = function (event, url) {
     var kept = state && state.pages[url.pathname];
     return within(fetch(event.request), kept ? WAIT_MS : 30000).then(function (response) {
       // Keep the list current as pages are visited; after signing out it says to forget.
-      event.waitUntil(refresh(url.pathname === "/login"));
+      event.waitUntil(refresh());
       return response;
     }, function () {
       if (!kept) { return notKept(state); }
@@ -165,7 +164,7 @@ self.addEventListener("fetch", function (event) {
 
 // The page asks after an act that changes what is kept (a new approval), or to forget.
 self.addEventListener("message", function (event) {
-  if (event.data === "refresh") { event.waitUntil(refresh(true)); }
+  if (event.data === "refresh") { event.waitUntil(refresh()); }
   if (event.data === "forget") { event.waitUntil(forget()); }
 });
 
