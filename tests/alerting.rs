@@ -546,6 +546,42 @@ async fn a_gateway_that_is_away_or_busy_gets_each_sms_once_and_in_order_when_it_
     app.deliver_mail().await;
     assert_eq!(gateway.received().len(), before + 11);
 
+    // A gateway failing inside (500) is tried again after the back-off, and the texts then go.
+    gateway.answer(Answer::Status(500, "internal error".into()));
+    app.post_form(
+        &format!("{incident}/alert"),
+        &[("confirmed", "1"), ("who", "all")],
+    )
+    .await;
+    app.deliver_mail().await;
+    let tried = gateway.received().len();
+    assert_eq!(tried, before + 22, "each tried once");
+    let waiting: Vec<_> = outbox(&app, "sms")
+        .await
+        .into_iter()
+        .filter(|m| m.state == "queued")
+        .collect();
+    assert_eq!(waiting.len(), 11, "kept to be tried again");
+    assert!(
+        waiting[0].last_error.contains("HTTP 500"),
+        "{}",
+        waiting[0].last_error
+    );
+    gateway.answer(gatewayapi_ok());
+    later(&app, Duration::seconds(6));
+    app.deliver_mail().await;
+    assert_eq!(
+        gateway.received().len(),
+        tried + 11,
+        "sent after the back-off"
+    );
+    assert!(
+        outbox(&app, "sms")
+            .await
+            .iter()
+            .all(|m| m.state != "queued")
+    );
+
     gateway.answer(Answer::Status(
         422,
         r#"{"code":"0x0216","message":"Invalid recipient"}"#.into(),
