@@ -583,3 +583,67 @@ async fn the_whole_flow_in_chromium_signs_in_logs_out_at_the_provider_and_refuse
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn moved_to_another_group_at_the_provider_the_next_sign_in_gives_its_roles() {
+    let Some((provider, app)) = provider_and_app(&[], |_| {}).await else {
+        return;
+    };
+    // Anne signs in as coordinator of the example plan, from her group.
+    assert_eq!(
+        oidc::sign_in(&app, &provider, "anne")
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    assert_eq!(
+        app.page("/plans/example-kommune/sections/edit").await.0,
+        200
+    );
+    // The directory moves her to the readers' group; her next sign-in renews her memberships.
+    let moved = app
+        .client
+        .put(format!("{}/test/groups/anne", provider.issuer))
+        .body(r#"["beredskab-laesere"]"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status().as_u16(), 204);
+    let again = app.second_client();
+    assert_eq!(
+        oidc::sign_in(&again, &provider, "anne")
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    let (account, _) = store::accounts::find_by_username(&app.handle().db, ANNE)
+        .await
+        .unwrap()
+        .unwrap();
+    let groups: Vec<_> = account
+        .memberships
+        .iter()
+        .filter_map(|m| m.group.as_deref())
+        .collect();
+    assert_eq!(groups, ["beredskab-laesere"], "{:?}", account.memberships);
+    assert_eq!(
+        again.page("/plans/example-kommune").await.0,
+        200,
+        "she reads"
+    );
+    assert_eq!(
+        again.page("/plans/example-kommune/sections/edit").await.0,
+        403,
+        "and edits no more"
+    );
+    // The change is audited with what it was and what it became.
+    let actions = audit_actions(&app).await;
+    assert!(
+        actions
+            .iter()
+            .any(|(a, actor, _)| a == "account-groups" && actor == ANNE),
+        "{actions:?}"
+    );
+}
