@@ -54,11 +54,18 @@ fn start() -> DateTime<Utc> {
 /// incident lead (Anne Kjær).
 async fn server(gateway: &HttpPeer) -> TestApp {
     let db = helpers::sqlite_db();
+    let mut app = server_at(gateway, &db.url).await;
+    app.keep_db(db);
+    approved(app).await
+}
+
+/// A server on the database at `url`, on the fixed clock, with SMS through `gateway`.
+async fn server_at(gateway: &HttpPeer, database: &str) -> TestApp {
     let zone = beredskab::config::Config::default().time_zone;
     let clock = beredskab::app::Clock::fixed(zone, start());
     let url = gateway.url("/rest/mtsms");
-    let mut app = helpers::spawn_app_on_clock(
-        &db.url,
+    helpers::spawn_app_on_clock(
+        database,
         &plans_dir(),
         |c| {
             c.sms_provider = Some(beredskab::config::SmsProvider::Gatewayapi);
@@ -67,8 +74,11 @@ async fn server(gateway: &HttpPeer) -> TestApp {
         },
         clock,
     )
-    .await;
-    app.keep_db(db);
+    .await
+}
+
+/// The plan approved, and `app` signed in as the incident lead.
+async fn approved(app: TestApp) -> TestApp {
     let approver = app.signed_in("mette-holm").await;
     let response = approver
         .post_form(
@@ -467,6 +477,35 @@ async fn a_person_alerted_twice_is_escalated_once_and_not_after_answering_the_se
             >= 2,
         "Karen was alerted twice"
     );
+}
+
+#[tokio::test]
+async fn two_servers_on_one_postgresql_hand_each_sms_to_the_gateway_once() {
+    let Some(db) = helpers::postgres_db().await else {
+        println!("TEST_POSTGRES_URL is not set: the two-server SMS test needs PostgreSQL");
+        return;
+    };
+    let gateway = HttpPeer::start(gatewayapi_ok()).await;
+    // A gateway that takes a moment, so the two servers' workers overlap.
+    gateway.slow(std::time::Duration::from_millis(30));
+    let one = approved(server_at(&gateway, &db.url).await).await;
+    let two = server_at(&gateway, &db.url).await;
+    let incident = open_incident(&one).await;
+    one.post_form(&format!("{incident}/alert"), &[]).await;
+    let queued = outbox(&one, "sms").await.len();
+    assert_eq!(queued, 11);
+    // Both servers' workers run at once.
+    tokio::join!(one.deliver_mail(), two.deliver_mail());
+    let requests = gateway.received();
+    let mut refs: Vec<String> = requests
+        .iter()
+        .map(|r| r.json()["userref"].as_str().unwrap().to_string())
+        .collect();
+    refs.sort();
+    refs.dedup();
+    assert_eq!(requests.len(), queued, "each SMS handed over once");
+    assert_eq!(refs.len(), queued);
+    assert!(outbox(&two, "sms").await.iter().all(|m| m.state == "sent"));
 }
 
 #[tokio::test]
