@@ -945,6 +945,16 @@ async fn the_teams_channel_gets_the_alert_as_an_adaptive_card() {
         card["actions"][0]["url"],
         format!("{}{incident}", app.address)
     );
+    // The incident page says the channel got it.
+    let (_, page) = app.page(&incident).await;
+    let status = page
+        .split("id=\"teams-status\">")
+        .nth(1)
+        .unwrap_or_else(|| panic!("the Teams status: {page}"));
+    assert!(
+        status.starts_with("Teams: <span class=\"\">leveret kl."),
+        "{status}"
+    );
     if let Some(python) = python_peers() {
         let script = "import sys, json, pathlib, jsonschema, adaptive_cards\n\
             schema = json.loads((pathlib.Path(adaptive_cards.__file__).parent / 'schemas' / 'schema-1.4.json').read_text())\n\

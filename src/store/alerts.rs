@@ -154,6 +154,16 @@ pub async fn messages(db: &impl ConnectionTrait, target: Target) -> Result<Vec<o
         .await?)
 }
 
+/// The Teams cards of incident `id`'s alerts, oldest first: they alert a channel, not a person.
+pub async fn teams_messages(db: &impl ConnectionTrait, id: i64) -> Result<Vec<outbox::Message>> {
+    Ok(outbox_rows::Entity::find()
+        .filter(outbox_rows::Column::Channel.eq(outbox::Channel::Teams.as_str()))
+        .filter(outbox_rows::Column::Topic.eq(format!("incident:{id}")))
+        .order_by_asc(outbox_rows::Column::Id)
+        .all(db)
+        .await?)
+}
+
 /// The recipient whose link holds the secret hashing to `token_hash`.
 pub async fn by_token(db: &impl ConnectionTrait, token_hash: &str) -> Result<Option<Recipient>> {
     Ok(alert_recipients::Entity::find()

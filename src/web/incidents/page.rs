@@ -180,6 +180,7 @@ pub(super) async fn incident_view(
     };
     let events = store_incidents::events(&state.db, i.id).await?;
     let (alerted, acknowledged) = alert_status(state, plan, i.id, lang).await?;
+    let teams = teams_status(state, i.id, lang).await?;
     // The latest alert of the call tree, said beside the button: when, by whom, how many.
     let last_alert = events.iter().rev().find(|e| e.kind == "alert").map(|e| {
         let n = e.text.parse::<usize>().unwrap_or(0);
@@ -317,6 +318,7 @@ pub(super) async fn incident_view(
         "call_tree": plan.call_tree.iter().filter_map(|c| plan.person(c.person.as_str())).map(|p| json!({"name": p.name, "title": p.title, "phone": p.phone, "tel": tel(&p.phone), "email": p.email, "alert": alerted.get(p.id.as_str())})).collect::<Vec<_>>(),
         "deputies": alerted.iter().filter(|(id, _)| !plan.call_tree.iter().any(|c| c.person.as_str() == *id)).map(|(_, v)| v).collect::<Vec<_>>(),
         "acknowledged": acknowledged,
+        "teams": teams,
         "may_work": may,
         "may_lead": l.may_lead && open,
         "labels": {
@@ -414,6 +416,27 @@ pub(super) async fn live(
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response())
+}
+
+/// The latest Teams card of the incident's alerts: delivered (with when), failed (with the
+/// reply) or waiting; `None` when no card was sent.
+async fn teams_status(state: &AppState, id: i64, lang: &str) -> Result<Option<Value>> {
+    use crate::store::outbox::{FAILED, SENT};
+    let t = |key: &str| state.templates.text(lang, key);
+    let cards = crate::store::alerts::teams_messages(&state.db, id).await?;
+    Ok(cards.last().map(|m| {
+        let (key, at) = match m.state.as_str() {
+            SENT => ("alert.delivered", m.sent_at),
+            FAILED => ("alert.failed", None),
+            _ => ("alert.waiting", None),
+        };
+        json!({
+            "said": t(key),
+            "failed": m.state == FAILED,
+            "at": at.map(|at| clock_time(state, lang, at)),
+            "error": (m.state == FAILED).then(|| m.last_error.clone()),
+        })
+    }))
 }
 
 /// Who was alerted and how it went, per person (the latest alert of each): by which channels,
