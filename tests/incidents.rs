@@ -270,6 +270,22 @@ async fn next_change(
     None
 }
 
+/// Follows `incident`'s live events as `client`'s page does: the stream, and the revision its
+/// first event says.
+async fn follow(client: &TestApp, incident: &str) -> (reqwest::Response, i64) {
+    let mut stream = client
+        .client
+        .get(format!("{}{incident}/live", client.address))
+        .timeout(Duration::from_secs(30))
+        .send()
+        .await
+        .unwrap();
+    let first = next_change(&mut stream, 0, Duration::from_secs(2))
+        .await
+        .expect("the current revision");
+    (stream, first)
+}
+
 #[tokio::test]
 async fn two_people_on_the_same_incident_see_each_others_ticks_within_two_seconds() {
     let app = approved_app(helpers::sqlite_db()).await;
@@ -317,16 +333,7 @@ async fn two_people_on_the_same_incident_see_each_others_ticks_within_two_second
     let (_, page) = app.page(&incident).await;
     assert!(page.contains("udført af Sofie Andersen"));
     // A note by the first is seen by the second the same way.
-    let mut theirs = other
-        .client
-        .get(format!("{}{incident}/live", other.address))
-        .timeout(Duration::from_secs(30))
-        .send()
-        .await
-        .unwrap();
-    let now = next_change(&mut theirs, 0, Duration::from_secs(2))
-        .await
-        .unwrap();
+    let (mut theirs, now) = follow(&other, &incident).await;
     app.post_form(&format!("{incident}/notes"), &[("text", "Atea er på vej")])
         .await;
     assert!(
@@ -352,17 +359,7 @@ async fn a_tick_through_one_server_reaches_the_pages_open_on_another_through_pos
     // Three pages follow the incident on the second server: one watcher serves them all.
     let mut streams = Vec::new();
     for _ in 0..3 {
-        let mut stream = two
-            .client
-            .get(format!("{}{incident}/live", two.address))
-            .timeout(Duration::from_secs(30))
-            .send()
-            .await
-            .unwrap();
-        let first = next_change(&mut stream, 0, Duration::from_secs(2))
-            .await
-            .expect("the current revision");
-        streams.push((stream, first));
+        streams.push(follow(&two, &incident).await);
     }
     assert_eq!(two.handle().live.followers(id), 3);
     assert_eq!(one.handle().live.followers(id), 0);

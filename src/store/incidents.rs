@@ -229,17 +229,7 @@ pub(super) async fn begin(
     id: i64,
 ) -> Result<std::result::Result<(DatabaseTransaction, Incident), Changed>> {
     let txn = super::begin_write(db).await?;
-    let raised = incidents::Entity::update_many()
-        .col_expr(
-            incidents::Column::Revision,
-            Expr::col(incidents::Column::Revision).add(1),
-        )
-        .filter(incidents::Column::Id.eq(id))
-        .filter(incidents::Column::State.ne(CLOSED))
-        .exec(&txn)
-        .await?
-        .rows_affected
-        == 1;
+    let raised = raise_revision(&txn, id, true).await?;
     match find(&txn, id).await? {
         None => Ok(Err(Changed::Gone)),
         Some(_) if !raised => Ok(Err(Changed::Closed)),
@@ -248,6 +238,21 @@ pub(super) async fn begin(
             Ok(Ok((txn, incident)))
         }
     }
+}
+
+/// Raises incident `id`'s revision (only while it is not closed, with `open_only`), taking its
+/// row lock so that changes to one incident queue up; whether it was raised.
+async fn raise_revision(txn: &DatabaseTransaction, id: i64, open_only: bool) -> Result<bool> {
+    let mut update = incidents::Entity::update_many()
+        .col_expr(
+            incidents::Column::Revision,
+            Expr::col(incidents::Column::Revision).add(1),
+        )
+        .filter(incidents::Column::Id.eq(id));
+    if open_only {
+        update = update.filter(incidents::Column::State.ne(CLOSED));
+    }
+    Ok(update.exec(txn).await?.rows_affected == 1)
 }
 
 /// On PostgreSQL, tells every server's listener of the incident's new revision when (and only
@@ -596,16 +601,8 @@ pub async fn apply_offline(
     let txn = super::begin_write(db).await?;
     // The incident's row lock first, so two deliveries of one action queue up here; a late
     // entry shows on a closed incident too.
-    let raised = incidents::Entity::update_many()
-        .col_expr(
-            incidents::Column::Revision,
-            Expr::col(incidents::Column::Revision).add(1),
-        )
-        .filter(incidents::Column::Id.eq(id))
-        .exec(&txn)
-        .await?
-        .rows_affected;
-    let Some(incident) = find(&txn, id).await?.filter(|_| raised == 1) else {
+    let raised = raise_revision(&txn, id, false).await?;
+    let Some(incident) = find(&txn, id).await?.filter(|_| raised) else {
         return Ok(Offline::Gone);
     };
     if client_actions::Entity::find_by_id(action.id.clone())
