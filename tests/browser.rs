@@ -1627,14 +1627,22 @@ async fn on_a_phone_an_incident_works_offline_and_is_synchronised_when_the_serve
     login(&desk, &base, "sofie-andersen").await;
     desk.goto(&format!("{base}{incident}")).await.unwrap();
     wait_for(&desk, "#live").await;
-    let sofie = app.signed_in("sofie-andersen").await;
-    let r = sofie
-        .post_form(
-            &format!("{incident}/ticks"),
-            &[("system", "ad"), ("step", "1"), ("done", "1")],
-        )
-        .await;
-    assert_eq!(r.status().as_u16(), 303);
+    submit(
+        &desk,
+        "form.live-form:has(input[name=system][value=ad]):has(input[name=step][value='1'])",
+    )
+    .await;
+    let handle = app.handle();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !beredskab::store::incidents::ticks(&handle.db, id)
+        .await
+        .unwrap()
+        .iter()
+        .any(|t| t.step == 1)
+    {
+        assert!(Instant::now() < deadline, "the second page's tick");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     // The phone is online again: what it kept goes, once.
     let back = Instant::now();
     phone
@@ -1650,7 +1658,6 @@ async fn on_a_phone_an_incident_works_offline_and_is_synchronised_when_the_serve
         assert!(Instant::now() < deadline, "still kept on the phone: {left}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let handle = app.handle();
     let ticks = beredskab::store::incidents::ticks(&handle.db, id)
         .await
         .unwrap();
