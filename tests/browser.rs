@@ -1751,11 +1751,32 @@ async fn on_a_phone_an_incident_works_offline_and_is_synchronised_when_the_serve
     );
     screenshot(&phone, "runbook-offline-375").await;
 
-    // Removed from the plan: at the next contact the phone forgets the plan's pages.
+    // Another person on the same phone: signing out forgets Anne's pages, and Lars, signed in,
+    // gets his own, under another name.
     let app = spawn().await;
+    let caches = || {
+        run_async(
+            &phone,
+            "caches.keys().then(k => done(k.filter(n => n !== 'beredskab-meta')));",
+        )
+    };
+    phone.goto(&format!("{base}{runbook}")).await.unwrap();
+    wait_kept(&phone, &[&incident, runbook, pocket], true).await;
+    let annes = caches().await;
+    // "Log ud" from the folded menu.
+    submit(&phone, "form[action='/logout']").await;
+    wait_for(&phone, "#username").await;
+    wait_kept(&phone, &[], true).await;
+    login(&phone, &base, "lars-nielsen").await;
+    wait_kept(&phone, &[&incident, runbook, pocket], true).await;
+    let lars = caches().await;
+    assert_eq!(lars.as_array().unwrap().len(), 1, "{lars}");
+    assert_ne!(lars, annes, "kept under another name");
+
+    // Removed from the plan: at the next contact the phone forgets the plan's pages.
     let admin = app.signed_in("admin").await;
     let (_, accounts) = admin.page("/admin/accounts").await;
-    let at = accounts.find(">anne-kjaer</a>").expect("the account");
+    let at = accounts.find(">lars-nielsen</a>").expect("the account");
     let start = accounts[..at].rfind("/admin/accounts/").unwrap();
     let path = accounts[start..at].trim_end_matches('"').to_string();
     let (_, page) = admin.page(&path).await;
