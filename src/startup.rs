@@ -143,7 +143,8 @@ impl Background {
     /// One pass of the outbox worker at `now`: sends what is due, by every channel, until
     /// nothing is.
     pub async fn deliver_mail(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
-        crate::delivery::deliver_due(&self.app.db, &self.senders, now).await
+        crate::delivery::deliver_due_counted(&self.app.db, &self.senders, now, &self.app.metrics)
+            .await
     }
 }
 

@@ -505,6 +505,21 @@ async fn two_servers_on_one_postgresql_hand_each_sms_to_the_gateway_once() {
     refs.dedup();
     assert_eq!(requests.len(), queued, "each SMS handed over once");
     assert_eq!(refs.len(), queued);
+    // Counted per channel where each was handed over: 11 between the two servers.
+    let mut counted = 0;
+    for server in [&one, &two] {
+        let (_, metrics) = server.page("/metrics").await;
+        counted += metrics
+            .lines()
+            .find(|l| {
+                l.starts_with(
+                    r#"beredskab_outbox_deliveries_total{channel="sms",outcome="delivered"}"#,
+                )
+            })
+            .and_then(|l| l.rsplit(' ').next())
+            .map_or(0, |n| n.parse::<usize>().unwrap());
+    }
+    assert_eq!(counted, queued, "/metrics of the two servers");
     assert!(outbox(&two, "sms").await.iter().all(|m| m.state == "sent"));
 }
 

@@ -104,10 +104,29 @@ pub async fn deliver_due(
     now: DateTime<Utc>,
 ) -> Result<usize, store::StoreError> {
     let outcomes = deliver_due_outcomes(db, senders, now).await?;
-    Ok(outcomes
+    Ok(delivered(&outcomes))
+}
+
+/// `deliver_due`, counting each attempt in `metrics` by channel and outcome: what the worker
+/// does, and a pass run by hand.
+pub async fn deliver_due_counted(
+    db: &DatabaseConnection,
+    senders: &Senders,
+    now: DateTime<Utc>,
+    metrics: &crate::metrics::Metrics,
+) -> Result<usize, store::StoreError> {
+    let outcomes = deliver_due_outcomes(db, senders, now).await?;
+    for (channel, outcome) in &outcomes {
+        metrics.delivery(channel.as_str(), *outcome);
+    }
+    Ok(delivered(&outcomes))
+}
+
+fn delivered(outcomes: &[(Channel, Outcome)]) -> usize {
+    outcomes
         .iter()
         .filter(|(_, o)| *o == Outcome::Delivered)
-        .count())
+        .count()
 }
 
 /// Sends what is due at `now` until nothing is; the channel and outcome of each attempt.
@@ -232,11 +251,8 @@ pub fn spawn_worker(
 ) {
     tokio::spawn(async move {
         loop {
-            match deliver_due_outcomes(&db, &senders, Utc::now()).await {
-                Ok(outcomes) => outcomes
-                    .into_iter()
-                    .for_each(|(channel, o)| metrics.delivery(channel.as_str(), o)),
-                Err(e) => tracing::error!(error = %e, "outbox worker"),
+            if let Err(e) = deliver_due_counted(&db, &senders, Utc::now(), &metrics).await {
+                tracing::error!(error = %e, "outbox worker");
             }
             tokio::select! {
                 () = wake.notified() => {}
