@@ -494,3 +494,42 @@ async fn the_migration_gives_every_account_its_old_role_in_every_plan() {
         assert!(!of("ida").administrator);
     }
 }
+
+#[tokio::test]
+async fn my_systems_and_its_menu_link_count_only_the_plans_the_account_may_see() {
+    let app = two_plans().await;
+    let db = &app.handle().db;
+    // An account of the example plan only, whose person is the other plan's owner of four
+    // systems (the same person id, another plan).
+    let (account, _) = beredskab::store::accounts::find_by_username(db, "michael-skov")
+        .await
+        .unwrap()
+        .unwrap();
+    let changed = beredskab::store::accounts::update(
+        db,
+        account.id,
+        beredskab::store::accounts::AccountChange {
+            display_name: account.display_name.clone(),
+            administrator: false,
+            memberships: account.memberships.clone(),
+            person_id: Some("lars".into()),
+            active: true,
+            break_glass: false,
+        },
+    )
+    .await
+    .unwrap();
+    assert!(changed);
+    let michael = app.signed_in("michael-skov").await;
+    let (_, front) = michael.page("/plans/example-kommune").await;
+    assert!(
+        !front.contains("href=\"/my\""),
+        "no 'Mine systemer' for another plan's systems"
+    );
+    let (status, mine) = michael.page("/my").await;
+    assert_eq!(status, 200);
+    assert!(
+        !mine.contains(OTHER_NAME) && !mine.contains("/plans/anden-plan"),
+        "{mine}"
+    );
+}
