@@ -401,21 +401,29 @@ async fn a_tick_through_one_server_reaches_the_pages_open_on_another_through_pos
     assert_eq!(two.handle().live.followers(id), 0);
 }
 
-/// Sends what a phone did offline, as its script does: JSON with the session's CSRF token.
-async fn send_offline(
+/// Posts what a phone did offline, as its script does: JSON with the session's CSRF token.
+async fn post_offline(
     app: &TestApp,
     incident: &str,
     actions: serde_json::Value,
-) -> serde_json::Value {
+) -> reqwest::Response {
     let csrf = app.csrf().await;
-    let response = app
-        .client
+    app.client
         .post(format!("{}{incident}/offline", app.address))
         .header("x-csrf-token", csrf)
         .json(&serde_json::json!({ "actions": actions }))
         .send()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// `post_offline`, taken: the server's answer.
+async fn send_offline(
+    app: &TestApp,
+    incident: &str,
+    actions: serde_json::Value,
+) -> serde_json::Value {
+    let response = post_offline(app, incident, actions).await;
     assert_eq!(response.status().as_u16(), 200);
     response.json().await.unwrap()
 }
@@ -559,15 +567,7 @@ async fn actions_from_a_phone_that_was_offline_are_applied_once_at_the_time_they
         assert!(report.contains("AD kører igen her (fra en telefon uden forbindelse) – modtaget, efter at hændelsen var lukket"), "{report}");
         // Someone who may only read the incident cannot send.
         let reader = app.signed_in("michael-skov").await;
-        let csrf = reader.csrf().await;
-        let refused = reader
-            .client
-            .post(format!("{}{incident}/offline", reader.address))
-            .header("x-csrf-token", csrf)
-            .json(&serde_json::json!({"actions": []}))
-            .send()
-            .await
-            .unwrap();
+        let refused = post_offline(&reader, &incident, serde_json::json!([])).await;
         assert_eq!(refused.status().as_u16(), 403);
     }
 }

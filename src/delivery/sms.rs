@@ -42,7 +42,7 @@ impl Gateway {
             "recipients": [{ "msisdn": msisdn }],
             "userref": m.message_id,
         });
-        if !sms::encode(&m.body_text).gsm7 {
+        if !sms::is_gsm7(&m.body_text) {
             body["encoding"] = json!("UCS2");
         }
         Ok(body)

@@ -60,7 +60,7 @@ pub struct Encoded {
 
 /// `text` cut into the parts of a concatenated message, never inside a character's septets.
 pub fn encode(text: &str) -> Encoded {
-    let gsm7 = text.chars().all(|c| septets(c).is_some());
+    let gsm7 = is_gsm7(text);
     let (single, each) = if gsm7 { (160, 153) } else { (70, 67) };
     let cost = |c: char| {
         if gsm7 {
@@ -91,9 +91,14 @@ pub fn encode(text: &str) -> Encoded {
     Encoded { gsm7, parts }
 }
 
+/// Whether `text` is written in the GSM 7-bit alphabet (else it goes as UCS-2).
+pub fn is_gsm7(text: &str) -> bool {
+    text.chars().all(|c| septets(c).is_some())
+}
+
 /// The septets (GSM 7-bit) or UTF-16 units (UCS-2) of `text`.
 pub fn length(text: &str) -> usize {
-    if text.chars().all(|c| septets(c).is_some()) {
+    if is_gsm7(text) {
         text.chars().filter_map(septets).sum()
     } else {
         text.encode_utf16().count()
@@ -131,7 +136,7 @@ pub fn plain(text: &str) -> String {
 /// as a longer message, which the gateway sends in parts.
 pub fn with_link(lead: &str, link: &str) -> String {
     let lead = plain(lead.trim());
-    let single: usize = if encode(&format!("{lead} {link}")).gsm7 {
+    let single: usize = if is_gsm7(&lead) && is_gsm7(link) {
         160
     } else {
         70

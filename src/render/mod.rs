@@ -264,8 +264,19 @@ pub fn static_text(name: &str) -> String {
 }
 
 /// The favicon drawn as a `size` × `size` PNG on white, with a margin that keeps it whole where
-/// a phone crops the icon to a circle: the installed app's icon.
+/// a phone crops the icon to a circle: the installed app's icon. Drawn once per size.
 pub fn icon_png(size: u32) -> Option<Vec<u8>> {
+    static DRAWN: std::sync::Mutex<Vec<(u32, Vec<u8>)>> = std::sync::Mutex::new(Vec::new());
+    let mut drawn = DRAWN.lock().ok()?;
+    if let Some((_, png)) = drawn.iter().find(|(s, _)| *s == size) {
+        return Some(png.clone());
+    }
+    let png = draw_icon(size)?;
+    drawn.push((size, png.clone()));
+    Some(png)
+}
+
+fn draw_icon(size: u32) -> Option<Vec<u8>> {
     let (svg, _) = static_file("favicon.svg")?;
     let tree = resvg::usvg::Tree::from_data(&svg, &resvg::usvg::Options::default()).ok()?;
     let mut pixmap = resvg::tiny_skia::Pixmap::new(size, size)?;

@@ -304,11 +304,7 @@ pub async fn unanswered(db: &impl ConnectionTrait) -> Result<Vec<(Recipient, inc
     let mut settled: std::collections::HashSet<(Option<i64>, String)> =
         alert_recipients::Entity::find()
             .filter(alert_recipients::Column::IncidentId.is_in(ids))
-            .filter(
-                Condition::any()
-                    .add(alert_recipients::Column::AcknowledgedAt.is_not_null())
-                    .add(alert_recipients::Column::EscalatedAt.is_not_null()),
-            )
+            .filter(answered_or_escalated())
             .all(db)
             .await?
             .into_iter()
@@ -326,16 +322,19 @@ pub async fn unanswered(db: &impl ConnectionTrait) -> Result<Vec<(Recipient, inc
         .collect())
 }
 
+/// The rows whose person answered, or was escalated: settled for their incident.
+fn answered_or_escalated() -> Condition {
+    Condition::any()
+        .add(alert_recipients::Column::AcknowledgedAt.is_not_null())
+        .add(alert_recipients::Column::EscalatedAt.is_not_null())
+}
+
 /// Whether `person` answered an alert of incident `incident`, or was escalated for it.
 async fn settled(txn: &DatabaseTransaction, incident: i64, person: &str) -> Result<bool> {
     Ok(alert_recipients::Entity::find()
         .filter(alert_recipients::Column::IncidentId.eq(incident))
         .filter(alert_recipients::Column::PersonId.eq(person))
-        .filter(
-            Condition::any()
-                .add(alert_recipients::Column::AcknowledgedAt.is_not_null())
-                .add(alert_recipients::Column::EscalatedAt.is_not_null()),
-        )
+        .filter(answered_or_escalated())
         .count(txn)
         .await?
         > 0)

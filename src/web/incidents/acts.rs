@@ -84,6 +84,16 @@ pub(super) async fn mark(
     )
 }
 
+/// How many steps the checklist of `system` has (an empty system: the stand-down checklist);
+/// `None` for a system the plan does not have.
+fn steps_of(plan: &Plan, system: &str) -> Option<usize> {
+    if system.is_empty() {
+        Some(STAND_DOWN_ITEMS.len())
+    } else {
+        plan.system(system).map(|s| s.recovery_steps.len())
+    }
+}
+
 /// Ticks or un-ticks one step of a system's checklist, or of the stand-down checklist.
 pub(super) async fn tick(
     State(state): State<AppState>,
@@ -98,11 +108,7 @@ pub(super) async fn tick(
     }
     let f = Fields(pairs);
     let system = f.get("system").trim().to_string();
-    let steps = if system.is_empty() {
-        Some(STAND_DOWN_ITEMS.len())
-    } else {
-        l.plan.system(&system).map(|s| s.recovery_steps.len())
-    };
+    let steps = steps_of(&l.plan, &system);
     let step = f.get("step").trim().parse::<usize>().ok();
     let Some(step) = step.filter(|n| steps.is_some_and(|steps| *n < steps)) else {
         let text = state
@@ -645,25 +651,14 @@ fn offline_action(
         .map_err(|_| t("incident.offline.bad_time").replace("{input}", &input.at))?
         .with_timezone(&Utc);
     let system = input.system.trim();
-    let known = || {
-        plan.system(system)
-            .map(|_| system.to_string())
-            .ok_or_else(|| t("incident.unknown_system").replace("{id}", system))
-    };
+    let unknown = || t("incident.unknown_system").replace("{id}", system);
     let kind = match input.kind.as_str() {
         "tick" | "untick" => {
-            let steps = if system.is_empty() {
-                Some(STAND_DOWN_ITEMS.len())
-            } else {
-                Some(
-                    plan.system(known()?.as_str())
-                        .map_or(0, |s| s.recovery_steps.len()),
-                )
-            };
+            let steps = steps_of(plan, system).ok_or_else(unknown)?;
             let step = input
                 .step
                 .and_then(|n| usize::try_from(n).ok())
-                .filter(|n| steps.is_some_and(|steps| *n < steps))
+                .filter(|n| *n < steps)
                 .ok_or_else(|| {
                     t("incident.unknown_step")
                         .replace("{system}", system)
@@ -679,7 +674,7 @@ fn offline_action(
         "down" | "recovered" => OfflineKind::Mark {
             system: crate::web::pages::pick_system(plan, system)
                 .map(|s| s.id.to_string())
-                .ok_or_else(|| t("incident.unknown_system").replace("{id}", system))?,
+                .ok_or_else(unknown)?,
             down: input.kind == "down",
         },
         "note" => {

@@ -421,22 +421,28 @@ pub(super) async fn live(
 /// The latest Teams card of the incident's alerts: delivered (with when), failed (with the
 /// reply) or waiting; `None` when no card was sent.
 async fn teams_status(state: &AppState, id: i64, lang: &str) -> Result<Option<Value>> {
+    let cards = crate::store::alerts::teams_messages(&state.db, id).await?;
+    Ok(cards.last().map(|m| delivery_view(state, lang, m)))
+}
+
+/// How one alert message went, as the page says it: its channel, delivered (with when),
+/// failed (with the reply) or waiting.
+fn delivery_view(state: &AppState, lang: &str, m: &crate::store::outbox::Message) -> Value {
     use crate::store::outbox::{FAILED, SENT};
     let t = |key: &str| state.templates.text(lang, key);
-    let cards = crate::store::alerts::teams_messages(&state.db, id).await?;
-    Ok(cards.last().map(|m| {
-        let (key, at) = match m.state.as_str() {
-            SENT => ("alert.delivered", m.sent_at),
-            FAILED => ("alert.failed", None),
-            _ => ("alert.waiting", None),
-        };
-        json!({
-            "said": t(key),
-            "failed": m.state == FAILED,
-            "at": at.map(|at| clock_time(state, lang, at)),
-            "error": (m.state == FAILED).then(|| m.last_error.clone()),
-        })
-    }))
+    let (key, at) = match m.state.as_str() {
+        SENT => ("alert.delivered", m.sent_at),
+        FAILED => ("alert.failed", None),
+        _ => ("alert.waiting", None),
+    };
+    json!({
+        "channel": t(&format!("alert.channel_{}", m.channel)),
+        "state": m.state,
+        "failed": m.state == FAILED,
+        "said": t(key),
+        "at": at.map(|at| clock_time(state, lang, at)),
+        "error": (m.state == FAILED).then(|| m.last_error.clone()),
+    })
 }
 
 /// Who was alerted and how it went, per person (the latest alert of each): by which channels,
@@ -449,7 +455,6 @@ async fn alert_status(
     lang: &str,
 ) -> Result<(std::collections::BTreeMap<String, Value>, Option<String>)> {
     use crate::store::alerts;
-    use crate::store::outbox::{FAILED, SENT};
     let t = |key: &str| state.templates.text(lang, key);
     let recipients = alerts::of_incident(&state.db, id).await?;
     if recipients.is_empty() {
@@ -461,20 +466,7 @@ async fn alert_status(
         let channels: Vec<Value> = messages
             .iter()
             .filter(|m| m.alert_recipient_id == Some(r.id))
-            .map(|m| {
-                let (state_key, at) = match m.state.as_str() {
-                    SENT => ("alert.delivered", m.sent_at),
-                    FAILED => ("alert.failed", None),
-                    _ => ("alert.waiting", None),
-                };
-                json!({
-                    "channel": t(&format!("alert.channel_{}", m.channel)),
-                    "state": m.state,
-                    "said": t(state_key),
-                    "at": at.map(|at| clock_time(state, lang, at)),
-                    "error": (m.state == FAILED).then(|| m.last_error.clone()),
-                })
-            })
+            .map(|m| delivery_view(state, lang, m))
             .collect();
         let no_channel = channels.is_empty();
         let mail_only = state.config.sms_provider.is_some()
